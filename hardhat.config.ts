@@ -1,0 +1,56 @@
+import { createRequire } from "node:module";
+import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
+import { defineConfig } from "hardhat/config";
+
+// The compiler is the `solc` npm package's WebAssembly build, pinned in package.json: Hardhat's
+// own compiler download is unreachable on our machines (npm registry only), and a pinned local
+// compiler makes every build reproducible. 0.8.30 is the newest version Hardhat knows the EVM
+// target of and compiles forge-std without warnings.
+const require = createRequire(import.meta.url);
+const SOLC_VERSION = "0.8.30";
+const solcJsPath = require.resolve("solc/soljson.js");
+
+export default defineConfig({
+  plugins: [hardhatToolboxMochaEthers],
+  solidity: {
+    profiles: {
+      // Fast to compile; used by `npm test` and coverage.
+      default: {
+        version: SOLC_VERSION,
+        path: solcJsPath,
+      },
+      // What we deploy and measure gas with: optimizer + IR pipeline.
+      production: {
+        version: SOLC_VERSION,
+        path: solcJsPath,
+        settings: {
+          optimizer: { enabled: true, runs: 10_000 },
+          viaIR: true,
+        },
+      },
+    },
+  },
+  paths: {
+    tests: {
+      solidity: "./test/contracts",
+      mocha: "./test",
+    },
+  },
+  test: {
+    solidity: {
+      fuzz: { runs: 256 },
+      // The production run of `npm test` raises this to >= 1000 (scripts/test-all.mjs).
+      invariant: { runs: Number(process.env["GRIDBRAIN_INVARIANT_RUNS"] ?? 64), depth: 32 },
+    },
+    mocha: {
+      timeout: 120_000,
+    },
+  },
+  networks: {
+    localhost: {
+      type: "http",
+      chainType: "l1",
+      url: process.env["GRIDBRAIN_RPC_URL"] ?? "http://127.0.0.1:8545",
+    },
+  },
+});

@@ -1,0 +1,23 @@
+/**
+ * Time and units shared by every part of GridBrain (see docs/ONBOARDING.md):
+ * energy in integer watt-hours, prices in token base units per kWh, intervals of
+ * `intervalSeconds` counted from the Unix epoch.
+ */
+
+/** `intervalId = floor(unixSeconds / intervalSeconds)`. */
+export function intervalIdAt(unixSeconds: bigint, intervalSeconds: bigint): bigint {
+  if (intervalSeconds <= 0n) throw new RangeError("intervalSeconds must be positive");
+  if (unixSeconds < 0n) throw new RangeError("unixSeconds must not be negative");
+  return unixSeconds / intervalSeconds;
+}
+
+/** Cost of `energyWh` at `pricePerKwh`, rounded down: what the market pays out. */
+export function costRoundedDown(pricePerKwh: bigint, energyWh: bigint): bigint {
+  return (pricePerKwh * energyWh) / 1000n;
+}
+
+/** Cost of `energyWh` at `pricePerKwh`, rounded up: what the market charges. */
+export function costRoundedUp(pricePerKwh: bigint, energyWh: bigint): bigint {
+  const product = pricePerKwh * energyWh;
+  return (product + 999n) / 1000n;
+}
