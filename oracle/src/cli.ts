@@ -1,0 +1,13 @@
+/**
+ * `gridbrain` — the command line. Each command group registers itself here; the commands'
+ * own output is the only place console output is allowed (STYLE.md).
+ */
+import { Command } from "commander";
+
+const program = new Command();
+program
+  .name("gridbrain")
+  .description("GridBrain: peer-to-peer renewable energy market — oracle node, verification and tools")
+  .version("0.1.0");
+
+await program.parseAsync(process.argv);
