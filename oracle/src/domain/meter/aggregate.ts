@@ -1,0 +1,99 @@
+/**
+ * Aggregation of an interval's accepted meter readings into per-participant metered energy, the
+ * input of the meter report and of imbalance settlement.
+ *
+ * Missing reading rule (docs/OPERATIONS.md, "Missing meter data"): missing data must never be
+ * cheaper than the truth. A meter without a reading counts as **zero injection**, and the
+ * participant's consumption is **at least its scheduled consumption**:
+ *
+ *   injectedWh = Σ injection of the meters that reported            (missing meters inject 0)
+ *   consumedWh = max(Σ consumption of the meters that reported, scheduled consumedWh)
+ *
+ * So a seller that does not report is short by its whole schedule (charged at the imbalance
+ * price against its collateral, and no certificate is issued for undelivered energy), and a
+ * buyer that does not report cannot claim an imbalance credit for energy it bought but says it
+ * did not use. When every meter of a participant reported, the sums are exact and `estimated`
+ * is false.
+ */
+import type { Address } from "viem";
+import type { SignedMeterReading } from "./reading.js";
+import type { MeterRegistry } from "./validate.js";
+
+export interface ScheduledEnergy {
+  readonly injectedWh: bigint;
+  readonly consumedWh: bigint;
+}
+
+export interface ParticipantMeterTotal {
+  readonly participant: Address;
+  readonly injectedWh: bigint;
+  readonly consumedWh: bigint;
+  /** True when at least one of the participant's meters did not report (the default rule applied). */
+  readonly estimated: boolean;
+  /** The participant's meters without a reading, ascending. */
+  readonly missingMeters: readonly Address[];
+}
+
+export interface AggregateIntervalParameters {
+  readonly intervalId: bigint;
+  /** Accepted readings (any interval; others are ignored). At most one per meter. */
+  readonly readings: readonly SignedMeterReading[];
+  readonly registry: MeterRegistry;
+  /** The committed schedule's energy per participant (checksummed address). */
+  readonly scheduled: ReadonlyMap<Address, ScheduledEnergy>;
+}
+
+const byAddress = (a: string, b: string): number =>
+  a.toLowerCase() < b.toLowerCase() ? -1 : a.toLowerCase() > b.toLowerCase() ? 1 : 0;
+
+/**
+ * Per-participant totals for one interval, sorted by participant address ascending (a
+ * deterministic order, so every node builds the same meter report). Covers every participant
+ * that has a registered meter or a scheduled position.
+ *
+ * @throws Error when two readings for the same meter and interval are given (the ingest store
+ * guarantees one per meter; two would be a bug upstream, not a case to average).
+ */
+export function aggregateInterval(params: AggregateIntervalParameters): ParticipantMeterTotal[] {
+  const byMeter = new Map<Address, SignedMeterReading>();
+  for (const r of params.readings) {
+    if (r.intervalId !== params.intervalId) continue;
+    if (byMeter.has(r.meter))
+      throw new Error(`two readings for meter ${r.meter} in interval ${params.intervalId}`);
+    byMeter.set(r.meter, r);
+  }
+
+  const participants = new Map<Address, { injected: bigint; consumed: bigint; missing: Address[] }>();
+  const entry = (p: Address) => {
+    let e = participants.get(p);
+    if (e === undefined) participants.set(p, (e = { injected: 0n, consumed: 0n, missing: [] }));
+    return e;
+  };
+  for (const [meter, info] of params.registry) {
+    const e = entry(info.participant);
+    const reading = byMeter.get(meter);
+    if (reading === undefined) {
+      e.missing.push(meter);
+      continue;
+    }
+    e.injected += reading.injectedWh;
+    e.consumed += reading.consumedWh;
+  }
+  // A scheduled participant with no registered meter at all has no data: every meter is missing.
+  for (const p of params.scheduled.keys()) entry(p);
+
+  const withMeters = new Set([...params.registry.values()].map((m) => m.participant));
+  const totals: ParticipantMeterTotal[] = [];
+  for (const [participant, e] of participants) {
+    const estimated = e.missing.length > 0 || !withMeters.has(participant);
+    const scheduledConsumed = params.scheduled.get(participant)?.consumedWh ?? 0n;
+    totals.push({
+      participant,
+      injectedWh: e.injected,
+      consumedWh: estimated && e.consumed < scheduledConsumed ? scheduledConsumed : e.consumed,
+      estimated,
+      missingMeters: [...e.missing].sort(byAddress),
+    });
+  }
+  return totals.sort((a, b) => byAddress(a.participant, b.participant));
+}

@@ -1,0 +1,4 @@
+export * from "./reading.js";
+export * from "./validate.js";
+export * from "./import.js";
+export * from "./aggregate.js";

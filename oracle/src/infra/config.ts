@@ -1,0 +1,271 @@
+/**
+ * Node configuration: parsed once at start from (lowest to highest precedence) an optional JSON
+ * file, `GRIDBRAIN_*` environment variables and CLI flags, validated with zod, and frozen. Nothing
+ * else in the oracle reads `process.env`: the caller passes `env` in.
+ *
+ * Env names are the field names in SCREAMING_SNAKE_CASE with the `GRIDBRAIN_` prefix
+ * (`rpcUrl` → `GRIDBRAIN_RPC_URL`). The file is `flags.config` or `GRIDBRAIN_CONFIG`.
+ *
+ * Secrets (`keystorePassword`, `devInsecurePrivateKey`, credentials inside URLs) never appear in
+ * `redactConfig(config)`, which is also what `JSON.stringify(config)` (and so pino) prints.
+ */
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { type Address, getAddress, isAddress } from "viem";
+import { BaseError } from "../domain/errors.js";
+
+export const ENV_PREFIX = "GRIDBRAIN_";
+
+const address = (what: string) =>
+  z
+    .string({ required_error: `is required (the ${what} contract address)` })
+    .refine((v) => /^0x[0-9a-fA-F]{40}$/.test(v), { message: "must be a 0x-prefixed 20-byte hex address" })
+    .refine((v) => isAddress(v, { strict: true }), { message: "has an invalid EIP-55 checksum" })
+    .transform((v) => getAddress(v) as Address);
+
+/** Integers from flags/env arrive as strings; JSON files give numbers. Both must be exact integers. */
+const int = (min: number, max: number) =>
+  z.preprocess(
+    (v) => (typeof v === "string" && /^-?\d+$/.test(v.trim()) ? Number(v.trim()) : v),
+    z
+      .number({ invalid_type_error: "must be an integer" })
+      .int("must be an integer")
+      .min(min, `must be >= ${min}`)
+      .max(max, `must be <= ${max}`),
+  );
+
+const bigintField = (min: bigint) =>
+  z.preprocess(
+    (v) => (typeof v === "number" && Number.isSafeInteger(v) ? String(v) : v),
+    z
+      .string({ invalid_type_error: "must be an integer" })
+      .regex(/^\d+$/, "must be a non-negative integer")
+      .transform((v) => BigInt(v))
+      .refine((v) => v >= min, `must be >= ${min}`),
+  );
+
+const url = (schemes: readonly string[]) =>
+  z
+    .string({ required_error: "is required" })
+    .url("must be a URL")
+    .refine((v) => schemes.includes(new URL(v).protocol), {
+      message: `must use ${schemes.map((s) => s.replace(":", "://")).join(" or ")}`,
+    });
+
+const nonEmpty = z.string().min(1, "must not be empty");
+
+export const ConfigSchema = z
+  .object({
+    rpcUrl: url(["http:", "https:", "ws:", "wss:"]),
+    chainId: int(1, 2 ** 53 - 1),
+    redisUrl: url(["redis:", "rediss:"]),
+    /**
+     * BullMQ key prefix. For Redis Cluster wrap it in a hash tag, `{gridbrain}`, so every key of a
+     * queue lands in one slot (BullMQ's Lua scripts touch several keys at once).
+     */
+    queuePrefix: z
+      .string()
+      .regex(
+        /^(\{[A-Za-z0-9_-]+\}|[A-Za-z0-9_-]+)$/,
+        'must be letters, digits, "_" or "-", optionally wrapped in {…} as a Redis Cluster hash tag',
+      )
+      .default("gridbrain"),
+    marketAddress: address("EnergyMarket"),
+    registryAddress: address("GridRegistry"),
+    committeeAddress: address("OracleCommittee"),
+    keystorePath: nonEmpty.optional(),
+    keystorePasswordFile: nonEmpty.optional(),
+    /** Secret. Prefer `keystorePasswordFile`. */
+    keystorePassword: nonEmpty.optional(),
+    /** Secret, dev only: accepted on chain 31337 (Hardhat) and nowhere else. */
+    devInsecurePrivateKey: z
+      .string()
+      .regex(/^0x[0-9a-fA-F]{64}$/, "must be a 0x-prefixed 32-byte hex private key")
+      .optional(),
+    confirmations: int(0, 64).default(2),
+    startBlock: bigintField(0n).default("0"),
+    pollIntervalMs: int(50, 600_000).default(2_000),
+    httpHost: nonEmpty.default("127.0.0.1"),
+    httpPort: int(0, 65_535).default(8080),
+    logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    intervalSeconds: int(60, 86_400).default(900),
+    gateClosureSeconds: int(0, 86_400).default(300),
+    meterDeadlineSeconds: int(0, 7 * 86_400).default(3_600),
+    settlementBatchGasBudget: bigintField(21_000n).default("10000000"),
+    committeeAggregationTimeoutSeconds: int(1, 3_600).default(60),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.devInsecurePrivateKey !== undefined) {
+      if (c.chainId !== 31337)
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ["devInsecurePrivateKey"],
+          message: `is only accepted on the local chain 31337, not on chain ${c.chainId}; use keystorePath`,
+        });
+      return;
+    }
+    if (c.keystorePath === undefined)
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ["keystorePath"],
+        message: "is required (the node's encrypted signing key)",
+      });
+    else if (c.keystorePasswordFile === undefined && c.keystorePassword === undefined)
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ["keystorePasswordFile"],
+        message: "is required to unlock keystorePath",
+      });
+    if (c.gateClosureSeconds >= c.intervalSeconds * 96)
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ["gateClosureSeconds"],
+        message: "must be less than 96 intervals",
+      });
+  });
+
+export type Config = Readonly<z.output<typeof ConfigSchema>>;
+export type ConfigField = keyof z.input<typeof ConfigSchema>;
+const FIELDS = Object.keys(ConfigSchema._def.schema.shape) as ConfigField[];
+const SECRET_FIELDS: readonly ConfigField[] = ["keystorePassword", "devInsecurePrivateKey"];
+
+export type ConfigSource = "file" | "env" | "flag" | "default";
+
+export interface ConfigIssue {
+  readonly field: string;
+  readonly source: ConfigSource;
+  /** The env variable, flag or file the value came from, e.g. `GRIDBRAIN_RPC_URL`. */
+  readonly origin: string;
+  readonly reason: string;
+}
+
+export class ConfigError extends BaseError {
+  override name = "ConfigError";
+  readonly issues: readonly ConfigIssue[];
+  constructor(issues: readonly ConfigIssue[], options: { cause?: unknown } = {}) {
+    super("Invalid configuration", {
+      details: issues.map((i) => `${i.field} (${i.origin}): ${i.reason}`).join("; "),
+      cause: options.cause,
+    });
+    this.issues = issues;
+  }
+}
+
+/** `rpcUrl` → `GRIDBRAIN_RPC_URL`. */
+export function envName(field: string): string {
+  return ENV_PREFIX + field.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
+}
+
+/** `rpcUrl` → `--rpc-url`. */
+export function flagName(field: string): string {
+  return "--" + field.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
+}
+
+export interface LoadConfigParameters {
+  /** Parsed CLI options (commander's `opts()`); `config` is the JSON file path. Undefined values are ignored. */
+  readonly flags?: Readonly<Record<string, unknown>>;
+  /** The environment (pass `process.env` from the entry point). Only `GRIDBRAIN_*` names are read. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Reads the config file (default: fs.readFileSync utf8). */
+  readonly readFile?: (path: string) => string;
+}
+
+/**
+ * Merges file < env < flags, validates, freezes.
+ * @throws ConfigError listing every bad field with its origin and the reason.
+ */
+export function loadConfig(params: LoadConfigParameters): Config {
+  const flags = params.flags ?? {};
+  const env = params.env ?? {};
+  const readFile = params.readFile ?? ((p: string) => readFileSync(p, "utf8"));
+  const merged: Record<string, unknown> = {};
+  const origin = new Map<string, { source: ConfigSource; origin: string }>();
+  const issues: ConfigIssue[] = [];
+
+  const filePath = (flags["config"] as string | undefined) ?? env[`${ENV_PREFIX}CONFIG`];
+  if (filePath !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFile(filePath));
+    } catch (error) {
+      throw new ConfigError(
+        [
+          {
+            field: "config",
+            source: "file",
+            origin: filePath,
+            reason: `cannot read JSON: ${(error as Error).message}`,
+          },
+        ],
+        { cause: error },
+      );
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+      throw new ConfigError([
+        { field: "config", source: "file", origin: filePath, reason: "must be a JSON object" },
+      ]);
+    for (const [k, v] of Object.entries(parsed)) {
+      merged[k] = v;
+      origin.set(k, { source: "file", origin: filePath });
+    }
+  }
+  for (const field of FIELDS) {
+    const value = env[envName(field)];
+    if (value === undefined || value === "") continue;
+    merged[field] = value;
+    origin.set(field, { source: "env", origin: envName(field) });
+  }
+  for (const [k, v] of Object.entries(flags)) {
+    if (k === "config" || v === undefined) continue;
+    merged[k] = v;
+    origin.set(k, { source: "flag", origin: flagName(k) });
+  }
+
+  const result = ConfigSchema.safeParse(merged);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const fields =
+        issue.code === z.ZodIssueCode.unrecognized_keys
+          ? issue.keys
+          : [issue.path.length === 0 ? "(root)" : issue.path.join(".")];
+      for (const field of fields) {
+        const from = origin.get(field.split(".")[0]!) ?? {
+          source: "default" as const,
+          origin: `${flagName(field)} / ${envName(field)}`,
+        };
+        const reason = issue.code === z.ZodIssueCode.unrecognized_keys ? "unknown field" : issue.message;
+        issues.push({ field, source: from.source, origin: from.origin, reason });
+      }
+    }
+    throw new ConfigError(issues);
+  }
+  const config = { ...result.data };
+  Object.defineProperty(config, "toJSON", { value: () => redactConfig(config as Config), enumerable: false });
+  return Object.freeze(config) as Config;
+}
+
+/** Removes credentials from a URL (user info; query values that look like keys). */
+export function redactUrl(value: string): string {
+  try {
+    const u = new URL(value);
+    if (u.username !== "") u.username = "***";
+    if (u.password !== "") u.password = "***";
+    for (const key of [...u.searchParams.keys()])
+      if (/key|token|secret|pass/i.test(key)) u.searchParams.set(key, "***");
+    return u.toString();
+  } catch {
+    return "***";
+  }
+}
+
+/** The config safe to log: secrets replaced by `"[redacted]"`, URL credentials masked. */
+export function redactConfig(config: Config): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(config)) {
+    if ((SECRET_FIELDS as readonly string[]).includes(k)) out[k] = "[redacted]";
+    else if (k === "rpcUrl" || k === "redisUrl") out[k] = redactUrl(v as string);
+    else out[k] = typeof v === "bigint" ? v.toString() : v;
+  }
+  return out;
+}

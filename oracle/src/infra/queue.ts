@@ -1,0 +1,276 @@
+/**
+ * BullMQ on one Redis: the pipeline's queue names, deterministic job ids, the default retry
+ * policy, and a factory that builds queues, workers and flow producers on one connection config
+ * and dead-letters every job that will not be retried.
+ *
+ * Dead letters: a job that fails with an unrecoverable error (BullMQ's `UnrecoverableError`, or
+ * the domain's `UnrecoverableInputError`, which is translated) or fails its last attempt is
+ * copied to the `dead-letter` queue as `{ queue, jobId, data, reason, failedAt }` before BullMQ
+ * marks it failed. The copy's job id is `<queue>-<jobId>`, so a worker that crashes between the
+ * copy and the failure and re-runs the job does not create a second copy. Failed jobs are kept
+ * (`removeOnFail: false`): nothing is silently dropped.
+ */
+import {
+  FlowProducer,
+  Queue,
+  UnrecoverableError,
+  Worker,
+  type Job,
+  type JobsOptions,
+  type Processor,
+  type WorkerOptions,
+} from "bullmq";
+import { once } from "node:events";
+import { Redis } from "ioredis";
+import type { Address } from "viem";
+import { isUnrecoverable } from "../domain/errors.js";
+import type { Logger } from "./logging.js";
+
+export const QUEUE_NAMES = {
+  collect: "collect",
+  solve: "solve",
+  sign: "sign",
+  aggregate: "aggregate",
+  submit: "submit",
+  settleFills: "settle-fills",
+  meterIngest: "meter-ingest",
+  meterReport: "meter-report",
+  settleImbalance: "settle-imbalance",
+  deadLetter: "dead-letter",
+} as const;
+
+export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
+export type PipelineStep = Exclude<QueueName, "dead-letter">;
+export const PIPELINE_QUEUES: readonly PipelineStep[] = Object.values(QUEUE_NAMES).filter(
+  (n): n is PipelineStep => n !== "dead-letter",
+);
+
+/** attempts 8, exponential backoff from 500 ms (0.5, 1, 2, … 32 s: ~64 s in all). Failed jobs kept. */
+export const DEFAULT_JOB_OPTIONS: Readonly<JobsOptions> = Object.freeze({
+  attempts: 8,
+  backoff: { type: "exponential", delay: 500 },
+  removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 },
+  removeOnFail: false,
+});
+
+/**
+ * `31337-0xabc…-12345-solve`: one job per (chain, market, interval, step). BullMQ rejects custom
+ * ids that are integers or contain ':' (they collide with its own key scheme), so the parts are
+ * joined with '-' and the market is lower-cased hex (one spelling per address).
+ */
+export function jobIdFor(chainId: number, market: Address, intervalId: bigint, step: string): string {
+  if (!Number.isSafeInteger(chainId) || chainId <= 0)
+    throw new RangeError(`chainId: must be a positive integer, got ${chainId}`);
+  if (!/^0x[0-9a-fA-F]{40}$/.test(market))
+    throw new RangeError(`market: must be a 20-byte hex address, got ${market}`);
+  if (intervalId < 0n) throw new RangeError(`intervalId: must not be negative, got ${intervalId}`);
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(step))
+    throw new RangeError(`step: must be lower-case letters, digits and '-', got "${step}"`);
+  return `${chainId}-${market.toLowerCase()}-${intervalId}-${step}`;
+}
+
+export interface DeadLetterEntry {
+  readonly queue: string;
+  readonly jobId: string;
+  readonly name: string;
+  readonly data: unknown;
+  readonly reason: string;
+  readonly attemptsMade: number;
+  /** ISO time. */
+  readonly failedAt: string;
+}
+
+/** The subset of ioredis options we derive from a URL (accepted by ioredis and by BullMQ). */
+export interface RedisConnectionOptions {
+  host: string;
+  port: number;
+  db: number;
+  username?: string;
+  password?: string;
+  tls?: Record<string, never>;
+  maxRetriesPerRequest: null;
+}
+
+/** ioredis options from a `redis://` / `rediss://` URL (BullMQ wants options, not a URL, for workers). */
+export function redisOptionsFromUrl(redisUrl: string): RedisConnectionOptions {
+  const u = new URL(redisUrl);
+  const db = u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0;
+  return {
+    host: u.hostname,
+    port: u.port === "" ? 6379 : Number(u.port),
+    db,
+    ...(u.username === "" ? {} : { username: decodeURIComponent(u.username) }),
+    ...(u.password === "" ? {} : { password: decodeURIComponent(u.password) }),
+    ...(u.protocol === "rediss:" ? { tls: {} } : {}),
+    // Required by BullMQ for blocking connections, and what lets commands survive a Redis restart.
+    maxRetriesPerRequest: null,
+  };
+}
+
+export interface QueueFactoryParameters {
+  readonly redisUrl: string;
+  /** BullMQ key prefix; `{gridbrain}` (a hash tag) on Redis Cluster. */
+  readonly prefix: string;
+  readonly logger?: Logger;
+  readonly defaultJobOptions?: JobsOptions;
+}
+
+export type WorkerParameters = Omit<WorkerOptions, "connection" | "prefix">;
+
+/** Closes every resource, even when some fail; rethrows the failures together afterwards. */
+export async function closeAll(steps: ReadonlyArray<() => Promise<unknown>>): Promise<void> {
+  const results = await Promise.allSettled(steps.map((s) => s()));
+  const errors = results.flatMap((r) => (r.status === "rejected" ? [r.reason as unknown] : []));
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) throw new AggregateError(errors, `${errors.length} resources failed to close`);
+}
+
+export class QueueFactory {
+  readonly prefix: string;
+  readonly connectionOptions: RedisConnectionOptions;
+  readonly defaultJobOptions: JobsOptions;
+  /** The connection shared by every Queue and FlowProducer (workers get their own). */
+  readonly connection: Redis;
+  private readonly logger: Logger | undefined;
+  private readonly queues = new Map<string, Queue>();
+  private readonly workers: Worker[] = [];
+  private readonly flows: FlowProducer[] = [];
+  private closing: Promise<void> | undefined;
+
+  constructor(params: QueueFactoryParameters) {
+    if (!/^(\{[A-Za-z0-9_-]+\}|[A-Za-z0-9_-]+)$/.test(params.prefix))
+      throw new RangeError(`prefix: must be [A-Za-z0-9_-]+ or {…} hash tag, got "${params.prefix}"`);
+    this.prefix = params.prefix;
+    this.connectionOptions = redisOptionsFromUrl(params.redisUrl);
+    this.defaultJobOptions = { ...DEFAULT_JOB_OPTIONS, ...(params.defaultJobOptions ?? {}) };
+    this.logger = params.logger;
+    this.connection = new Redis({ ...this.connectionOptions });
+    // Errors surface through the commands that fail; an unhandled 'error' event would crash the process.
+    this.connection.on("error", (error) => this.logger?.warn({ err: error }, "redis connection error"));
+  }
+
+  private assertOpen(): void {
+    if (this.closing !== undefined) throw new Error("QueueFactory is closed");
+  }
+
+  /** The queue `name` (one instance per name, on the shared connection). */
+  queue<DataType = unknown>(name: string): Queue<DataType> {
+    this.assertOpen();
+    let q = this.queues.get(name);
+    if (q === undefined) {
+      q = new Queue(name, {
+        connection: this.connection,
+        prefix: this.prefix,
+        defaultJobOptions: this.defaultJobOptions,
+      });
+      q.on("error", (error) => this.logger?.warn({ err: error, queue: name }, "queue error"));
+      this.queues.set(name, q);
+    }
+    return q as Queue<DataType>;
+  }
+
+  deadLetterQueue(): Queue<DeadLetterEntry> {
+    return this.queue<DeadLetterEntry>(QUEUE_NAMES.deadLetter);
+  }
+
+  /**
+   * A worker on `name`. A function processor is wrapped so that unrecoverable errors become
+   * BullMQ `UnrecoverableError`s and final failures are dead-lettered before the job is marked
+   * failed. A sandboxed processor (file path) is dead-lettered from the worker's `failed` event.
+   */
+  worker<DataType = unknown, ResultType = unknown>(
+    name: string,
+    processor: Processor<DataType, ResultType> | string | URL,
+    options: WorkerParameters = {},
+  ): Worker<DataType, ResultType> {
+    this.assertOpen();
+    const dlq = this.deadLetterQueue();
+    const deadLetter = async (job: Job, error: unknown): Promise<void> => {
+      const entry: DeadLetterEntry = {
+        queue: name,
+        jobId: job.id ?? "",
+        name: job.name,
+        data: job.data,
+        reason: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        attemptsMade: job.attemptsMade + 1,
+        failedAt: new Date().toISOString(),
+      };
+      await dlq.add(name, entry, {
+        jobId: `${name}-${job.id ?? "unknown"}`,
+        attempts: 3,
+        removeOnComplete: false,
+      });
+      this.logger?.error({ queue: name, jobId: job.id, reason: entry.reason }, "job dead-lettered");
+    };
+    const isFinal = (job: Job, error: unknown, attemptsMade: number): boolean =>
+      isUnrecoverable(error) || attemptsMade >= (job.opts.attempts ?? 1);
+
+    let wrapped: Processor<DataType, ResultType> | string | URL = processor;
+    if (typeof processor === "function") {
+      wrapped = async (job, token, signal) => {
+        try {
+          return await processor(job, token, signal);
+        } catch (error) {
+          if (isFinal(job, error, job.attemptsMade + 1)) await deadLetter(job, error);
+          if (isUnrecoverable(error) && !(error instanceof UnrecoverableError)) {
+            const translated = new UnrecoverableError(error instanceof Error ? error.message : String(error));
+            (translated as Error & { cause?: unknown }).cause = error;
+            throw translated;
+          }
+          throw error;
+        }
+      };
+    }
+    const worker = new Worker<DataType, ResultType>(name, wrapped, {
+      ...options,
+      connection: { ...this.connectionOptions },
+      prefix: this.prefix,
+    });
+    worker.on("error", (error) => this.logger?.warn({ err: error, queue: name }, "worker error"));
+    if (typeof processor !== "function") {
+      worker.on("failed", (job, error) => {
+        // In the failed event attemptsMade already counts the failed attempt.
+        if (job !== undefined && isFinal(job, error, job.attemptsMade))
+          deadLetter(job, error).catch((e: unknown) =>
+            this.logger?.error({ err: e, queue: name }, "dead-letter failed"),
+          );
+      });
+    }
+    this.workers.push(worker);
+    return worker;
+  }
+
+  flowProducer(): FlowProducer {
+    this.assertOpen();
+    const flow = new FlowProducer({ connection: this.connection, prefix: this.prefix });
+    this.flows.push(flow);
+    return flow;
+  }
+
+  /** Closes workers (letting active jobs finish), then queues and flows, then the shared connection. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      try {
+        await closeAll(this.workers.map((w) => () => w.close()));
+      } finally {
+        try {
+          await closeAll([...this.queues.values(), ...this.flows].map((q) => () => q.close()));
+        } finally {
+          await closeAll([
+            async () => {
+              // quit() lets queued commands finish; disconnect() makes sure no reconnect follows.
+              const ended =
+                this.connection.status === "end"
+                  ? Promise.resolve()
+                  : once(this.connection, "end").then(() => undefined);
+              await this.connection.quit().catch(() => undefined);
+              this.connection.disconnect();
+              await ended;
+            },
+          ]);
+        }
+      }
+    })();
+    return this.closing;
+  }
+}

@@ -1,0 +1,209 @@
+import { expect } from "chai";
+import { randomUUID } from "node:crypto";
+import { QueueEvents, UnrecoverableError, type Job } from "bullmq";
+import { UnrecoverableInputError } from "../../../oracle/src/domain/errors.js";
+import {
+  DEFAULT_JOB_OPTIONS,
+  PIPELINE_QUEUES,
+  QueueFactory,
+  jobIdFor,
+  redisOptionsFromUrl,
+  type DeadLetterEntry,
+} from "../../../oracle/src/infra/queue.js";
+import { startRedis, type RedisServer } from "../../helpers/redis.js";
+
+const MARKET = "0xAbCdEf0123456789aBcDeF0123456789AbCdEf01";
+
+describe("jobIdFor", () => {
+  it("joins chain, lower-cased market, interval and step with '-'", () => {
+    expect(jobIdFor(31337, MARKET, 12345n, "solve")).to.equal(
+      "31337-0xabcdef0123456789abcdef0123456789abcdef01-12345-solve",
+    );
+  });
+  it("never contains ':' and is never an integer (BullMQ's custom id rules)", () => {
+    const id = jobIdFor(1, MARKET, 0n, "settle-fills");
+    expect(id).not.to.include(":");
+    expect(Number.isInteger(Number(id))).to.equal(false);
+  });
+  describe("when a part is invalid", () => {
+    it("rejects a step with ':'", () => {
+      expect(() => jobIdFor(1, MARKET, 1n, "a:b")).to.throw(/step/);
+    });
+    it("rejects a negative interval", () => {
+      expect(() => jobIdFor(1, MARKET, -1n, "solve")).to.throw(/intervalId/);
+    });
+    it("rejects a malformed market", () => {
+      expect(() => jobIdFor(1, "0x12" as `0x${string}`, 1n, "solve")).to.throw(/market/);
+    });
+  });
+});
+
+describe("redisOptionsFromUrl", () => {
+  it("parses host, port, db, credentials and sets maxRetriesPerRequest to null", () => {
+    expect(redisOptionsFromUrl("rediss://u:p%40ss@h.example:6380/2")).to.deep.equal({
+      host: "h.example",
+      port: 6380,
+      db: 2,
+      username: "u",
+      password: "p@ss",
+      tls: {},
+      maxRetriesPerRequest: null,
+    });
+  });
+});
+
+describe("QueueFactory", function () {
+  this.timeout(30_000);
+  let redis: RedisServer;
+  let factory: QueueFactory;
+  let prefix: string;
+
+  before(async () => {
+    redis = await startRedis();
+  });
+  after(async () => {
+    await redis.stop();
+  });
+  beforeEach(() => {
+    prefix = `t${randomUUID().slice(0, 8)}`;
+    factory = new QueueFactory({ redisUrl: redis.url, prefix });
+  });
+  afterEach(async () => {
+    await factory.close();
+  });
+
+  it("names the nine pipeline queues", () => {
+    expect(PIPELINE_QUEUES).to.have.members([
+      "collect",
+      "solve",
+      "sign",
+      "aggregate",
+      "submit",
+      "settle-fills",
+      "meter-ingest",
+      "meter-report",
+      "settle-imbalance",
+    ]);
+  });
+
+  it("applies attempts 8 and exponential backoff of 500 ms by default", async () => {
+    const job = await factory.queue("solve").add("x", {}, { jobId: "a-1" });
+    expect(job.opts.attempts).to.equal(8);
+    expect(job.opts.backoff).to.deep.equal({ type: "exponential", delay: 500 });
+    expect(DEFAULT_JOB_OPTIONS.removeOnFail).to.equal(false);
+  });
+
+  it("adds a job with the same deterministic id once", async () => {
+    const q = factory.queue("collect");
+    const id = jobIdFor(31337, MARKET, 7n, "collect");
+    await q.add("c", { n: 1 }, { jobId: id });
+    await q.add("c", { n: 2 }, { jobId: id });
+    expect(await q.count()).to.equal(1);
+    expect((await q.getJob(id))?.data).to.deep.equal({ n: 1 });
+  });
+
+  async function failedOnce(queueName: string, events: QueueEvents, jobId: string): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const onFailed = ({ jobId: id, prev }: { jobId: string; prev?: string }) => {
+        if (id === jobId && prev === "active") {
+          events.off("failed", onFailed);
+          resolve();
+        }
+      };
+      events.on("failed", onFailed);
+    });
+    void queueName;
+  }
+
+  describe("when a processor throws an UnrecoverableInputError", () => {
+    it("dead-letters the job on its first attempt with the reason", async () => {
+      const name = "sign";
+      const events = new QueueEvents(name, { connection: { ...factory.connectionOptions }, prefix });
+      await events.waitUntilReady();
+      let calls = 0;
+      factory.worker(name, async () => {
+        calls++;
+        throw new UnrecoverableInputError("bad order set", { details: "order 3 has quantity 0" });
+      });
+      const failed = failedOnce(name, events, "j-1");
+      await factory.queue(name).add("s", { interval: "5" }, { jobId: "j-1" });
+      await failed;
+      await events.close();
+      const dead = await factory.deadLetterQueue().getJob(`${name}-j-1`);
+      const entry = dead?.data as DeadLetterEntry;
+      expect(calls).to.equal(1);
+      expect(entry.queue).to.equal(name);
+      expect(entry.jobId).to.equal("j-1");
+      expect(entry.data).to.deep.equal({ interval: "5" });
+      expect(entry.reason).to.include("order 3 has quantity 0");
+      expect(Number.isNaN(Date.parse(entry.failedAt))).to.equal(false);
+      const job = (await factory.queue(name).getJob("j-1")) as Job;
+      expect(await job.getState()).to.equal("failed");
+    });
+  });
+
+  describe("when a processor throws BullMQ's UnrecoverableError", () => {
+    it("dead-letters it too", async () => {
+      const name = "aggregate";
+      const events = new QueueEvents(name, { connection: { ...factory.connectionOptions }, prefix });
+      await events.waitUntilReady();
+      factory.worker(name, async () => {
+        throw new UnrecoverableError("forged root");
+      });
+      const failed = failedOnce(name, events, "j-2");
+      await factory.queue(name).add("a", {}, { jobId: "j-2" });
+      await failed;
+      await events.close();
+      expect((await factory.deadLetterQueue().getJob(`${name}-j-2`))?.data.reason).to.include("forged root");
+    });
+  });
+
+  describe("when a transient error persists", () => {
+    it("retries until the last attempt and dead-letters only then", async () => {
+      const name = "submit";
+      const events = new QueueEvents(name, { connection: { ...factory.connectionOptions }, prefix });
+      await events.waitUntilReady();
+      let calls = 0;
+      const dlqSizeAtCall: number[] = [];
+      factory.worker(name, async () => {
+        calls++;
+        dlqSizeAtCall.push(await factory.deadLetterQueue().count());
+        throw new Error("ECONNRESET");
+      });
+      const done = new Promise<void>((resolve) => {
+        events.on("failed", ({ jobId }) => {
+          if (jobId === "j-3")
+            void factory
+              .queue(name)
+              .getJob("j-3")
+              .then(async (j) => {
+                if ((await j?.getState()) === "failed") resolve();
+              });
+        });
+      });
+      await factory
+        .queue(name)
+        .add("s", { k: 1 }, { jobId: "j-3", attempts: 3, backoff: { type: "fixed", delay: 10 } });
+      await done;
+      await events.close();
+      expect(calls).to.equal(3);
+      expect(dlqSizeAtCall).to.deep.equal([0, 0, 0]);
+      const entry = (await factory.deadLetterQueue().getJob(`${name}-j-3`))?.data as DeadLetterEntry;
+      expect(entry.reason).to.equal("Error: ECONNRESET");
+      expect(entry.attemptsMade).to.equal(3);
+    });
+  });
+
+  describe("close", () => {
+    it("is idempotent and refuses new resources afterwards", async () => {
+      factory.queue("collect");
+      factory.worker("collect", async () => undefined);
+      const a = factory.close();
+      const b = factory.close();
+      expect(a).to.equal(b);
+      await a;
+      expect(() => factory.queue("solve")).to.throw(/closed/);
+      expect(factory.connection.status).to.equal("end");
+    });
+  });
+});
