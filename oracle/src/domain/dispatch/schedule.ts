@@ -1,0 +1,422 @@
+/**
+ * From a solution of the dispatch LP (floats) to the canonical integer schedule that is hashed,
+ * signed and settled. One rule, applied in this order (docs/DISPATCH.md, "Rounding"):
+ *
+ *  1. Snap: a value within 1e-6 of an integer becomes that integer (solver noise).
+ *  2. Prices (per zone and interval, integer per kWh): the order bracket [L, U] of the zone is
+ *     computed from the LP fills — L = max(asks of sellers with fill > 0, bids of buyers not fully
+ *     filled), U = min(bids of buyers with fill > 0, asks of sellers not fully filled). Every
+ *     optimal dual lies in it, and every price in it is rational for every matched order.
+ *     - an isolated zone (no line with capacity, no battery): the dual set is exactly [L, U]; the
+ *       price is ⌊(L + U)/2⌋, or the finite end when one end is open, or 0 when both are;
+ *     - a coupled zone: the HiGHS dual (pinned solver, canonical model), rounded half up, clamped
+ *       into [L, U].
+ *  3. Line flows: sent = round(f); received = ⌊sent · (1 − loss)⌋ (the loss is rounded up).
+ *  4. Batteries: per interval, charge and discharge are each rounded down or up, choosing the pair
+ *     whose exact SoC is nearest the LP's SoC while staying inside [minSoc, maxSoc] (and ≥ endSoc at
+ *     the end); ties prefer less charge, then less discharge. Reported SoC = ⌊exact SoC⌋.
+ *  5. Order fills: ⌊fill⌋; then each zone's imbalance E = supply − demand (an integer) is
+ *     absorbed, zones in ascending order, by, in this order:
+ *       E > 0: raising bids with limit ≥ price (limit desc, id asc), lowering offers (limit desc,
+ *              id desc), then lowering imports (which moves the surplus to the exporting zone);
+ *       E < 0: raising offers with limit ≤ price (limit asc, id asc), lowering bids (limit asc,
+ *              id desc), then lowering exports (which moves the deficit to the importing zone).
+ *     Raises only go to orders whose limit is on the right side of the price, lowerings keep
+ *     fills ≥ 0, so rationality and fill bounds survive; every zone balance is then exact.
+ */
+import { DispatchRoundingError } from "./errors.js";
+import { Layout, type IndexedInstance } from "./indexed.js";
+
+export const SCHEDULE_FORMAT = "gridbrain-dispatch/1";
+
+export interface ScheduleFill {
+  readonly orderId: string;
+  readonly filledWh: number;
+}
+export interface SchedulePrice {
+  readonly interval: number;
+  readonly zone: number;
+  /** Token base units per kWh (signed; negative only where no order clears in the zone). */
+  readonly pricePerKwh: number;
+}
+export interface ScheduleFlow {
+  readonly interval: number;
+  readonly from: number;
+  readonly to: number;
+  /** Energy leaving `from`. */
+  readonly sentWh: number;
+  /** Energy arriving in `to` (sent minus losses). */
+  readonly receivedWh: number;
+}
+export interface ScheduleBatteryStep {
+  readonly interval: number;
+  readonly chargeWh: number;
+  readonly dischargeWh: number;
+  /** State of charge at the end of the interval, rounded down. */
+  readonly socWh: number;
+}
+export interface ScheduleBattery {
+  readonly batteryId: string;
+  readonly steps: readonly ScheduleBatteryStep[];
+}
+export type SolverInfo =
+  | {
+      readonly engine: "highs";
+      readonly packageVersion: string;
+      readonly highsVersion: string;
+      /** Pinned HiGHS options, values as strings. */
+      readonly options: Readonly<Record<string, string>>;
+    }
+  | { readonly engine: "merit-order" };
+
+/** The canonical integer schedule: everything a Merkle leaf, a signature or a settlement needs. */
+export interface CanonicalSchedule {
+  readonly format: typeof SCHEDULE_FORMAT;
+  readonly horizon: { readonly firstInterval: number; readonly intervals: number };
+  readonly solver: SolverInfo;
+  /** Every order of the instance, by numeric id ascending. */
+  readonly fills: readonly ScheduleFill[];
+  /** Every (interval, zone), interval then zone ascending. */
+  readonly prices: readonly SchedulePrice[];
+  /** Flows with sentWh > 0, by interval, from, to. */
+  readonly flows: readonly ScheduleFlow[];
+  /** Batteries by numeric id ascending, every interval. */
+  readonly batteries: readonly ScheduleBattery[];
+  /**
+   * Welfare of the integer schedule, in thousandths of a token base unit, as a decimal string:
+   * Σ bid·fill − Σ ask·fill − Σ fee·sent − Σ wear·(charge + discharge) with prices per kWh and
+   * energy in Wh.
+   */
+  readonly welfareMilli: string;
+}
+
+const EPS = 1e-6;
+/** Solver noise: a value within 1e-6 of an integer is that integer. */
+export function snap(v: number): number {
+  const r = Math.round(v);
+  return Math.abs(v - r) <= EPS ? r : v;
+}
+const clamp = (v: number, lo: number, hi: number) => (v < lo ? lo : v > hi ? hi : v);
+/** Energy arriving over a line when `sent` Wh leave: losses are rounded up. */
+export function receivedWh(sent: number, lossFactor: number): number {
+  return Math.floor(sent * (1 - lossFactor) + 1e-9);
+}
+
+/**
+ * Price of an isolated zone from its bracket: the midpoint, rounded down; the finite end if one
+ * end is open; 0 if both are open (no orders).
+ */
+export function bracketPrice(lo: number, hi: number): number {
+  if (lo === -Infinity && hi === Infinity) return 0;
+  if (lo === -Infinity) return hi;
+  if (hi === Infinity) return lo;
+  return Math.floor((lo + hi) / 2);
+}
+
+export interface IntegerizeInput {
+  readonly ix: IndexedInstance;
+  /** Column values in `Layout` order. */
+  readonly x: Float64Array;
+  /** Zone prices per kWh from the LP duals (`t·Z + z`); absent on the merit path. */
+  readonly duals: Float64Array | undefined;
+  readonly solver: SolverInfo;
+}
+
+export function integerize({ ix, x, duals, solver }: IntegerizeInput): CanonicalSchedule {
+  const lay = new Layout(ix);
+  const { n, Z, T } = lay;
+  const orders = ix.orders;
+
+  // (1) snapped LP fills and (2) price brackets
+  const xo = new Float64Array(n);
+  const lo = new Float64Array(Z * T).fill(-Infinity);
+  const hi = new Float64Array(Z * T).fill(Infinity);
+  const group: number[][] = Array.from({ length: Z * T }, () => []);
+  for (let i = 0; i < n; i++) {
+    const o = orders[i]!;
+    const v = clamp(snap(x[i]!), 0, o.quantityWh);
+    xo[i] = v;
+    const r = lay.balanceRow(o.interval - ix.first, ix.zoneIndex.get(o.zone)!);
+    group[r]!.push(i);
+    const p = o.limitPricePerKwh;
+    const matched = v > EPS;
+    const room = v < o.quantityWh - EPS;
+    if (o.side === "bid") {
+      if (matched) hi[r] = Math.min(hi[r]!, p);
+      if (room) lo[r] = Math.max(lo[r]!, p);
+    } else {
+      if (matched) lo[r] = Math.max(lo[r]!, p);
+      if (room) hi[r] = Math.min(hi[r]!, p);
+    }
+  }
+  const coupled = new Array<boolean>(Z).fill(false);
+  for (const l of ix.lines) {
+    if (l.capacityWh === 0) continue;
+    coupled[ix.zoneIndex.get(l.a)!] = true;
+    coupled[ix.zoneIndex.get(l.b)!] = true;
+  }
+  for (const b of ix.batteries) coupled[ix.zoneIndex.get(b.zone)!] = true;
+  const price = new Array<number>(Z * T);
+  for (let t = 0; t < T; t++) {
+    for (let z = 0; z < Z; z++) {
+      const r = lay.balanceRow(t, z);
+      const L = lo[r]!;
+      const U = hi[r]!;
+      if (L > U) {
+        throw new DispatchRoundingError(
+          `empty price bracket [${L}, ${U}] in zone ${ix.zones[z]} interval ${ix.first + t}`,
+        );
+      }
+      if (!coupled[z] || duals === undefined) {
+        price[r] = bracketPrice(L, U);
+      } else {
+        price[r] = clamp(Math.round(snap(duals[r]!)), L, U);
+      }
+    }
+  }
+
+  // (3) line flows
+  const L = ix.lines.length;
+  const sent = new Array<number>(2 * L * T);
+  const recv = new Array<number>(2 * L * T);
+  for (let t = 0; t < T; t++) {
+    ix.lines.forEach((line, l) => {
+      for (const d of [0, 1] as const) {
+        const c = lay.flowCol(t, l, d);
+        const s = clamp(Math.round(snap(x[c] ?? 0)), 0, line.capacityWh);
+        sent[c - n] = s;
+        recv[c - n] = receivedWh(s, line.lossFactor);
+      }
+    });
+  }
+
+  // (4) batteries
+  const charge: number[][] = [];
+  const discharge: number[][] = [];
+  const socOut: number[][] = [];
+  ix.batteries.forEach((b, k) => {
+    const ch: number[] = [];
+    const dis: number[] = [];
+    const socs: number[] = [];
+    let prev = b.initialSocWh;
+    for (let t = 0; t < T; t++) {
+      const cT = clamp(snap(x[lay.batteryCol(k, t, 0)]!), 0, b.maxChargeWh);
+      const dT = clamp(snap(x[lay.batteryCol(k, t, 1)]!), 0, b.maxDischargeWh);
+      const target = x[lay.batteryCol(k, t, 2)]!;
+      const minS = t === T - 1 ? Math.max(b.minSocWh, b.endSocWh) : b.minSocWh;
+      const maxS = b.maxSocWh;
+      const socOf = (c: number, d: number) => prev + b.chargeEfficiency * c - d / b.dischargeEfficiency;
+      const ok = (s: number) => s >= minS - 1e-9 && s <= maxS + 1e-9;
+      let best: [number, number, number] | undefined;
+      for (const c of new Set([Math.floor(cT), Math.ceil(cT)])) {
+        for (const d of new Set([Math.floor(dT), Math.ceil(dT)])) {
+          if (c > b.maxChargeWh || d > b.maxDischargeWh) continue;
+          const s = socOf(c, d);
+          if (!ok(s)) continue;
+          const dist = Math.abs(s - target);
+          if (best === undefined || dist < Math.abs(best[2] - target) - 1e-12) best = [c, d, s];
+        }
+      }
+      if (best === undefined) {
+        // Fallback: from the rounded-down pair, shed charge while too full, shed discharge (then
+        // add charge) while too empty.
+        let c = Math.floor(cT);
+        let d = Math.floor(dT);
+        while (socOf(c, d) > maxS + 1e-9 && c > 0) c--;
+        while (socOf(c, d) < minS - 1e-9 && d > 0) d--;
+        while (socOf(c, d) < minS - 1e-9 && c < b.maxChargeWh) c++;
+        const s = socOf(c, d);
+        if (!ok(s))
+          throw new DispatchRoundingError(
+            `battery ${b.id} interval ${ix.first + t}: no integer charge/discharge keeps SoC within limits`,
+          );
+        best = [c, d, s];
+      }
+      ch.push(best[0]);
+      dis.push(best[1]);
+      prev = best[2];
+      socs.push(clamp(Math.floor(prev + 1e-9), b.minSocWh, b.maxSocWh));
+    }
+    charge.push(ch);
+    discharge.push(dis);
+    socOut.push(socs);
+  });
+
+  // (5) order fills, then exact balance per zone
+  const fill = new Array<number>(n);
+  for (let i = 0; i < n; i++) fill[i] = Math.floor(xo[i]!);
+  for (let t = 0; t < T; t++) {
+    const E = new Array<number>(Z).fill(0);
+    for (let z = 0; z < Z; z++) {
+      for (const i of group[lay.balanceRow(t, z)]!)
+        E[z] = E[z]! + (orders[i]!.side === "offer" ? fill[i]! : -fill[i]!);
+    }
+    ix.lines.forEach((line, l) => {
+      const ia = ix.zoneIndex.get(line.a)!;
+      const ib = ix.zoneIndex.get(line.b)!;
+      const ab = lay.flowCol(t, l, 0) - n;
+      const ba = lay.flowCol(t, l, 1) - n;
+      E[ia] = E[ia]! - sent[ab]! + recv[ba]!;
+      E[ib] = E[ib]! + recv[ab]! - sent[ba]!;
+    });
+    ix.batteries.forEach((b, k) => {
+      const z = ix.zoneIndex.get(b.zone)!;
+      E[z] = E[z]! + discharge[k]![t]! - charge[k]![t]!;
+    });
+    for (;;) {
+      const z = E.findIndex((e) => e !== 0);
+      if (z < 0) break;
+      const r = lay.balanceRow(t, z);
+      const p = price[r]!;
+      const members = group[r]!;
+      let e = E[z]!;
+      const byLimit = (dir: 1 | -1, idDir: 1 | -1) => (i: number, j: number) =>
+        dir * (orders[i]!.limitPricePerKwh - orders[j]!.limitPricePerKwh) || idDir * (i - j);
+      if (e > 0) {
+        const up = members
+          .filter(
+            (i) =>
+              orders[i]!.side === "bid" &&
+              orders[i]!.limitPricePerKwh >= p &&
+              fill[i]! < orders[i]!.quantityWh,
+          )
+          .sort(byLimit(-1, 1));
+        for (const i of up) {
+          const d = Math.min(e, orders[i]!.quantityWh - fill[i]!);
+          fill[i] = fill[i]! + d;
+          e -= d;
+          if (e === 0) break;
+        }
+        if (e > 0) {
+          const down = members
+            .filter((i) => orders[i]!.side === "offer" && fill[i]! > 0)
+            .sort(byLimit(-1, -1));
+          for (const i of down) {
+            const d = Math.min(e, fill[i]!);
+            fill[i] = fill[i]! - d;
+            e -= d;
+            if (e === 0) break;
+          }
+        }
+        // lower imports into z
+        for (let l = 0; l < L && e > 0; l++) {
+          const line = ix.lines[l]!;
+          const into: 0 | 1 = ix.zoneIndex.get(line.b) === z ? 0 : 1;
+          if (ix.zoneIndex.get(into === 0 ? line.b : line.a) !== z) continue;
+          const c = lay.flowCol(t, l, into) - n;
+          const target = Math.max(0, recv[c]! - e);
+          let s = sent[c]!;
+          while (s > 0 && receivedWh(s, line.lossFactor) > target) s--;
+          const dr = recv[c]! - receivedWh(s, line.lossFactor);
+          const from = ix.zoneIndex.get(into === 0 ? line.a : line.b)!;
+          E[from] = E[from]! + (sent[c]! - s);
+          sent[c] = s;
+          recv[c] = receivedWh(s, line.lossFactor);
+          e -= dr;
+        }
+      } else {
+        const up = members
+          .filter(
+            (i) =>
+              orders[i]!.side === "offer" &&
+              orders[i]!.limitPricePerKwh <= p &&
+              fill[i]! < orders[i]!.quantityWh,
+          )
+          .sort(byLimit(1, 1));
+        for (const i of up) {
+          const d = Math.min(-e, orders[i]!.quantityWh - fill[i]!);
+          fill[i] = fill[i]! + d;
+          e += d;
+          if (e === 0) break;
+        }
+        if (e < 0) {
+          const down = members.filter((i) => orders[i]!.side === "bid" && fill[i]! > 0).sort(byLimit(1, -1));
+          for (const i of down) {
+            const d = Math.min(-e, fill[i]!);
+            fill[i] = fill[i]! - d;
+            e += d;
+            if (e === 0) break;
+          }
+        }
+        // lower exports out of z
+        for (let l = 0; l < L && e < 0; l++) {
+          const line = ix.lines[l]!;
+          const out: 0 | 1 = ix.zoneIndex.get(line.a) === z ? 0 : 1;
+          if (ix.zoneIndex.get(out === 0 ? line.a : line.b) !== z) continue;
+          const c = lay.flowCol(t, l, out) - n;
+          const s = Math.max(0, sent[c]! + e);
+          const to = ix.zoneIndex.get(out === 0 ? line.b : line.a)!;
+          e += sent[c]! - s;
+          E[to] = E[to]! - (recv[c]! - receivedWh(s, line.lossFactor));
+          sent[c] = s;
+          recv[c] = receivedWh(s, line.lossFactor);
+        }
+      }
+      if (e !== 0) {
+        throw new DispatchRoundingError(
+          `zone ${ix.zones[z]} interval ${ix.first + t}: imbalance of ${e} Wh cannot be absorbed`,
+        );
+      }
+      E[z] = 0;
+    }
+  }
+
+  // welfare of the integer schedule, exact
+  let welfare = 0n;
+  for (let i = 0; i < n; i++) {
+    const o = orders[i]!;
+    const v = BigInt(o.limitPricePerKwh) * BigInt(fill[i]!);
+    welfare += o.side === "bid" ? v : -v;
+  }
+  for (let t = 0; t < T; t++) {
+    ix.lines.forEach((line, l) => {
+      for (const d of [0, 1] as const)
+        welfare -= BigInt(line.feePerKwh) * BigInt(sent[lay.flowCol(t, l, d) - n]!);
+    });
+  }
+  ix.batteries.forEach((b, k) => {
+    for (let t = 0; t < T; t++)
+      welfare -= BigInt(b.degradationCostPerKwh) * BigInt(charge[k]![t]! + discharge[k]![t]!);
+  });
+
+  const flows: ScheduleFlow[] = [];
+  for (let t = 0; t < T; t++) {
+    ix.lines.forEach((line, l) => {
+      for (const d of [0, 1] as const) {
+        const c = lay.flowCol(t, l, d) - n;
+        if (sent[c]! > 0) {
+          flows.push({
+            interval: ix.first + t,
+            from: d === 0 ? line.a : line.b,
+            to: d === 0 ? line.b : line.a,
+            sentWh: sent[c]!,
+            receivedWh: recv[c]!,
+          });
+        }
+      }
+    });
+  }
+  const prices: SchedulePrice[] = [];
+  for (let t = 0; t < T; t++) {
+    for (let z = 0; z < Z; z++)
+      prices.push({ interval: ix.first + t, zone: ix.zones[z]!, pricePerKwh: price[lay.balanceRow(t, z)]! });
+  }
+  return {
+    format: SCHEDULE_FORMAT,
+    horizon: { firstInterval: ix.first, intervals: T },
+    solver,
+    fills: orders.map((o, i) => ({ orderId: o.id, filledWh: fill[i]! })),
+    prices,
+    flows,
+    batteries: ix.batteries.map((b, k) => ({
+      batteryId: b.id,
+      steps: charge[k]!.map((c, t) => ({
+        interval: ix.first + t,
+        chargeWh: c,
+        dischargeWh: discharge[k]![t]!,
+        socWh: socOut[k]![t]!,
+      })),
+    })),
+    welfareMilli: welfare.toString(),
+  };
+}
