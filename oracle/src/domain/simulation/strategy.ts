@@ -173,11 +173,12 @@ export function placeOrders(parameters: PlaceOrdersParameters): StrategyOrder[] 
     const localPrice = Math.round(side === "bid" ? r - spread * u : f + spread * u);
     const outsidePrice = side === "bid" ? r : f;
     const purpose: OrderPurpose = side === "bid" ? "consumption" : "generation";
-    if (o.remainderBlock && quantity >= 2 * o.minOrderWh) {
-      const local = Math.round(quantity * localShare);
+    const local = Math.round(quantity * localShare);
+    if (o.remainderBlock && local >= o.minOrderWh && quantity - local >= o.minOrderWh) {
       push(house.id, house.zone, side, local, localPrice, purpose);
       push(house.id, house.zone, side, quantity - local, outsidePrice, purpose);
     } else {
+      // Too small to split: one order at the local price, so nothing of the position is dropped.
       push(house.id, house.zone, side, quantity, localPrice, purpose);
     }
 
