@@ -133,6 +133,22 @@ export function solveLp(ix: IndexedInstance, highs: Highs): LpSolution {
   const t0 = performance.now();
   const data = buildModel(ix, highs);
   const t1 = performance.now();
+  if (data.numCols === 0) {
+    // Nothing to decide (no orders, lines or batteries): HiGHS calls that model "empty".
+    return {
+      x: new Float64Array(0),
+      duals: new Float64Array(data.numRows),
+      objective: 0,
+      stats: {
+        columns: 0,
+        rows: data.numRows,
+        nonzeros: 0,
+        simplexIterations: 0,
+        buildMs: t1 - t0,
+        solveMs: 0,
+      },
+    };
+  }
   const model = highs.createModel(data);
   try {
     model.options.set(HIGHS_OPTIONS);

@@ -91,6 +91,8 @@ export interface CanonicalSchedule {
 }
 
 const EPS = 1e-6;
+/** Slack on SoC limits for float arithmetic on integer Wh (far below 1 Wh). */
+const SOC_TOL = 1e-9;
 /** Solver noise: a value within 1e-6 of an integer is that integer. */
 export function snap(v: number): number {
   const r = Math.round(v);
@@ -175,11 +177,22 @@ export function integerize({ ix, x, duals, solver }: IntegerizeInput): Canonical
     }
   }
 
-  // (3) line flows
+  // (3)–(5), interval by interval: the SoC carried into interval t is the integer schedule's own,
+  // so rounding drift never accumulates and each battery tracks the LP trajectory from where it is.
   const L = ix.lines.length;
-  const sent = new Array<number>(2 * L * T);
-  const recv = new Array<number>(2 * L * T);
+  const sent = new Array<number>(2 * L * T).fill(0);
+  const recv = new Array<number>(2 * L * T).fill(0);
+  const fill = new Array<number>(n);
+  for (let i = 0; i < n; i++) fill[i] = Math.floor(xo[i]!);
+  const charge: number[][] = ix.batteries.map(() => new Array<number>(T).fill(0));
+  const discharge: number[][] = ix.batteries.map(() => new Array<number>(T).fill(0));
+  const socExact: number[][] = ix.batteries.map(() => new Array<number>(T).fill(0));
+  const socPrev = ix.batteries.map((b) => b.initialSocWh);
+  const byZone: number[][] = Array.from({ length: Z }, () => []);
+  ix.batteries.forEach((b, k) => byZone[ix.zoneIndex.get(b.zone)!]!.push(k));
+
   for (let t = 0; t < T; t++) {
+    // (3) line flows
     ix.lines.forEach((line, l) => {
       for (const d of [0, 1] as const) {
         const c = lay.flowCol(t, l, d);
@@ -188,64 +201,55 @@ export function integerize({ ix, x, duals, solver }: IntegerizeInput): Canonical
         recv[c - n] = receivedWh(s, line.lossFactor);
       }
     });
-  }
-
-  // (4) batteries
-  const charge: number[][] = [];
-  const discharge: number[][] = [];
-  const socOut: number[][] = [];
-  ix.batteries.forEach((b, k) => {
-    const ch: number[] = [];
-    const dis: number[] = [];
-    const socs: number[] = [];
-    let prev = b.initialSocWh;
-    for (let t = 0; t < T; t++) {
+    // (4) batteries: nearest feasible rounding of the LP's charge/discharge
+    const socLo = ix.batteries.map((b) => (t === T - 1 ? Math.max(b.minSocWh, b.endSocWh) : b.minSocWh));
+    const socOf = (k: number, c: number, d: number) => {
+      const b = ix.batteries[k]!;
+      return socPrev[k]! + b.chargeEfficiency * c - d / b.dischargeEfficiency;
+    };
+    const socOk = (k: number, s: number) =>
+      s >= socLo[k]! - SOC_TOL && s <= ix.batteries[k]!.maxSocWh + SOC_TOL;
+    // Lowest SoC after interval t from which full charging could still reach the end state.
+    const reachFloor = ix.batteries.map(
+      (b) => Math.max(b.endSocWh, b.minSocWh) - (T - 1 - t) * b.maxChargeWh * b.chargeEfficiency,
+    );
+    ix.batteries.forEach((b, k) => {
       const cT = clamp(snap(x[lay.batteryCol(k, t, 0)]!), 0, b.maxChargeWh);
       const dT = clamp(snap(x[lay.batteryCol(k, t, 1)]!), 0, b.maxDischargeWh);
       const target = x[lay.batteryCol(k, t, 2)]!;
-      const minS = t === T - 1 ? Math.max(b.minSocWh, b.endSocWh) : b.minSocWh;
-      const maxS = b.maxSocWh;
-      const socOf = (c: number, d: number) => prev + b.chargeEfficiency * c - d / b.dischargeEfficiency;
-      const ok = (s: number) => s >= minS - 1e-9 && s <= maxS + 1e-9;
-      let best: [number, number, number] | undefined;
-      for (const c of new Set([Math.floor(cT), Math.ceil(cT)])) {
-        for (const d of new Set([Math.floor(dT), Math.ceil(dT)])) {
-          if (c > b.maxChargeWh || d > b.maxDischargeWh) continue;
-          const s = socOf(c, d);
-          if (!ok(s)) continue;
-          const dist = Math.abs(s - target);
-          if (best === undefined || dist < Math.abs(best[2] - target) - 1e-12) best = [c, d, s];
+      // Prefer a pair that ends at or above the LP's SoC (so the end state stays reachable), then
+      // the nearest; ties: less charge, then less discharge.
+      let best: [number, number] | undefined;
+      let bestKey = [Infinity, Infinity];
+      for (const c of [Math.floor(cT), Math.ceil(cT)]) {
+        for (const d of [Math.floor(dT), Math.ceil(dT)]) {
+          const s = socOf(k, c, d);
+          if (!socOk(k, s)) continue;
+          const key = [s >= target - SOC_TOL ? 0 : 1, Math.abs(s - target)];
+          if (key[0]! < bestKey[0]! || (key[0] === bestKey[0] && key[1]! < bestKey[1]! - 1e-12))
+            [best, bestKey] = [[c, d], key];
         }
       }
       if (best === undefined) {
-        // Fallback: from the rounded-down pair, shed charge while too full, shed discharge (then
-        // add charge) while too empty.
+        // From the rounded-down pair: shed charge while too full; shed discharge, then add
+        // charge, while too empty.
         let c = Math.floor(cT);
         let d = Math.floor(dT);
-        while (socOf(c, d) > maxS + 1e-9 && c > 0) c--;
-        while (socOf(c, d) < minS - 1e-9 && d > 0) d--;
-        while (socOf(c, d) < minS - 1e-9 && c < b.maxChargeWh) c++;
-        const s = socOf(c, d);
-        if (!ok(s))
+        while (socOf(k, c, d) > b.maxSocWh + SOC_TOL && c > 0) c--;
+        while (socOf(k, c, d) < socLo[k]! - SOC_TOL && d > 0) d--;
+        while (socOf(k, c, d) < socLo[k]! - SOC_TOL && c < b.maxChargeWh) c++;
+        if (!socOk(k, socOf(k, c, d))) {
           throw new DispatchRoundingError(
             `battery ${b.id} interval ${ix.first + t}: no integer charge/discharge keeps SoC within limits`,
           );
-        best = [c, d, s];
+        }
+        best = [c, d];
       }
-      ch.push(best[0]);
-      dis.push(best[1]);
-      prev = best[2];
-      socs.push(clamp(Math.floor(prev + 1e-9), b.minSocWh, b.maxSocWh));
-    }
-    charge.push(ch);
-    discharge.push(dis);
-    socOut.push(socs);
-  });
+      charge[k]![t] = best[0];
+      discharge[k]![t] = best[1];
+    });
 
-  // (5) order fills, then exact balance per zone
-  const fill = new Array<number>(n);
-  for (let i = 0; i < n; i++) fill[i] = Math.floor(xo[i]!);
-  for (let t = 0; t < T; t++) {
+    // (5) exact balance per zone: E = supply − demand
     const E = new Array<number>(Z).fill(0);
     for (let z = 0; z < Z; z++) {
       for (const i of group[lay.balanceRow(t, z)]!)
@@ -263,6 +267,8 @@ export function integerize({ ix, x, duals, solver }: IntegerizeInput): Canonical
       const z = ix.zoneIndex.get(b.zone)!;
       E[z] = E[z]! + discharge[k]![t]! - charge[k]![t]!;
     });
+    const byLimit = (dir: 1 | -1, idDir: 1 | -1) => (i: number, j: number) =>
+      dir * (orders[i]!.limitPricePerKwh - orders[j]!.limitPricePerKwh) || idDir * (i - j);
     for (;;) {
       const z = E.findIndex((e) => e !== 0);
       if (z < 0) break;
@@ -270,82 +276,83 @@ export function integerize({ ix, x, duals, solver }: IntegerizeInput): Canonical
       const p = price[r]!;
       const members = group[r]!;
       let e = E[z]!;
-      const byLimit = (dir: 1 | -1, idDir: 1 | -1) => (i: number, j: number) =>
-        dir * (orders[i]!.limitPricePerKwh - orders[j]!.limitPricePerKwh) || idDir * (i - j);
-      if (e > 0) {
-        const up = members
-          .filter(
-            (i) =>
-              orders[i]!.side === "bid" &&
-              orders[i]!.limitPricePerKwh >= p &&
-              fill[i]! < orders[i]!.quantityWh,
-          )
-          .sort(byLimit(-1, 1));
-        for (const i of up) {
-          const d = Math.min(e, orders[i]!.quantityWh - fill[i]!);
-          fill[i] = fill[i]! + d;
-          e -= d;
-          if (e === 0) break;
-        }
-        if (e > 0) {
-          const down = members
-            .filter((i) => orders[i]!.side === "offer" && fill[i]! > 0)
-            .sort(byLimit(-1, -1));
-          for (const i of down) {
-            const d = Math.min(e, fill[i]!);
-            fill[i] = fill[i]! - d;
-            e -= d;
-            if (e === 0) break;
+      // orders: raise the willing side, then lower the other
+      const sign = e > 0 ? 1 : -1;
+      const raiseSide = e > 0 ? "bid" : "offer";
+      const up = members
+        .filter((i) => {
+          const o = orders[i]!;
+          const willing = o.side === "bid" ? o.limitPricePerKwh >= p : o.limitPricePerKwh <= p;
+          return o.side === raiseSide && willing && fill[i]! < o.quantityWh;
+        })
+        .sort(e > 0 ? byLimit(-1, 1) : byLimit(1, 1));
+      for (const i of up) {
+        if (e === 0) break;
+        const d = Math.min(sign * e, orders[i]!.quantityWh - fill[i]!);
+        fill[i] = fill[i]! + d;
+        e -= sign * d;
+      }
+      const down = members
+        .filter((i) => orders[i]!.side !== raiseSide && fill[i]! > 0)
+        .sort(e > 0 ? byLimit(-1, -1) : byLimit(1, -1));
+      for (const i of down) {
+        if (e === 0) break;
+        const d = Math.min(sign * e, fill[i]!);
+        fill[i] = fill[i]! - d;
+        e -= sign * d;
+      }
+      // batteries in the zone (id ascending), within their SoC limits for this interval
+      for (const k of byZone[z]!) {
+        if (e === 0) break;
+        const b = ix.batteries[k]!;
+        // E > 0: discharge less, then charge more; E < 0: charge less, then discharge more.
+        const steps: Array<[0 | 1, 1 | -1]> =
+          e > 0
+            ? [
+                [1, -1],
+                [0, 1],
+              ]
+            : [
+                [0, -1],
+                [1, 1],
+              ];
+        for (const [what, dir] of steps) {
+          const arr = what === 0 ? charge[k]! : discharge[k]!;
+          const cap = what === 0 ? b.maxChargeWh : b.maxDischargeWh;
+          while (e !== 0) {
+            const v = arr[t]! + dir;
+            if (v < 0 || v > cap) break;
+            const s = what === 0 ? socOf(k, v, discharge[k]![t]!) : socOf(k, charge[k]![t]!, v);
+            if (!socOk(k, s) || (s < socPrev[k]! && s < reachFloor[k]! - SOC_TOL)) break;
+            arr[t] = v;
+            // charging more or discharging less removes supply: both move E by −1·sign
+            e -= sign;
           }
         }
-        // lower imports into z
-        for (let l = 0; l < L && e > 0; l++) {
-          const line = ix.lines[l]!;
-          const into: 0 | 1 = ix.zoneIndex.get(line.b) === z ? 0 : 1;
-          if (ix.zoneIndex.get(into === 0 ? line.b : line.a) !== z) continue;
+      }
+      // lines: lower imports (E > 0, the surplus moves to the exporter) or exports (E < 0, the
+      // deficit moves to the importer)
+      for (let l = 0; l < L && e !== 0; l++) {
+        const line = ix.lines[l]!;
+        const za = ix.zoneIndex.get(line.a)!;
+        const zb = ix.zoneIndex.get(line.b)!;
+        if (za !== z && zb !== z) continue;
+        if (e > 0) {
+          const into: 0 | 1 = zb === z ? 0 : 1;
           const c = lay.flowCol(t, l, into) - n;
-          const target = Math.max(0, recv[c]! - e);
+          const targetRecv = Math.max(0, recv[c]! - e);
           let s = sent[c]!;
-          while (s > 0 && receivedWh(s, line.lossFactor) > target) s--;
-          const dr = recv[c]! - receivedWh(s, line.lossFactor);
-          const from = ix.zoneIndex.get(into === 0 ? line.a : line.b)!;
+          while (s > 0 && receivedWh(s, line.lossFactor) > targetRecv) s--;
+          const from = into === 0 ? za : zb;
           E[from] = E[from]! + (sent[c]! - s);
+          e -= recv[c]! - receivedWh(s, line.lossFactor);
           sent[c] = s;
           recv[c] = receivedWh(s, line.lossFactor);
-          e -= dr;
-        }
-      } else {
-        const up = members
-          .filter(
-            (i) =>
-              orders[i]!.side === "offer" &&
-              orders[i]!.limitPricePerKwh <= p &&
-              fill[i]! < orders[i]!.quantityWh,
-          )
-          .sort(byLimit(1, 1));
-        for (const i of up) {
-          const d = Math.min(-e, orders[i]!.quantityWh - fill[i]!);
-          fill[i] = fill[i]! + d;
-          e += d;
-          if (e === 0) break;
-        }
-        if (e < 0) {
-          const down = members.filter((i) => orders[i]!.side === "bid" && fill[i]! > 0).sort(byLimit(1, -1));
-          for (const i of down) {
-            const d = Math.min(-e, fill[i]!);
-            fill[i] = fill[i]! - d;
-            e += d;
-            if (e === 0) break;
-          }
-        }
-        // lower exports out of z
-        for (let l = 0; l < L && e < 0; l++) {
-          const line = ix.lines[l]!;
-          const out: 0 | 1 = ix.zoneIndex.get(line.a) === z ? 0 : 1;
-          if (ix.zoneIndex.get(out === 0 ? line.a : line.b) !== z) continue;
+        } else {
+          const out: 0 | 1 = za === z ? 0 : 1;
           const c = lay.flowCol(t, l, out) - n;
           const s = Math.max(0, sent[c]! + e);
-          const to = ix.zoneIndex.get(out === 0 ? line.b : line.a)!;
+          const to = out === 0 ? zb : za;
           e += sent[c]! - s;
           E[to] = E[to]! - (recv[c]! - receivedWh(s, line.lossFactor));
           sent[c] = s;
@@ -359,7 +366,15 @@ export function integerize({ ix, x, duals, solver }: IntegerizeInput): Canonical
       }
       E[z] = 0;
     }
+    ix.batteries.forEach((_, k) => {
+      const s = socOf(k, charge[k]![t]!, discharge[k]![t]!);
+      socExact[k]![t] = s;
+      socPrev[k] = s;
+    });
   }
+  const socOut = ix.batteries.map((b, k) =>
+    socExact[k]!.map((s) => clamp(Math.floor(s + 1e-9), b.minSocWh, b.maxSocWh)),
+  );
 
   // welfare of the integer schedule, exact
   let welfare = 0n;
