@@ -31,6 +31,8 @@ export default defineConfig({
     },
   },
   paths: {
+    // Ignition modules live in deploy/modules; deployments are written to deploy/deployments/.
+    ignition: "./deploy",
     tests: {
       solidity: "./test/contracts",
       mocha: "./test",
