@@ -1,0 +1,878 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+
+import {IEnergyMarket} from "./interfaces/IEnergyMarket.sol";
+import {IGridRegistry} from "./interfaces/IGridRegistry.sol";
+import {IOracleCommittee} from "./interfaces/IOracleCommittee.sol";
+import {IEnergyCertificate} from "./interfaces/IEnergyCertificate.sol";
+import {SettlementMath} from "./libraries/SettlementMath.sol";
+
+/// @title EnergyMarket
+/// @notice Escrowed order book, schedule commit, settlement of fills and imbalances; see {IEnergyMarket},
+/// docs/MARKET_RULES.md and docs/CONTRACTS.md.
+contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuardTransient, EIP712 {
+    using SafeERC20 for IERC20;
+    using SettlementMath for uint256;
+
+    /* CONSTANTS */
+
+    /// @notice Role of the grid operator: withdraws operator funds.
+    bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR_ROLE");
+    /// @notice Role that may pause orders and commits.
+    bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
+
+    /// @dev keccak256("Order(address owner,uint64 intervalId,uint8 side,uint32 zoneId,uint64 quantityWh,
+    /// uint128 limitPricePerKwh,uint64 nonce)")
+    bytes32 public constant ORDER_TYPEHASH =
+        0x2622cf588842836f8e88111ab1e440f1ae9faef3e3e26d9caf137c575bde7b67;
+    /// @dev keccak256("ScheduleReport(address market,uint64 intervalId,uint64 configEpoch,bytes32 ordersDigest,
+    /// bytes32 scheduleRoot,uint32 fillCount,uint256[] zonePrices)")
+    bytes32 public constant SCHEDULE_REPORT_TYPEHASH =
+        0x521b8e06476542b7a3e138f39883aef500c23f589ac83dec198acfce3fd208d2;
+    /// @dev keccak256("MeterReport(address market,uint64 intervalId,uint64 configEpoch,bytes32 meterRoot,
+    /// uint128 shortPricePerKwh,uint128 longPricePerKwh)")
+    bytes32 public constant METER_REPORT_TYPEHASH =
+        0x90310da1f056aa28f459b1dde5973eccbe865622d2eb674d265dd9560d7a93b5;
+    /// @dev keccak256("MeterReading(address meter,uint64 intervalId,uint64 injectedWh,uint64 consumedWh)")
+    bytes32 public constant METER_READING_TYPEHASH =
+        0x97975e507c2a54a0d204cdd28fa876e82d595adc7548640ae9200c6f9b99cac2;
+
+    /// @dev A position slot holding `SETTLED_FLAG | filledWh` is a settled fill. An order id (a keccak digest) has
+    /// this shape (bits 64..254 all zero) with probability 2^-191, i.e. never.
+    uint256 private constant _SETTLED_FLAG = 1 << 255;
+
+    /* IMMUTABLES */
+
+    IERC20 public immutable token;
+    uint8 public immutable tokenDecimals;
+    IGridRegistry public immutable registry;
+    IOracleCommittee public immutable committee;
+    IEnergyCertificate public immutable certificates;
+    uint64 public immutable intervalSeconds;
+    uint64 public immutable gateClosureSeconds;
+    uint64 public immutable scheduleWindowSeconds;
+    uint64 public immutable meterWindowSeconds;
+    uint128 public immutable offerCollateralPerKwh;
+
+    /* STORAGE */
+
+    /// @dev Invariant: token.balanceOf(this) == Σ _balances + Σ locks of open orders + Σ collateral of settled,
+    /// not yet imbalance-settled offers + Σ (receipts − payouts) of intervals + _operatorFunds.
+    uint256 private _operatorFunds;
+    mapping(address account => uint256) private _balances;
+    /// @dev Invariant: at most one open order per (owner, interval, side); a slot is 0, an open order's id, or a
+    /// settled fill record. A settled record is never overwritten, so a fill settles at most once.
+    mapping(address owner => mapping(uint64 intervalId => bytes32[2] bySide)) private _positions;
+    /// @dev Invariant: payouts <= receipts for every interval.
+    mapping(uint64 intervalId => IntervalState) private _intervals;
+    mapping(address participant => mapping(uint64 intervalId => bool)) private _imbalanceSettled;
+    mapping(uint64 intervalId => mapping(IGridRegistry.Source => uint256)) private _issuedWh;
+    mapping(address buyer => mapping(uint256 certificateId => uint256)) private _claimedWh;
+
+    /// @dev Running totals of a batch, kept in memory and written once.
+    struct Tally {
+        uint256 receipts;
+        uint256 payouts;
+        uint256 boughtWh;
+        uint256 settledCount;
+    }
+
+    constructor(MarketConfig memory config) EIP712("GridBrain", "1") {
+        if (config.token == address(0)) revert InvalidParameter("token");
+        if (config.registry == address(0)) revert InvalidParameter("registry");
+        if (config.committee == address(0)) revert InvalidParameter("committee");
+        if (config.certificates == address(0)) revert InvalidParameter("certificates");
+        if (config.intervalSeconds == 0) revert InvalidParameter("intervalSeconds");
+        if (config.scheduleWindowSeconds == 0) revert InvalidParameter("scheduleWindowSeconds");
+        if (config.meterWindowSeconds == 0) revert InvalidParameter("meterWindowSeconds");
+        token = IERC20(config.token);
+        tokenDecimals = IERC20Metadata(config.token).decimals();
+        registry = IGridRegistry(config.registry);
+        committee = IOracleCommittee(config.committee);
+        certificates = IEnergyCertificate(config.certificates);
+        intervalSeconds = config.intervalSeconds;
+        gateClosureSeconds = config.gateClosureSeconds;
+        scheduleWindowSeconds = config.scheduleWindowSeconds;
+        meterWindowSeconds = config.meterWindowSeconds;
+        offerCollateralPerKwh = config.offerCollateralPerKwh;
+        _grantRole(DEFAULT_ADMIN_ROLE, config.admin);
+        _grantRole(OPERATOR_ROLE, config.operator);
+        _grantRole(GUARDIAN_ROLE, config.guardian);
+    }
+
+    /* BALANCES */
+
+    /// @inheritdoc IEnergyMarket
+    function deposit(uint256 amount) external nonReentrant {
+        _deposit(amount);
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function depositWithPermit(
+        uint256 amount,
+        uint256 deadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external nonReentrant {
+        // A failing permit (front-run by someone submitting the same permit) is ignored: the transfer below
+        // succeeds if the allowance is there, and reverts otherwise.
+        try
+            IERC20Permit(address(token)).permit(msg.sender, address(this), amount, deadline, v, r, s)
+        {} catch {}
+        _deposit(amount);
+    }
+
+    function _deposit(uint256 amount) private {
+        if (amount == 0) revert ZeroAmount();
+        _balances[msg.sender] += amount;
+        emit Deposited(msg.sender, amount);
+        token.safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function withdraw(uint256 amount, address to) external nonReentrant {
+        if (amount == 0) revert ZeroAmount();
+        uint256 balance = _balances[msg.sender];
+        if (balance < amount) revert InsufficientBalance(msg.sender, balance, amount);
+        // Safe "unchecked": amount <= balance.
+        unchecked {
+            _balances[msg.sender] = balance - amount;
+        }
+        emit Withdrawn(msg.sender, to, amount);
+        token.safeTransfer(to, amount);
+    }
+
+    /* ORDERS */
+
+    /// @inheritdoc IEnergyMarket
+    function placeBid(
+        uint64 intervalId,
+        uint32 zoneId,
+        uint64 quantityWh,
+        uint128 maxPricePerKwh,
+        uint64 nonce
+    ) external whenNotPaused returns (bytes32) {
+        return _place(intervalId, Side.Buy, zoneId, quantityWh, maxPricePerKwh, nonce);
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function placeOffer(
+        uint64 intervalId,
+        uint32 zoneId,
+        uint64 quantityWh,
+        uint128 minPricePerKwh,
+        uint64 nonce
+    ) external whenNotPaused returns (bytes32) {
+        return _place(intervalId, Side.Sell, zoneId, quantityWh, minPricePerKwh, nonce);
+    }
+
+    function _place(
+        uint64 intervalId,
+        Side side,
+        uint32 zoneId,
+        uint64 quantityWh,
+        uint128 limitPricePerKwh,
+        uint64 nonce
+    ) private returns (bytes32 orderId) {
+        if (quantityWh == 0) revert ZeroAmount();
+        uint256 closesAt = _gateClosure(intervalId);
+        if (block.timestamp >= closesAt) revert GateClosed(intervalId, closesAt);
+        bytes32[2] storage slots = _positions[msg.sender][intervalId];
+        // Before gate closure a non-zero slot can only be an open order (fills settle after the commit).
+        bytes32 existing = slots[uint8(side)];
+        if (existing != 0) revert OrderSlotTaken(msg.sender, intervalId, side, existing);
+
+        orderId = _hashTypedDataV4(
+            keccak256(
+                abi.encode(
+                    ORDER_TYPEHASH,
+                    msg.sender,
+                    intervalId,
+                    side,
+                    zoneId,
+                    quantityWh,
+                    limitPricePerKwh,
+                    nonce
+                )
+            )
+        );
+        uint256 lock = _lockOf(side, quantityWh, limitPricePerKwh);
+        uint256 balance = _balances[msg.sender];
+        if (balance < lock) revert InsufficientBalance(msg.sender, balance, lock);
+        // Safe "unchecked": lock <= balance.
+        unchecked {
+            _balances[msg.sender] = balance - lock;
+        }
+        slots[uint8(side)] = orderId;
+        // Before gate closure the commitment is the running orders digest (docs/CONTRACTS.md, "ordersDigest").
+        IntervalState storage interval = _intervals[intervalId];
+        interval.commitment = keccak256(abi.encode(interval.commitment, orderId));
+        emit OrderPlaced(orderId, msg.sender, intervalId, side, zoneId, quantityWh, limitPricePerKwh, nonce);
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function cancelOrder(Order calldata order) external {
+        bytes32 orderId = _hashOrder(order);
+        if (order.owner != msg.sender) revert NotOrderOwner(orderId, msg.sender);
+        uint256 closesAt = _gateClosure(order.intervalId);
+        if (block.timestamp >= closesAt) revert GateClosed(order.intervalId, closesAt);
+        _closeOpenOrder(order, orderId);
+        // The order stays in the digest: the solver sees this event and gives the order no leaf.
+        emit OrderCancelled(orderId, order.owner, order.intervalId);
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function releaseOrder(Order calldata order) external {
+        bytes32 orderId = _hashOrder(order);
+        uint256 deadline =
+            _intervals[order.intervalId].scheduled
+                ? _meterDeadline(order.intervalId)
+                : _scheduleDeadline(order.intervalId);
+        if (block.timestamp < deadline) revert ReleaseNotAllowed(orderId, deadline);
+        uint256 lock = _closeOpenOrder(order, orderId);
+        emit OrderReleased(orderId, order.owner, order.intervalId, lock);
+    }
+
+    /// @dev Empties the slot of an open order and returns its lock to the owner's free balance.
+    function _closeOpenOrder(Order calldata order, bytes32 orderId) private returns (uint256 lock) {
+        bytes32[2] storage slots = _positions[order.owner][order.intervalId];
+        if (slots[uint8(order.side)] != orderId) revert OrderNotOpen(orderId);
+        delete slots[uint8(order.side)];
+        lock = _lockOf(order.side, order.quantityWh, order.limitPricePerKwh);
+        _balances[order.owner] += lock;
+    }
+
+    /* SCHEDULE */
+
+    /// @inheritdoc IEnergyMarket
+    function commitSchedule(
+        ScheduleReport calldata report,
+        bytes calldata signatures
+    ) external whenNotPaused {
+        if (report.market != address(this)) revert WrongMarket(report.market);
+        uint64 intervalId = report.intervalId;
+        uint256 opensAt = _gateClosure(intervalId);
+        uint256 closesAt = _scheduleDeadline(intervalId);
+        if (block.timestamp < opensAt || block.timestamp >= closesAt) {
+            revert ScheduleWindowClosed(intervalId, opensAt, closesAt);
+        }
+        IntervalState storage interval = _intervals[intervalId];
+        if (interval.scheduled) revert AlreadyScheduled(intervalId);
+        bytes32 digest = interval.commitment;
+        if (report.ordersDigest != digest)
+            revert OrdersDigestMismatch(intervalId, digest, report.ordersDigest);
+        committee.verify(hashScheduleReport(report), report.configEpoch, signatures);
+
+        // The digest is no longer needed (no order can be placed after gate closure): its slot now holds the
+        // schedule commitment, which saves a fresh storage slot per interval.
+        interval.commitment = _scheduleCommitment(
+            report.scheduleRoot,
+            keccak256(abi.encodePacked(report.zonePrices))
+        );
+        interval.scheduled = true;
+        interval.fillCount = report.fillCount;
+        emit ScheduleCommitted(
+            intervalId,
+            report.configEpoch,
+            digest,
+            report.scheduleRoot,
+            report.fillCount,
+            report.zonePrices
+        );
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function settleFills(
+        uint64 intervalId,
+        bytes32 scheduleRoot,
+        uint256[] calldata zonePrices,
+        Fill[] calldata fills,
+        bytes32[] calldata proof,
+        bool[] calldata proofFlags
+    ) external nonReentrant {
+        IntervalState storage interval = _settleableInterval(intervalId, scheduleRoot, zonePrices);
+        bytes32[] memory orderIds = _verifyBatch(intervalId, scheduleRoot, fills, proof, proofFlags);
+        Tally memory tally = _loadTally(interval);
+        // Buyers first, so that sellers of the same batch are paid from what its buyers were charged.
+        uint256 count = fills.length;
+        for (uint256 i; i < count; ++i) {
+            if (fills[i].order.side == Side.Buy) _settleFill(fills[i], orderIds[i], zonePrices, tally);
+        }
+        for (uint256 i; i < count; ++i) {
+            if (fills[i].order.side == Side.Sell) _settleFill(fills[i], orderIds[i], zonePrices, tally);
+        }
+        _storeTally(interval, intervalId, tally);
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function claimFill(
+        bytes32 scheduleRoot,
+        uint256[] calldata zonePrices,
+        Fill calldata fill,
+        bytes32[] calldata proof
+    ) external nonReentrant {
+        uint64 intervalId = fill.order.intervalId;
+        IntervalState storage interval = _settleableInterval(intervalId, scheduleRoot, zonePrices);
+        bytes32 orderId = _hashOrder(fill.order);
+        if (!MerkleProof.verifyCalldata(proof, scheduleRoot, _fillLeaf(orderId, fill.filledWh))) {
+            revert InvalidProof();
+        }
+        Tally memory tally = _loadTally(interval);
+        _settleFill(fill, orderId, zonePrices, tally);
+        _storeTally(interval, intervalId, tally);
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function collectGridRevenue(uint64 intervalId) external {
+        IntervalState storage interval = _intervals[intervalId];
+        if (!interval.scheduled) revert NotScheduled(intervalId);
+        if (interval.settledCount < interval.fillCount && block.timestamp < _meterDeadline(intervalId)) {
+            revert FillsPending(intervalId, interval.settledCount, interval.fillCount);
+        }
+        _creditOperator(interval, intervalId);
+    }
+
+    function _settleableInterval(
+        uint64 intervalId,
+        bytes32 scheduleRoot,
+        uint256[] calldata zonePrices
+    ) private view returns (IntervalState storage interval) {
+        interval = _intervals[intervalId];
+        if (!interval.scheduled) revert NotScheduled(intervalId);
+        uint256 deadline = _meterDeadline(intervalId);
+        if (block.timestamp >= deadline) revert SettlementClosed(intervalId, deadline);
+        if (
+            interval.commitment != _scheduleCommitment(scheduleRoot, keccak256(abi.encodePacked(zonePrices)))
+        ) {
+            revert ScheduleMismatch(intervalId);
+        }
+    }
+
+    /// @dev Settles one proven fill: checks the order is open and the fill within its limits, moves the money
+    /// between internal balances and marks the slot settled.
+    function _settleFill(
+        Fill calldata fill,
+        bytes32 orderId,
+        uint256[] calldata zonePrices,
+        Tally memory tally
+    ) private {
+        Order calldata order = fill.order;
+        bytes32[2] storage slots = _positions[order.owner][order.intervalId];
+        uint256 side = uint8(order.side);
+        if (slots[side] != orderId) revert OrderNotOpen(orderId);
+        uint64 filledWh = fill.filledWh;
+        if (filledWh > order.quantityWh) revert FillExceedsQuantity(orderId, filledWh, order.quantityWh);
+        uint256 price;
+        if (filledWh != 0) {
+            if (order.zoneId >= zonePrices.length)
+                revert UnknownZonePrice(orderId, order.zoneId, zonePrices.length);
+            price = zonePrices[order.zoneId];
+        }
+
+        uint256 amount;
+        uint256 credit;
+        if (order.side == Side.Buy) {
+            if (price > order.limitPricePerKwh)
+                revert PriceOutsideLimit(orderId, price, order.limitPricePerKwh);
+            amount = price.costUp(filledWh);
+            // Safe "unchecked": price <= limit and filled <= quantity, so the charge is at most the lock.
+            unchecked {
+                credit = uint256(order.limitPricePerKwh).costUp(order.quantityWh) - amount;
+                tally.boughtWh += filledWh;
+            }
+            tally.receipts += amount;
+        } else {
+            if (filledWh != 0 && price < order.limitPricePerKwh) {
+                revert PriceOutsideLimit(orderId, price, order.limitPricePerKwh);
+            }
+            amount = price.costDown(filledWh);
+            uint256 payouts = tally.payouts + amount;
+            if (payouts > tally.receipts) revert BudgetExceeded(order.intervalId, payouts, tally.receipts);
+            tally.payouts = payouts;
+            // The collateral of the unfilled part is released; that of the filled part stays locked until the
+            // imbalance is settled. Safe "unchecked": costUp is monotone and filled <= quantity.
+            unchecked {
+                credit =
+                    amount +
+                    uint256(offerCollateralPerKwh).costUp(order.quantityWh) -
+                    uint256(offerCollateralPerKwh).costUp(filledWh);
+            }
+        }
+        slots[side] = bytes32(_SETTLED_FLAG | filledWh);
+        _balances[order.owner] += credit;
+        // Safe "unchecked": at most one increment per order.
+        unchecked {
+            ++tally.settledCount;
+        }
+        emit FillSettled(orderId, order.owner, order.intervalId, order.side, filledWh, amount);
+    }
+
+    /// @dev Checks that every fill is of `intervalId` and that the multiproof proves all their leaves; returns
+    /// the order ids.
+    function _verifyBatch(
+        uint64 intervalId,
+        bytes32 scheduleRoot,
+        Fill[] calldata fills,
+        bytes32[] calldata proof,
+        bool[] calldata proofFlags
+    ) private view returns (bytes32[] memory orderIds) {
+        uint256 count = fills.length;
+        if (count == 0) revert ZeroAmount();
+        orderIds = new bytes32[](count);
+        bytes32[] memory leaves = new bytes32[](count);
+        for (uint256 i; i < count; ++i) {
+            Fill calldata fill = fills[i];
+            bytes32 orderId = _hashOrder(fill.order);
+            if (fill.order.intervalId != intervalId) {
+                revert FillIntervalMismatch(orderId, fill.order.intervalId, intervalId);
+            }
+            orderIds[i] = orderId;
+            leaves[i] = _fillLeaf(orderId, fill.filledWh);
+        }
+        if (!MerkleProof.multiProofVerifyCalldata(proof, proofFlags, scheduleRoot, leaves))
+            revert InvalidProof();
+    }
+
+    function _loadTally(IntervalState storage interval) private view returns (Tally memory) {
+        return Tally(interval.receipts, interval.payouts, interval.boughtWh, interval.settledCount);
+    }
+
+    function _storeTally(IntervalState storage interval, uint64 intervalId, Tally memory tally) private {
+        // Safe casts: receipts are bounded by the token supply held in locks; Wh and counts by the orders' uint64
+        // quantities and the number of orders, far below these widths in any real interval.
+        interval.receipts = uint128(tally.receipts);
+        interval.payouts = uint128(tally.payouts);
+        interval.boughtWh = uint64(tally.boughtWh);
+        interval.settledCount = uint32(tally.settledCount);
+        if (tally.settledCount >= interval.fillCount) _creditOperator(interval, intervalId);
+    }
+
+    /// @dev Moves the interval's surplus (grid fees and congestion rent) to the operator funds; afterwards
+    /// receipts == payouts.
+    function _creditOperator(IntervalState storage interval, uint64 intervalId) private {
+        uint128 payouts = interval.payouts;
+        // Safe "unchecked": payouts <= receipts (budget check on every seller fill).
+        uint256 surplus;
+        unchecked {
+            surplus = interval.receipts - payouts;
+        }
+        if (surplus == 0) return;
+        interval.receipts = payouts;
+        _operatorFunds += surplus;
+        emit GridRevenueCredited(intervalId, surplus);
+    }
+
+    /* METERING */
+
+    /// @inheritdoc IEnergyMarket
+    function commitMeterReport(
+        MeterReport calldata report,
+        bytes calldata signatures
+    ) external whenNotPaused {
+        if (report.market != address(this)) revert WrongMarket(report.market);
+        uint64 intervalId = report.intervalId;
+        IntervalState storage interval = _intervals[intervalId];
+        if (!interval.scheduled) revert NotScheduled(intervalId);
+        uint256 opensAt = _intervalStart(intervalId) + intervalSeconds;
+        uint256 closesAt = _meterDeadline(intervalId);
+        if (block.timestamp < opensAt || block.timestamp >= closesAt) {
+            revert MeterWindowClosed(intervalId, opensAt, closesAt);
+        }
+        if (interval.meterRoot != 0) revert AlreadyMetered(intervalId);
+        committee.verify(hashMeterReport(report), report.configEpoch, signatures);
+        interval.meterRoot = report.meterRoot;
+        interval.shortPricePerKwh = report.shortPricePerKwh;
+        interval.longPricePerKwh = report.longPricePerKwh;
+        emit MeterReportCommitted(
+            intervalId,
+            report.configEpoch,
+            report.meterRoot,
+            report.shortPricePerKwh,
+            report.longPricePerKwh
+        );
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function settleImbalance(
+        address participant,
+        uint64 intervalId,
+        uint64 injectedWh,
+        uint64 consumedWh,
+        bytes32[] calldata proof
+    ) external nonReentrant {
+        IntervalState storage interval = _intervals[intervalId];
+        _verifyMeterLeaf(interval.meterRoot, participant, intervalId, injectedWh, consumedWh, proof);
+        if (interval.settledCount < interval.fillCount && block.timestamp < _meterDeadline(intervalId)) {
+            revert FillsPending(intervalId, interval.settledCount, interval.fillCount);
+        }
+        uint256 boughtWh = _settledEnergy(participant, intervalId, Side.Buy);
+        uint256 soldWh = _settledEnergy(participant, intervalId, Side.Sell);
+
+        _imbalanceSettled[participant][intervalId] = true;
+        // deviation = metered net − scheduled net = (injected − consumed) − (sold − bought).
+        int256 deviationWh =
+            (int256(uint256(injectedWh)) - int256(uint256(consumedWh))) - (int256(soldWh) - int256(boughtWh));
+        _applyImbalance(participant, intervalId, deviationWh, uint256(offerCollateralPerKwh).costUp(soldWh));
+        _issueCertificates(participant, intervalId, soldWh, injectedWh);
+    }
+
+    /// @dev Releases `collateral` to the participant and charges a short deviation (against that collateral and the
+    /// free balance) or pays a long one (from the operator funds), each as far as the funds go.
+    function _applyImbalance(
+        address participant,
+        uint64 intervalId,
+        int256 deviationWh,
+        uint256 collateral
+    ) private {
+        IntervalState storage interval = _intervals[intervalId];
+        uint256 charged;
+        uint256 paid;
+        uint256 uncovered;
+        uint256 available = _balances[participant] + collateral;
+        if (deviationWh < 0) {
+            uint256 charge = uint256(interval.shortPricePerKwh).costUp(uint256(-deviationWh));
+            charged = charge < available ? charge : available;
+            // Safe "unchecked": charged <= charge and charged <= available.
+            unchecked {
+                uncovered = charge - charged;
+                available -= charged;
+            }
+            _operatorFunds += charged;
+        } else if (deviationWh > 0) {
+            uint256 payment = uint256(interval.longPricePerKwh).costDown(uint256(deviationWh));
+            uint256 funds = _operatorFunds;
+            paid = payment < funds ? payment : funds;
+            // Safe "unchecked": paid <= payment and paid <= funds.
+            unchecked {
+                uncovered = payment - paid;
+                _operatorFunds = funds - paid;
+            }
+            available += paid;
+        }
+        _balances[participant] = available;
+        emit ImbalanceSettled(participant, intervalId, deviationWh, charged, paid, uncovered);
+    }
+
+    function _verifyMeterLeaf(
+        bytes32 meterRoot,
+        address participant,
+        uint64 intervalId,
+        uint64 injectedWh,
+        uint64 consumedWh,
+        bytes32[] calldata proof
+    ) private view {
+        if (meterRoot == 0) revert NotMetered(intervalId);
+        if (_imbalanceSettled[participant][intervalId])
+            revert ImbalanceAlreadySettled(participant, intervalId);
+        // StandardMerkleTree leaf of types ["address", "uint64", "uint64"].
+        bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(participant, injectedWh, consumedWh))));
+        if (!MerkleProof.verifyCalldata(proof, meterRoot, leaf)) revert InvalidProof();
+    }
+
+    /// @dev Renewable energy both sold and metered as injected enters the interval's certificate pool, which the
+    /// interval's buyers share pro rata to their settled purchases (claimCertificates).
+    function _issueCertificates(
+        address seller,
+        uint64 intervalId,
+        uint256 soldWh,
+        uint256 injectedWh
+    ) private {
+        if (soldWh == 0 || injectedWh == 0) return;
+        IGridRegistry.Source source = registry.sourceOf(seller);
+        if (!_isRenewable(source)) return;
+        uint256 energyWh = soldWh < injectedWh ? soldWh : injectedWh;
+        _issuedWh[intervalId][source] += energyWh;
+        emit CertificatesIssued(intervalId, seller, source, energyWh);
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function releaseCollateral(address participant, uint64 intervalId) external {
+        uint256 deadline = _meterDeadline(intervalId);
+        if (_intervals[intervalId].meterRoot != 0 || block.timestamp < deadline) {
+            revert CollateralNotReleasable(participant, intervalId, deadline);
+        }
+        if (_imbalanceSettled[participant][intervalId])
+            revert ImbalanceAlreadySettled(participant, intervalId);
+        _imbalanceSettled[participant][intervalId] = true;
+        uint256 amount = uint256(offerCollateralPerKwh).costUp(
+            _settledEnergy(participant, intervalId, Side.Sell)
+        );
+        _balances[participant] += amount;
+        emit CollateralReleased(participant, intervalId, amount);
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function claimCertificates(
+        address buyer,
+        uint64 intervalId,
+        IGridRegistry.Source source
+    ) external nonReentrant {
+        IntervalState storage interval = _intervals[intervalId];
+        if (
+            interval.meterRoot == 0 ||
+            (interval.settledCount < interval.fillCount && block.timestamp < _meterDeadline(intervalId))
+        ) revert CertificatesNotFinal(intervalId);
+        uint256 totalBoughtWh = interval.boughtWh;
+        (bool settled, uint64 boughtWh) = _settledRecord(_positions[buyer][intervalId][uint8(Side.Buy)]);
+        uint256 entitled =
+            settled && totalBoughtWh != 0
+                ? (uint256(boughtWh) * _issuedWh[intervalId][source]) / totalBoughtWh
+                : 0;
+        uint256 id = certificateId(intervalId, source);
+        uint256 already = _claimedWh[buyer][id];
+        if (entitled <= already) revert ZeroAmount();
+        _claimedWh[buyer][id] = entitled;
+        emit CertificatesClaimed(buyer, id, entitled - already);
+        certificates.issue(buyer, id, entitled - already);
+    }
+
+    /* OPERATOR AND GUARDIAN */
+
+    /// @inheritdoc IEnergyMarket
+    function depositOperatorFunds(uint256 amount) external nonReentrant {
+        if (amount == 0) revert ZeroAmount();
+        _operatorFunds += amount;
+        emit OperatorFundsDeposited(msg.sender, amount);
+        token.safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function withdrawOperatorFunds(uint256 amount, address to) external nonReentrant onlyRole(OPERATOR_ROLE) {
+        if (amount == 0) revert ZeroAmount();
+        uint256 funds = _operatorFunds;
+        if (funds < amount) revert InsufficientOperatorFunds(funds, amount);
+        // Safe "unchecked": amount <= funds.
+        unchecked {
+            _operatorFunds = funds - amount;
+        }
+        emit OperatorFundsWithdrawn(to, amount);
+        token.safeTransfer(to, amount);
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function pause() external onlyRole(GUARDIAN_ROLE) {
+        _pause();
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function unpause() external onlyRole(GUARDIAN_ROLE) {
+        _unpause();
+    }
+
+    /* VIEWS */
+
+    /// @inheritdoc IEnergyMarket
+    function balanceOf(address account) external view returns (uint256) {
+        return _balances[account];
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function operatorFunds() external view returns (uint256) {
+        return _operatorFunds;
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function position(address owner, uint64 intervalId, Side side) external view returns (bytes32) {
+        return _positions[owner][intervalId][uint8(side)];
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function settledFill(address owner, uint64 intervalId, Side side) external view returns (bool, uint64) {
+        return _settledRecord(_positions[owner][intervalId][uint8(side)]);
+    }
+
+    /// @notice Whether `participant`'s imbalance (or unmetered collateral) for `intervalId` is settled.
+    function imbalanceSettled(address participant, uint64 intervalId) external view returns (bool) {
+        return _imbalanceSettled[participant][intervalId];
+    }
+
+    /// @notice Renewable energy of `source` issued into `intervalId`'s certificate pool.
+    function issuedWh(uint64 intervalId, IGridRegistry.Source source) external view returns (uint256) {
+        return _issuedWh[intervalId][source];
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function intervalState(uint64 intervalId) external view returns (IntervalState memory) {
+        return _intervals[intervalId];
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function ordersDigest(uint64 intervalId) external view returns (bytes32) {
+        IntervalState storage interval = _intervals[intervalId];
+        if (interval.scheduled) revert AlreadyScheduled(intervalId);
+        return interval.commitment;
+    }
+
+    /// @notice The EIP-712 domain separator (name "GridBrain", version "1", chain id, this contract).
+    function domainSeparator() external view returns (bytes32) {
+        return _domainSeparatorV4();
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function hashOrder(Order calldata order) external view returns (bytes32) {
+        return _hashOrder(order);
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function hashScheduleReport(ScheduleReport calldata report) public view returns (bytes32) {
+        return
+            _hashTypedDataV4(
+                keccak256(
+                    abi.encode(
+                        SCHEDULE_REPORT_TYPEHASH,
+                        report.market,
+                        report.intervalId,
+                        report.configEpoch,
+                        report.ordersDigest,
+                        report.scheduleRoot,
+                        report.fillCount,
+                        keccak256(abi.encodePacked(report.zonePrices))
+                    )
+                )
+            );
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function hashMeterReport(MeterReport calldata report) public view returns (bytes32) {
+        return
+            _hashTypedDataV4(
+                keccak256(
+                    abi.encode(
+                        METER_REPORT_TYPEHASH,
+                        report.market,
+                        report.intervalId,
+                        report.configEpoch,
+                        report.meterRoot,
+                        report.shortPricePerKwh,
+                        report.longPricePerKwh
+                    )
+                )
+            );
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function hashMeterReading(
+        address meter,
+        uint64 intervalId,
+        uint64 injectedWh,
+        uint64 consumedWh
+    ) external view returns (bytes32) {
+        return
+            _hashTypedDataV4(
+                keccak256(abi.encode(METER_READING_TYPEHASH, meter, intervalId, injectedWh, consumedWh))
+            );
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function certificateId(uint64 intervalId, IGridRegistry.Source source) public pure returns (uint256) {
+        return (uint256(intervalId) << 8) | uint256(uint8(source));
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function gateClosure(uint64 intervalId) external view returns (uint256) {
+        return _gateClosure(intervalId);
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function scheduleDeadline(uint64 intervalId) external view returns (uint256) {
+        return _scheduleDeadline(intervalId);
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function meterDeadline(uint64 intervalId) external view returns (uint256) {
+        return _meterDeadline(intervalId);
+    }
+
+    /* INTERNAL */
+
+    function _hashOrder(Order calldata order) private view returns (bytes32) {
+        return
+            _hashTypedDataV4(
+                keccak256(
+                    abi.encode(
+                        ORDER_TYPEHASH,
+                        order.owner,
+                        order.intervalId,
+                        order.side,
+                        order.zoneId,
+                        order.quantityWh,
+                        order.limitPricePerKwh,
+                        order.nonce
+                    )
+                )
+            );
+    }
+
+    /// @dev StandardMerkleTree leaf of types ["bytes32", "uint64"]: keccak256(keccak256(abi.encode(id, filled))).
+    function _fillLeaf(bytes32 orderId, uint64 filledWh) private pure returns (bytes32) {
+        return keccak256(bytes.concat(keccak256(abi.encode(orderId, filledWh))));
+    }
+
+    function _scheduleCommitment(
+        bytes32 scheduleRoot,
+        bytes32 zonePricesHash
+    ) private pure returns (bytes32) {
+        return keccak256(abi.encode(scheduleRoot, zonePricesHash));
+    }
+
+    function _lockOf(Side side, uint64 quantityWh, uint128 limitPricePerKwh) private view returns (uint256) {
+        return
+            side == Side.Buy
+                ? uint256(limitPricePerKwh).costUp(quantityWh)
+                : uint256(offerCollateralPerKwh).costUp(quantityWh);
+    }
+
+    function _settledRecord(bytes32 slot) private pure returns (bool settled, uint64 filledWh) {
+        uint256 value = uint256(slot);
+        if (value >> 64 != _SETTLED_FLAG >> 64) return (false, 0);
+        return (true, uint64(value));
+    }
+
+    /// @dev Settled energy on one side; reverts if an order on that side is still open.
+    function _settledEnergy(
+        address participant,
+        uint64 intervalId,
+        Side side
+    ) private view returns (uint256) {
+        bytes32 slot = _positions[participant][intervalId][uint8(side)];
+        if (slot == 0) return 0;
+        (bool settled, uint64 filledWh) = _settledRecord(slot);
+        if (!settled) revert FillNotSettled(slot);
+        return filledWh;
+    }
+
+    function _isRenewable(IGridRegistry.Source source) private pure returns (bool) {
+        return
+            source == IGridRegistry.Source.Solar ||
+            source == IGridRegistry.Source.Wind ||
+            source == IGridRegistry.Source.Hydro;
+    }
+
+    function _intervalStart(uint64 intervalId) private view returns (uint256) {
+        return uint256(intervalId) * intervalSeconds;
+    }
+
+    function _gateClosure(uint64 intervalId) private view returns (uint256) {
+        uint256 start = _intervalStart(intervalId);
+        return start > gateClosureSeconds ? start - gateClosureSeconds : 0;
+    }
+
+    function _scheduleDeadline(uint64 intervalId) private view returns (uint256) {
+        return _gateClosure(intervalId) + scheduleWindowSeconds;
+    }
+
+    function _meterDeadline(uint64 intervalId) private view returns (uint256) {
+        return _intervalStart(intervalId) + intervalSeconds + meterWindowSeconds;
+    }
+}
