@@ -1,0 +1,184 @@
+/**
+ * The demo's closing summary and its self-contained HTML report (inline SVG, no scripts, no
+ * network): zone prices over the day, supply and demand, battery state of charge, and net zone
+ * imports (the energy the lines carried into each zone).
+ */
+import type { IntervalRecord } from "./run.js";
+
+export interface DemoSummary {
+  readonly intervals: number;
+  readonly finalIntervals: number;
+  readonly tradedLocallyWh: bigint;
+  readonly boughtFromGridWh: bigint;
+  readonly soldToGridWh: bigint;
+  readonly consumptionWh: number;
+  readonly selfSufficiency: number;
+  readonly averageZonePrices: readonly number[];
+  readonly householdNetCost: bigint;
+  readonly noMarketCost: bigint;
+  readonly imbalanceWh: bigint;
+  readonly certificatesWh: bigint;
+  readonly gasPerInterval: number;
+  readonly fundsConserved: boolean;
+}
+
+export function summarize(records: readonly IntervalRecord[], fundsConserved: boolean): DemoSummary {
+  let bought = 0n;
+  let gridSupply = 0n;
+  let gridOfftake = 0n;
+  let paid = 0n;
+  let received = 0n;
+  let imbalanceNet = 0n;
+  let noMarket = 0n;
+  let imbalanceWh = 0n;
+  let certificatesWh = 0n;
+  let gas = 0n;
+  let consumptionWh = 0;
+  const priceSums: number[] = [];
+  const priceCounts: number[] = [];
+  for (const r of records) {
+    for (const z of r.zones) {
+      bought += z.bought;
+      gridSupply += z.gridSupply;
+      gridOfftake += z.gridOfftake;
+    }
+    r.zonePrices.forEach((p, z) => {
+      priceSums[z] = (priceSums[z] ?? 0) + Number(p);
+      priceCounts[z] = (priceCounts[z] ?? 0) + 1;
+    });
+    paid += r.householdPaid;
+    received += r.householdReceived;
+    imbalanceNet += r.imbalanceCharged - r.imbalancePaid;
+    noMarket += r.noMarketCost;
+    imbalanceWh += r.imbalanceWh;
+    certificatesWh += r.certificatesWh;
+    gas += r.gasUsed;
+    consumptionWh += r.actualLoadWh;
+  }
+  const tradedLocally = bought > gridSupply ? bought - gridSupply : 0n;
+  return {
+    intervals: records.length,
+    finalIntervals: records.filter((r) => r.final).length,
+    tradedLocallyWh: tradedLocally,
+    boughtFromGridWh: gridSupply,
+    soldToGridWh: gridOfftake,
+    consumptionWh,
+    selfSufficiency: consumptionWh === 0 ? 0 : 1 - Number(gridSupply) / consumptionWh,
+    averageZonePrices: priceSums.map((s, z) => s / (priceCounts[z] ?? 1)),
+    householdNetCost: paid - received + imbalanceNet,
+    noMarketCost: noMarket,
+    imbalanceWh,
+    certificatesWh,
+    gasPerInterval: records.length === 0 ? 0 : Number(gas) / records.length,
+    fundsConserved,
+  };
+}
+
+const kwh = (wh: bigint | number) => (Number(wh) / 1000).toFixed(1);
+const money = (units: bigint | number) => (Number(units) / 1e6).toFixed(2);
+
+export function formatSummary(s: DemoSummary): string {
+  const lines = [
+    `intervals final          ${s.finalIntervals}/${s.intervals}`,
+    `traded locally           ${kwh(s.tradedLocallyWh)} kWh`,
+    `bought from the grid     ${kwh(s.boughtFromGridWh)} kWh`,
+    `sold to the grid         ${kwh(s.soldToGridWh)} kWh`,
+    `self-sufficiency         ${(s.selfSufficiency * 100).toFixed(1)} % of ${kwh(s.consumptionWh)} kWh consumed`,
+    `average zone prices      ${s.averageZonePrices.map((p, z) => `zone ${z}: ${money(p)}`).join(", ")} gUSD/kWh`,
+    `households' net cost     ${money(s.householdNetCost)} gUSD with GridBrain vs ${money(s.noMarketCost)} gUSD with the grid alone`,
+    `imbalance volume         ${kwh(s.imbalanceWh)} kWh`,
+    `certificates issued      ${kwh(s.certificatesWh)} kWh (renewable energy bought and delivered)`,
+    `gas per interval         ${Math.round(s.gasPerInterval).toLocaleString("en-US")}`,
+    `funds conserved          ${s.fundsConserved ? "yes, to the token unit" : "NO"}`,
+  ];
+  return lines.join("\n");
+}
+
+const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
+
+function lineChart(title: string, unit: string, series: { name: string; values: number[] }[]): string {
+  const width = 860;
+  const height = 220;
+  const pad = 40;
+  const all = series.flatMap((s) => s.values);
+  const max = Math.max(1, ...all);
+  const min = Math.min(0, ...all);
+  const n = Math.max(1, ...series.map((s) => s.values.length));
+  const x = (i: number) => pad + (i * (width - 2 * pad)) / Math.max(1, n - 1);
+  const y = (v: number) => height - pad - ((v - min) * (height - 2 * pad)) / (max - min || 1);
+  const paths = series
+    .map(
+      (s, k) =>
+        `<polyline fill="none" stroke="${COLORS[k % COLORS.length]}" stroke-width="2" points="${s.values
+          .map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`)
+          .join(" ")}"/>`,
+    )
+    .join("");
+  const legend = series
+    .map((s, k) => `<span style="color:${COLORS[k % COLORS.length]}">■ ${s.name}</span>`)
+    .join(" &nbsp; ");
+  return `<h2>${title}</h2><div>${legend}</div>
+<svg viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${title}">
+<line x1="${pad}" y1="${y(0)}" x2="${width - pad}" y2="${y(0)}" stroke="#999"/>
+<text x="4" y="${pad}" font-size="11">${max.toFixed(1)} ${unit}</text>
+<text x="4" y="${height - pad}" font-size="11">${min.toFixed(1)}</text>
+<text x="${pad}" y="${height - 8}" font-size="11">interval 1</text>
+<text x="${width - pad - 60}" y="${height - 8}" font-size="11">interval ${n}</text>
+${paths}</svg>`;
+}
+
+export function htmlReport(records: readonly IntervalRecord[], summary: DemoSummary): string {
+  const zones = records[0]?.zones.length ?? 0;
+  const zoneIds = Array.from({ length: zones }, (_, z) => z);
+  const prices = lineChart(
+    "Zone prices",
+    "gUSD/kWh",
+    zoneIds.map((z) => ({
+      name: `zone ${z}`,
+      values: records.map((r) => Number(r.zonePrices[z] ?? 0n) / 1e6),
+    })),
+  );
+  const supplyDemand = lineChart("Supply and demand (all zones)", "kWh", [
+    { name: "PV generation (actual)", values: records.map((r) => r.actualPvWh / 1000) },
+    { name: "load (actual)", values: records.map((r) => r.actualLoadWh / 1000) },
+    {
+      name: "bought locally (scheduled)",
+      values: records.map((r) => Number(r.zones.reduce((s, z) => s + z.bought - z.gridSupply, 0n)) / 1000),
+    },
+    {
+      name: "grid supply (scheduled)",
+      values: records.map((r) => Number(r.zones.reduce((s, z) => s + z.gridSupply, 0n)) / 1000),
+    },
+  ]);
+  const battery = lineChart("Battery state of charge (all home batteries)", "kWh", [
+    { name: "state of charge", values: records.map((r) => r.batterySocWh / 1000) },
+  ]);
+  const imports = lineChart(
+    "Net energy imported into each zone over its lines (scheduled buys − sells − grid)",
+    "kWh",
+    zoneIds.map((z) => ({
+      name: `zone ${z}`,
+      values: records.map((r) => {
+        const zone = r.zones[z]!;
+        return Number(zone.bought + zone.gridOfftake - zone.sold - zone.gridSupply) / 1000;
+      }),
+    })),
+  );
+  const rows = records
+    .map(
+      (r) =>
+        `<tr><td>${r.intervalId}</td><td>${new Date(r.startUnix * 1000).toISOString().slice(11, 16)}</td><td>${r.orders}</td>` +
+        `<td>${r.zonePrices.map((p) => money(p)).join(" / ")}</td><td>${kwh(r.imbalanceWh)}</td>` +
+        `<td>${kwh(r.certificatesWh)}</td><td>${r.gasUsed}</td><td>${r.final ? "final" : (r.problem ?? "not final")}</td></tr>`,
+    )
+    .join("\n");
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>GridBrain demo report</title>
+<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:920px}table{border-collapse:collapse;font-size:12px}
+td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}pre{background:#f6f6f6;padding:1em}</style></head><body>
+<h1>GridBrain demo report</h1>
+<pre>${formatSummary(summary)}</pre>
+${prices}${supplyDemand}${battery}${imports}
+<h2>Intervals</h2><table><tr><th>interval</th><th>start (UTC)</th><th>orders</th><th>zone prices (gUSD/kWh)</th>
+<th>imbalance kWh</th><th>certificates kWh</th><th>gas</th><th>state</th></tr>
+${rows}</table></body></html>`;
+}

@@ -1,0 +1,214 @@
+/**
+ * The simulated neighbourhood put on a chain: accounts, zones, lines (one that congests), grid
+ * fees, participants, smart meters, home batteries, funded wallets and market deposits.
+ *
+ * Accounts come from Hardhat's development mnemonic: index 0 deploys and is admin, operator and
+ * guardian; 1..n are oracle nodes; 200+z is the grid's balancing account in zone z; 300+i is
+ * household i; 600+i is household i's smart meter key.
+ */
+import {
+  createPublicClient,
+  createWalletClient,
+  http,
+  nonceManager,
+  type Abi,
+  type Address,
+  type Hex,
+  type PublicClient,
+} from "viem";
+import { mnemonicToAccount, type HDAccount } from "viem/accounts";
+import { hardhat } from "viem/chains";
+import type { Neighbourhood } from "../domain/simulation/index.js";
+import { demoAbis } from "./contracts.js";
+import type { SuiteAddresses } from "./deploy.js";
+
+export const DEV_MNEMONIC = "test test test test test test test test test test test junk";
+
+/** Registry `Source` enum values. */
+export const SOURCE = { Other: 0, Solar: 1, Wind: 2, Hydro: 3, Battery: 4 } as const;
+
+/** Token amounts (6 decimals). */
+const HOUSEHOLD_DEPOSIT = 2_000_000_000n; // 2,000 gUSD
+const GRID_DEPOSIT = 1_000_000_000_000n; // 1,000,000 gUSD: the grid backs every interval
+const OPERATOR_FUNDS = 100_000_000_000n; // pays long imbalances
+
+export interface DemoAccounts {
+  readonly operator: HDAccount;
+  readonly oracleNodes: readonly HDAccount[];
+  readonly grid: readonly HDAccount[];
+  readonly households: readonly HDAccount[];
+  readonly meters: readonly HDAccount[];
+}
+
+export function demoAccounts(zones: number, households: number, oracleNodes: number): DemoAccounts {
+  const at = (addressIndex: number) => mnemonicToAccount(DEV_MNEMONIC, { addressIndex, nonceManager });
+  return {
+    operator: at(0),
+    oracleNodes: Array.from({ length: oracleNodes }, (_, i) => at(1 + i)),
+    grid: Array.from({ length: zones }, (_, z) => at(200 + z)),
+    households: Array.from({ length: households }, (_, i) => at(300 + i)),
+    meters: Array.from({ length: households }, (_, i) => at(600 + i)),
+  };
+}
+
+export interface DemoChain {
+  readonly rpcUrl: string;
+  readonly publicClient: PublicClient;
+  readonly addresses: SuiteAddresses;
+  readonly abis: { market: Abi; registry: Abi; token: Abi; certificates: Abi; committee: Abi };
+  /** Sends a contract call from `account` and waits for its receipt; throws on revert. */
+  send(
+    account: HDAccount,
+    to: Address,
+    abi: Abi,
+    functionName: string,
+    args: readonly unknown[],
+  ): Promise<Hex>;
+}
+
+export function connectDemoChain(rpcUrl: string, addresses: SuiteAddresses): DemoChain {
+  const transport = http(rpcUrl, { retryCount: 3 });
+  const publicClient = createPublicClient({ chain: hardhat, transport, pollingInterval: 100 });
+  const wallets = new Map<Address, ReturnType<typeof createWalletClient>>();
+  const abis = {
+    market: demoAbis.market,
+    registry: demoAbis.registry,
+    token: demoAbis.token,
+    certificates: demoAbis.certificates,
+    committee: demoAbis.committee,
+  };
+  return {
+    rpcUrl,
+    publicClient: publicClient as PublicClient,
+    addresses,
+    abis,
+    async send(account, to, abi, functionName, args) {
+      let wallet = wallets.get(account.address);
+      if (wallet === undefined) {
+        wallet = createWalletClient({ account, chain: hardhat, transport });
+        wallets.set(account.address, wallet);
+      }
+      const hash = await wallet.writeContract({
+        account,
+        chain: hardhat,
+        address: to,
+        abi,
+        functionName,
+        args: args as unknown[],
+      });
+      const receipt = await publicClient.waitForTransactionReceipt({ hash, pollingInterval: 50 });
+      if (receipt.status !== "success")
+        throw new Error(`${functionName} from ${account.address} reverted (${hash})`);
+      return hash;
+    },
+  };
+}
+
+export interface GridLayout {
+  /** Lines between consecutive zones: capacity per interval and losses. */
+  readonly lines: readonly { from: number; to: number; capacityWh: bigint; lossBps: number }[];
+  /** Wheeling fee per kWh on every line, token base units. */
+  readonly gridFeePerKwh: bigint;
+}
+
+/** A chain of zones 0–1–2–…; the first line is deliberately small so it congests at midday. */
+export function defaultGridLayout(zones: number): GridLayout {
+  return {
+    lines: Array.from({ length: Math.max(0, zones - 1) }, (_, z) => ({
+      from: z,
+      to: z + 1,
+      capacityWh: z === 0 ? 1_500n : 25_000n,
+      lossBps: 200,
+    })),
+    gridFeePerKwh: 5_000n,
+  };
+}
+
+async function fundEth(chain: DemoChain, addresses: readonly Address[]): Promise<void> {
+  for (const address of addresses)
+    await chain.publicClient.request({
+      method: "hardhat_setBalance" as never,
+      params: [address, "0x56BC75E2D63100000"] as never, // 100 ETH for gas
+    });
+}
+
+/** Registers the neighbourhood and funds everyone. Returns the layout used. */
+export async function setUpNeighbourhood(
+  chain: DemoChain,
+  accounts: DemoAccounts,
+  neighbourhood: Neighbourhood,
+  layout: GridLayout,
+): Promise<void> {
+  const { addresses, abis } = chain;
+  const op = accounts.operator;
+  const registryCall = (fn: string, args: readonly unknown[]) =>
+    chain.send(op, addresses.registry, abis.registry, fn, args);
+
+  await fundEth(chain, [
+    ...accounts.oracleNodes.map((a) => a.address),
+    ...accounts.grid.map((a) => a.address),
+    ...accounts.households.map((a) => a.address),
+  ]);
+
+  for (let z = 0; z < neighbourhood.zones; z++)
+    await registryCall("addZone", [`Zone ${String.fromCharCode(65 + z)}`]);
+  for (const line of layout.lines) {
+    await registryCall("setLine", [line.from, line.to, line.capacityWh, line.lossBps]);
+    await registryCall("setGridFee", [line.from, line.to, layout.gridFeePerKwh]);
+    await registryCall("setGridFee", [line.to, line.from, layout.gridFeePerKwh]);
+  }
+  for (let z = 0; z < neighbourhood.zones; z++) {
+    const grid = accounts.grid[z]!;
+    await registryCall("registerParticipant", [grid.address, z]);
+  }
+  for (const house of neighbourhood.households) {
+    const owner = accounts.households[house.index]!;
+    const meter = accounts.meters[house.index]!;
+    await registryCall("registerParticipant", [owner.address, house.zone]);
+    await registryCall("registerMeter", [
+      meter.address,
+      owner.address,
+      house.pv === null ? SOURCE.Other : SOURCE.Solar,
+    ]);
+    if (house.battery !== null) {
+      const b = house.battery;
+      const powerW = BigInt(Math.round(b.maxPowerW));
+      await registryCall("registerBattery", [
+        {
+          owner: owner.address,
+          zoneId: house.zone,
+          capacityWh: BigInt(Math.round(b.capacityWh)),
+          maxChargeW: powerW,
+          maxDischargeW: powerW,
+          chargeEfficiencyBps: Math.round(b.chargeEfficiency * 10_000),
+          dischargeEfficiencyBps: Math.round(b.dischargeEfficiency * 10_000),
+          minSocWh: BigInt(Math.round(b.minSocWh)),
+          maxSocWh: BigInt(Math.round(b.maxSocWh)),
+        },
+      ]);
+    }
+  }
+
+  // Tokens: mint, approve, deposit — households and the grid in parallel (one nonce stream each).
+  const fund = async (account: HDAccount, amount: bigint) => {
+    await chain.send(account, addresses.token, abis.token, "mint", [account.address, amount]);
+    await chain.send(account, addresses.token, abis.token, "approve", [addresses.market, amount]);
+    await chain.send(account, addresses.market, abis.market, "deposit", [amount]);
+  };
+  await Promise.all([
+    ...accounts.households.map((a) => fund(a, HOUSEHOLD_DEPOSIT)),
+    ...accounts.grid.map((a) => fund(a, GRID_DEPOSIT)),
+  ]);
+  await chain.send(op, addresses.token, abis.token, "mint", [op.address, OPERATOR_FUNDS]);
+  await chain.send(op, addresses.token, abis.token, "approve", [addresses.market, OPERATOR_FUNDS]);
+  await chain.send(op, addresses.market, abis.market, "depositOperatorFunds", [OPERATOR_FUNDS]);
+}
+
+/** Total tokens the set-up minted: the conservation check's reference. */
+export function mintedTotal(accounts: DemoAccounts): bigint {
+  return (
+    BigInt(accounts.households.length) * HOUSEHOLD_DEPOSIT +
+    BigInt(accounts.grid.length) * GRID_DEPOSIT +
+    OPERATOR_FUNDS
+  );
+}
