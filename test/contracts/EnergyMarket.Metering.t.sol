@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {MarketBase} from "./utils/MarketBase.sol";
+import {Merkle} from "./utils/Merkle.sol";
+import {IEnergyMarket} from "../../contracts/interfaces/IEnergyMarket.sol";
+import {IGridRegistry} from "../../contracts/interfaces/IGridRegistry.sol";
+import {IEnergyCertificate} from "../../contracts/interfaces/IEnergyCertificate.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+
+/// @notice commitMeterReport, settleImbalance, releaseCollateral, claimCertificates.
+contract EnergyMarketMeteringTest is MarketBase {
+    uint128 internal constant SHORT = 400_000;
+    uint128 internal constant LONG = 50_000;
+
+    Scenario internal s;
+    bytes32[] internal meterLeaves;
+
+    /// @dev alice bought 1500 Wh and consumed 1600; bob sold 1500 Wh and injected 1200 (solar).
+    function setUp() public override {
+        super.setUp();
+        Scenario memory sc = _scenario(1500);
+        _settleAll(sc);
+        s.bid = sc.bid;
+        s.offer = sc.offer;
+        meterLeaves.push(_meterLeaf(alice, 0, 1600));
+        meterLeaves.push(_meterLeaf(bob, 1200, 0));
+        meterLeaves.push(_meterLeaf(carol, 500, 0)); // no orders, long 500 Wh
+        meterLeaves.push(_meterLeaf(dave, 0, 10_000_000)); // no orders, short 10 MWh: more than it holds
+    }
+
+    function _meterRoot() internal view returns (bytes32) {
+        return Merkle.root(meterLeaves);
+    }
+
+    function _commitDefaultMeter() internal {
+        _warpAfterInterval(interval);
+        _commitMeter(_meterReport(interval, _meterRoot(), SHORT, LONG));
+    }
+
+    function _fundOperator(uint256 amount) internal {
+        token.mint(operator, amount);
+        vm.startPrank(operator);
+        token.approve(address(market), amount);
+        market.depositOperatorFunds(amount);
+        vm.stopPrank();
+    }
+
+    function test_commitMeterReport_storesRootAndPrices() public {
+        _warpAfterInterval(interval);
+        IEnergyMarket.MeterReport memory r = _meterReport(interval, _meterRoot(), SHORT, LONG);
+        vm.expectEmit(address(market));
+        emit IEnergyMarket.MeterReportCommitted(interval, 1, r.meterRoot, SHORT, LONG);
+        _commitMeter(r);
+        IEnergyMarket.IntervalState memory state = market.intervalState(interval);
+        assertEq(state.meterRoot, r.meterRoot, "root");
+        assertEq(state.shortPricePerKwh, SHORT, "short");
+        assertEq(state.longPricePerKwh, LONG, "long");
+    }
+
+    function test_commitMeterReport_failsForWrongMarketField() public {
+        _warpAfterInterval(interval);
+        IEnergyMarket.MeterReport memory r = _meterReport(interval, _meterRoot(), SHORT, LONG);
+        r.market = alice;
+        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.WrongMarket.selector, alice));
+        market.commitMeterReport(r, "");
+    }
+
+    function test_commitMeterReport_failsWhenNotScheduled() public {
+        IEnergyMarket.MeterReport memory r = _meterReport(interval + 1, _meterRoot(), SHORT, LONG);
+        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.NotScheduled.selector, interval + 1));
+        market.commitMeterReport(r, "");
+    }
+
+    function test_commitMeterReport_failsBeforeIntervalEnd() public {
+        IEnergyMarket.MeterReport memory r = _meterReport(interval, _meterRoot(), SHORT, LONG);
+        uint256 opensAt = uint256(interval + 1) * INTERVAL_SECONDS;
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IEnergyMarket.MeterWindowClosed.selector,
+                interval,
+                opensAt,
+                market.meterDeadline(interval)
+            )
+        );
+        market.commitMeterReport(r, "");
+    }
+
+    function test_commitMeterReport_failsAfterMeterDeadline() public {
+        IEnergyMarket.MeterReport memory r = _meterReport(interval, _meterRoot(), SHORT, LONG);
+        vm.warp(market.meterDeadline(interval));
+        vm.expectPartialRevert(IEnergyMarket.MeterWindowClosed.selector);
+        market.commitMeterReport(r, "");
+    }
+
+    function test_commitMeterReport_failsTwice() public {
+        _commitDefaultMeter();
+        IEnergyMarket.MeterReport memory r = _meterReport(interval, _meterRoot(), SHORT, LONG);
+        bytes memory sigs = _sign(market.hashMeterReport(r), _firstKeys(3));
+        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.AlreadyMetered.selector, interval));
+        market.commitMeterReport(r, sigs);
+    }
+
+    function test_commitMeterReport_failsWhilePaused() public {
+        _warpAfterInterval(interval);
+        IEnergyMarket.MeterReport memory r = _meterReport(interval, _meterRoot(), SHORT, LONG);
+        bytes memory sigs = _sign(market.hashMeterReport(r), _firstKeys(3));
+        vm.prank(guardian);
+        market.pause();
+        vm.expectRevert(Pausable.EnforcedPause.selector);
+        market.commitMeterReport(r, sigs);
+    }
+
+    function test_settleImbalance_chargesShortBuyer() public {
+        _commitDefaultMeter();
+        uint256 before = market.balanceOf(alice);
+        // scheduled net −1500, metered net −1600: short 100 Wh at 400_000/kWh = 40_000.
+        vm.expectEmit(address(market));
+        emit IEnergyMarket.ImbalanceSettled(alice, interval, -100, 40_000, 0, 0);
+        market.settleImbalance(alice, interval, 0, 1600, Merkle.proof(meterLeaves, 0));
+        assertEq(market.balanceOf(alice), before - 40_000, "charged");
+        assertEq(market.operatorFunds(), 40_000, "to the operator");
+        assertTrue(market.imbalanceSettled(alice, interval), "flag");
+    }
+
+    function test_settleImbalance_shortSellerPaysFromCollateral() public {
+        _commitDefaultMeter();
+        uint256 before = market.balanceOf(bob);
+        // scheduled +1500, metered +1200: short 300 Wh = 120_000; collateral 150_000 is released.
+        market.settleImbalance(bob, interval, 1200, 0, Merkle.proof(meterLeaves, 1));
+        assertEq(market.balanceOf(bob), before + 150_000 - 120_000, "collateral released net of the charge");
+        // Renewable (solar): min(sold 1500, injected 1200) = 1200 Wh enter the pool.
+        assertEq(market.issuedWh(interval, IGridRegistry.Source.Solar), 1200, "certificates issued");
+    }
+
+    function test_settleImbalance_paysLongFromOperatorFunds() public {
+        _commitDefaultMeter();
+        _fundOperator(1e6);
+        // carol: long 500 Wh at 50_000/kWh = 25_000.
+        vm.expectEmit(address(market));
+        emit IEnergyMarket.ImbalanceSettled(carol, interval, 500, 0, 25_000, 0);
+        market.settleImbalance(carol, interval, 500, 0, Merkle.proof(meterLeaves, 2));
+        assertEq(market.balanceOf(carol), 1_000e6 + 25_000, "paid");
+    }
+
+    function test_settleImbalance_longPaymentCappedByOperatorFunds() public {
+        _commitDefaultMeter();
+        vm.expectEmit(address(market));
+        emit IEnergyMarket.ImbalanceSettled(carol, interval, 500, 0, 0, 25_000);
+        market.settleImbalance(carol, interval, 500, 0, Merkle.proof(meterLeaves, 2));
+        assertEq(market.balanceOf(carol), 1_000e6, "nothing to pay from");
+    }
+
+    function test_settleImbalance_shortChargeCappedByFunds() public {
+        _commitDefaultMeter();
+        // dave: short 10_000_000 Wh at 400_000/kWh = 4_000e6, holds 1_000e6.
+        market.settleImbalance(dave, interval, 0, 10_000_000, Merkle.proof(meterLeaves, 3));
+        assertEq(market.balanceOf(dave), 0, "everything taken");
+        assertEq(market.operatorFunds(), 1_000e6, "operator got what there was");
+    }
+
+    function test_settleImbalance_failsWhenNotMetered() public {
+        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.NotMetered.selector, interval));
+        market.settleImbalance(alice, interval, 0, 1600, new bytes32[](0));
+    }
+
+    function test_settleImbalance_failsTwice() public {
+        _commitDefaultMeter();
+        market.settleImbalance(alice, interval, 0, 1600, Merkle.proof(meterLeaves, 0));
+        vm.expectRevert(
+            abi.encodeWithSelector(IEnergyMarket.ImbalanceAlreadySettled.selector, alice, interval)
+        );
+        market.settleImbalance(alice, interval, 0, 1600, Merkle.proof(meterLeaves, 0));
+    }
+
+    function test_settleImbalance_failsForInvalidProof() public {
+        _commitDefaultMeter();
+        vm.expectRevert(IEnergyMarket.InvalidProof.selector);
+        market.settleImbalance(alice, interval, 0, 1500, Merkle.proof(meterLeaves, 0));
+    }
+
+    function test_settleImbalance_failsWhileFillsPending() public {
+        // A fresh interval with two orders, only the buyer settled.
+        uint64 next = interval + 4;
+        IEnergyMarket.Order memory bid = IEnergyMarket.Order(
+            carol,
+            next,
+            IEnergyMarket.Side.Buy,
+            1,
+            1000,
+            9,
+            0
+        );
+        IEnergyMarket.Order memory offer = IEnergyMarket.Order(
+            dave,
+            next,
+            IEnergyMarket.Side.Sell,
+            1,
+            1000,
+            1,
+            0
+        );
+        bytes32[] memory leaves = new bytes32[](2);
+        leaves[0] = _fillLeaf(_place(bid), 1000);
+        leaves[1] = _fillLeaf(_place(offer), 1000);
+        uint256[] memory prices = _prices(5, 5);
+        vm.warp(market.gateClosure(next));
+        _commit(_report(next, Merkle.root(leaves), 2, prices));
+        market.claimFill(Merkle.root(leaves), prices, IEnergyMarket.Fill(bid, 1000), Merkle.proof(leaves, 0));
+        bytes32[] memory ml = new bytes32[](1);
+        ml[0] = _meterLeaf(carol, 0, 1000);
+        _warpAfterInterval(next);
+        _commitMeter(_meterReport(next, ml[0], SHORT, LONG));
+        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.FillsPending.selector, next, 1, 2));
+        market.settleImbalance(carol, next, 0, 1000, new bytes32[](0));
+        // After the meter deadline an open order must be released first.
+        ml[0] = _meterLeaf(dave, 1000, 0);
+        vm.warp(market.meterDeadline(next));
+        vm.expectRevert(
+            abi.encodeWithSelector(IEnergyMarket.FillNotSettled.selector, market.hashOrder(offer))
+        );
+        market.settleImbalance(dave, next, 1000, 0, new bytes32[](0));
+    }
+
+    function test_releaseCollateral_afterUnmeteredDeadline() public {
+        uint256 before = market.balanceOf(bob);
+        vm.warp(market.meterDeadline(interval));
+        vm.expectEmit(address(market));
+        emit IEnergyMarket.CollateralReleased(bob, interval, 150_000);
+        market.releaseCollateral(bob, interval);
+        assertEq(market.balanceOf(bob), before + 150_000, "collateral of the filled part");
+        vm.expectRevert(
+            abi.encodeWithSelector(IEnergyMarket.ImbalanceAlreadySettled.selector, bob, interval)
+        );
+        market.releaseCollateral(bob, interval);
+    }
+
+    function test_releaseCollateral_failsBeforeDeadline() public {
+        uint256 deadline = market.meterDeadline(interval);
+        vm.expectRevert(
+            abi.encodeWithSelector(IEnergyMarket.CollateralNotReleasable.selector, bob, interval, deadline)
+        );
+        market.releaseCollateral(bob, interval);
+    }
+
+    function test_releaseCollateral_failsWhenMetered() public {
+        _commitDefaultMeter();
+        uint256 deadline = market.meterDeadline(interval);
+        vm.warp(deadline);
+        vm.expectRevert(
+            abi.encodeWithSelector(IEnergyMarket.CollateralNotReleasable.selector, bob, interval, deadline)
+        );
+        market.releaseCollateral(bob, interval);
+    }
+
+    function test_claimCertificates_buyerReceivesItsShare() public {
+        _commitDefaultMeter();
+        market.settleImbalance(bob, interval, 1200, 0, Merkle.proof(meterLeaves, 1));
+        uint256 id = market.certificateId(interval, IGridRegistry.Source.Solar);
+        vm.expectEmit(address(certificate));
+        emit IEnergyCertificate.CertificateIssued(alice, id, 1200);
+        market.claimCertificates(alice, interval, IGridRegistry.Source.Solar);
+        // alice bought all 1500 Wh; 1200 Wh were renewable, sold and injected.
+        assertEq(certificate.balanceOf(alice, id), 1200, "certificates");
+        vm.expectRevert(IEnergyMarket.ZeroAmount.selector);
+        market.claimCertificates(alice, interval, IGridRegistry.Source.Solar);
+    }
+
+    function test_claimCertificates_failsBeforeMetering() public {
+        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.CertificatesNotFinal.selector, interval));
+        market.claimCertificates(alice, interval, IGridRegistry.Source.Solar);
+    }
+
+    function test_claimCertificates_nothingForNonBuyer() public {
+        _commitDefaultMeter();
+        market.settleImbalance(bob, interval, 1200, 0, Merkle.proof(meterLeaves, 1));
+        vm.expectRevert(IEnergyMarket.ZeroAmount.selector);
+        market.claimCertificates(carol, interval, IGridRegistry.Source.Solar);
+    }
+
+    function test_retire_burnsAndNamesBeneficiary() public {
+        _commitDefaultMeter();
+        market.settleImbalance(bob, interval, 1200, 0, Merkle.proof(meterLeaves, 1));
+        market.claimCertificates(alice, interval, IGridRegistry.Source.Solar);
+        uint256 id = market.certificateId(interval, IGridRegistry.Source.Solar);
+        address beneficiary = makeAddr("school");
+        vm.expectEmit(address(certificate));
+        emit IEnergyCertificate.CertificateRetired(alice, id, beneficiary, 1000, "2026 report");
+        vm.prank(alice);
+        certificate.retire(id, 1000, beneficiary, "2026 report");
+        assertEq(certificate.balanceOf(alice, id), 200, "burned");
+        assertEq(certificate.retiredOf(id), 1000, "retired total");
+    }
+}
