@@ -207,19 +207,20 @@ contract EnergyMarketMeteringTest is MarketBase {
         vm.warp(market.gateClosure(next));
         _commit(_report(next, Merkle.root(leaves), 2, prices));
         market.claimFill(Merkle.root(leaves), prices, IEnergyMarket.Fill(bid, 1000), Merkle.proof(leaves, 0));
-        bytes32[] memory ml = new bytes32[](1);
+        bytes32[] memory ml = new bytes32[](2);
         ml[0] = _meterLeaf(carol, 0, 1000);
+        ml[1] = _meterLeaf(dave, 1000, 0);
         _warpAfterInterval(next);
-        _commitMeter(_meterReport(next, ml[0], SHORT, LONG));
+        _commitMeter(_meterReport(next, Merkle.root(ml), SHORT, LONG));
+        bytes32[] memory carolProof = Merkle.proof(ml, 0);
         vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.FillsPending.selector, next, 1, 2));
-        market.settleImbalance(carol, next, 0, 1000, new bytes32[](0));
+        market.settleImbalance(carol, next, 0, 1000, carolProof);
         // After the meter deadline an open order must be released first.
-        ml[0] = _meterLeaf(dave, 1000, 0);
         vm.warp(market.meterDeadline(next));
-        vm.expectRevert(
-            abi.encodeWithSelector(IEnergyMarket.FillNotSettled.selector, market.hashOrder(offer))
-        );
-        market.settleImbalance(dave, next, 1000, 0, new bytes32[](0));
+        bytes32[] memory daveProof = Merkle.proof(ml, 1);
+        bytes32 offerId = market.hashOrder(offer);
+        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.FillNotSettled.selector, offerId));
+        market.settleImbalance(dave, next, 1000, 0, daveProof);
     }
 
     function test_releaseCollateral_afterUnmeteredDeadline() public {
