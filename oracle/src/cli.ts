@@ -3,11 +3,14 @@
  * own output is the only place console output is allowed (STYLE.md).
  */
 import { Command } from "commander";
+import { registerDispatchCommands } from "./dispatch-cli.js";
 
 const program = new Command();
 program
   .name("gridbrain")
   .description("GridBrain: peer-to-peer renewable energy market — oracle node, verification and tools")
   .version("0.1.0");
+
+registerDispatchCommands(program);
 
 await program.parseAsync(process.argv);

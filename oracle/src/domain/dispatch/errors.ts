@@ -4,18 +4,20 @@
  * so a job processor moves it to the dead-letter queue at once.
  */
 import { BaseError, UnrecoverableInputError, formatIssues } from "../errors.js";
-import type { ZodError } from "zod";
 
 /** The instance failed validation; `details` lists every `field: reason`. */
 export class DispatchInputError extends UnrecoverableInputError {
   override name = "DispatchInputError";
-  constructor(zodError: ZodError) {
-    const first = zodError.issues[0];
+  /** Every issue, as zod reported it (plain data: survives a worker-thread boundary). */
+  readonly issues: ReadonlyArray<{ path: ReadonlyArray<string | number>; message: string }>;
+  constructor(error: { issues: ReadonlyArray<{ path: ReadonlyArray<string | number>; message: string }> }) {
+    const first = error.issues[0];
     super("invalid dispatch instance", {
-      details: formatIssues(zodError.issues),
-      cause: zodError,
+      details: formatIssues(error.issues),
+      cause: error,
       field: first === undefined ? undefined : first.path.join("."),
     });
+    this.issues = error.issues.map((i) => ({ path: [...i.path], message: i.message }));
   }
 }
 
