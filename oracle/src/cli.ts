@@ -3,6 +3,7 @@
  * own output is the only place console output is allowed (STYLE.md).
  */
 import { Command } from "commander";
+import { registerKeystoreCommands } from "./infra/keystore-cli.js";
 import { registerDispatchCommands } from "./dispatch-cli.js";
 
 const program = new Command();
@@ -11,6 +12,7 @@ program
   .description("GridBrain: peer-to-peer renewable energy market — oracle node, verification and tools")
   .version("0.1.0");
 
+registerKeystoreCommands(program);
 registerDispatchCommands(program);
 
 await program.parseAsync(process.argv);

@@ -93,6 +93,30 @@ export const ConfigSchema = z
     meterDeadlineSeconds: int(0, 7 * 86_400).default(3_600),
     settlementBatchGasBudget: bigintField(21_000n).default("10000000"),
     committeeAggregationTimeoutSeconds: int(1, 3_600).default(60),
+    /** Base URLs of the other committee nodes (signature exchange); env/flag: comma-separated. */
+    peerUrls: z
+      .preprocess(
+        (v) =>
+          typeof v === "string"
+            ? v
+                .split(",")
+                .map((s) => s.trim())
+                .filter((s) => s !== "")
+            : v,
+        z.array(url(["http:", "https:"])).max(255, "must list at most 255 peers"),
+      )
+      .default([]),
+    /** The committee node at submit rank r waits r × this before sending a commit. */
+    submitStaggerMs: int(0, 600_000).default(3_000),
+    /** The node at rank r waits r × this before pushing settlements. */
+    settleStaggerMs: int(0, 600_000).default(6_000),
+    /** Wait between two looks at the signature store while below the threshold. */
+    aggregateRetryMs: int(50, 60_000).default(1_000),
+    /** Meter reports are built this long (chain time) after the interval ends. */
+    meterGraceSeconds: int(0, 86_400).default(120),
+    /** Imbalance prices of meter reports (token base units per kWh). */
+    imbalanceShortPricePerKwh: bigintField(0n).default("200000"),
+    imbalanceLongPricePerKwh: bigintField(0n).default("20000"),
   })
   .strict()
   .superRefine((c, ctx) => {
