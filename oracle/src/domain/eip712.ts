@@ -1,0 +1,230 @@
+/**
+ * EIP-712 twins of the types the EnergyMarket contract hashes (contracts/EnergyMarket.sol). Every
+ * function here returns the same 32-byte digest as the contract's `hash…` view of the same name;
+ * test/contracts/eip712.test.ts proves it against a deployed market.
+ *
+ * Domain: name "GridBrain", version "1", chainId, verifyingContract = the EnergyMarket address.
+ * Pure: no I/O, no clock, no logging.
+ */
+import { type Address, type Hex, getAddress, hashTypedData, isAddress, isHex } from "viem";
+import { UnrecoverableInputError } from "./errors.js";
+
+export const EIP712_NAME = "GridBrain";
+export const EIP712_VERSION = "1";
+
+export interface GridBrainDomain {
+  readonly name: typeof EIP712_NAME;
+  readonly version: typeof EIP712_VERSION;
+  readonly chainId: bigint;
+  readonly verifyingContract: Address;
+}
+
+/** Side of an order, as the contract's `enum Side { Buy, Sell }`. */
+export const Side = { Buy: 0, Sell: 1 } as const;
+export type Side = (typeof Side)[keyof typeof Side];
+
+/** `Order(address owner,uint64 intervalId,uint8 side,uint32 zoneId,uint64 quantityWh,uint128 limitPricePerKwh,uint64 nonce)` */
+export const orderTypes = {
+  Order: [
+    { name: "owner", type: "address" },
+    { name: "intervalId", type: "uint64" },
+    { name: "side", type: "uint8" },
+    { name: "zoneId", type: "uint32" },
+    { name: "quantityWh", type: "uint64" },
+    { name: "limitPricePerKwh", type: "uint128" },
+    { name: "nonce", type: "uint64" },
+  ],
+} as const;
+
+/** `ScheduleReport(address market,uint64 intervalId,uint64 configEpoch,bytes32 ordersDigest,bytes32 scheduleRoot,uint32 fillCount,uint256[] zonePrices)` */
+export const scheduleReportTypes = {
+  ScheduleReport: [
+    { name: "market", type: "address" },
+    { name: "intervalId", type: "uint64" },
+    { name: "configEpoch", type: "uint64" },
+    { name: "ordersDigest", type: "bytes32" },
+    { name: "scheduleRoot", type: "bytes32" },
+    { name: "fillCount", type: "uint32" },
+    { name: "zonePrices", type: "uint256[]" },
+  ],
+} as const;
+
+/** `MeterReport(address market,uint64 intervalId,uint64 configEpoch,bytes32 meterRoot,uint128 shortPricePerKwh,uint128 longPricePerKwh)` */
+export const meterReportTypes = {
+  MeterReport: [
+    { name: "market", type: "address" },
+    { name: "intervalId", type: "uint64" },
+    { name: "configEpoch", type: "uint64" },
+    { name: "meterRoot", type: "bytes32" },
+    { name: "shortPricePerKwh", type: "uint128" },
+    { name: "longPricePerKwh", type: "uint128" },
+  ],
+} as const;
+
+/** `MeterReading(address meter,uint64 intervalId,uint64 injectedWh,uint64 consumedWh)` */
+export const meterReadingTypes = {
+  MeterReading: [
+    { name: "meter", type: "address" },
+    { name: "intervalId", type: "uint64" },
+    { name: "injectedWh", type: "uint64" },
+    { name: "consumedWh", type: "uint64" },
+  ],
+} as const;
+
+export interface Order {
+  readonly owner: Address;
+  readonly intervalId: bigint;
+  readonly side: Side;
+  readonly zoneId: number;
+  readonly quantityWh: bigint;
+  readonly limitPricePerKwh: bigint;
+  readonly nonce: bigint;
+}
+
+export interface ScheduleReport {
+  readonly market: Address;
+  readonly intervalId: bigint;
+  readonly configEpoch: bigint;
+  readonly ordersDigest: Hex;
+  readonly scheduleRoot: Hex;
+  readonly fillCount: number;
+  readonly zonePrices: readonly bigint[];
+}
+
+export interface MeterReport {
+  readonly market: Address;
+  readonly intervalId: bigint;
+  readonly configEpoch: bigint;
+  readonly meterRoot: Hex;
+  readonly shortPricePerKwh: bigint;
+  readonly longPricePerKwh: bigint;
+}
+
+export interface MeterReading {
+  readonly meter: Address;
+  readonly intervalId: bigint;
+  readonly injectedWh: bigint;
+  readonly consumedWh: bigint;
+}
+
+/** The market's EIP-712 domain. */
+export function gridBrainDomain(chainId: bigint | number, market: Address): GridBrainDomain {
+  const id = BigInt(chainId);
+  if (id <= 0n) throw new UnrecoverableInputError("invalid chain id", { field: "chainId", details: `${id}` });
+  return {
+    name: EIP712_NAME,
+    version: EIP712_VERSION,
+    chainId: id,
+    verifyingContract: checkAddress("market", market),
+  };
+}
+
+/** Typed data of an order, ready for viem's `signTypedData` (gasless orders) or `hashTypedData`. */
+export function orderTypedData(domain: GridBrainDomain, order: Order) {
+  checkUint("order.intervalId", order.intervalId, 64);
+  checkUint("order.zoneId", BigInt(order.zoneId), 32);
+  checkUint("order.quantityWh", order.quantityWh, 64);
+  checkUint("order.limitPricePerKwh", order.limitPricePerKwh, 128);
+  checkUint("order.nonce", order.nonce, 64);
+  if (order.side !== Side.Buy && order.side !== Side.Sell) {
+    throw new UnrecoverableInputError("invalid order side", {
+      field: "order.side",
+      details: `${order.side}`,
+    });
+  }
+  return {
+    domain,
+    types: orderTypes,
+    primaryType: "Order" as const,
+    message: { ...order, owner: checkAddress("order.owner", order.owner) },
+  };
+}
+
+/** The order id: EIP-712 digest of the order (equals `EnergyMarket.hashOrder`). */
+export function hashOrder(domain: GridBrainDomain, order: Order): Hex {
+  return hashTypedData(orderTypedData(domain, order));
+}
+
+/** Typed data of a schedule report, ready for `signTypedData` by a committee member. */
+export function scheduleReportTypedData(domain: GridBrainDomain, report: ScheduleReport) {
+  checkUint("report.intervalId", report.intervalId, 64);
+  checkUint("report.configEpoch", report.configEpoch, 64);
+  checkUint("report.fillCount", BigInt(report.fillCount), 32);
+  checkBytes32("report.ordersDigest", report.ordersDigest);
+  checkBytes32("report.scheduleRoot", report.scheduleRoot);
+  report.zonePrices.forEach((p, i) => checkUint(`report.zonePrices.${i}`, p, 256));
+  return {
+    domain,
+    types: scheduleReportTypes,
+    primaryType: "ScheduleReport" as const,
+    message: {
+      ...report,
+      market: checkAddress("report.market", report.market),
+      zonePrices: [...report.zonePrices],
+    },
+  };
+}
+
+/** Equals `EnergyMarket.hashScheduleReport`. */
+export function hashScheduleReport(domain: GridBrainDomain, report: ScheduleReport): Hex {
+  return hashTypedData(scheduleReportTypedData(domain, report));
+}
+
+/** Typed data of a meter report, ready for `signTypedData` by a committee member. */
+export function meterReportTypedData(domain: GridBrainDomain, report: MeterReport) {
+  checkUint("report.intervalId", report.intervalId, 64);
+  checkUint("report.configEpoch", report.configEpoch, 64);
+  checkBytes32("report.meterRoot", report.meterRoot);
+  checkUint("report.shortPricePerKwh", report.shortPricePerKwh, 128);
+  checkUint("report.longPricePerKwh", report.longPricePerKwh, 128);
+  return {
+    domain,
+    types: meterReportTypes,
+    primaryType: "MeterReport" as const,
+    message: { ...report, market: checkAddress("report.market", report.market) },
+  };
+}
+
+/** Equals `EnergyMarket.hashMeterReport`. */
+export function hashMeterReport(domain: GridBrainDomain, report: MeterReport): Hex {
+  return hashTypedData(meterReportTypedData(domain, report));
+}
+
+/** Typed data of a smart meter's reading (signed by the meter's registered key). */
+export function meterReadingTypedData(domain: GridBrainDomain, reading: MeterReading) {
+  checkUint("reading.intervalId", reading.intervalId, 64);
+  checkUint("reading.injectedWh", reading.injectedWh, 64);
+  checkUint("reading.consumedWh", reading.consumedWh, 64);
+  return {
+    domain,
+    types: meterReadingTypes,
+    primaryType: "MeterReading" as const,
+    message: { ...reading, meter: checkAddress("reading.meter", reading.meter) },
+  };
+}
+
+/** Equals `EnergyMarket.hashMeterReading`. */
+export function hashMeterReading(domain: GridBrainDomain, reading: MeterReading): Hex {
+  return hashTypedData(meterReadingTypedData(domain, reading));
+}
+
+/* VALIDATION */
+
+function checkUint(field: string, value: bigint, bits: number): void {
+  if (typeof value !== "bigint" || value < 0n || value >= 1n << BigInt(bits)) {
+    throw new UnrecoverableInputError(`${field} is not a uint${bits}`, { field, details: String(value) });
+  }
+}
+
+function checkBytes32(field: string, value: Hex): void {
+  if (!isHex(value, { strict: true }) || value.length !== 66) {
+    throw new UnrecoverableInputError(`${field} is not 32 bytes of hex`, { field, details: String(value) });
+  }
+}
+
+function checkAddress(field: string, value: string): Address {
+  if (!isAddress(value, { strict: false })) {
+    throw new UnrecoverableInputError(`${field} is not an address`, { field, details: String(value) });
+  }
+  return getAddress(value);
+}

@@ -1,0 +1,87 @@
+import { network } from "hardhat";
+import type { Address } from "viem";
+
+/**
+ * A deployed GridBrain suite on a fresh simulated network: 3-of-5 committee, two zones, four
+ * funded prosumers. The default build profile has no optimizer, which makes EnergyMarket larger
+ * than the 24 KiB deployment limit, so the simulated network lifts that limit (production
+ * bytecode is 21.7 KiB and deploys anywhere).
+ */
+export async function connect() {
+  return network.create({ override: { allowUnlimitedContractSize: true } });
+}
+
+export type Connection = Awaited<ReturnType<typeof connect>>;
+
+export const INTERVAL_SECONDS = 900n;
+export const COLLATERAL_PER_KWH = 100_000n;
+
+export async function deploySuite(conn: Connection, committeeSize = 5, threshold = 3) {
+  const { ethers } = conn;
+  const [admin, operator, guardian, alice, bob, carol, dave] = await ethers.getSigners();
+  if (!admin || !operator || !guardian || !alice || !bob || !carol || !dave)
+    throw new Error("not enough signers");
+  const members = Array.from({ length: committeeSize }, () => ethers.Wallet.createRandom()).sort((a, b) =>
+    BigInt(a.address) < BigInt(b.address) ? -1 : 1,
+  );
+  const token = await ethers.deployContract("TestToken");
+  const registry = await ethers.deployContract("GridRegistry", [admin.address, operator.address]);
+  const committee = await ethers.deployContract("OracleCommittee", [
+    admin.address,
+    members.map((m) => m.address),
+    threshold,
+  ]);
+  const certificate = await ethers.deployContract("EnergyCertificate", [admin.address, ""]);
+  const market = await ethers.deployContract("EnergyMarket", [
+    {
+      token: await token.getAddress(),
+      registry: await registry.getAddress(),
+      committee: await committee.getAddress(),
+      certificates: await certificate.getAddress(),
+      admin: admin.address,
+      operator: operator.address,
+      guardian: guardian.address,
+      intervalSeconds: INTERVAL_SECONDS,
+      gateClosureSeconds: 300n,
+      scheduleWindowSeconds: 300n,
+      meterWindowSeconds: 86_400n,
+      offerCollateralPerKwh: COLLATERAL_PER_KWH,
+    },
+  ]);
+  const marketAddress = (await market.getAddress()) as Address;
+  await certificate.grantRole(await certificate.ISSUER_ROLE(), marketAddress);
+  await registry.connect(operator).addZone("north");
+  await registry.connect(operator).addZone("south");
+  for (const [who, zone] of [
+    [alice, 0],
+    [bob, 0],
+    [carol, 1],
+    [dave, 1],
+  ] as const) {
+    await registry.connect(operator).registerParticipant(who.address, zone);
+    await token.mint(who.address, 1_000_000_000n);
+    await token.connect(who).approve(marketAddress, 2n ** 256n - 1n);
+    await market.connect(who).deposit(1_000_000_000n);
+  }
+  const chainId = (await ethers.provider.getNetwork()).chainId;
+  const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
+  const interval = now / INTERVAL_SECONDS + 2n;
+  return {
+    token,
+    registry,
+    committee,
+    certificate,
+    market,
+    marketAddress,
+    members,
+    chainId,
+    interval,
+    admin,
+    operator,
+    guardian,
+    alice,
+    bob,
+    carol,
+    dave,
+  };
+}

@@ -1,0 +1,215 @@
+import { expect } from "chai";
+import { Wallet } from "ethers";
+import type { Address, Hex } from "viem";
+import {
+  Side,
+  gridBrainDomain,
+  hashOrder,
+  hashScheduleReport,
+  hashMeterReport,
+} from "../../oracle/src/domain/eip712.js";
+import {
+  buildFillTree,
+  buildMeterTree,
+  fillMultiProof,
+  fillProof,
+  meterProof,
+  ordersDigest,
+  scheduleCommitment,
+} from "../../oracle/src/domain/schedule.js";
+import { connect, deploySuite } from "./helpers/fixture.js";
+
+const conn = await connect();
+const fixture = () =>
+  conn.networkHelpers.loadFixture(async function scheduledInterval() {
+    const suite = await deploySuite(conn);
+    const { market, alice, bob, carol, dave, interval, chainId, marketAddress } = suite;
+    const domain = gridBrainDomain(chainId, marketAddress);
+    const orders = [
+      { signer: alice, side: Side.Buy, zoneId: 0, quantityWh: 2000n, limitPricePerKwh: 300_000n },
+      { signer: bob, side: Side.Sell, zoneId: 0, quantityWh: 2000n, limitPricePerKwh: 100_000n },
+      { signer: carol, side: Side.Buy, zoneId: 1, quantityWh: 1000n, limitPricePerKwh: 400_000n },
+      { signer: dave, side: Side.Sell, zoneId: 1, quantityWh: 3000n, limitPricePerKwh: 150_000n },
+    ].map((o) => ({
+      ...o,
+      order: {
+        owner: o.signer.address as Address,
+        intervalId: interval,
+        side: o.side,
+        zoneId: o.zoneId,
+        quantityWh: o.quantityWh,
+        limitPricePerKwh: o.limitPricePerKwh,
+        nonce: 0n,
+      },
+    }));
+    for (const o of orders) {
+      const place =
+        o.side === Side.Buy ? market.connect(o.signer).placeBid : market.connect(o.signer).placeOffer;
+      await place(interval, o.zoneId, o.quantityWh, o.limitPricePerKwh, 0n);
+    }
+    const ids = orders.map((o) => hashOrder(domain, o.order));
+    // Hand-made dispatch: zone 0 price 200_000, zone 1 price 250_000; bob sells 1500 Wh to alice,
+    // dave sells 1000 Wh to carol.
+    const fills = [1500n, 1500n, 1000n, 1000n];
+    const zonePrices = [200_000n, 250_000n];
+    const tree = buildFillTree(ids.map((orderId, i) => ({ orderId, filledWh: fills[i]! })));
+    const report = {
+      market: marketAddress,
+      intervalId: interval,
+      configEpoch: 1n,
+      ordersDigest: ordersDigest(ids),
+      scheduleRoot: tree.root as Hex,
+      fillCount: ids.length,
+      zonePrices,
+    };
+    const digest = hashScheduleReport(domain, report);
+    const signatures = ("0x" +
+      suite.members
+        .slice(0, 3)
+        .map((m: Wallet) => m.signingKey.sign(digest).serialized.slice(2))
+        .join("")) as Hex;
+    await conn.networkHelpers.time.increaseTo(await market.gateClosure(interval));
+    await market.commitSchedule(report, signatures);
+    return { ...suite, domain, orders, ids, fills, zonePrices, tree, report };
+  });
+
+function toFill(
+  o: {
+    order: {
+      owner: Address;
+      intervalId: bigint;
+      side: number;
+      zoneId: number;
+      quantityWh: bigint;
+      limitPricePerKwh: bigint;
+      nonce: bigint;
+    };
+  },
+  filledWh: bigint,
+) {
+  return { order: o.order, filledWh };
+}
+
+describe("schedule twin (oracle/src/domain/schedule.ts)", function () {
+  describe("ordersDigest", function () {
+    describe("when computed from the placed order ids", function () {
+      it("was accepted by commitSchedule and the commitment matches", async function () {
+        const { market, interval, tree, zonePrices } = await fixture();
+        const state = await market.intervalState(interval);
+        expect(state.scheduled).to.equal(true);
+        expect(state.commitment).to.equal(scheduleCommitment(tree.root as Hex, zonePrices));
+      });
+    });
+  });
+
+  describe("fillMultiProof", function () {
+    describe("when every fill is settled in one batch", function () {
+      it("settles them all on-chain with the TS-built multiproof", async function () {
+        const { market, interval, tree, ids, orders, fills, zonePrices, alice, dave, operator } =
+          await fixture();
+        const multi = fillMultiProof(tree, ids);
+        const byId = new Map(ids.map((id, i) => [id, i]));
+        const batch = multi.leaves.map((leaf) => {
+          const i = byId.get(leaf.orderId)!;
+          return toFill(orders[i]!, fills[i]!);
+        });
+        await market
+          .connect(operator)
+          .settleFills(interval, tree.root, zonePrices, batch, multi.proof, multi.proofFlags);
+        expect((await market.intervalState(interval)).settledCount).to.equal(4n);
+        // alice: 1500 Wh at 200_000/kWh = 300_000 charged.
+        expect(await market.balanceOf(alice.address)).to.equal(1_000_000_000n - 300_000n);
+        // dave: 1000 Wh at 250_000 = 250_000 paid; collateral for 2000 unfilled Wh released, 1000 Wh kept (100_000).
+        expect(await market.balanceOf(dave.address)).to.equal(1_000_000_000n + 250_000n - 100_000n);
+        // Surplus: receipts 300_000 + 250_000 − payouts 300_000 + 250_000 = 0 (no congestion here).
+        expect(await market.operatorFunds()).to.equal(0n);
+      });
+    });
+  });
+
+  describe("fillProof", function () {
+    describe("when a user pulls one fill", function () {
+      it("settles it on-chain with the TS-built proof", async function () {
+        const { market, tree, ids, orders, fills, zonePrices, carol } = await fixture();
+        await market.claimFill(
+          tree.root,
+          zonePrices,
+          toFill(orders[2]!, fills[2]!),
+          fillProof(tree, ids[2]!),
+        );
+        // carol: 1000 Wh at 250_000 = 250_000 charged out of a 400_000 lock.
+        expect(await market.balanceOf(carol.address)).to.equal(1_000_000_000n - 250_000n);
+      });
+    });
+
+    describe("when the fill is altered", function () {
+      it("is rejected on-chain", async function () {
+        const { market, tree, ids, orders, zonePrices } = await fixture();
+        await expect(
+          market.claimFill(tree.root, zonePrices, toFill(orders[2]!, 999n), fillProof(tree, ids[2]!)),
+        ).to.be.revertedWithCustomError(market, "InvalidProof");
+      });
+    });
+  });
+
+  describe("meterProof", function () {
+    describe("when the meter report is built in TS", function () {
+      it("settles an imbalance on-chain with the TS-built proof", async function () {
+        const {
+          market,
+          interval,
+          tree,
+          ids,
+          orders,
+          fills,
+          zonePrices,
+          domain,
+          members,
+          marketAddress,
+          alice,
+          bob,
+          carol,
+          dave,
+        } = await fixture();
+        const multi = fillMultiProof(tree, ids);
+        const byId = new Map(ids.map((id, i) => [id, i]));
+        const batch = multi.leaves.map((leaf) =>
+          toFill(orders[byId.get(leaf.orderId)!]!, fills[byId.get(leaf.orderId)!]!),
+        );
+        await market.settleFills(interval, tree.root, zonePrices, batch, multi.proof, multi.proofFlags);
+        const meterTree = buildMeterTree([
+          { participant: alice.address as Address, injectedWh: 0n, consumedWh: 1600n },
+          { participant: bob.address as Address, injectedWh: 1500n, consumedWh: 0n },
+          { participant: carol.address as Address, injectedWh: 0n, consumedWh: 1000n },
+          { participant: dave.address as Address, injectedWh: 1000n, consumedWh: 0n },
+        ]);
+        const report = {
+          market: marketAddress,
+          intervalId: interval,
+          configEpoch: 1n,
+          meterRoot: meterTree.root as Hex,
+          shortPricePerKwh: 400_000n,
+          longPricePerKwh: 50_000n,
+        };
+        const digest = hashMeterReport(domain, report);
+        const signatures = ("0x" +
+          members
+            .slice(0, 3)
+            .map((m: Wallet) => m.signingKey.sign(digest).serialized.slice(2))
+            .join("")) as Hex;
+        await conn.networkHelpers.time.increaseTo((interval + 1n) * 900n);
+        await market.commitMeterReport(report, signatures);
+        const before = await market.balanceOf(alice.address);
+        await market.settleImbalance(
+          alice.address,
+          interval,
+          0n,
+          1600n,
+          meterProof(meterTree, alice.address as Address),
+        );
+        // Short 100 Wh at 400_000/kWh = 40_000.
+        expect(await market.balanceOf(alice.address)).to.equal(before - 40_000n);
+      });
+    });
+  });
+});
