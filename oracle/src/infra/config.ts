@@ -48,7 +48,7 @@ const url = (schemes: readonly string[]) =>
   z
     .string({ required_error: "is required" })
     .url("must be a URL")
-    .refine((v) => schemes.includes(new URL(v).protocol), {
+    .refine((v) => URL.canParse(v) && schemes.includes(new URL(v).protocol), {
       message: `must use ${schemes.map((s) => s.replace(":", "://")).join(" or ")}`,
     });
 

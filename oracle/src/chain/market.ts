@@ -1,0 +1,294 @@
+/**
+ * Typed reads of the GridBrain contracts for the oracle (viem): chain time, market timing,
+ * interval state, committee, the order book of one interval from `OrderPlaced`/`OrderCancelled`
+ * logs, the grid model and the meter registry. Every value is read from the chain alone, so two
+ * nodes (or `gridbrain verify`) at the same block compute the same thing.
+ */
+import {
+  type Address,
+  type Chain,
+  type Hex,
+  type PublicClient,
+  type Transport,
+  createPublicClient,
+  defineChain,
+  encodeAbiParameters,
+  getAddress,
+  http,
+  keccak256,
+  zeroHash,
+} from "viem";
+import type { MeterRegistry, MeterSource } from "../domain/meter/validate.js";
+import { energyMarketAbi, gridRegistryAbi, oracleCommitteeAbi } from "./abis.js";
+
+export interface ChainClients {
+  readonly chain: Chain;
+  readonly transport: Transport;
+  readonly publicClient: PublicClient;
+}
+
+/** A viem chain + HTTP transport (JSON-RPC batching on, transient faults retried by viem). */
+export function createChainClients(rpcUrl: string, chainId: number): ChainClients {
+  const chain = defineChain({
+    id: chainId,
+    name: `gridbrain-${chainId}`,
+    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+    rpcUrls: { default: { http: [rpcUrl] } },
+  });
+  const transport = http(rpcUrl, {
+    batch: { batchSize: 200, wait: 0 },
+    retryCount: 5,
+    retryDelay: 150,
+    timeout: 20_000,
+  });
+  const publicClient = createPublicClient({ chain, transport }) as PublicClient;
+  return { chain, transport, publicClient };
+}
+
+/** Chain time: the latest block's timestamp (the demo moves it with evm_increaseTime; never the wall clock). */
+export async function chainNow(client: PublicClient): Promise<bigint> {
+  const block = await client.getBlock({ blockTag: "latest" });
+  return block.timestamp;
+}
+
+export interface MarketTiming {
+  readonly intervalSeconds: bigint;
+  readonly gateClosureSeconds: bigint;
+  readonly scheduleWindowSeconds: bigint;
+  readonly meterWindowSeconds: bigint;
+}
+
+export async function readMarketTiming(client: PublicClient, market: Address): Promise<MarketTiming> {
+  const read = (
+    functionName: "intervalSeconds" | "gateClosureSeconds" | "scheduleWindowSeconds" | "meterWindowSeconds",
+  ) => client.readContract({ address: market, abi: energyMarketAbi, functionName });
+  const [intervalSeconds, gateClosureSeconds, scheduleWindowSeconds, meterWindowSeconds] = await Promise.all([
+    read("intervalSeconds"),
+    read("gateClosureSeconds"),
+    read("scheduleWindowSeconds"),
+    read("meterWindowSeconds"),
+  ]);
+  return { intervalSeconds, gateClosureSeconds, scheduleWindowSeconds, meterWindowSeconds };
+}
+
+/** The market's own time rules (EnergyMarket._gateClosure etc.). */
+export function intervalTimes(t: MarketTiming, intervalId: bigint) {
+  const start = intervalId * t.intervalSeconds;
+  const gateClosure = start > t.gateClosureSeconds ? start - t.gateClosureSeconds : 0n;
+  return {
+    start,
+    end: start + t.intervalSeconds,
+    gateClosure,
+    scheduleDeadline: gateClosure + t.scheduleWindowSeconds,
+    meterDeadline: start + t.intervalSeconds + t.meterWindowSeconds,
+  };
+}
+
+export interface IntervalState {
+  readonly commitment: Hex;
+  readonly scheduled: boolean;
+  readonly fillCount: number;
+  readonly settledCount: number;
+  readonly meterRoot: Hex;
+}
+
+export async function readIntervalState(
+  client: PublicClient,
+  market: Address,
+  intervalId: bigint,
+): Promise<IntervalState> {
+  const s = await client.readContract({
+    address: market,
+    abi: energyMarketAbi,
+    functionName: "intervalState",
+    args: [intervalId],
+  });
+  return {
+    commitment: s.commitment,
+    scheduled: s.scheduled,
+    fillCount: s.fillCount,
+    settledCount: s.settledCount,
+    meterRoot: s.meterRoot,
+  };
+}
+
+export interface CommitteeState {
+  /** Ascending by address (the order signatures are passed in, and the submit rank order). */
+  readonly members: readonly Address[];
+  readonly threshold: number;
+  readonly epoch: bigint;
+}
+
+export async function readCommittee(client: PublicClient, committee: Address): Promise<CommitteeState> {
+  const [members, threshold, epoch] = await Promise.all([
+    client.readContract({ address: committee, abi: oracleCommitteeAbi, functionName: "members" }),
+    client.readContract({ address: committee, abi: oracleCommitteeAbi, functionName: "threshold" }),
+    client.readContract({ address: committee, abi: oracleCommitteeAbi, functionName: "epoch" }),
+  ]);
+  const sorted = members
+    .map((m) => getAddress(m))
+    .sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : 1));
+  return { members: sorted, threshold, epoch };
+}
+
+/** Side as the contract encodes it. */
+export const SIDE = { Buy: 0, Sell: 1 } as const;
+
+/** An order as placed on-chain (the struct `settleFills` takes back). */
+export interface ChainOrder {
+  readonly orderId: Hex;
+  readonly owner: Address;
+  readonly intervalId: bigint;
+  readonly side: 0 | 1;
+  readonly zoneId: number;
+  readonly quantityWh: bigint;
+  readonly limitPricePerKwh: bigint;
+  readonly nonce: bigint;
+}
+
+export interface OrderBook {
+  /** Orders open at gate closure, in placement order. One fill leaf each. */
+  readonly open: readonly ChainOrder[];
+  /** Every order id placed, in chain order (cancelled ones included). */
+  readonly placed: readonly Hex[];
+  /** The contract's running digest recomputed from `placed`: keccak256(abi.encode(prev, orderId)). */
+  readonly ordersDigest: Hex;
+}
+
+const placedEvent = energyMarketAbi.find((x) => x.type === "event" && x.name === "OrderPlaced")!;
+const cancelledEvent = energyMarketAbi.find((x) => x.type === "event" && x.name === "OrderCancelled")!;
+
+/** Folds order ids into the orders digest exactly as `EnergyMarket._place` does. */
+export function foldOrdersDigest(orderIds: readonly Hex[]): Hex {
+  let digest: Hex = zeroHash;
+  for (const id of orderIds)
+    digest = keccak256(encodeAbiParameters([{ type: "bytes32" }, { type: "bytes32" }], [digest, id]));
+  return digest;
+}
+
+/**
+ * The order book of `intervalId` from logs alone (at or before `toBlock`, default latest).
+ * The logs are sorted by (block, log index): the order the contract folded them into its digest.
+ */
+export async function readOrderBook(
+  client: PublicClient,
+  market: Address,
+  intervalId: bigint,
+  fromBlock: bigint,
+  toBlock?: bigint,
+): Promise<OrderBook> {
+  const range = { fromBlock, ...(toBlock === undefined ? { toBlock: "latest" as const } : { toBlock }) };
+  const [placedLogs, cancelledLogs] = await Promise.all([
+    client.getLogs({ address: market, event: placedEvent, args: { intervalId }, ...range, strict: true }),
+    client.getLogs({ address: market, event: cancelledEvent, args: { intervalId }, ...range, strict: true }),
+  ]);
+  const byPosition = <T extends { blockNumber: bigint | null; logIndex: number | null }>(a: T, b: T) =>
+    a.blockNumber! === b.blockNumber! ? a.logIndex! - b.logIndex! : a.blockNumber! < b.blockNumber! ? -1 : 1;
+  placedLogs.sort(byPosition);
+  const cancelled = new Set(cancelledLogs.map((l) => l.args.orderId.toLowerCase()));
+  const placed: Hex[] = [];
+  const open: ChainOrder[] = [];
+  for (const log of placedLogs) {
+    const a = log.args;
+    placed.push(a.orderId);
+    if (cancelled.has(a.orderId.toLowerCase())) continue;
+    open.push({
+      orderId: a.orderId.toLowerCase() as Hex,
+      owner: getAddress(a.owner),
+      intervalId: a.intervalId,
+      side: a.side === 0 ? 0 : 1,
+      zoneId: a.zoneId,
+      quantityWh: a.quantityWh,
+      limitPricePerKwh: a.limitPricePerKwh,
+      nonce: a.nonce,
+    });
+  }
+  return { open, placed, ordersDigest: foldOrdersDigest(placed) };
+}
+
+export interface GridLine {
+  readonly a: number;
+  readonly b: number;
+  readonly capacityWh: bigint;
+  readonly lossBps: number;
+  /** Fee per kWh sent, either direction: the higher of the two directional registry fees (see docs/ORACLE.md). */
+  readonly feePerKwh: bigint;
+}
+
+export interface GridModel {
+  readonly zoneCount: number;
+  readonly lines: readonly GridLine[];
+}
+
+/** Zones and lines from the registry views (every zone pair; fine for the tens of zones of a distribution grid). */
+export async function readGrid(client: PublicClient, registry: Address): Promise<GridModel> {
+  const zoneCount = await client.readContract({
+    address: registry,
+    abi: gridRegistryAbi,
+    functionName: "zoneCount",
+  });
+  const pairs: [number, number][] = [];
+  for (let a = 0; a < zoneCount; a++) for (let b = a + 1; b < zoneCount; b++) pairs.push([a, b]);
+  const lines = await Promise.all(
+    pairs.map(async ([a, b]) => {
+      const [line, ab, ba] = await Promise.all([
+        client.readContract({
+          address: registry,
+          abi: gridRegistryAbi,
+          functionName: "lineBetween",
+          args: [a, b],
+        }),
+        client.readContract({
+          address: registry,
+          abi: gridRegistryAbi,
+          functionName: "gridFee",
+          args: [a, b],
+        }),
+        client.readContract({
+          address: registry,
+          abi: gridRegistryAbi,
+          functionName: "gridFee",
+          args: [b, a],
+        }),
+      ]);
+      if (!line.exists) return undefined;
+      return { a, b, capacityWh: line.capacityWh, lossBps: line.lossBps, feePerKwh: ab > ba ? ab : ba };
+    }),
+  );
+  return { zoneCount, lines: lines.filter((l): l is GridLine => l !== undefined) };
+}
+
+const SOURCES: readonly MeterSource[] = ["other", "solar", "wind", "hydro", "battery"];
+
+/** The registered meters (from MeterRegistered / MeterRemoved logs, replayed in chain order). */
+export async function readMeterRegistry(
+  client: PublicClient,
+  registry: Address,
+  fromBlock: bigint,
+): Promise<MeterRegistry> {
+  const registered = gridRegistryAbi.find((x) => x.type === "event" && x.name === "MeterRegistered")!;
+  const removed = gridRegistryAbi.find((x) => x.type === "event" && x.name === "MeterRemoved")!;
+  const logs = await client.getLogs({
+    address: registry,
+    events: [registered, removed],
+    fromBlock,
+    toBlock: "latest",
+    strict: true,
+  });
+  logs.sort((a, b) =>
+    a.blockNumber === b.blockNumber ? a.logIndex - b.logIndex : a.blockNumber < b.blockNumber ? -1 : 1,
+  );
+  const meters = new Map<Address, { participant: Address; source: MeterSource }>();
+  for (const log of logs) {
+    if (log.eventName === "MeterRegistered") {
+      const args = log.args as { meter: Address; participant: Address; source: number };
+      meters.set(getAddress(args.meter), {
+        participant: getAddress(args.participant),
+        source: SOURCES[args.source] ?? "other",
+      });
+    } else {
+      meters.delete(getAddress((log.args as { meter: Address }).meter));
+    }
+  }
+  return meters;
+}

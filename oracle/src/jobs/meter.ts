@@ -1,0 +1,87 @@
+/**
+ * meter-report: after the interval ends (+ `meterGraceSeconds`, chain time), aggregate this
+ * node's accepted readings per participant (domain/meter: missing readings follow its default
+ * rule), build the meter Merkle tree and hand the report to `sign` (then aggregate and submit
+ * as for schedules). Imbalance prices come from the node's settings (docs/ORACLE.md).
+ */
+import type { Job } from "bullmq";
+import type { Address, Hex } from "viem";
+import {
+  chainNow,
+  intervalTimes,
+  readCommittee,
+  readIntervalState,
+  readMeterRegistry,
+} from "../chain/market.js";
+import { type MeterLeaf, type MeterReport, meterTree, reportToJson } from "../chain/reports.js";
+import { UnrecoverableInputError } from "../domain/errors.js";
+import { type ScheduledEnergy, aggregateInterval } from "../domain/meter/aggregate.js";
+import { QUEUE_NAMES } from "../infra/queue.js";
+import { type IntervalJobData, type PipelineContext, jobId, logFor } from "./context.js";
+import { NotReadyError } from "./schedule.js";
+import { type MeterExtra, committedSchedule } from "./settle.js";
+
+export async function meterReportProcessor(ctx: PipelineContext, job: Job<IntervalJobData>): Promise<string> {
+  const intervalId = BigInt(job.data.intervalId);
+  const log = logFor(ctx, job, intervalId);
+  const state = await readIntervalState(ctx.client, ctx.config.marketAddress, intervalId);
+  if (state.meterRoot !== `0x${"0".repeat(64)}`) return "already metered";
+  if (!state.scheduled)
+    throw new UnrecoverableInputError("Interval was never scheduled", { details: `${intervalId}` });
+  const now = await chainNow(ctx.client);
+  const times = intervalTimes(ctx.timing, intervalId);
+  if (now < times.end + ctx.settings.meterGraceSeconds)
+    throw new NotReadyError("Meter grace period not over", { details: `chain time ${now}` });
+  if (now >= times.meterDeadline)
+    throw new UnrecoverableInputError("Meter window closed", { details: `chain time ${now}` });
+
+  const view = await committedSchedule(ctx, intervalId);
+  const scheduled = new Map<Address, { injectedWh: bigint; consumedWh: bigint }>();
+  view.orders.forEach((o, i) => {
+    const e = scheduled.get(o.owner) ?? { injectedWh: 0n, consumedWh: 0n };
+    if (o.side === 1) e.injectedWh += view.filledWh[i]!;
+    else e.consumedWh += view.filledWh[i]!;
+    scheduled.set(o.owner, e);
+  });
+  const registry = await readMeterRegistry(ctx.client, ctx.config.registryAddress, ctx.config.startBlock);
+  const readings = await ctx.meterStore.readings(intervalId);
+  const totals = aggregateInterval({
+    intervalId,
+    readings,
+    registry,
+    scheduled: scheduled as ReadonlyMap<Address, ScheduledEnergy>,
+  });
+  if (totals.length === 0) return "no participants to meter";
+  const leaves: MeterLeaf[] = totals.map((t) => [t.participant, t.injectedWh, t.consumedWh]);
+  const committee = await readCommittee(ctx.client, ctx.config.committeeAddress);
+  const report: MeterReport = {
+    market: ctx.config.marketAddress,
+    intervalId,
+    configEpoch: committee.epoch,
+    meterRoot: meterTree(leaves).root as Hex,
+    shortPricePerKwh: ctx.settings.shortPricePerKwh,
+    longPricePerKwh: ctx.settings.longPricePerKwh,
+  };
+  const extra: MeterExtra = { leaves: leaves.map(([p, i, c]) => [p, i.toString(), c.toString()]) };
+  await ctx.queues.queue(QUEUE_NAMES.sign).add(
+    "meter-sign",
+    {
+      kind: "meter",
+      intervalId: job.data.intervalId,
+      report: reportToJson({ kind: "meter", report }),
+      extra,
+    },
+    {
+      jobId: jobId(ctx, intervalId, "meter-sign"),
+    },
+  );
+  log.info(
+    {
+      participants: totals.length,
+      estimated: totals.filter((t) => t.estimated).length,
+      meterRoot: report.meterRoot,
+    },
+    "meter report built",
+  );
+  return report.meterRoot;
+}

@@ -1,0 +1,214 @@
+/**
+ * settle-fills and settle-imbalance: push settlement after a commit.
+ *
+ * Every node enqueues both after the commit, delayed by `rank × settleStaggerMs`; each batch
+ * first reads which fills (participants) are already settled on-chain and skips them, so the
+ * rank-0 node pushes and the others find the work done (or take over if it died).
+ *
+ * Fills: buy fills first, then sell fills, in batches of at most `settlementBatchGasBudget` gas
+ * (the contract checks, on each seller, that the interval's payouts stay within what its buyers
+ * were charged so far, so all buyers must be settled before the sellers they pay for).
+ */
+import type { Job } from "bullmq";
+import { type Hex, encodeAbiParameters, encodeFunctionData, keccak256, encodePacked } from "viem";
+import { energyMarketAbi } from "../chain/abis.js";
+import { type ChainOrder, chainNow, intervalTimes, readIntervalState } from "../chain/market.js";
+import { type FillLeaf, type MeterLeaf, fillTree, meterTree } from "../chain/reports.js";
+import { BaseError, UnrecoverableInputError } from "../domain/errors.js";
+import { TxSendError } from "../infra/tx-sender.js";
+import { loadOwn } from "./committee.js";
+import { type IntervalJobData, type PipelineContext, logFor } from "./context.js";
+import { type ScheduleExtra, NotReadyError, ordersFromJson, recomputeSchedule } from "./schedule.js";
+
+/** Gas of one fill in a settleFills batch, measured on the local chain (docs/ORACLE.md), plus headroom. */
+export const GAS_PER_FILL = 75_000n;
+export const GAS_PER_BATCH = 60_000n;
+
+export function scheduleCommitment(root: Hex, zonePrices: readonly bigint[]): Hex {
+  return keccak256(
+    encodeAbiParameters(
+      [{ type: "bytes32" }, { type: "bytes32" }],
+      [root, keccak256(encodePacked(["uint256[]"], [[...zonePrices]]))],
+    ),
+  );
+}
+
+export interface SettlementView {
+  readonly orders: readonly ChainOrder[];
+  readonly filledWh: readonly bigint[];
+  readonly zonePrices: readonly bigint[];
+  readonly root: Hex;
+}
+
+/** This node's schedule of a committed interval: its own record, or recomputed from chain data. */
+export async function committedSchedule(ctx: PipelineContext, intervalId: bigint): Promise<SettlementView> {
+  const own = await loadOwn<ScheduleExtra>(ctx, "schedule", intervalId);
+  let view: SettlementView;
+  if (own !== undefined) {
+    const orders = ordersFromJson(own.extra.orders);
+    const filledWh = own.extra.filledWh.map((f) => BigInt(f));
+    const leaves: FillLeaf[] = orders.map((o, i) => [o.orderId, filledWh[i]!]);
+    view = {
+      orders,
+      filledWh,
+      zonePrices: own.extra.zonePrices.map((p) => BigInt(p)),
+      root: fillTree(leaves).root as Hex,
+    };
+  } else {
+    const { schedule } = await recomputeSchedule(
+      ctx.client,
+      { market: ctx.config.marketAddress, registry: ctx.config.registryAddress },
+      intervalId,
+      ctx.config.startBlock,
+      ctx.metrics,
+    );
+    view = {
+      orders: schedule.orders,
+      filledWh: schedule.filledWh,
+      zonePrices: schedule.zonePrices,
+      root: schedule.scheduleRoot,
+    };
+  }
+  const state = await readIntervalState(ctx.client, ctx.config.marketAddress, intervalId);
+  if (!state.scheduled) throw new NotReadyError("Interval not scheduled yet");
+  if (scheduleCommitment(view.root, view.zonePrices).toLowerCase() !== state.commitment.toLowerCase())
+    throw new UnrecoverableInputError("The committed schedule differs from this node's", {
+      details: `interval ${intervalId}: our root ${view.root}`,
+    });
+  return view;
+}
+
+export async function settleFillsProcessor(ctx: PipelineContext, job: Job<IntervalJobData>): Promise<string> {
+  const intervalId = BigInt(job.data.intervalId);
+  const log = logFor(ctx, job, intervalId);
+  const state = await readIntervalState(ctx.client, ctx.config.marketAddress, intervalId);
+  if (state.scheduled && state.settledCount >= state.fillCount) return "all fills settled";
+  const now = await chainNow(ctx.client);
+  if (now >= intervalTimes(ctx.timing, intervalId).meterDeadline)
+    throw new UnrecoverableInputError("Settlement window closed", { details: `interval ${intervalId}` });
+  const view = await committedSchedule(ctx, intervalId);
+  const tree = fillTree(view.orders.map((o, i) => [o.orderId, view.filledWh[i]!] as FillLeaf));
+  const indexOf = new Map<string, number>();
+  for (const [i, [orderId]] of tree.entries()) indexOf.set(orderId.toLowerCase(), i);
+
+  // Which fills are still open: the position slot holds the order id until it settles.
+  const slots = await Promise.all(
+    view.orders.map((o) =>
+      ctx.client.readContract({
+        address: ctx.config.marketAddress,
+        abi: energyMarketAbi,
+        functionName: "position",
+        args: [o.owner, intervalId, o.side],
+      }),
+    ),
+  );
+  const pending = view.orders
+    .map((order, i) => ({
+      order,
+      filledWh: view.filledWh[i]!,
+      open: slots[i]!.toLowerCase() === order.orderId.toLowerCase(),
+    }))
+    .filter((f) => f.open)
+    .sort((a, b) => a.order.side - b.order.side);
+  const perBatch = Number((ctx.settings.settlementBatchGasBudget - GAS_PER_BATCH) / GAS_PER_FILL);
+  const size = Math.max(1, perBatch);
+  let sent = 0;
+  for (let start = 0; start < pending.length; start += size) {
+    const batch = pending.slice(start, start + size);
+    const multi = tree.getMultiProof(batch.map((f) => indexOf.get(f.order.orderId.toLowerCase())!));
+    const byId = new Map(batch.map((f) => [f.order.orderId.toLowerCase(), f]));
+    const fills = multi.leaves.map(([orderId, filledWh]) => {
+      const f = byId.get(orderId.toLowerCase())!;
+      const { orderId: _id, ...order } = f.order;
+      return { order, filledWh: BigInt(filledWh) };
+    });
+    const data = encodeFunctionData({
+      abi: energyMarketAbi,
+      functionName: "settleFills",
+      args: [intervalId, view.root, [...view.zonePrices], fills, multi.proof as Hex[], multi.proofFlags],
+    });
+    try {
+      const result = await ctx.sender.send({
+        to: ctx.config.marketAddress,
+        data,
+        abi: energyMarketAbi,
+        kind: "settle-fills",
+      });
+      ctx.metrics.gasSpent.inc({ kind: "settle-fills" }, Number(result.receipt.gasUsed));
+      log.info(
+        { txHash: result.hash, fills: batch.length, gasUsed: result.receipt.gasUsed },
+        "fills settled",
+      );
+      sent++;
+    } catch (error) {
+      // Another node settled some of these meanwhile: start over from the chain's view.
+      if (error instanceof TxSendError && error.errorName === "OrderNotOpen")
+        throw new BaseError("Fills settled concurrently", { cause: error });
+      throw error;
+    }
+  }
+  const after = await readIntervalState(ctx.client, ctx.config.marketAddress, intervalId);
+  if (after.settledCount < after.fillCount)
+    throw new NotReadyError("Fills still pending", { details: `${after.settledCount}/${after.fillCount}` });
+  const times = intervalTimes(ctx.timing, intervalId);
+  ctx.metrics.intervalLatency.observe(
+    { stage: "settled" },
+    Number((await chainNow(ctx.client)) - times.gateClosure),
+  );
+  return `settled ${pending.length} fills in ${sent} transactions`;
+}
+
+export interface MeterExtra {
+  readonly leaves: readonly [string, string, string][];
+}
+
+export async function settleImbalanceProcessor(
+  ctx: PipelineContext,
+  job: Job<IntervalJobData>,
+): Promise<string> {
+  const intervalId = BigInt(job.data.intervalId);
+  const log = logFor(ctx, job, intervalId);
+  const state = await readIntervalState(ctx.client, ctx.config.marketAddress, intervalId);
+  if (state.meterRoot === `0x${"0".repeat(64)}`) throw new NotReadyError("Interval not metered yet");
+  if (state.settledCount < state.fillCount) throw new NotReadyError("Fills not all settled yet");
+  const own = await loadOwn<MeterExtra>(ctx, "meter", intervalId);
+  if (own === undefined)
+    // Readings live in this node's Redis; without them another committee node settles (it holds them too).
+    throw new NotReadyError("No own meter report (readings lost?)", { details: `interval ${intervalId}` });
+  const leaves: MeterLeaf[] = own.extra.leaves.map(([p, i, c]) => [p as Hex, BigInt(i), BigInt(c)]);
+  const tree = meterTree(leaves);
+  if (tree.root.toLowerCase() !== state.meterRoot.toLowerCase())
+    throw new UnrecoverableInputError("The committed meter root differs from this node's", {
+      details: tree.root,
+    });
+  let settled = 0;
+  for (const [index, [participant, injectedWh, consumedWh]] of tree.entries()) {
+    const done = await ctx.client.readContract({
+      address: ctx.config.marketAddress,
+      abi: energyMarketAbi,
+      functionName: "imbalanceSettled",
+      args: [participant, intervalId],
+    });
+    if (done) continue;
+    const data = encodeFunctionData({
+      abi: energyMarketAbi,
+      functionName: "settleImbalance",
+      args: [participant, intervalId, injectedWh, consumedWh, tree.getProof(index) as Hex[]],
+    });
+    try {
+      const result = await ctx.sender.send({
+        to: ctx.config.marketAddress,
+        data,
+        abi: energyMarketAbi,
+        kind: "settle-imbalance",
+      });
+      ctx.metrics.gasSpent.inc({ kind: "settle-imbalance" }, Number(result.receipt.gasUsed));
+      log.info({ txHash: result.hash, participant }, "imbalance settled");
+      settled++;
+    } catch (error) {
+      if (error instanceof TxSendError && error.errorName === "ImbalanceAlreadySettled") continue;
+      throw error;
+    }
+  }
+  return `settled ${settled} imbalances`;
+}

@@ -1,0 +1,233 @@
+/**
+ * One oracle node: config → signing key → viem clients → BullMQ queues and workers (one per
+ * pipeline step) → HTTP server (health, readiness, metrics, meter readings, committee
+ * signatures, dashboard) → the chain-time scheduler. `start()` once, `close()` any number of
+ * times (every resource is closed even when one fails).
+ */
+import type { Job } from "bullmq";
+import type { LocalAccount } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import {
+  type MarketTiming,
+  chainNow,
+  createChainClients,
+  readMarketTiming,
+  readMeterRegistry,
+} from "../chain/market.js";
+import type { Config } from "../infra/config.js";
+import { type HttpServer, startHttpServer } from "../infra/http.js";
+import { unlockKeystore } from "../infra/keystore.js";
+import { type Logger, createLogger } from "../infra/logging.js";
+import { MeterStore, ingestMeterReadings } from "../infra/meter-store.js";
+import { type OracleMetrics, createMetrics } from "../infra/metrics.js";
+import { PIPELINE_QUEUES, QUEUE_NAMES, QueueFactory, closeAll } from "../infra/queue.js";
+import { TxSender } from "../infra/tx-sender.js";
+import { receiveSignature } from "../jobs/committee.js";
+import type { PipelineContext, PipelineSettings, PipelineTestHooks } from "../jobs/context.js";
+import { meterReportProcessor } from "../jobs/meter.js";
+import { aggregateProcessor, signProcessor, submitProcessor } from "../jobs/report.js";
+import { collectProcessor, solveProcessor } from "../jobs/schedule.js";
+import { schedulerTick } from "../jobs/scheduler.js";
+import { settleFillsProcessor, settleImbalanceProcessor } from "../jobs/settle.js";
+
+export interface OracleNodeOptions {
+  readonly config: Config;
+  /** The signing key; default: unlocked from `config.keystorePath` (or the dev-only key on chain 31337). */
+  readonly account?: LocalAccount;
+  readonly logger?: Logger;
+  /** Test-only hooks (a tampered order set). */
+  readonly hooks?: PipelineTestHooks;
+  /** Scheduler tick period (default `config.pollIntervalMs`). */
+  readonly tickMs?: number;
+  /** TxSender tuning (tests shorten the bump and receipt timings). */
+  readonly txBumpAfterMs?: number;
+}
+
+export async function resolveAccount(config: Config): Promise<LocalAccount> {
+  if (config.devInsecurePrivateKey !== undefined)
+    return privateKeyToAccount(config.devInsecurePrivateKey as `0x${string}`);
+  return unlockKeystore({
+    keystorePath: config.keystorePath!,
+    password: config.keystorePassword,
+    passwordFile: config.keystorePasswordFile,
+  });
+}
+
+export function settingsFromConfig(config: Config): PipelineSettings {
+  return {
+    peerUrls: config.peerUrls,
+    submitStaggerMs: config.submitStaggerMs,
+    settleStaggerMs: config.settleStaggerMs,
+    aggregateRetryMs: config.aggregateRetryMs,
+    meterGraceSeconds: BigInt(config.meterGraceSeconds),
+    shortPricePerKwh: config.imbalanceShortPricePerKwh,
+    longPricePerKwh: config.imbalanceLongPricePerKwh,
+    settlementBatchGasBudget: config.settlementBatchGasBudget,
+  };
+}
+
+export class OracleNode {
+  readonly config: Config;
+  private readonly options: OracleNodeOptions;
+  private ctx: PipelineContext | undefined;
+  private http: HttpServer | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<unknown> | undefined;
+  private stopped = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: OracleNodeOptions) {
+    this.options = options;
+    this.config = options.config;
+  }
+
+  /** The pipeline context (after start). */
+  get context(): PipelineContext {
+    if (this.ctx === undefined) throw new Error("OracleNode is not started");
+    return this.ctx;
+  }
+
+  get url(): string {
+    if (this.http === undefined) throw new Error("OracleNode is not started");
+    return this.http.url;
+  }
+
+  get address(): `0x${string}` {
+    return this.context.account.address;
+  }
+
+  async start(): Promise<void> {
+    if (this.ctx !== undefined) throw new Error("OracleNode already started");
+    const config = this.config;
+    const account = this.options.account ?? (await resolveAccount(config));
+    const logger =
+      this.options.logger ??
+      createLogger({ level: config.logLevel, base: { node: account.address, chainId: config.chainId } });
+    const { chain, transport, publicClient } = createChainClients(config.rpcUrl, config.chainId);
+    const timing: MarketTiming = await readMarketTiming(publicClient, config.marketAddress);
+    const queues = new QueueFactory({ redisUrl: config.redisUrl, prefix: config.queuePrefix, logger });
+    const metrics: OracleMetrics = createMetrics({
+      defaultLabels: { node: account.address },
+      processMetrics: false,
+    });
+    const meterStore = new MeterStore({
+      redis: queues.connection,
+      prefix: config.queuePrefix,
+      chainId: config.chainId,
+      market: config.marketAddress,
+      logger,
+    });
+    const sender = new TxSender({
+      account,
+      chain,
+      transport,
+      logger,
+      pollIntervalMs: 100,
+      ...(this.options.txBumpAfterMs === undefined ? {} : { bumpAfterMs: this.options.txBumpAfterMs }),
+    });
+    const ctx: PipelineContext = {
+      config,
+      settings: settingsFromConfig(config),
+      account,
+      client: publicClient,
+      sender,
+      queues,
+      redis: queues.connection,
+      logger,
+      metrics,
+      meterStore,
+      timing,
+      hooks: this.options.hooks ?? {},
+    };
+    this.ctx = ctx;
+
+    const processors: Record<string, (job: Job, token?: string) => Promise<unknown>> = {
+      [QUEUE_NAMES.collect]: (job) => collectProcessor(ctx, job as never),
+      [QUEUE_NAMES.solve]: (job) => solveProcessor(ctx, job as never),
+      [QUEUE_NAMES.sign]: (job) => signProcessor(ctx, job as never),
+      [QUEUE_NAMES.aggregate]: (job, token) => aggregateProcessor(ctx, job as never, token),
+      [QUEUE_NAMES.submit]: (job) => submitProcessor(ctx, job as never),
+      [QUEUE_NAMES.settleFills]: (job) => settleFillsProcessor(ctx, job as never),
+      [QUEUE_NAMES.meterReport]: (job) => meterReportProcessor(ctx, job as never),
+      [QUEUE_NAMES.settleImbalance]: (job) => settleImbalanceProcessor(ctx, job as never),
+    };
+    for (const [name, processor] of Object.entries(processors)) {
+      const worker = queues.worker(name, (job, token) => processor(job, token), {
+        concurrency: name === QUEUE_NAMES.solve ? 1 : 4,
+        // Settlement pushes many transactions; the lock must outlive a slow RPC.
+        lockDuration: 60_000,
+      });
+      worker.on("failed", (job, error) =>
+        logger.warn(
+          { queue: name, jobId: job?.id, attemptsMade: job?.attemptsMade, err: error },
+          "job attempt failed",
+        ),
+      );
+    }
+    metrics.trackQueues(PIPELINE_QUEUES.map((q) => queues.queue(q)));
+    metrics.trackSignerBalance(account.address, () => sender.balance());
+
+    this.http = await startHttpServer({
+      host: config.httpHost,
+      port: config.httpPort,
+      logger,
+      metrics,
+      readiness: {
+        redis: async () => {
+          await queues.connection.ping();
+        },
+        rpc: async () => {
+          await publicClient.getBlockNumber();
+        },
+      },
+      meterIngest: async (items) => {
+        const [registry, nowSeconds] = await Promise.all([
+          readMeterRegistry(publicClient, config.registryAddress, config.startBlock),
+          chainNow(publicClient),
+        ]);
+        return ingestMeterReadings(meterStore, items, {
+          chainId: config.chainId,
+          market: config.marketAddress,
+          registry,
+          nowSeconds,
+          intervalSeconds: timing.intervalSeconds,
+          meterDeadlineSeconds: timing.meterWindowSeconds,
+        });
+      },
+      postRoutes: { "/committee/signatures": (body) => receiveSignature(ctx, body) },
+      queues: [...PIPELINE_QUEUES.map((q) => queues.queue(q)), queues.deadLetterQueue()],
+    });
+    logger.info({ url: this.http.url, config }, "oracle node started");
+    this.scheduleTick(0);
+  }
+
+  private scheduleTick(delay: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.ticking = this.tick()
+        .catch((error: unknown) => this.ctx?.logger.warn({ err: error }, "scheduler tick failed"))
+        .finally(() => this.scheduleTick(this.options.tickMs ?? this.config.pollIntervalMs));
+    }, delay);
+  }
+
+  /** One scheduler pass (also run periodically after start). */
+  tick(): Promise<unknown> {
+    return schedulerTick(this.context);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.stopped = true;
+      clearTimeout(this.timer);
+      await this.ticking;
+      const ctx = this.ctx;
+      await closeAll([
+        async () => this.http?.close(),
+        async () => ctx?.sender.close(),
+        async () => ctx?.meterStore.close(),
+        async () => ctx?.queues.close(),
+      ]);
+    })();
+    return this.closing;
+  }
+}

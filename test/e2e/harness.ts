@@ -1,0 +1,277 @@
+/**
+ * Shared e2e harness: a Hardhat node and Redis of their own, the suite deployed with a 3-of-5
+ * committee (dev accounts 1–5), a small two-zone market with participants, meters and funds,
+ * and oracle nodes configured to talk to each other. Chain time is moved with
+ * evm_setNextBlockTimestamp; nothing reads the wall clock for market logic.
+ */
+import {
+  type Address,
+  type Hex,
+  type PublicClient,
+  createWalletClient,
+  http,
+  parseEventLogs,
+  type WalletClient,
+} from "viem";
+import { type LocalAccount, generatePrivateKey, mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
+import { deployLocalSuite, type SuiteAddresses } from "../../oracle/src/demo/deploy.js";
+import {
+  type LocalService,
+  type RedisServer,
+  freePort,
+  startHardhatNode,
+  startRedis,
+} from "../../oracle/src/demo/local-services.js";
+import { createChainClients } from "../../oracle/src/chain/market.js";
+import { energyMarketAbi, gridRegistryAbi, testTokenAbi } from "../../oracle/src/chain/abis.js";
+import { type Config, loadConfig } from "../../oracle/src/infra/config.js";
+import { createLogger } from "../../oracle/src/infra/logging.js";
+import { OracleNode, type OracleNodeOptions } from "../../oracle/src/node/node.js";
+
+export const MNEMONIC = "test test test test test test test test test test test junk";
+export const devAccount = (i: number) => mnemonicToAccount(MNEMONIC, { addressIndex: i });
+export const devKey = (i: number): Hex => {
+  const hd = mnemonicToAccount(MNEMONIC, { addressIndex: i }).getHdKey();
+  return `0x${Buffer.from(hd.privateKey!).toString("hex")}`;
+};
+
+export const INTERVAL = 900n;
+export const GATE = 300n;
+export const DEPOSIT = 10_000_000n;
+export const OPERATOR_FUNDS = 1_000_000n;
+export const COLLATERAL_PER_KWH = 100_000n;
+export const SHORT_PRICE = 200_000n;
+export const LONG_PRICE = 20_000n;
+export const METER_GRACE = 60n;
+
+export const costUp = (p: bigint, e: bigint) => (p * e + 999n) / 1000n;
+export const costDown = (p: bigint, e: bigint) => (p * e) / 1000n;
+
+export interface Env {
+  readonly chain: LocalService;
+  readonly redis: RedisServer;
+  readonly addresses: SuiteAddresses;
+  readonly client: PublicClient;
+  readonly members: readonly LocalAccount[];
+  rpc(method: string, params: unknown[]): Promise<unknown>;
+  wallet(account: LocalAccount): WalletClient;
+  write(
+    account: LocalAccount,
+    address: Address,
+    abi: unknown,
+    functionName: string,
+    args: unknown[],
+  ): Promise<Hex>;
+  now(): Promise<bigint>;
+  setTime(t: bigint): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startEnv(): Promise<Env> {
+  const [chain, redis] = await Promise.all([startHardhatNode(), startRedis()]);
+  const members = [1, 2, 3, 4, 5].map(devAccount);
+  const addresses = await deployLocalSuite({
+    rpcUrl: chain.url,
+    committeeMembers: members.map((m) => m.address),
+    committeeThreshold: 3,
+    deploymentId: `e2e-${chain.port}`,
+  });
+  const { publicClient } = createChainClients(chain.url, 31337);
+  const rpc = async (method: string, params: unknown[]) => {
+    const res = await fetch(chain.url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+    });
+    const json = (await res.json()) as { result?: unknown; error?: { message: string } };
+    if (json.error !== undefined) throw new Error(`${method}: ${json.error.message}`);
+    return json.result;
+  };
+  const wallets = new Map<string, WalletClient>();
+  const wallet = (account: LocalAccount) => {
+    let w = wallets.get(account.address);
+    if (w === undefined) {
+      w = createWalletClient({ account, chain: publicClient.chain!, transport: http(chain.url) });
+      wallets.set(account.address, w);
+    }
+    return w;
+  };
+  const write = async (
+    account: LocalAccount,
+    address: Address,
+    abi: unknown,
+    functionName: string,
+    args: unknown[],
+  ) => {
+    const hash = await wallet(account).writeContract({
+      address,
+      abi: abi as typeof energyMarketAbi,
+      functionName: functionName as "deposit",
+      args: args as [bigint],
+      account,
+      chain: publicClient.chain!,
+    });
+    const receipt = await publicClient.waitForTransactionReceipt({ hash, pollingInterval: 50 });
+    if (receipt.status !== "success") throw new Error(`${functionName} reverted`);
+    return hash;
+  };
+  return {
+    chain,
+    redis,
+    addresses,
+    client: publicClient,
+    members,
+    rpc,
+    wallet,
+    write,
+    now: async () => (await publicClient.getBlock({ blockTag: "latest" })).timestamp,
+    setTime: async (t: bigint) => {
+      await rpc("evm_setNextBlockTimestamp", [Number(t)]);
+      await rpc("evm_mine", []);
+    },
+    stop: async () => {
+      await Promise.allSettled([chain.stop(), redis.stop()]);
+    },
+  };
+}
+
+/** A participant of the scenario: its key, zone, order and meter. */
+export interface Party {
+  readonly name: string;
+  readonly account: LocalAccount;
+  readonly zone: number;
+  readonly side: "bid" | "offer";
+  readonly quantityWh: bigint;
+  readonly limit: bigint;
+  readonly meter: LocalAccount | undefined;
+  orderId?: Hex;
+}
+
+export const market = (env: Env) => env.addresses.market;
+
+/** Registers zones, participants and meters, funds everyone and the operator. */
+export async function setupMarket(env: Env, parties: readonly Party[], zones: number): Promise<void> {
+  const operator = devAccount(0);
+  const { registry, token, market: m } = env.addresses;
+  for (let z = 0; z < zones; z++)
+    await env.write(operator, registry, gridRegistryAbi, "addZone", [`zone-${z}`]);
+  for (const p of parties) {
+    await env.write(operator, registry, gridRegistryAbi, "registerParticipant", [p.account.address, p.zone]);
+    if (p.meter !== undefined)
+      await env.write(operator, registry, gridRegistryAbi, "registerMeter", [
+        p.meter.address,
+        p.account.address,
+        p.side === "offer" ? 1 : 0,
+      ]);
+    await env.write(operator, token, testTokenAbi, "mint", [p.account.address, DEPOSIT]);
+    await env.write(p.account, token, testTokenAbi, "approve", [m, DEPOSIT]);
+    await env.write(p.account, m, energyMarketAbi, "deposit", [DEPOSIT]);
+  }
+  await env.write(operator, token, testTokenAbi, "mint", [operator.address, OPERATOR_FUNDS]);
+  await env.write(operator, token, testTokenAbi, "approve", [m, OPERATOR_FUNDS]);
+  await env.write(operator, m, energyMarketAbi, "depositOperatorFunds", [OPERATOR_FUNDS]);
+}
+
+/** Places each party's order for `intervalId`; records the order id from the OrderPlaced log. */
+export async function placeOrders(env: Env, parties: Party[], intervalId: bigint): Promise<void> {
+  for (const [i, p] of parties.entries()) {
+    const fn = p.side === "bid" ? "placeBid" : "placeOffer";
+    const hash = await env.write(p.account, env.addresses.market, energyMarketAbi, fn, [
+      intervalId,
+      p.zone,
+      p.quantityWh,
+      p.limit,
+      BigInt(i),
+    ]);
+    const receipt = await env.client.getTransactionReceipt({ hash });
+    const [log] = parseEventLogs({ abi: energyMarketAbi, eventName: "OrderPlaced", logs: receipt.logs });
+    p.orderId = log!.args.orderId;
+  }
+}
+
+export function newMeter(): LocalAccount {
+  return privateKeyToAccount(generatePrivateKey());
+}
+
+export interface NodeSetup {
+  readonly configs: Config[];
+  readonly ports: number[];
+}
+
+/** Configs of `n` nodes (dev keys 1..n), each with its own queue prefix (its "own Redis") and the others as peers. */
+export async function nodeConfigs(
+  env: Env,
+  overrides: Record<string, unknown> = {},
+  n = 5,
+): Promise<NodeSetup> {
+  const ports: number[] = [];
+  for (let i = 0; i < n; i++) ports.push(await freePort());
+  const configs = ports.map((port, i) =>
+    loadConfig({
+      flags: {
+        rpcUrl: env.chain.url,
+        chainId: "31337",
+        redisUrl: env.redis.url,
+        queuePrefix: `node${i + 1}-${env.chain.port}`,
+        marketAddress: env.addresses.market,
+        registryAddress: env.addresses.registry,
+        committeeAddress: env.addresses.committee,
+        devInsecurePrivateKey: devKey(i + 1),
+        httpPort: String(port),
+        logLevel: "silent",
+        pollIntervalMs: "300",
+        peerUrls: ports
+          .filter((_, j) => j !== i)
+          .map((p) => `http://127.0.0.1:${p}`)
+          .join(","),
+        submitStaggerMs: "1500",
+        settleStaggerMs: "2500",
+        aggregateRetryMs: "300",
+        meterGraceSeconds: String(METER_GRACE),
+        imbalanceShortPricePerKwh: SHORT_PRICE.toString(),
+        imbalanceLongPricePerKwh: LONG_PRICE.toString(),
+        ...overrides,
+      },
+    }),
+  );
+  return { configs, ports };
+}
+
+export async function startNodes(
+  configs: readonly Config[],
+  extra: (i: number) => Partial<OracleNodeOptions> = () => ({}),
+): Promise<OracleNode[]> {
+  const nodes = configs.map(
+    (config, i) => new OracleNode({ config, tickMs: 300, txBumpAfterMs: 5_000, ...extra(i) }),
+  );
+  await Promise.all(nodes.map((n) => n.start()));
+  return nodes;
+}
+
+export function quietLogger() {
+  return createLogger({ level: "silent" });
+}
+
+/** Polls `probe` until it returns a value (not undefined) — waiting on chain state, bounded. */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 40_000,
+  everyMs = 250,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out waiting for ${what}${lastError === undefined ? "" : `: ${String(lastError)}`}`,
+      );
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
