@@ -4,6 +4,7 @@
  */
 import { Command } from "commander";
 import { registerKeystoreCommands } from "./infra/keystore-cli.js";
+import { registerOracleCommands } from "./oracle-cli.js";
 import { registerDispatchCommands } from "./dispatch-cli.js";
 
 const program = new Command();
@@ -13,6 +14,7 @@ program
   .version("0.1.0");
 
 registerKeystoreCommands(program);
+registerOracleCommands(program);
 registerDispatchCommands(program);
 
 await program.parseAsync(process.argv);

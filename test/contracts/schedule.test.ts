@@ -1,5 +1,4 @@
 import { expect } from "chai";
-import { Wallet } from "ethers";
 import type { Address, Hex } from "viem";
 import {
   Side,
@@ -66,7 +65,7 @@ const fixture = () =>
     const signatures = ("0x" +
       suite.members
         .slice(0, 3)
-        .map((m: Wallet) => m.signingKey.sign(digest).serialized.slice(2))
+        .map((m) => m.signingKey.sign(digest).serialized.slice(2))
         .join("")) as Hex;
     await conn.networkHelpers.time.increaseTo(await market.gateClosure(interval));
     await market.commitSchedule(report, signatures);
@@ -195,7 +194,7 @@ describe("schedule twin (oracle/src/domain/schedule.ts)", function () {
         const signatures = ("0x" +
           members
             .slice(0, 3)
-            .map((m: Wallet) => m.signingKey.sign(digest).serialized.slice(2))
+            .map((m) => m.signingKey.sign(digest).serialized.slice(2))
             .join("")) as Hex;
         await conn.networkHelpers.time.increaseTo((interval + 1n) * 900n);
         await market.commitMeterReport(report, signatures);

@@ -1,5 +1,13 @@
 import { network } from "hardhat";
 import type { Address } from "viem";
+// Typechain output of `hardhat build` (types/ is generated, not committed).
+import type {
+  EnergyCertificate,
+  EnergyMarket,
+  GridRegistry,
+  OracleCommittee,
+  TestToken,
+} from "../../../types/ethers-contracts/index.js";
 
 /**
  * A deployed GridBrain suite on a fresh simulated network: 3-of-5 committee, two zones, four
@@ -24,15 +32,21 @@ export async function deploySuite(conn: Connection, committeeSize = 5, threshold
   const members = Array.from({ length: committeeSize }, () => ethers.Wallet.createRandom()).sort((a, b) =>
     BigInt(a.address) < BigInt(b.address) ? -1 : 1,
   );
-  const token = await ethers.deployContract("TestToken");
-  const registry = await ethers.deployContract("GridRegistry", [admin.address, operator.address]);
-  const committee = await ethers.deployContract("OracleCommittee", [
+  const token = (await ethers.deployContract("TestToken")) as unknown as TestToken;
+  const registry = (await ethers.deployContract("GridRegistry", [
+    admin.address,
+    operator.address,
+  ])) as unknown as GridRegistry;
+  const committee = (await ethers.deployContract("OracleCommittee", [
     admin.address,
     members.map((m) => m.address),
     threshold,
-  ]);
-  const certificate = await ethers.deployContract("EnergyCertificate", [admin.address, ""]);
-  const market = await ethers.deployContract("EnergyMarket", [
+  ])) as unknown as OracleCommittee;
+  const certificate = (await ethers.deployContract("EnergyCertificate", [
+    admin.address,
+    "",
+  ])) as unknown as EnergyCertificate;
+  const market = (await ethers.deployContract("EnergyMarket", [
     {
       token: await token.getAddress(),
       registry: await registry.getAddress(),
@@ -47,7 +61,7 @@ export async function deploySuite(conn: Connection, committeeSize = 5, threshold
       meterWindowSeconds: 86_400n,
       offerCollateralPerKwh: COLLATERAL_PER_KWH,
     },
-  ]);
+  ])) as unknown as EnergyMarket;
   const marketAddress = (await market.getAddress()) as Address;
   await certificate.grantRole(await certificate.ISSUER_ROLE(), marketAddress);
   await registry.connect(operator).addZone("north");
