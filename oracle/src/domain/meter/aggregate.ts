@@ -15,7 +15,7 @@
  * did not use. When every meter of a participant reported, the sums are exact and `estimated`
  * is false.
  */
-import type { Address } from "viem";
+import { type Address, getAddress } from "viem";
 import type { SignedMeterReading } from "./reading.js";
 import type { MeterRegistry } from "./validate.js";
 
@@ -55,12 +55,15 @@ const byAddress = (a: string, b: string): number =>
  * guarantees one per meter; two would be a bug upstream, not a case to average).
  */
 export function aggregateInterval(params: AggregateIntervalParameters): ParticipantMeterTotal[] {
+  // Addresses are compared in checksummed form whatever case the caller used.
+  const scheduled = new Map([...params.scheduled].map(([p, e]) => [getAddress(p), e] as const));
   const byMeter = new Map<Address, SignedMeterReading>();
   for (const r of params.readings) {
     if (r.intervalId !== params.intervalId) continue;
-    if (byMeter.has(r.meter))
-      throw new Error(`two readings for meter ${r.meter} in interval ${params.intervalId}`);
-    byMeter.set(r.meter, r);
+    const meter = getAddress(r.meter);
+    if (byMeter.has(meter))
+      throw new Error(`two readings for meter ${meter} in interval ${params.intervalId}`);
+    byMeter.set(meter, r);
   }
 
   const participants = new Map<Address, { injected: bigint; consumed: bigint; missing: Address[] }>();
@@ -80,13 +83,13 @@ export function aggregateInterval(params: AggregateIntervalParameters): Particip
     e.consumed += reading.consumedWh;
   }
   // A scheduled participant with no registered meter at all has no data: every meter is missing.
-  for (const p of params.scheduled.keys()) entry(p);
+  for (const p of scheduled.keys()) entry(p);
 
   const withMeters = new Set([...params.registry.values()].map((m) => m.participant));
   const totals: ParticipantMeterTotal[] = [];
   for (const [participant, e] of participants) {
     const estimated = e.missing.length > 0 || !withMeters.has(participant);
-    const scheduledConsumed = params.scheduled.get(participant)?.consumedWh ?? 0n;
+    const scheduledConsumed = scheduled.get(participant)?.consumedWh ?? 0n;
     totals.push({
       participant,
       injectedWh: e.injected,

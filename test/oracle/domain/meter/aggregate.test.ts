@@ -1,0 +1,84 @@
+import { expect } from "chai";
+import { type Address, type Hex, getAddress } from "viem";
+import { aggregateInterval } from "../../../../oracle/src/domain/meter/aggregate.js";
+import { meterRegistry } from "../../../../oracle/src/domain/meter/validate.js";
+
+const m = (n: number): Address => getAddress(`0x${n.toString(16).padStart(40, "0")}`);
+const ALICE = m(0xa);
+const BOB = m(0xb);
+const CAROL = m(0xc);
+const SIG = `0x${"00".repeat(65)}` as Hex;
+const registry = meterRegistry([
+  [m(1), { participant: ALICE, source: "solar" }],
+  [m(2), { participant: ALICE, source: "consumption" }],
+  [m(3), { participant: BOB, source: "consumption" }],
+]);
+const read = (meter: Address, injectedWh: bigint, consumedWh: bigint, intervalId = 7n) => ({
+  meter,
+  intervalId,
+  injectedWh,
+  consumedWh,
+  signature: SIG,
+});
+
+describe("aggregateInterval", () => {
+  describe("when every meter reported", () => {
+    it("sums readings per participant, exact and not estimated", () => {
+      const totals = aggregateInterval({
+        intervalId: 7n,
+        readings: [read(m(1), 500n, 0n), read(m(2), 0n, 120n), read(m(3), 0n, 300n), read(m(3), 1n, 1n, 8n)],
+        registry,
+        scheduled: new Map([[BOB, { injectedWh: 0n, consumedWh: 1000n }]]),
+      });
+      expect(totals).to.deep.equal([
+        { participant: ALICE, injectedWh: 500n, consumedWh: 120n, estimated: false, missingMeters: [] },
+        // Bob used less than scheduled and reported it: the truth counts.
+        { participant: BOB, injectedWh: 0n, consumedWh: 300n, estimated: false, missingMeters: [] },
+      ]);
+    });
+  });
+
+  describe("when meters are missing (the documented default rule)", () => {
+    it("counts missing injection as zero and consumption as at least the schedule", () => {
+      const totals = aggregateInterval({
+        intervalId: 7n,
+        readings: [read(m(2), 0n, 50n)],
+        registry,
+        scheduled: new Map([
+          [ALICE, { injectedWh: 800n, consumedWh: 200n }],
+          [BOB, { injectedWh: 0n, consumedWh: 400n }],
+          [CAROL, { injectedWh: 100n, consumedWh: 0n }],
+        ]),
+      });
+      expect(totals).to.deep.equal([
+        // Alice's solar meter is silent: 0 injected; her consumption meter says 50 < 200 scheduled.
+        { participant: ALICE, injectedWh: 0n, consumedWh: 200n, estimated: true, missingMeters: [m(1)] },
+        { participant: BOB, injectedWh: 0n, consumedWh: 400n, estimated: true, missingMeters: [m(3)] },
+        // Carol has no meter at all: no data, so no delivery.
+        { participant: CAROL, injectedWh: 0n, consumedWh: 0n, estimated: true, missingMeters: [] },
+      ]);
+    });
+    it("keeps a reported consumption above the schedule", () => {
+      const totals = aggregateInterval({
+        intervalId: 7n,
+        readings: [read(m(2), 0n, 900n)],
+        registry,
+        scheduled: new Map([[ALICE, { injectedWh: 0n, consumedWh: 200n }]]),
+      });
+      expect(totals[0]).to.deep.include({ participant: ALICE, consumedWh: 900n, estimated: true });
+    });
+  });
+
+  describe("when two readings for one meter are given", () => {
+    it("throws instead of guessing", () => {
+      expect(() =>
+        aggregateInterval({
+          intervalId: 7n,
+          readings: [read(m(1), 1n, 0n), read(m(1), 2n, 0n)],
+          registry,
+          scheduled: new Map(),
+        }),
+      ).to.throw(/two readings for meter/);
+    });
+  });
+});

@@ -1,0 +1,121 @@
+import { expect } from "chai";
+import { readFileSync, readdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import {
+  ConfigError,
+  envName,
+  flagName,
+  loadConfig,
+  redactConfig,
+} from "../../../oracle/src/infra/config.js";
+
+const DIR = fileURLToPath(new URL("../../fixtures/config/", import.meta.url));
+const EXPECTED = JSON.parse(
+  readFileSync(`${DIR}expected-errors.jsonc`, "utf8").replace(/^\/\/.*$/gm, ""),
+) as Record<string, { field: string; reason: string }>;
+
+function loadError(params: Parameters<typeof loadConfig>[0]): ConfigError {
+  try {
+    loadConfig(params);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("loadConfig", () => {
+  const file = `${DIR}valid.json`;
+
+  describe("when the file is valid", () => {
+    it("applies the documented defaults and freezes the result", () => {
+      const c = loadConfig({ flags: { config: file }, env: {} });
+      expect(c.queuePrefix).to.equal("gridbrain");
+      expect(c.confirmations).to.equal(2);
+      expect(c.intervalSeconds).to.equal(900);
+      expect(c.gateClosureSeconds).to.equal(300);
+      expect(c.settlementBatchGasBudget).to.equal(10_000_000n);
+      expect(c.committeeAggregationTimeoutSeconds).to.equal(60);
+      expect(Object.isFrozen(c)).to.equal(true);
+    });
+  });
+
+  describe("when the same field comes from several sources", () => {
+    it("lets env override the file and flags override env", () => {
+      const c = loadConfig({
+        flags: { config: file, httpPort: "9100" },
+        env: {
+          GRIDBRAIN_HTTP_PORT: "9000",
+          GRIDBRAIN_CONFIRMATIONS: "5",
+          GRIDBRAIN_QUEUE_PREFIX: "{gridbrain}",
+        },
+      });
+      expect(c.httpPort).to.equal(9100);
+      expect(c.confirmations).to.equal(5);
+      expect(c.queuePrefix).to.equal("{gridbrain}");
+    });
+    it("ignores GRIDBRAIN_ variables that are not config fields (other tools share the prefix)", () => {
+      expect(() =>
+        loadConfig({ flags: { config: file }, env: { GRIDBRAIN_INVARIANT_RUNS: "1000" } }),
+      ).not.to.throw();
+    });
+  });
+
+  describe("when a value from env is bad", () => {
+    it("names the field, the variable and the reason", () => {
+      const e = loadError({ flags: { config: file }, env: { GRIDBRAIN_CONFIRMATIONS: "sixty" } });
+      expect(e.message).to.include("confirmations (GRIDBRAIN_CONFIRMATIONS): must be an integer");
+    });
+  });
+
+  describe("when several fields are bad", () => {
+    it("reports all of them at once", () => {
+      const e = loadError({ flags: { config: file, httpPort: "-1", chainId: "0" }, env: {} });
+      expect(e.issues.map((i) => i.field)).to.have.members(["httpPort", "chainId"]);
+      expect(e.message).to.include("httpPort (--http-port): must be >= 0");
+    });
+  });
+
+  describe("redaction", () => {
+    const secretConfig = () =>
+      loadConfig({
+        flags: { config: file, keystorePassword: "hunter2-secret" },
+        env: { GRIDBRAIN_REDIS_URL: "redis://user:pa55word@redis.internal:6379/0" },
+      });
+    it("keeps secrets out of the redacted view and of JSON.stringify", () => {
+      const c = secretConfig();
+      expect(c.keystorePassword).to.equal("hunter2-secret");
+      for (const text of [JSON.stringify(redactConfig(c)), JSON.stringify(c)]) {
+        expect(text).not.to.include("hunter2-secret");
+        expect(text).not.to.include("pa55word");
+        expect(text).to.include("redis.internal");
+      }
+    });
+  });
+
+  describe("names", () => {
+    it("maps fields to env variables and flags", () => {
+      expect(envName("committeeAggregationTimeoutSeconds")).to.equal(
+        "GRIDBRAIN_COMMITTEE_AGGREGATION_TIMEOUT_SECONDS",
+      );
+      expect(flagName("rpcUrl")).to.equal("--rpc-url");
+    });
+  });
+
+  describe("the malformed config corpus (test/fixtures/config)", () => {
+    const files = readdirSync(DIR).filter((f) => f.endsWith(".json") && f !== "valid.json");
+    it("has an expectation for every fixture file", () => {
+      expect(files.sort()).to.deep.equal(Object.keys(EXPECTED).sort());
+    });
+    for (const name of Object.keys(EXPECTED)) {
+      const { field, reason } = EXPECTED[name]!;
+      it(`rejects ${name}: ${field} — ${reason}`, () => {
+        const e = loadError({ flags: { config: `${DIR}${name}` }, env: {} });
+        const issue = e.issues.find((i) => i.field === field);
+        expect(issue, `issues: ${e.message}`).not.to.equal(undefined);
+        expect(issue!.reason).to.include(reason);
+        expect(e.message).to.include(`${field} (`);
+      });
+    }
+  });
+});
