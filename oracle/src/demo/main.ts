@@ -1,50 +1,237 @@
 /**
- * `npm run demo` — the README's main command. Starts a local Hardhat JSON-RPC node (unless
- * RPC_URL points at a running one), deploys the GridBrain suite with the Ignition modules, and
- * prints the contract addresses. It keeps the chain running until Ctrl-C.
+ * `npm run demo` — the README's main command: a simulated neighbourhood trading on a local chain
+ * through the real GridBrain pipeline.
+ *
+ *   npm run demo -- [--prosumers 50] [--zones 3] [--intervals 96] [--committee 3of5]
+ *                   [--seed 1] [--date 2027-06-21] [--speed 0] [--report out/demo-report.html]
+ *
+ * It starts a local Hardhat JSON-RPC node and a redis-server (unless RPC_URL / REDIS_URL point at
+ * running ones), deploys the suite with the Ignition modules, registers the neighbourhood, starts
+ * the committee's oracle nodes as separate processes, and runs the intervals on an accelerated
+ * chain clock. It stops everything it started on exit and on Ctrl-C.
  */
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { generateNeighbourhood, NeighbourhoodSimulator } from "../domain/simulation/index.js";
 import { deployLocalSuite } from "./deploy.js";
-import { startHardhatNode, type LocalService } from "./local-services.js";
+import { PROJECT_ROOT, startHardhatNode, startRedis } from "./local-services.js";
+import { startOracleNodes } from "./oracle-nodes.js";
+import { formatSummary, htmlReport, summarize } from "./report.js";
+import { runIntervals } from "./run.js";
+import {
+  connectDemoChain,
+  defaultGridLayout,
+  demoAccounts,
+  mintedTotal,
+  setUpNeighbourhood,
+} from "./world.js";
 
-// Hardhat's well-known development accounts 1–5 form the local 3-of-5 committee.
-const LOCAL_COMMITTEE: readonly `0x${string}`[] = [
-  "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
-  "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",
-  "0x90F79bf6EB2c4f870365E785982E1f101E93b906",
-  "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65",
-  "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc",
-];
+const optionsSchema = z
+  .object({
+    prosumers: z.coerce.number().int().min(2, "must be at least 2").max(500, "must be at most 500"),
+    zones: z.coerce.number().int().min(1, "must be at least 1").max(8, "must be at most 8"),
+    intervals: z.coerce
+      .number()
+      .int()
+      .min(1, "must be at least 1")
+      .max(96 * 7, "must be at most 672"),
+    committee: z
+      .string()
+      .regex(/^\d+of\d+$/, 'must look like "3of5"')
+      .transform((v) => v.split("of").map(Number) as [number, number])
+      .refine(([k, n]) => k >= 1 && k <= n && n <= 19, "needs 1 <= k <= n <= 19"),
+    seed: z.coerce.number().int().min(0).max(0xffffffff, "must fit in 32 bits"),
+    date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be YYYY-MM-DD"),
+    speed: z.coerce.number().min(0, "must not be negative"),
+    report: z.string().min(1),
+    exit: z.boolean(),
+  })
+  .strict();
 
-const started: LocalService[] = [];
+function parseOptions(argv: string[]) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      prosumers: { type: "string", default: "50" },
+      zones: { type: "string", default: "3" },
+      intervals: { type: "string", default: "96" },
+      committee: { type: "string", default: "3of5" },
+      seed: { type: "string", default: "1" },
+      // The next June solstice: chain time only moves forward, so the simulated day lies ahead.
+      date: { type: "string", default: "2027-06-21" },
+      speed: { type: "string", default: "0" },
+      report: { type: "string", default: "out/demo-report.html" },
+      exit: { type: "boolean", default: true },
+    },
+    strict: true,
+  });
+  const parsed = optionsSchema.safeParse(values);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`--${issue.path.join(".")}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+const cleanups: (() => Promise<void>)[] = [];
 async function shutdown(code: number): Promise<never> {
-  for (const service of started.reverse()) await service.stop().catch(() => undefined);
+  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   process.exit(code);
 }
 process.on("SIGINT", () => void shutdown(130));
 process.on("SIGTERM", () => void shutdown(143));
 
-try {
-  const externalRpc = process.env["RPC_URL"];
-  let rpcUrl: string;
-  if (externalRpc === undefined) {
+const TIMING = { intervalSeconds: 900, gateClosureSeconds: 300, meterGraceSeconds: 60 };
+const RETAIL = 300_000;
+const FEED_IN = 70_000;
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const [threshold, committeeSize] = options.committee;
+  const wallStart = Date.now();
+  const workDir = mkdtempSync(join(tmpdir(), "gridbrain-demo-"));
+
+  let rpcUrl = process.env["RPC_URL"];
+  if (rpcUrl === undefined) {
     const node = await startHardhatNode();
-    started.push(node);
+    cleanups.push(() => node.stop());
     rpcUrl = node.url;
-    console.log(`local Hardhat node (chain 31337) at ${rpcUrl}`);
-  } else {
-    rpcUrl = externalRpc;
-    console.log(`using the JSON-RPC node at ${rpcUrl}`);
   }
+  let redisUrl = process.env["REDIS_URL"];
+  if (redisUrl === undefined) {
+    const redis = await startRedis();
+    cleanups.push(() => redis.stop());
+    redisUrl = redis.url;
+  }
+  console.log(`chain ${rpcUrl} · redis ${redisUrl} · work dir ${workDir}`);
+
+  const neighbourhood = generateNeighbourhood({
+    seed: options.seed,
+    prosumers: options.prosumers,
+    zones: options.zones,
+  });
+  const accounts = demoAccounts(options.zones, options.prosumers, committeeSize);
   const addresses = await deployLocalSuite({
     rpcUrl,
-    committeeMembers: LOCAL_COMMITTEE,
-    committeeThreshold: 3,
+    committeeMembers: accounts.oracleNodes.map((a) => a.address),
+    committeeThreshold: threshold,
+    market: {
+      intervalSeconds: TIMING.intervalSeconds,
+      gateClosureSeconds: TIMING.gateClosureSeconds,
+      scheduleWindowSeconds: 600,
+      meterWindowSeconds: 3600,
+    },
   });
-  console.log("deployed with deploy/modules/LocalGridBrain.ts:");
-  for (const [name, address] of Object.entries(addresses)) console.log(`  ${name.padEnd(13)} ${address}`);
-  if (process.env["CI"] === "true" || process.argv.includes("--exit")) await shutdown(0);
-  console.log("chain running; Ctrl-C stops it");
-} catch (error) {
-  console.error(error instanceof Error ? error.message : error);
-  await shutdown(1);
+  console.log(
+    `deployed: market ${addresses.market}, registry ${addresses.registry}, committee ${addresses.committee}`,
+  );
+  const chain = connectDemoChain(rpcUrl, addresses);
+  const layout = defaultGridLayout(options.zones);
+  await setUpNeighbourhood(chain, accounts, neighbourhood, layout);
+  const pv = neighbourhood.households.filter((h) => h.pv !== null).length;
+  const batteries = neighbourhood.households.filter((h) => h.battery !== null).length;
+  console.log(
+    `neighbourhood: ${options.prosumers} prosumers (${pv} with PV, ${batteries} with batteries) in ${options.zones} zones, ` +
+      `lines ${layout.lines.map((l) => `${l.from}-${l.to}: ${l.capacityWh} Wh/interval`).join(", ") || "none"}`,
+  );
+
+  const nodes = await startOracleNodes({
+    accounts: accounts.oracleNodes,
+    rpcUrl,
+    redisUrl,
+    addresses,
+    workDir,
+    ...TIMING,
+    meterDeadlineSeconds: 3600,
+  });
+  cleanups.push(() => nodes.stop());
+  console.log(`committee: ${threshold}-of-${committeeSize} oracle node processes (logs in ${nodes.logDir})`);
+
+  const simulator = new NeighbourhoodSimulator(neighbourhood, {
+    date: options.date,
+    intervalSeconds: TIMING.intervalSeconds,
+    seed: options.seed,
+  });
+  const records = await runIntervals({
+    chain,
+    accounts,
+    neighbourhood,
+    simulator,
+    timing: TIMING,
+    intervals: options.intervals,
+    nodeUrls: nodes.urls,
+    retailPricePerKwh: RETAIL,
+    feedInPricePerKwh: FEED_IN,
+    stepTimeoutMs: 120_000,
+    onInterval: (r, i) => {
+      const prices = r.zonePrices.map((p) => (Number(p) / 1e6).toFixed(3)).join("/");
+      console.log(
+        `[${String(i + 1).padStart(3)}/${options.intervals}] interval ${r.intervalId} ` +
+          `${new Date(r.startUnix * 1000).toISOString().slice(11, 16)}Z orders ${String(r.orders).padStart(3)} ` +
+          `prices ${prices} imbalance ${(Number(r.imbalanceWh) / 1000).toFixed(1)} kWh ` +
+          `gas ${r.gasUsed} ${r.final ? "final" : `NOT FINAL: ${r.problem}`}`,
+      );
+      if (options.speed > 0) {
+        const due = wallStart + ((i + 1) * TIMING.intervalSeconds * 1000) / options.speed;
+        return new Promise((r) => setTimeout(r, Math.max(0, due - Date.now())));
+      }
+      return undefined;
+    },
+  });
+
+  // Conservation: every token minted is in a wallet or in the market, and the market's token
+  // balance equals what it owes: free balances + operator funds (no locks remain once final).
+  const tokenBalance = async (holder: `0x${string}`) =>
+    (await chain.publicClient.readContract({
+      address: addresses.token,
+      abi: chain.abis.token,
+      functionName: "balanceOf",
+      args: [holder],
+    })) as bigint;
+  const internal = async (holder: `0x${string}`) =>
+    (await chain.publicClient.readContract({
+      address: addresses.market,
+      abi: chain.abis.market,
+      functionName: "balanceOf",
+      args: [holder],
+    })) as bigint;
+  const holders = [accounts.operator, ...accounts.grid, ...accounts.households].map((a) => a.address);
+  const marketHolds = await tokenBalance(addresses.market);
+  let owed = (await chain.publicClient.readContract({
+    address: addresses.market,
+    abi: chain.abis.market,
+    functionName: "operatorFunds",
+  })) as bigint;
+  let wallets = 0n;
+  for (const h of holders) {
+    owed += await internal(h);
+    wallets += await tokenBalance(h);
+  }
+  const fundsConserved = marketHolds === owed && marketHolds + wallets === mintedTotal(accounts);
+
+  const summary = summarize(records, fundsConserved);
+  console.log(`\n${formatSummary(summary)}`);
+  if (!fundsConserved)
+    console.log(
+      `market holds ${marketHolds}, owes ${owed}; wallets ${wallets}; minted ${mintedTotal(accounts)}`,
+    );
+  const reportPath = resolve(PROJECT_ROOT, options.report);
+  mkdirSync(dirname(reportPath), { recursive: true });
+  writeFileSync(reportPath, htmlReport(records, summary));
+  writeFileSync(
+    reportPath.replace(/\.html$/, ".json"),
+    JSON.stringify({ summary, records }, (_, v) => (typeof v === "bigint" ? v.toString() : v), 2),
+  );
+  console.log(`report: ${reportPath}`);
+  console.log(`wall time: ${((Date.now() - wallStart) / 1000).toFixed(0)} s`);
+  const ok = summary.finalIntervals === summary.intervals && fundsConserved;
+  await shutdown(ok ? 0 : 1);
 }
+
+main().catch(async (error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+  await shutdown(1);
+});

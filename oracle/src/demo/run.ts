@@ -28,6 +28,8 @@ import { SOURCE } from "./world.js";
 export interface IntervalTiming {
   readonly intervalSeconds: number;
   readonly gateClosureSeconds: number;
+  /** The oracle nodes wait this long after an interval ends before reporting its meters. */
+  readonly meterGraceSeconds: number;
 }
 
 export interface IntervalRecord {
@@ -66,7 +68,7 @@ export interface RunParameters {
   readonly feedInPricePerKwh: number;
   /** Per-step wait limit for the committee (ms). */
   readonly stepTimeoutMs: number;
-  readonly onInterval?: (record: IntervalRecord, index: number) => void;
+  readonly onInterval?: (record: IntervalRecord, index: number) => void | Promise<void>;
 }
 
 const SIDE = { bid: 0, offer: 1 } as const;
@@ -269,8 +271,8 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
       });
     }
 
-    // 4. After the interval: signed readings to every oracle node.
-    await advanceTo(chain, sim.startUnix + timing.intervalSeconds + 1);
+    // 4. Meters sign their readings and send them to every oracle node; then the interval ends
+    //    (chain time moves past its end and the meter grace period).
     const signed = await Promise.all(
       readings.map(async (r) => {
         const message = {
@@ -304,6 +306,8 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
         if (!response.ok) problem ??= `node ${url} rejected meter readings: HTTP ${response.status}`;
       }),
     );
+
+    await advanceTo(chain, sim.startUnix + timing.intervalSeconds + timing.meterGraceSeconds + 1);
 
     // 5. Meter report and imbalance settlement by the committee.
     let imbalanceWh = 0n;
@@ -391,7 +395,7 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
       ...(problem === undefined ? {} : { problem }),
     };
     records.push(record);
-    parameters.onInterval?.(record, index);
+    await parameters.onInterval?.(record, index);
     void token;
   }
   return records;
