@@ -119,14 +119,12 @@ describe("TxSender", function () {
     it("replaces it with fees bumped by at least 12.5 % and returns the mined replacement", async () => {
       await node.rpc("evm_setAutomine", [false]);
       const s = sender({ bumpAfterMs: 100 });
-      const sent: { maxFeePerGas: bigint }[] = [];
       const replaced = new Promise<{ hash: Hex; maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }>(
         (resolve) => s.once("replaced", resolve),
       );
       const pending = s.send({ to: SINK, value: 5n });
       const first = await new Promise<{ hash: Hex }>((resolve) => s.once("sent", resolve));
       const original = await client.getTransaction({ hash: first.hash });
-      sent.push({ maxFeePerGas: original.maxFeePerGas! });
       const replacement = await replaced;
       await node.rpc("evm_mine");
       const result = await pending;
