@@ -6,11 +6,12 @@
 import { z } from "zod";
 
 /** uint256 as a decimal string without leading zeros (on-chain order ids are uint256). */
-const MAX_UINT256 = (1n << 256n) - 1n;
+const MAX_UINT256 = ((1n << 256n) - 1n).toString(); // 78 digits
 const decimalUint = z
   .string()
   .regex(/^(0|[1-9][0-9]*)$/, "must be a decimal unsigned integer string without leading zeros")
-  .refine((s) => s.length <= 78 && BigInt(s) <= MAX_UINT256, "must fit in uint256");
+  // Same-length decimal strings without leading zeros compare like the numbers (no BigInt per id).
+  .refine((s) => s.length < 78 || (s.length === 78 && s <= MAX_UINT256), "must fit in uint256");
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 20-byte hex address (0x + 40 hex digits)");
 

@@ -220,6 +220,11 @@ describe("solveDispatch", () => {
         "batteries.0.endSocWh",
       ],
       ["non-decimal order id", (i) => ((i.orders[0] as { id: string }).id = "0x1"), "orders.0.id"],
+      [
+        "an order id of 2^256",
+        (i) => ((i.orders[0] as { id: string }).id = (1n << 256n).toString()),
+        "orders.0.id",
+      ],
       ["duplicate order id", (i) => i.orders.push(order("1", 2, "offer", 1, 1)), "orders.1.id"],
     ];
     for (const [name, mutate, field] of cases) {
@@ -234,6 +239,18 @@ describe("solveDispatch", () => {
         expect((error as DispatchInputError).message).to.include(field);
       });
     }
+  });
+
+  describe("when an order id is the largest uint256", () => {
+    it("accepts it and orders it after smaller ids", async () => {
+      const max = ((1n << 256n) - 1n).toString();
+      const r = await solveDispatch({
+        horizon: { firstInterval: 1, intervals: 1 },
+        zones: [1],
+        orders: [order(max, 1, "bid", 10, 5, 1), order("99", 1, "offer", 10, 1, 1)],
+      });
+      expect(r.schedule.fills.map((f) => f.orderId)).to.deep.equal(["99", max]);
+    });
   });
 
   describe("HIGHS_PACKAGE_VERSION", () => {
