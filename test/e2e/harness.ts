@@ -131,6 +131,11 @@ export async function startEnv(): Promise<Env> {
     },
     stop: async () => {
       await Promise.allSettled([chain.stop(), redis.stop()]);
+      // Ignition's journal of this throwaway deployment.
+      rmSync(join(PROJECT_ROOT, "deploy", "deployments", `e2e-${chain.port}`), {
+        recursive: true,
+        force: true,
+      });
     },
   };
 }

@@ -1,0 +1,167 @@
+/**
+ * CLI commands of the oracle: `oracle serve`, `verify <interval>`, `market status [--interval N]`.
+ * Config comes from flags, `GRIDBRAIN_*` env and an optional JSON file (infra/config.ts).
+ */
+import { type Command, Option } from "commander";
+import { z } from "zod";
+import { type Address, getAddress } from "viem";
+import {
+  chainNow,
+  createChainClients,
+  intervalTimes,
+  readIntervalState,
+  readMarketTiming,
+} from "./chain/market.js";
+import { ConfigError, envName, loadConfig } from "./infra/config.js";
+import { OracleNode } from "./node/node.js";
+import { verifyInterval } from "./verify.js";
+import { formatIssues } from "./domain/errors.js";
+
+const readOnlySchema = z.object({
+  rpcUrl: z.string().url("must be a URL"),
+  chainId: z.coerce.number().int().positive("must be a positive integer"),
+  marketAddress: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{40}$/, "must be a 20-byte hex address")
+    .transform((v) => getAddress(v)),
+  registryAddress: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{40}$/, "must be a 20-byte hex address")
+    .transform((v) => getAddress(v)),
+  startBlock: z.coerce.bigint().default(0n),
+});
+
+/** The read-only settings (no key needed) from flags, then `GRIDBRAIN_*` env. */
+function readOnlyConfig(flags: Record<string, unknown>) {
+  const pick = (field: string) => flags[field] ?? process.env[envName(field)];
+  const parsed = readOnlySchema.safeParse({
+    rpcUrl: pick("rpcUrl"),
+    chainId: pick("chainId"),
+    marketAddress: pick("marketAddress"),
+    registryAddress: pick("registryAddress"),
+    startBlock: pick("startBlock"),
+  });
+  if (!parsed.success) throw new Error(`Invalid configuration: ${formatIssues(parsed.error.issues)}`);
+  return parsed.data;
+}
+
+const uintArg = (name: string) => (v: string) => {
+  if (!/^\d+$/.test(v)) throw new Error(`${name}: must be a non-negative integer, got "${v}"`);
+  return BigInt(v);
+};
+
+function chainOptions(cmd: Command): Command {
+  return cmd
+    .option("--rpc-url <url>", "JSON-RPC endpoint (GRIDBRAIN_RPC_URL)")
+    .option("--chain-id <id>", "chain id (GRIDBRAIN_CHAIN_ID)")
+    .option("--market-address <address>", "EnergyMarket (GRIDBRAIN_MARKET_ADDRESS)")
+    .option("--registry-address <address>", "GridRegistry (GRIDBRAIN_REGISTRY_ADDRESS)")
+    .option("--start-block <n>", "first block to read logs from (GRIDBRAIN_START_BLOCK)");
+}
+
+export function registerOracleCommands(program: Command): void {
+  const oracle = program.command("oracle").description("run an oracle committee node");
+  oracle
+    .command("serve")
+    .description("run an oracle node (keystore + password file; see docs/ORACLE.md)")
+    .option("--config <file>", "JSON config file (GRIDBRAIN_CONFIG)")
+    .addOption(new Option("--keystore-path <file>", "encrypted signing key"))
+    .addOption(new Option("--keystore-password-file <file>", "file holding the keystore password"))
+    .action(async (opts: Record<string, unknown>) => {
+      let config;
+      try {
+        config = loadConfig({ flags: opts, env: process.env });
+      } catch (error) {
+        if (error instanceof ConfigError) {
+          console.error(error.message);
+          process.exitCode = 2;
+          return;
+        }
+        throw error;
+      }
+      const node = new OracleNode({ config });
+      await node.start();
+      console.log(`oracle node ${node.address} serving on ${node.url}`);
+      const stop = () => {
+        void node.close().then(() => process.exit(0));
+      };
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+    });
+
+  chainOptions(program.command("verify"))
+    .description("recompute an interval's schedule from chain data and compare it with the committed one")
+    .argument("<interval>", "interval id", uintArg("interval"))
+    .option("--json", "print the result as JSON")
+    .action(async (intervalId: bigint, opts: Record<string, unknown>) => {
+      const c = readOnlyConfig(opts);
+      const { publicClient } = createChainClients(c.rpcUrl, c.chainId);
+      const result = await verifyInterval({
+        client: publicClient,
+        market: c.marketAddress as Address,
+        registry: c.registryAddress as Address,
+        intervalId,
+        fromBlock: c.startBlock,
+      });
+      if (opts["json"] === true)
+        console.log(
+          JSON.stringify(result, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2),
+        );
+      if (result.status === "not-scheduled") {
+        console.log(`interval ${intervalId}: not scheduled`);
+        process.exitCode = 2;
+        return;
+      }
+      if (result.status === "ok") {
+        console.log(
+          `interval ${intervalId}: OK (root ${result.committed.scheduleRoot}, ${result.committed.fillCount} fills)`,
+        );
+        return;
+      }
+      console.log(`interval ${intervalId}: MISMATCH`);
+      for (const d of result.differences) console.log(`  ${d}`);
+      for (const f of result.fills)
+        console.log(
+          `  fill ${f.orderId} (${f.owner}): recomputed ${f.recomputedWh} Wh, settled ${f.settledWh ?? "not settled"}`,
+        );
+      process.exitCode = 1;
+    });
+
+  const market = program.command("market").description("market information");
+  chainOptions(market.command("status"))
+    .description("interval states (the current interval and its neighbours, or one interval)")
+    .option("--interval <n>", "one interval id", uintArg("--interval"))
+    .action(async (opts: Record<string, unknown>) => {
+      const c = readOnlyConfig(opts);
+      const { publicClient } = createChainClients(c.rpcUrl, c.chainId);
+      const timing = await readMarketTiming(publicClient, c.marketAddress as Address);
+      const now = await chainNow(publicClient);
+      const current = now / timing.intervalSeconds;
+      const ids =
+        opts["interval"] !== undefined
+          ? [opts["interval"] as bigint]
+          : [current - 2n, current - 1n, current, current + 1n, current + 2n];
+      console.log(`chain time ${now}, current interval ${current}`);
+      for (const id of ids) {
+        const s = await readIntervalState(publicClient, c.marketAddress as Address, id);
+        const t = intervalTimes(timing, id);
+        const zero = `0x${"0".repeat(64)}`;
+        const phase = !s.scheduled
+          ? now < t.gateClosure
+            ? "open"
+            : now < t.scheduleDeadline
+              ? "closed"
+              : "expired (not scheduled)"
+          : s.settledCount < s.fillCount
+            ? "scheduled"
+            : s.meterRoot === zero
+              ? now < t.end
+                ? "delivery"
+                : "settled (awaiting meter report)"
+              : "metered";
+        console.log(
+          `${id}: ${phase}; fills ${s.settledCount}/${s.fillCount}; gate closure ${t.gateClosure}; meter root ${s.meterRoot === zero ? "-" : s.meterRoot}`,
+        );
+      }
+    });
+}
