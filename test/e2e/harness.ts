@@ -15,7 +15,10 @@ import {
 } from "viem";
 import { type LocalAccount, generatePrivateKey, mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
 import { deployLocalSuite, type SuiteAddresses } from "../../oracle/src/demo/deploy.js";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
 import {
+  PROJECT_ROOT,
   type LocalService,
   type RedisServer,
   freePort,
