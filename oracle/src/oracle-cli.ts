@@ -41,7 +41,10 @@ function readOnlyConfig(flags: Record<string, unknown>) {
     registryAddress: pick("registryAddress"),
     startBlock: pick("startBlock"),
   });
-  if (!parsed.success) throw new Error(`Invalid configuration: ${formatIssues(parsed.error.issues)}`);
+  if (!parsed.success) {
+    console.error(`Invalid configuration: ${formatIssues(parsed.error.issues)}`);
+    process.exit(2);
+  }
   return parsed.data;
 }
 
