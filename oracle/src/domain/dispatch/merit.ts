@@ -24,9 +24,9 @@ export function meritOrderFills(ix: IndexedInstance): Float64Array {
   });
   const orders = ix.orders;
   for (const { bids, offers } of groups.values()) {
-    // `ix.orders` is already sorted by id, so a stable sort on price keeps id order within a level.
-    bids.sort((p, q) => orders[q]!.limitPricePerKwh - orders[p]!.limitPricePerKwh);
-    offers.sort((p, q) => orders[p]!.limitPricePerKwh - orders[q]!.limitPricePerKwh);
+    // Index order is numeric-id order (`ix.orders` is sorted), so (price, index) is the merit key.
+    sortByPrice(bids, orders, -1);
+    sortByPrice(offers, orders, 1);
     let bi = 0;
     let oi = 0;
     let bidLeft = bids.length > 0 ? orders[bids[0]!]!.quantityWh : 0;
@@ -45,4 +45,33 @@ export function meritOrderFills(ix: IndexedInstance): Float64Array {
     }
   }
   return fills;
+}
+
+/**
+ * Sorts order indices by limit price (`dir` 1 ascending, −1 descending), then index ascending.
+ * When price × count fits in 2^53 the pair is packed into one float and sorted natively (no
+ * comparator calls); otherwise a comparator sort.
+ */
+function sortByPrice(idx: number[], orders: IndexedInstance["orders"], dir: 1 | -1): void {
+  const m = idx.length;
+  if (m < 2) return;
+  let maxP = 0;
+  let maxI = 0;
+  for (const i of idx) {
+    maxP = Math.max(maxP, orders[i]!.limitPricePerKwh);
+    maxI = Math.max(maxI, i);
+  }
+  const span = maxI + 1;
+  if ((maxP + 1) * span < Number.MAX_SAFE_INTEGER) {
+    const keys = new Float64Array(m);
+    for (let k = 0; k < m; k++) {
+      const i = idx[k]!;
+      const p = orders[i]!.limitPricePerKwh;
+      keys[k] = (dir === 1 ? p : maxP - p) * span + i;
+    }
+    keys.sort();
+    for (let k = 0; k < m; k++) idx[k] = keys[k]! % span;
+    return;
+  }
+  idx.sort((p, q) => dir * (orders[p]!.limitPricePerKwh - orders[q]!.limitPricePerKwh) || p - q);
 }

@@ -253,6 +253,34 @@ describe("solveDispatch", () => {
     });
   });
 
+  describe("when prices are too large to pack with the order index", () => {
+    // 9,200 orders with a 10^12 price exceed 2^53 when packed, so the merit order falls back to a
+    // comparator sort; it must still agree with the LP.
+    it("the merit order still matches the LP's welfare and price", async () => {
+      const orders = Array.from({ length: 9_200 }, (_, i) =>
+        order(
+          String(i + 1),
+          1,
+          i % 2 === 0 ? "bid" : "offer",
+          10 + (i % 17),
+          i === 0 ? 1_000_000_000_000 : 50 + ((i * 37) % 100),
+          1,
+        ),
+      );
+      const instance: DispatchInstanceInput = {
+        horizon: { firstInterval: 1, intervals: 1 },
+        zones: [1],
+        orders,
+      };
+      const [merit, lp] = await Promise.all([
+        solveDispatch(instance, { method: "merit" }),
+        solveDispatch(instance, { method: "lp" }),
+      ]);
+      expect(merit.schedule.welfareMilli).to.equal(lp.schedule.welfareMilli);
+      expect(merit.schedule.prices).to.deep.equal(lp.schedule.prices);
+    });
+  });
+
   describe("HIGHS_PACKAGE_VERSION", () => {
     it("equals the installed highs package version", () => {
       const pkg = JSON.parse(
