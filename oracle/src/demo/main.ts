@@ -15,7 +15,11 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { generateNeighbourhood, NeighbourhoodSimulator } from "../domain/simulation/index.js";
+import {
+  generateNeighbourhood,
+  localMidnightUnix,
+  NeighbourhoodSimulator,
+} from "../domain/simulation/index.js";
 import { deployLocalSuite } from "./deploy.js";
 import { PROJECT_ROOT, startHardhatNode, startRedis } from "./local-services.js";
 import { startOracleNodes } from "./oracle-nodes.js";
@@ -45,6 +49,7 @@ const optionsSchema = z
       .refine(([k, n]) => k >= 1 && k <= n && n <= 19, "needs 1 <= k <= n <= 19"),
     seed: z.coerce.number().int().min(0).max(0xffffffff, "must fit in 32 bits"),
     date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be YYYY-MM-DD"),
+    "start-hour": z.coerce.number().int().min(0).max(23, "must be an hour 0-23"),
     speed: z.coerce.number().min(0, "must not be negative"),
     report: z.string().min(1),
     exit: z.boolean(),
@@ -62,6 +67,8 @@ function parseOptions(argv: string[]) {
       seed: { type: "string", default: "1" },
       // The next June solstice: chain time only moves forward, so the simulated day lies ahead.
       date: { type: "string", default: "2027-06-21" },
+      // Local hour of the first interval (the day starts at midnight by default).
+      "start-hour": { type: "string", default: "0" },
       speed: { type: "string", default: "0" },
       report: { type: "string", default: "out/demo-report.html" },
       exit: { type: "boolean", default: true },
@@ -94,13 +101,13 @@ async function main(): Promise<void> {
   const wallStart = Date.now();
   const workDir = mkdtempSync(join(tmpdir(), "gridbrain-demo-"));
 
-  let rpcUrl = process.env["RPC_URL"];
+  let rpcUrl = process.env["RPC_URL"] || undefined; // empty means unset
   if (rpcUrl === undefined) {
     const node = await startHardhatNode();
     cleanups.push(() => node.stop());
     rpcUrl = node.url;
   }
-  let redisUrl = process.env["REDIS_URL"];
+  let redisUrl = process.env["REDIS_URL"] || undefined;
   if (redisUrl === undefined) {
     const redis = await startRedis();
     cleanups.push(() => redis.stop());
@@ -151,7 +158,7 @@ async function main(): Promise<void> {
   console.log(`committee: ${threshold}-of-${committeeSize} oracle node processes (logs in ${nodes.logDir})`);
 
   const simulator = new NeighbourhoodSimulator(neighbourhood, {
-    date: options.date,
+    startUnix: localMidnightUnix(options.date) + options["start-hour"] * 3600,
     intervalSeconds: TIMING.intervalSeconds,
     seed: options.seed,
   });

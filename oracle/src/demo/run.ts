@@ -49,7 +49,14 @@ export interface IntervalRecord {
   readonly householdReceived: bigint;
   /** What households would have paid net with no local market: deficits at retail, surpluses at feed-in. */
   readonly noMarketCost: bigint;
+  /** Certificates claimed by buyers (Wh). */
   readonly certificatesWh: bigint;
+  /** Certificates the market issued into the interval's pool (CertificatesIssued events, Wh). */
+  readonly certificatesIssuedWh: bigint;
+  /** Renewable energy sold and injected, as the demo computes it from fills and its meters. */
+  readonly renewableDeliveredWh: bigint;
+  /** Household buyers with a settled fill (claims round down, so issued − claimed < buyers). */
+  readonly buyers: number;
   readonly gasUsed: bigint;
   readonly final: boolean;
   readonly problem?: string;
@@ -111,20 +118,68 @@ async function intervalState(chain: DemoChain, intervalId: bigint): Promise<Inte
   })) as IntervalStateView;
 }
 
-/** One order per (owner, side): the market keeps one open order per owner, interval and side. */
+/**
+ * The market keeps one open order per owner, interval and side, so an agent's blocks on one side
+ * become one order: the quantities add up and the limit is the block's outside option (the
+ * highest bid, the lowest ask), which is what the agent would otherwise pay or get from the grid.
+ * A battery order that collides with its household's own order on the same side is dropped (the
+ * battery then stays idle in that interval). The grid's orders are per zone.
+ */
 function oneOrderPerSide(orders: readonly StrategyOrder[]): StrategyOrder[] {
-  const seen = new Set<string>();
-  return orders.filter((o) => {
-    const key = `${o.owner}/${o.side}`;
-    if (seen.has(key)) return false; // a battery order colliding with the household's own: keep the first
-    seen.add(key);
-    return true;
-  });
+  const merged = new Map<string, StrategyOrder>();
+  for (const order of orders) {
+    const key = order.owner === "grid" ? `grid/${order.zone}/${order.side}` : `${order.owner}/${order.side}`;
+    const existing = merged.get(key);
+    if (existing === undefined) {
+      merged.set(key, order);
+      continue;
+    }
+    const battery = (o: StrategyOrder) => o.purpose === "battery-charge" || o.purpose === "battery-discharge";
+    if (battery(order)) continue;
+    if (battery(existing)) {
+      merged.set(key, order);
+      continue;
+    }
+    merged.set(key, {
+      ...existing,
+      quantityWh: existing.quantityWh + order.quantityWh,
+      limitPricePerKwh:
+        order.side === "bid"
+          ? Math.max(existing.limitPricePerKwh, order.limitPricePerKwh)
+          : Math.min(existing.limitPricePerKwh, order.limitPricePerKwh),
+    });
+  }
+  return [...merged.values()];
+}
+
+interface PendingInterval {
+  readonly sim: IntervalSimulation;
+  readonly index: number;
+  readonly intervalId: bigint;
+  readonly firstBlock: bigint;
+  readonly problem: string | undefined;
+  readonly wanted: readonly StrategyOrder[];
+  readonly fills: readonly EventLog[];
+  readonly zonePrices: readonly bigint[];
+  readonly zones: IntervalRecord["zones"];
+  readonly householdPaid: bigint;
+  readonly householdReceived: bigint;
+  readonly readings: readonly {
+    participant: Address;
+    meter: HDAccount;
+    injectedWh: bigint;
+    consumedWh: bigint;
+  }[];
+  readonly actualPvWh: number;
+  readonly actualLoadWh: number;
+  readonly noMarketCost: bigint;
+  readonly renewableDeliveredWh: bigint;
+  readonly batterySocWh: number;
 }
 
 export async function runIntervals(parameters: RunParameters): Promise<IntervalRecord[]> {
   const { chain, accounts, neighbourhood, simulator, timing } = parameters;
-  const { market, token } = chain.addresses;
+  const { market } = chain.addresses;
   const marketAbi = chain.abis.market;
   const chainId = await chain.publicClient.getChainId();
   const householdByAddress = new Map<string, number>(
@@ -134,6 +189,8 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
   const socWh: Record<string, number> = {};
   for (const h of neighbourhood.households) if (h.battery !== null) socWh[h.id] = h.battery.initialSocWh;
   const records: IntervalRecord[] = [];
+  let pending: PendingInterval | undefined;
+  let gasCursor: bigint | undefined;
 
   for (let index = 0; index < parameters.intervals; index++) {
     const sim: IntervalSimulation = simulator.step();
@@ -152,7 +209,6 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
         options: {
           retailPricePerKwh: parameters.retailPricePerKwh,
           feedInPricePerKwh: parameters.feedInPricePerKwh,
-          remainderBlock: false,
         },
       }),
     );
@@ -230,10 +286,11 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
       }
     }
 
-    const readings: { meter: HDAccount; injectedWh: bigint; consumedWh: bigint }[] = [];
+    const readings: { participant: Address; meter: HDAccount; injectedWh: bigint; consumedWh: bigint }[] = [];
     let actualPvWh = 0;
     let actualLoadWh = 0;
     let noMarketCost = 0n;
+    let renewableDeliveredWh = 0n;
     for (const hs of sim.households) {
       const house = neighbourhood.households.find((h) => h.id === hs.id)!;
       const owner = accounts.households[house.index]!.address.toLowerCase();
@@ -264,15 +321,57 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
       noMarketCost +=
         (BigInt(reading.consumedWh) * BigInt(parameters.retailPricePerKwh)) / 1000n -
         (BigInt(reading.injectedWh) * BigInt(parameters.feedInPricePerKwh)) / 1000n;
+      if (house.pv !== null) {
+        // The certificate rule, recomputed here independently of the contract: renewable energy
+        // a seller both sold and injected.
+        const sold = filledBy.get(`${owner}/${SIDE.offer}`) ?? 0n;
+        const injected = BigInt(reading.injectedWh);
+        renewableDeliveredWh += sold < injected ? sold : injected;
+      }
       readings.push({
+        participant: accounts.households[house.index]!.address,
         meter: accounts.meters[house.index]!,
         injectedWh: BigInt(reading.injectedWh),
         consumedWh: BigInt(reading.consumedWh),
       });
     }
 
+    // The previous interval is delivering now; finish it (meters, imbalances, certificates)
+    // before this one's delivery. Chain time is before the previous interval's end here.
+    if (pending !== undefined) await finishInterval(pending);
+    pending = {
+      sim,
+      index,
+      intervalId,
+      firstBlock,
+      problem,
+      wanted,
+      fills,
+      zonePrices,
+      zones,
+      householdPaid,
+      householdReceived,
+      readings,
+      actualPvWh,
+      actualLoadWh,
+      noMarketCost,
+      renewableDeliveredWh,
+      batterySocWh: Object.values(socWh).reduce((sum, v) => sum + v, 0),
+    };
+  }
+  if (pending !== undefined) await finishInterval(pending);
+  return records;
+
+  async function finishInterval(p: PendingInterval): Promise<void> {
+    const { sim, index, intervalId, firstBlock, wanted, fills, zonePrices, zones, readings } = p;
+    const { householdPaid, householdReceived, actualPvWh, actualLoadWh, noMarketCost, batterySocWh } = p;
+    const { renewableDeliveredWh } = p;
+    let certificatesIssuedWh = 0n;
+    let buyerCount = 0;
+    let problem = p.problem;
     // 4. Meters sign their readings and send them to every oracle node; then the interval ends
     //    (chain time moves past its end and the meter grace period).
+    await advanceTo(chain, sim.startUnix + timing.intervalSeconds + 1);
     const signed = await Promise.all(
       readings.map(async (r) => {
         const message = {
@@ -313,9 +412,10 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
     let imbalanceWh = 0n;
     let imbalanceCharged = 0n;
     let imbalancePaid = 0n;
-    const participantsWithEnergy = new Set<string>([
-      ...readings.filter((r) => r.injectedWh + r.consumedWh > 0n).map((r) => r.meter.address),
-    ]);
+    // Every household whose meter measured energy must have its imbalance settled.
+    const participantsWithEnergy = new Set<string>(
+      readings.filter((r) => r.injectedWh + r.consumedWh > 0n).map((r) => r.participant.toLowerCase()),
+    );
     try {
       await waitFor(`interval ${intervalId} meter report`, parameters.stepTimeoutMs, async () => {
         const state = await intervalState(chain, intervalId);
@@ -335,9 +435,23 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
               l.eventName === "ImbalanceSettled" &&
               (l.args as { intervalId: bigint }).intervalId === intervalId,
           );
-          return logs.length >= participantsWithEnergy.size ? logs : undefined;
+          const settledParticipants = new Set(
+            logs.map((l) => (l.args as { participant: Address }).participant.toLowerCase()),
+          );
+          return [...participantsWithEnergy].every((a) => settledParticipants.has(a)) ? logs : undefined;
         },
       );
+      for (const log of (
+        parseEventLogs({
+          abi: marketAbi,
+          logs: await chain.publicClient.getLogs({ address: market, fromBlock: firstBlock }),
+        }) as EventLog[]
+      ).filter(
+        (l) =>
+          l.eventName === "CertificatesIssued" &&
+          (l.args as { intervalId: bigint }).intervalId === intervalId,
+      ))
+        certificatesIssuedWh += (log.args as { energyWh: bigint }).energyWh;
       for (const log of settled) {
         const a = log.args as { deviationWh: bigint; charged: bigint; paid: bigint };
         imbalanceWh += a.deviationWh < 0n ? -a.deviationWh : a.deviationWh;
@@ -354,7 +468,25 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
       const buyers = fills
         .map((l) => l.args as { owner: Address; side: number })
         .filter((a) => a.side === SIDE.bid && householdByAddress.has(a.owner.toLowerCase()));
+      buyerCount = buyers.length;
       for (const buyer of buyers) {
+        // A buyer whose share rounds to nothing has nothing to claim (the call reverts ZeroAmount).
+        const claimable = await chain.publicClient
+          .simulateContract({
+            account: accounts.operator,
+            address: market,
+            abi: marketAbi,
+            functionName: "claimCertificates",
+            args: [buyer.owner, intervalId, SOURCE.Solar],
+          })
+          .then(
+            () => true,
+            (error: unknown) => {
+              if (String(error).includes("ZeroAmount")) return false;
+              throw error;
+            },
+          );
+        if (!claimable) continue;
         const hash = await chain.send(accounts.operator, market, marketAbi, "claimCertificates", [
           buyer.owner,
           intervalId,
@@ -367,13 +499,13 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
       }
     }
 
-    // Gas of every transaction of this interval (agents', oracle nodes', claims).
+    // Gas of every block mined since the previous record (agents', oracle nodes', claims): each
+    // block is counted once; intervals overlap in time, so the split between neighbours is approximate.
     let gasUsed = 0n;
     const lastBlock = await chain.publicClient.getBlockNumber();
-    for (let n = firstBlock; n <= lastBlock; n++)
+    for (let n = gasCursor ?? firstBlock; n <= lastBlock; n++)
       gasUsed += (await chain.publicClient.getBlock({ blockNumber: n })).gasUsed;
-
-    const batterySocWh = Object.values(socWh).reduce((s, v) => s + v, 0);
+    gasCursor = lastBlock + 1n;
     const record: IntervalRecord = {
       intervalId,
       startUnix: sim.startUnix,
@@ -390,13 +522,14 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
       householdReceived,
       noMarketCost,
       certificatesWh,
+      certificatesIssuedWh,
+      renewableDeliveredWh,
+      buyers: buyerCount,
       gasUsed,
       final: problem === undefined,
       ...(problem === undefined ? {} : { problem }),
     };
     records.push(record);
     await parameters.onInterval?.(record, index);
-    void token;
   }
-  return records;
 }

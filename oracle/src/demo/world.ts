@@ -77,29 +77,46 @@ export function connectDemoChain(rpcUrl: string, addresses: SuiteAddresses): Dem
     certificates: demoAbis.certificates,
     committee: demoAbis.committee,
   };
+  const queues = new Map<Address, Promise<unknown>>();
+
+  async function sendNow(
+    account: HDAccount,
+    to: Address,
+    abi: Abi,
+    functionName: string,
+    args: readonly unknown[],
+  ): Promise<Hex> {
+    let wallet = wallets.get(account.address);
+    if (wallet === undefined) {
+      wallet = createWalletClient({ account, chain: hardhat, transport });
+      wallets.set(account.address, wallet);
+    }
+    const hash = await wallet.writeContract({
+      account,
+      chain: hardhat,
+      address: to,
+      abi,
+      functionName,
+      args: args as unknown[],
+    });
+    const receipt = await publicClient.waitForTransactionReceipt({ hash, pollingInterval: 50 });
+    if (receipt.status !== "success")
+      throw new Error(`${functionName} from ${account.address} reverted (${hash})`);
+    return hash;
+  }
+
   return {
     rpcUrl,
     publicClient: publicClient as PublicClient,
     addresses,
     abis,
-    async send(account, to, abi, functionName, args) {
-      let wallet = wallets.get(account.address);
-      if (wallet === undefined) {
-        wallet = createWalletClient({ account, chain: hardhat, transport });
-        wallets.set(account.address, wallet);
-      }
-      const hash = await wallet.writeContract({
-        account,
-        chain: hardhat,
-        address: to,
-        abi,
-        functionName,
-        args: args as unknown[],
-      });
-      const receipt = await publicClient.waitForTransactionReceipt({ hash, pollingInterval: 50 });
-      if (receipt.status !== "success")
-        throw new Error(`${functionName} from ${account.address} reverted (${hash})`);
-      return hash;
+    send(account, to, abi, functionName, args) {
+      // One transaction at a time per account: a nonce handed out for a call that then fails its
+      // gas estimate would otherwise leave a gap that the automining node refuses.
+      const previous = queues.get(account.address) ?? Promise.resolve();
+      const next = previous.catch(() => undefined).then(() => sendNow(account, to, abi, functionName, args));
+      queues.set(account.address, next);
+      return next;
     },
   };
 }
