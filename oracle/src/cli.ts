@@ -6,6 +6,7 @@ import { Command } from "commander";
 import { registerKeystoreCommands } from "./infra/keystore-cli.js";
 import { registerOracleCommands } from "./oracle-cli.js";
 import { registerDispatchCommands } from "./dispatch-cli.js";
+import { registerProsumerCommands } from "./prosumer-cli.js";
 
 const program = new Command();
 program
@@ -16,5 +17,6 @@ program
 registerKeystoreCommands(program);
 registerOracleCommands(program);
 registerDispatchCommands(program);
+registerProsumerCommands(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,249 @@
+/**
+ * The prosumer CLI against a real local network: a Hardhat node, the suite deployed with
+ * Ignition, one prosumer registered in zone 0 whose key lives in an encrypted keystore, and the
+ * `gridbrain` bin run as a child process exactly as a user would run it.
+ */
+import { expect } from "chai";
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Address, type Hex, createWalletClient, http } from "viem";
+import { generatePrivateKey, mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
+import { energyMarketAbi, gridRegistryAbi, testTokenAbi } from "../../oracle/src/chain/abis.js";
+import { createChainClients } from "../../oracle/src/chain/market.js";
+import { deployLocalSuite, type SuiteAddresses } from "../../oracle/src/demo/deploy.js";
+import { PROJECT_ROOT, type LocalService, startHardhatNode } from "../../oracle/src/demo/local-services.js";
+import { writeKeystore } from "../../oracle/src/infra/keystore.js";
+
+const MNEMONIC = "test test test test test test test test test test test junk";
+const operator = mnemonicToAccount(MNEMONIC, { addressIndex: 0 });
+
+interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function runCli(args: readonly string[]): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [join(PROJECT_ROOT, "bin", "gridbrain.mjs"), ...args],
+      { cwd: PROJECT_ROOT, env: { ...process.env, NO_COLOR: "1" } },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+describe("prosumer CLI", function () {
+  this.timeout(180_000);
+
+  let chain: LocalService;
+  let addresses: SuiteAddresses;
+  let dir: string;
+  let prosumer: Address;
+  let common: string[];
+  let client: ReturnType<typeof createChainClients>["publicClient"];
+  let intervalId: bigint;
+
+  const json = async (args: readonly string[]): Promise<Record<string, unknown>> => {
+    const result = await runCli([...args, ...common, "--json"]);
+    expect(result.stderr, `stderr of ${args.join(" ")}`).to.equal("");
+    expect(result.code, `exit code of ${args.join(" ")}`).to.equal(0);
+    return JSON.parse(result.stdout) as Record<string, unknown>;
+  };
+  const marketBalance = () =>
+    client.readContract({
+      address: addresses.market,
+      abi: energyMarketAbi,
+      functionName: "balanceOf",
+      args: [prosumer],
+    });
+
+  before(async function () {
+    chain = await startHardhatNode();
+    addresses = await deployLocalSuite({
+      rpcUrl: chain.url,
+      committeeMembers: [1, 2, 3].map((i) => mnemonicToAccount(MNEMONIC, { addressIndex: i }).address),
+      committeeThreshold: 2,
+      deploymentId: `prosumer-cli-${chain.port}`,
+    });
+    ({ publicClient: client } = createChainClients(chain.url, 31337));
+    const wallet = createWalletClient({
+      account: operator,
+      chain: client.chain!,
+      transport: http(chain.url),
+    });
+    const send = async (address: Address, abi: unknown, functionName: string, args: unknown[]) => {
+      const hash = await wallet.writeContract({
+        address,
+        abi: abi as typeof testTokenAbi,
+        functionName: functionName as "mint",
+        args: args as [Address, bigint],
+      });
+      const receipt = await client.waitForTransactionReceipt({ hash, pollingInterval: 50 });
+      expect(receipt.status, functionName).to.equal("success");
+    };
+
+    dir = mkdtempSync(join(tmpdir(), "gridbrain-prosumer-"));
+    const key: Hex = generatePrivateKey();
+    prosumer = privateKeyToAccount(key).address;
+    writeFileSync(join(dir, "password"), "correct horse\n");
+    await writeKeystore({
+      path: join(dir, "keystore.json"),
+      password: "correct horse",
+      privateKey: key,
+      options: { scryptN: 4096 },
+    });
+    await client.request({
+      method: "hardhat_setBalance" as never,
+      params: [prosumer, "0x56BC75E2D63100000"] as never,
+    });
+    await send(addresses.registry, gridRegistryAbi, "addZone", ["Zone A"]);
+    await send(addresses.registry, gridRegistryAbi, "registerParticipant", [prosumer, 0]);
+    await send(addresses.token, testTokenAbi, "mint", [prosumer, 100_000_000n]); // 100 tokens (6 decimals)
+
+    common = [
+      "--keystore",
+      join(dir, "keystore.json"),
+      "--password-file",
+      join(dir, "password"),
+      "--rpc-url",
+      chain.url,
+      "--market",
+      addresses.market,
+    ];
+    const now = (await client.getBlock({ blockTag: "latest" })).timestamp;
+    intervalId = now / 900n + 4n; // its gate closes 300 s before its start: at least 40 minutes away
+  });
+
+  after(async function () {
+    await chain?.stop();
+    if (chain !== undefined)
+      rmSync(join(PROJECT_ROOT, "deploy", "deployments", `prosumer-cli-${chain.port}`), {
+        recursive: true,
+        force: true,
+      });
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe("when a prosumer deposits, bids, lists, cancels and checks the balance", function () {
+    let orderId: string;
+
+    it("deposits 12.5 tokens as exactly 12 500 000 base units", async function () {
+      const out = await json(["deposit", "12.5"]);
+      expect(out["amount"]).to.equal("12500000");
+      expect(out["method"]).to.equal("permit"); // TestToken implements EIP-2612
+      expect(await marketBalance()).to.equal(12_500_000n);
+    });
+
+    it("places a bid and reports the lock it takes", async function () {
+      // 1.5 kWh at 0.2 tokens/kWh: 1500 Wh × 200 000 / 1000 = 300 000 base units.
+      const out = await json([
+        "bid",
+        "--interval",
+        String(intervalId),
+        "--zone",
+        "0",
+        "--kwh",
+        "1.5",
+        "--price",
+        "0.2",
+      ]);
+      expect(out["lock"]).to.equal("300000");
+      expect(out["quantityWh"]).to.equal("1500");
+      expect(out["pricePerKwh"]).to.equal("200000");
+      orderId = out["orderId"] as string;
+      expect(orderId).to.match(/^0x[0-9a-f]{64}$/);
+      expect(await marketBalance()).to.equal(12_200_000n);
+    });
+
+    it("lists the bid as open with its lock", async function () {
+      const out = await json(["orders"]);
+      const list = out["orders"] as Record<string, unknown>[];
+      expect(list).to.have.length(1);
+      expect(list[0]).to.include({
+        orderId,
+        state: "open",
+        side: "bid",
+        lock: "300000",
+        intervalId: String(intervalId),
+        zoneId: 0,
+      });
+    });
+
+    it("reports the lock as locked in the balance", async function () {
+      const out = await json(["balance"]);
+      expect(out).to.include({ free: "12200000", locked: "300000", wallet: "87500000" });
+    });
+
+    it("cancels the bid and returns its lock", async function () {
+      const out = await json(["cancel", orderId]);
+      expect(out["cancelled"]).to.equal(true);
+      const balance = await json(["balance"]);
+      expect(balance).to.include({ free: "12500000", locked: "0" });
+      const list = (await json(["orders"]))["orders"] as Record<string, unknown>[];
+      expect(list[0]).to.include({ orderId, state: "cancelled" });
+    });
+
+    it("withdraws 2.5 tokens back to the wallet", async function () {
+      await json(["withdraw", "2.5"]);
+      const balance = await json(["balance"]);
+      expect(balance).to.include({ free: "10000000", wallet: "90000000" });
+    });
+  });
+
+  describe("when a bid needs more than the free balance", function () {
+    it("fails with the decoded InsufficientBalance error", async function () {
+      // 1000 kWh at 100 tokens/kWh locks 100 000 tokens; the free balance is 10.
+      const result = await runCli([
+        "bid",
+        "--interval",
+        String(intervalId),
+        "--zone",
+        "0",
+        "--kwh",
+        "1000",
+        "--price",
+        "100",
+        ...common,
+      ]);
+      expect(result.code).to.equal(1);
+      expect(result.stderr).to.contain("InsufficientBalance");
+      expect(result.stderr).to.contain("free balance 10 ");
+      expect(result.stdout).not.to.contain("placed");
+    });
+  });
+
+  describe("when a flag is invalid", function () {
+    it("names the flag and exits 2", async function () {
+      const result = await runCli([
+        "bid",
+        "--interval",
+        String(intervalId),
+        "--zone",
+        "0",
+        "--kwh",
+        "1",
+        "--price",
+        "0.1234567", // 7 decimals; the token has 6
+        ...common,
+      ]);
+      expect(result.code).to.equal(2);
+      expect(result.stderr).to.contain("--price");
+      expect(result.stderr).to.contain("more than 6 decimal places");
+    });
+
+    it("rejects a malformed market address naming --market", async function () {
+      const args = [...common];
+      args[args.indexOf("--market") + 1] = "0x1234";
+      const result = await runCli(["balance", ...args]);
+      expect(result.code).to.equal(2);
+      expect(result.stderr).to.contain("--market");
+    });
+  });
+});
