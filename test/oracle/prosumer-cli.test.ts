@@ -197,6 +197,58 @@ describe("prosumer CLI", function () {
     });
   });
 
+  describe("when a prosumer offers energy", function () {
+    it("locks the market's offer collateral per kWh", async function () {
+      const collateralPerKwh = await client.readContract({
+        address: addresses.market,
+        abi: energyMarketAbi,
+        functionName: "offerCollateralPerKwh",
+      });
+      // 2.25 kWh = 2250 Wh; lock = ceil(collateral × 2250 / 1000).
+      const expected = (collateralPerKwh * 2250n + 999n) / 1000n;
+      const before = await marketBalance();
+      const out = await json([
+        "offer",
+        "--interval",
+        String(intervalId),
+        "--zone",
+        "0",
+        "--kwh",
+        "2.25",
+        "--price",
+        "0.05",
+      ]);
+      expect(out["lock"]).to.equal(expected.toString());
+      expect(await marketBalance()).to.equal(before - expected);
+      await json(["cancel", out["orderId"] as string]);
+      expect(await marketBalance()).to.equal(before);
+    });
+  });
+
+  describe("when the interval's gate has closed", function () {
+    it("fails with the decoded GateClosed error", async function () {
+      const now = (await client.getBlock({ blockTag: "latest" })).timestamp;
+      const current = now / 900n; // started already, so its gate closed 300 s before its start
+      const result = await runCli([
+        "bid",
+        "--interval",
+        String(current),
+        "--zone",
+        "0",
+        "--kwh",
+        "1",
+        "--price",
+        "0.1",
+        ...common,
+        "--json",
+      ]);
+      expect(result.code).to.equal(1);
+      const error = (JSON.parse(result.stderr) as { error: { name: string; message: string } }).error;
+      expect(error.name).to.equal("GateClosed");
+      expect(error.message).to.contain(`interval ${current}`);
+    });
+  });
+
   describe("when a bid needs more than the free balance", function () {
     it("fails with the decoded InsufficientBalance error", async function () {
       // 1000 kWh at 100 tokens/kWh locks 100 000 tokens; the free balance is 10.
