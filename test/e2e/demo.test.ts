@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PROJECT_ROOT } from "../../oracle/src/demo/local-services.js";
@@ -43,6 +43,8 @@ describe("npm run demo (small neighbourhood, real chain, Redis and 3-of-5 oracle
           "11",
           "--report",
           reportPath,
+          "--deployment-id",
+          `demo-e2e-${process.pid}`,
         ],
         {
           cwd: PROJECT_ROOT,
@@ -60,6 +62,14 @@ describe("npm run demo (small neighbourhood, real chain, Redis and 3-of-5 oracle
     };
     records = json.records;
     summary = json.summary;
+  });
+
+  after(() => {
+    rmSync(join(PROJECT_ROOT, "deploy", "deployments", `demo-e2e-${process.pid}`), {
+      recursive: true,
+      force: true,
+    });
+    rmSync(out, { recursive: true, force: true });
   });
 
   it("exits 0 with every interval final", () => {

@@ -52,6 +52,7 @@ const optionsSchema = z
     "start-hour": z.coerce.number().int().min(0).max(23, "must be an hour 0-23"),
     speed: z.coerce.number().min(0, "must not be negative"),
     report: z.string().min(1),
+    "deployment-id": z.string().regex(/^[a-zA-Z0-9_-]+$/, "must be letters, digits, - or _"),
     exit: z.boolean(),
   })
   .strict();
@@ -71,6 +72,8 @@ function parseOptions(argv: string[]) {
       "start-hour": { type: "string", default: "0" },
       speed: { type: "string", default: "0" },
       report: { type: "string", default: "out/demo-report.html" },
+      // Ignition writes the addresses to deploy/deployments/<id>/deployed_addresses.json.
+      "deployment-id": { type: "string", default: "local-demo" },
       exit: { type: "boolean", default: true },
     },
     strict: true,
@@ -123,6 +126,7 @@ async function main(): Promise<void> {
   const accounts = demoAccounts(options.zones, options.prosumers, committeeSize);
   const addresses = await deployLocalSuite({
     rpcUrl,
+    deploymentId: options["deployment-id"],
     committeeMembers: accounts.oracleNodes.map((a) => a.address),
     committeeThreshold: threshold,
     market: {

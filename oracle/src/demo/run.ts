@@ -469,34 +469,41 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
         .map((l) => l.args as { owner: Address; side: number })
         .filter((a) => a.side === SIDE.bid && householdByAddress.has(a.owner.toLowerCase()));
       buyerCount = buyers.length;
-      for (const buyer of buyers) {
-        // A buyer whose share rounds to nothing has nothing to claim (the call reverts ZeroAmount).
-        const claimable = await chain.publicClient
-          .simulateContract({
-            account: accounts.operator,
-            address: market,
-            abi: marketAbi,
-            functionName: "claimCertificates",
-            args: [buyer.owner, intervalId, SOURCE.Solar],
-          })
-          .then(
-            () => true,
-            (error: unknown) => {
-              if (String(error).includes("ZeroAmount")) return false;
-              throw error;
-            },
-          );
-        if (!claimable) continue;
-        const hash = await chain.send(accounts.operator, market, marketAbi, "claimCertificates", [
-          buyer.owner,
-          intervalId,
-          SOURCE.Solar,
-        ]);
-        const receipt = await chain.publicClient.getTransactionReceipt({ hash });
-        for (const log of parseEventLogs({ abi: marketAbi, logs: receipt.logs }) as EventLog[])
-          if (log.eventName === "CertificatesClaimed")
-            certificatesWh += (log.args as { amountWh: bigint }).amountWh;
-      }
+      // Each buyer claims its own certificates (anyone may; here the owners do, in parallel).
+      const claimed = await Promise.all(
+        buyers.map(async (buyer) => {
+          const account = accounts.households[householdByAddress.get(buyer.owner.toLowerCase())!]!;
+          // A buyer whose share rounds to nothing has nothing to claim (the call reverts ZeroAmount).
+          const claimable = await chain.publicClient
+            .simulateContract({
+              account,
+              address: market,
+              abi: marketAbi,
+              functionName: "claimCertificates",
+              args: [buyer.owner, intervalId, SOURCE.Solar],
+            })
+            .then(
+              () => true,
+              (error: unknown) => {
+                if (String(error).includes("ZeroAmount")) return false;
+                throw error;
+              },
+            );
+          if (!claimable) return 0n;
+          const hash = await chain.send(account, market, marketAbi, "claimCertificates", [
+            buyer.owner,
+            intervalId,
+            SOURCE.Solar,
+          ]);
+          const receipt = await chain.publicClient.getTransactionReceipt({ hash });
+          let amount = 0n;
+          for (const log of parseEventLogs({ abi: marketAbi, logs: receipt.logs }) as EventLog[])
+            if (log.eventName === "CertificatesClaimed")
+              amount += (log.args as { amountWh: bigint }).amountWh;
+          return amount;
+        }),
+      );
+      certificatesWh = claimed.reduce((sum, amount) => sum + amount, 0n);
     }
 
     // Gas of every block mined since the previous record (agents', oracle nodes', claims): each
