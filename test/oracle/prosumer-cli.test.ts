@@ -271,6 +271,30 @@ describe("prosumer CLI", function () {
     });
   });
 
+  describe("when the account holds no certificates", function () {
+    it("lists none", async function () {
+      const out = await json(["certificates"]);
+      expect(out["certificates"]).to.deep.equal([]);
+    });
+
+    it("fails to retire with the decoded ERC1155InsufficientBalance error", async function () {
+      // Certificate id of (interval 1, Solar) = (1 << 8) | 1 = 257; the account holds none of it.
+      const result = await runCli([
+        "retire",
+        "257",
+        "0.5",
+        "--beneficiary",
+        operator.address,
+        ...common,
+        "--json",
+      ]);
+      expect(result.code).to.equal(1);
+      const error = (JSON.parse(result.stderr) as { error: { name: string; message: string } }).error;
+      expect(error.name).to.equal("ERC1155InsufficientBalance");
+      expect(error.message).to.contain("needed 500 Wh");
+    });
+  });
+
   describe("when a flag is invalid", function () {
     it("names the flag and exits 2", async function () {
       const result = await runCli([
