@@ -133,6 +133,21 @@ contract EnergyMarketMeteringTest is MarketBase {
         assertEq(market.issuedWh(interval, IGridRegistry.Source.Solar), 1200, "certificates issued");
     }
 
+    function test_settleImbalance_issuesNothingForNonRenewableSource() public {
+        vm.startPrank(operator);
+        registry.removeMeter(makeAddr("bob-meter"));
+        registry.registerMeter(makeAddr("bob-battery"), bob, IGridRegistry.Source.Battery);
+        vm.stopPrank();
+        _commitDefaultMeter();
+        market.settleImbalance(bob, interval, 1200, 0, Merkle.proof(meterLeaves, 1));
+        assertEq(
+            market.issuedWh(interval, IGridRegistry.Source.Battery),
+            0,
+            "battery energy is not certified"
+        );
+        assertEq(market.issuedWh(interval, IGridRegistry.Source.Solar), 0, "nothing as solar either");
+    }
+
     function test_settleImbalance_paysLongFromOperatorFunds() public {
         _commitDefaultMeter();
         _fundOperator(1e6);

@@ -82,6 +82,36 @@ contract EnergyMarketScheduleTest is MarketBase {
         assertEq(market.hashScheduleReport(report), _digestUnder(block.chainid, address(market)), "digest");
     }
 
+    function test_hashMeterReading_isEip712Digest() public view {
+        bytes32 structHash = keccak256(
+            abi.encode(market.METER_READING_TYPEHASH(), alice, uint64(7), uint64(1500), uint64(20))
+        );
+        bytes32 expected = keccak256(abi.encodePacked("\x19\x01", market.domainSeparator(), structHash));
+        assertEq(market.hashMeterReading(alice, 7, 1500, 20), expected, "digest");
+        assertEq(
+            keccak256(abi.encodePacked("\x19\x01", market.domainSeparator(), bytes32(0))),
+            keccak256(
+                abi.encodePacked("\x19\x01", _domainSeparator(block.chainid, address(market)), bytes32(0))
+            ),
+            "domain separator"
+        );
+    }
+
+    function _domainSeparator(uint256 chainId, address verifyingContract) internal pure returns (bytes32) {
+        return
+            keccak256(
+                abi.encode(
+                    keccak256(
+                        "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+                    ),
+                    keccak256("GridBrain"),
+                    keccak256("1"),
+                    chainId,
+                    verifyingContract
+                )
+            );
+    }
+
     function test_commitSchedule_storesCommitment() public {
         bytes32 digest = report.ordersDigest;
         vm.expectEmit(address(market));
