@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { expectClose } from "../../../helpers/approx.js";
 import { H25_KWH_PER_QUARTER_HOUR_PER_GWH_YEAR } from "../../../../oracle/src/domain/simulation/bdewH25.js";
 import {
   bdewDynamisationFactor,
@@ -25,16 +26,20 @@ describe("H25 data", () => {
   });
 
   it("keeps the published June workday total of 2773.430 kWh (summed from the source CSV)", () => {
-    expect(h25Day(6, "workday").reduce((a, b) => a + b, 0)).to.be.closeTo(2773.43, 0.001);
+    expectClose(
+      h25Day(6, "workday").reduce((a, b) => a + b, 0),
+      2773.43,
+      0.001,
+    );
   });
 });
 
 describe("bdewDynamisationFactor", () => {
   it("matches the polynomial at 1 January (≈1.24203) and 21 June (day 172, ≈0.80962)", () => {
     // by hand: 1.24 + 0.0021 − 0.0000702 + 0.00000032 − 0.0000000004 = 1.2420301
-    expect(bdewDynamisationFactor(1)).to.be.closeTo(1.24203, 1e-5);
+    expectClose(bdewDynamisationFactor(1), 1.24203, 1e-5);
     // t = 172 (t⁴ = 875213056, t³ = 5088448, t² = 29584): −0.343084 + 1.628303 − 2.076797 + 0.3612 + 1.24 = 0.809622
-    expect(bdewDynamisationFactor(172)).to.be.closeTo(0.809622, 1e-5);
+    expectClose(bdewDynamisationFactor(172), 0.809622, 1e-5);
   });
 });
 
@@ -45,24 +50,21 @@ describe("expectedLoadWh", () => {
       const end = localMidnightUnix("2027-01-01");
       let total = 0;
       for (let t = start; t < end; t += 900) total += expectedLoadWh(3000, t, 900);
-      expect(total / 1000).to.be.closeTo(3000, 30);
+      expectClose(total / 1000, 3000, 30);
     });
   });
 
   describe("when the day is the default simulation day (Sunday 2026-06-21)", () => {
     it("integrates to annual / 365 within 15%", () => {
       const annual = 3100;
-      expect(dayLoadWh(annual, "2026-06-21")).to.be.closeTo(
-        (annual * 1000) / 365,
-        0.15 * ((annual * 1000) / 365),
-      );
+      expectClose(dayLoadWh(annual, "2026-06-21"), (annual * 1000) / 365, 0.15 * ((annual * 1000) / 365));
     });
   });
 
   describe("when the day is a June workday (Monday 2026-06-22)", () => {
     it("is annual · F(173) · ΣH25(June, workday) / 10^6", () => {
       // F(173) by hand ≈ 0.80802; ΣH25 = 2773.430 → 3100 kWh · 0.80802 · 2773.430 / 10^6 · 1000 ≈ 6947 Wh
-      expect(dayLoadWh(3100, "2026-06-22")).to.be.closeTo(6947, 5);
+      expectClose(dayLoadWh(3100, "2026-06-22"), 6947, 5);
     });
   });
 
@@ -71,7 +73,7 @@ describe("expectedLoadWh", () => {
       const t = localMidnightUnix("2026-06-22") + 18 * 3600; // 18:00 local
       const a = expectedLoadWh(3000, t, 900);
       const b = expectedLoadWh(3000, t + 900, 900);
-      expect(expectedLoadWh(3000, t + 450, 900)).to.be.closeTo((a + b) / 2, 1e-9);
+      expectClose(expectedLoadWh(3000, t + 450, 900), (a + b) / 2, 1e-9);
     });
   });
 

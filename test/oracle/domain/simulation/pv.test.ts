@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { expectClose } from "../../../helpers/approx.js";
 import { pvEnergyWh, type PvSystem } from "../../../../oracle/src/domain/simulation/pv.js";
 import { localMidnightUnix } from "../../../../oracle/src/domain/simulation/time.js";
 
@@ -40,7 +41,7 @@ describe("pvEnergyWh", () => {
     it("clips at its rating: at most rating × 0.25 h per interval", () => {
       const clipped = { ...oneKwp, peakPowerKwp: 8, inverterAcW: 2000 };
       const noon = Date.parse("2026-06-21T11:30:00Z") / 1000;
-      expect(pvEnergyWh(clipped, noon, 900, 1)).to.be.closeTo(500, 1e-6);
+      expectClose(pvEnergyWh(clipped, noon, 900, 1), 500, 1e-6);
     });
   });
 

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { expectClose } from "../../../helpers/approx.js";
 import { Prng, deriveSeed } from "../../../../oracle/src/domain/simulation/random.js";
 
 describe("Prng", () => {
@@ -39,7 +40,7 @@ describe("Prng", () => {
         sum += u;
       }
       // sd of the mean is sqrt(1/12/20000) ≈ 0.002; 0.01 is five sd
-      expect(sum / 20_000).to.be.closeTo(0.5, 0.01);
+      expectClose(sum / 20_000, 0.5, 0.01);
     });
   });
 
@@ -50,8 +51,8 @@ describe("Prng", () => {
       const xs = Array.from({ length: n }, () => rng.normal(3, 2));
       const mean = xs.reduce((a, b) => a + b, 0) / n;
       const sd = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
-      expect(mean).to.be.closeTo(3, 0.07); // sd of mean ≈ 0.014
-      expect(sd).to.be.closeTo(2, 0.06);
+      expectClose(mean, 3, 0.07); // sd of mean ≈ 0.014
+      expectClose(sd, 2, 0.06);
       expect(xs.every(Number.isFinite)).to.equal(true);
     });
   });
@@ -61,7 +62,7 @@ describe("Prng", () => {
       const rng = new Prng(5);
       const xs = Array.from({ length: 20_000 }, () => rng.meanOneLognormal(0.25));
       expect(xs.every((x) => x > 0)).to.equal(true);
-      expect(xs.reduce((a, b) => a + b, 0) / xs.length).to.be.closeTo(1, 0.01);
+      expectClose(xs.reduce((a, b) => a + b, 0) / xs.length, 1, 0.01);
     });
   });
 

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { expectClose } from "../../../helpers/approx.js";
 import { UnrecoverableInputError } from "../../../../oracle/src/domain/errors.js";
 import { generateNeighbourhood } from "../../../../oracle/src/domain/simulation/neighbourhood.js";
 import {
@@ -98,7 +99,8 @@ describe("simulateInterval", () => {
       const ivs = sim.run(5);
       const observed = (ivs[1] as IntervalSimulation).sharedClearSkyIndex.actual;
       const expected = 0.68 + 0.9 ** 2 * (observed - 0.68);
-      expect((ivs[3] as IntervalSimulation).sharedClearSkyIndex.forecast).to.be.closeTo(
+      expectClose(
+        (ivs[3] as IntervalSimulation).sharedClearSkyIndex.forecast,
         Math.min(1.05, Math.max(0.1, expected)),
         1e-12,
       );
