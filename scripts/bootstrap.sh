@@ -54,3 +54,9 @@ if ! command -v redis-server >/dev/null 2>&1; then
   echo "bootstrap: redis-server not found; installing Debian's redis-server" >&2
   install_debian_packages redis-server
 fi
+
+# Debian's Chromium drives the browser tests (playwright-core never downloads a browser here).
+if [ ! -x /usr/bin/chromium ]; then
+  echo "bootstrap: /usr/bin/chromium not found; installing Debian's chromium for the browser tests" >&2
+  install_debian_packages chromium
+fi
