@@ -1,13 +1,21 @@
 /**
- * Worker-thread side of `solveInWorker`: solves the instance in `workerData` and posts back either
- * the result or a plain description of the error (error classes do not survive structured clone).
+ * Worker-thread side of `solveInWorker`: a long-lived thread that answers solve requests one
+ * message at a time (HiGHS stays loaded between them) and posts back, tagged with the request id,
+ * either the result or a plain description of the error (error classes do not survive structured
+ * clone).
  */
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort } from "node:worker_threads";
 import { BaseError } from "../errors.js";
 import { DispatchInputError, DispatchModelError } from "./errors.js";
 import { solveDispatch, type SolveDispatchOptions } from "./solve.js";
 
-export type WorkerReply =
+export interface WorkerRequest {
+  readonly id: number;
+  readonly input: unknown;
+  readonly options: SolveDispatchOptions;
+}
+
+export type WorkerReply = { readonly id: number } & (
   | { readonly ok: true; readonly result: Awaited<ReturnType<typeof solveDispatch>> }
   | {
       readonly ok: false;
@@ -16,25 +24,33 @@ export type WorkerReply =
       readonly details?: string | undefined;
       readonly status?: string;
       readonly issues?: DispatchInputError["issues"];
-    };
+    }
+);
 
-const { input, options } = workerData as { input: unknown; options: SolveDispatchOptions };
-let reply: WorkerReply;
-try {
-  reply = { ok: true, result: await solveDispatch(input, options) };
-} catch (error) {
-  if (error instanceof DispatchInputError)
-    reply = { ok: false, name: error.name, message: error.message, issues: error.issues };
-  else if (error instanceof DispatchModelError)
-    reply = {
-      ok: false,
-      name: error.name,
-      message: error.message,
-      details: error.details,
-      status: error.status,
-    };
-  else if (error instanceof BaseError)
-    reply = { ok: false, name: error.name, message: error.message, details: error.details };
-  else reply = { ok: false, name: "Error", message: error instanceof Error ? error.message : String(error) };
+async function answer({ id, input, options }: WorkerRequest): Promise<WorkerReply> {
+  try {
+    return { id, ok: true, result: await solveDispatch(input, options) };
+  } catch (error) {
+    if (error instanceof DispatchInputError)
+      return { id, ok: false, name: error.name, message: error.message, issues: error.issues };
+    if (error instanceof DispatchModelError)
+      return {
+        id,
+        ok: false,
+        name: error.name,
+        message: error.message,
+        details: error.details,
+        status: error.status,
+      };
+    if (error instanceof BaseError)
+      return { id, ok: false, name: error.name, message: error.message, details: error.details };
+    return { id, ok: false, name: "Error", message: error instanceof Error ? error.message : String(error) };
+  }
 }
-parentPort!.postMessage(reply);
+
+// Requests are answered strictly one after another: HiGHS is single-threaded WebAssembly and one
+// instance is shared by every solve on this thread.
+let queue: Promise<void> = Promise.resolve();
+parentPort!.on("message", (request: WorkerRequest) => {
+  queue = queue.then(async () => parentPort!.postMessage(await answer(request)));
+});

@@ -66,4 +66,43 @@ describe("solveInWorker", function () {
       expect((error as DispatchModelError).status).to.equal("infeasible");
     });
   });
+
+  describe("when solves follow one another on the shared thread", () => {
+    const grid = () =>
+      JSON.parse(
+        readFileSync(new URL("../../../../examples/dispatch-grid.json", import.meta.url), "utf8"),
+      ) as unknown;
+
+    it("answers concurrent requests each with its own schedule", async () => {
+      const small = {
+        horizon: { firstInterval: 1, intervals: 1 },
+        zones: [1],
+        orders: [order("1", 1, "bid", 1000, 300, 1), order("2", 1, "offer", 400, 100, 1)],
+      };
+      const [a, b, c] = await Promise.all([
+        solveInWorker(grid()),
+        solveInWorker(small),
+        solveInWorker(grid()),
+      ]);
+      const expectedGrid = canonicalHash((await solveDispatch(grid())).schedule);
+      expect(canonicalHash(a.schedule)).to.equal(expectedGrid);
+      expect(canonicalHash(c.schedule)).to.equal(expectedGrid);
+      expect(canonicalHash(b.schedule)).to.equal(canonicalHash((await solveDispatch(small)).schedule));
+    });
+
+    it("still solves after a request failed with a model error (the thread is replaced)", async () => {
+      const infeasible = solveInWorker({
+        horizon: { firstInterval: 1, intervals: 2 },
+        zones: [1],
+        batteries: [battery("1", 1, { endSocWh: 500 })],
+        orders: [],
+      });
+      await infeasible.then(
+        () => expect.fail("an infeasible instance must reject"),
+        (e: unknown) => expect(e).to.be.instanceOf(DispatchModelError),
+      );
+      const after = await solveInWorker(grid());
+      expect(canonicalHash(after.schedule)).to.equal(canonicalHash((await solveDispatch(grid())).schedule));
+    });
+  });
 });
