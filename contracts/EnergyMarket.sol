@@ -512,10 +512,66 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         bytes32[] calldata proof
     ) external nonReentrant {
         IntervalState storage interval = _intervals[intervalId];
-        _verifyMeterLeaf(interval.meterRoot, participant, intervalId, injectedWh, consumedWh, proof);
+        bytes32 meterRoot = _meterRootOf(interval, intervalId);
+        if (!MerkleProof.verifyCalldata(proof, meterRoot, _meterLeaf(participant, injectedWh, consumedWh))) {
+            revert InvalidProof();
+        }
+        _requireFillsSettled(interval, intervalId);
+        _settleImbalanceOf(participant, intervalId, injectedWh, consumedWh);
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function settleImbalances(
+        uint64 intervalId,
+        MeterEntry[] calldata entries,
+        bytes32[] calldata proof,
+        bool[] calldata proofFlags
+    ) external nonReentrant {
+        IntervalState storage interval = _intervals[intervalId];
+        bytes32 meterRoot = _meterRootOf(interval, intervalId);
+        uint256 count = entries.length;
+        if (count == 0) revert ZeroAmount();
+        bytes32[] memory leaves = new bytes32[](count);
+        for (uint256 i; i < count; ++i) {
+            leaves[i] = _meterLeaf(entries[i].participant, entries[i].injectedWh, entries[i].consumedWh);
+        }
+        if (!MerkleProof.multiProofVerifyCalldata(proof, proofFlags, meterRoot, leaves))
+            revert InvalidProof();
+        _requireFillsSettled(interval, intervalId);
+        for (uint256 i; i < count; ++i) {
+            MeterEntry calldata entry = entries[i];
+            _settleImbalanceOf(entry.participant, intervalId, entry.injectedWh, entry.consumedWh);
+        }
+    }
+
+    /// @dev The interval's meter root; reverts when no meter report is committed.
+    function _meterRootOf(
+        IntervalState storage interval,
+        uint64 intervalId
+    ) private view returns (bytes32 meterRoot) {
+        meterRoot = interval.meterRoot;
+        if (meterRoot == 0) revert NotMetered(intervalId);
+    }
+
+    /// @dev Imbalances are settled against settled fills only; until the meter deadline every fill must be settled
+    /// first (after it, unsettled orders are released and count as not delivered).
+    function _requireFillsSettled(IntervalState storage interval, uint64 intervalId) private view {
         if (interval.settledCount < interval.fillCount && block.timestamp < _meterDeadline(intervalId)) {
             revert FillsPending(intervalId, interval.settledCount, interval.fillCount);
         }
+    }
+
+    /// @dev Settles one participant's deviation from a verified meter leaf: charge or pay, release the offer
+    /// collateral, issue certificates. Reverts when it was settled (or its collateral released) already, which
+    /// also rejects a participant listed twice in one batch.
+    function _settleImbalanceOf(
+        address participant,
+        uint64 intervalId,
+        uint64 injectedWh,
+        uint64 consumedWh
+    ) private {
+        if (_imbalanceSettled[participant][intervalId])
+            revert ImbalanceAlreadySettled(participant, intervalId);
         uint256 boughtWh = _settledEnergy(participant, intervalId, Side.Buy);
         uint256 soldWh = _settledEnergy(participant, intervalId, Side.Sell);
 
@@ -564,20 +620,13 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         emit ImbalanceSettled(participant, intervalId, deviationWh, charged, paid, uncovered);
     }
 
-    function _verifyMeterLeaf(
-        bytes32 meterRoot,
+    /// @dev StandardMerkleTree leaf of types ["address", "uint64", "uint64"].
+    function _meterLeaf(
         address participant,
-        uint64 intervalId,
         uint64 injectedWh,
-        uint64 consumedWh,
-        bytes32[] calldata proof
-    ) private view {
-        if (meterRoot == 0) revert NotMetered(intervalId);
-        if (_imbalanceSettled[participant][intervalId])
-            revert ImbalanceAlreadySettled(participant, intervalId);
-        // StandardMerkleTree leaf of types ["address", "uint64", "uint64"].
-        bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(participant, injectedWh, consumedWh))));
-        if (!MerkleProof.verifyCalldata(proof, meterRoot, leaf)) revert InvalidProof();
+        uint64 consumedWh
+    ) private pure returns (bytes32) {
+        return keccak256(bytes.concat(keccak256(abi.encode(participant, injectedWh, consumedWh))));
     }
 
     /// @dev Renewable energy both sold and metered as injected enters the interval's certificate pool, which the

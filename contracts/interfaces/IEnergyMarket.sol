@@ -72,6 +72,13 @@ interface IEnergyMarket {
     }
 
     /// @notice An interval's state.
+    /// @notice One participant's metered energy in an interval: a leaf of the meter report's tree.
+    struct MeterEntry {
+        address participant;
+        uint64 injectedWh;
+        uint64 consumedWh;
+    }
+
     struct IntervalState {
         bytes32 commitment; // ordersDigest before the schedule commit; the schedule commitment after it
         bool scheduled;
@@ -312,6 +319,16 @@ interface IEnergyMarket {
         uint64 injectedWh,
         uint64 consumedWh,
         bytes32[] calldata proof
+    ) external;
+
+    /// @notice `settleImbalance` for a batch of participants of one interval, proven together with an OpenZeppelin
+    /// multiproof against the meter root (entries in the order the proof expects). Reverts as a whole if any entry
+    /// was settled already or appears twice. Anyone may call it.
+    function settleImbalances(
+        uint64 intervalId,
+        MeterEntry[] calldata entries,
+        bytes32[] calldata proof,
+        bool[] calldata proofFlags
     ) external;
 
     /// @notice Releases `participant`'s offer collateral of an interval that was not metered by its deadline.

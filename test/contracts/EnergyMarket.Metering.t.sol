@@ -238,6 +238,94 @@ contract EnergyMarketMeteringTest is MarketBase {
         market.settleImbalance(dave, next, 1000, 0, daveProof);
     }
 
+    function _allEntries() internal view returns (IEnergyMarket.MeterEntry[] memory entries) {
+        entries = new IEnergyMarket.MeterEntry[](4);
+        entries[0] = IEnergyMarket.MeterEntry(alice, 0, 1600);
+        entries[1] = IEnergyMarket.MeterEntry(bob, 1200, 0);
+        entries[2] = IEnergyMarket.MeterEntry(carol, 500, 0);
+        entries[3] = IEnergyMarket.MeterEntry(dave, 0, 10_000_000);
+    }
+
+    function test_settleImbalances_settlesEveryEntryOfTheBatch() public {
+        _commitDefaultMeter();
+        _fundOperator(1e6);
+        uint256 aliceBefore = market.balanceOf(alice);
+        uint256 bobBefore = market.balanceOf(bob);
+        // The same figures as the single-entry tests above, all in one transaction.
+        vm.expectEmit(address(market));
+        emit IEnergyMarket.ImbalanceSettled(alice, interval, -100, 40_000, 0, 0);
+        market.settleImbalances(interval, _allEntries(), new bytes32[](0), Merkle.allLeavesFlags(4));
+        assertEq(market.balanceOf(alice), aliceBefore - 40_000, "alice short 100 Wh");
+        assertEq(market.balanceOf(bob), bobBefore + 150_000 - 120_000, "bob short 300 Wh, collateral back");
+        assertEq(market.balanceOf(carol), 1_000e6 + 25_000, "carol long 500 Wh");
+        assertEq(market.balanceOf(dave), 0, "dave charged all he holds");
+        assertEq(market.issuedWh(interval, IGridRegistry.Source.Solar), 1200, "certificates issued");
+        for (uint256 i; i < 4; ++i) {
+            assertTrue(market.imbalanceSettled(_allEntries()[i].participant, interval), "flag");
+        }
+    }
+
+    function test_settleImbalances_acceptsAPartialBatch() public {
+        _commitDefaultMeter();
+        // alice and carol only: a multiproof of leaves 0 and 2 needs the sibling hashes of 1 and 3.
+        IEnergyMarket.MeterEntry[] memory entries = new IEnergyMarket.MeterEntry[](2);
+        entries[0] = _allEntries()[0];
+        entries[1] = _allEntries()[2];
+        bytes32[] memory proof = new bytes32[](2);
+        proof[0] = meterLeaves[1];
+        proof[1] = meterLeaves[3];
+        bool[] memory flags = new bool[](3);
+        flags[2] = true; // h(L0, L1), h(L2, L3), then the two together
+        market.settleImbalances(interval, entries, proof, flags);
+        assertTrue(market.imbalanceSettled(alice, interval), "alice");
+        assertTrue(market.imbalanceSettled(carol, interval), "carol");
+        assertFalse(market.imbalanceSettled(bob, interval), "bob untouched");
+    }
+
+    function test_settleImbalances_failsWhenNotMetered() public {
+        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.NotMetered.selector, interval));
+        market.settleImbalances(interval, _allEntries(), new bytes32[](0), Merkle.allLeavesFlags(4));
+    }
+
+    function test_settleImbalances_failsForAnEmptyBatch() public {
+        _commitDefaultMeter();
+        vm.expectRevert(IEnergyMarket.ZeroAmount.selector);
+        market.settleImbalances(interval, new IEnergyMarket.MeterEntry[](0), new bytes32[](0), new bool[](0));
+    }
+
+    function test_settleImbalances_failsForATamperedEntry() public {
+        _commitDefaultMeter();
+        IEnergyMarket.MeterEntry[] memory entries = _allEntries();
+        entries[3].consumedWh = 0; // dave claims he consumed nothing
+        vm.expectRevert(IEnergyMarket.InvalidProof.selector);
+        market.settleImbalances(interval, entries, new bytes32[](0), Merkle.allLeavesFlags(4));
+    }
+
+    function test_settleImbalances_failsWhenAnEntryIsSettledAlready() public {
+        _commitDefaultMeter();
+        market.settleImbalance(carol, interval, 500, 0, Merkle.proof(meterLeaves, 2));
+        vm.expectRevert(
+            abi.encodeWithSelector(IEnergyMarket.ImbalanceAlreadySettled.selector, carol, interval)
+        );
+        market.settleImbalances(interval, _allEntries(), new bytes32[](0), Merkle.allLeavesFlags(4));
+        assertFalse(market.imbalanceSettled(alice, interval), "the whole batch reverted");
+    }
+
+    function test_settleImbalances_failsForAParticipantListedTwice() public {
+        _commitDefaultMeter();
+        IEnergyMarket.MeterEntry[] memory entries = new IEnergyMarket.MeterEntry[](2);
+        entries[0] = _allEntries()[0];
+        entries[1] = _allEntries()[0];
+        bytes32[] memory proof = new bytes32[](1);
+        proof[0] = Merkle.proof(meterLeaves, 0)[0];
+        bool[] memory flags = new bool[](2);
+        // Whatever the proof, alice cannot be settled twice: either it fails to verify or the second entry
+        // finds her flag set.
+        vm.expectRevert();
+        market.settleImbalances(interval, entries, proof, flags);
+        assertFalse(market.imbalanceSettled(alice, interval), "nothing settled");
+    }
+
     function test_releaseCollateral_afterUnmeteredDeadline() public {
         uint256 before = market.balanceOf(bob);
         vm.warp(market.meterDeadline(interval));

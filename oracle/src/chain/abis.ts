@@ -1084,6 +1084,27 @@ export const energyMarketAbi = [
   },
   {
     inputs: [
+      { internalType: "uint64", name: "intervalId", type: "uint64" },
+      {
+        components: [
+          { internalType: "address", name: "participant", type: "address" },
+          { internalType: "uint64", name: "injectedWh", type: "uint64" },
+          { internalType: "uint64", name: "consumedWh", type: "uint64" },
+        ],
+        internalType: "struct IEnergyMarket.MeterEntry[]",
+        name: "entries",
+        type: "tuple[]",
+      },
+      { internalType: "bytes32[]", name: "proof", type: "bytes32[]" },
+      { internalType: "bool[]", name: "proofFlags", type: "bool[]" },
+    ],
+    name: "settleImbalances",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
       { internalType: "address", name: "owner", type: "address" },
       { internalType: "uint64", name: "intervalId", type: "uint64" },
       { internalType: "enum IEnergyMarket.Side", name: "side", type: "uint8" },
