@@ -7,6 +7,7 @@ import { registerKeystoreCommands } from "./infra/keystore-cli.js";
 import { registerOracleCommands } from "./oracle-cli.js";
 import { registerDispatchCommands } from "./dispatch-cli.js";
 import { registerProsumerCommands } from "./prosumer-cli.js";
+import { registerMeterCommands } from "./meter-cli.js";
 
 const program = new Command();
 program
@@ -18,5 +19,6 @@ registerKeystoreCommands(program);
 registerOracleCommands(program);
 registerDispatchCommands(program);
 registerProsumerCommands(program);
+registerMeterCommands(program);
 
 await program.parseAsync(process.argv);
