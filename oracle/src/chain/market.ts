@@ -12,13 +12,11 @@ import {
   type Transport,
   createPublicClient,
   defineChain,
-  encodeAbiParameters,
   getAddress,
   http,
-  keccak256,
-  zeroHash,
 } from "viem";
 import type { MeterRegistry, MeterSource } from "../domain/meter/validate.js";
+import { ordersDigest } from "../domain/schedule.js";
 import { energyMarketAbi, gridRegistryAbi, oracleCommitteeAbi } from "./abis.js";
 
 export interface ChainClients {
@@ -158,14 +156,6 @@ export interface OrderBook {
 const placedEvent = energyMarketAbi.find((x) => x.type === "event" && x.name === "OrderPlaced")!;
 const cancelledEvent = energyMarketAbi.find((x) => x.type === "event" && x.name === "OrderCancelled")!;
 
-/** Folds order ids into the orders digest exactly as `EnergyMarket._place` does. */
-export function foldOrdersDigest(orderIds: readonly Hex[]): Hex {
-  let digest: Hex = zeroHash;
-  for (const id of orderIds)
-    digest = keccak256(encodeAbiParameters([{ type: "bytes32" }, { type: "bytes32" }], [digest, id]));
-  return digest;
-}
-
 /**
  * The order book of `intervalId` from logs alone (at or before `toBlock`, default latest).
  * The logs are sorted by (block, log index): the order the contract folded them into its digest.
@@ -203,7 +193,7 @@ export async function readOrderBook(
       nonce: a.nonce,
     });
   }
-  return { open, placed, ordersDigest: foldOrdersDigest(placed) };
+  return { open, placed, ordersDigest: ordersDigest(placed) };
 }
 
 export interface GridLine {

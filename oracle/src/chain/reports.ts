@@ -1,107 +1,58 @@
 /**
- * The committee's reports as the market verifies them: EIP-712 types of `ScheduleReport` and
- * `MeterReport`, the fill and meter Merkle trees (OpenZeppelin StandardMerkleTree, leaves
- * `(bytes32 orderId, uint64 filledWh)` and `(address participant, uint64 injectedWh, uint64
- * consumedWh)`), and a JSON form with bigints as decimal strings for Redis and the peer API.
+ * The committee's reports as the pipeline handles them: the EIP-712 typed data, digest and signer
+ * recovery of a `ScheduleReport` or `MeterReport` under the market's domain, the schedule root,
+ * and a JSON form with bigints as decimal strings for Redis and the peer API.
  *
- * NOTE: the schedule twin `oracle/src/domain/schedule.ts` / `eip712.ts` is being written by the
- * contracts helper; when it lands these encodings should be replaced by imports from it. The
- * e2e test proves these agree with the contract (a commit verified on-chain).
+ * The encodings themselves live once, in the domain twins of the contract: `domain/eip712.ts`
+ * (types, domain, digests) and `domain/schedule.ts` (fill and meter trees); test/contracts proves
+ * those equal the contract's `hash…` views. This module only adapts them to the pipeline's
+ * `{ kind, report }` form.
  */
-import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { type Address, type Hex, getAddress, hashTypedData, recoverTypedDataAddress } from "viem";
+import { type Address, type Hex, type LocalAccount, getAddress, recoverTypedDataAddress } from "viem";
 import { z } from "zod";
+import {
+  type MeterReport,
+  type ScheduleReport,
+  gridBrainDomain,
+  hashMeterReport,
+  hashScheduleReport,
+  meterReportTypedData,
+  scheduleReportTypedData,
+} from "../domain/eip712.js";
+import { type FillLeaf, ZERO_DIGEST, buildFillTree } from "../domain/schedule.js";
 
-export const SCHEDULE_REPORT_TYPES = {
-  ScheduleReport: [
-    { name: "market", type: "address" },
-    { name: "intervalId", type: "uint64" },
-    { name: "configEpoch", type: "uint64" },
-    { name: "ordersDigest", type: "bytes32" },
-    { name: "scheduleRoot", type: "bytes32" },
-    { name: "fillCount", type: "uint32" },
-    { name: "zonePrices", type: "uint256[]" },
-  ],
-} as const;
-
-export const METER_REPORT_TYPES = {
-  MeterReport: [
-    { name: "market", type: "address" },
-    { name: "intervalId", type: "uint64" },
-    { name: "configEpoch", type: "uint64" },
-    { name: "meterRoot", type: "bytes32" },
-    { name: "shortPricePerKwh", type: "uint128" },
-    { name: "longPricePerKwh", type: "uint128" },
-  ],
-} as const;
-
-export interface ScheduleReport {
-  readonly market: Address;
-  readonly intervalId: bigint;
-  readonly configEpoch: bigint;
-  readonly ordersDigest: Hex;
-  readonly scheduleRoot: Hex;
-  readonly fillCount: number;
-  readonly zonePrices: readonly bigint[];
-}
-
-export interface MeterReport {
-  readonly market: Address;
-  readonly intervalId: bigint;
-  readonly configEpoch: bigint;
-  readonly meterRoot: Hex;
-  readonly shortPricePerKwh: bigint;
-  readonly longPricePerKwh: bigint;
-}
+export type { MeterReport, ScheduleReport } from "../domain/eip712.js";
 
 export type ReportKind = "schedule" | "meter";
 export type AnyReport = { kind: "schedule"; report: ScheduleReport } | { kind: "meter"; report: MeterReport };
 
-const domain = (chainId: number, market: Address) =>
-  ({ name: "GridBrain", version: "1", chainId, verifyingContract: market }) as const;
-
-function typedData(chainId: number, r: AnyReport) {
-  if (r.kind === "schedule")
-    return {
-      domain: domain(chainId, r.report.market),
-      types: SCHEDULE_REPORT_TYPES,
-      primaryType: "ScheduleReport" as const,
-      message: { ...r.report, zonePrices: [...r.report.zonePrices] },
-    };
-  return {
-    domain: domain(chainId, r.report.market),
-    types: METER_REPORT_TYPES,
-    primaryType: "MeterReport" as const,
-    message: r.report,
-  };
-}
-
 /** EIP-712 digest of a report under the market's domain (what `hashScheduleReport` / `hashMeterReport` return). */
 export function reportDigest(chainId: number, r: AnyReport): Hex {
-  return hashTypedData(typedData(chainId, r) as Parameters<typeof hashTypedData>[0]);
+  const domain = gridBrainDomain(chainId, r.report.market);
+  return r.kind === "schedule" ? hashScheduleReport(domain, r.report) : hashMeterReport(domain, r.report);
+}
+
+/** A committee member's EIP-712 signature of a report. */
+export function signReport(account: LocalAccount, chainId: number, r: AnyReport): Promise<Hex> {
+  const domain = gridBrainDomain(chainId, r.report.market);
+  return r.kind === "schedule"
+    ? account.signTypedData(scheduleReportTypedData(domain, r.report))
+    : account.signTypedData(meterReportTypedData(domain, r.report));
 }
 
 export function recoverReportSigner(chainId: number, r: AnyReport, signature: Hex): Promise<Address> {
-  return recoverTypedDataAddress({
-    ...(typedData(chainId, r) as Parameters<typeof hashTypedData>[0]),
-    signature,
-  });
+  const domain = gridBrainDomain(chainId, r.report.market);
+  return r.kind === "schedule"
+    ? recoverTypedDataAddress({ ...scheduleReportTypedData(domain, r.report), signature })
+    : recoverTypedDataAddress({ ...meterReportTypedData(domain, r.report), signature });
 }
 
-/* FILL TREE */
-
-export const FILL_LEAF_ENCODING = ["bytes32", "uint64"];
-export const METER_LEAF_ENCODING = ["address", "uint64", "uint64"];
-
-export type FillLeaf = [orderId: Hex, filledWh: bigint];
-export type MeterLeaf = [participant: Address, injectedWh: bigint, consumedWh: bigint];
-
-export function fillTree(leaves: readonly FillLeaf[]): StandardMerkleTree<FillLeaf> {
-  return StandardMerkleTree.of<FillLeaf>([...leaves], FILL_LEAF_ENCODING);
-}
-
-export function meterTree(leaves: readonly MeterLeaf[]): StandardMerkleTree<MeterLeaf> {
-  return StandardMerkleTree.of<MeterLeaf>([...leaves], METER_LEAF_ENCODING);
+/**
+ * The schedule root of an interval: the fill tree's root over one leaf per order open at gate
+ * closure, or zero for an interval without orders (a tree needs at least one leaf).
+ */
+export function scheduleRootOf(fills: readonly FillLeaf[]): Hex {
+  return fills.length === 0 ? ZERO_DIGEST : (buildFillTree(fills).root as Hex);
 }
 
 /* JSON FORM (Redis, peer API) */

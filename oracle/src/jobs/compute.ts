@@ -14,11 +14,10 @@
  *   price only arises in a zone where no seller clears, and 0 keeps every buyer within its bid).
  */
 import type { Address, Hex, PublicClient } from "viem";
-import { toHex } from "viem";
 import { UnrecoverableInputError } from "../domain/errors.js";
 import type { DispatchInstanceInput, DispatchResult } from "../domain/dispatch/index.js";
 import { type ChainOrder, type GridModel, type OrderBook, readGrid, readOrderBook } from "../chain/market.js";
-import { type FillLeaf, type ScheduleReport, fillTree } from "../chain/reports.js";
+import { type ScheduleReport, scheduleRootOf } from "../chain/reports.js";
 
 export interface CollectedInterval {
   readonly intervalId: bigint;
@@ -90,9 +89,7 @@ export function scheduleFromResult(
   });
   const zonePrices = Array.from({ length: zoneCount }, () => 0n);
   for (const p of result.schedule.prices) zonePrices[p.zone] = p.pricePerKwh > 0 ? BigInt(p.pricePerKwh) : 0n;
-  const leaves: FillLeaf[] = orders.map((o, i) => [o.orderId, filledWh[i]!]);
-  const scheduleRoot =
-    leaves.length === 0 ? (toHex(0n, { size: 32 }) as Hex) : (fillTree(leaves).root as Hex);
+  const scheduleRoot = scheduleRootOf(orders.map((o, i) => ({ orderId: o.orderId, filledWh: filledWh[i]! })));
   return { orders, filledWh, zonePrices, scheduleRoot };
 }
 

@@ -13,7 +13,8 @@ import {
   readIntervalState,
   readMeterRegistry,
 } from "../chain/market.js";
-import { type MeterLeaf, type MeterReport, meterTree, reportToJson } from "../chain/reports.js";
+import { type MeterReport, reportToJson } from "../chain/reports.js";
+import { buildMeterTree } from "../domain/schedule.js";
 import { UnrecoverableInputError } from "../domain/errors.js";
 import { type ScheduledEnergy, aggregateInterval } from "../domain/meter/aggregate.js";
 import { QUEUE_NAMES } from "../infra/queue.js";
@@ -52,17 +53,23 @@ export async function meterReportProcessor(ctx: PipelineContext, job: Job<Interv
     scheduled: scheduled as ReadonlyMap<Address, ScheduledEnergy>,
   });
   if (totals.length === 0) return "no participants to meter";
-  const leaves: MeterLeaf[] = totals.map((t) => [t.participant, t.injectedWh, t.consumedWh]);
+  const leaves = totals.map((t) => ({
+    participant: t.participant,
+    injectedWh: t.injectedWh,
+    consumedWh: t.consumedWh,
+  }));
   const committee = await readCommittee(ctx.client, ctx.config.committeeAddress);
   const report: MeterReport = {
     market: ctx.config.marketAddress,
     intervalId,
     configEpoch: committee.epoch,
-    meterRoot: meterTree(leaves).root as Hex,
+    meterRoot: buildMeterTree(leaves).root as Hex,
     shortPricePerKwh: ctx.settings.shortPricePerKwh,
     longPricePerKwh: ctx.settings.longPricePerKwh,
   };
-  const extra: MeterExtra = { leaves: leaves.map(([p, i, c]) => [p, i.toString(), c.toString()]) };
+  const extra: MeterExtra = {
+    leaves: leaves.map((l) => [l.participant, l.injectedWh.toString(), l.consumedWh.toString()]),
+  };
   await ctx.queues.queue(QUEUE_NAMES.sign).add(
     "meter-sign",
     {

@@ -21,6 +21,7 @@ import {
   type ScheduleReport,
   reportDigest,
   reportFromJson,
+  signReport,
   reportToJson,
 } from "../chain/reports.js";
 import { UnrecoverableInputError } from "../domain/errors.js";
@@ -71,49 +72,7 @@ export async function signProcessor(ctx: PipelineContext, job: Job<SignJobData>)
     throw new UnrecoverableInputError("Malformed report in sign job", { cause: error });
   }
   const digest = reportDigest(ctx.config.chainId, report);
-  const signature =
-    report.kind === "schedule"
-      ? await ctx.account.signTypedData({
-          domain: {
-            name: "GridBrain",
-            version: "1",
-            chainId: ctx.config.chainId,
-            verifyingContract: ctx.config.marketAddress,
-          },
-          types: {
-            ScheduleReport: [
-              { name: "market", type: "address" },
-              { name: "intervalId", type: "uint64" },
-              { name: "configEpoch", type: "uint64" },
-              { name: "ordersDigest", type: "bytes32" },
-              { name: "scheduleRoot", type: "bytes32" },
-              { name: "fillCount", type: "uint32" },
-              { name: "zonePrices", type: "uint256[]" },
-            ],
-          },
-          primaryType: "ScheduleReport",
-          message: { ...report.report, zonePrices: [...report.report.zonePrices] },
-        })
-      : await ctx.account.signTypedData({
-          domain: {
-            name: "GridBrain",
-            version: "1",
-            chainId: ctx.config.chainId,
-            verifyingContract: ctx.config.marketAddress,
-          },
-          types: {
-            MeterReport: [
-              { name: "market", type: "address" },
-              { name: "intervalId", type: "uint64" },
-              { name: "configEpoch", type: "uint64" },
-              { name: "meterRoot", type: "bytes32" },
-              { name: "shortPricePerKwh", type: "uint128" },
-              { name: "longPricePerKwh", type: "uint128" },
-            ],
-          },
-          primaryType: "MeterReport",
-          message: report.report,
-        });
+  const signature = await signReport(ctx.account, ctx.config.chainId, report);
   await saveOwn(ctx, intervalId, {
     kind: report.kind,
     report: reportToJson(report),

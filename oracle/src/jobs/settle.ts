@@ -10,10 +10,11 @@
  * were charged so far, so all buyers must be settled before the sellers they pay for).
  */
 import type { Job } from "bullmq";
-import { type Hex, encodeAbiParameters, encodeFunctionData, keccak256, encodePacked } from "viem";
+import { type Address, type Hex, encodeFunctionData } from "viem";
 import { energyMarketAbi } from "../chain/abis.js";
 import { type ChainOrder, chainNow, intervalTimes, readIntervalState } from "../chain/market.js";
-import { type FillLeaf, type MeterLeaf, fillTree, meterTree } from "../chain/reports.js";
+import { scheduleRootOf } from "../chain/reports.js";
+import { buildFillTree, buildMeterTree, scheduleCommitment } from "../domain/schedule.js";
 import { BaseError, UnrecoverableInputError } from "../domain/errors.js";
 import { TxSendError } from "../infra/tx-sender.js";
 import { loadOwn } from "./committee.js";
@@ -23,15 +24,8 @@ import { type ScheduleExtra, NotReadyError, ordersFromJson, recomputeSchedule } 
 /** Gas of one fill in a settleFills batch, measured on the local chain (docs/ORACLE.md), plus headroom. */
 export const GAS_PER_FILL = 75_000n;
 export const GAS_PER_BATCH = 60_000n;
-
-export function scheduleCommitment(root: Hex, zonePrices: readonly bigint[]): Hex {
-  return keccak256(
-    encodeAbiParameters(
-      [{ type: "bytes32" }, { type: "bytes32" }],
-      [root, keccak256(encodePacked(["uint256[]"], [[...zonePrices]]))],
-    ),
-  );
-}
+/** Gas of one participant in a settleImbalances batch, measured on the local chain (bench:gas), plus headroom. */
+export const GAS_PER_IMBALANCE = 90_000n;
 
 export interface SettlementView {
   readonly orders: readonly ChainOrder[];
@@ -47,12 +41,11 @@ export async function committedSchedule(ctx: PipelineContext, intervalId: bigint
   if (own !== undefined) {
     const orders = ordersFromJson(own.extra.orders);
     const filledWh = own.extra.filledWh.map((f) => BigInt(f));
-    const leaves: FillLeaf[] = orders.map((o, i) => [o.orderId, filledWh[i]!]);
     view = {
       orders,
       filledWh,
       zonePrices: own.extra.zonePrices.map((p) => BigInt(p)),
-      root: fillTree(leaves).root as Hex,
+      root: scheduleRootOf(orders.map((o, i) => ({ orderId: o.orderId, filledWh: filledWh[i]! }))),
     };
   } else {
     const { schedule } = await recomputeSchedule(
@@ -87,7 +80,9 @@ export async function settleFillsProcessor(ctx: PipelineContext, job: Job<Interv
   if (now >= intervalTimes(ctx.timing, intervalId).meterDeadline)
     throw new UnrecoverableInputError("Settlement window closed", { details: `interval ${intervalId}` });
   const view = await committedSchedule(ctx, intervalId);
-  const tree = fillTree(view.orders.map((o, i) => [o.orderId, view.filledWh[i]!] as FillLeaf));
+  const tree = buildFillTree(
+    view.orders.map((o, i) => ({ orderId: o.orderId, filledWh: view.filledWh[i]! })),
+  );
   const indexOf = new Map<string, number>();
   for (const [i, [orderId]] of tree.entries()) indexOf.set(orderId.toLowerCase(), i);
 
@@ -175,25 +170,46 @@ export async function settleImbalanceProcessor(
   if (own === undefined)
     // Readings live in this node's Redis; without them another committee node settles (it holds them too).
     throw new NotReadyError("No own meter report (readings lost?)", { details: `interval ${intervalId}` });
-  const leaves: MeterLeaf[] = own.extra.leaves.map(([p, i, c]) => [p as Hex, BigInt(i), BigInt(c)]);
-  const tree = meterTree(leaves);
+  const tree = buildMeterTree(
+    own.extra.leaves.map(([p, i, c]) => ({
+      participant: p as Address,
+      injectedWh: BigInt(i),
+      consumedWh: BigInt(c),
+    })),
+  );
   if (tree.root.toLowerCase() !== state.meterRoot.toLowerCase())
     throw new UnrecoverableInputError("The committed meter root differs from this node's", {
       details: tree.root,
     });
+  // Which participants are still open, then one settleImbalances multiproof per gas-budget batch.
+  const entries = [...tree.entries()];
+  const done = await Promise.all(
+    entries.map(([, [participant]]) =>
+      ctx.client.readContract({
+        address: ctx.config.marketAddress,
+        abi: energyMarketAbi,
+        functionName: "imbalanceSettled",
+        args: [participant as Address, intervalId],
+      }),
+    ),
+  );
+  const open = entries.filter((_, i) => !done[i]).map(([index]) => index);
+  const size = Math.max(
+    1,
+    Number((ctx.settings.settlementBatchGasBudget - GAS_PER_BATCH) / GAS_PER_IMBALANCE),
+  );
   let settled = 0;
-  for (const [index, [participant, injectedWh, consumedWh]] of tree.entries()) {
-    const done = await ctx.client.readContract({
-      address: ctx.config.marketAddress,
-      abi: energyMarketAbi,
-      functionName: "imbalanceSettled",
-      args: [participant, intervalId],
-    });
-    if (done) continue;
+  for (let start = 0; start < open.length; start += size) {
+    const multi = tree.getMultiProof(open.slice(start, start + size));
+    const batch = multi.leaves.map(([participant, injectedWh, consumedWh]) => ({
+      participant: participant as Address,
+      injectedWh: BigInt(injectedWh),
+      consumedWh: BigInt(consumedWh),
+    }));
     const data = encodeFunctionData({
       abi: energyMarketAbi,
-      functionName: "settleImbalance",
-      args: [participant, intervalId, injectedWh, consumedWh, tree.getProof(index) as Hex[]],
+      functionName: "settleImbalances",
+      args: [intervalId, batch, multi.proof as Hex[], multi.proofFlags],
     });
     try {
       const result = await ctx.sender.send({
@@ -203,10 +219,16 @@ export async function settleImbalanceProcessor(
         kind: "settle-imbalance",
       });
       ctx.metrics.gasSpent.inc({ kind: "settle-imbalance" }, Number(result.receipt.gasUsed));
-      log.info({ txHash: result.hash, participant }, "imbalance settled");
-      settled++;
+      log.info(
+        { txHash: result.hash, participants: batch.length, gasUsed: result.receipt.gasUsed },
+        "imbalances settled",
+      );
+      settled += batch.length;
     } catch (error) {
-      if (error instanceof TxSendError && error.errorName === "ImbalanceAlreadySettled") continue;
+      // Another node settled some of these meanwhile (the batch reverts as a whole): start over from
+      // the chain's view on the retry.
+      if (error instanceof TxSendError && error.errorName === "ImbalanceAlreadySettled")
+        throw new BaseError("Imbalances settled concurrently", { cause: error });
       throw error;
     }
   }
