@@ -1,24 +1,21 @@
 /**
  * One oracle node: config → signing key → viem clients → BullMQ queues and workers (one per
  * pipeline step) → HTTP server (health, readiness, metrics, meter readings, committee
- * signatures, dashboard) → the chain-time scheduler. `start()` once, `close()` any number of
- * times (every resource is closed even when one fails).
+ * signatures, dashboard) → the chain watcher (commit events → settlement jobs, cursor in Redis)
+ * and the chain-time scheduler. `start()` once, `close()` any number of times (every resource
+ * is closed even when one fails).
  */
 import type { Job } from "bullmq";
+import { Gauge } from "prom-client";
 import type { LocalAccount } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import {
-  type MarketTiming,
-  chainNow,
-  createChainClients,
-  readMarketTiming,
-  readMeterRegistry,
-} from "../chain/market.js";
+import { type MarketTiming, createChainClients, readMarketTiming } from "../chain/market.js";
+import { ChainWatcher } from "../infra/chain-watcher.js";
 import type { Config } from "../infra/config.js";
 import { type HttpServer, startHttpServer } from "../infra/http.js";
 import { unlockKeystore } from "../infra/keystore.js";
 import { type Logger, createLogger } from "../infra/logging.js";
-import { MeterStore, ingestMeterReadings } from "../infra/meter-store.js";
+import { MeterStore } from "../infra/meter-store.js";
 import { type OracleMetrics, createMetrics } from "../infra/metrics.js";
 import { PIPELINE_QUEUES, QUEUE_NAMES, QueueFactory, closeAll } from "../infra/queue.js";
 import { TxSender } from "../infra/tx-sender.js";
@@ -29,6 +26,9 @@ import { aggregateProcessor, signProcessor, submitProcessor } from "../jobs/repo
 import { collectProcessor, solveProcessor } from "../jobs/schedule.js";
 import { schedulerTick } from "../jobs/scheduler.js";
 import { settleFillsProcessor, settleImbalanceProcessor } from "../jobs/settle.js";
+import { WATCHED_MARKET_EVENTS, onMarketLog } from "../jobs/watcher.js";
+import { stateKey } from "../jobs/context.js";
+import { nodeMeterIngest } from "./meter-ingest.js";
 
 export interface OracleNodeOptions {
   readonly config: Config;
@@ -41,6 +41,11 @@ export interface OracleNodeOptions {
   readonly tickMs?: number;
   /** TxSender tuning (tests shorten the bump and receipt timings). */
   readonly txBumpAfterMs?: number;
+  /**
+   * Test-only: run without the chain-time scheduler, so a test can show what the chain watcher
+   * alone does. `oracle serve` has no way to set it.
+   */
+  readonly withoutScheduler?: boolean;
 }
 
 export async function resolveAccount(config: Config): Promise<LocalAccount> {
@@ -71,6 +76,7 @@ export class OracleNode {
   private readonly options: OracleNodeOptions;
   private ctx: PipelineContext | undefined;
   private http: HttpServer | undefined;
+  private watcher: ChainWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<unknown> | undefined;
   private stopped = false;
@@ -165,6 +171,25 @@ export class OracleNode {
       );
     }
     metrics.trackQueues(PIPELINE_QUEUES.map((q) => queues.queue(q)));
+
+    // Commit events → settlement jobs. Its cursor lives next to the node's other state.
+    const watcher = new ChainWatcher({
+      client: publicClient,
+      redis: queues.connection,
+      key: stateKey(ctx, "watcher"),
+      addresses: [config.marketAddress],
+      events: WATCHED_MARKET_EVENTS,
+      confirmations: config.confirmations,
+      startBlock: config.startBlock,
+      pollIntervalMs: config.pollIntervalMs,
+      logger,
+      onLog: async (log) => {
+        const outcome = await onMarketLog(ctx, log);
+        if (outcome.action === "skipped") logger.debug({ reason: outcome.reason }, "watched log skipped");
+      },
+    });
+    this.watcher = watcher;
+    trackWatcher(metrics, watcher, () => publicClient.getBlockNumber({ cacheTime: 0 }), logger);
     metrics.trackSignerBalance(account.address, () => sender.balance());
 
     this.http = await startHttpServer({
@@ -180,25 +205,13 @@ export class OracleNode {
           await publicClient.getBlockNumber();
         },
       },
-      meterIngest: async (items) => {
-        const [registry, nowSeconds] = await Promise.all([
-          readMeterRegistry(publicClient, config.registryAddress, config.startBlock),
-          chainNow(publicClient),
-        ]);
-        return ingestMeterReadings(meterStore, items, {
-          chainId: config.chainId,
-          market: config.marketAddress,
-          registry,
-          nowSeconds,
-          intervalSeconds: timing.intervalSeconds,
-          meterDeadlineSeconds: timing.meterWindowSeconds,
-        });
-      },
+      meterIngest: nodeMeterIngest({ config, client: publicClient, timing, store: meterStore }),
       postRoutes: { "/committee/signatures": (body) => receiveSignature(ctx, body) },
       queues: [...PIPELINE_QUEUES.map((q) => queues.queue(q)), queues.deadLetterQueue()],
     });
     logger.info({ url: this.http.url, config }, "oracle node started");
-    this.scheduleTick(0);
+    watcher.start();
+    if (this.options.withoutScheduler !== true) this.scheduleTick(0);
   }
 
   private scheduleTick(delay: number): void {
@@ -220,6 +233,8 @@ export class OracleNode {
       this.stopped = true;
       clearTimeout(this.timer);
       await this.ticking;
+      // The watcher enqueues into the queues and keeps its cursor on their connection: stop it first.
+      await this.watcher?.close();
       const ctx = this.ctx;
       await closeAll([
         async () => this.http?.close(),
@@ -230,4 +245,47 @@ export class OracleNode {
     })();
     return this.closing;
   }
+}
+
+/**
+ * Two gauges read at scrape time: the watcher's cursor (last block fully processed) and its lag
+ * behind the chain head in blocks (confirmations included, so a healthy node shows about
+ * `confirmations`). A failed read leaves the previous value rather than failing the scrape.
+ */
+function trackWatcher(
+  metrics: OracleMetrics,
+  watcher: ChainWatcher,
+  head: () => Promise<bigint>,
+  logger: Logger,
+): void {
+  const readSafely = async (read: () => Promise<number | undefined>, gauge: Gauge) => {
+    try {
+      const value = await read();
+      if (value !== undefined) gauge.set(value);
+    } catch (error) {
+      logger.debug({ err: error }, "chain watcher gauge not read");
+    }
+  };
+  new Gauge({
+    name: "gridbrain_chain_watcher_cursor_block",
+    help: "Last block the chain watcher fully processed",
+    registers: [metrics.registry],
+    async collect() {
+      await readSafely(async () => {
+        const c = await watcher.cursor();
+        return c === undefined ? undefined : Number(c);
+      }, this);
+    },
+  });
+  new Gauge({
+    name: "gridbrain_chain_watcher_lag_blocks",
+    help: "Chain head minus the chain watcher's cursor, in blocks",
+    registers: [metrics.registry],
+    async collect() {
+      await readSafely(async () => {
+        const [c, h] = await Promise.all([watcher.cursor(), head()]);
+        return c === undefined ? undefined : Number(h - c);
+      }, this);
+    },
+  });
 }
