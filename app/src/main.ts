@@ -1,8 +1,9 @@
 /**
  * The prosumer web app: connect a wallet, check the network, show balances, deposit (permit when
  * the token supports it) and withdraw, the zone's order book for the next open intervals, bid and
- * offer forms with the lock shown before signing, my orders with their state, certificates and
- * retirement. Every contract revert is shown by its custom error name.
+ * offer forms with the lock shown before signing, my orders with their state and imbalance, zone
+ * prices per interval as a chart, certificates and retirement. Every contract revert is shown by
+ * its custom error name.
  */
 import {
   type Address,
@@ -23,6 +24,7 @@ import {
   parseSignature,
 } from "viem";
 import { energyMarketAbi, gridRegistryAbi, testTokenAbi } from "../../oracle/src/chain/abis.ts";
+import { drawPriceChart } from "./chart.ts";
 import { type DiscoveredWallet, discoverWallets } from "./wallet.ts";
 
 declare const __GRIDBRAIN__: { market: string; registry: string; rpcUrl: string; chainId: number };
@@ -36,6 +38,8 @@ const certificateAbi = parseAbi([
 ]);
 const SOURCES = ["Other", "Solar", "Wind", "Hydro", "Battery"];
 const OPEN_INTERVALS = 4n;
+/** Committed intervals drawn in the price chart. */
+const CHART_INTERVALS = 24;
 
 const chain = defineChain({
   id: settings.chainId,
@@ -43,7 +47,12 @@ const chain = defineChain({
   nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
   rpcUrls: { default: { http: [settings.rpcUrl] } },
 });
-const reader: PublicClient = createPublicClient({ chain, transport: http(settings.rpcUrl) }) as PublicClient;
+// A local chain mines on demand: poll receipts every second rather than viem's default 4 s.
+const reader: PublicClient = createPublicClient({
+  chain,
+  transport: http(settings.rpcUrl),
+  pollingInterval: 1_000,
+}) as PublicClient;
 const market = settings.market as Address;
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -264,39 +273,47 @@ async function refresh(): Promise<void> {
         ),
     ),
   );
-  if (open.some((i) => String(i) === chosen)) select.value = chosen;
+  // A chosen interval whose gate has closed stays chosen (labelled): placing an order for it then
+  // fails readably with "Gate closed" instead of silently going to another interval.
+  if (chosen !== "" && !open.some((i) => String(i) === chosen))
+    select.prepend(new Option(`${chosen} (gate closed)`, chosen));
+  if (chosen !== "") select.value = chosen;
 
   const range = { address: market, abi: energyMarketAbi, fromBlock: 0n, toBlock: "latest" as const };
-  const [free, wallet, zone, placed, cancelled, released, fills, schedules] = await Promise.all([
-    reader.readContract({
-      address: market,
-      abi: energyMarketAbi,
-      functionName: "balanceOf",
-      args: [account],
-    }),
-    reader.readContract({
-      address: state.token,
-      abi: testTokenAbi,
-      functionName: "balanceOf",
-      args: [account],
-    }),
-    settings.registry === ""
-      ? Promise.resolve(undefined)
-      : reader
-          .readContract({
-            address: settings.registry as Address,
-            abi: gridRegistryAbi,
-            functionName: "participantZone",
-            args: [account],
-          })
-          .then((z) => Number(z))
-          .catch(() => undefined),
-    reader.getContractEvents({ ...range, eventName: "OrderPlaced", args: { intervalId: open } }),
-    reader.getContractEvents({ ...range, eventName: "OrderCancelled" }),
-    reader.getContractEvents({ ...range, eventName: "OrderReleased" }),
-    reader.getContractEvents({ ...range, eventName: "FillSettled", args: { owner: account } }),
-    reader.getContractEvents({ ...range, eventName: "ScheduleCommitted" }),
-  ]);
+  const [free, wallet, zone, placed, cancelled, released, fills, schedules, metered, imbalances, releases] =
+    await Promise.all([
+      reader.readContract({
+        address: market,
+        abi: energyMarketAbi,
+        functionName: "balanceOf",
+        args: [account],
+      }),
+      reader.readContract({
+        address: state.token,
+        abi: testTokenAbi,
+        functionName: "balanceOf",
+        args: [account],
+      }),
+      settings.registry === ""
+        ? Promise.resolve(undefined)
+        : reader
+            .readContract({
+              address: settings.registry as Address,
+              abi: gridRegistryAbi,
+              functionName: "participantZone",
+              args: [account],
+            })
+            .then(([registered, zoneId]) => (registered ? Number(zoneId) : undefined))
+            .catch(() => undefined),
+      reader.getContractEvents({ ...range, eventName: "OrderPlaced", args: { intervalId: open } }),
+      reader.getContractEvents({ ...range, eventName: "OrderCancelled" }),
+      reader.getContractEvents({ ...range, eventName: "OrderReleased" }),
+      reader.getContractEvents({ ...range, eventName: "FillSettled", args: { owner: account } }),
+      reader.getContractEvents({ ...range, eventName: "ScheduleCommitted" }),
+      reader.getContractEvents({ ...range, eventName: "MeterReportCommitted" }),
+      reader.getContractEvents({ ...range, eventName: "ImbalanceSettled", args: { participant: account } }),
+      reader.getContractEvents({ ...range, eventName: "CollateralReleased", args: { participant: account } }),
+    ]);
   state.zone = zone;
   const gone = new Set([...cancelled, ...released].map((e) => e.args.orderId));
   const book = placed
@@ -319,7 +336,16 @@ async function refresh(): Promise<void> {
   ).map((e) => e.args as OrderRow);
   const fillById = new Map(fills.map((e) => [e.args.orderId, e.args]));
   const scheduled = new Set(schedules.map((e) => e.args.intervalId));
+  const imbalanceText = imbalanceColumn(metered, imbalances, releases);
+  // The collateral of the filled part of offers stays locked until the interval's imbalance is
+  // settled (or the collateral released), once per interval on the sum sold (as the contract does).
+  const soldWh = new Map<bigint, bigint>();
+  for (const f of fills)
+    if (f.args.side === 1)
+      soldWh.set(f.args.intervalId!, (soldWh.get(f.args.intervalId!) ?? 0n) + f.args.filledWh!);
   let locked = 0n;
+  for (const [intervalId, wh] of soldWh)
+    if (imbalanceText.settled.has(intervalId) === false) locked += lockOf(1, wh, 0n);
   $("order-rows").replaceChildren(
     ...mine.reverse().map((o) => {
       const fill = fillById.get(o.orderId);
@@ -342,6 +368,7 @@ async function refresh(): Promise<void> {
         fmt(o.limitPricePerKwh),
         fmt(lock),
         stateText,
+        imbalanceText.of(o.intervalId),
       ]);
       const cell = document.createElement("td");
       if (stateText === "open") {
@@ -359,7 +386,62 @@ async function refresh(): Promise<void> {
   $("locked").textContent = fmt(locked);
   $("wallet-balance").textContent = fmt(wallet);
   $("zone").textContent = zone === undefined ? "not registered" : String(zone);
+  drawPriceChart(
+    $("price-chart") as unknown as SVGSVGElement,
+    schedules
+      .slice(-CHART_INTERVALS)
+      .map((e) => ({ intervalId: e.args.intervalId!, zonePrices: e.args.zonePrices! })),
+    fmt,
+    zone,
+  );
   await refreshCertificates(account);
+}
+
+interface ImbalanceColumn {
+  /** Intervals whose imbalance (or unmetered collateral) of the account is settled. */
+  readonly settled: ReadonlySet<bigint>;
+  of(intervalId: bigint): string;
+}
+
+/**
+ * The account's imbalance per interval: deviation (metered net − scheduled net) with the charge or
+ * payment once settled, "pending" between the meter report and its settlement, the released
+ * collateral of an unmetered interval, "–" before metering.
+ */
+function imbalanceColumn(
+  metered: readonly { args: { intervalId?: bigint | undefined } }[],
+  settledEvents: readonly {
+    args: {
+      intervalId?: bigint | undefined;
+      deviationWh?: bigint | undefined;
+      charged?: bigint | undefined;
+      paid?: bigint | undefined;
+      uncovered?: bigint | undefined;
+    };
+  }[],
+  releases: readonly { args: { intervalId?: bigint | undefined; amount?: bigint | undefined } }[],
+): ImbalanceColumn {
+  const meteredIds = new Set(metered.map((e) => e.args.intervalId));
+  const byInterval = new Map<bigint, string>();
+  for (const { args } of settledEvents) {
+    const d = args.deviationWh!;
+    const uncovered = args.uncovered! > 0n ? `, uncovered ${fmt(args.uncovered!)}` : "";
+    byInterval.set(
+      args.intervalId!,
+      d < 0n
+        ? `short ${formatUnits(-d, 3)} kWh, charged ${fmt(args.charged!)}${uncovered}`
+        : d > 0n
+          ? `long ${formatUnits(d, 3)} kWh, paid ${fmt(args.paid!)}${uncovered}`
+          : "none (metered as scheduled)",
+    );
+  }
+  for (const { args } of releases)
+    byInterval.set(args.intervalId!, `not metered: collateral ${fmt(args.amount!)} released`);
+  return {
+    settled: new Set(byInterval.keys()),
+    of: (intervalId) =>
+      byInterval.get(intervalId) ?? (meteredIds.has(intervalId) ? "metered, settlement pending" : "–"),
+  };
 }
 
 async function refreshCertificates(account: Address): Promise<void> {
