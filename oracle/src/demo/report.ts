@@ -3,7 +3,7 @@
  * network): zone prices over the day, supply and demand, battery state of charge, and net zone
  * imports (the energy the lines carried into each zone).
  */
-import type { IntervalRecord } from "./run.js";
+import { PHASES, type IntervalRecord, type Phase } from "./run.js";
 
 export interface DemoSummary {
   readonly intervals: number;
@@ -19,6 +19,8 @@ export interface DemoSummary {
   readonly imbalanceWh: bigint;
   readonly certificatesWh: bigint;
   readonly gasPerInterval: number;
+  /** Mean wall time per interval of each demo step (ms). */
+  readonly phaseMsPerInterval: Readonly<Record<Phase, number>>;
   readonly fundsConserved: boolean;
 }
 
@@ -70,6 +72,12 @@ export function summarize(records: readonly IntervalRecord[], fundsConserved: bo
     imbalanceWh,
     certificatesWh,
     gasPerInterval: records.length === 0 ? 0 : Number(gas) / records.length,
+    phaseMsPerInterval: Object.fromEntries(
+      PHASES.map((phase) => [
+        phase,
+        records.length === 0 ? 0 : records.reduce((sum, r) => sum + r.phaseMs[phase], 0) / records.length,
+      ]),
+    ) as Record<Phase, number>,
     fundsConserved,
   };
 }
@@ -90,6 +98,7 @@ export function formatSummary(s: DemoSummary): string {
     `certificates issued      ${kwh(s.certificatesWh)} kWh (renewable energy bought and delivered)`,
     `gas per interval         ${Math.round(s.gasPerInterval).toLocaleString("en-US")}`,
     `funds conserved          ${s.fundsConserved ? "yes, to the token unit" : "NO"}`,
+    `wall time per interval   ${PHASES.map((p) => `${p} ${(s.phaseMsPerInterval[p] / 1000).toFixed(1)} s`).join(", ")}`,
   ];
   return lines.join("\n");
 }

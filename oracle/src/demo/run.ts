@@ -58,6 +58,8 @@ export interface IntervalRecord {
   /** Household buyers with a settled fill (claims round down, so issued − claimed < buyers). */
   readonly buyers: number;
   readonly gasUsed: bigint;
+  /** Wall time of each step of this interval (ms), for finding where a run spends its time. */
+  readonly phaseMs: Readonly<Record<Phase, number>>;
   readonly final: boolean;
   readonly problem?: string;
 }
@@ -79,6 +81,26 @@ export interface RunParameters {
 }
 
 const SIDE = { bid: 0, offer: 1 } as const;
+
+export const PHASES = ["orders", "clearing", "meters", "imbalance", "certificates", "accounting"] as const;
+export type Phase = (typeof PHASES)[number];
+
+/** Measures consecutive steps: `lap(phase)` charges the time since the previous lap to `phase`. */
+function stopwatch(): { lap(phase: Phase): void; restart(): void; readonly ms: Record<Phase, number> } {
+  const ms = Object.fromEntries(PHASES.map((p) => [p, 0])) as Record<Phase, number>;
+  let last = performance.now();
+  return {
+    ms,
+    lap(phase) {
+      const now = performance.now();
+      ms[phase] += Math.round(now - last);
+      last = now;
+    },
+    restart() {
+      last = performance.now();
+    },
+  };
+}
 
 async function chainNow(chain: DemoChain): Promise<number> {
   const block = await chain.publicClient.getBlock({ blockTag: "latest" });
@@ -175,6 +197,8 @@ interface PendingInterval {
   readonly noMarketCost: bigint;
   readonly renewableDeliveredWh: bigint;
   readonly batterySocWh: number;
+  /** Time spent on this interval's order and clearing steps (the rest is added when it finishes). */
+  readonly watch: ReturnType<typeof stopwatch>;
 }
 
 export async function runIntervals(parameters: RunParameters): Promise<IntervalRecord[]> {
@@ -198,6 +222,7 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
     const gateClosure = sim.startUnix - timing.gateClosureSeconds;
     const firstBlock = (await chain.publicClient.getBlockNumber()) + 1n;
     let problem: string | undefined;
+    const watch = stopwatch();
 
     // 1. Orders, placed from forecasts before gate closure.
     await advanceTo(chain, gateClosure - 120);
@@ -231,6 +256,7 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
       }),
     );
 
+    watch.lap("orders");
     // 2. Gate closure; the committee clears, commits and settles.
     await advanceTo(chain, gateClosure + 1);
     let fills: EventLog[] = [];
@@ -254,6 +280,7 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
     } catch (error) {
       problem = (error as Error).message;
     }
+    watch.lap("clearing");
 
     // 3. Delivery: batteries follow their scheduled fills; meters measure the actual energy.
     const filledBy = new Map<string, bigint>();
@@ -357,6 +384,7 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
       noMarketCost,
       renewableDeliveredWh,
       batterySocWh: Object.values(socWh).reduce((sum, v) => sum + v, 0),
+      watch,
     };
   }
   if (pending !== undefined) await finishInterval(pending);
@@ -369,6 +397,8 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
     let certificatesIssuedWh = 0n;
     let buyerCount = 0;
     let problem = p.problem;
+    const { watch } = p;
+    watch.restart(); // the time since its clearing step belongs to the next interval's steps
     // 4. Meters sign their readings and send them to every oracle node; then the interval ends
     //    (chain time moves past its end and the meter grace period).
     await advanceTo(chain, sim.startUnix + timing.intervalSeconds + 1);
@@ -407,6 +437,7 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
     );
 
     await advanceTo(chain, sim.startUnix + timing.intervalSeconds + timing.meterGraceSeconds + 1);
+    watch.lap("meters");
 
     // 5. Meter report and imbalance settlement by the committee.
     let imbalanceWh = 0n;
@@ -462,6 +493,7 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
       problem ??= (error as Error).message;
     }
 
+    watch.lap("imbalance");
     // 6. Certificates for the renewable energy each household bought and received.
     let certificatesWh = 0n;
     if (problem === undefined) {
@@ -473,28 +505,15 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
       const claimed = await Promise.all(
         buyers.map(async (buyer) => {
           const account = accounts.households[householdByAddress.get(buyer.owner.toLowerCase())!]!;
-          // A buyer whose share rounds to nothing has nothing to claim (the call reverts ZeroAmount).
-          const claimable = await chain.publicClient
-            .simulateContract({
-              account,
-              address: market,
-              abi: marketAbi,
-              functionName: "claimCertificates",
-              args: [buyer.owner, intervalId, SOURCE.Solar],
-            })
-            .then(
-              () => true,
-              (error: unknown) => {
-                if (String(error).includes("ZeroAmount")) return false;
-                throw error;
-              },
-            );
-          if (!claimable) return 0n;
-          const hash = await chain.send(account, market, marketAbi, "claimCertificates", [
-            buyer.owner,
-            intervalId,
-            SOURCE.Solar,
-          ]);
+          // A buyer whose share rounds to nothing has nothing to claim: the call's gas estimate
+          // reverts ZeroAmount before anything is sent.
+          const hash = await chain
+            .send(account, market, marketAbi, "claimCertificates", [buyer.owner, intervalId, SOURCE.Solar])
+            .catch((error: unknown) => {
+              if (String(error).includes("ZeroAmount")) return undefined;
+              throw error;
+            });
+          if (hash === undefined) return 0n;
           const receipt = await chain.publicClient.getTransactionReceipt({ hash });
           let amount = 0n;
           for (const log of parseEventLogs({ abi: marketAbi, logs: receipt.logs }) as EventLog[])
@@ -506,13 +525,19 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
       certificatesWh = claimed.reduce((sum, amount) => sum + amount, 0n);
     }
 
+    watch.lap("certificates");
     // Gas of every block mined since the previous record (agents', oracle nodes', claims): each
     // block is counted once; intervals overlap in time, so the split between neighbours is approximate.
     let gasUsed = 0n;
     const lastBlock = await chain.publicClient.getBlockNumber();
-    for (let n = gasCursor ?? firstBlock; n <= lastBlock; n++)
-      gasUsed += (await chain.publicClient.getBlock({ blockNumber: n })).gasUsed;
+    const blockNumbers: bigint[] = [];
+    for (let n = gasCursor ?? firstBlock; n <= lastBlock; n++) blockNumbers.push(n);
+    for (const block of await Promise.all(
+      blockNumbers.map((blockNumber) => chain.publicClient.getBlock({ blockNumber })),
+    ))
+      gasUsed += block.gasUsed;
     gasCursor = lastBlock + 1n;
+    watch.lap("accounting");
     const record: IntervalRecord = {
       intervalId,
       startUnix: sim.startUnix,
@@ -533,6 +558,7 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
       renewableDeliveredWh,
       buyers: buyerCount,
       gasUsed,
+      phaseMs: { ...watch.ms },
       final: problem === undefined,
       ...(problem === undefined ? {} : { problem }),
     };

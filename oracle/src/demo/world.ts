@@ -66,6 +66,9 @@ export interface DemoChain {
   ): Promise<Hex>;
 }
 
+const DEMO_MAX_FEE_PER_GAS = 50_000_000_000n; // 50 gwei
+const DEMO_PRIORITY_FEE_PER_GAS = 1_000_000_000n; // 1 gwei
+
 export function connectDemoChain(rpcUrl: string, addresses: SuiteAddresses): DemoChain {
   const transport = http(rpcUrl, { retryCount: 3 });
   const publicClient = createPublicClient({ chain: hardhat, transport, pollingInterval: 100 });
@@ -78,6 +81,7 @@ export function connectDemoChain(rpcUrl: string, addresses: SuiteAddresses): Dem
     committee: demoAbis.committee,
   };
   const queues = new Map<Address, Promise<unknown>>();
+  const nonces = new Map<Address, number>();
 
   async function sendNow(
     account: HDAccount,
@@ -91,14 +95,32 @@ export function connectDemoChain(rpcUrl: string, addresses: SuiteAddresses): Dem
       wallet = createWalletClient({ account, chain: hardhat, transport });
       wallets.set(account.address, wallet);
     }
-    const hash = await wallet.writeContract({
-      account,
-      chain: hardhat,
-      address: to,
-      abi,
-      functionName,
-      args: args as unknown[],
-    });
+    // Nonces are counted here: sends are serialised per account (below), so the next nonce is the
+    // last one sent plus one, and a call whose gas estimate reverts sends nothing and uses none.
+    const nonce =
+      nonces.get(account.address) ??
+      (await publicClient.getTransactionCount({ address: account.address, blockTag: "pending" }));
+    let hash: Hex;
+    try {
+      hash = await wallet.writeContract({
+        account,
+        chain: hardhat,
+        nonce,
+        address: to,
+        abi,
+        functionName,
+        args: args as unknown[],
+        // Fixed fee caps: saves viem's two fee-estimation calls per transaction (a latest block and
+        // eth_maxPriorityFeePerGas). The local node's base fee stays far below the cap: its blocks
+        // carry one transaction each, so the base fee only falls.
+        maxFeePerGas: DEMO_MAX_FEE_PER_GAS,
+        maxPriorityFeePerGas: DEMO_PRIORITY_FEE_PER_GAS,
+      });
+    } catch (error) {
+      nonces.delete(account.address); // resynchronise from the node next time
+      throw error;
+    }
+    nonces.set(account.address, nonce + 1);
     const receipt = await publicClient.waitForTransactionReceipt({ hash, pollingInterval: 50 });
     if (receipt.status !== "success")
       throw new Error(`${functionName} from ${account.address} reverted (${hash})`);
@@ -111,8 +133,8 @@ export function connectDemoChain(rpcUrl: string, addresses: SuiteAddresses): Dem
     addresses,
     abis,
     send(account, to, abi, functionName, args) {
-      // One transaction at a time per account: a nonce handed out for a call that then fails its
-      // gas estimate would otherwise leave a gap that the automining node refuses.
+      // One transaction at a time per account, so that nonces are handed out in order and a call
+      // that fails its gas estimate leaves no gap (the automining node would hold every later one).
       const previous = queues.get(account.address) ?? Promise.resolve();
       const next = previous.catch(() => undefined).then(() => sendNow(account, to, abi, functionName, args));
       queues.set(account.address, next);
