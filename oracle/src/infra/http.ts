@@ -1,7 +1,7 @@
 /**
  * The node's HTTP server (express 5):
  *   GET  /healthz         liveness: the process serves requests
- *   GET  /readyz          readiness: every dependency check passes (Redis ping, RPC blockNumber);
+ *   GET  /readyz          readiness: every dependency check passes (Redis ping, RPC blockNumber, solver);
  *                         503 with `{ ready: false, checks: { name: { ok, reason } } }` otherwise
  *   GET  /metrics         Prometheus exposition of the node's registry
  *   POST /meter-readings  one signed reading or an array; 202 with per-item status and reasons

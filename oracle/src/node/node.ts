@@ -10,6 +10,7 @@ import { Gauge } from "prom-client";
 import type { LocalAccount } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { type MarketTiming, createChainClients, readMarketTiming } from "../chain/market.js";
+import { warmUpSolver } from "../domain/dispatch/index.js";
 import { ChainWatcher } from "../infra/chain-watcher.js";
 import type { Config } from "../infra/config.js";
 import { type HttpServer, startHttpServer } from "../infra/http.js";
@@ -110,6 +111,8 @@ export class OracleNode {
       this.options.logger ??
       createLogger({ level: config.logLevel, base: { node: account.address, chainId: config.chainId } });
     const { chain, transport, publicClient } = createChainClients(config.rpcUrl, config.chainId);
+    // The solver thread starts and loads HiGHS while the rest of the node comes up.
+    const solverReady = warmUpSolver();
     const timing: MarketTiming = await readMarketTiming(publicClient, config.marketAddress);
     const queues = new QueueFactory({ redisUrl: config.redisUrl, prefix: config.queuePrefix, logger });
     const metrics: OracleMetrics = createMetrics({
@@ -204,11 +207,15 @@ export class OracleNode {
         rpc: async () => {
           await publicClient.getBlockNumber();
         },
+        // Not ready until HiGHS is loaded on the solver thread (a failed load stays "not ready";
+        // the first solve then starts a fresh thread).
+        solver: () => solverReady,
       },
       meterIngest: nodeMeterIngest({ config, client: publicClient, timing, store: meterStore }),
       postRoutes: { "/committee/signatures": (body) => receiveSignature(ctx, body) },
       queues: [...PIPELINE_QUEUES.map((q) => queues.queue(q)), queues.deadLetterQueue()],
     });
+    solverReady.catch((error: unknown) => logger.error({ err: error }, "solver warm-up failed"));
     logger.info({ url: this.http.url, config }, "oracle node started");
     watcher.start();
     if (this.options.withoutScheduler !== true) this.scheduleTick(0);

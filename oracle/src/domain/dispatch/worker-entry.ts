@@ -7,12 +7,14 @@
 import { parentPort } from "node:worker_threads";
 import { BaseError } from "../errors.js";
 import { DispatchInputError, DispatchModelError } from "./errors.js";
+import { loadHighs } from "./highs.js";
 import { solveDispatch, type SolveDispatchOptions } from "./solve.js";
 
+/** A solve, or (no input) a warm-up that only loads HiGHS so the first real solve is fast. */
 export interface WorkerRequest {
   readonly id: number;
-  readonly input: unknown;
-  readonly options: SolveDispatchOptions;
+  readonly input?: unknown;
+  readonly options?: SolveDispatchOptions;
 }
 
 export type WorkerReply = { readonly id: number } & (
@@ -27,8 +29,16 @@ export type WorkerReply = { readonly id: number } & (
     }
 );
 
-async function answer({ id, input, options }: WorkerRequest): Promise<WorkerReply> {
+async function answer({
+  id,
+  input,
+  options,
+}: WorkerRequest): Promise<WorkerReply | { id: number; ok: true }> {
   try {
+    if (input === undefined) {
+      await loadHighs();
+      return { id, ok: true };
+    }
     return { id, ok: true, result: await solveDispatch(input, options) };
   } catch (error) {
     if (error instanceof DispatchInputError)

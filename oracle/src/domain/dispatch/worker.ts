@@ -30,7 +30,7 @@ function workerTarget(): { url: URL; execArgv: string[] } {
 }
 
 interface Pending {
-  resolve(result: DispatchResult): void;
+  resolve(result: DispatchResult | undefined): void;
   reject(error: Error): void;
 }
 
@@ -61,15 +61,23 @@ class SolverThread {
   }
 
   solve(input: unknown, options: SolveDispatchOptions): Promise<DispatchResult> {
+    return this.#request({ input, options }) as Promise<DispatchResult>;
+  }
+
+  warmUp(): Promise<void> {
+    return this.#request({}).then(() => undefined);
+  }
+
+  #request(body: Omit<WorkerRequest, "id">): Promise<DispatchResult | undefined> {
     const id = this.#nextId++;
-    return new Promise<DispatchResult>((resolve, reject) => {
+    return new Promise<DispatchResult | undefined>((resolve, reject) => {
       if (this.#pending.size === 0) this.#worker.ref();
       this.#pending.set(id, { resolve, reject });
-      this.#worker.postMessage({ id, input, options } satisfies WorkerRequest);
+      this.#worker.postMessage({ id, ...body } satisfies WorkerRequest);
     });
   }
 
-  #settle(reply: WorkerReply): void {
+  #settle(reply: WorkerReply | { id: number; ok: true; result?: undefined }): void {
     const pending = this.#pending.get(reply.id);
     if (pending === undefined) return;
     this.#pending.delete(reply.id);
@@ -98,13 +106,25 @@ class SolverThread {
 
 let current: SolverThread | undefined;
 
-/** Validates and solves `input` on the process's solver thread; rejects with the errors of `solveDispatch`. */
-export function solveInWorker(input: unknown, options: SolveDispatchOptions = {}): Promise<DispatchResult> {
+function solverThread(): SolverThread {
   if (current === undefined || current.dead)
     current = new SolverThread((thread) => {
       if (current === thread) current = undefined;
     });
-  return current.solve(input, options);
+  return current;
+}
+
+/**
+ * Starts the solver thread and loads HiGHS now, so that the first interval's solve does not pay
+ * for it (an oracle node calls this when it starts).
+ */
+export function warmUpSolver(): Promise<void> {
+  return solverThread().warmUp();
+}
+
+/** Validates and solves `input` on the process's solver thread; rejects with the errors of `solveDispatch`. */
+export function solveInWorker(input: unknown, options: SolveDispatchOptions = {}): Promise<DispatchResult> {
+  return solverThread().solve(input, options);
 }
 
 function rehydrate(reply: Extract<WorkerReply, { ok: false }>): Error {

@@ -6,6 +6,7 @@ import {
   DispatchModelError,
   solveDispatch,
   solveInWorker,
+  warmUpSolver,
 } from "../../../../oracle/src/domain/dispatch/index.js";
 import { battery, order } from "./fixtures.js";
 
@@ -88,6 +89,12 @@ describe("solveInWorker", function () {
       expect(canonicalHash(a.schedule)).to.equal(expectedGrid);
       expect(canonicalHash(c.schedule)).to.equal(expectedGrid);
       expect(canonicalHash(b.schedule)).to.equal(canonicalHash((await solveDispatch(small)).schedule));
+    });
+
+    it("solves on the warmed-up thread after warmUpSolver resolves", async () => {
+      await warmUpSolver();
+      const warm = await solveInWorker(grid());
+      expect(canonicalHash(warm.schedule)).to.equal(canonicalHash((await solveDispatch(grid())).schedule));
     });
 
     it("still solves after a request failed with a model error (the thread is replaced)", async () => {
