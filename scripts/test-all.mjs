@@ -17,6 +17,7 @@ const steps = [
 
 let passed = 0;
 let failed = 0;
+let skipped = 0;
 let exitCode = 0;
 for (const step of steps) {
   console.log(`\n=== ${step.name} ===`);
@@ -34,15 +35,24 @@ for (const step of steps) {
   });
   // Strip colour codes before reading the runners' "N passing" / "N failing" lines.
   const plain = output.text.replace(/\u001b\[[0-9;]*m/g, "");
-  // Each runner prints its own "N passing"; `hardhat test` adds an indented-less total line
-  // ("6 passing (1 solidity, 5 mocha)"), so count only the indented per-runner lines.
-  for (const m of plain.matchAll(/^ +(\d+) passing/gm)) passed += Number(m[1]);
-  for (const m of plain.matchAll(/^ +(\d+) failing/gm)) failed += Number(m[1]);
+  // `hardhat test` (every runner) ends with unindented totals, "450 passing (151 solidity,
+  // 299 mocha)" and "N failing (…)"; there the Solidity runner prints no line of its own. A single
+  // runner (`hardhat test solidity`) prints only its indented "  N passing". Count the totals when
+  // present, else the per-runner lines, so that nothing is counted twice or missed.
+  const count = (label) => {
+    const totals = [...plain.matchAll(new RegExp(`^(\\d+) ${label} \\(`, "gm"))];
+    const lines = totals.length > 0 ? totals : [...plain.matchAll(new RegExp(`^ +(\\d+) ${label}\\b`, "gm"))];
+    return lines.reduce((sum, m) => sum + Number(m[1]), 0);
+  };
+  passed += count("passing");
+  failed += count("failing");
+  // Skipped tests: "N skipped (…)" in the totals, mocha's own "  N pending" otherwise.
+  skipped += /^\d+ passing \(/m.test(plain) ? count("skipped") : count("pending");
   if (output.code !== 0) {
     exitCode = output.code ?? 1;
     if (failed === 0) failed += 1; // a runner that crashed counts as a failure
     break;
   }
 }
-console.log(`\n${passed} passed, ${failed} failed`);
+console.log(`\n${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ""}`);
 process.exit(exitCode);
