@@ -345,7 +345,7 @@ async function refresh(): Promise<void> {
       soldWh.set(f.args.intervalId!, (soldWh.get(f.args.intervalId!) ?? 0n) + f.args.filledWh!);
   let locked = 0n;
   for (const [intervalId, wh] of soldWh)
-    if (imbalanceText.settled.has(intervalId) === false) locked += lockOf(1, wh, 0n);
+    if (!imbalanceText.settled.has(intervalId)) locked += lockOf(1, wh, 0n);
   $("order-rows").replaceChildren(
     ...mine.reverse().map((o) => {
       const fill = fillById.get(o.orderId);
