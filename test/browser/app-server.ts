@@ -1,15 +1,23 @@
 /**
- * The prosumer web app for a browser test: built once with Vite's JS API against the test's own
- * deployment into a temporary directory, and served from it by a small static HTTP server on a
- * free loopback port.
+ * The prosumer web app for a browser test: built once by the Vite CLI in a child process against
+ * the test's own deployment into a temporary directory, and served from it by a small static HTTP
+ * server on a free loopback port.
+ *
+ * A child process rather than Vite's JS API: the in-process build leaves esbuild's service process
+ * attached to the test runner, which once kept `hardhat test` from exiting after every test had
+ * passed; a finished child process leaves nothing behind.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { type Server, createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { extname, join, normalize, sep } from "node:path";
-import { build } from "vite";
-import { type AppSettings, appConfig } from "../../app/vite.config.js";
+import { execFile } from "node:child_process";
+import { createRequire } from "node:module";
+import { dirname } from "node:path";
+import { promisify } from "node:util";
+import type { AppSettings } from "../../app/vite.config.js";
+import { PROJECT_ROOT } from "../../oracle/src/demo/local-services.js";
 
 const TYPES: Readonly<Record<string, string>> = {
   ".html": "text/html; charset=utf-8",
@@ -28,7 +36,36 @@ export interface AppServer {
 export async function buildAndServeApp(settings: AppSettings): Promise<AppServer> {
   const outDir = mkdtempSync(join(tmpdir(), "gridbrain-app-"));
   try {
-    await build({ ...appConfig(settings, { outDir }), configFile: false, logLevel: "warn" });
+    const viteBin = join(
+      dirname(createRequire(import.meta.url).resolve("vite/package.json")),
+      "bin",
+      "vite.js",
+    );
+    await promisify(execFile)(
+      process.execPath,
+      [
+        viteBin,
+        "build",
+        "--config",
+        "app/vite.config.ts",
+        "--outDir",
+        outDir,
+        "--emptyOutDir",
+        "--logLevel",
+        "warn",
+      ],
+      {
+        cwd: PROJECT_ROOT,
+        // The config reads these (app/vite.config.ts settingsFromEnv).
+        env: {
+          ...process.env,
+          GRIDBRAIN_MARKET_ADDRESS: settings.market,
+          GRIDBRAIN_REGISTRY_ADDRESS: settings.registry,
+          GRIDBRAIN_RPC_URL: settings.rpcUrl,
+          GRIDBRAIN_CHAIN_ID: String(settings.chainId),
+        },
+      },
+    );
   } catch (error) {
     rmSync(outDir, { recursive: true, force: true });
     throw error;
