@@ -12,11 +12,16 @@
  *   battery charge bid    : F + S · u, u ~ U(0.25, 0.35), when the owner expects a PV surplus
  *   battery discharge ask : F + S · u, u ~ U(0.45, 0.55), in the evening window,
  *                           raised to at least charge / (ηc · ηd) so a cycle never loses money
- *   grid, per zone        : offer at R for Σ bids in the zone, bid at F for Σ offers in the zone
+ *   grid, per zone        : offer at R − 1 for Σ bids in the zone, bid at F + 1 for Σ offers in
+ *                           the zone (one token base unit per kWh inside the tariffs; see below)
  *
  * Every local bid is above every local ask (R − 0.45 S > F + 0.45 S), so any local match gains
  * welfare over trading with the grid; the remainder blocks and the grid orders make every
- * interval clear in full. The share of the position in the local block is drawn in [0.4, 0.8].
+ * interval clear in full. The grid's orders sit one base unit inside the tariffs because the
+ * clearing maximises welfare: a remainder bid at R against a grid offer at R (or an ask at F against
+ * a grid bid at F) adds zero welfare, so the solver is free to leave it unfilled, and the household
+ * would then settle its whole position as imbalance at the punitive imbalance prices. One unit
+ * (10⁻⁶ of a token per kWh) makes every such trade strictly worth doing. The share of the position in the local block is drawn in [0.4, 0.8].
  * Draws come from a stream derived from (seed, intervalId, household), so orders are a pure
  * function of the inputs.
  */
@@ -27,6 +32,9 @@ import type { Household, Neighbourhood } from "./neighbourhood.js";
 import { Prng, deriveSeed } from "./random.js";
 import type { IntervalSimulation } from "./simulator.js";
 import { localTime } from "./time.js";
+
+/** How far inside the tariffs the grid's orders sit (token base units per kWh): see the header. */
+export const GRID_TIE_BREAK_PER_KWH = 1;
 
 /** Owner of the grid counterparty's orders. */
 export const GRID_OWNER = "grid";
@@ -223,7 +231,7 @@ export function placeOrders(parameters: PlaceOrdersParameters): StrategyOrder[] 
           intervalId,
           side: "offer",
           quantityWh: bids,
-          limitPricePerKwh: r,
+          limitPricePerKwh: r - GRID_TIE_BREAK_PER_KWH,
           purpose: "grid-supply",
         });
       if (offers > 0)
@@ -233,7 +241,7 @@ export function placeOrders(parameters: PlaceOrdersParameters): StrategyOrder[] 
           intervalId,
           side: "bid",
           quantityWh: offers,
-          limitPricePerKwh: f,
+          limitPricePerKwh: f + GRID_TIE_BREAK_PER_KWH,
           purpose: "grid-offtake",
         });
     }

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { solveDispatch } from "../../../../oracle/src/domain/dispatch/index.js";
 import { UnrecoverableInputError } from "../../../../oracle/src/domain/errors.js";
 import { generateNeighbourhood } from "../../../../oracle/src/domain/simulation/neighbourhood.js";
 import {
@@ -74,7 +75,7 @@ describe("placeOrders", () => {
     );
   });
 
-  it("lets the grid offer at retail every zone's bids and bid at feed-in for every zone's offers", () => {
+  it("lets the grid offer every zone's bids one unit below retail and bid for its offers one unit above feed-in", () => {
     for (const interval of [at(NOON), at(EVENING)]) {
       const orders = placeOrders({ neighbourhood, interval });
       for (let zone = 0; zone < 3; zone++) {
@@ -83,11 +84,46 @@ describe("placeOrders", () => {
         const offers = inZone.filter((o) => o.side === "offer").reduce((a, o) => a + o.quantityWh, 0);
         const grid = orders.filter((o) => o.owner === GRID_OWNER && o.zone === zone);
         expect(grid.find((o) => o.side === "offer")?.quantityWh ?? 0).to.equal(bids);
-        expect(grid.find((o) => o.side === "offer")?.limitPricePerKwh ?? RETAIL).to.equal(RETAIL);
+        // One base unit inside the tariffs: a household order at its outside option then strictly
+        // gains from the trade, so a welfare-maximising clearing never leaves it unfilled.
+        expect(grid.find((o) => o.side === "offer")?.limitPricePerKwh ?? RETAIL - 1).to.equal(RETAIL - 1);
         expect(grid.find((o) => o.side === "bid")?.quantityWh ?? 0).to.equal(offers);
-        expect(grid.find((o) => o.side === "bid")?.limitPricePerKwh ?? FEED_IN).to.equal(FEED_IN);
+        expect(grid.find((o) => o.side === "bid")?.limitPricePerKwh ?? FEED_IN + 1).to.equal(FEED_IN + 1);
       }
     }
+  });
+
+  describe("when the orders are cleared by the dispatch engine", () => {
+    it("fills every household order placed at its outside option in full, at noon and in the evening", async () => {
+      for (const k of [NOON, EVENING]) {
+        const orders = placeOrders({ neighbourhood, interval: at(k) });
+        const { schedule } = await solveDispatch({
+          horizon: { firstInterval: at(k).intervalId, intervals: 1 },
+          zones: [1, 2, 3],
+          orders: orders.map((o, i) => ({
+            id: String(i + 1),
+            owner: `0x${(i + 1).toString(16).padStart(40, "0")}`,
+            zone: o.zone + 1,
+            side: o.side,
+            quantityWh: o.quantityWh,
+            limitPricePerKwh: o.limitPricePerKwh,
+            interval: o.intervalId,
+          })),
+        });
+        const filled = new Map(schedule.fills.map((f) => [f.orderId, f.filledWh]));
+        let checked = 0;
+        orders.forEach((o, i) => {
+          // Remainder blocks (bid at retail, ask at feed-in): the grid always takes the other side.
+          // Local blocks and battery orders may rightly stay unfilled when the price passes them.
+          if (!local(o) || o.limitPricePerKwh !== (o.side === "bid" ? RETAIL : FEED_IN)) return;
+          checked++;
+          expect(
+            filled.get(String(i + 1)),
+            `${o.owner} ${o.side} ${o.quantityWh} Wh @ ${o.limitPricePerKwh}`,
+          ).to.equal(o.quantityWh);
+        });
+      }
+    });
   });
 
   describe("when a battery owner expects a PV surplus", () => {
