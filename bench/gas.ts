@@ -4,8 +4,8 @@
  * Prints a table and writes bench/results/gas.json ({ "<operation>": { "gas": n } }), receipt
  * gasUsed (21,000 intrinsic gas included). Per-fill figures are a batch's gasUsed / fills.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
-import { network } from "hardhat";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import hre, { network } from "hardhat";
 import type { Address, Hex } from "viem";
 import {
   Side,
@@ -30,6 +30,40 @@ import type {
   TestToken,
 } from "../types/ethers-contracts/index.js";
 
+/**
+ * Other jobs on this checkout (default-profile test runs) rewrite artifacts/ at any time. Read the
+ * five contracts' bytecode once, right after `--build-profile production` compiled them, check that
+ * their build info is the production profile, and deploy from these copies only.
+ */
+const CONTRACTS = [
+  "TestToken",
+  "GridRegistry",
+  "OracleCommittee",
+  "EnergyCertificate",
+  "EnergyMarket",
+] as const;
+const artifacts = new Map<string, { abi: unknown[]; bytecode: string }>();
+for (const name of CONTRACTS) {
+  const artifact = await hre.artifacts.readArtifact(name);
+  const buildInfoId = await hre.artifacts.getBuildInfoId(name);
+  const path = buildInfoId === undefined ? undefined : await hre.artifacts.getBuildInfoPath(buildInfoId);
+  const settings =
+    path === undefined
+      ? undefined
+      : (
+          JSON.parse(readFileSync(path, "utf8")) as {
+            input: { settings: { optimizer?: { enabled?: boolean; runs?: number }; viaIR?: boolean } };
+          }
+        ).input.settings;
+  if (settings?.viaIR !== true || settings.optimizer?.enabled !== true || settings.optimizer.runs !== 10_000)
+    throw new Error(
+      `${name}: artifact is not from the production profile (build info ${buildInfoId}: ` +
+        `${JSON.stringify(settings?.optimizer)}, viaIR ${settings?.viaIR}); another build overwrote ` +
+        "artifacts/ after this run compiled. Run again.",
+    );
+  artifacts.set(name, { abi: artifact.abi as unknown[], bytecode: artifact.bytecode });
+}
+
 process.stderr.write("connecting\n");
 const conn = await network.create({ override: { allowUnlimitedContractSize: true } });
 const { ethers, networkHelpers } = conn;
@@ -48,26 +82,34 @@ function record(name: string, gas: number): void {
   process.stderr.write(`measured ${name}\n`);
 }
 
+async function deployContract(name: (typeof CONTRACTS)[number], args: unknown[] = []) {
+  const { abi, bytecode } = artifacts.get(name)!;
+  const [signer] = await ethers.getSigners();
+  const contract = await new ethers.ContractFactory(abi as never, bytecode, signer).deploy(...args);
+  await contract.waitForDeployment();
+  return contract;
+}
+
 async function deploy(committeeSize: number, threshold: number) {
   const [admin] = await ethers.getSigners();
   const members = Array.from({ length: committeeSize }, () => ethers.Wallet.createRandom()).sort((a, b) =>
     BigInt(a.address) < BigInt(b.address) ? -1 : 1,
   );
-  const token = (await ethers.deployContract("TestToken")) as unknown as TestToken;
-  const registry = (await ethers.deployContract("GridRegistry", [
+  const token = (await deployContract("TestToken")) as unknown as TestToken;
+  const registry = (await deployContract("GridRegistry", [
     admin!.address,
     admin!.address,
   ])) as unknown as GridRegistry;
-  const committee = (await ethers.deployContract("OracleCommittee", [
+  const committee = (await deployContract("OracleCommittee", [
     admin!.address,
     members.map((m) => m.address),
     threshold,
   ])) as unknown as OracleCommittee;
-  const certificate = (await ethers.deployContract("EnergyCertificate", [
+  const certificate = (await deployContract("EnergyCertificate", [
     admin!.address,
     "",
   ])) as unknown as EnergyCertificate;
-  const market = (await ethers.deployContract("EnergyMarket", [
+  const market = (await deployContract("EnergyMarket", [
     {
       token: await token.getAddress(),
       registry: await registry.getAddress(),
@@ -317,6 +359,96 @@ for (const n of [1, 10, 100]) {
     "retireCertificate",
     await gasOf(a.certificate.connect(buyer.wallet).retire(id, 1000n, buyer.wallet.address, "bench")),
   );
+}
+
+{
+  // Imbalance settlement of n participants of one interval: one settleImbalance per participant
+  // vs one settleImbalances multiproof batch. Two intervals with the same shape (n/2 solar sellers
+  // with a registered meter, n/2 buyers, every fill settled, a meter tree of exactly these n
+  // participants): sellers inject 1,400 of the 1,500 Wh sold, buyers consume 1,600 of the 1,500 Wh
+  // bought, so everyone is charged (short) and each seller is issued certificates.
+  const batchGas = new Map<number, number>();
+  for (const n of [10, 50]) {
+    const first = (await currentInterval()) + 2n;
+    const intervals = [first, first + 1n];
+    const populated = [];
+    for (const interval of intervals) {
+      const orders = await populate(a, interval, n);
+      for (const o of orders.filter((x) => x.order.side === Side.Sell)) {
+        await a.registry.registerParticipant(o.wallet.address, 0);
+        await a.registry.registerMeter(ethers.Wallet.createRandom().address, o.wallet.address, 1);
+      }
+      populated.push(orders);
+    }
+    for (const [k, interval] of intervals.entries()) {
+      const orders = populated[k]!;
+      const { tree } = await commit(a, interval, orders, 3);
+      const multi = fillMultiProof(
+        tree,
+        orders.map((o) => o.id),
+      );
+      const byId = new Map(orders.map((o) => [o.id, o]));
+      await a.market.settleFills(
+        interval,
+        tree.root,
+        ZONE_PRICES,
+        multi.leaves.map((l) => ({ order: byId.get(l.orderId)!.order, filledWh: l.filledWh })),
+        multi.proof,
+        multi.proofFlags,
+      );
+    }
+    await networkHelpers.time.increaseTo((intervals[1]! + 1n) * INTERVAL);
+    const meterTrees = [];
+    for (const [k, interval] of intervals.entries()) {
+      const entries = populated[k]!.map((o) => ({
+        participant: o.wallet.address as Address,
+        injectedWh: o.order.side === Side.Sell ? 1400n : 0n,
+        consumedWh: o.order.side === Side.Sell ? 0n : 1600n,
+      }));
+      const meterTree = buildMeterTree(entries);
+      const report = {
+        market: a.marketAddress,
+        intervalId: interval,
+        configEpoch: 1n,
+        meterRoot: meterTree.root as Hex,
+        shortPricePerKwh: 400_000n,
+        longPricePerKwh: 50_000n,
+      };
+      await a.market.commitMeterReport(report, sign(a, hashMeterReport(a.domain, report), 3));
+      meterTrees.push({ meterTree, entries });
+    }
+    // Interval 1: one settleImbalance transaction per participant.
+    {
+      const { meterTree, entries } = meterTrees[0]!;
+      let total = 0;
+      for (const e of entries)
+        total += await gasOf(
+          a.market.settleImbalance(
+            e.participant,
+            intervals[0]!,
+            e.injectedWh,
+            e.consumedWh,
+            meterProof(meterTree, e.participant),
+          ),
+        );
+      record(`settleImbalance_perParticipant_single_n${n}`, total / n);
+    }
+    // Interval 2: all n in one settleImbalances transaction.
+    {
+      const { meterTree } = meterTrees[1]!;
+      const multi = meterTree.getMultiProof([...Array(n).keys()]);
+      const batch = multi.leaves.map(([participant, injectedWh, consumedWh]) => ({
+        participant,
+        injectedWh,
+        consumedWh,
+      }));
+      const gas = await gasOf(a.market.settleImbalances(intervals[1]!, batch, multi.proof, multi.proofFlags));
+      batchGas.set(n, gas);
+      record(`settleImbalances_perParticipant_batch${n}`, gas / n);
+    }
+  }
+  // Marginal gas of one more participant in a batch (what GAS_PER_IMBALANCE sizes batches with).
+  record("settleImbalances_marginalPerParticipant", (batchGas.get(50)! - batchGas.get(10)!) / 40);
 }
 
 // Suite B: 7-of-10 committee.
