@@ -27,6 +27,20 @@ export const GAS_PER_BATCH = 60_000n;
 /** Gas of one participant in a settleImbalances batch, measured on the local chain (bench:gas), plus headroom. */
 export const GAS_PER_IMBALANCE = 90_000n;
 
+/**
+ * How many state reads a settlement step keeps in flight. Unbounded, a 10,000-order interval sent
+ * 10,000 reads per node at once and the local Hardhat node stopped answering (bench:oracle).
+ */
+export const READS_IN_FLIGHT = 64;
+
+/** `Promise.all(items.map(read))` with at most `READS_IN_FLIGHT` reads in flight; order kept. */
+async function mapInChunks<T, R>(items: readonly T[], read: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (let start = 0; start < items.length; start += READS_IN_FLIGHT)
+    results.push(...(await Promise.all(items.slice(start, start + READS_IN_FLIGHT).map(read))));
+  return results;
+}
+
 export interface SettlementView {
   readonly orders: readonly ChainOrder[];
   readonly filledWh: readonly bigint[];
@@ -87,15 +101,13 @@ export async function settleFillsProcessor(ctx: PipelineContext, job: Job<Interv
   for (const [i, [orderId]] of tree.entries()) indexOf.set(orderId.toLowerCase(), i);
 
   // Which fills are still open: the position slot holds the order id until it settles.
-  const slots = await Promise.all(
-    view.orders.map((o) =>
-      ctx.client.readContract({
-        address: ctx.config.marketAddress,
-        abi: energyMarketAbi,
-        functionName: "position",
-        args: [o.owner, intervalId, o.side],
-      }),
-    ),
+  const slots = await mapInChunks(view.orders, (o) =>
+    ctx.client.readContract({
+      address: ctx.config.marketAddress,
+      abi: energyMarketAbi,
+      functionName: "position",
+      args: [o.owner, intervalId, o.side],
+    }),
   );
   const pending = view.orders
     .map((order, i) => ({
@@ -183,15 +195,13 @@ export async function settleImbalanceProcessor(
     });
   // Which participants are still open, then one settleImbalances multiproof per gas-budget batch.
   const entries = [...tree.entries()];
-  const done = await Promise.all(
-    entries.map(([, [participant]]) =>
-      ctx.client.readContract({
-        address: ctx.config.marketAddress,
-        abi: energyMarketAbi,
-        functionName: "imbalanceSettled",
-        args: [participant as Address, intervalId],
-      }),
-    ),
+  const done = await mapInChunks(entries, ([, [participant]]) =>
+    ctx.client.readContract({
+      address: ctx.config.marketAddress,
+      abi: energyMarketAbi,
+      functionName: "imbalanceSettled",
+      args: [participant as Address, intervalId],
+    }),
   );
   const open = entries.filter((_, i) => !done[i]).map(([index]) => index);
   const size = Math.max(
