@@ -15,8 +15,13 @@ export interface DemoSummary {
   readonly selfSufficiency: number;
   readonly averageZonePrices: readonly number[];
   readonly householdNetCost: bigint;
+  /** The parts of householdNetCost: paid for fills − received for fills, imbalance charges and payments. */
+  readonly householdFillsNet: bigint;
+  readonly imbalanceCharged: bigint;
+  readonly imbalancePaid: bigint;
   readonly noMarketCost: bigint;
   readonly imbalanceWh: bigint;
+  readonly imbalanceShortWh: bigint;
   readonly certificatesWh: bigint;
   readonly gasPerInterval: number;
   /** Mean wall time per interval of each demo step (ms). */
@@ -30,9 +35,11 @@ export function summarize(records: readonly IntervalRecord[], fundsConserved: bo
   let gridOfftake = 0n;
   let paid = 0n;
   let received = 0n;
-  let imbalanceNet = 0n;
+  let imbalanceCharged = 0n;
+  let imbalancePaid = 0n;
   let noMarket = 0n;
   let imbalanceWh = 0n;
+  let imbalanceShortWh = 0n;
   let certificatesWh = 0n;
   let gas = 0n;
   let consumptionWh = 0;
@@ -50,9 +57,11 @@ export function summarize(records: readonly IntervalRecord[], fundsConserved: bo
     });
     paid += r.householdPaid;
     received += r.householdReceived;
-    imbalanceNet += r.imbalanceCharged - r.imbalancePaid;
+    imbalanceCharged += r.imbalanceCharged;
+    imbalancePaid += r.imbalancePaid;
     noMarket += r.noMarketCost;
     imbalanceWh += r.imbalanceWh;
+    imbalanceShortWh += r.imbalanceShortWh;
     certificatesWh += r.certificatesWh;
     gas += r.gasUsed;
     consumptionWh += r.actualLoadWh;
@@ -67,9 +76,13 @@ export function summarize(records: readonly IntervalRecord[], fundsConserved: bo
     consumptionWh,
     selfSufficiency: consumptionWh === 0 ? 0 : 1 - Number(gridSupply) / consumptionWh,
     averageZonePrices: priceSums.map((s, z) => s / (priceCounts[z] ?? 1)),
-    householdNetCost: paid - received + imbalanceNet,
+    householdNetCost: paid - received + imbalanceCharged - imbalancePaid,
+    householdFillsNet: paid - received,
+    imbalanceCharged,
+    imbalancePaid,
     noMarketCost: noMarket,
     imbalanceWh,
+    imbalanceShortWh,
     certificatesWh,
     gasPerInterval: records.length === 0 ? 0 : Number(gas) / records.length,
     phaseMsPerInterval: Object.fromEntries(
@@ -94,7 +107,8 @@ export function formatSummary(s: DemoSummary): string {
     `self-sufficiency         ${(s.selfSufficiency * 100).toFixed(1)} % of ${kwh(s.consumptionWh)} kWh consumed`,
     `average zone prices      ${s.averageZonePrices.map((p, z) => `zone ${z}: ${money(p)}`).join(", ")} gUSD/kWh`,
     `households' net cost     ${money(s.householdNetCost)} gUSD with GridBrain vs ${money(s.noMarketCost)} gUSD with the grid alone`,
-    `imbalance volume         ${kwh(s.imbalanceWh)} kWh`,
+    `  of which               fills ${money(s.householdFillsNet)}, imbalance charged ${money(s.imbalanceCharged)}, imbalance paid ${money(s.imbalancePaid)} gUSD`,
+    `imbalance volume         ${kwh(s.imbalanceWh)} kWh (short ${kwh(s.imbalanceShortWh)}, long ${kwh(s.imbalanceWh - s.imbalanceShortWh)})`,
     `certificates issued      ${kwh(s.certificatesWh)} kWh (renewable energy bought and delivered)`,
     `gas per interval         ${Math.round(s.gasPerInterval).toLocaleString("en-US")}`,
     `funds conserved          ${s.fundsConserved ? "yes, to the token unit" : "NO"}`,

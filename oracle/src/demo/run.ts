@@ -43,6 +43,8 @@ export interface IntervalRecord {
   readonly actualLoadWh: number;
   readonly batterySocWh: number;
   readonly imbalanceWh: bigint;
+  /** The part of imbalanceWh where households delivered less (or used more) than scheduled. */
+  readonly imbalanceShortWh: bigint;
   readonly imbalanceCharged: bigint;
   readonly imbalancePaid: bigint;
   readonly householdPaid: bigint;
@@ -441,6 +443,7 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
 
     // 5. Meter report and imbalance settlement by the committee.
     let imbalanceWh = 0n;
+    let imbalanceShortWh = 0n;
     let imbalanceCharged = 0n;
     let imbalancePaid = 0n;
     // Every household whose meter measured energy must have its imbalance settled.
@@ -486,6 +489,7 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
       for (const log of settled) {
         const a = log.args as { deviationWh: bigint; charged: bigint; paid: bigint };
         imbalanceWh += a.deviationWh < 0n ? -a.deviationWh : a.deviationWh;
+        if (a.deviationWh < 0n) imbalanceShortWh -= a.deviationWh;
         imbalanceCharged += a.charged;
         imbalancePaid += a.paid;
       }
@@ -548,6 +552,7 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
       actualLoadWh,
       batterySocWh,
       imbalanceWh,
+      imbalanceShortWh,
       imbalanceCharged,
       imbalancePaid,
       householdPaid,
