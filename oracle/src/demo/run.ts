@@ -57,7 +57,7 @@ export interface IntervalRecord {
   readonly certificatesIssuedWh: bigint;
   /** Renewable energy sold and injected, as the demo computes it from fills and its meters. */
   readonly renewableDeliveredWh: bigint;
-  /** Household buyers with a settled fill (claims round down, so issued − claimed < buyers). */
+  /** Buyers with a settled fill, households and the grid (claims round down, so issued − claimed ≤ buyers). */
   readonly buyers: number;
   readonly gasUsed: bigint;
   /** Wall time of each step of this interval (ms), for finding where a run spends its time. */
@@ -503,12 +503,18 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
     if (problem === undefined) {
       const buyers = fills
         .map((l) => l.args as { owner: Address; side: number })
-        .filter((a) => a.side === SIDE.bid && householdByAddress.has(a.owner.toLowerCase()));
+        .filter((a) => a.side === SIDE.bid);
       buyerCount = buyers.length;
-      // Each buyer claims its own certificates (anyone may; here the owners do, in parallel).
+      // Each buyer claims its own certificates (anyone may; here the owners do, in parallel). The
+      // grid's zone accounts buy surplus too and receive their pro-rata share like any buyer.
       const claimed = await Promise.all(
         buyers.map(async (buyer) => {
-          const account = accounts.households[householdByAddress.get(buyer.owner.toLowerCase())!]!;
+          const owner = buyer.owner.toLowerCase();
+          const houseIndex = householdByAddress.get(owner);
+          const account =
+            houseIndex !== undefined
+              ? accounts.households[houseIndex]!
+              : accounts.grid.find((g) => g.address.toLowerCase() === owner)!;
           // A buyer whose share rounds to nothing has nothing to claim: the call's gas estimate
           // reverts ZeroAmount before anything is sent.
           const hash = await chain
