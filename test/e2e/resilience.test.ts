@@ -69,7 +69,12 @@ export function settled(env: Env, intervalId: bigint, timeoutMs = 90_000) {
 interface NodeProcess {
   readonly child: ChildProcess;
   /** Resolves with the first JSON log line whose `msg` is `msg`. */
-  waitForLog(msg: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** The first log line with this `msg` whose fields include `fields` (e.g. this interval's id). */
+  waitForLog(
+    msg: string,
+    fields?: Record<string, unknown>,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
   kill9(): Promise<void>;
 }
 
@@ -80,7 +85,10 @@ function spawnNode(configPath: string): NodeProcess {
     { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"] },
   );
   const seen: Record<string, unknown>[] = [];
-  const waiters: { msg: string; resolve: (line: Record<string, unknown>) => void }[] = [];
+  const waiters: {
+    matches: (line: Record<string, unknown>) => boolean;
+    resolve: (line: Record<string, unknown>) => void;
+  }[] = [];
   createInterface({ input: child.stdout! }).on("line", (text) => {
     let line: Record<string, unknown>;
     try {
@@ -89,7 +97,7 @@ function spawnNode(configPath: string): NodeProcess {
       return;
     }
     seen.push(line);
-    for (const w of waiters.filter((x) => x.msg === line["msg"])) {
+    for (const w of waiters.filter((x) => x.matches(line))) {
       waiters.splice(waiters.indexOf(w), 1);
       w.resolve(line);
     }
@@ -97,16 +105,20 @@ function spawnNode(configPath: string): NodeProcess {
   child.stderr!.resume();
   return {
     child,
-    waitForLog: (msg, timeoutMs = 90_000) =>
+    waitForLog: (msg, fields = {}, timeoutMs = 90_000) =>
       new Promise((resolve, reject) => {
-        const found = seen.find((l) => l["msg"] === msg);
+        // A fresh node may also work on earlier intervals (its scheduler and chain watcher catch
+        // up), so a bare message could come from another interval than the one under test.
+        const matches = (l: Record<string, unknown>) =>
+          l["msg"] === msg && Object.entries(fields).every(([k, v]) => l[k] === v);
+        const found = seen.find(matches);
         if (found !== undefined) return resolve(found);
         const timer = setTimeout(
           () => reject(new Error(`no "${msg}" log line within ${timeoutMs} ms`)),
           timeoutMs,
         );
         waiters.push({
-          msg,
+          matches,
           resolve: (line) => {
             clearTimeout(timer);
             resolve(line);
@@ -191,7 +203,7 @@ describe("oracle pipeline resilience (e2e, 3-of-5 committee)", function () {
    * Runs one interval with the first submitter as a separate process and four in-process
    * nodes; SIGKILLs the process when it logs `killAt`.
    */
-  const killDuring = async (killAt: string) => {
+  const killDuring = async (killAt: string, fields: Record<string, unknown>) => {
     const intervalId = await nextInterval();
     const { configs, ports } = await nodeConfigs(env);
     // submitRank takes the members in ascending address order, as the committee reads them.
@@ -230,7 +242,7 @@ describe("oracle pipeline resilience (e2e, 3-of-5 committee)", function () {
     nodes = await startNodes(configs.filter((_, i) => i !== first));
     await proc.waitForLog("oracle node started");
     await closeGate(intervalId);
-    const line = await proc.waitForLog(killAt);
+    const line = await proc.waitForLog(killAt, { intervalId: intervalId.toString(), ...fields });
     await proc.kill9();
     expect(proc.child.signalCode, "the process died of SIGKILL").to.equal("SIGKILL");
     return { intervalId, line };
@@ -238,7 +250,7 @@ describe("oracle pipeline resilience (e2e, 3-of-5 committee)", function () {
 
   describe("when the first submitter's process is killed with SIGKILL during solve", () => {
     it("another node commits exactly once and every fill settles", async () => {
-      const { intervalId } = await killDuring("interval collected");
+      const { intervalId } = await killDuring("interval collected", {});
       const after = await settled(env, intervalId);
       expect(after.commits, "exactly one ScheduleCommitted").to.equal(1);
       expect(after.state.fillCount).to.equal(parties.length);
@@ -247,7 +259,7 @@ describe("oracle pipeline resilience (e2e, 3-of-5 committee)", function () {
 
   describe("when the first submitter's process is killed with SIGKILL as it submits", () => {
     it("exactly one commit lands and every fill settles", async () => {
-      const { intervalId, line } = await killDuring("quorum reached");
+      const { intervalId, line } = await killDuring("quorum reached", { kind: "schedule" });
       expect(line["rank"], "the killed node was the rank-0 submitter").to.equal(0);
       const after = await settled(env, intervalId);
       expect(after.commits, "exactly one ScheduleCommitted").to.equal(1);
