@@ -217,16 +217,23 @@ async function commit(
 async function settleBatch(suite: Suite, interval: bigint, n: number, k = 3) {
   const orders = await populate(suite, interval, n);
   const { tree } = await commit(suite, interval, orders, k);
+  return (await gasOf(settleAllFills(suite, interval, orders, tree))) / n;
+}
+
+/** Settles every fill of a committed interval in one multiproof batch. */
+function settleAllFills(
+  suite: Suite,
+  interval: bigint,
+  orders: Awaited<ReturnType<typeof populate>>,
+  tree: Awaited<ReturnType<typeof commit>>["tree"],
+) {
   const multi = fillMultiProof(
     tree,
     orders.map((o) => o.id),
   );
   const byId = new Map(orders.map((o) => [o.id, o]));
   const fills = multi.leaves.map((l) => ({ order: byId.get(l.orderId)!.order, filledWh: l.filledWh }));
-  const gas = await gasOf(
-    suite.market.settleFills(interval, tree.root, ZONE_PRICES, fills, multi.proof, multi.proofFlags),
-  );
-  return gas / n;
+  return suite.market.settleFills(interval, tree.root, ZONE_PRICES, fills, multi.proof, multi.proofFlags);
 }
 
 const table: [string, number, string][] = [];
@@ -305,19 +312,7 @@ for (const n of [1, 10, 100]) {
   await a.registry.registerParticipant(seller.wallet.address, 0);
   await a.registry.registerMeter(ethers.Wallet.createRandom().address, seller.wallet.address, 1);
   const { tree } = await commit(a, interval, orders, 3);
-  const multi = fillMultiProof(
-    tree,
-    orders.map((o) => o.id),
-  );
-  const byId = new Map(orders.map((o) => [o.id, o]));
-  await a.market.settleFills(
-    interval,
-    tree.root,
-    ZONE_PRICES,
-    multi.leaves.map((l) => ({ order: byId.get(l.orderId)!.order, filledWh: l.filledWh })),
-    multi.proof,
-    multi.proofFlags,
-  );
+  await settleAllFills(a, interval, orders, tree);
   const entries = [
     { participant: seller.wallet.address as Address, injectedWh: 1400n, consumedWh: 0n },
     { participant: buyer.wallet.address as Address, injectedWh: 0n, consumedWh: 1500n },
@@ -383,19 +378,7 @@ for (const n of [1, 10, 100]) {
     for (const [k, interval] of intervals.entries()) {
       const orders = populated[k]!;
       const { tree } = await commit(a, interval, orders, 3);
-      const multi = fillMultiProof(
-        tree,
-        orders.map((o) => o.id),
-      );
-      const byId = new Map(orders.map((o) => [o.id, o]));
-      await a.market.settleFills(
-        interval,
-        tree.root,
-        ZONE_PRICES,
-        multi.leaves.map((l) => ({ order: byId.get(l.orderId)!.order, filledWh: l.filledWh })),
-        multi.proof,
-        multi.proofFlags,
-      );
+      await settleAllFills(a, interval, orders, tree);
     }
     await networkHelpers.time.increaseTo((intervals[1]! + 1n) * INTERVAL);
     const meterTrees = [];

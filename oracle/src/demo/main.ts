@@ -20,6 +20,7 @@ import {
   localMidnightUnix,
   NeighbourhoodSimulator,
 } from "../domain/simulation/index.js";
+import { createLogger } from "../infra/logging.js";
 import { deployLocalSuite } from "./deploy.js";
 import { PROJECT_ROOT, startHardhatNode, startRedis } from "./local-services.js";
 import { startOracleNodes } from "./oracle-nodes.js";
@@ -94,6 +95,8 @@ async function shutdown(code: number): Promise<never> {
 process.on("SIGINT", () => void shutdown(130));
 process.on("SIGTERM", () => void shutdown(143));
 
+/** Setup steps are logged (structured); the per-interval lines and the summary are the command's output. */
+const log = createLogger({ level: "info", base: { component: "demo" } });
 const TIMING = { intervalSeconds: 900, gateClosureSeconds: 300, meterGraceSeconds: 60 };
 const RETAIL = 300_000;
 const FEED_IN = 70_000;
@@ -116,7 +119,7 @@ async function main(): Promise<void> {
     cleanups.push(() => redis.stop());
     redisUrl = redis.url;
   }
-  console.log(`chain ${rpcUrl} · redis ${redisUrl} · work dir ${workDir}`);
+  log.info({ rpcUrl, redisUrl, workDir }, "local services ready");
 
   const neighbourhood = generateNeighbourhood({
     seed: options.seed,
@@ -136,17 +139,21 @@ async function main(): Promise<void> {
       meterWindowSeconds: 3600,
     },
   });
-  console.log(
-    `deployed: market ${addresses.market}, registry ${addresses.registry}, committee ${addresses.committee}`,
-  );
+  log.info({ ...addresses }, "suite deployed");
   const chain = connectDemoChain(rpcUrl, addresses);
   const layout = defaultGridLayout(options.zones);
   await setUpNeighbourhood(chain, accounts, neighbourhood, layout);
   const pv = neighbourhood.households.filter((h) => h.pv !== null).length;
   const batteries = neighbourhood.households.filter((h) => h.battery !== null).length;
-  console.log(
-    `neighbourhood: ${options.prosumers} prosumers (${pv} with PV, ${batteries} with batteries) in ${options.zones} zones, ` +
-      `lines ${layout.lines.map((l) => `${l.from}-${l.to}: ${l.capacityWh} Wh/interval`).join(", ") || "none"}`,
+  log.info(
+    {
+      prosumers: options.prosumers,
+      withPv: pv,
+      withBatteries: batteries,
+      zones: options.zones,
+      lines: layout.lines.map((l) => `${l.from}-${l.to}: ${l.capacityWh} Wh/interval`),
+    },
+    "neighbourhood registered",
   );
 
   const nodes = await startOracleNodes({
@@ -159,7 +166,7 @@ async function main(): Promise<void> {
     meterDeadlineSeconds: 3600,
   });
   cleanups.push(() => nodes.stop());
-  console.log(`committee: ${threshold}-of-${committeeSize} oracle node processes (logs in ${nodes.logDir})`);
+  log.info({ threshold, committeeSize, logDir: nodes.logDir }, "committee of oracle node processes started");
 
   const simulator = new NeighbourhoodSimulator(neighbourhood, {
     startUnix: localMidnightUnix(options.date) + options["start-hour"] * 3600,
