@@ -49,7 +49,7 @@ describe("integerize: budget balance (issue 11, item 1)", () => {
   describe("when the importing zone's bracket has room", () => {
     // Zone 1 bids 100 Wh at 90,000 (fully filled: U = 90,000, no L). 100 Wh arrive for 102.04 sent:
     // sent = 102, received ⌊99.96⌋ = 99, so the importer rebalances to 99 Wh. At the LP prices
-    // (70,001 / 71,430) rent = 71,430·99 − 70,001·102 < 0; raising zone 1's price covers it, with
+    // (70,001 / 71,430) rent = 71,430·99 − 70,001·102 = −68,532 milli-units; raising zone 1's price covers it, with
     // no change to any energy.
     const instance: DispatchInstanceInput = {
       horizon: { firstInterval: 100, intervals: 1 },
@@ -63,8 +63,8 @@ describe("integerize: budget balance (issue 11, item 1)", () => {
       expect(fillsOf(r)).to.deep.equal({ "1": 102, "2": 99 });
       const [p0, p1] = r.schedule.prices.map((p) => p.pricePerKwh);
       expect(p0).to.equal(70_001);
-      // the least price with 99·p1 ≥ 102·70,001: ⌈7,140,102 / 99⌉ = 72,122
-      expect(p1).to.equal(72_122);
+      // the least price with 99·p1 ≥ 102·70,001: ⌈7,140,102 / 99⌉ = ⌈72,122.2⌉ = 72,123
+      expect(p1).to.equal(72_123);
       for (const [t, receipts, payouts, ok] of budgets(instance, r.schedule))
         expect(ok, `interval ${t}: payouts ${payouts} > receipts ${receipts}`).to.equal(true);
     });
