@@ -59,7 +59,9 @@ describe("integerize: budget balance (issue 11, item 1)", () => {
     };
     it("raises the importer's price within its bracket and keeps the energy", async () => {
       const r = await solveDispatch(instance);
-      expect(r.schedule.flows).to.deep.equal([{ interval: 100, from: 0, to: 1, sentWh: 102, receivedWh: 99 }]);
+      expect(r.schedule.flows).to.deep.equal([
+        { interval: 100, from: 0, to: 1, sentWh: 102, receivedWh: 99 },
+      ]);
       expect(fillsOf(r)).to.deep.equal({ "1": 102, "2": 99 });
       const [p0, p1] = r.schedule.prices.map((p) => p.pricePerKwh);
       expect(p0).to.equal(70_001);
