@@ -217,12 +217,18 @@ export function integerize({ ix, x, duals, solver }: IntegerizeInput): Canonical
           const c = lay.flowCol(t, l, d) - n;
           if (sent[c] === 0) continue;
           const [from, to] = d === 0 ? [za, zb] : [zb, za];
-          const rent = onChain(to) * BigInt(recv[c]!) - onChain(from) * BigInt(sent[c]!);
+          // congestion rent: what the receiving zone pays for the energy, minus what the sending
+          // zone is paid for it, minus the grid's fee on every Wh sent
+          const rent =
+            onChain(to) * BigInt(recv[c]!) -
+            onChain(from) * BigInt(sent[c]!) -
+            BigInt(line.feePerKwh) * BigInt(sent[c]!);
           flowsT.push({ c, from, to, loss: line.lossFactor, rent });
         }
       });
       // Zones balance exactly, so buyers' minus sellers' money (before the per-fill rounding,
-      // which only favours the market) is Σ_z p_z·(imports − exports) = Σ over flows of this rent.
+      // which only favours the market) is Σ_z p_z·(imports − exports); less the fees, that is
+      // Σ over flows of this rent. Rent ≥ 0 pays the fees and the contract's rule follows.
       const rent = flowsT.reduce((a, f) => a + f.rent, 0n);
       if (rent >= 0n) return;
       // (6a) prices within their brackets, no energy changes
