@@ -23,6 +23,20 @@
  *              id desc), then lowering exports (which moves the deficit to the importing zone).
  *     Raises only go to orders whose limit is on the right side of the price, lowerings keep
  *     fills ≥ 0, so rationality and fill bounds survive; every zone balance is then exact.
+ *  6. Budget, per interval: with p' = max(p, 0) (the price the chain stores), the congestion rent
+ *     Σ over flows of p'_to·received − p'_from·sent − fee·sent must be ≥ 0. Step 3's
+ *     ⌊sent·(1 − loss)⌋ can make it negative (4 Wh sent, 3 received: a 2 % line costs 25 %), and
+ *     then the contract would revert every seller's fill with BudgetExceeded. While it is < 0:
+ *     a. prices, from the step-2 prices, zones ascending: raise a net importer, lower a net
+ *        exporter (not below 0), each by the least integer step covering what is left, within
+ *        its bracket [L, U] and the limits of the orders it fills; if that cannot cover it, the
+ *        same within the filled orders' limits only;
+ *     b. else the flow with the least rent (line, direction order on ties) sends only what its
+ *        delivery needs, or, if it already does, delivers one Wh less; both zones are rebalanced
+ *        by step 5 at the step-2 prices, and (a) is tried again.
+ *     Each (b) lowers the interval's total sent energy and step 5 never raises a flow, so it
+ *     ends: with no flow the rent is 0. The contract's rule follows: buyers pay ⌈p·e/1000⌉ and
+ *     sellers get ⌊p·e/1000⌋, and Σ_buyers p'e − Σ_sellers p'e = rent + fees ≥ 0.
  */
 import { DispatchRoundingError } from "./errors.js";
 import { Layout, type IndexedInstance } from "./indexed.js";
