@@ -54,7 +54,10 @@ export function intervalBudget(zonePrices: readonly bigint[], fills: readonly Bu
   let payouts = 0n;
   fills.forEach((f, i) => {
     if (f.filledWh < 0n)
-      throw new UnrecoverableInputError("A fill is negative", { field: `fills.${i}.filledWh`, details: `${f.filledWh}` });
+      throw new UnrecoverableInputError("A fill is negative", {
+        field: `fills.${i}.filledWh`,
+        details: `${f.filledWh}`,
+      });
     if (f.filledWh === 0n) return;
     const price = zonePrices[f.zone];
     if (price === undefined)
@@ -132,7 +135,10 @@ export function scheduleBudgets(
   const out = new Map<number, IntervalBudget>();
   for (let t = 0; t < schedule.horizon.intervals; t++) {
     const interval = schedule.horizon.firstInterval + t;
-    out.set(interval, intervalBudget(prices.get(interval) ?? zones.map(() => 0n), byInterval.get(interval) ?? []));
+    out.set(
+      interval,
+      intervalBudget(prices.get(interval) ?? zones.map(() => 0n), byInterval.get(interval) ?? []),
+    );
   }
   return out;
 }

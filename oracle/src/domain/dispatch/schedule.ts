@@ -241,11 +241,12 @@ export function integerize({ ix, x, duals, solver }: IntegerizeInput): Canonical
         }
       });
       // Zones balance exactly, so buyers' minus sellers' money (before the per-fill rounding,
-      // which only favours the market) is Σ_z p_z·(imports − exports); less the fees, that is
+      // which only favours the market) is Σ_z p'_z·(imports − exports); less the fees, that is
       // Σ over flows of this rent. Rent ≥ 0 pays the fees and the contract's rule follows.
       const rent = flowsT.reduce((a, f) => a + f.rent, 0n);
       if (rent >= 0n) return;
-      // (6a) prices within their brackets, no energy changes
+      // (6a) prices: within the order brackets, else within the filled orders' limits alone;
+      // no energy changes
       const next = movePrices(t, -rent, flowsT, p0, true) ?? movePrices(t, -rent, flowsT, p0, false);
       if (next !== undefined) {
         next.forEach((p, z) => (price[lay.balanceRow(t, z)] = p));
