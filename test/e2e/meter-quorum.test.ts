@@ -14,6 +14,8 @@ import { energyMarketAbi } from "../../oracle/src/chain/abis.js";
 import { signMeterReading } from "../../oracle/src/domain/meter/reading.js";
 import { buildMeterTree } from "../../oracle/src/domain/schedule.js";
 import { loadOwn } from "../../oracle/src/jobs/committee.js";
+import { jobId } from "../../oracle/src/jobs/context.js";
+import { QUEUE_NAMES } from "../../oracle/src/infra/queue.js";
 import type { Config } from "../../oracle/src/infra/config.js";
 import type { OracleNode } from "../../oracle/src/node/node.js";
 import {
@@ -83,9 +85,9 @@ describe("meter report below quorum (e2e, readings posted to 2 of 5 nodes)", fun
     return intervalId;
   };
 
-  const postReadings = async (intervalId: bigint, to: readonly OracleNode[]) => {
+  const postReadings = async (intervalId: bigint, to: readonly OracleNode[], only = meterParties) => {
     const readings = await Promise.all(
-      meterParties.map((p) => {
+      only.map((p) => {
         const [injectedWh, consumedWh] = ALL_READINGS[p.name]!;
         return signMeterReading(p.meter!, 31337, env.addresses.market, {
           intervalId,
@@ -188,5 +190,48 @@ describe("meter report below quorum (e2e, readings posted to 2 of 5 nodes)", fun
         expected.imbalance.get(p.account.address),
       );
     expect(got.meterRoot, "committed meter root: the true readings, nobody estimated").to.equal(trueRoot());
+  });
+
+  it("before the reading deadline, waits for a silent meter instead of estimating it, then commits its reading", async () => {
+    await stopAll();
+    const { configs } = await nodeConfigs(env);
+    const c = await scheduleAndSettle(configs);
+    const live = nodes as OracleNode[];
+    const endC = (c + 1n) * INTERVAL;
+    await env.setTime(endC + 1n);
+    // Every meter but S2's posts, to node 1 only: node 1 forwards them to the other four.
+    await postReadings(
+      c,
+      live.slice(0, 1),
+      meterParties.filter((p) => p.name !== "S2"),
+    );
+    await env.setTime(endC + METER_GRACE + 1n);
+    // Every node's meter-report job has looked, found S2's meter silent, and re-delayed itself.
+    await waitFor("every node's meter report waiting", async () => {
+      for (const n of live) {
+        const job = await n.context.queues
+          .queue(QUEUE_NAMES.meterReport)
+          .getJob(jobId(n.context, c, QUEUE_NAMES.meterReport));
+        if (((job?.data as { waits?: number } | undefined)?.waits ?? 0) < 1) return undefined;
+      }
+      return true;
+    });
+    for (const n of live)
+      expect(
+        await loadOwn(n.context, "meter", c),
+        "no meter report signed while a meter may still report",
+      ).to.equal(undefined);
+    expect((await intervalState(c)).meterRoot, "nothing committed before the reading deadline").to.equal(
+      zeroHash,
+    );
+
+    // S2's meter reports late but before the deadline, to node 2 only.
+    await postReadings(
+      c,
+      live.slice(1, 2),
+      meterParties.filter((p) => p.name === "S2"),
+    );
+    const got = await outcome(c);
+    expect(got.meterRoot, "committed meter root: S2's real reading, not estimated").to.equal(trueRoot());
   });
 });
