@@ -141,12 +141,6 @@ export const ConfigSchema = z
         path: ["peerRetryMaxMs"],
         message: `must be at least aggregateRetryMs (${c.aggregateRetryMs}), the first retry delay`,
       });
-    if (c.meterGraceSeconds > c.meterDeadlineSeconds)
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        path: ["meterGraceSeconds"],
-        message: `must be at most meterDeadlineSeconds (${c.meterDeadlineSeconds}): the report cannot start after the reading deadline`,
-      });
     if (c.devInsecurePrivateKey !== undefined) {
       if (c.chainId !== 31337)
         ctx.addIssue({

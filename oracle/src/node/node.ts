@@ -80,7 +80,6 @@ function assertMeterTiming(config: Config, timing: MarketTiming): void {
   const issues = checkMeterTiming({
     meterDeadlineSeconds: BigInt(config.meterDeadlineSeconds),
     meterCommitReserveSeconds: BigInt(config.meterCommitReserveSeconds),
-    meterGraceSeconds: BigInt(config.meterGraceSeconds),
     meterWindowSeconds: timing.meterWindowSeconds,
   });
   if (issues.length > 0)
@@ -132,10 +131,10 @@ export class OracleNode {
       this.options.logger ??
       createLogger({ level: config.logLevel, base: { node: account.address, chainId: config.chainId } });
     const { chain, transport, publicClient } = createChainClients(config.rpcUrl, config.chainId);
-    // The solver thread starts and loads HiGHS while the rest of the node comes up.
-    const solverReady = warmUpSolver();
     const timing: MarketTiming = await readMarketTiming(publicClient, config.marketAddress);
     assertMeterTiming(config, timing);
+    // The solver thread starts and loads HiGHS while the rest of the node comes up.
+    const solverReady = warmUpSolver();
     const queues = new QueueFactory({ redisUrl: config.redisUrl, prefix: config.queuePrefix, logger });
     const metrics: OracleMetrics = createMetrics({
       defaultLabels: { node: account.address },

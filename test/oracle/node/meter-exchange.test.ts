@@ -9,7 +9,7 @@ import { type SignedMeterReading, signMeterReading } from "../../../oracle/src/d
 import { fetchPeerReadings, readingToWire } from "../../../oracle/src/infra/meter-peers.js";
 import { pullPeerReadings } from "../../../oracle/src/jobs/committee.js";
 import { OracleNode } from "../../../oracle/src/node/node.js";
-import type { Config } from "../../../oracle/src/infra/config.js";
+import { type Config, ConfigError } from "../../../oracle/src/infra/config.js";
 import { type Env, INTERVAL, type Party, nodeConfigs, setupMarket, startEnv } from "../../e2e/harness.js";
 import { scenarioParties } from "../../e2e/scenario.js";
 
@@ -23,7 +23,7 @@ const post = async (url: string, body: unknown) => {
 };
 
 describe("meter readings between committee nodes", function () {
-  this.timeout(240_000);
+  this.timeout(300_000);
   let env: Env;
   let configs: Config[];
   const running: OracleNode[] = [];
@@ -128,6 +128,19 @@ describe("meter readings between committee nodes", function () {
       const res = await post(`${running[1]!.url}/committee/meter-readings`, { meter: "0x" });
       expect(res.status).to.equal(400);
       expect(res.json.error).to.match(/^body: /);
+    });
+  });
+
+  describe("when the reading deadline leaves no time to commit before the market's meter deadline", () => {
+    it("the node refuses to start, naming meterDeadlineSeconds", async () => {
+      const { configs: tooLate } = await nodeConfigs(env, { meterDeadlineSeconds: "3500" });
+      const node = new OracleNode({ config: tooLate[4]!, withoutScheduler: true });
+      let error: unknown;
+      await node.start().catch((e: unknown) => (error = e));
+      await node.close();
+      expect(error).to.be.instanceOf(ConfigError);
+      expect((error as ConfigError).issues.map((i) => i.field)).to.deep.equal(["meterDeadlineSeconds"]);
+      expect((error as Error).message).to.include("must be at most 3000");
     });
   });
 

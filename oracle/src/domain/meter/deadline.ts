@@ -58,7 +58,7 @@ export function meterReportDecision(params: {
 }
 
 export interface MeterTimingIssue {
-  readonly field: "meterDeadlineSeconds" | "meterGraceSeconds";
+  readonly field: "meterDeadlineSeconds";
   readonly reason: string;
 }
 
@@ -70,7 +70,6 @@ export interface MeterTimingIssue {
 export function checkMeterTiming(params: {
   readonly meterDeadlineSeconds: bigint;
   readonly meterCommitReserveSeconds: bigint;
-  readonly meterGraceSeconds: bigint;
   readonly meterWindowSeconds: bigint;
 }): MeterTimingIssue[] {
   const issues: MeterTimingIssue[] = [];
@@ -82,11 +81,6 @@ export function checkMeterTiming(params: {
         `must be at most ${latest} (the market's meterWindowSeconds ${params.meterWindowSeconds} − ` +
         `meterCommitReserveSeconds ${params.meterCommitReserveSeconds}), got ${params.meterDeadlineSeconds}: ` +
         "the committee needs that long after the reading deadline to commit the meter report",
-    });
-  if (params.meterGraceSeconds > params.meterDeadlineSeconds)
-    issues.push({
-      field: "meterGraceSeconds",
-      reason: `must be at most meterDeadlineSeconds (${params.meterDeadlineSeconds}), got ${params.meterGraceSeconds}`,
     });
   return issues;
 }

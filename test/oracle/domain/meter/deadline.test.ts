@@ -79,7 +79,6 @@ describe("checkMeterTiming", () => {
   const ok = {
     meterDeadlineSeconds: 2700n,
     meterCommitReserveSeconds: 600n,
-    meterGraceSeconds: 120n,
     meterWindowSeconds: 3600n,
   };
   it("accepts the defaults against the default 3600 s meter window", () => {
@@ -91,12 +90,6 @@ describe("checkMeterTiming", () => {
       expect(issues).to.have.length(1);
       expect(issues[0]!.field).to.equal("meterDeadlineSeconds");
       expect(issues[0]!.reason).to.include("must be at most 3000");
-    });
-  });
-  describe("when the grace period ends after the reading deadline", () => {
-    it("names meterGraceSeconds", () => {
-      const issues = checkMeterTiming({ ...ok, meterGraceSeconds: 2701n });
-      expect(issues.map((i) => i.field)).to.deep.equal(["meterGraceSeconds"]);
     });
   });
 });
