@@ -1,9 +1,10 @@
 /**
- * Local services for the demo and the integration tests: a Hardhat JSON-RPC node and a
- * throwaway redis-server, each on a free loopback port, each stopped by an idempotent `stop()`.
+ * Local services for the demo and the integration tests: a local chain (Hardhat's node or
+ * Foundry's Anvil, behind one `startChain`), a throwaway redis-server and a throwaway Redis
+ * Cluster, each on free loopback ports, each stopped by an idempotent `stop()`.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -108,6 +109,81 @@ async function rpcAnswers(url: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** The local chain clients `startChain` knows. */
+export const CHAIN_KINDS = ["hardhat", "anvil"] as const;
+export type ChainKind = (typeof CHAIN_KINDS)[number];
+
+export interface LocalChain extends LocalService {
+  readonly kind: ChainKind;
+}
+
+/** The dev mnemonic both chains derive their funded accounts from (Hardhat's default, Anvil's too). */
+export const DEV_MNEMONIC = "test test test test test test test test test test test junk";
+
+/**
+ * Starts a local chain of `kind` on a free loopback port, chain id 31337, with the same 20 funded
+ * dev accounts (10 000 ETH each, from `DEV_MNEMONIC`) and automine on both, so a test or the
+ * demo runs unchanged against either.
+ */
+export async function startChain(kind: ChainKind, options: { port?: number } = {}): Promise<LocalChain> {
+  const service = kind === "anvil" ? await startAnvil(options) : await startHardhatNode(options);
+  return { ...service, kind };
+}
+
+/** The anvil binary shipped by `@foundry-rs/anvil`'s per-platform package (no download at run time). */
+export function anvilBinary(): string {
+  const arch = process.arch === "x64" ? "amd64" : process.arch;
+  const path = join(
+    PROJECT_ROOT,
+    "node_modules",
+    "@foundry-rs",
+    `anvil-${process.platform}-${arch}`,
+    "bin",
+    "anvil",
+  );
+  if (!existsSync(path))
+    throw new Error(
+      `anvil was not found at ${path}: the devDependency @foundry-rs/anvil ships no binary for ${process.platform}-${arch}, or \`npm ci\` did not run`,
+    );
+  return path;
+}
+
+/**
+ * Starts Foundry's `anvil`. Hardhat's node derives 20 accounts from `DEV_MNEMONIC`; Anvil derives
+ * 10 from the same mnemonic by default, so the count is raised to match. Anvil also answers
+ * `anvil_reorg`, which the reorg e2e test uses (Hardhat's node has no equivalent).
+ */
+export async function startAnvil(options: { port?: number } = {}): Promise<LocalService> {
+  const port = options.port ?? (await freePort());
+  const child = spawn(
+    anvilBinary(),
+    [
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--chain-id",
+      "31337",
+      "--accounts",
+      "20",
+      "--mnemonic",
+      DEV_MNEMONIC,
+      // The default (unoptimised) build of EnergyMarket is ~34 KB, above EIP-170's 24 KB;
+      // Hardhat's node deploys it, so Anvil must too.
+      "--disable-code-size-limit",
+      "--silent",
+    ],
+    { stdio: "ignore" },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntil(`anvil on port ${port}`, child, () => rpcAnswers(url));
+  return {
+    port,
+    url,
+    stop: async (stopOptions = {}) => stopChild(child, stopOptions.hard === true),
+  };
 }
 
 /**
