@@ -240,6 +240,23 @@ export class QueueFactory {
     return worker;
   }
 
+  /**
+   * Removes every completed job of `names` and returns how many. Completed jobs keep their
+   * deterministic ids (so a step is never added twice); after a chain reorganisation the work they
+   * stand for (a commit, a settlement) may be gone from the chain, and forgetting them lets the
+   * chain-time scheduler add each step again where the new chain state needs it. Waiting, delayed,
+   * active and failed (dead-lettered) jobs are kept.
+   */
+  async forgetCompleted(names: readonly string[]): Promise<number> {
+    this.assertOpen();
+    let removed = 0;
+    for (const name of names) {
+      // limit 0: no batch cap; grace 0: however recent.
+      removed += (await this.queue(name).clean(0, 0, "completed")).length;
+    }
+    return removed;
+  }
+
   flowProducer(): FlowProducer {
     this.assertOpen();
     const flow = new FlowProducer({ connection: this.connection, prefix: this.prefix });

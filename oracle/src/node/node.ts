@@ -190,6 +190,16 @@ export class OracleNode {
         const outcome = await onMarketLog(ctx, log);
         if (outcome.action === "skipped") logger.debug({ reason: outcome.reason }, "watched log skipped");
       },
+      // The transactions of the orphaned blocks are gone (commits, settlements, our own), so the
+      // cached nonce may be ahead of the chain, and completed jobs may stand for work the chain no
+      // longer has; their deterministic ids would keep the scheduler from adding them again.
+      // Forget both: the scheduler re-derives every step from the new chain state, and every job
+      // reads the chain before it sends, so a step that is still done on the new chain is a no-op.
+      onReorg: async (event) => {
+        sender.resyncNonce();
+        const forgotten = await queues.forgetCompleted(PIPELINE_QUEUES);
+        logger.warn({ ...event, forgotten }, "chain reorg: completed jobs forgotten, nonce resynced");
+      },
     });
     this.watcher = watcher;
     trackWatcher(metrics, watcher, () => publicClient.getBlockNumber({ cacheTime: 0 }), logger);

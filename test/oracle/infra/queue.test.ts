@@ -102,6 +102,44 @@ describe("QueueFactory", function () {
     expect((await q.getJob(id))?.data).to.deep.equal({ n: 1 });
   });
 
+  describe("forgetCompleted", () => {
+    it("removes the completed jobs of the given queues, so the same deterministic id can be added again", async () => {
+      const q = factory.queue("collect");
+      const done = jobIdFor(31337, MARKET, 8n, "collect");
+      const failing = jobIdFor(31337, MARKET, 9n, "collect");
+      const waiting = jobIdFor(31337, MARKET, 10n, "collect");
+      await q.add("c", { n: 1 }, { jobId: done });
+      await q.add("c", { n: 2 }, { jobId: failing, attempts: 1 });
+      const worker = factory.worker("collect", async (job) => {
+        if (job.id === failing) throw new UnrecoverableInputError("bad input");
+        return "ok";
+      });
+      await waitForState(q, done, "completed");
+      await waitForState(q, failing, "failed");
+      await worker.close();
+      await q.add("c", { n: 3 }, { jobId: waiting });
+
+      expect(await factory.forgetCompleted(["collect"])).to.equal(1);
+      expect(await q.getJob(done), "the completed job is gone").to.equal(undefined);
+      expect(await q.getJobState(failing), "failed jobs are kept (dead letters)").to.equal("failed");
+      expect(await q.getJobState(waiting), "pending jobs are kept").to.equal("waiting");
+      await q.add("c", { n: 4 }, { jobId: done });
+      expect((await q.getJob(done))?.data, "re-added under its id").to.deep.equal({ n: 4 });
+    });
+  });
+
+  async function waitForState(
+    q: ReturnType<QueueFactory["queue"]>,
+    id: string,
+    state: string,
+  ): Promise<void> {
+    for (let i = 0; i < 200; i++) {
+      if ((await q.getJobState(id)) === state) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`job ${id} did not reach ${state}`);
+  }
+
   async function failedOnce(queueName: string, events: QueueEvents, jobId: string): Promise<void> {
     await new Promise<void>((resolve) => {
       const onFailed = ({ jobId: id, prev }: { jobId: string; prev?: string }) => {
