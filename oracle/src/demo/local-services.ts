@@ -98,6 +98,90 @@ export async function startRedis(): Promise<RedisServer> {
   };
 }
 
+export interface RedisCluster {
+  /** One `redis://127.0.0.1:<port>` URL per master. */
+  readonly urls: readonly string[];
+  /** Stops every node and removes their directory. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a Redis Cluster of `masters` (at least 3, Redis's minimum) masters without replicas on
+ * free loopback ports, persistence off, joined with `redis-cli --cluster create`, and waits until
+ * every node reports `cluster_state:ok` (all 16384 slots served).
+ */
+export async function startRedisCluster(options: { masters?: number } = {}): Promise<RedisCluster> {
+  const masters = options.masters ?? 3;
+  if (!Number.isInteger(masters) || masters < 3)
+    throw new RangeError(`masters: Redis Cluster needs at least 3, got ${masters}`);
+  const probe = spawnSync("redis-server", ["--version"], { encoding: "utf8" });
+  if (probe.error !== undefined || probe.status !== 0) throw new Error(REDIS_INSTALL_HINT);
+  const dir = mkdtempSync(join(tmpdir(), "gridbrain-redis-cluster-"));
+  const children: ChildProcess[] = [];
+  let stopped: Promise<void> | undefined;
+  const stop = () =>
+    (stopped ??= (async () => {
+      await Promise.allSettled(children.map((c) => stopChild(c, false)));
+      rmSync(dir, { recursive: true, force: true });
+    })());
+  try {
+    const ports: number[] = [];
+    for (let i = 0; i < masters; i++) ports.push(await freePort());
+    for (const port of ports) {
+      const child = spawn(
+        "redis-server",
+        [
+          "--port",
+          String(port),
+          "--bind",
+          "127.0.0.1",
+          "--cluster-enabled",
+          "yes",
+          "--cluster-config-file",
+          `nodes-${port}.conf`,
+          "--appendonly",
+          "no",
+          "--save",
+          "",
+          "--dir",
+          dir,
+        ],
+        { stdio: "ignore" },
+      );
+      children.push(child);
+      await waitUntil(`redis-server (cluster node) on port ${port}`, child, async () => {
+        const ping = spawnSync("redis-cli", ["-p", String(port), "ping"], { encoding: "utf8" });
+        return ping.stdout?.trim() === "PONG";
+      });
+    }
+    const create = spawnSync(
+      "redis-cli",
+      [
+        "--cluster",
+        "create",
+        ...ports.map((p) => `127.0.0.1:${p}`),
+        "--cluster-replicas",
+        "0",
+        "--cluster-yes",
+      ],
+      { encoding: "utf8" },
+    );
+    if (create.status !== 0)
+      throw new Error(
+        `redis-cli --cluster create failed (exit ${create.status}): ${create.stdout}${create.stderr}`,
+      );
+    for (const [i, port] of ports.entries())
+      await waitUntil(`redis cluster state ok on port ${port}`, children[i]!, async () => {
+        const info = spawnSync("redis-cli", ["-p", String(port), "cluster", "info"], { encoding: "utf8" });
+        return /cluster_state:ok/.test(info.stdout ?? "");
+      });
+    return { urls: ports.map((p) => `redis://127.0.0.1:${p}`), stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
 async function rpcAnswers(url: string): Promise<boolean> {
   try {
     const response = await fetch(url, {

@@ -6,6 +6,7 @@
  * is closed even when one fails).
  */
 import type { Job } from "bullmq";
+import type { Redis } from "ioredis";
 import { Gauge } from "prom-client";
 import type { LocalAccount } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
@@ -114,13 +115,22 @@ export class OracleNode {
     // The solver thread starts and loads HiGHS while the rest of the node comes up.
     const solverReady = warmUpSolver();
     const timing: MarketTiming = await readMarketTiming(publicClient, config.marketAddress);
-    const queues = new QueueFactory({ redisUrl: config.redisUrl, prefix: config.queuePrefix, logger });
+    const queues = new QueueFactory({
+      redisUrl: config.redisUrl,
+      clusterNodes: config.redisClusterNodes,
+      prefix: config.queuePrefix,
+      logger,
+    });
+    // The node's own state (signatures, meter readings) shares the queues' connection. On a Redis
+    // Cluster that is a Cluster client, which answers every command used here; their keys start
+    // with the {…} hash-tag prefix, so each MULTI and script stays within one slot.
+    const redis = queues.connection as Redis;
     const metrics: OracleMetrics = createMetrics({
       defaultLabels: { node: account.address },
       processMetrics: false,
     });
     const meterStore = new MeterStore({
-      redis: queues.connection,
+      redis,
       prefix: config.queuePrefix,
       chainId: config.chainId,
       market: config.marketAddress,
@@ -141,7 +151,7 @@ export class OracleNode {
       client: publicClient,
       sender,
       queues,
-      redis: queues.connection,
+      redis,
       logger,
       metrics,
       meterStore,
