@@ -1,7 +1,7 @@
 /**
- * BullMQ on one Redis or a Redis Cluster: the pipeline's queue names, deterministic job ids, the default retry
- * policy, and a factory that builds queues, workers and flow producers on one connection config
- * and dead-letters every job that will not be retried.
+ * BullMQ on one Redis or a Redis Cluster: the pipeline's queue names, deterministic job ids, the
+ * default retry policy, and a factory that builds queues, workers and flow producers on one
+ * connection config and dead-letters every job that will not be retried.
  *
  * Dead letters: a job that fails with an unrecoverable error (BullMQ's `UnrecoverableError`, or
  * the domain's `UnrecoverableInputError`, which is translated) or fails its last attempt is
