@@ -168,6 +168,10 @@ export class QueueFactory {
     this.defaultJobOptions = { ...DEFAULT_JOB_OPTIONS, ...(params.defaultJobOptions ?? {}) };
     this.logger = params.logger;
     const cluster = params.clusterNodes ?? [];
+    if (cluster.length > 0 && !/^\{.+\}$/.test(params.prefix))
+      throw new RangeError(
+        `prefix: must be a {…} hash tag on Redis Cluster (BullMQ's scripts touch several keys of one slot), got "${params.prefix}"`,
+      );
     this.clusterNodes = cluster.length === 0 ? undefined : clusterStartupNodes([params.redisUrl, ...cluster]);
     this.connection = this.connect();
     // Errors surface through the commands that fail; an unhandled 'error' event would crash the process.

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { randomUUID } from "node:crypto";
 import { QueueEvents, UnrecoverableError, type Job } from "bullmq";
+import { Cluster } from "ioredis";
 import { UnrecoverableInputError } from "../../../oracle/src/domain/errors.js";
 import {
   DEFAULT_JOB_OPTIONS,
@@ -11,6 +12,7 @@ import {
   type DeadLetterEntry,
 } from "../../../oracle/src/infra/queue.js";
 import { startRedis, type RedisServer } from "../../helpers/redis.js";
+import { type RedisCluster, startRedisCluster } from "../../../oracle/src/demo/local-services.js";
 
 const MARKET = "0xAbCdEf0123456789aBcDeF0123456789AbCdEf01";
 
@@ -243,5 +245,46 @@ describe("QueueFactory", function () {
       expect(() => factory.queue("solve")).to.throw(/closed/);
       expect(factory.connection.status).to.equal("end");
     });
+  });
+});
+
+describe("QueueFactory on a Redis Cluster", function () {
+  this.timeout(60_000);
+  let cluster: RedisCluster;
+
+  before(async () => {
+    cluster = await startRedisCluster({ masters: 3 });
+  });
+  after(async () => {
+    await cluster.stop();
+  });
+
+  it("refuses a prefix without a hash tag", () => {
+    expect(
+      () =>
+        new QueueFactory({
+          redisUrl: cluster.urls[0]!,
+          clusterNodes: cluster.urls.slice(1),
+          prefix: "gridbrain",
+        }),
+    ).to.throw(RangeError, /prefix: must be a \{…\} hash tag on Redis Cluster/);
+  });
+
+  it("runs a worker through the Cluster client and closes every connection it opened", async () => {
+    const factory = new QueueFactory({
+      redisUrl: cluster.urls[0]!,
+      clusterNodes: cluster.urls.slice(1),
+      prefix: `{t${randomUUID().slice(0, 8)}}`,
+    });
+    const q = factory.queue("collect");
+    const id = jobIdFor(31337, MARKET, 11n, "collect");
+    factory.worker("collect", async (job) => `done ${(job.data as { n: number }).n}`);
+    await q.add("c", { n: 5 }, { jobId: id });
+    for (let i = 0; i < 200 && (await q.getJobState(id)) !== "completed"; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    expect((await q.getJob(id))?.returnvalue).to.equal("done 5");
+    expect(factory.connection).to.be.instanceOf(Cluster);
+    await factory.close();
+    expect(factory.connection.status).to.equal("end");
   });
 });
