@@ -21,8 +21,10 @@ import { hardhat } from "viem/chains";
 import type { Neighbourhood } from "../domain/simulation/index.js";
 import { demoAbis } from "./contracts.js";
 import type { SuiteAddresses } from "./deploy.js";
+import { DEV_MNEMONIC } from "./local-services.js";
 
-export const DEV_MNEMONIC = "test test test test test test test test test test test junk";
+// One definition of the dev mnemonic, shared with the chain launchers.
+export { DEV_MNEMONIC };
 
 /** Registry `Source` enum values. */
 export const SOURCE = { Other: 0, Solar: 1, Wind: 2, Hydro: 3, Battery: 4 } as const;

@@ -6,6 +6,7 @@
  * is closed even when one fails).
  */
 import type { Job } from "bullmq";
+import type { Redis } from "ioredis";
 import { Gauge } from "prom-client";
 import type { LocalAccount } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
@@ -135,13 +136,22 @@ export class OracleNode {
     assertMeterTiming(config, timing);
     // The solver thread starts and loads HiGHS while the rest of the node comes up.
     const solverReady = warmUpSolver();
-    const queues = new QueueFactory({ redisUrl: config.redisUrl, prefix: config.queuePrefix, logger });
+    const queues = new QueueFactory({
+      redisUrl: config.redisUrl,
+      clusterNodes: config.redisClusterNodes,
+      prefix: config.queuePrefix,
+      logger,
+    });
+    // The node's own state (signatures, meter readings) shares the queues' connection. On a Redis
+    // Cluster that is a Cluster client, which answers every command used here; their keys start
+    // with the {…} hash-tag prefix, so each MULTI and script stays within one slot.
+    const redis = queues.connection as Redis;
     const metrics: OracleMetrics = createMetrics({
       defaultLabels: { node: account.address },
       processMetrics: false,
     });
     const meterStore = new MeterStore({
-      redis: queues.connection,
+      redis,
       prefix: config.queuePrefix,
       chainId: config.chainId,
       market: config.marketAddress,
@@ -162,7 +172,7 @@ export class OracleNode {
       client: publicClient,
       sender,
       queues,
-      redis: queues.connection,
+      redis,
       logger,
       metrics,
       meterStore,
@@ -210,6 +220,16 @@ export class OracleNode {
       onLog: async (log) => {
         const outcome = await onMarketLog(ctx, log);
         if (outcome.action === "skipped") logger.debug({ reason: outcome.reason }, "watched log skipped");
+      },
+      // The transactions of the orphaned blocks are gone (commits, settlements, our own), so the
+      // cached nonce may be ahead of the chain, and completed jobs may stand for work the chain no
+      // longer has; their deterministic ids would keep the scheduler from adding them again.
+      // Forget both: the scheduler re-derives every step from the new chain state, and every job
+      // reads the chain before it sends, so a step that is still done on the new chain is a no-op.
+      onReorg: async (event) => {
+        sender.resyncNonce();
+        const forgotten = await queues.forgetCompleted(PIPELINE_QUEUES);
+        logger.warn({ ...event, forgotten }, "chain reorg: completed jobs forgotten, nonce resynced");
       },
     });
     this.watcher = watcher;
