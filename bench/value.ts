@@ -107,6 +107,7 @@ for (const seed of seeds) {
     const heuristic = runPolicy(data, "heuristic", highs);
     const oracle = runPolicy(data, "rolling", highs);
     const perfect = runPolicy(data, "perfect", highs);
+    const dayEnd = runPolicy({ ...data, options: { ...data.options, horizon: "restOfDay" } }, "rolling", highs);
     const share = (c: bigint) =>
       none.cost === perfect.cost ? null : Number(none.cost - c) / Number(none.cost - perfect.cost);
     const row = {
@@ -119,6 +120,9 @@ for (const seed of seeds) {
       oracleCost: Number(oracle.cost),
       perfectForesightCost: Number(perfect.cost),
       oracleShare: share(oracle.cost),
+      // Diagnostic: the same rolling horizon never looking past midnight.
+      oracleRestOfDayCost: Number(dayEnd.cost),
+      oracleRestOfDayShare: share(dayEnd.cost),
       heuristicShare: share(heuristic.cost),
       peakImportWh: {
         noBattery: none.peakImportWh,
@@ -129,6 +133,7 @@ for (const seed of seeds) {
       storedDeltaWh: {
         heuristic: heuristic.storedDeltaWh,
         oracle: oracle.storedDeltaWh,
+        oracleRestOfDay: dayEnd.storedDeltaWh,
         perfectForesight: perfect.storedDeltaWh,
       },
       throughputWh: {
@@ -205,14 +210,14 @@ for (const r of forecastRows)
   lines.push(`| ${r.scope} | ${r.quantity} | ${r.method} | ${r.mae} | ${r.skill} |`);
 lines.push(
   "",
-  "| seed | weather | (a) none | (b) heuristic | (c) oracle | (d) perfect | (c) share | (b) share | peak import a/b/c/d Wh |",
-  "|---|---|---:|---:|---:|---:|---:|---:|---|",
+  "| seed | weather | (a) none | (b) heuristic | (c) oracle | (d) perfect | (c) share | (b) share | (c) to midnight share | peak import a/b/c/d Wh |",
+  "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
 );
 for (const r of valueRows) {
   const p = r.peakImportWh as Record<string, number>;
   const pct = (x: unknown) => (typeof x === "number" ? `${(x * 100).toFixed(1)}%` : "–");
   lines.push(
-    `| ${r.seed} | ${r.weather} | ${r.noBatteryCost} | ${r.heuristicCost} | ${r.oracleCost} | ${r.perfectForesightCost} | ${pct(r.oracleShare)} | ${pct(r.heuristicShare)} | ${p.noBattery}/${p.heuristic}/${p.oracle}/${p.perfectForesight} |`,
+    `| ${r.seed} | ${r.weather} | ${r.noBatteryCost} | ${r.heuristicCost} | ${r.oracleCost} | ${r.perfectForesightCost} | ${pct(r.oracleShare)} | ${pct(r.heuristicShare)} | ${pct(r.oracleRestOfDayShare)} | ${p.noBattery}/${p.heuristic}/${p.oracle}/${p.perfectForesight} |`,
   );
 }
 for (const r of rows) if ((r as { case?: string }).case === "rolling-horizon solve") lines.push("", JSON.stringify(r));

@@ -58,7 +58,7 @@ export const DEFAULT_FORECAST_RULE: ForecastRule = Object.freeze({
   bidWh: "yesterday",
   bidPricePerKwh: "recentMean",
   offerWh: "solarShape",
-  offerPricePerKwh: "recentMean",
+  offerPricePerKwh: "yesterday",
 });
 
 export interface ZoneIntervalForecast {

@@ -50,10 +50,16 @@ export interface ValueDayOptions {
   readonly date: string;
   readonly seed: number;
   readonly cloud?: Partial<CloudModel>;
+  /** Cloud options of the day before (forecast history); default the simulation's defaults. */
+  readonly yesterdayCloud?: Partial<CloudModel>;
   /** Lines between zones, as in the dispatch instance. */
   readonly lines: readonly Line[];
-  /** Rolling horizon H; default `defaultRollingHorizon` (rest of the day, at least 32). */
-  readonly horizon?: number;
+  /**
+   * Rolling horizon H; default `defaultRollingHorizon` (rest of the day, at least 32);
+   * "restOfDay": never past the valued day's end (a diagnostic: the day's cost values energy left
+   * at midnight at the feed-in only, while H ≥ 32 keeps energy for the next morning).
+   */
+  readonly horizon?: number | "restOfDay";
   readonly forecastRule?: ForecastRule;
 }
 
@@ -106,13 +112,21 @@ export function simulateDayData(options: ValueDayOptions, extra = 0): DayData {
   const nextStartUnix = localMidnightUnix(shiftDate(options.date, 1), nb.timeZone);
   const intervalsPerDay = (nextStartUnix - dayStartUnix) / intervalSeconds;
   const dayStart = (dayStartUnix - prevStartUnix) / intervalSeconds;
-  const sim = new NeighbourhoodSimulator(nb, {
+  // Yesterday has the demo's default weather and the day its own, so "same interval yesterday"
+  // is not handed the day's weather for free.
+  const yesterday = new NeighbourhoodSimulator(nb, {
     startUnix: prevStartUnix,
     intervalSeconds,
     seed: options.seed,
+    cloud: options.yesterdayCloud ?? {},
+  }).run(dayStart);
+  const day = new NeighbourhoodSimulator(nb, {
+    startUnix: dayStartUnix,
+    intervalSeconds,
+    seed: options.seed,
     cloud: options.cloud ?? {},
-  });
-  const intervals = sim.run(dayStart + intervalsPerDay + extra);
+  }).run(intervalsPerDay + extra);
+  const intervals = [...yesterday, ...day];
   const zones = Array.from({ length: nb.zones }, (_, z) => z);
   const history = intervals.flatMap((interval) =>
     observeOrders(interval.intervalId, zones, inflexibleOrders(nb, interval, options.seed)),
@@ -329,7 +343,9 @@ export function rollingInputAt(
   const nb = data.options.neighbourhood;
   const interval = data.intervals[data.dayStart + k]!;
   const i = interval.intervalId;
-  const horizon = data.options.horizon ?? defaultRollingHorizon(k, data.intervalsPerDay);
+  const h = data.options.horizon;
+  const horizon =
+    h === undefined ? defaultRollingHorizon(k, data.intervalsPerDay) : h === "restOfDay" ? data.intervalsPerDay - k : h;
   const real = toDispatchOrders(nb, inflexibleOrders(nb, interval, data.options.seed));
   const { bids, offers } = sumBySide(nb, real);
   const grid = gridOrders(nb, i, bids, offers, data.intervalSeconds, real.length + 1, owners);
@@ -428,6 +444,11 @@ function plannerFor(
   const nb = data.options.neighbourhood;
   const owners = nb.households.filter((h) => h.battery !== null);
   const byBatteryId = new Map(owners.map((h) => [String(h.index + 1), h]));
+  // No end-of-day floor above minSoc: energy left at the end is worth the grid's feed-in bid,
+  // which the LP sees as that bid in the last intervals and the day's cost counts the same way
+  // (runPolicy). A floor at the day's start SoC would stop (c) and (d) from using the energy the
+  // batteries start with while the heuristic may, and (d) would no longer be an upper bound.
+  const floors = new Map(owners.map((h) => [h.id, h.battery!.minSocWh]));
   switch (policy) {
     case "none":
       return () => ({ moves: new Map() });
@@ -463,7 +484,7 @@ function plannerFor(
       };
     case "rolling":
       return (k, _interval, soc) => {
-        const result = solveRollingHorizonSync(rollingInputAt(data, k, soc, startSoc), highs);
+        const result = solveRollingHorizonSync(rollingInputAt(data, k, soc, floors), highs);
         const moves = new Map<string, { chargeWh: number; dischargeWh: number }>();
         for (const b of result.batteries)
           moves.set(byBatteryId.get(b.batteryId)!.id, { chargeWh: b.chargeWh, dischargeWh: b.dischargeWh });
@@ -499,7 +520,7 @@ function plannerFor(
           horizon: { firstInterval: first, intervals: data.intervalsPerDay },
           zones: [...data.zones],
           lines: [...data.options.lines],
-          batteries: owners.map((h) => batteryOf(h, startSoc.get(h.id)!, startSoc.get(h.id)!, data.intervalSeconds)),
+          batteries: owners.map((h) => batteryOf(h, startSoc.get(h.id)!, floors.get(h.id)!, data.intervalSeconds)),
           orders,
         },
         highs,
