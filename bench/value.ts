@@ -15,6 +15,7 @@
  * (results are then not written unless VALUE_WRITE=1).
  */
 import { writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { loadHighs, solveRollingInWorker, warmUpSolver } from "../oracle/src/domain/dispatch/index.js";
 import type { Line } from "../oracle/src/domain/dispatch/index.js";
 import {
@@ -25,7 +26,12 @@ import {
   type ForecastQuantity,
   type ZoneIntervalObservation,
 } from "../oracle/src/domain/forecast/index.js";
-import { rollingInputAt, runPolicy, simulateDayData, type DayData } from "../oracle/src/domain/rolling/day.js";
+import {
+  rollingInputAt,
+  runPolicy,
+  simulateDayData,
+  type DayData,
+} from "../oracle/src/domain/rolling/day.js";
 import { generateNeighbourhood } from "../oracle/src/domain/simulation/index.js";
 
 /** The demo's grid (oracle/src/demo/world.ts defaultGridLayout for 3 zones), as dispatch lines. */
@@ -40,7 +46,8 @@ const WEATHER = {
 } as const;
 type Weather = keyof typeof WEATHER;
 
-const seeds = (process.env.VALUE_SEEDS ?? "1,2,3").split(",").map(Number);
+const seeds =
+  process.env.VALUE_SEEDS === "none" ? [] : (process.env.VALUE_SEEDS ?? "1,2,3").split(",").map(Number);
 const weathers = (process.env.VALUE_WEATHER ?? "sunny,cloudy").split(",") as Weather[];
 const big = process.env.VALUE_BIG !== "0";
 const write = process.env.VALUE_WRITE === "1" || (process.env.VALUE_SEEDS === undefined && big);
@@ -101,13 +108,20 @@ for (const seed of seeds) {
   for (const weather of weathers) {
     const t0 = performance.now();
     const { date, cloud } = WEATHER[weather];
-    const data = simulateDayData({ neighbourhood: neighbourhoodFor(seed), date, seed, cloud, lines: LINES }, LEADS);
+    const data = simulateDayData(
+      { neighbourhood: neighbourhoodFor(seed), date, seed, cloud, lines: LINES },
+      LEADS,
+    );
     evaluateForecasts(data, weather);
     const none = runPolicy(data, "none", highs);
     const heuristic = runPolicy(data, "heuristic", highs);
     const oracle = runPolicy(data, "rolling", highs);
     const perfect = runPolicy(data, "perfect", highs);
-    const dayEnd = runPolicy({ ...data, options: { ...data.options, horizon: "restOfDay" } }, "rolling", highs);
+    const dayEnd = runPolicy(
+      { ...data, options: { ...data.options, horizon: "restOfDay" } },
+      "rolling",
+      highs,
+    );
     const share = (c: bigint) =>
       none.cost === perfect.cost ? null : Number(none.cost - c) / Number(none.cost - perfect.cost);
     const row = {
@@ -181,14 +195,23 @@ if (big) {
   // 1,000 prosumers; a battery share that gives ≥ 300 batteries, of which the first 300 are used.
   const nb = generateNeighbourhood({ seed: 1, prosumers: 1000, zones: 3, batteryShareOfPv: 0.6 });
   const owners = nb.households.filter((h) => h.battery !== null).slice(0, 300);
-  const data = simulateDayData({ neighbourhood: nb, date: WEATHER.sunny.date, seed: 1, cloud: WEATHER.sunny.cloud, lines: LINES, horizon: 96 });
+  const data = simulateDayData({
+    neighbourhood: nb,
+    date: WEATHER.sunny.date,
+    seed: 1,
+    cloud: WEATHER.sunny.cloud,
+    lines: LINES,
+    horizon: 96,
+  });
   const soc = new Map(owners.map((h) => [h.id, h.battery!.initialSocWh]));
   // 06:00, the start of the PV day: every battery has a decision to make over the next 24 h.
   const input = rollingInputAt(data, 24, soc, soc, owners);
   await warmUpSolver(); // start the thread and load HiGHS outside the timing
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage(); // the whole process, the solver thread included
   const result = await solveRollingInWorker(input);
   const ms = Math.round(performance.now() - t0);
+  const cpu = process.cpuUsage(cpu0);
   rows.push({
     case: "rolling-horizon solve",
     prosumers: 1000,
@@ -200,6 +223,9 @@ if (big) {
     lpRows: result.stats.rows,
     solveMs: Math.round(result.stats.solveMs),
     ms,
+    // Wall time on a shared machine; CPU time and the load average say how much was waiting.
+    cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+    loadAverage1m: Math.round(loadavg()[0]! * 10) / 10,
   });
 }
 
@@ -220,7 +246,8 @@ for (const r of valueRows) {
     `| ${r.seed} | ${r.weather} | ${r.noBatteryCost} | ${r.heuristicCost} | ${r.oracleCost} | ${r.perfectForesightCost} | ${pct(r.oracleShare)} | ${pct(r.heuristicShare)} | ${pct(r.oracleRestOfDayShare)} | ${p.noBattery}/${p.heuristic}/${p.oracle}/${p.perfectForesight} |`,
   );
 }
-for (const r of rows) if ((r as { case?: string }).case === "rolling-horizon solve") lines.push("", JSON.stringify(r));
+for (const r of rows)
+  if ((r as { case?: string }).case === "rolling-horizon solve") lines.push("", JSON.stringify(r));
 process.stdout.write(lines.join("\n") + "\n");
 if (write) {
   writeFileSync(new URL("./results/value.json", import.meta.url), JSON.stringify(rows, null, 2) + "\n");

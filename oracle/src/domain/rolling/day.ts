@@ -180,8 +180,7 @@ function gridOrders(
   for (let zone = 0; zone < nb.zones; zone++) {
     let flex = 0;
     for (const h of owners)
-      if (h.zone === zone)
-        flex += batteryIntervalLimits(h.battery!, intervalSeconds).maxChargeWh;
+      if (h.zone === zone) flex += batteryIntervalLimits(h.battery!, intervalSeconds).maxChargeWh;
     const supply = bidsByZone[zone]! + flex;
     const offtake = offersByZone[zone]! + flex;
     if (supply > 0)
@@ -345,7 +344,11 @@ export function rollingInputAt(
   const i = interval.intervalId;
   const h = data.options.horizon;
   const horizon =
-    h === undefined ? defaultRollingHorizon(k, data.intervalsPerDay) : h === "restOfDay" ? data.intervalsPerDay - k : h;
+    h === undefined
+      ? defaultRollingHorizon(k, data.intervalsPerDay)
+      : h === "restOfDay"
+        ? data.intervalsPerDay - k
+        : h;
   const real = toDispatchOrders(nb, inflexibleOrders(nb, interval, data.options.seed));
   const { bids, offers } = sumBySide(nb, real);
   const grid = gridOrders(nb, i, bids, offers, data.intervalSeconds, real.length + 1, owners);
@@ -429,7 +432,9 @@ export function runPolicy(data: DayData, policy: BatteryPolicy, highs: Highs): P
   for (const h of owners) {
     const delta = soc.get(h.id)! - startSoc.get(h.id)!;
     storedDeltaWh += delta;
-    const value = Math.floor((delta * h.battery!.dischargeEfficiency * (F() + GRID_TIE_BREAK_PER_KWH)) / 1000);
+    const value = Math.floor(
+      (delta * h.battery!.dischargeEfficiency * (F() + GRID_TIE_BREAK_PER_KWH)) / 1000,
+    );
     cost -= BigInt(value);
   }
   return { policy, cost, peakImportWh: peak, storedDeltaWh, relaxedSolves, chargeWh, dischargeWh };
@@ -474,7 +479,8 @@ function plannerFor(
         const moves = new Map<string, { chargeWh: number; dischargeWh: number }>();
         schedule.fills.forEach((f) => {
           const o = placed[Number(f.orderId) - 1]!;
-          if (f.filledWh === 0 || (o.purpose !== "battery-charge" && o.purpose !== "battery-discharge")) return;
+          if (f.filledWh === 0 || (o.purpose !== "battery-charge" && o.purpose !== "battery-discharge"))
+            return;
           const m = moves.get(o.owner) ?? { chargeWh: 0, dischargeWh: 0 };
           if (o.purpose === "battery-charge") m.chargeWh += f.filledWh;
           else m.dischargeWh += f.filledWh;
@@ -513,14 +519,18 @@ function plannerFor(
         }
         const { bids, offers } = sumBySide(nb, own);
         orders.push(...own);
-        orders.push(...gridOrders(nb, interval.intervalId, bids, offers, data.intervalSeconds, orders.length + 1));
+        orders.push(
+          ...gridOrders(nb, interval.intervalId, bids, offers, data.intervalSeconds, orders.length + 1),
+        );
       }
       const { schedule } = solveDispatchSync(
         {
           horizon: { firstInterval: first, intervals: data.intervalsPerDay },
           zones: [...data.zones],
           lines: [...data.options.lines],
-          batteries: owners.map((h) => batteryOf(h, startSoc.get(h.id)!, floors.get(h.id)!, data.intervalSeconds)),
+          batteries: owners.map((h) =>
+            batteryOf(h, startSoc.get(h.id)!, floors.get(h.id)!, data.intervalSeconds),
+          ),
           orders,
         },
         highs,

@@ -7,7 +7,13 @@
 import type { Highs } from "highs";
 import { z } from "zod";
 import { DispatchInputError, DispatchModelError } from "../dispatch/errors.js";
-import { batterySchema, lineSchema, orderSchema, type Battery, type DispatchInstance } from "../dispatch/schema.js";
+import {
+  batterySchema,
+  lineSchema,
+  orderSchema,
+  type Battery,
+  type DispatchInstance,
+} from "../dispatch/schema.js";
 import { indexInstance, Layout } from "../dispatch/indexed.js";
 import { solveLp } from "../dispatch/model.js";
 import { parseDispatchInstance, solveDispatchSync, type DispatchStats } from "../dispatch/solve.js";
@@ -54,10 +60,7 @@ export const rollingInputSchema = z
      * the forecast bids plus what the zone's batteries could charge, and bids at
      * `offtakePricePerKwh` for the forecast offers plus what they could discharge.
      */
-    grid: z
-      .object({ supplyPricePerKwh: uint, offtakePricePerKwh: uint })
-      .strict()
-      .optional(),
+    grid: z.object({ supplyPricePerKwh: uint, offtakePricePerKwh: uint }).strict().optional(),
   })
   .strict()
   .superRefine((input, ctx) => {

@@ -65,9 +65,24 @@ describe("forecastZones", () => {
     it("solarShape scales the last offered volume by the sun's elevation ratio and persists the rest", () => {
       // Local noon on 2027-06-21 in Amsterdam ≈ 11:40 UTC; last known 10:00, forecast 10:15.
       const noon = Date.UTC(2027, 5, 21, 10, 0, 0) / 1000 / 900;
-      const h = [{ intervalId: noon, zone: 0, bidWh: 300, bidPricePerKwh: 250_000, offerWh: 4000, offerPricePerKwh: 90_000 }];
+      const h = [
+        {
+          intervalId: noon,
+          zone: 0,
+          bidWh: 300,
+          bidPricePerKwh: 250_000,
+          offerWh: 4000,
+          offerPricePerKwh: 90_000,
+        },
+      ];
       const [f] = forecastZones(
-        input({ firstInterval: noon + 1, intervals: 1, history: h, pvWpByZone: { "0": 20_000 }, intervalsPerDay: 96 }),
+        input({
+          firstInterval: noon + 1,
+          intervals: 1,
+          history: h,
+          pvWpByZone: { "0": 20_000 },
+          intervalsPerDay: 96,
+        }),
         "solarShape",
       );
       const sine = (id: number) =>
@@ -86,7 +101,9 @@ describe("forecastZones", () => {
 
     it("solarShape forecasts no offered volume at night", () => {
       const midnight = Date.UTC(2027, 5, 20, 22, 0, 0) / 1000 / 900; // 00:00 CEST
-      const h = [{ intervalId: midnight, zone: 0, bidWh: 300, bidPricePerKwh: 1, offerWh: 50, offerPricePerKwh: 1 }];
+      const h = [
+        { intervalId: midnight, zone: 0, bidWh: 300, bidPricePerKwh: 1, offerWh: 50, offerPricePerKwh: 1 },
+      ];
       const [f] = forecastZones(
         input({ firstInterval: midnight + 1, intervals: 1, history: h, pvWpByZone: { "0": 20_000 } }),
         "solarShape",
@@ -106,7 +123,13 @@ describe("forecastZones", () => {
 
     it("yesterday falls back to persistence when the day-old record is absent", () => {
       const h = history.filter((x) => x.intervalId !== B + 4);
-      expect(pick(forecastZones(input({ history: h }), "yesterday"))[0]).to.deep.equal([B + 8, 170, 200_007, 350, 80_007]);
+      expect(pick(forecastZones(input({ history: h }), "yesterday"))[0]).to.deep.equal([
+        B + 8,
+        170,
+        200_007,
+        350,
+        80_007,
+      ]);
     });
 
     it("persistence falls back to zero when the last interval is absent", () => {
@@ -152,12 +175,16 @@ describe("forecastZones", () => {
 
 describe("observeOrders", () => {
   it("sums volumes per zone and side and rounds the volume-weighted price half up", () => {
-    const obs = observeOrders(7, [0, 1], [
-      { zone: 0, side: "bid", quantityWh: 1, limitPricePerKwh: 100 },
-      { zone: 0, side: "bid", quantityWh: 1, limitPricePerKwh: 101 }, // mean 100.5 → 101
-      { zone: 0, side: "offer", quantityWh: 3, limitPricePerKwh: 10 },
-      { zone: 0, side: "offer", quantityWh: 1, limitPricePerKwh: 20 }, // 50 / 4 = 12.5 → 13
-    ]);
+    const obs = observeOrders(
+      7,
+      [0, 1],
+      [
+        { zone: 0, side: "bid", quantityWh: 1, limitPricePerKwh: 100 },
+        { zone: 0, side: "bid", quantityWh: 1, limitPricePerKwh: 101 }, // mean 100.5 → 101
+        { zone: 0, side: "offer", quantityWh: 3, limitPricePerKwh: 10 },
+        { zone: 0, side: "offer", quantityWh: 1, limitPricePerKwh: 20 }, // 50 / 4 = 12.5 → 13
+      ],
+    );
     expect(obs).to.deep.equal([
       { intervalId: 7, zone: 0, bidWh: 2, bidPricePerKwh: 101, offerWh: 4, offerPricePerKwh: 13 },
       { intervalId: 7, zone: 1, bidWh: 0, bidPricePerKwh: 0, offerWh: 0, offerPricePerKwh: 0 },

@@ -1,5 +1,9 @@
 import { expect } from "chai";
-import { DispatchInputError, loadHighs, solveRollingInWorker } from "../../../../oracle/src/domain/dispatch/index.js";
+import {
+  DispatchInputError,
+  loadHighs,
+  solveRollingInWorker,
+} from "../../../../oracle/src/domain/dispatch/index.js";
 import {
   FORECAST_OWNER,
   buildRollingInstance,
