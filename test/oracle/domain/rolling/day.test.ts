@@ -29,13 +29,14 @@ describe("value day driver", function () {
       lines: [],
     });
     const highs = await loadHighs();
-    const [none, heuristic, rolling, perfect] = (["none", "heuristic", "rolling", "perfect"] as const).map(
-      (p) => runPolicy(data, p, highs),
-    );
+    const none = runPolicy(data, "none", highs);
+    const heuristic = runPolicy(data, "heuristic", highs);
+    const rolling = runPolicy(data, "rolling", highs);
+    const perfect = runPolicy(data, "perfect", highs);
     expect(perfect.cost < none.cost).to.equal(true);
     expect(perfect.cost <= heuristic.cost).to.equal(true);
-    expect(perfect.cost <= rolling!.cost).to.equal(true);
-    expect(rolling!.cost < none!.cost).to.equal(true);
-    expect(none!.storedDeltaWh).to.equal(0);
+    expect(perfect.cost <= rolling.cost).to.equal(true);
+    expect(rolling.cost < none.cost).to.equal(true);
+    expect(none.storedDeltaWh).to.equal(0);
   });
 });
