@@ -28,6 +28,7 @@ import { collectProcessor, solveProcessor } from "../jobs/schedule.js";
 import { schedulerTick } from "../jobs/scheduler.js";
 import { settleFillsProcessor, settleImbalanceProcessor } from "../jobs/settle.js";
 import { WATCHED_MARKET_EVENTS, onMarketLog } from "../jobs/watcher.js";
+import { KEEPER_WATCHED_EVENTS, keeperProcessor, keeperTick, onOrderPlacedLog } from "../jobs/keeper.js";
 import { stateKey } from "../jobs/context.js";
 import { nodeMeterIngest } from "./meter-ingest.js";
 
@@ -78,6 +79,7 @@ export class OracleNode {
   private ctx: PipelineContext | undefined;
   private http: HttpServer | undefined;
   private watcher: ChainWatcher | undefined;
+  private keeperWatcher: ChainWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<unknown> | undefined;
   private stopped = false;
@@ -159,6 +161,7 @@ export class OracleNode {
       [QUEUE_NAMES.settleFills]: (job) => settleFillsProcessor(ctx, job as never),
       [QUEUE_NAMES.meterReport]: (job) => meterReportProcessor(ctx, job as never),
       [QUEUE_NAMES.settleImbalance]: (job) => settleImbalanceProcessor(ctx, job as never),
+      [QUEUE_NAMES.keeper]: (job) => keeperProcessor(ctx, job as never),
     };
     for (const [name, processor] of Object.entries(processors)) {
       const worker = queues.worker(name, (job, token) => processor(job, token), {
@@ -192,6 +195,20 @@ export class OracleNode {
       },
     });
     this.watcher = watcher;
+    // Every interval with an order is a keeper candidate (jobs/keeper.ts); its own cursor, so the
+    // commit watcher's delivery is unchanged.
+    this.keeperWatcher = new ChainWatcher({
+      client: publicClient,
+      redis: queues.connection,
+      key: stateKey(ctx, "keeper-watcher"),
+      addresses: [config.marketAddress],
+      events: KEEPER_WATCHED_EVENTS,
+      confirmations: config.confirmations,
+      startBlock: config.startBlock,
+      pollIntervalMs: config.pollIntervalMs,
+      logger,
+      onLog: (log) => onOrderPlacedLog(ctx, log),
+    });
     trackWatcher(metrics, watcher, () => publicClient.getBlockNumber({ cacheTime: 0 }), logger);
     metrics.trackSignerBalance(account.address, () => sender.balance());
 
@@ -218,6 +235,7 @@ export class OracleNode {
     solverReady.catch((error: unknown) => logger.error({ err: error }, "solver warm-up failed"));
     logger.info({ url: this.http.url, config }, "oracle node started");
     watcher.start();
+    this.keeperWatcher.start();
     if (this.options.withoutScheduler !== true) this.scheduleTick(0);
   }
 
@@ -226,6 +244,8 @@ export class OracleNode {
     this.timer = setTimeout(() => {
       this.ticking = this.tick()
         .catch((error: unknown) => this.ctx?.logger.warn({ err: error }, "scheduler tick failed"))
+        .then(() => keeperTick(this.context))
+        .catch((error: unknown) => this.ctx?.logger.warn({ err: error }, "keeper tick failed"))
         .finally(() => this.scheduleTick(this.options.tickMs ?? this.config.pollIntervalMs));
     }, delay);
   }
@@ -241,7 +261,7 @@ export class OracleNode {
       clearTimeout(this.timer);
       await this.ticking;
       // The watcher enqueues into the queues and keeps its cursor on their connection: stop it first.
-      await this.watcher?.close();
+      await closeAll([async () => this.watcher?.close(), async () => this.keeperWatcher?.close()]);
       const ctx = this.ctx;
       await closeAll([
         async () => this.http?.close(),

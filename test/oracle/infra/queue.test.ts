@@ -72,7 +72,7 @@ describe("QueueFactory", function () {
     await factory.close();
   });
 
-  it("names the nine pipeline queues", () => {
+  it("names the ten pipeline queues", () => {
     expect(PIPELINE_QUEUES).to.have.members([
       "collect",
       "solve",
@@ -83,6 +83,7 @@ describe("QueueFactory", function () {
       "meter-ingest",
       "meter-report",
       "settle-imbalance",
+      "keeper",
     ]);
   });
 
