@@ -41,7 +41,7 @@ import { QUEUE_NAMES } from "../infra/queue.js";
 import { TxSendError } from "../infra/tx-sender.js";
 import { type PipelineContext, jobId, logFor, stateKey, submitRank } from "./context.js";
 import { NotReadyError } from "./schedule.js";
-import { settleOpenImbalances } from "./settle.js";
+import { READS_IN_FLIGHT, settleOpenImbalances } from "./settle.js";
 
 export interface KeeperJobData {
   /** Decimal string (BullMQ data is JSON). */
@@ -131,17 +131,23 @@ function ruleState(s: IntervalState) {
   };
 }
 
+/** `Promise.all(items.map(read))` with at most `READS_IN_FLIGHT` reads in flight (settle.ts's limit). */
+async function inChunks<T, R>(items: readonly T[], read: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += READS_IN_FLIGHT)
+    out.push(...(await Promise.all(items.slice(i, i + READS_IN_FLIGHT).map(read))));
+  return out;
+}
+
 /** Open orders of the interval: the position slot still holds the order id. */
 async function openOrders(ctx: PipelineContext, orders: readonly ChainOrder[], intervalId: bigint) {
-  const slots = await Promise.all(
-    orders.map((o) =>
-      ctx.client.readContract({
-        address: ctx.config.marketAddress,
-        abi: energyMarketAbi,
-        functionName: "position",
-        args: [o.owner, intervalId, o.side],
-      }),
-    ),
+  const slots = await inChunks(orders, (o) =>
+    ctx.client.readContract({
+      address: ctx.config.marketAddress,
+      abi: energyMarketAbi,
+      functionName: "position",
+      args: [o.owner, intervalId, o.side],
+    }),
   );
   return orders.filter((o, i) => slots[i]!.toLowerCase() === o.orderId.toLowerCase());
 }
@@ -149,26 +155,24 @@ async function openOrders(ctx: PipelineContext, orders: readonly ChainOrder[], i
 /** Sellers whose collateral of a settled, non-empty fill is still locked in an unmetered interval. */
 async function lockedCollateral(ctx: PipelineContext, orders: readonly ChainOrder[], intervalId: bigint) {
   const sellers = [...new Set(orders.filter((o) => o.side === 1).map((o) => o.owner))];
-  const checks = await Promise.all(
-    sellers.map(async (owner) => {
-      const [done, [settled, filledWh]] = await Promise.all([
-        ctx.client.readContract({
-          address: ctx.config.marketAddress,
-          abi: energyMarketAbi,
-          functionName: "imbalanceSettled",
-          args: [owner, intervalId],
-        }),
-        ctx.client.readContract({
-          address: ctx.config.marketAddress,
-          abi: energyMarketAbi,
-          functionName: "settledFill",
-          args: [owner, intervalId, 1],
-        }),
-      ]);
-      // A seller with no filled energy has no collateral left: its release would move 0.
-      return !done && settled && filledWh > 0n;
-    }),
-  );
+  const checks = await inChunks(sellers, async (owner) => {
+    const [done, [settled, filledWh]] = await Promise.all([
+      ctx.client.readContract({
+        address: ctx.config.marketAddress,
+        abi: energyMarketAbi,
+        functionName: "imbalanceSettled",
+        args: [owner, intervalId],
+      }),
+      ctx.client.readContract({
+        address: ctx.config.marketAddress,
+        abi: energyMarketAbi,
+        functionName: "settledFill",
+        args: [owner, intervalId, 1],
+      }),
+    ]);
+    // A seller with no filled energy has no collateral left: its release would move 0.
+    return !done && settled && filledWh > 0n;
+  });
   return sellers.filter((_, i) => checks[i]);
 }
 
@@ -245,12 +249,19 @@ export async function keeperProcessor(ctx: PipelineContext, job: Job<KeeperJobDa
     pending.order -= batch.length;
     more ||= later.length > 0;
   }
+  // Imbalances need this node's own meter report; without it (readings lost) the other paths
+  // still run here, and the job fails afterwards so another attempt (or node) settles them.
+  let imbalanceError: unknown;
   if (!more && paths.includes("settle-imbalances")) {
-    // Batched by the settle step's gas budget; each batch is one transaction.
-    const settled = await settleOpenImbalances(ctx, intervalId, log);
-    if (settled > 0) {
-      taken.imbalance += settled;
-      ctx.metrics.keeperReleases.inc({ kind: "imbalance" }, settled);
+    try {
+      // Batched by the settle step's gas budget; each batch is one transaction.
+      const settled = await settleOpenImbalances(ctx, intervalId, log);
+      if (settled > 0) {
+        taken.imbalance += settled;
+        ctx.metrics.keeperReleases.inc({ kind: "imbalance" }, settled);
+      }
+    } catch (error) {
+      imbalanceError = error;
     }
   }
   if (!more && paths.includes("release-collateral") && budget === 0) more = true;
@@ -270,6 +281,7 @@ export async function keeperProcessor(ctx: PipelineContext, job: Job<KeeperJobDa
     pending.collateral -= batch.length;
     more ||= later.length > 0;
   }
+  if (!more && paths.includes("collect-grid-revenue") && budget === 0) more = true;
   if (!more && paths.includes("collect-grid-revenue")) {
     const after = await readIntervalState(ctx.client, market, intervalId);
     if (after.receipts > after.payouts)
@@ -289,6 +301,10 @@ export async function keeperProcessor(ctx: PipelineContext, job: Job<KeeperJobDa
       .add(QUEUE_NAMES.keeper, next, { jobId: jobId(ctx, intervalId, `keeper-part${part + 1}`) });
     log.info({ taken, amounts, part }, "keeper bound reached, next part enqueued");
     return summary;
+  }
+  if (imbalanceError !== undefined) {
+    setPending(ctx, intervalId, { ...pending, imbalance: 1 });
+    throw imbalanceError;
   }
   // Nothing left the rules allow: the interval is done for the keeper.
   setPending(ctx, intervalId, undefined);
