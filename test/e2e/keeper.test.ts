@@ -15,6 +15,9 @@ import { expect } from "chai";
 import type { Address, Hex } from "viem";
 import { energyMarketAbi } from "../../oracle/src/chain/abis.js";
 import { readMarketLedger } from "../../oracle/src/demo/ledger.js";
+import { buildFillTree } from "../../oracle/src/domain/schedule.js";
+import { loadOwn } from "../../oracle/src/jobs/committee.js";
+import { type ScheduleExtra, ordersFromJson } from "../../oracle/src/jobs/schedule.js";
 import type { OracleNode } from "../../oracle/src/node/node.js";
 import {
   COLLATERAL_PER_KWH,
@@ -206,6 +209,103 @@ describe("keeper (e2e, 3-of-5 committee)", function () {
       console.log(
         `      keeper released ${released.reduce((s, l) => s + (l.args as { amount: bigint }).amount, 0n)} ` +
           `base units of collateral, ${await secondsAfter(released, deadline)} chain s after the meter deadline`,
+      );
+    });
+  });
+  describe("when the committee's settlement stalls after the commit and only buyers settle", () => {
+    it("after the meter deadline releases the sellers' orders and collects the grid revenue", async () => {
+      const intervalId = (await env.now()) / INTERVAL + 2n;
+      const before = await freeBalances();
+      const fundsBefore = await read<bigint>("operatorFunds", []);
+      await placeOrders(env, parties, intervalId);
+      const { configs } = await nodeConfigs(env);
+      nodes = await startNodes(configs);
+      // Fault: no node processes settle-fills (the queue is paused in each node's Redis).
+      for (const n of nodes) await n.context.queues.queue("settle-fills").pause();
+      await env.setTime(intervalId * INTERVAL - GATE + 1n);
+      await waitFor(
+        `interval ${intervalId} scheduled`,
+        async () =>
+          (await read<{ scheduled: boolean }>("intervalState", [intervalId])).scheduled ? true : undefined,
+        120_000,
+      );
+      // Buyers claim their own fills (anyone may); the sellers' fills stay open.
+      const own = await waitFor("a node's own schedule record", async () => {
+        for (const n of nodes) {
+          const o = await loadOwn<ScheduleExtra>(n.context, "schedule", intervalId);
+          if (o !== undefined) return o;
+        }
+        return undefined;
+      });
+      const orders = ordersFromJson(own.extra.orders);
+      const filledWh = own.extra.filledWh.map((f) => BigInt(f));
+      const zonePrices = own.extra.zonePrices.map((p) => BigInt(p));
+      const tree = buildFillTree(orders.map((o, i) => ({ orderId: o.orderId, filledWh: filledWh[i]! })));
+      for (const [index, [orderId, filled]] of tree.entries()) {
+        const order = orders.find((o) => o.orderId.toLowerCase() === orderId.toLowerCase())!;
+        if (order.side !== 0) continue;
+        const { orderId: _id, ...struct } = order;
+        const buyer = parties.find((p) => p.account.address === order.owner)!;
+        await env.write(buyer.account, env.addresses.market, energyMarketAbi, "claimFill", [
+          tree.root,
+          zonePrices,
+          { order: struct, filledWh: BigInt(filled) },
+          tree.getProof(index),
+        ]);
+      }
+      await stopNodes();
+      const stalled = await read<{
+        receipts: bigint;
+        payouts: bigint;
+        settledCount: number;
+        fillCount: number;
+      }>("intervalState", [intervalId]);
+      expect(stalled.settledCount, "buyers settled").to.equal(parties.filter((p) => p.side === "bid").length);
+      expect(stalled.receipts > stalled.payouts, "buyers' payments held as receipts").to.equal(true);
+      const held = await ledger();
+      expect(held.exact, "ledger with receipts held and seller orders open").to.equal(true);
+      expect(held.unsettledPayouts, "receipts − payouts").to.equal(stalled.receipts - stalled.payouts);
+
+      const deadline = (intervalId + 1n) * INTERVAL + METER_WINDOW;
+      await env.setTime(deadline);
+      nodes = await startNodes(configs.slice(2, 5));
+      const credited = await waitFor(
+        `grid revenue of interval ${intervalId} collected`,
+        async () => {
+          const logs = await events("GridRevenueCredited", intervalId);
+          return logs.length === 1 ? logs : undefined;
+        },
+        120_000,
+      );
+      const sellers = parties.filter((p) => p.side === "offer");
+      const released = await events("OrderReleased", intervalId);
+      expect(released, "every seller's order released").to.have.length(sellers.length);
+      expect((credited[0]!.args as { amount: bigint }).amount, "revenue = buyers' payments").to.equal(
+        stalled.receipts - stalled.payouts,
+      );
+      expect(await read<bigint>("operatorFunds", []), "operator funds").to.equal(
+        fundsBefore + stalled.receipts - stalled.payouts,
+      );
+      // Sellers are back where they started (not paid: their fills never settled); buyers paid.
+      const fills = await events("FillSettled", intervalId);
+      const after = await freeBalances();
+      parties.forEach((p, i) => {
+        const fill = fills.find((l) => (l.args as { owner: Address }).owner === p.account.address);
+        const amount = (fill?.args as { amount: bigint } | undefined)?.amount ?? 0n;
+        expect(after[i], `${p.name}'s free balance`).to.equal(
+          p.side === "bid" ? before[i]! - amount : before[i]!,
+        );
+      });
+      const end = await ledger();
+      expect(end.exact, "ledger exact after the keeper").to.equal(true);
+      expect(
+        end.bids + end.offerCollateral + end.fillCollateral + end.unsettledPayouts,
+        "no lock left",
+      ).to.equal(0n);
+      console.log(
+        `      keeper released ${released.reduce((s, l) => s + (l.args as { amount: bigint }).amount, 0n)} base units ` +
+          `in ${released.length} seller orders and collected ${(credited[0]!.args as { amount: bigint }).amount} ` +
+          `of grid revenue, ${await secondsAfter([...released, ...credited], deadline)} chain s after the meter deadline`,
       );
     });
   });
