@@ -84,6 +84,9 @@ export async function onOrderPlacedLog(ctx: PipelineContext, log: WatchedLog): P
   await ctx.redis.zadd(candidatesKey(ctx), Number(intervalId), intervalId.toString());
 }
 
+/** Per node: chain time before which a candidate is known not to be due (no reads until then). */
+const notBefore = new WeakMap<PipelineContext, Map<string, bigint>>();
+
 export interface KeeperTickSummary {
   readonly now: bigint;
   readonly enqueued: readonly string[];
@@ -102,15 +105,30 @@ export async function keeperTick(ctx: PipelineContext): Promise<KeeperTickSummar
   if (upper < 0n) return { now, enqueued: [] };
   const ids = await ctx.redis.zrangebyscore(candidatesKey(ctx), 0, Number(upper / t.intervalSeconds));
   if (ids.length === 0) return { now, enqueued: [] };
-  const { members } = await readCommittee(ctx.client, ctx.config.committeeAddress);
+  // The committee is read only when a job is enqueued (its rank), not on every tick.
+  let members: readonly Address[] | undefined;
   const enqueued: string[] = [];
+  let waitUntil = notBefore.get(ctx);
+  if (waitUntil === undefined) {
+    waitUntil = new Map();
+    notBefore.set(ctx, waitUntil);
+  }
   for (const raw of ids) {
     const intervalId = BigInt(raw);
     // A job already taken (or dead-lettered, with its reason) is not added twice.
     const id = jobId(ctx, intervalId, "keeper");
     if ((await ctx.queues.queue(QUEUE_NAMES.keeper).getJob(id)) !== undefined) continue;
+    if ((waitUntil.get(raw) ?? 0n) > now) continue;
     const state = await readIntervalState(ctx.client, ctx.config.marketAddress, intervalId);
-    if (!keeperDecision(t, intervalId, now, ruleState(state)).due) continue;
+    const decision = keeperDecision(t, intervalId, now, ruleState(state));
+    if (!decision.due) {
+      // Scheduled before its schedule deadline: nothing is due until the meter deadline, and that
+      // cannot change (a commit is final), so the interval is not read again until then.
+      waitUntil.set(raw, decision.dueAt);
+      continue;
+    }
+    waitUntil.delete(raw);
+    members ??= (await readCommittee(ctx.client, ctx.config.committeeAddress)).members;
     const rank = Math.max(0, submitRank(members, ctx.account.address, intervalId));
     const data: KeeperJobData = { intervalId: raw, part: 1 };
     await ctx.queues
