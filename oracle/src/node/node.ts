@@ -1,8 +1,9 @@
 /**
  * One oracle node: config → signing key → viem clients → BullMQ queues and workers (one per
  * pipeline step) → HTTP server (health, readiness, metrics, meter readings, committee
- * signatures, dashboard) → the chain watcher (commit events → settlement jobs, cursor in Redis)
- * and the chain-time scheduler. `start()` once, `close()` any number of times (every resource
+ * signatures, dashboard) → the chain watcher (commit events → settlement jobs, cursor in Redis),
+ * the keeper's watcher (orders → keeper candidates) and the chain-time scheduler, whose ticks also
+ * run the keeper's (jobs/keeper.ts). `start()` once, `close()` any number of times (every resource
  * is closed even when one fails).
  */
 import type { Job } from "bullmq";
