@@ -130,6 +130,18 @@ describe("keeper (e2e, 3-of-5 committee)", function () {
         ).to.match(/^0x0{64}$/);
       const releasedOrders = new Set(released.map((l) => (l.args as { orderId: Hex }).orderId));
       expect(releasedOrders.size, "each order released once").to.equal(parties.length);
+      // The nodes' metrics count each release once, across the committee.
+      const metric = async (name: "keeperReleases" | "keeperReleasedAmount") => {
+        let total = 0;
+        for (const n of nodes)
+          for (const v of (await n.context.metrics[name].get()).values)
+            if (v.labels["kind"] === "order") total += v.value;
+        return total;
+      };
+      await waitFor("keeper metrics of the releases", async () =>
+        (await metric("keeperReleases")) === parties.length ? true : undefined,
+      );
+      expect(await metric("keeperReleasedAmount"), "released base units metric").to.equal(Number(amount));
       console.log(
         `      keeper released ${amount} base units in ${released.length} orders, ` +
           `${await secondsAfter(released, deadline)} chain s after the schedule deadline`,
