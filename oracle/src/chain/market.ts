@@ -88,6 +88,10 @@ export interface IntervalState {
   readonly fillCount: number;
   readonly settledCount: number;
   readonly meterRoot: Hex;
+  /** Charged to buyers and not yet credited to the operator (token base units). */
+  readonly receipts: bigint;
+  /** Paid to sellers and not yet netted against receipts. */
+  readonly payouts: bigint;
 }
 
 export async function readIntervalState(
@@ -107,6 +111,8 @@ export async function readIntervalState(
     fillCount: s.fillCount,
     settledCount: s.settledCount,
     meterRoot: s.meterRoot,
+    receipts: s.receipts,
+    payouts: s.payouts,
   };
 }
 

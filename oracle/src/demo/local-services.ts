@@ -270,11 +270,18 @@ export async function startAnvil(options: { port?: number } = {}): Promise<Local
   };
 }
 
+/** A Hardhat node that can also be frozen, to simulate a stalled chain (SIGSTOP / SIGCONT). */
+export interface HardhatNodeService extends LocalService {
+  /** Stops the node's processes (SIGSTOP): requests hang until `resume()`. */
+  pause(): void;
+  resume(): void;
+}
+
 /**
  * Starts `hardhat node` (Hardhat's in-process EDR chain behind JSON-RPC, chain id 31337, the
  * well-known funded dev accounts) on a free loopback port.
  */
-export async function startHardhatNode(options: { port?: number } = {}): Promise<LocalService> {
+export async function startHardhatNode(options: { port?: number } = {}): Promise<HardhatNodeService> {
   const port = options.port ?? (await freePort());
   const child = spawn("npx", ["hardhat", "node", "--hostname", "127.0.0.1", "--port", String(port)], {
     cwd: PROJECT_ROOT,
@@ -284,9 +291,15 @@ export async function startHardhatNode(options: { port?: number } = {}): Promise
   const url = `http://127.0.0.1:${port}`;
   await waitUntil(`hardhat node on port ${port}`, child, () => rpcAnswers(url));
   let stopped = false;
+  // The whole process group: npx and the node it runs.
+  const signal = (sig: NodeJS.Signals) => {
+    if (!stopped && child.exitCode === null && child.pid !== undefined) process.kill(-child.pid, sig);
+  };
   return {
     port,
     url,
+    pause: () => signal("SIGSTOP"),
+    resume: () => signal("SIGCONT"),
     stop: async (stopOptions = {}) => {
       if (stopped) return;
       stopped = true;
@@ -294,6 +307,7 @@ export async function startHardhatNode(options: { port?: number } = {}): Promise
       const exited = new Promise<void>((done) => child.once("exit", () => done()));
       try {
         process.kill(-child.pid, stopOptions.hard === true ? "SIGKILL" : "SIGTERM");
+        process.kill(-child.pid, "SIGCONT"); // a paused node acts on SIGTERM only once resumed
       } catch {
         return; // already gone
       }

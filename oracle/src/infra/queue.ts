@@ -36,6 +36,8 @@ export const QUEUE_NAMES = {
   meterIngest: "meter-ingest",
   meterReport: "meter-report",
   settleImbalance: "settle-imbalance",
+  /** Liveness paths after the deadlines: releases, late imbalance settlement, grid revenue (jobs/keeper.ts). */
+  keeper: "keeper",
   deadLetter: "dead-letter",
 } as const;
 

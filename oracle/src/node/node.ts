@@ -1,8 +1,9 @@
 /**
  * One oracle node: config → signing key → viem clients → BullMQ queues and workers (one per
  * pipeline step) → HTTP server (health, readiness, metrics, meter readings, committee
- * signatures, dashboard) → the chain watcher (commit events → settlement jobs, cursor in Redis)
- * and the chain-time scheduler. `start()` once, `close()` any number of times (every resource
+ * signatures, dashboard) → the chain watcher (commit events → settlement jobs, cursor in Redis),
+ * the keeper's watcher (orders → keeper candidates) and the chain-time scheduler, whose ticks also
+ * run the keeper's (jobs/keeper.ts). `start()` once, `close()` any number of times (every resource
  * is closed even when one fails).
  */
 import type { Job } from "bullmq";
@@ -30,6 +31,7 @@ import { collectProcessor, solveProcessor } from "../jobs/schedule.js";
 import { schedulerTick } from "../jobs/scheduler.js";
 import { settleFillsProcessor, settleImbalanceProcessor } from "../jobs/settle.js";
 import { WATCHED_MARKET_EVENTS, onMarketLog } from "../jobs/watcher.js";
+import { KEEPER_WATCHED_EVENTS, keeperProcessor, keeperTick, onOrderPlacedLog } from "../jobs/keeper.js";
 import { stateKey } from "../jobs/context.js";
 import { nodeMeterIngest } from "./meter-ingest.js";
 
@@ -99,6 +101,7 @@ export class OracleNode {
   private ctx: PipelineContext | undefined;
   private http: HttpServer | undefined;
   private watcher: ChainWatcher | undefined;
+  private keeperWatcher: ChainWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<unknown> | undefined;
   private stopped = false;
@@ -190,6 +193,7 @@ export class OracleNode {
       [QUEUE_NAMES.settleFills]: (job) => settleFillsProcessor(ctx, job as never),
       [QUEUE_NAMES.meterReport]: (job, token) => meterReportProcessor(ctx, job as never, token),
       [QUEUE_NAMES.settleImbalance]: (job) => settleImbalanceProcessor(ctx, job as never),
+      [QUEUE_NAMES.keeper]: (job) => keeperProcessor(ctx, job as never),
     };
     for (const [name, processor] of Object.entries(processors)) {
       const worker = queues.worker(name, (job, token) => processor(job, token), {
@@ -233,6 +237,20 @@ export class OracleNode {
       },
     });
     this.watcher = watcher;
+    // Every interval with an order is a keeper candidate (jobs/keeper.ts); its own cursor, so the
+    // commit watcher's delivery is unchanged.
+    this.keeperWatcher = new ChainWatcher({
+      client: publicClient,
+      redis: queues.connection,
+      key: stateKey(ctx, "keeper-watcher"),
+      addresses: [config.marketAddress],
+      events: KEEPER_WATCHED_EVENTS,
+      confirmations: config.confirmations,
+      startBlock: config.startBlock,
+      pollIntervalMs: config.pollIntervalMs,
+      logger,
+      onLog: (log) => onOrderPlacedLog(ctx, log),
+    });
     trackWatcher(metrics, watcher, () => publicClient.getBlockNumber({ cacheTime: 0 }), logger);
     metrics.trackSignerBalance(account.address, () => sender.balance());
 
@@ -263,6 +281,7 @@ export class OracleNode {
     solverReady.catch((error: unknown) => logger.error({ err: error }, "solver warm-up failed"));
     logger.info({ url: this.http.url, config }, "oracle node started");
     watcher.start();
+    this.keeperWatcher.start();
     if (this.options.withoutScheduler !== true) this.scheduleTick(0);
   }
 
@@ -271,6 +290,8 @@ export class OracleNode {
     this.timer = setTimeout(() => {
       this.ticking = this.tick()
         .catch((error: unknown) => this.ctx?.logger.warn({ err: error }, "scheduler tick failed"))
+        .then(() => keeperTick(this.context))
+        .catch((error: unknown) => this.ctx?.logger.warn({ err: error }, "keeper tick failed"))
         .finally(() => this.scheduleTick(this.options.tickMs ?? this.config.pollIntervalMs));
     }, delay);
   }
@@ -286,7 +307,7 @@ export class OracleNode {
       clearTimeout(this.timer);
       await this.ticking;
       // The watcher enqueues into the queues and keeps its cursor on their connection: stop it first.
-      await this.watcher?.close();
+      await closeAll([async () => this.watcher?.close(), async () => this.keeperWatcher?.close()]);
       const ctx = this.ctx;
       await closeAll([
         async () => this.http?.close(),

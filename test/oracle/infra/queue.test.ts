@@ -74,7 +74,7 @@ describe("QueueFactory", function () {
     await factory.close();
   });
 
-  it("names the nine pipeline queues", () => {
+  it("names the ten pipeline queues", () => {
     expect(PIPELINE_QUEUES).to.have.members([
       "collect",
       "solve",
@@ -85,6 +85,7 @@ describe("QueueFactory", function () {
       "meter-ingest",
       "meter-report",
       "settle-imbalance",
+      "keeper",
     ]);
   });
 
