@@ -76,7 +76,8 @@ const uint = z
   .nonnegative("must not be negative")
   .safe("must be a safe integer");
 
-const observationSchema = z
+/** One zone and interval of observed (or forecast) inflexible orders; also the rolling horizon's forecast rows. */
+export const observationSchema = z
   .object({
     intervalId: uint,
     zone: uint,

@@ -6,6 +6,7 @@
  */
 import type { Highs } from "highs";
 import { z } from "zod";
+import { observationSchema } from "../forecast/index.js";
 import { DispatchInputError, DispatchModelError } from "../dispatch/errors.js";
 import {
   batterySchema,
@@ -30,16 +31,8 @@ const FORECAST_ID_BASE = 10n ** 30n;
 
 const uint = z.number().int("must be an integer").nonnegative("must not be negative").safe();
 
-const forecastSchema = z
-  .object({
-    intervalId: uint,
-    zone: uint,
-    bidWh: uint,
-    bidPricePerKwh: uint,
-    offerWh: uint,
-    offerPricePerKwh: uint,
-  })
-  .strict();
+// A forecast row has the shape of an observation (forecast/index.ts).
+const forecastSchema = observationSchema;
 
 export const rollingInputSchema = z
   .object({
