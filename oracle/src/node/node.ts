@@ -28,6 +28,7 @@ import { aggregateProcessor, signProcessor, submitProcessor } from "../jobs/repo
 import { collectProcessor, solveProcessor } from "../jobs/schedule.js";
 import { schedulerTick } from "../jobs/scheduler.js";
 import { settleFillsProcessor, settleImbalanceProcessor } from "../jobs/settle.js";
+import { proofSource } from "../jobs/proofs.js";
 import { WATCHED_MARKET_EVENTS, onMarketLog } from "../jobs/watcher.js";
 import { stateKey } from "../jobs/context.js";
 import { nodeMeterIngest } from "./meter-ingest.js";
@@ -234,6 +235,7 @@ export class OracleNode {
       },
       meterIngest: nodeMeterIngest({ config, client: publicClient, timing, store: meterStore, logger }),
       meterReadings: (intervalId) => meterStore.readings(intervalId),
+      proofs: proofSource(ctx),
       postRoutes: {
         "/committee/signatures": (body) => receiveSignature(ctx, body),
         "/committee/meter-readings": (body) => receivePeerReadings(ctx, body),
