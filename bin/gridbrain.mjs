@@ -6,6 +6,11 @@
 // TypeScript through tsx's loader, so that an edit is never shadowed by a stale dist/.
 // GRIDBRAIN_FROM_SOURCE=1 forces the source.
 import { readdirSync, statSync } from "node:fs";
+import module from "node:module";
+
+// V8's code cache on disk (Node >= 22.1; in the OS temp dir, or NODE_COMPILE_CACHE): later starts
+// skip compiling viem & co., most of what a cold start spends (docs/BENCHMARKS.md).
+module.enableCompileCache?.();
 
 const compiled = new URL("../dist/cli.js", import.meta.url);
 const sources = new URL("../oracle/src/", import.meta.url);
