@@ -4,7 +4,8 @@
 // no tsx, and compiling TypeScript at every start cost 2–5 s per call (docs/BENCHMARKS.md).
 // Otherwise — a dev checkout without a build, or one edited since the last build — it runs the
 // TypeScript through tsx's loader, so that an edit is never shadowed by a stale dist/.
-// GRIDBRAIN_FROM_SOURCE=1 forces the source.
+// GRIDBRAIN_FROM_SOURCE=1 forces the source. Without tsx (a production install) it runs dist/
+// whatever the times.
 import { readdirSync, statSync } from "node:fs";
 import module from "node:module";
 
@@ -43,7 +44,26 @@ const built = mtime(compiled);
 if (process.env.GRIDBRAIN_FROM_SOURCE !== "1" && built !== undefined && built >= newest(sources)) {
   await import(compiled.href);
 } else {
-  const { register } = await import("tsx/esm/api");
-  register();
-  await import("../oracle/src/cli.ts");
+  let tsx;
+  try {
+    tsx = await import("tsx/esm/api");
+  } catch (error) {
+    if (error?.code !== "ERR_MODULE_NOT_FOUND") throw error;
+  }
+  if (tsx !== undefined) {
+    tsx.register();
+    await import("../oracle/src/cli.ts");
+  } else if (built !== undefined) {
+    // A production install (no tsx) whose sources look newer than dist/, e.g. copied after the
+    // build: the compiled CLI is all there is to run.
+    process.stderr.write(
+      "gridbrain: dist/ is older than oracle/src and tsx is not installed; running dist/\n",
+    );
+    await import(compiled.href);
+  } else {
+    process.stderr.write(
+      "gridbrain: no compiled dist/ and no tsx: run `npm run build:cli` (needs the devDependencies)\n",
+    );
+    process.exitCode = 2;
+  }
 }
