@@ -52,6 +52,13 @@ const url = (schemes: readonly string[]) =>
       message: `must use ${schemes.map((s) => s.replace(":", "://")).join(" or ")}`,
     });
 
+/** Booleans from flags/env arrive as "true"/"false"; JSON files give booleans. */
+const bool = () =>
+  z.preprocess(
+    (v) => (v === "true" ? true : v === "false" ? false : v),
+    z.boolean({ invalid_type_error: "must be true or false" }),
+  );
+
 const nonEmpty = z.string().min(1, "must not be empty");
 
 export const ConfigSchema = z
@@ -138,6 +145,12 @@ export const ConfigSchema = z
     submitStaggerMs: int(0, 600_000).default(3_000),
     /** The node at rank r waits r × this before pushing settlements. */
     settleStaggerMs: int(0, 600_000).default(6_000),
+    /**
+     * Whether this node pushes settlement (settleFills / settleImbalances) after a commit. With
+     * false it still signs and commits, and serves the proofs (GET /proofs/…) from which each
+     * prosumer settles itself (`gridbrain claim`).
+     */
+    settlementPush: bool().default(true),
     /** Wait between two looks at the signature store while below the threshold. */
     aggregateRetryMs: int(50, 60_000).default(1_000),
     /**

@@ -86,6 +86,7 @@ export async function committedSchedule(ctx: PipelineContext, intervalId: bigint
 }
 
 export async function settleFillsProcessor(ctx: PipelineContext, job: Job<IntervalJobData>): Promise<string> {
+  if (!ctx.config.settlementPush) return "push settlement disabled (settlementPush: false)";
   const intervalId = BigInt(job.data.intervalId);
   const log = logFor(ctx, job, intervalId);
   const state = await readIntervalState(ctx.client, ctx.config.marketAddress, intervalId);
@@ -189,6 +190,7 @@ export async function settleImbalanceProcessor(
   ctx: PipelineContext,
   job: Job<IntervalJobData>,
 ): Promise<string> {
+  if (!ctx.config.settlementPush) return "push settlement disabled (settlementPush: false)";
   const intervalId = BigInt(job.data.intervalId);
   const settled = await settleOpenImbalances(ctx, intervalId, logFor(ctx, job, intervalId));
   return `settled ${settled} imbalances`;

@@ -30,6 +30,7 @@ import { aggregateProcessor, signProcessor, submitProcessor } from "../jobs/repo
 import { collectProcessor, solveProcessor } from "../jobs/schedule.js";
 import { schedulerTick } from "../jobs/scheduler.js";
 import { settleFillsProcessor, settleImbalanceProcessor } from "../jobs/settle.js";
+import { proofSource } from "../jobs/proofs.js";
 import { WATCHED_MARKET_EVENTS, onMarketLog } from "../jobs/watcher.js";
 import { KEEPER_WATCHED_EVENTS, keeperProcessor, keeperTick, onOrderPlacedLog } from "../jobs/keeper.js";
 import { stateKey } from "../jobs/context.js";
@@ -272,6 +273,7 @@ export class OracleNode {
       },
       meterIngest: nodeMeterIngest({ config, client: publicClient, timing, store: meterStore, logger }),
       meterReadings: (intervalId) => meterStore.readings(intervalId),
+      proofs: proofSource(ctx),
       postRoutes: {
         "/committee/signatures": (body) => receiveSignature(ctx, body),
         "/committee/meter-readings": (body) => receivePeerReadings(ctx, body),
