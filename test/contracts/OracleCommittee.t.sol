@@ -162,3 +162,23 @@ contract OracleCommitteeTest is Test {
         committee.verify(DIGEST, 1, sigs);
     }
 }
+
+contract OracleCommitteeHardeningReproTest is Test {
+    function test_constructor_failsOnMinorityThreshold() public {
+        address[] memory four = new address[](4);
+        for (uint256 i; i < 4; ++i) four[i] = address(uint160(i + 1));
+        vm.expectRevert(abi.encodeWithSelector(IOracleCommittee.InvalidThreshold.selector, 2, 4));
+        new OracleCommittee(address(this), four, 2);
+    }
+
+    function test_setCommittee_doesNotTakeEffectAtOnce() public {
+        address[] memory one = new address[](1);
+        one[0] = address(1);
+        OracleCommittee c = new OracleCommittee(address(this), one, 1);
+        address[] memory next = new address[](1);
+        next[0] = address(2);
+        c.setCommittee(next, 1);
+        assertEq(c.epoch(), 1, "the epoch is unchanged until the delay passed");
+        assertTrue(c.isMember(address(1)), "the old member still signs");
+    }
+}

@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {MarketBase} from "./utils/MarketBase.sol";
+import {Merkle} from "./utils/Merkle.sol";
+import {EnergyMarket} from "../../contracts/EnergyMarket.sol";
+import {IEnergyMarket} from "../../contracts/interfaces/IEnergyMarket.sol";
+import {IGridRegistry} from "../../contracts/interfaces/IGridRegistry.sol";
+import {TestToken} from "../../contracts/mocks/TestToken.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+
+/// @dev A token that burns 1% of every transfer (fee-on-transfer).
+contract FeeToken is ERC20 {
+    constructor() ERC20("Fee", "FEE") {}
+
+    function mint(address to, uint256 amount) external {
+        _mint(to, amount);
+    }
+
+    function decimals() public pure override returns (uint8) {
+        return 6;
+    }
+
+    function _update(address from, address to, uint256 value) internal override {
+        if (from != address(0) && to != address(0)) {
+            uint256 fee = value / 100;
+            super._update(from, address(0), fee);
+            value -= fee;
+        }
+        super._update(from, to, value);
+    }
+}
+
+/// @notice Reproductions of the findings of issue #15 (contract hardening), one test per finding.
+contract EnergyMarketHardeningTest is MarketBase {
+    uint128 internal constant SHORT = 400_000;
+    uint128 internal constant LONG = 50_000;
+
+    /// @dev alice bids 900 Wh in zone 1 at 250k; bob offers 1000 Wh in zone 0 at 200k: the line between the zones
+    /// loses 10%, so bob's 1000 Wh sold arrive as alice's 900 Wh bought. Settles both fills.
+    function _lossyScenario() internal returns (IEnergyMarket.Fill[] memory fills, bytes32 root, uint256[] memory prices) {
+        IEnergyMarket.Order memory bid = _order(alice, IEnergyMarket.Side.Buy, 1, 900, 250_000);
+        IEnergyMarket.Order memory offer = _order(bob, IEnergyMarket.Side.Sell, 0, 1000, 200_000);
+        bytes32[] memory leaves = new bytes32[](2);
+        leaves[0] = _fillLeaf(_place(bid), 900);
+        leaves[1] = _fillLeaf(_place(offer), 1000);
+        prices = _prices(200_000, 250_000);
+        root = Merkle.root(leaves);
+        fills = new IEnergyMarket.Fill[](2);
+        fills[0] = IEnergyMarket.Fill(bid, 900);
+        fills[1] = IEnergyMarket.Fill(offer, 1000);
+        _warpToGateClosure(interval);
+        _commit(_report(interval, root, 2, prices));
+        market.settleFills(interval, root, prices, fills, new bytes32[](0), Merkle.allLeavesFlags(2));
+    }
+
+    /* 1. Certificates beyond energy bought */
+
+    function test_claimCertificates_neverExceedsEnergyBought() public {
+        _lossyScenario();
+        bytes32[] memory meter = new bytes32[](2);
+        meter[0] = _meterLeaf(alice, 0, 900);
+        meter[1] = _meterLeaf(bob, 1000, 0);
+        _warpAfterInterval(interval);
+        _commitMeter(_meterReport(interval, Merkle.root(meter), SHORT, LONG));
+        market.settleImbalance(bob, interval, 1000, 0, Merkle.proof(meter, 1));
+        market.claimCertificates(alice, interval, IGridRegistry.Source.Solar);
+        uint256 id = market.certificateId(interval, IGridRegistry.Source.Solar);
+        assertLe(certificate.balanceOf(alice, id), 900, "certificates <= 900 Wh bought");
+        assertEq(certificate.balanceOf(alice, id), 900, "the whole purchase is certified");
+    }
+
+    /* 2. Certificate source read at settlement time */
+
+    function test_settleImbalance_certificateSourceFixedAtDelivery() public {
+        // carol sells 1000 Wh with a non-renewable ("Other") meter; alice buys them.
+        vm.prank(operator);
+        registry.registerMeter(makeAddr("carol-meter"), carol, IGridRegistry.Source.Other);
+        IEnergyMarket.Order memory bid = _order(alice, IEnergyMarket.Side.Buy, 0, 1000, 300_000);
+        IEnergyMarket.Order memory offer = _order(carol, IEnergyMarket.Side.Sell, 0, 1000, 100_000);
+        bytes32[] memory leaves = new bytes32[](2);
+        leaves[0] = _fillLeaf(_place(bid), 1000);
+        leaves[1] = _fillLeaf(_place(offer), 1000);
+        uint256[] memory prices = _prices(200_000, 200_000);
+        IEnergyMarket.Fill[] memory fills = new IEnergyMarket.Fill[](2);
+        fills[0] = IEnergyMarket.Fill(bid, 1000);
+        fills[1] = IEnergyMarket.Fill(offer, 1000);
+        _warpToGateClosure(interval);
+        _commit(_report(interval, Merkle.root(leaves), 2, prices));
+        market.settleFills(interval, Merkle.root(leaves), prices, fills, new bytes32[](0), Merkle.allLeavesFlags(2));
+        bytes32[] memory meter = new bytes32[](2);
+        meter[0] = _meterLeaf(alice, 0, 1000);
+        meter[1] = _meterLeaf(carol, 1000, 0);
+        _warpAfterInterval(interval);
+        _commitMeter(_meterReport(interval, Merkle.root(meter), SHORT, LONG));
+        // A day later carol's meter is swapped for a solar one, then her imbalance is settled.
+        vm.warp(block.timestamp + 1 days);
+        vm.startPrank(operator);
+        registry.removeMeter(makeAddr("carol-meter"));
+        registry.registerMeter(makeAddr("carol-solar"), carol, IGridRegistry.Source.Solar);
+        vm.stopPrank();
+        market.settleImbalance(carol, interval, 1000, 0, Merkle.proof(meter, 1));
+        assertEq(market.issuedWh(interval, IGridRegistry.Source.Solar), 0, "no solar certificates for other energy");
+    }
+
+    /* 3. Collateral locked forever */
+
+    function test_releaseCollateral_returnsAfterGraceWhenMissingFromMeterTree() public {
+        Scenario memory sc = _scenario(1500);
+        _settleAll(sc);
+        // The meter tree lists alice only: bob's leaf is lost.
+        bytes32[] memory meter = new bytes32[](2);
+        meter[0] = _meterLeaf(alice, 0, 1500);
+        meter[1] = _meterLeaf(carol, 0, 0);
+        _warpAfterInterval(interval);
+        _commitMeter(_meterReport(interval, Merkle.root(meter), SHORT, LONG));
+        uint256 before = market.balanceOf(bob);
+        vm.warp(market.meterDeadline(interval) + 365 days);
+        market.releaseCollateral(bob, interval);
+        assertEq(market.balanceOf(bob) - before, 150_000, "1500 Wh of collateral at 100k/kWh returned");
+    }
+
+    /* 6. A front-run sinks a keeper's batch */
+
+    function test_settleFills_skipsFillSettledInFront() public {
+        Scenario memory sc = _scenario(1500);
+        bytes32[] memory leaves = new bytes32[](2);
+        leaves[0] = _fillLeaf(sc.bidId, 1500);
+        leaves[1] = _fillLeaf(sc.offerId, 1500);
+        market.claimFill(sc.root, sc.prices, sc.fills[0], Merkle.proof(leaves, 0));
+        _settleAll(sc);
+        assertEq(market.intervalState(interval).settledCount, 2, "the batch settled the other fill");
+    }
+
+    function test_settleImbalances_skipsParticipantSettledInFront() public {
+        Scenario memory sc = _scenario(1500);
+        _settleAll(sc);
+        bytes32[] memory meter = new bytes32[](2);
+        meter[0] = _meterLeaf(alice, 0, 1500);
+        meter[1] = _meterLeaf(bob, 1500, 0);
+        _warpAfterInterval(interval);
+        _commitMeter(_meterReport(interval, Merkle.root(meter), SHORT, LONG));
+        market.settleImbalance(alice, interval, 0, 1500, Merkle.proof(meter, 0));
+        IEnergyMarket.MeterEntry[] memory entries = new IEnergyMarket.MeterEntry[](2);
+        entries[0] = IEnergyMarket.MeterEntry(alice, 0, 1500);
+        entries[1] = IEnergyMarket.MeterEntry(bob, 1500, 0);
+        market.settleImbalances(interval, entries, new bytes32[](0), Merkle.allLeavesFlags(2));
+        assertTrue(market.imbalanceSettled(bob, interval), "the batch settled bob");
+    }
+
+    /* 7. Fee-on-transfer tokens */
+
+    function test_deposit_creditsWhatArrived() public {
+        FeeToken fee = new FeeToken();
+        EnergyMarket feeMarket = new EnergyMarket(
+            IEnergyMarket.MarketConfig({
+                token: address(fee),
+                registry: address(registry),
+                committee: address(committee),
+                certificates: address(certificate),
+                admin: admin,
+                operator: operator,
+                guardian: guardian,
+                intervalSeconds: INTERVAL_SECONDS,
+                gateClosureSeconds: GATE_CLOSURE_SECONDS,
+                scheduleWindowSeconds: SCHEDULE_WINDOW_SECONDS,
+                meterWindowSeconds: METER_WINDOW_SECONDS,
+                offerCollateralPerKwh: COLLATERAL_PER_KWH
+            })
+        );
+        fee.mint(alice, 2_000e6);
+        vm.startPrank(alice);
+        fee.approve(address(feeMarket), type(uint256).max);
+        feeMarket.deposit(2_000e6);
+        vm.stopPrank();
+        assertEq(feeMarket.balanceOf(alice), fee.balanceOf(address(feeMarket)), "credited == held");
+    }
+
+    /* 9. Unchecked narrowing of interval tallies */
+
+    function test_settleFills_failsWhenBoughtEnergyOverflows() public {
+        uint64 big = uint64(1 << 63) + 50;
+        _fund(alice, 10e18);
+        _fund(carol, 10e18);
+        IEnergyMarket.Order memory a = _order(alice, IEnergyMarket.Side.Buy, 0, big, 1);
+        IEnergyMarket.Order memory c = _order(carol, IEnergyMarket.Side.Buy, 0, big, 1);
+        bytes32[] memory leaves = new bytes32[](2);
+        leaves[0] = _fillLeaf(_place(a), big);
+        leaves[1] = _fillLeaf(_place(c), big);
+        uint256[] memory prices = _prices(1, 1);
+        IEnergyMarket.Fill[] memory fills = new IEnergyMarket.Fill[](2);
+        fills[0] = IEnergyMarket.Fill(a, big);
+        fills[1] = IEnergyMarket.Fill(c, big);
+        _warpToGateClosure(interval);
+        _commit(_report(interval, Merkle.root(leaves), 2, prices));
+        vm.expectRevert(
+            abi.encodeWithSelector(SafeCast.SafeCastOverflowedUintDowncast.selector, 64, uint256(big) * 2)
+        );
+        market.settleFills(interval, Merkle.root(leaves), prices, fills, new bytes32[](0), Merkle.allLeavesFlags(2));
+    }
+
+    /* 10. Guardian pause across the meter window */
+
+    function test_commitMeterReport_succeedsAfterPauseAcrossMeterWindow() public {
+        Scenario memory sc = _scenario(1500);
+        _settleAll(sc);
+        _warpAfterInterval(interval);
+        vm.prank(guardian);
+        market.pause();
+        vm.warp(market.meterDeadline(interval) - 1);
+        bytes32[] memory meter = new bytes32[](2);
+        meter[0] = _meterLeaf(alice, 0, 1500);
+        meter[1] = _meterLeaf(bob, 1200, 0);
+        _commitMeter(_meterReport(interval, Merkle.root(meter), SHORT, LONG));
+        vm.prank(guardian);
+        market.unpause();
+        market.settleImbalance(bob, interval, 1200, 0, Merkle.proof(meter, 1));
+        assertTrue(market.imbalanceSettled(bob, interval), "bob's short delivery settled");
+    }
+}
