@@ -218,4 +218,158 @@ contract EnergyMarketHardeningTest is MarketBase {
         market.settleImbalance(bob, interval, 1200, 0, Merkle.proof(meter, 1));
         assertTrue(market.imbalanceSettled(bob, interval), "bob's short delivery settled");
     }
+
+    /* 10. Recovery of tokens sent by mistake */
+
+    function test_recoverTokens_recoversOnlyTheExcess() public {
+        token.mint(address(market), 5e6); // sent by mistake, credited to nobody
+        uint256 owed = market.totalOwed();
+        assertEq(token.balanceOf(address(market)), owed + 5e6, "excess over what is owed");
+        vm.prank(operator);
+        market.recoverTokens(token, 5e6, operator);
+        assertEq(token.balanceOf(operator), 5e6, "excess recovered");
+        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.ExceedsRecoverable.selector, 1, 0));
+        vm.prank(operator);
+        market.recoverTokens(token, 1, operator);
+        assertEq(token.balanceOf(address(market)), owed, "what is owed stays");
+    }
+
+    function test_recoverTokens_recoversAnotherAsset() public {
+        TestToken other = new TestToken();
+        other.mint(address(market), 7e6);
+        vm.prank(operator);
+        market.recoverTokens(other, 7e6, operator);
+        assertEq(other.balanceOf(operator), 7e6, "other asset recovered in full");
+    }
+
+    function test_recoverTokens_onlyOperator() public {
+        token.mint(address(market), 5e6);
+        vm.expectRevert();
+        vm.prank(admin);
+        market.recoverTokens(token, 5e6, admin);
+    }
+
+    /* 1. Certificates across several sources */
+
+    /// @dev alice buys 1350 Wh in zone 1; bob (solar) sells 1000 and dave (wind) 500 Wh in zone 0: 1500 Wh sold
+    /// before losses.
+    function _twoSellerScenario() internal returns (bytes32[] memory meter) {
+        IEnergyMarket.Order memory bid = _order(alice, IEnergyMarket.Side.Buy, 1, 1350, 300_000);
+        IEnergyMarket.Order memory o1 = _order(bob, IEnergyMarket.Side.Sell, 0, 1000, 100_000);
+        IEnergyMarket.Order memory o2 = _order(dave, IEnergyMarket.Side.Sell, 0, 500, 100_000);
+        bytes32[] memory leaves = new bytes32[](3);
+        leaves[0] = _fillLeaf(_place(bid), 1350);
+        leaves[1] = _fillLeaf(_place(o1), 1000);
+        leaves[2] = _fillLeaf(_place(o2), 500);
+        uint256[] memory prices = _prices(200_000, 250_000);
+        IEnergyMarket.Fill[] memory fills = new IEnergyMarket.Fill[](3);
+        fills[0] = IEnergyMarket.Fill(bid, 1350);
+        fills[1] = IEnergyMarket.Fill(o1, 1000);
+        fills[2] = IEnergyMarket.Fill(o2, 500);
+        _warpToGateClosure(interval);
+        _commit(_report(interval, Merkle.root(leaves), 3, prices));
+        market.settleFills(interval, Merkle.root(leaves), prices, fills, new bytes32[](0), Merkle.allLeavesFlags(3));
+        meter = new bytes32[](3);
+        meter[0] = _meterLeaf(alice, 0, 1350);
+        meter[1] = _meterLeaf(bob, 1000, 0);
+        meter[2] = _meterLeaf(dave, 500, 0);
+        _warpAfterInterval(interval);
+        _commitMeter(_meterReport(interval, Merkle.root(meter), SHORT, LONG));
+    }
+
+    function test_claimCertificates_sharesScaledPoolsWithinPurchase() public {
+        bytes32[] memory meter = _twoSellerScenario();
+        market.settleImbalance(bob, interval, 1000, 0, Merkle.proof(meter, 1));
+        market.settleImbalance(dave, interval, 500, 0, Merkle.proof(meter, 2));
+        market.claimCertificates(alice, interval, IGridRegistry.Source.Solar);
+        market.claimCertificates(alice, interval, IGridRegistry.Source.Wind);
+        uint256 solar = certificate.balanceOf(alice, market.certificateId(interval, IGridRegistry.Source.Solar));
+        uint256 wind = certificate.balanceOf(alice, market.certificateId(interval, IGridRegistry.Source.Wind));
+        assertEq(solar, 900, "solar: 1350 * 1000 / 1500");
+        assertEq(wind, 450, "wind: 1350 * 500 / 1500");
+    }
+
+    function test_claimCertificates_capsBuyerAcrossSourcesWhateverTheTiming() public {
+        bytes32[] memory meter = _twoSellerScenario();
+        market.settleImbalance(bob, interval, 1000, 0, Merkle.proof(meter, 1));
+        market.claimCertificates(alice, interval, IGridRegistry.Source.Solar); // 1000 of 1350 before wind exists
+        market.settleImbalance(dave, interval, 500, 0, Merkle.proof(meter, 2));
+        market.claimCertificates(alice, interval, IGridRegistry.Source.Wind);
+        uint256 solar = certificate.balanceOf(alice, market.certificateId(interval, IGridRegistry.Source.Solar));
+        uint256 wind = certificate.balanceOf(alice, market.certificateId(interval, IGridRegistry.Source.Wind));
+        assertEq(solar, 1000, "solar claimed first");
+        assertEq(solar + wind, 1350, "total == energy bought");
+        vm.expectRevert(IEnergyMarket.ZeroAmount.selector);
+        market.claimCertificates(alice, interval, IGridRegistry.Source.Solar);
+    }
+
+    /* Fuzzed variants */
+
+    /// @dev One buyer in zone 1 and two renewable sellers in zone 0, any quantities (losses or not), any metered
+    /// injection, settled and claimed in any order: the buyer never holds more than it bought and no pool pays out
+    /// more than was sold and injected.
+    function testFuzz_claimCertificates_withinBoughtAndIssued(
+        uint64 bought,
+        uint64 sold1,
+        uint64 sold2,
+        uint64 injected1,
+        uint64 injected2,
+        bool solarFirst,
+        bool claimBetween
+    ) public {
+        _sold[0] = uint64(bound(bought, 1, 100_000));
+        _sold[1] = uint64(bound(sold1, 1, 100_000));
+        _sold[2] = uint64(bound(sold2, 1, 100_000));
+        _injected[1] = uint64(bound(injected1, 0, 200_000));
+        _injected[2] = uint64(bound(injected2, 0, 200_000));
+        bytes32[] memory meter = _fuzzMarket();
+
+        IGridRegistry.Source first = solarFirst ? IGridRegistry.Source.Solar : IGridRegistry.Source.Wind;
+        _settleLeaf(meter, solarFirst ? 1 : 2);
+        if (claimBetween) _tryClaim(first);
+        _settleLeaf(meter, solarFirst ? 2 : 1);
+        _tryClaim(solarFirst ? IGridRegistry.Source.Wind : IGridRegistry.Source.Solar);
+        _tryClaim(first);
+
+        uint256 solar = certificate.balanceOf(alice, market.certificateId(interval, IGridRegistry.Source.Solar));
+        uint256 wind = certificate.balanceOf(alice, market.certificateId(interval, IGridRegistry.Source.Wind));
+        assertLe(solar + wind, _sold[0], "certificates <= energy bought");
+        assertLe(solar, _sold[1] < _injected[1] ? _sold[1] : _injected[1], "solar <= sold and injected");
+        assertLe(wind, _sold[2] < _injected[2] ? _sold[2] : _injected[2], "wind <= sold and injected");
+    }
+
+    uint64[3] internal _sold; // [0]: alice's purchase, [1]: bob's sale, [2]: dave's sale
+
+    /// @dev Places, commits and settles the fuzz case's three orders (prices make any quantities budget-balanced)
+    /// and commits its meter report; returns the meter leaves (alice, bob, dave).
+    function _fuzzMarket() internal returns (bytes32[] memory meter) {
+        IEnergyMarket.Fill[] memory fills = new IEnergyMarket.Fill[](3);
+        fills[0] = IEnergyMarket.Fill(_order(alice, IEnergyMarket.Side.Buy, 1, _sold[0], 1_000_000), _sold[0]);
+        fills[1] = IEnergyMarket.Fill(_order(bob, IEnergyMarket.Side.Sell, 0, _sold[1], 1), _sold[1]);
+        fills[2] = IEnergyMarket.Fill(_order(dave, IEnergyMarket.Side.Sell, 0, _sold[2], 1), _sold[2]);
+        bytes32[] memory leaves = new bytes32[](3);
+        for (uint256 i; i < 3; ++i) leaves[i] = _fillLeaf(_place(fills[i].order), fills[i].filledWh);
+        uint256[] memory prices = _prices(1, 1_000_000);
+        _warpToGateClosure(interval);
+        _commit(_report(interval, Merkle.root(leaves), 3, prices));
+        market.settleFills(interval, Merkle.root(leaves), prices, fills, new bytes32[](0), Merkle.allLeavesFlags(3));
+        meter = new bytes32[](3);
+        meter[0] = _meterLeaf(alice, 0, _sold[0]);
+        meter[1] = _meterLeaf(bob, _injected[1], 0);
+        meter[2] = _meterLeaf(dave, _injected[2], 0);
+        _warpAfterInterval(interval);
+        _commitMeter(_meterReport(interval, Merkle.root(meter), SHORT, LONG));
+    }
+
+    uint64[3] internal _injected; // by meter leaf index
+
+    function _settleLeaf(bytes32[] memory meter, uint256 k) internal {
+        market.settleImbalance(k == 1 ? bob : dave, interval, _injected[k], 0, Merkle.proof(meter, k));
+    }
+
+    function _tryClaim(IGridRegistry.Source source) internal {
+        try market.claimCertificates(alice, interval, source) {} catch (bytes memory reason) {
+            assertEq(bytes4(reason), IEnergyMarket.ZeroAmount.selector, "only 'nothing to claim' may fail");
+        }
+    }
 }
