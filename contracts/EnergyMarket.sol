@@ -505,10 +505,7 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
     /// @inheritdoc IEnergyMarket
     /// @dev Not paused: the pause stops new exposure (orders, schedules); the energy of a scheduled interval has been
     /// delivered, and a pause across its meter window must not cancel its imbalance settlement.
-    function commitMeterReport(
-        MeterReport calldata report,
-        bytes calldata signatures
-    ) external {
+    function commitMeterReport(MeterReport calldata report, bytes calldata signatures) external {
         if (report.market != address(this)) revert WrongMarket(report.market);
         uint64 intervalId = report.intervalId;
         IntervalState storage interval = _intervals[intervalId];

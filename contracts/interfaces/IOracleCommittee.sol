@@ -12,7 +12,12 @@ interface IOracleCommittee {
 
     /// @notice A change to `members` / `threshold` was proposed; it becomes `epoch` when executed at or after
     /// `executableAt`.
-    event CommitteeChangeProposed(uint64 indexed epoch, address[] members, uint8 threshold, uint64 executableAt);
+    event CommitteeChangeProposed(
+        uint64 indexed epoch,
+        address[] members,
+        uint8 threshold,
+        uint64 executableAt
+    );
     /// @notice The pending change that would have become `epoch` was cancelled.
     event CommitteeChangeCancelled(uint64 indexed epoch);
 

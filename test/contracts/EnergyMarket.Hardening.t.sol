@@ -39,7 +39,10 @@ contract EnergyMarketHardeningTest is MarketBase {
 
     /// @dev alice bids 900 Wh in zone 1 at 250k; bob offers 1000 Wh in zone 0 at 200k: the line between the zones
     /// loses 10%, so bob's 1000 Wh sold arrive as alice's 900 Wh bought. Settles both fills.
-    function _lossyScenario() internal returns (IEnergyMarket.Fill[] memory fills, bytes32 root, uint256[] memory prices) {
+    function _lossyScenario()
+        internal
+        returns (IEnergyMarket.Fill[] memory fills, bytes32 root, uint256[] memory prices)
+    {
         IEnergyMarket.Order memory bid = _order(alice, IEnergyMarket.Side.Buy, 1, 900, 250_000);
         IEnergyMarket.Order memory offer = _order(bob, IEnergyMarket.Side.Sell, 0, 1000, 200_000);
         bytes32[] memory leaves = new bytes32[](2);
@@ -88,7 +91,14 @@ contract EnergyMarketHardeningTest is MarketBase {
         fills[1] = IEnergyMarket.Fill(offer, 1000);
         _warpToGateClosure(interval);
         _commit(_report(interval, Merkle.root(leaves), 2, prices));
-        market.settleFills(interval, Merkle.root(leaves), prices, fills, new bytes32[](0), Merkle.allLeavesFlags(2));
+        market.settleFills(
+            interval,
+            Merkle.root(leaves),
+            prices,
+            fills,
+            new bytes32[](0),
+            Merkle.allLeavesFlags(2)
+        );
         bytes32[] memory meter = new bytes32[](2);
         meter[0] = _meterLeaf(alice, 0, 1000);
         meter[1] = _meterLeaf(carol, 1000, 0);
@@ -101,7 +111,11 @@ contract EnergyMarketHardeningTest is MarketBase {
         registry.registerMeter(makeAddr("carol-solar"), carol, IGridRegistry.Source.Solar);
         vm.stopPrank();
         market.settleImbalance(carol, interval, 1000, 0, Merkle.proof(meter, 1));
-        assertEq(market.issuedWh(interval, IGridRegistry.Source.Solar), 0, "no solar certificates for other energy");
+        assertEq(
+            market.issuedWh(interval, IGridRegistry.Source.Solar),
+            0,
+            "no solar certificates for other energy"
+        );
     }
 
     /* 3. Collateral locked forever */
@@ -197,7 +211,14 @@ contract EnergyMarketHardeningTest is MarketBase {
         vm.expectRevert(
             abi.encodeWithSelector(SafeCast.SafeCastOverflowedUintDowncast.selector, 64, uint256(big) * 2)
         );
-        market.settleFills(interval, Merkle.root(leaves), prices, fills, new bytes32[](0), Merkle.allLeavesFlags(2));
+        market.settleFills(
+            interval,
+            Merkle.root(leaves),
+            prices,
+            fills,
+            new bytes32[](0),
+            Merkle.allLeavesFlags(2)
+        );
     }
 
     /* 10. Guardian pause across the meter window */
@@ -268,7 +289,14 @@ contract EnergyMarketHardeningTest is MarketBase {
         fills[2] = IEnergyMarket.Fill(o2, 500);
         _warpToGateClosure(interval);
         _commit(_report(interval, Merkle.root(leaves), 3, prices));
-        market.settleFills(interval, Merkle.root(leaves), prices, fills, new bytes32[](0), Merkle.allLeavesFlags(3));
+        market.settleFills(
+            interval,
+            Merkle.root(leaves),
+            prices,
+            fills,
+            new bytes32[](0),
+            Merkle.allLeavesFlags(3)
+        );
         meter = new bytes32[](3);
         meter[0] = _meterLeaf(alice, 0, 1350);
         meter[1] = _meterLeaf(bob, 1000, 0);
@@ -283,8 +311,14 @@ contract EnergyMarketHardeningTest is MarketBase {
         market.settleImbalance(dave, interval, 500, 0, Merkle.proof(meter, 2));
         market.claimCertificates(alice, interval, IGridRegistry.Source.Solar);
         market.claimCertificates(alice, interval, IGridRegistry.Source.Wind);
-        uint256 solar = certificate.balanceOf(alice, market.certificateId(interval, IGridRegistry.Source.Solar));
-        uint256 wind = certificate.balanceOf(alice, market.certificateId(interval, IGridRegistry.Source.Wind));
+        uint256 solar = certificate.balanceOf(
+            alice,
+            market.certificateId(interval, IGridRegistry.Source.Solar)
+        );
+        uint256 wind = certificate.balanceOf(
+            alice,
+            market.certificateId(interval, IGridRegistry.Source.Wind)
+        );
         assertEq(solar, 900, "solar: 1350 * 1000 / 1500");
         assertEq(wind, 450, "wind: 1350 * 500 / 1500");
     }
@@ -295,8 +329,14 @@ contract EnergyMarketHardeningTest is MarketBase {
         market.claimCertificates(alice, interval, IGridRegistry.Source.Solar); // 1000 of 1350 before wind exists
         market.settleImbalance(dave, interval, 500, 0, Merkle.proof(meter, 2));
         market.claimCertificates(alice, interval, IGridRegistry.Source.Wind);
-        uint256 solar = certificate.balanceOf(alice, market.certificateId(interval, IGridRegistry.Source.Solar));
-        uint256 wind = certificate.balanceOf(alice, market.certificateId(interval, IGridRegistry.Source.Wind));
+        uint256 solar = certificate.balanceOf(
+            alice,
+            market.certificateId(interval, IGridRegistry.Source.Solar)
+        );
+        uint256 wind = certificate.balanceOf(
+            alice,
+            market.certificateId(interval, IGridRegistry.Source.Wind)
+        );
         assertEq(solar, 1000, "solar claimed first");
         assertEq(solar + wind, 1350, "total == energy bought");
         vm.expectRevert(IEnergyMarket.ZeroAmount.selector);
@@ -331,8 +371,14 @@ contract EnergyMarketHardeningTest is MarketBase {
         _tryClaim(solarFirst ? IGridRegistry.Source.Wind : IGridRegistry.Source.Solar);
         _tryClaim(first);
 
-        uint256 solar = certificate.balanceOf(alice, market.certificateId(interval, IGridRegistry.Source.Solar));
-        uint256 wind = certificate.balanceOf(alice, market.certificateId(interval, IGridRegistry.Source.Wind));
+        uint256 solar = certificate.balanceOf(
+            alice,
+            market.certificateId(interval, IGridRegistry.Source.Solar)
+        );
+        uint256 wind = certificate.balanceOf(
+            alice,
+            market.certificateId(interval, IGridRegistry.Source.Wind)
+        );
         assertLe(solar + wind, _sold[0], "certificates <= energy bought");
         assertLe(solar, _sold[1] < _injected[1] ? _sold[1] : _injected[1], "solar <= sold and injected");
         assertLe(wind, _sold[2] < _injected[2] ? _sold[2] : _injected[2], "wind <= sold and injected");
@@ -344,7 +390,10 @@ contract EnergyMarketHardeningTest is MarketBase {
     /// and commits its meter report; returns the meter leaves (alice, bob, dave).
     function _fuzzMarket() internal returns (bytes32[] memory meter) {
         IEnergyMarket.Fill[] memory fills = new IEnergyMarket.Fill[](3);
-        fills[0] = IEnergyMarket.Fill(_order(alice, IEnergyMarket.Side.Buy, 1, _sold[0], 1_000_000), _sold[0]);
+        fills[0] = IEnergyMarket.Fill(
+            _order(alice, IEnergyMarket.Side.Buy, 1, _sold[0], 1_000_000),
+            _sold[0]
+        );
         fills[1] = IEnergyMarket.Fill(_order(bob, IEnergyMarket.Side.Sell, 0, _sold[1], 1), _sold[1]);
         fills[2] = IEnergyMarket.Fill(_order(dave, IEnergyMarket.Side.Sell, 0, _sold[2], 1), _sold[2]);
         bytes32[] memory leaves = new bytes32[](3);
@@ -352,7 +401,14 @@ contract EnergyMarketHardeningTest is MarketBase {
         uint256[] memory prices = _prices(1, 1_000_000);
         _warpToGateClosure(interval);
         _commit(_report(interval, Merkle.root(leaves), 3, prices));
-        market.settleFills(interval, Merkle.root(leaves), prices, fills, new bytes32[](0), Merkle.allLeavesFlags(3));
+        market.settleFills(
+            interval,
+            Merkle.root(leaves),
+            prices,
+            fills,
+            new bytes32[](0),
+            Merkle.allLeavesFlags(3)
+        );
         meter = new bytes32[](3);
         meter[0] = _meterLeaf(alice, 0, _sold[0]);
         meter[1] = _meterLeaf(bob, _injected[1], 0);

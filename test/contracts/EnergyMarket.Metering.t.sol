@@ -109,7 +109,11 @@ contract EnergyMarketMeteringTest is MarketBase {
         market.pause();
         assertTrue(market.paused(), "paused");
         market.commitMeterReport(r, sigs);
-        assertEq(market.intervalState(interval).meterRoot, r.meterRoot, "delivered energy metered during a pause");
+        assertEq(
+            market.intervalState(interval).meterRoot,
+            r.meterRoot,
+            "delivered energy metered during a pause"
+        );
     }
 
     function test_settleImbalance_chargesShortBuyer() public {
@@ -362,7 +366,12 @@ contract EnergyMarketMeteringTest is MarketBase {
         uint256 releasableAt = market.meterDeadline(interval) + market.COLLATERAL_GRACE_SECONDS();
         vm.warp(releasableAt - 1);
         vm.expectRevert(
-            abi.encodeWithSelector(IEnergyMarket.CollateralNotReleasable.selector, bob, interval, releasableAt)
+            abi.encodeWithSelector(
+                IEnergyMarket.CollateralNotReleasable.selector,
+                bob,
+                interval,
+                releasableAt
+            )
         );
         market.releaseCollateral(bob, interval);
     }
@@ -371,7 +380,9 @@ contract EnergyMarketMeteringTest is MarketBase {
         _commitDefaultMeter();
         market.settleImbalance(bob, interval, 1200, 0, Merkle.proof(meterLeaves, 1));
         vm.warp(market.meterDeadline(interval) + market.COLLATERAL_GRACE_SECONDS());
-        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.ImbalanceAlreadySettled.selector, bob, interval));
+        vm.expectRevert(
+            abi.encodeWithSelector(IEnergyMarket.ImbalanceAlreadySettled.selector, bob, interval)
+        );
         market.releaseCollateral(bob, interval);
     }
 

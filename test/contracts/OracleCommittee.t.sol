@@ -273,7 +273,9 @@ contract OracleCommitteeHardeningTest is Test {
         vm.warp(block.timestamp + 2 days - 1);
         assertEq(c.epoch(), 1, "the epoch is unchanged until the delay passed");
         assertTrue(c.isMember(address(1)), "the old member still signs");
-        vm.expectRevert(abi.encodeWithSelector(IOracleCommittee.ChangeNotReady.selector, uint64(block.timestamp + 1)));
+        vm.expectRevert(
+            abi.encodeWithSelector(IOracleCommittee.ChangeNotReady.selector, uint64(block.timestamp + 1))
+        );
         c.executeCommitteeChange();
     }
 }
