@@ -428,4 +428,130 @@ contract EnergyMarketHardeningTest is MarketBase {
             assertEq(bytes4(reason), IEnergyMarket.ZeroAmount.selector, "only 'nothing to claim' may fail");
         }
     }
+
+    function _feeMarket() internal returns (FeeToken fee, EnergyMarket feeMarket) {
+        fee = new FeeToken();
+        feeMarket = new EnergyMarket(
+            IEnergyMarket.MarketConfig({
+                token: address(fee),
+                registry: address(registry),
+                committee: address(committee),
+                certificates: address(certificate),
+                admin: admin,
+                operator: operator,
+                guardian: guardian,
+                intervalSeconds: INTERVAL_SECONDS,
+                gateClosureSeconds: GATE_CLOSURE_SECONDS,
+                scheduleWindowSeconds: SCHEDULE_WINDOW_SECONDS,
+                meterWindowSeconds: METER_WINDOW_SECONDS,
+                offerCollateralPerKwh: COLLATERAL_PER_KWH
+            })
+        );
+    }
+
+    function testFuzz_deposit_creditsWhatArrived(uint256 amount, uint256 withdrawn) public {
+        amount = bound(amount, 1, 1e30);
+        (FeeToken fee, EnergyMarket feeMarket) = _feeMarket();
+        fee.mint(alice, amount);
+        vm.startPrank(alice);
+        fee.approve(address(feeMarket), amount);
+        feeMarket.deposit(amount);
+        uint256 credited = feeMarket.balanceOf(alice);
+        assertEq(credited, fee.balanceOf(address(feeMarket)), "credited == held");
+        withdrawn = bound(withdrawn, 1, credited);
+        feeMarket.withdraw(withdrawn, alice);
+        vm.stopPrank();
+        assertEq(feeMarket.totalOwed(), fee.balanceOf(address(feeMarket)), "owed == held after a withdrawal");
+    }
+
+    function testFuzz_recoverTokens_neverReachesWhatIsOwed(uint256 stray, uint256 asked) public {
+        stray = bound(stray, 0, 1e30);
+        asked = bound(asked, 1, 1e30);
+        token.mint(address(market), stray);
+        uint256 owed = market.totalOwed();
+        vm.prank(operator);
+        if (asked > stray) {
+            vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.ExceedsRecoverable.selector, asked, stray));
+            market.recoverTokens(token, asked, operator);
+        } else {
+            market.recoverTokens(token, asked, operator);
+        }
+        assertGe(token.balanceOf(address(market)), owed, "what is owed stays in the market");
+    }
+
+    /// @dev Any subset of the fills claimed in front, then the keeper's batch: each owner ends with the same balance
+    /// as if the batch had settled everything, at any prices and quantities.
+    function testFuzz_settleFills_resultIndependentOfFrontRuns(
+        uint64 qty,
+        uint64 filled,
+        uint128 price,
+        uint256 frontMask
+    ) public {
+        qty = uint64(bound(qty, 1, 100_000));
+        filled = uint64(bound(filled, 0, qty));
+        price = uint128(bound(price, 1, 1_000_000));
+        IEnergyMarket.Order memory bid = _order(alice, IEnergyMarket.Side.Buy, 0, qty, price);
+        IEnergyMarket.Order memory offer = _order(bob, IEnergyMarket.Side.Sell, 0, qty, price);
+        bytes32[] memory leaves = new bytes32[](2);
+        leaves[0] = _fillLeaf(_place(bid), filled);
+        leaves[1] = _fillLeaf(_place(offer), filled);
+        uint256[] memory prices = _prices(price, price);
+        IEnergyMarket.Fill[] memory fills = new IEnergyMarket.Fill[](2);
+        fills[0] = IEnergyMarket.Fill(bid, filled);
+        fills[1] = IEnergyMarket.Fill(offer, filled);
+        bytes32 root = Merkle.root(leaves);
+        _warpToGateClosure(interval);
+        _commit(_report(interval, root, 2, prices));
+        uint256 aliceBefore = market.balanceOf(alice);
+        uint256 bobBefore = market.balanceOf(bob);
+        if (frontMask & 1 == 1) market.claimFill(root, prices, fills[0], Merkle.proof(leaves, 0));
+        if (frontMask & 3 == 3) market.claimFill(root, prices, fills[1], Merkle.proof(leaves, 1));
+        market.settleFills(interval, root, prices, fills, new bytes32[](0), Merkle.allLeavesFlags(2));
+        uint256 lockBid = (uint256(price) * qty + 999) / 1000;
+        uint256 lockOffer = (uint256(COLLATERAL_PER_KWH) * qty + 999) / 1000;
+        uint256 keptCollateral = (uint256(COLLATERAL_PER_KWH) * filled + 999) / 1000;
+        assertEq(
+            market.balanceOf(alice),
+            aliceBefore + lockBid - (uint256(price) * filled + 999) / 1000,
+            "buyer charged price x energy once"
+        );
+        assertEq(
+            market.balanceOf(bob),
+            bobBefore + (uint256(price) * filled) / 1000 + lockOffer - keptCollateral,
+            "seller paid price x energy once"
+        );
+        assertEq(market.intervalState(interval).settledCount, 2, "both settled once");
+    }
+
+    /// @dev The collateral of a seller missing from the meter tree returns exactly at its bound, never before.
+    function testFuzz_releaseCollateral_returnsExactlyAtItsBound(uint256 delay, bool metered) public {
+        Scenario memory sc = _scenario(1500);
+        _settleAll(sc);
+        if (metered) {
+            bytes32[] memory meter = new bytes32[](2);
+            meter[0] = _meterLeaf(alice, 0, 1500);
+            meter[1] = _meterLeaf(carol, 0, 0);
+            _warpAfterInterval(interval);
+            _commitMeter(_meterReport(interval, Merkle.root(meter), SHORT, LONG));
+        }
+        uint256 releasableAt =
+            market.meterDeadline(interval) + (metered ? market.COLLATERAL_GRACE_SECONDS() : 0);
+        uint256 at = bound(delay, block.timestamp, releasableAt + 400 days);
+        vm.warp(at);
+        if (at < releasableAt) {
+            vm.expectRevert(
+                abi.encodeWithSelector(
+                    IEnergyMarket.CollateralNotReleasable.selector,
+                    bob,
+                    interval,
+                    releasableAt
+                )
+            );
+            market.releaseCollateral(bob, interval);
+        } else {
+            uint256 before = market.balanceOf(bob);
+            market.releaseCollateral(bob, interval);
+            assertEq(market.balanceOf(bob) - before, 150_000, "collateral returned");
+        }
+    }
 }
