@@ -105,7 +105,7 @@ contract EnergyMarketHardeningTest is MarketBase {
         _warpAfterInterval(interval);
         _commitMeter(_meterReport(interval, Merkle.root(meter), SHORT, LONG));
         // A day later carol's meter is swapped for a solar one, then her imbalance is settled.
-        vm.warp(block.timestamp + 1 days);
+        vm.warp(vm.getBlockTimestamp() + 1 days);
         vm.startPrank(operator);
         registry.removeMeter(makeAddr("carol-meter"));
         registry.registerMeter(makeAddr("carol-solar"), carol, IGridRegistry.Source.Solar);
@@ -490,37 +490,53 @@ contract EnergyMarketHardeningTest is MarketBase {
         qty = uint64(bound(qty, 1, 100_000));
         filled = uint64(bound(filled, 0, qty));
         price = uint128(bound(price, 1, 1_000_000));
-        IEnergyMarket.Order memory bid = _order(alice, IEnergyMarket.Side.Buy, 0, qty, price);
-        IEnergyMarket.Order memory offer = _order(bob, IEnergyMarket.Side.Sell, 0, qty, price);
-        bytes32[] memory leaves = new bytes32[](2);
-        leaves[0] = _fillLeaf(_place(bid), filled);
-        leaves[1] = _fillLeaf(_place(offer), filled);
-        uint256[] memory prices = _prices(price, price);
-        IEnergyMarket.Fill[] memory fills = new IEnergyMarket.Fill[](2);
-        fills[0] = IEnergyMarket.Fill(bid, filled);
-        fills[1] = IEnergyMarket.Fill(offer, filled);
+        (IEnergyMarket.Fill[] memory fills, bytes32[] memory leaves, uint256[] memory prices) = _pairAt(
+            qty,
+            filled,
+            price
+        );
         bytes32 root = Merkle.root(leaves);
-        _warpToGateClosure(interval);
-        _commit(_report(interval, root, 2, prices));
         uint256 aliceBefore = market.balanceOf(alice);
         uint256 bobBefore = market.balanceOf(bob);
         if (frontMask & 1 == 1) market.claimFill(root, prices, fills[0], Merkle.proof(leaves, 0));
         if (frontMask & 3 == 3) market.claimFill(root, prices, fills[1], Merkle.proof(leaves, 1));
         market.settleFills(interval, root, prices, fills, new bytes32[](0), Merkle.allLeavesFlags(2));
-        uint256 lockBid = (uint256(price) * qty + 999) / 1000;
-        uint256 lockOffer = (uint256(COLLATERAL_PER_KWH) * qty + 999) / 1000;
-        uint256 keptCollateral = (uint256(COLLATERAL_PER_KWH) * filled + 999) / 1000;
+        // Buyer: lock released minus price × energy (rounded up); seller: price × energy (rounded down) plus the
+        // collateral of the unfilled part.
+        uint256 charged = (uint256(price) * filled + 999) / 1000;
         assertEq(
             market.balanceOf(alice),
-            aliceBefore + lockBid - (uint256(price) * filled + 999) / 1000,
+            aliceBefore + (uint256(price) * qty + 999) / 1000 - charged,
             "buyer charged price x energy once"
         );
+        uint256 released =
+            (uint256(COLLATERAL_PER_KWH) * qty + 999) / 1000 -
+                (uint256(COLLATERAL_PER_KWH) * filled + 999) / 1000;
         assertEq(
             market.balanceOf(bob),
-            bobBefore + (uint256(price) * filled) / 1000 + lockOffer - keptCollateral,
+            bobBefore + (uint256(price) * filled) / 1000 + released,
             "seller paid price x energy once"
         );
         assertEq(market.intervalState(interval).settledCount, 2, "both settled once");
+    }
+
+    /// @dev alice bids and bob offers `qty` at `price` in zone 0, both filled `filled`; schedule committed.
+    function _pairAt(
+        uint64 qty,
+        uint64 filled,
+        uint128 price
+    ) internal returns (IEnergyMarket.Fill[] memory fills, bytes32[] memory leaves, uint256[] memory prices) {
+        IEnergyMarket.Order memory bid = _order(alice, IEnergyMarket.Side.Buy, 0, qty, price);
+        IEnergyMarket.Order memory offer = _order(bob, IEnergyMarket.Side.Sell, 0, qty, price);
+        leaves = new bytes32[](2);
+        leaves[0] = _fillLeaf(_place(bid), filled);
+        leaves[1] = _fillLeaf(_place(offer), filled);
+        prices = _prices(price, price);
+        fills = new IEnergyMarket.Fill[](2);
+        fills[0] = IEnergyMarket.Fill(bid, filled);
+        fills[1] = IEnergyMarket.Fill(offer, filled);
+        _warpToGateClosure(interval);
+        _commit(_report(interval, Merkle.root(leaves), 2, prices));
     }
 
     /// @dev The collateral of a seller missing from the meter tree returns exactly at its bound, never before.
@@ -536,7 +552,7 @@ contract EnergyMarketHardeningTest is MarketBase {
         }
         uint256 releasableAt =
             market.meterDeadline(interval) + (metered ? market.COLLATERAL_GRACE_SECONDS() : 0);
-        uint256 at = bound(delay, block.timestamp, releasableAt + 400 days);
+        uint256 at = bound(delay, vm.getBlockTimestamp(), releasableAt + 400 days);
         vm.warp(at);
         if (at < releasableAt) {
             vm.expectRevert(

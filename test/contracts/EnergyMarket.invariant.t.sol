@@ -720,14 +720,16 @@ contract EnergyMarketInvariantTest is MarketBase {
 
     /// @dev The handler reaches every stage (a handler call that reverts is dropped silently by the campaign, so a
     /// broken action would go unnoticed): orders → lossy two-zone schedule → fills → meter report with a lost leaf →
-    /// imbalances → certificates → releases after the grace period → committee change → next interval.
+    /// imbalances → certificates → releases after the grace period → committee change → next interval. Reads the
+    /// time with vm.getBlockTimestamp(): under via-IR (production profile) `block.timestamp` is not re-read after a
+    /// warp within one function.
     function test_handler_reachesEveryStage() public {
         handler.fundOperator(100e6);
         handler.place(1, 1, false, 0, 3000, 1); // bob offers 3 kWh, zone 0
         handler.place(3, 1, false, 0, 2000, 1); // dave offers 2 kWh, zone 0
         handler.place(0, 1, true, 1, 2500, 1_000_000); // alice bids 2.5 kWh, zone 1
         handler.place(2, 1, true, 0, 1000, 1_000_000); // carol bids 1 kWh, zone 0
-        uint64 intervalId = uint64(block.timestamp / 900) + 1;
+        uint64 intervalId = uint64(vm.getBlockTimestamp() / 900) + 1;
         vm.warp(market.gateClosure(intervalId));
         handler.commit(200_000, 50_000, 1000, 100); // 10% losses
         assertEq(handler.committedCount(), 1, "schedule committed");
@@ -757,7 +759,7 @@ contract EnergyMarketInvariantTest is MarketBase {
         assertEq(committee.threshold(), 2, "committee changed");
         handler.place(1, 1, false, 0, 1000, 1);
         handler.place(0, 1, true, 0, 1000, 1_000_000);
-        vm.warp(market.gateClosure(uint64(block.timestamp / 900) + 1));
+        vm.warp(market.gateClosure(uint64(vm.getBlockTimestamp() / 900) + 1));
         handler.commit(100_000, 0, 0, 100);
         assertEq(handler.committedCount(), 2, "the new committee signs");
         assertEq(handler.stuckLocks(), 0, "nothing stuck");
