@@ -212,8 +212,9 @@ contract EnergyMarketScheduleTest is MarketBase {
 
     function test_commitSchedule_failsForStaleEpoch() public {
         bytes memory sigs = _sign(market.hashScheduleReport(report), _firstKeys(3));
-        // The change was proposed two days earlier (warping back keeps the schedule window open).
-        uint256 now_ = block.timestamp;
+        // The change was proposed two days earlier (warping back keeps the schedule window open). The time is read
+        // with vm.getBlockTimestamp(): under via-IR block.timestamp may hold the value from before setUp's warp.
+        uint256 now_ = vm.getBlockTimestamp();
         vm.prank(admin);
         committee.proposeCommittee(memberAddrs, 3);
         vm.warp(now_ + committee.changeDelay());

@@ -274,7 +274,10 @@ contract OracleCommitteeHardeningTest is Test {
         assertEq(c.epoch(), 1, "the epoch is unchanged until the delay passed");
         assertTrue(c.isMember(address(1)), "the old member still signs");
         vm.expectRevert(
-            abi.encodeWithSelector(IOracleCommittee.ChangeNotReady.selector, uint64(block.timestamp + 1))
+            abi.encodeWithSelector(
+                IOracleCommittee.ChangeNotReady.selector,
+                uint64(vm.getBlockTimestamp() + 1)
+            )
         );
         c.executeCommitteeChange();
     }
