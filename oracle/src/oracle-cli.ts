@@ -9,9 +9,11 @@ import {
   chainNow,
   createChainClients,
   intervalTimes,
+  readCommitteeView,
   readIntervalState,
   readMarketTiming,
 } from "./chain/market.js";
+import { committeeStatusLines } from "./domain/committee.js";
 import { ConfigError, ConfigSchema, envName, flagName, loadConfig } from "./infra/config.js";
 import { OracleNode } from "./node/node.js";
 import { verifyInterval } from "./verify.js";
@@ -160,7 +162,9 @@ export function registerOracleCommands(program: Command): void {
 
   const market = program.command("market").description("market information");
   chainOptions(market.command("status"))
-    .description("interval states (the current interval and its neighbours, or one interval)")
+    .description(
+      "interval states (the current interval and its neighbours, or one interval) and the committee, with any pending change",
+    )
     .option("--interval <n>", "one interval id", uintArg("--interval"))
     .action(async (opts: Record<string, unknown>) => {
       const c = readOnlyConfig(opts);
@@ -173,6 +177,11 @@ export function registerOracleCommands(program: Command): void {
           ? [opts["interval"] as bigint]
           : [current - 2n, current - 1n, current, current + 1n, current + 2n];
       console.log(`chain time ${now}, current interval ${current}`);
+      for (const line of committeeStatusLines(
+        await readCommitteeView(publicClient, c.marketAddress as Address),
+        now,
+      ))
+        console.log(line);
       for (const id of ids) {
         const s = await readIntervalState(publicClient, c.marketAddress as Address, id);
         const t = intervalTimes(timing, id);

@@ -50,7 +50,8 @@ const optionsSchema = z
       .string()
       .regex(/^\d+of\d+$/, 'must look like "3of5"')
       .transform((v) => v.split("of").map(Number) as [number, number])
-      .refine(([k, n]) => k >= 1 && k <= n && n <= 19, "needs 1 <= k <= n <= 19"),
+      // The contract accepts a strict majority only (two disjoint quorums could sign conflicting reports).
+      .refine(([k, n]) => 2 * k > n && k <= n && n <= 19, "needs n/2 < k <= n <= 19 (a strict majority)"),
     seed: z.coerce.number().int().min(0).max(0xffffffff, "must fit in 32 bits"),
     date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be YYYY-MM-DD"),
     "start-hour": z.coerce.number().int().min(0).max(23, "must be an hour 0-23"),
