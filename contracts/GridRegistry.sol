@@ -30,6 +30,9 @@ contract GridRegistry is AccessControl, IGridRegistry {
     mapping(address participant => ParticipantRecord) private _participants;
     mapping(address meter => Meter) private _meters;
     mapping(uint32 batteryId => Battery) private _batteries;
+    mapping(uint32 zoneId => ZoneGrid) private _zoneGrids;
+    /// @dev Invariant: `_gridZonePlusOne[a] == z + 1` iff `_zoneGrids[z].account == a` (a != 0); 0 for others.
+    mapping(address account => uint32) private _gridZonePlusOne;
 
     constructor(address admin, address operator) {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
@@ -75,6 +78,33 @@ contract GridRegistry is AccessControl, IGridRegistry {
         emit GridFeeSet(fromZone, toZone, feePerKwh);
     }
 
+    /// @notice Sets the grid's account and tariffs in `zoneId` (docs/MARKET_RULES.md, "The grid"). `account` may be
+    /// zero (the grid places no orders in the zone); it must not have a meter, since the grid is never metered.
+    function setZoneGrid(
+        uint32 zoneId,
+        address account,
+        uint128 retailPerKwh,
+        uint128 feedInPerKwh
+    ) external onlyRole(OPERATOR_ROLE) {
+        _requireZone(zoneId);
+        if (feedInPerKwh == 0 || feedInPerKwh > retailPerKwh)
+            revert InvalidTariffs(zoneId, retailPerKwh, feedInPerKwh);
+        if (account != address(0)) {
+            uint32 taken = _gridZonePlusOne[account];
+            if ((taken != 0 && taken != zoneId + 1) || _participants[account].meter != address(0))
+                revert GridAccountTaken(account, zoneId);
+        }
+        address previous = _zoneGrids[zoneId].account;
+        if (previous != address(0)) delete _gridZonePlusOne[previous];
+        if (account != address(0)) _gridZonePlusOne[account] = zoneId + 1;
+        _zoneGrids[zoneId] = ZoneGrid({
+            account: account,
+            retailPerKwh: retailPerKwh,
+            feedInPerKwh: feedInPerKwh
+        });
+        emit ZoneGridSet(zoneId, account, retailPerKwh, feedInPerKwh);
+    }
+
     /* PARTICIPANTS AND METERS */
 
     /// @notice Registers `participant` in `zoneId`, or moves it there.
@@ -111,6 +141,8 @@ contract GridRegistry is AccessControl, IGridRegistry {
         address existing = _meters[meter].participant;
         if (existing != address(0)) revert MeterAlreadyRegistered(meter, existing);
         if (record.meter != address(0)) revert ParticipantHasMeter(participant, record.meter);
+        uint32 gridZone = _gridZonePlusOne[participant];
+        if (gridZone != 0) revert GridAccountTaken(participant, gridZone - 1);
         record.meter = meter;
         _meters[meter] = Meter({participant: participant, source: source});
         emit MeterRegistered(meter, participant, source);
@@ -201,6 +233,21 @@ contract GridRegistry is AccessControl, IGridRegistry {
     /// @inheritdoc IGridRegistry
     function batteryCount() external view returns (uint32) {
         return _batteryCount;
+    }
+
+    /// @inheritdoc IGridRegistry
+    function zoneGrid(uint32 zoneId) external view returns (ZoneGrid memory) {
+        return _zoneGrids[zoneId];
+    }
+
+    /// @inheritdoc IGridRegistry
+    function gridZoneOf(address account) external view returns (bool isGrid, uint32 zoneId) {
+        uint32 plusOne = _gridZonePlusOne[account];
+        if (plusOne == 0) return (false, 0);
+        // Safe "unchecked": plusOne >= 1.
+        unchecked {
+            return (true, plusOne - 1);
+        }
     }
 
     /* INTERNAL */

@@ -34,7 +34,7 @@ contract MarketHandler is Test {
     mapping(uint64 intervalId => uint256[]) internal _leafOrders; // ghost indices, in leaf order
     uint64[] public committedIntervals;
 
-    uint256 public ghostLocks; // open-order locks + collateral of settled offers
+    uint256 public ghostLocks; // open-order locks + delivery locks (collateral, withheld payouts) of settled fills
     uint256 public doubleSettlements;
     uint256 public irrationalFills;
     uint256 public settledFills;
@@ -106,10 +106,7 @@ contract MarketHandler is Test {
             uint128(bound(limit, 1, 1_000_000)),
             uint64(ghosts.length)
         );
-        uint256 lock =
-            buy
-                ? SettlementMath.costUp(o.limitPricePerKwh, o.quantityWh)
-                : SettlementMath.costUp(collateralPerKwh, o.quantityWh);
+        uint256 lock = _lockOf(o);
         if (market.balanceOf(who) < lock) return;
         vm.prank(who);
         if (buy) market.placeBid(intervalId, o.zoneId, o.quantityWh, o.limitPricePerKwh, o.nonce);
@@ -264,7 +261,7 @@ contract MarketHandler is Test {
             Ghost storage g = ghosts[leafOrders[j]];
             g.settled = true;
             g.open = false;
-            ghostLocks = ghostLocks - _lockOf(g.order) + _remainingCollateral(g);
+            ghostLocks = ghostLocks - _lockOf(g.order) + _keepDeliveryLock(g);
             ++settledFills;
         }
     }
@@ -282,17 +279,19 @@ contract MarketHandler is Test {
         );
         uint256 credit = market.balanceOf(g.order.owner) - before;
         uint256 lock = _lockOf(g.order);
+        uint256 kept = SettlementMath.costUp(collateralPerKwh, g.filledWh);
         if (g.order.side == IEnergyMarket.Side.Buy) {
-            uint256 charged = lock - credit;
+            uint256 charged = lock - credit - kept;
             if (charged > SettlementMath.costUp(g.order.limitPricePerKwh, g.filledWh)) ++irrationalFills;
         } else {
-            uint256 released = lock - SettlementMath.costUp(collateralPerKwh, g.filledWh);
-            uint256 payout = credit - released;
+            // The payout is withheld until the delivery is settled; only the unfilled collateral comes back.
+            if (credit != lock - kept) ++irrationalFills;
+            uint256 payout = market.pendingPayout(g.order.owner, intervalId);
             if (payout < SettlementMath.costDown(g.order.limitPricePerKwh, g.filledWh)) ++irrationalFills;
         }
         g.settled = true;
         g.open = false;
-        ghostLocks = ghostLocks - lock + _remainingCollateral(g);
+        ghostLocks = ghostLocks - lock + _keepDeliveryLock(g);
         ++settledFills;
     }
 
@@ -321,15 +320,198 @@ contract MarketHandler is Test {
     }
 
     function _lockOf(IEnergyMarket.Order memory o) internal view returns (uint256) {
+        uint256 collateral = SettlementMath.costUp(collateralPerKwh, o.quantityWh);
         return
             o.side == IEnergyMarket.Side.Buy
-                ? SettlementMath.costUp(o.limitPricePerKwh, o.quantityWh)
-                : SettlementMath.costUp(collateralPerKwh, o.quantityWh);
+                ? SettlementMath.costUp(o.limitPricePerKwh, o.quantityWh) + collateral
+                : collateral;
     }
 
-    function _remainingCollateral(Ghost storage g) internal view returns (uint256) {
-        return
-            g.order.side == IEnergyMarket.Side.Sell ? SettlementMath.costUp(collateralPerKwh, g.filledWh) : 0;
+    /// @dev What a settled fill leaves locked until its delivery is settled: the filled part's imbalance collateral
+    /// and, for a seller, its withheld payout. Recorded per (owner, interval) for the delivery actions below.
+    function _keepDeliveryLock(Ghost storage g) internal returns (uint256 kept) {
+        kept = SettlementMath.costUp(collateralPerKwh, g.filledWh);
+        if (g.order.side == IEnergyMarket.Side.Sell)
+            kept += market.pendingPayout(g.order.owner, g.order.intervalId);
+        deliveryLock[g.order.owner][g.order.intervalId] += kept;
+    }
+
+    /* DELIVERY ACTIONS: meter reports, imbalance settlement, collateral release, owed long payments */
+
+    mapping(address owner => mapping(uint64 intervalId => uint256)) public deliveryLock;
+    mapping(uint64 intervalId => bytes32[]) internal _meterLeaves;
+    mapping(uint64 intervalId => IEnergyMarket.MeterEntry[]) internal _meterEntries;
+    uint64[] public meteredIntervals;
+    uint256 public meterReports;
+    uint256 public imbalanceSettlements;
+    uint256 public collateralReleases;
+    /// @dev Settlements in which a seller that injected nothing ended the interval with more than it put in.
+    uint256 public nonDeliveringGains;
+    /// @dev Σ over settled long deviations of the payment due; Σ paid at once or claimed later.
+    uint256 public longDue;
+    uint256 public longPaid;
+
+    /// @dev Commits a meter report for a committed interval in its meter window: random readings for every actor,
+    /// the imbalance prices of the rule with the fixture's tariffs (retail 400k, feed-in 50k).
+    function commitMeter(uint256 intervalSeed, uint256 readingSeed) external {
+        if (committedIntervals.length == 0) return;
+        _commitMeter(committedIntervals[intervalSeed % committedIntervals.length], readingSeed);
+    }
+
+    function _commitMeter(uint64 intervalId, uint256 readingSeed) internal {
+        if (block.timestamp >= market.meterDeadline(intervalId)) return;
+        if (market.intervalState(intervalId).meterRoot != 0) return;
+        // The report is due after the interval ends: jump there (at most one interval and the gate ahead).
+        uint256 end = uint256(intervalId + 1) * 900;
+        if (block.timestamp < end) vm.warp(end);
+        uint256[] memory prices = _pricesOf[intervalId];
+        uint256[] memory shorts = new uint256[](prices.length);
+        uint256[] memory longs = new uint256[](prices.length);
+        for (uint256 z; z < prices.length; ++z) {
+            shorts[z] = prices[z] > 400_000 ? prices[z] : 400_000;
+            longs[z] = prices[z] < 50_000 ? prices[z] : 50_000;
+        }
+        for (uint256 i; i < actors.length; ++i) {
+            uint256 r = uint256(keccak256(abi.encode(readingSeed, i)));
+            IEnergyMarket.MeterEntry memory e = IEnergyMarket.MeterEntry(
+                actors[i],
+                uint64(r % 12_000),
+                uint64((r >> 64) % 12_000)
+            );
+            _meterEntries[intervalId].push(e);
+            _meterLeaves[intervalId].push(
+                keccak256(bytes.concat(keccak256(abi.encode(e.participant, e.injectedWh, e.consumedWh))))
+            );
+        }
+        IEnergyMarket.MeterReport memory report = IEnergyMarket.MeterReport(
+            address(market),
+            intervalId,
+            1,
+            Merkle.root(_meterLeaves[intervalId]),
+            _rootOf[intervalId],
+            prices,
+            shorts,
+            longs
+        );
+        bytes32 digest = market.hashMeterReport(report);
+        bytes memory sigs;
+        for (uint256 i; i < 3; ++i) {
+            (uint8 v, bytes32 r, bytes32 s) = vm.sign(keys[i], digest);
+            sigs = bytes.concat(sigs, abi.encodePacked(r, s, v));
+        }
+        market.commitMeterReport(report, sigs);
+        meteredIntervals.push(intervalId);
+        ++meterReports;
+    }
+
+    /// @dev Settles one actor's imbalance in a metered interval whose fills are all settled.
+    /// @dev Settles its remaining fills (buyers first) and commits its meter report if needed, so that this path
+    /// does not need deep call sequences to be reached.
+    function settleImbalanceOf(uint256 intervalSeed, uint256 actorSeed, uint256 readingSeed) external {
+        if (committedIntervals.length == 0) return;
+        uint64 intervalId = committedIntervals[intervalSeed % committedIntervals.length];
+        if (!_prepareDelivery(intervalId, readingSeed)) return;
+        _settleDelivery(intervalId, actorSeed % actors.length);
+    }
+
+    /// @dev Settles the interval's remaining fills and commits its meter report; false when it cannot be metered.
+    function _prepareDelivery(uint64 intervalId, uint256 readingSeed) internal returns (bool) {
+        uint256 deadline = market.meterDeadline(intervalId);
+        if (block.timestamp >= deadline && market.intervalState(intervalId).meterRoot == 0) return false;
+        if (block.timestamp < deadline) {
+            uint256[] storage leafOrders = _leafOrders[intervalId];
+            for (uint256 pass; pass < 2; ++pass) {
+                for (uint256 j; j < leafOrders.length; ++j) {
+                    Ghost storage g = ghosts[leafOrders[j]];
+                    if (!g.settled && (g.order.side == IEnergyMarket.Side.Buy) == (pass == 0)) _settle(intervalId, j);
+                }
+            }
+        }
+        _commitMeter(intervalId, readingSeed);
+        return _allFillsSettled(intervalId);
+    }
+
+    function _settleDelivery(uint64 intervalId, uint256 k) internal {
+        IEnergyMarket.MeterEntry memory e = _meterEntries[intervalId][k];
+        if (market.imbalanceSettled(e.participant, intervalId)) return;
+        (, uint64 soldWh) = market.settledFill(e.participant, intervalId, IEnergyMarket.Side.Sell);
+        (, uint64 boughtWh) = market.settledFill(e.participant, intervalId, IEnergyMarket.Side.Buy);
+        uint256 before = market.balanceOf(e.participant);
+        uint256 owedBefore = market.imbalanceOwed(e.participant);
+        market.settleImbalance(
+            e.participant,
+            intervalId,
+            e.injectedWh,
+            e.consumedWh,
+            Merkle.proof(_meterLeaves[intervalId], k)
+        );
+        uint256 credit = market.balanceOf(e.participant) - before;
+        // A seller that injected nothing must not get back more than it locked for its delivery minus the payout.
+        if (soldWh != 0 && e.injectedWh == 0 && boughtWh == 0) {
+            uint256 collateral = SettlementMath.costUp(collateralPerKwh, soldWh);
+            if (credit > collateral) ++nonDeliveringGains;
+        }
+        int256 deviation =
+            int256(uint256(e.injectedWh)) -
+                int256(uint256(e.consumedWh)) -
+                int256(uint256(soldWh)) +
+                int256(uint256(boughtWh));
+        if (deviation > 0) {
+            // A long participant is charged nothing: what it got beyond its delivery lock was paid at once.
+            uint256 owedNow = market.imbalanceOwed(e.participant) - owedBefore;
+            uint256 paidNow =
+                credit > deliveryLock[e.participant][intervalId]
+                    ? credit - deliveryLock[e.participant][intervalId]
+                    : 0;
+            longDue += paidNow + owedNow;
+            longPaid += paidNow;
+        }
+        ghostLocks -= deliveryLock[e.participant][intervalId];
+        delete deliveryLock[e.participant][intervalId];
+        ++imbalanceSettlements;
+    }
+
+    /// @dev Releases an actor's delivery locks in an unmetered interval after its meter deadline.
+    function releaseUnmetered(uint256 intervalSeed, uint256 actorSeed) external {
+        if (committedIntervals.length == 0) return;
+        uint64 intervalId = committedIntervals[intervalSeed % committedIntervals.length];
+        if (market.intervalState(intervalId).meterRoot != 0) return;
+        // Time runs out on the committee: jump to the meter deadline.
+        uint256 deadline = market.meterDeadline(intervalId);
+        if (block.timestamp < deadline) vm.warp(deadline);
+        address who = actors[actorSeed % actors.length];
+        if (market.imbalanceSettled(who, intervalId) || !_ownFillsSettled(intervalId, who)) return;
+        uint256 before = market.balanceOf(who);
+        market.releaseCollateral(who, intervalId);
+        if (market.balanceOf(who) - before != deliveryLock[who][intervalId]) ++nonDeliveringGains;
+        ghostLocks -= deliveryLock[who][intervalId];
+        delete deliveryLock[who][intervalId];
+        ++collateralReleases;
+    }
+
+    /// @dev Claims what is owed to an actor for long imbalances.
+    function claimOwed(uint256 actorSeed) external {
+        address who = actors[actorSeed % actors.length];
+        uint256 owed = market.imbalanceOwed(who);
+        if (owed == 0 || market.operatorFunds() == 0) return;
+        uint256 before = market.balanceOf(who);
+        market.claimImbalancePayment(who);
+        longPaid += market.balanceOf(who) - before;
+    }
+
+    function _allFillsSettled(uint64 intervalId) internal view returns (bool) {
+        uint256[] storage leafOrders = _leafOrders[intervalId];
+        for (uint256 j; j < leafOrders.length; ++j) if (!ghosts[leafOrders[j]].settled) return false;
+        return true;
+    }
+
+    function _ownFillsSettled(uint64 intervalId, address who) internal view returns (bool) {
+        uint256[] storage ids = _ordersOf[intervalId];
+        for (uint256 j; j < ids.length; ++j) {
+            Ghost storage g = ghosts[ids[j]];
+            if (g.order.owner == who && !g.settled && g.open) return false;
+        }
+        return true;
     }
 }
 
@@ -368,6 +550,22 @@ contract EnergyMarketInvariantTest is MarketBase {
             IEnergyMarket.IntervalState memory s = market.intervalState(handler.committedIntervals(i));
             assertLe(s.payouts, s.receipts, "payouts <= receipts");
         }
+    }
+
+    function invariant_noNonDeliveringSellerGains() public view {
+        assertEq(
+            handler.nonDeliveringGains(),
+            0,
+            "a seller that injected nothing got back more than its collateral"
+        );
+    }
+
+    /// @dev Long payments do not depend on who settles first: what is due is paid at once or stays owed.
+    function invariant_longPaymentsPaidOrOwed() public view {
+        uint256 owed;
+        for (uint256 i; i < handler.actorCount(); ++i) owed += market.imbalanceOwed(handler.actor(i));
+        assertEq(handler.longDue(), handler.longPaid() + owed, "due == paid + owed");
+        assertEq(market.totalImbalanceOwed(), owed, "total owed == sum owed");
     }
 
     function invariant_everySettledFillRational() public view {
