@@ -51,6 +51,10 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
     /// this shape (bits 64..254 all zero) with probability 2^-191, i.e. never.
     uint256 private constant _SETTLED_FLAG = 1 << 255;
 
+    /// @dev Key of the imbalance prices that apply to a participant without a registered zone: the highest short and
+    /// the lowest long price of the interval's zones, so that being unregistered is never cheaper.
+    uint32 private constant _UNZONED = type(uint32).max;
+
     /* IMMUTABLES */
 
     IERC20 public immutable token;
@@ -533,6 +537,8 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         if (report.shortPrices.length != zones || report.longPrices.length != zones) {
             revert ImbalancePricesLength(zones, report.shortPrices.length, report.longPrices.length);
         }
+        uint256 worstShort;
+        uint256 worstLong = type(uint128).max;
         for (uint256 z; z < zones; ++z) {
             // Safe cast: z < zonePrices.length, which the schedule's zone ids (uint32) index.
             uint32 zoneId = uint32(z);
@@ -561,7 +567,11 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
             }
             // Safe casts: longPrice <= feed-in (uint128), shortPrice checked just above.
             _imbalancePrices[intervalId][zoneId] = ImbalancePrices(uint128(shortPrice), uint128(longPrice));
+            if (shortPrice > worstShort) worstShort = shortPrice;
+            if (longPrice < worstLong) worstLong = longPrice;
         }
+        // Safe casts: both are among the prices just stored as uint128 (or the uint128 maximum).
+        _imbalancePrices[intervalId][_UNZONED] = ImbalancePrices(uint128(worstShort), uint128(worstLong));
     }
 
     /// @inheritdoc IEnergyMarket
@@ -651,8 +661,8 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         _issueCertificates(participant, intervalId, soldWh, injectedWh);
     }
 
-    /// @dev The imbalance prices of `participant`'s zone; reverts for a grid account (never settled for imbalance)
-    /// and for an unregistered address (no zone).
+    /// @dev The imbalance prices of `participant`'s zone (the interval's worst for an address without a zone);
+    /// reverts for a grid account, which is never settled for imbalance.
     function _imbalancePricesOf(
         address participant,
         uint64 intervalId
@@ -660,8 +670,7 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         (bool isGrid, ) = registry.gridZoneOf(participant);
         if (isGrid) revert GridAccountNotSettled(participant);
         (bool registered, uint32 zoneId) = registry.participantZone(participant);
-        if (!registered) revert NotAParticipant(participant);
-        return _imbalancePrices[intervalId][zoneId];
+        return _imbalancePrices[intervalId][registered ? zoneId : _UNZONED];
     }
 
     /// @dev Takes what `participant` locked for its delivery in `intervalId` (the imbalance collateral of its settled

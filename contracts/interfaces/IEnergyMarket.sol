@@ -266,8 +266,6 @@ interface IEnergyMarket {
     error NoGridTariffs(uint32 zoneId);
     /// @notice `account` is a zone's grid account: the balancing party is never settled for imbalance.
     error GridAccountNotSettled(address account);
-    /// @notice `account` is not a registered participant, so it has no zone and no imbalance prices.
-    error NotAParticipant(address account);
     /// @notice Nothing is owed to `participant`, or the operator funds are empty.
     error NothingOwed(address participant);
 

@@ -130,6 +130,20 @@ contract EnergyMarketMeteringTest is MarketBase {
         assertEq(market.imbalancePrices(interval, 0).longPricePerKwh, 100_000, "min(feed-in, zone price)");
     }
 
+    function test_commitMeterReport_storesTheWorstPricesForUnzonedParticipants() public {
+        // Zone 0 (tariffs 150k / 100k, price 200k): short 200k, long 100k. Zone 1: short 400k, long 50k.
+        vm.prank(operator);
+        registry.setZoneGrid(0, gridNorth, 150_000, 100_000);
+        _warpAfterInterval(interval);
+        IEnergyMarket.MeterReport memory r = _meterReport(interval, _meterRoot(), SHORT, LONG);
+        r.shortPrices[0] = 200_000;
+        r.longPrices[0] = 100_000;
+        _commitMeter(r);
+        IEnergyMarket.ImbalancePrices memory worst = market.imbalancePrices(interval, type(uint32).max);
+        assertEq(worst.shortPricePerKwh, SHORT, "highest short (zone 1)");
+        assertEq(worst.longPricePerKwh, LONG, "lowest long (zone 1)");
+    }
+
     function test_commitMeterReport_failsForAWrongPriceCount() public {
         _warpAfterInterval(interval);
         IEnergyMarket.MeterReport memory r = _meterReport(interval, _meterRoot(), SHORT, LONG);

@@ -12,6 +12,7 @@ import {
   http,
   parseEventLogs,
   type WalletClient,
+  zeroAddress,
 } from "viem";
 import { type LocalAccount, generatePrivateKey, mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
 import { deployLocalSuite, type SuiteAddresses } from "../../oracle/src/demo/deploy.js";
@@ -43,6 +44,7 @@ export const GATE = 300n;
 export const DEPOSIT = 10_000_000n;
 export const OPERATOR_FUNDS = 1_000_000n;
 export const COLLATERAL_PER_KWH = 100_000n;
+/** The grid's retail and feed-in tariffs in every zone: the imbalance prices while zone prices lie between. */
 export const SHORT_PRICE = 200_000n;
 export const LONG_PRICE = 20_000n;
 export const METER_GRACE = 60n;
@@ -163,6 +165,13 @@ export async function setupMarket(env: Env, parties: readonly Party[], zones: nu
   const { registry, token, market: m } = env.addresses;
   for (let z = 0; z < zones; z++)
     await env.write(operator, registry, gridRegistryAbi, "addZone", [`zone-${z}`]);
+  for (let z = 0; z < zones; z++)
+    await env.write(operator, registry, gridRegistryAbi, "setZoneGrid", [
+      z,
+      zeroAddress,
+      SHORT_PRICE,
+      LONG_PRICE,
+    ]);
   for (const p of parties) {
     await env.write(operator, registry, gridRegistryAbi, "registerParticipant", [p.account.address, p.zone]);
     if (p.meter !== undefined)
@@ -236,8 +245,6 @@ export async function nodeConfigs(
         settleStaggerMs: "2500",
         aggregateRetryMs: "300",
         meterGraceSeconds: String(METER_GRACE),
-        imbalanceShortPricePerKwh: SHORT_PRICE.toString(),
-        imbalanceLongPricePerKwh: LONG_PRICE.toString(),
         ...overrides,
       },
     }),

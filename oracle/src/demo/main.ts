@@ -137,11 +137,17 @@ async function main(): Promise<void> {
       gateClosureSeconds: TIMING.gateClosureSeconds,
       scheduleWindowSeconds: 600,
       meterWindowSeconds: 3600,
+      // Imbalance collateral sized by rule: retail − feed-in per kWh, so a seller's withheld payout (at least
+      // feed-in) plus its collateral covers the retail charge of energy it sold and never delivered.
+      offerCollateralPerKwh: String(RETAIL - FEED_IN),
     },
   });
   log.info({ ...addresses }, "suite deployed");
   const chain = connectDemoChain(rpcUrl, addresses);
-  const layout = defaultGridLayout(options.zones);
+  const layout = defaultGridLayout(options.zones, {
+    retailPerKwh: BigInt(RETAIL),
+    feedInPerKwh: BigInt(FEED_IN),
+  });
   await setUpNeighbourhood(chain, accounts, neighbourhood, layout);
   const pv = neighbourhood.households.filter((h) => h.pv !== null).length;
   const batteries = neighbourhood.households.filter((h) => h.battery !== null).length;

@@ -32,9 +32,6 @@ export interface PipelineSettings {
   readonly aggregateRetryMs: number;
   /** Meter reports are built this long (chain seconds) after the interval ends. */
   readonly meterGraceSeconds: bigint;
-  /** Imbalance prices of the meter report (token base units per kWh). */
-  readonly shortPricePerKwh: bigint;
-  readonly longPricePerKwh: bigint;
   /** Gas per settlement transaction (fills are batched below it). */
   readonly settlementBatchGasBudget: bigint;
 }

@@ -66,8 +66,6 @@ export function settingsFromConfig(config: Config): PipelineSettings {
     settleStaggerMs: config.settleStaggerMs,
     aggregateRetryMs: config.aggregateRetryMs,
     meterGraceSeconds: BigInt(config.meterGraceSeconds),
-    shortPricePerKwh: config.imbalanceShortPricePerKwh,
-    longPricePerKwh: config.imbalanceLongPricePerKwh,
     settlementBatchGasBudget: config.settlementBatchGasBudget,
   };
 }
