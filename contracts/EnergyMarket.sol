@@ -530,48 +530,24 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         );
     }
 
-    /// @dev Checks each zone's reported prices against the rule and the zone's registered tariffs, and stores them:
-    /// a quorum can only choose within [retail, max(retail, zone price)] and [min(feed-in, zone price), feed-in].
+    /// @dev Has the registry check each zone's reported prices against the rule and its tariffs (it reverts with
+    /// the offending values), then stores them, and the interval's worst pair for participants without a zone.
     function _storeImbalancePrices(uint64 intervalId, MeterReport calldata report) private {
+        (uint128 worstShort, uint128 worstLong) = registry.checkImbalancePrices(
+            report.zonePrices,
+            report.shortPrices,
+            report.longPrices
+        );
         uint256 zones = report.zonePrices.length;
-        if (report.shortPrices.length != zones || report.longPrices.length != zones) {
-            revert ImbalancePricesLength(zones, report.shortPrices.length, report.longPrices.length);
-        }
-        uint256 worstShort;
-        uint256 worstLong = type(uint128).max;
         for (uint256 z; z < zones; ++z) {
-            // Safe cast: z < zonePrices.length, which the schedule's zone ids (uint32) index.
-            uint32 zoneId = uint32(z);
-            IGridRegistry.ZoneGrid memory grid = registry.zoneGrid(zoneId);
-            if (grid.retailPerKwh == 0) revert NoGridTariffs(zoneId);
-            uint256 zonePrice = report.zonePrices[z];
-            uint256 shortPrice = report.shortPrices[z];
-            uint256 longPrice = report.longPrices[z];
-            uint256 shortMax = zonePrice > grid.retailPerKwh ? zonePrice : grid.retailPerKwh;
-            uint256 longMin = zonePrice < grid.feedInPerKwh ? zonePrice : grid.feedInPerKwh;
-            if (
-                shortPrice < grid.retailPerKwh ||
-                shortPrice > shortMax ||
-                longPrice < longMin ||
-                longPrice > grid.feedInPerKwh ||
-                shortPrice > type(uint128).max
-            ) {
-                revert ImbalancePriceOutOfBounds(
-                    zoneId,
-                    shortPrice,
-                    longPrice,
-                    grid.retailPerKwh,
-                    grid.feedInPerKwh,
-                    zonePrice
-                );
-            }
-            // Safe casts: longPrice <= feed-in (uint128), shortPrice checked just above.
-            _imbalancePrices[intervalId][zoneId] = ImbalancePrices(uint128(shortPrice), uint128(longPrice));
-            if (shortPrice > worstShort) worstShort = shortPrice;
-            if (longPrice < worstLong) worstLong = longPrice;
+            // Safe casts: the registry checked short <= max(retail, zone price) < 2^128 and long <= feed-in, and
+            // z < zonePrices.length indexes uint32 zone ids.
+            _imbalancePrices[intervalId][uint32(z)] = ImbalancePrices(
+                uint128(report.shortPrices[z]),
+                uint128(report.longPrices[z])
+            );
         }
-        // Safe casts: both are among the prices just stored as uint128 (or the uint128 maximum).
-        _imbalancePrices[intervalId][_UNZONED] = ImbalancePrices(uint128(worstShort), uint128(worstLong));
+        _imbalancePrices[intervalId][_UNZONED] = ImbalancePrices(worstShort, worstLong);
     }
 
     /// @inheritdoc IEnergyMarket

@@ -250,6 +250,39 @@ contract GridRegistry is AccessControl, IGridRegistry {
         }
     }
 
+    /// @inheritdoc IGridRegistry
+    function checkImbalancePrices(
+        uint256[] calldata zonePrices,
+        uint256[] calldata shortPrices,
+        uint256[] calldata longPrices
+    ) external view returns (uint128 worstShort, uint128 worstLong) {
+        uint256 zones = zonePrices.length;
+        if (shortPrices.length != zones || longPrices.length != zones) {
+            revert ImbalancePricesLength(zones, shortPrices.length, longPrices.length);
+        }
+        worstLong = type(uint128).max;
+        for (uint256 z; z < zones; ++z) {
+            // Safe cast: z indexes zone ids (uint32) of the schedule.
+            ZoneGrid storage grid = _zoneGrids[uint32(z)];
+            uint256 retail = grid.retailPerKwh;
+            uint256 feedIn = grid.feedInPerKwh;
+            if (retail == 0) revert NoGridTariffs(uint32(z));
+            uint256 zonePrice = zonePrices[z];
+            uint256 shortPrice = shortPrices[z];
+            uint256 longPrice = longPrices[z];
+            if (
+                shortPrice < retail ||
+                shortPrice > (zonePrice > retail ? zonePrice : retail) ||
+                shortPrice > type(uint128).max ||
+                longPrice < (zonePrice < feedIn ? zonePrice : feedIn) ||
+                longPrice > feedIn
+            ) revert ImbalancePriceOutOfBounds(uint32(z), shortPrice, longPrice, retail, feedIn, zonePrice);
+            // Safe casts: shortPrice checked just above, longPrice <= feed-in (uint128).
+            if (shortPrice > worstShort) worstShort = uint128(shortPrice);
+            if (longPrice < worstLong) worstLong = uint128(longPrice);
+        }
+    }
+
     /* INTERNAL */
 
     function _requireZone(uint32 zoneId) private view {

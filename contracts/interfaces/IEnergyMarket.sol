@@ -250,20 +250,6 @@ interface IEnergyMarket {
     error CollateralNotReleasable(address participant, uint64 intervalId, uint256 meterDeadline);
     /// @notice Certificates of `intervalId` can be claimed once its fills are final.
     error CertificatesNotFinal(uint64 intervalId);
-    /// @notice The meter report's price arrays must have one entry per zone price of the schedule.
-    error ImbalancePricesLength(uint256 zoneCount, uint256 shortCount, uint256 longCount);
-    /// @notice A reported imbalance price breaks the rule retail <= short <= max(retail, zone price) and
-    /// min(feed-in, zone price) <= long <= feed-in, with the zone's registered tariffs.
-    error ImbalancePriceOutOfBounds(
-        uint32 zoneId,
-        uint256 shortPrice,
-        uint256 longPrice,
-        uint256 retailPerKwh,
-        uint256 feedInPerKwh,
-        uint256 zonePrice
-    );
-    /// @notice Zone `zoneId` has no registered grid tariffs, so its imbalance prices cannot be bounded.
-    error NoGridTariffs(uint32 zoneId);
     /// @notice `account` is a zone's grid account: the balancing party is never settled for imbalance.
     error GridAccountNotSettled(address account);
     /// @notice Nothing is owed to `participant`, or the operator funds are empty.

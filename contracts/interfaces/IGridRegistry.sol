@@ -106,6 +106,20 @@ interface IGridRegistry {
     error InvalidTariffs(uint32 zoneId, uint128 retailPerKwh, uint128 feedInPerKwh);
     /// @notice `account` is already the grid account of `zoneId`, or is a participant with a meter.
     error GridAccountTaken(address account, uint32 zoneId);
+    /// @notice A meter report's price arrays must have one entry per zone price of the schedule.
+    error ImbalancePricesLength(uint256 zoneCount, uint256 shortCount, uint256 longCount);
+    /// @notice A reported imbalance price breaks the rule retail <= short <= max(retail, zone price) and
+    /// min(feed-in, zone price) <= long <= feed-in, with the zone's registered tariffs.
+    error ImbalancePriceOutOfBounds(
+        uint32 zoneId,
+        uint256 shortPrice,
+        uint256 longPrice,
+        uint256 retailPerKwh,
+        uint256 feedInPerKwh,
+        uint256 zonePrice
+    );
+    /// @notice Zone `zoneId` has no registered grid tariffs, so its imbalance prices cannot be bounded.
+    error NoGridTariffs(uint32 zoneId);
 
     /* VIEWS */
 
@@ -131,4 +145,13 @@ interface IGridRegistry {
     function zoneGrid(uint32 zoneId) external view returns (ZoneGrid memory);
     /// @notice Whether `account` is the grid account of a zone, and which.
     function gridZoneOf(address account) external view returns (bool isGrid, uint32 zoneId);
+    /// @notice Checks an interval's imbalance prices, per zone (index = zone id), against the rule
+    /// retail <= short <= max(retail, zone price) and min(feed-in, zone price) <= long <= feed-in with the zones'
+    /// current tariffs; reverts `ImbalancePricesLength`, `NoGridTariffs` or `ImbalancePriceOutOfBounds`. Returns the
+    /// highest short and the lowest long price (the uint128 maximum when there are no zones).
+    function checkImbalancePrices(
+        uint256[] calldata zonePrices,
+        uint256[] calldata shortPrices,
+        uint256[] calldata longPrices
+    ) external view returns (uint128 worstShort, uint128 worstLong);
 }

@@ -68,7 +68,7 @@ contract EnergyMarketMeteringTest is MarketBase {
         bytes memory sigs = _sign(market.hashMeterReport(r), _firstKeys(3));
         vm.expectRevert(
             abi.encodeWithSelector(
-                IEnergyMarket.ImbalancePriceOutOfBounds.selector,
+                IGridRegistry.ImbalancePriceOutOfBounds.selector,
                 uint32(1),
                 RETAIL_PER_KWH - 1,
                 LONG,
@@ -87,7 +87,7 @@ contract EnergyMarketMeteringTest is MarketBase {
         bytes memory sigs = _sign(market.hashMeterReport(r), _firstKeys(3));
         vm.expectRevert(
             abi.encodeWithSelector(
-                IEnergyMarket.ImbalancePriceOutOfBounds.selector,
+                IGridRegistry.ImbalancePriceOutOfBounds.selector,
                 uint32(0),
                 1e12,
                 LONG,
@@ -105,7 +105,7 @@ contract EnergyMarketMeteringTest is MarketBase {
         bytes memory sigs = _sign(market.hashMeterReport(r), _firstKeys(3));
         vm.expectRevert(
             abi.encodeWithSelector(
-                IEnergyMarket.ImbalancePriceOutOfBounds.selector,
+                IGridRegistry.ImbalancePriceOutOfBounds.selector,
                 uint32(0),
                 SHORT,
                 FEED_IN_PER_KWH + 1,
@@ -149,7 +149,7 @@ contract EnergyMarketMeteringTest is MarketBase {
         IEnergyMarket.MeterReport memory r = _meterReport(interval, _meterRoot(), SHORT, LONG);
         r.longPrices = new uint256[](1);
         bytes memory sigs = _sign(market.hashMeterReport(r), _firstKeys(3));
-        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.ImbalancePricesLength.selector, 2, 2, 1));
+        vm.expectRevert(abi.encodeWithSelector(IGridRegistry.ImbalancePricesLength.selector, 2, 2, 1));
         market.commitMeterReport(r, sigs);
     }
 

@@ -292,4 +292,31 @@ contract GridRegistryTest is Test {
         vm.expectRevert();
         registry.setZoneGrid(0, address(0), 300_000, 70_000);
     }
+
+    function _arr(uint256 a, uint256 b) internal pure returns (uint256[] memory x) {
+        x = new uint256[](2);
+        x[0] = a;
+        x[1] = b;
+    }
+
+    function test_checkImbalancePrices_returnsTheWorstPair() public {
+        vm.startPrank(operator);
+        registry.setZoneGrid(0, address(0), 300_000, 70_000);
+        registry.setZoneGrid(1, address(0), 250_000, 80_000);
+        vm.stopPrank();
+        (uint128 worstShort, uint128 worstLong) = registry.checkImbalancePrices(
+            _arr(100_000, 100_000),
+            _arr(300_000, 250_000),
+            _arr(70_000, 80_000)
+        );
+        assertEq(worstShort, 300_000, "highest short");
+        assertEq(worstLong, 70_000, "lowest long");
+    }
+
+    function test_checkImbalancePrices_failsForAZoneWithoutTariffs() public {
+        vm.prank(operator);
+        registry.setZoneGrid(0, address(0), 300_000, 70_000);
+        vm.expectRevert(abi.encodeWithSelector(IGridRegistry.NoGridTariffs.selector, 1));
+        registry.checkImbalancePrices(_arr(100_000, 100_000), _arr(300_000, 300_000), _arr(70_000, 70_000));
+    }
 }

@@ -24,7 +24,7 @@ import { createLogger } from "../infra/logging.js";
 import { deployLocalSuite } from "./deploy.js";
 import { PROJECT_ROOT, startHardhatNode, startRedis } from "./local-services.js";
 import { startOracleNodes } from "./oracle-nodes.js";
-import { formatSummary, htmlReport, summarize } from "./report.js";
+import { type SummaryAccounting, formatSummary, htmlReport, summarize } from "./report.js";
 import { runIntervals } from "./run.js";
 import {
   connectDemoChain,
@@ -236,7 +236,16 @@ async function main(): Promise<void> {
   }
   const fundsConserved = marketHolds === owed && marketHolds + wallets === mintedTotal(accounts);
 
-  const summary = summarize(records, fundsConserved);
+  const accounting: SummaryAccounting = {
+    households: neighbourhood.households.map((h) => ({
+      address: accounts.households[h.index]!.address,
+      class: h.battery !== null ? "battery" : h.pv !== null ? "pv" : "neither",
+    })),
+    gridAccounts: accounts.grid.map((a) => a.address),
+    retailPerKwh: BigInt(RETAIL),
+    feedInPerKwh: BigInt(FEED_IN),
+  };
+  const summary = summarize(records, fundsConserved, accounting);
   console.log(`\n${formatSummary(summary)}`);
   if (!fundsConserved)
     console.log(
@@ -247,7 +256,7 @@ async function main(): Promise<void> {
   writeFileSync(reportPath, htmlReport(records, summary));
   writeFileSync(
     reportPath.replace(/\.html$/, ".json"),
-    JSON.stringify({ summary, records }, (_, v) => (typeof v === "bigint" ? v.toString() : v), 2),
+    JSON.stringify({ summary, accounting, records }, (_, v) => (typeof v === "bigint" ? v.toString() : v), 2),
   );
   console.log(`report: ${reportPath}`);
   console.log(`wall time: ${((Date.now() - wallStart) / 1000).toFixed(0)} s`);
