@@ -130,6 +130,8 @@ async function deploy(committeeSize: number, threshold: number) {
   await certificate.grantRole(await certificate.ISSUER_ROLE(), marketAddress);
   await registry.addZone("north");
   await registry.addZone("south");
+  await registry.setZoneGrid(0, ethers.ZeroAddress, 400_000n, 50_000n);
+  await registry.setZoneGrid(1, ethers.ZeroAddress, 400_000n, 50_000n);
   const chainId = (await ethers.provider.getNetwork()).chainId;
   return {
     token,
@@ -329,8 +331,10 @@ for (const n of [1, 10, 100]) {
     intervalId: interval,
     configEpoch: 1n,
     meterRoot: meterTree.root as Hex,
-    shortPricePerKwh: 400_000n,
-    longPricePerKwh: 50_000n,
+    scheduleRoot: tree.root as Hex,
+    zonePrices: ZONE_PRICES,
+    shortPrices: [400_000n, 400_000n],
+    longPrices: [50_000n, 50_000n],
   };
   await networkHelpers.time.increaseTo((interval + 1n) * INTERVAL);
   record(
@@ -376,9 +380,11 @@ for (const n of [1, 10, 100]) {
       }
       populated.push(orders);
     }
+    const trees = [];
     for (const [k, interval] of intervals.entries()) {
       const orders = populated[k]!;
       const { tree } = await commit(a, interval, orders, 3);
+      trees.push(tree);
       await settleAllFills(a, interval, orders, tree);
     }
     await networkHelpers.time.increaseTo((intervals[1]! + 1n) * INTERVAL);
@@ -395,8 +401,10 @@ for (const n of [1, 10, 100]) {
         intervalId: interval,
         configEpoch: 1n,
         meterRoot: meterTree.root as Hex,
-        shortPricePerKwh: 400_000n,
-        longPricePerKwh: 50_000n,
+        scheduleRoot: trees[k]!.root as Hex,
+        zonePrices: ZONE_PRICES,
+        shortPrices: [400_000n, 400_000n],
+        longPrices: [50_000n, 50_000n],
       };
       await a.market.commitMeterReport(report, sign(a, hashMeterReport(a.domain, report), 3));
       meterTrees.push({ meterTree, entries });

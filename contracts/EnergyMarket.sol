@@ -41,9 +41,9 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
     bytes32 public constant SCHEDULE_REPORT_TYPEHASH =
         0x521b8e06476542b7a3e138f39883aef500c23f589ac83dec198acfce3fd208d2;
     /// @dev keccak256("MeterReport(address market,uint64 intervalId,uint64 configEpoch,bytes32 meterRoot,
-    /// uint128 shortPricePerKwh,uint128 longPricePerKwh)")
+    /// bytes32 scheduleRoot,uint256[] zonePrices,uint256[] shortPrices,uint256[] longPrices)")
     bytes32 public constant METER_REPORT_TYPEHASH =
-        0x90310da1f056aa28f459b1dde5973eccbe865622d2eb674d265dd9560d7a93b5;
+        0xd8f4b029f32f79c73bb2031af378894fdb8def23a326e0fb4f1585703cf7b8d0;
     /// @dev keccak256("MeterReading(address meter,uint64 intervalId,uint64 injectedWh,uint64 consumedWh)")
     bytes32 public constant METER_READING_TYPEHASH =
         0x97975e507c2a54a0d204cdd28fa876e82d595adc7548640ae9200c6f9b99cac2;
@@ -55,6 +55,10 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
     /// @notice After an interval's meter deadline, keepers have this long to settle its imbalances; then a
     /// participant whose leaf is missing or lost takes its offer collateral back (releaseCollateral).
     uint256 public constant COLLATERAL_GRACE_SECONDS = 7 days;
+
+    /// @dev Key of the imbalance prices that apply to a participant without a registered zone: the highest short and
+    /// the lowest long price of the interval's zones, so that being unregistered is never cheaper.
+    uint32 private constant _UNZONED = type(uint32).max;
 
     /* IMMUTABLES */
 
@@ -71,8 +75,9 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
 
     /* STORAGE */
 
-    /// @dev Invariant: token.balanceOf(this) == Σ _balances + Σ locks of open orders + Σ collateral of settled,
-    /// not yet imbalance-settled offers + Σ (receipts − payouts) of intervals + _operatorFunds.
+    /// @dev Invariant: token.balanceOf(this) == Σ _balances + Σ locks of open orders + Σ imbalance collateral of
+    /// settled, not yet imbalance-settled orders + Σ _pendingPayouts + Σ (receipts − payouts) of intervals
+    /// + _operatorFunds + Σ _imbalanceOwed that the operator funds cover (owed beyond them is not held).
     uint256 private _operatorFunds;
     /// @dev Invariant: _totalOwed == Σ tokens received − Σ tokens paid out == everything the market owes (internal
     /// moves conserve it), and token.balanceOf(this) >= _totalOwed. Only the excess can be recovered.
@@ -86,6 +91,16 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
     mapping(address participant => mapping(uint64 intervalId => bool)) private _imbalanceSettled;
     mapping(uint64 intervalId => mapping(IGridRegistry.Source => uint256)) private _issuedWh;
     mapping(address buyer => mapping(uint256 certificateId => uint256)) private _claimedWh;
+    mapping(uint64 intervalId => mapping(uint32 zoneId => ImbalancePrices)) private _imbalancePrices;
+    /// @dev A seller's payout, withheld from its fill settlement until its delivery is settled (docs/MARKET_RULES.md,
+    /// "Sellers are paid after delivery"). Invariant: non-zero only for a settled sell fill whose imbalance is not
+    /// settled and whose collateral is not released.
+    mapping(address seller => mapping(uint64 intervalId => uint256)) private _pendingPayouts;
+    /// @dev Long imbalance payments the operator funds could not pay when settled; claimable later, so what a long
+    /// participant receives does not depend on the order of settlement.
+    mapping(address participant => uint256) private _imbalanceOwed;
+    /// @dev Invariant: _totalImbalanceOwed == Σ _imbalanceOwed; the operator withdraws only funds beyond it.
+    uint256 private _totalImbalanceOwed;
 
     /// @dev Running totals of a batch, kept in memory and written once.
     struct Tally {
@@ -393,11 +408,13 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
     ) private {
         Order calldata order = fill.order;
         bytes32[2] storage slots = _positions[order.owner][order.intervalId];
-        uint256 side = uint8(order.side);
-        bytes32 slot = slots[side];
-        if (slot != orderId) {
-            if (skipSettled && uint256(slot) >> 64 == _SETTLED_FLAG >> 64) return;
-            revert OrderNotOpen(orderId);
+        // Scoped: the legacy (non-IR) code generator runs out of stack slots with one more local here.
+        {
+            bytes32 slot = slots[uint8(order.side)];
+            if (slot != orderId) {
+                if (skipSettled && uint256(slot) >> 64 == _SETTLED_FLAG >> 64) return;
+                revert OrderNotOpen(orderId);
+            }
         }
         uint64 filledWh = fill.filledWh;
         if (filledWh > order.quantityWh) revert FillExceedsQuantity(orderId, filledWh, order.quantityWh);
@@ -410,13 +427,22 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
 
         uint256 amount;
         uint256 credit;
+        // The imbalance collateral of the filled part stays locked until the delivery is settled, except for the
+        // grid's account, which is never settled for imbalance (docs/MARKET_RULES.md, "The grid").
+        (bool isGrid, ) = registry.gridZoneOf(order.owner);
+        uint256 keptCollateral = isGrid ? 0 : uint256(offerCollateralPerKwh).costUp(filledWh);
         if (order.side == Side.Buy) {
             if (price > order.limitPricePerKwh)
                 revert PriceOutsideLimit(orderId, price, order.limitPricePerKwh);
             amount = price.costUp(filledWh);
-            // Safe "unchecked": price <= limit and filled <= quantity, so the charge is at most the lock.
+            // Safe "unchecked": price <= limit and filled <= quantity, so the charge is at most the payment lock,
+            // and costUp is monotone, so the kept collateral is at most the collateral lock.
             unchecked {
-                credit = uint256(order.limitPricePerKwh).costUp(order.quantityWh) - amount;
+                credit =
+                    uint256(order.limitPricePerKwh).costUp(order.quantityWh) -
+                    amount +
+                    uint256(offerCollateralPerKwh).costUp(order.quantityWh) -
+                    keptCollateral;
                 tally.boughtWh += filledWh;
             }
             tally.receipts += amount;
@@ -428,16 +454,16 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
             uint256 payouts = tally.payouts + amount;
             if (payouts > tally.receipts) revert BudgetExceeded(order.intervalId, payouts, tally.receipts);
             tally.payouts = payouts;
-            // The collateral of the unfilled part is released; that of the filled part stays locked until the
-            // imbalance is settled. Safe "unchecked": costUp is monotone and filled <= quantity.
+            // The collateral of the unfilled part is released. The payout is withheld with the filled part's
+            // collateral until the delivery is settled, so a seller that does not deliver is charged from it first.
+            // Safe "unchecked": costUp is monotone and filled <= quantity.
             unchecked {
-                credit =
-                    amount +
-                    uint256(offerCollateralPerKwh).costUp(order.quantityWh) -
-                    uint256(offerCollateralPerKwh).costUp(filledWh);
+                credit = uint256(offerCollateralPerKwh).costUp(order.quantityWh) - keptCollateral;
             }
+            if (isGrid) credit += amount;
+            else if (amount != 0) _pendingPayouts[order.owner][order.intervalId] = amount;
         }
-        slots[side] = bytes32(_SETTLED_FLAG | filledWh);
+        slots[uint8(order.side)] = bytes32(_SETTLED_FLAG | filledWh);
         _balances[order.owner] += credit;
         // Safe "unchecked": at most one increment per order.
         unchecked {
@@ -516,17 +542,40 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
             revert MeterWindowClosed(intervalId, opensAt, closesAt);
         }
         if (interval.meterRoot != 0) revert AlreadyMetered(intervalId);
+        if (
+            interval.commitment !=
+            _scheduleCommitment(report.scheduleRoot, keccak256(abi.encodePacked(report.zonePrices)))
+        ) revert ScheduleMismatch(intervalId);
         committee.verify(hashMeterReport(report), report.configEpoch, signatures);
         interval.meterRoot = report.meterRoot;
-        interval.shortPricePerKwh = report.shortPricePerKwh;
-        interval.longPricePerKwh = report.longPricePerKwh;
+        _storeImbalancePrices(intervalId, report);
         emit MeterReportCommitted(
             intervalId,
             report.configEpoch,
             report.meterRoot,
-            report.shortPricePerKwh,
-            report.longPricePerKwh
+            report.shortPrices,
+            report.longPrices
         );
+    }
+
+    /// @dev Has the registry check each zone's reported prices against the rule and its tariffs (it reverts with
+    /// the offending values), then stores them, and the interval's worst pair for participants without a zone.
+    function _storeImbalancePrices(uint64 intervalId, MeterReport calldata report) private {
+        (uint128 worstShort, uint128 worstLong) = registry.checkImbalancePrices(
+            report.zonePrices,
+            report.shortPrices,
+            report.longPrices
+        );
+        uint256 zones = report.zonePrices.length;
+        for (uint256 z; z < zones; ++z) {
+            // Safe casts: the registry checked short <= max(retail, zone price) < 2^128 and long <= feed-in, and
+            // z < zonePrices.length indexes uint32 zone ids.
+            _imbalancePrices[intervalId][uint32(z)] = ImbalancePrices(
+                uint128(report.shortPrices[z]),
+                uint128(report.longPrices[z])
+            );
+        }
+        _imbalancePrices[intervalId][_UNZONED] = ImbalancePrices(worstShort, worstLong);
     }
 
     /// @inheritdoc IEnergyMarket
@@ -599,6 +648,7 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
     ) private {
         if (_imbalanceSettled[participant][intervalId])
             revert ImbalanceAlreadySettled(participant, intervalId);
+        ImbalancePrices memory prices = _imbalancePricesOf(participant, intervalId);
         uint256 boughtWh = _settledEnergy(participant, intervalId, Side.Buy);
         uint256 soldWh = _settledEnergy(participant, intervalId, Side.Sell);
 
@@ -606,45 +656,106 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         // deviation = metered net − scheduled net = (injected − consumed) − (sold − bought).
         int256 deviationWh =
             (int256(uint256(injectedWh)) - int256(uint256(consumedWh))) - (int256(soldWh) - int256(boughtWh));
-        _applyImbalance(participant, intervalId, deviationWh, uint256(offerCollateralPerKwh).costUp(soldWh));
+        _applyImbalance(
+            participant,
+            intervalId,
+            deviationWh,
+            _releaseDeliveryLocks(participant, intervalId, boughtWh, soldWh),
+            prices
+        );
         _issueCertificates(participant, intervalId, soldWh, injectedWh);
     }
 
-    /// @dev Releases `collateral` to the participant and charges a short deviation (against that collateral and the
-    /// free balance) or pays a long one (from the operator funds), each as far as the funds go.
+    /// @dev The imbalance prices of `participant`'s zone (the interval's worst for an address without a zone);
+    /// reverts for a grid account, which is never settled for imbalance.
+    function _imbalancePricesOf(
+        address participant,
+        uint64 intervalId
+    ) private view returns (ImbalancePrices memory) {
+        (bool isGrid, ) = registry.gridZoneOf(participant);
+        if (isGrid) revert GridAccountNotSettled(participant);
+        (bool registered, uint32 zoneId) = registry.participantZone(participant);
+        return _imbalancePrices[intervalId][registered ? zoneId : _UNZONED];
+    }
+
+    /// @dev Takes what `participant` locked for its delivery in `intervalId` (the imbalance collateral of its settled
+    /// fills and its withheld seller payout) out of the locks and returns it; emits PayoutReleased for the payout.
+    function _releaseDeliveryLocks(
+        address participant,
+        uint64 intervalId,
+        uint256 boughtWh,
+        uint256 soldWh
+    ) private returns (uint256 locked) {
+        // Each side's collateral rounds up on its own, exactly as it was kept at fill settlement.
+        locked =
+            uint256(offerCollateralPerKwh).costUp(boughtWh) + uint256(offerCollateralPerKwh).costUp(soldWh);
+        uint256 payout = _pendingPayouts[participant][intervalId];
+        if (payout != 0) {
+            delete _pendingPayouts[participant][intervalId];
+            locked += payout;
+            emit PayoutReleased(participant, intervalId, payout);
+        }
+    }
+
+    /// @dev Credits the participant what it locked for the interval, net of a short charge, which reaches no further
+    /// than that (the rest is `uncovered`: a debt to the grid billed outside the market), or plus a long payment
+    /// from the operator funds, whose unpaid part stays owed to the participant.
     function _applyImbalance(
         address participant,
         uint64 intervalId,
         int256 deviationWh,
-        uint256 collateral
+        uint256 locked,
+        ImbalancePrices memory prices
     ) private {
-        IntervalState storage interval = _intervals[intervalId];
         uint256 charged;
         uint256 paid;
         uint256 uncovered;
-        uint256 available = _balances[participant] + collateral;
+        uint256 credit = locked;
         if (deviationWh < 0) {
-            uint256 charge = uint256(interval.shortPricePerKwh).costUp(uint256(-deviationWh));
-            charged = charge < available ? charge : available;
-            // Safe "unchecked": charged <= charge and charged <= available.
+            uint256 charge = uint256(prices.shortPricePerKwh).costUp(uint256(-deviationWh));
+            charged = charge < locked ? charge : locked;
+            // Safe "unchecked": charged <= charge and charged <= locked.
             unchecked {
                 uncovered = charge - charged;
-                available -= charged;
+                credit = locked - charged;
             }
             _operatorFunds += charged;
         } else if (deviationWh > 0) {
-            uint256 payment = uint256(interval.longPricePerKwh).costDown(uint256(deviationWh));
+            uint256 payment = uint256(prices.longPricePerKwh).costDown(uint256(deviationWh));
             uint256 funds = _operatorFunds;
-            paid = payment < funds ? payment : funds;
-            // Safe "unchecked": paid <= payment and paid <= funds.
+            // Funds already owed to earlier long participants are theirs: pay from what is beyond them.
+            uint256 owed = _totalImbalanceOwed;
+            uint256 free = funds > owed ? funds - owed : 0;
+            paid = payment < free ? payment : free;
+            // Safe "unchecked": paid <= payment and paid <= free <= funds.
             unchecked {
                 uncovered = payment - paid;
                 _operatorFunds = funds - paid;
             }
-            available += paid;
+            credit += paid;
+            if (uncovered != 0) {
+                _imbalanceOwed[participant] += uncovered;
+                _totalImbalanceOwed = owed + uncovered;
+            }
         }
-        _balances[participant] = available;
+        _balances[participant] += credit;
         emit ImbalanceSettled(participant, intervalId, deviationWh, charged, paid, uncovered);
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function claimImbalancePayment(address participant) external {
+        uint256 owedToParticipant = _imbalanceOwed[participant];
+        uint256 funds = _operatorFunds;
+        uint256 amount = owedToParticipant < funds ? owedToParticipant : funds;
+        if (amount == 0) revert NothingOwed(participant);
+        // Safe "unchecked": amount <= owed to the participant <= total owed, and amount <= funds.
+        unchecked {
+            _imbalanceOwed[participant] = owedToParticipant - amount;
+            _totalImbalanceOwed -= amount;
+            _operatorFunds = funds - amount;
+        }
+        _balances[participant] += amount;
+        emit ImbalancePaymentClaimed(participant, amount);
     }
 
     /// @dev StandardMerkleTree leaf of types ["address", "uint64", "uint64"].
@@ -684,9 +795,18 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         if (_imbalanceSettled[participant][intervalId])
             revert ImbalanceAlreadySettled(participant, intervalId);
         _imbalanceSettled[participant][intervalId] = true;
-        uint256 amount = uint256(offerCollateralPerKwh).costUp(
-            _settledEnergy(participant, intervalId, Side.Sell)
-        );
+        // Unmetered: the delivery counts as done, so the withheld payout is released with the collateral. A grid
+        // account kept nothing locked (its payout and collateral were credited at fill settlement).
+        (bool isGrid, ) = registry.gridZoneOf(participant);
+        uint256 amount =
+            isGrid
+                ? 0
+                : _releaseDeliveryLocks(
+                    participant,
+                    intervalId,
+                    _settledEnergy(participant, intervalId, Side.Buy),
+                    _settledEnergy(participant, intervalId, Side.Sell)
+                );
         _balances[participant] += amount;
         emit CollateralReleased(participant, intervalId, amount);
     }
@@ -749,8 +869,11 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
     function withdrawOperatorFunds(uint256 amount, address to) external nonReentrant onlyRole(OPERATOR_ROLE) {
         if (amount == 0) revert ZeroAmount();
         uint256 funds = _operatorFunds;
-        if (funds < amount) revert InsufficientOperatorFunds(funds, amount);
-        // Safe "unchecked": amount <= funds.
+        // Long imbalance payments owed to participants come first.
+        uint256 owed = _totalImbalanceOwed;
+        uint256 free = funds > owed ? funds - owed : 0;
+        if (free < amount) revert InsufficientOperatorFunds(free, amount);
+        // Safe "unchecked": amount <= free <= funds.
         unchecked {
             _operatorFunds = funds - amount;
         }
@@ -811,6 +934,29 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
     /// @inheritdoc IEnergyMarket
     function settledFill(address owner, uint64 intervalId, Side side) external view returns (bool, uint64) {
         return _settledRecord(_positions[owner][intervalId][uint8(side)]);
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function imbalancePrices(
+        uint64 intervalId,
+        uint32 zoneId
+    ) external view returns (ImbalancePrices memory) {
+        return _imbalancePrices[intervalId][zoneId];
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function pendingPayout(address seller, uint64 intervalId) external view returns (uint256) {
+        return _pendingPayouts[seller][intervalId];
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function imbalanceOwed(address participant) external view returns (uint256) {
+        return _imbalanceOwed[participant];
+    }
+
+    /// @notice Total of the long imbalance payments owed to participants (`imbalanceOwed`).
+    function totalImbalanceOwed() external view returns (uint256) {
+        return _totalImbalanceOwed;
     }
 
     /// @notice Whether `participant`'s imbalance (or unmetered collateral) for `intervalId` is settled.
@@ -875,8 +1021,10 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
                         report.intervalId,
                         report.configEpoch,
                         report.meterRoot,
-                        report.shortPricePerKwh,
-                        report.longPricePerKwh
+                        report.scheduleRoot,
+                        keccak256(abi.encodePacked(report.zonePrices)),
+                        keccak256(abi.encodePacked(report.shortPrices)),
+                        keccak256(abi.encodePacked(report.longPrices))
                     )
                 )
             );
@@ -948,10 +1096,9 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
     }
 
     function _lockOf(Side side, uint64 quantityWh, uint128 limitPricePerKwh) private view returns (uint256) {
-        return
-            side == Side.Buy
-                ? uint256(limitPricePerKwh).costUp(quantityWh)
-                : uint256(offerCollateralPerKwh).costUp(quantityWh);
+        // Both sides lock the imbalance collateral; a bid also locks its highest payment.
+        uint256 collateral = uint256(offerCollateralPerKwh).costUp(quantityWh);
+        return side == Side.Buy ? uint256(limitPricePerKwh).costUp(quantityWh) + collateral : collateral;
     }
 
     function _settledRecord(bytes32 slot) private pure returns (bool settled, uint64 filledWh) {

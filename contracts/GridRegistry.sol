@@ -32,6 +32,9 @@ contract GridRegistry is AccessControl, IGridRegistry {
     /// @dev When each meter was registered: a meter vouches for its source only from then on (sourceAt).
     mapping(address meter => uint256) private _meterSince;
     mapping(uint32 batteryId => Battery) private _batteries;
+    mapping(uint32 zoneId => ZoneGrid) private _zoneGrids;
+    /// @dev Invariant: `_gridZonePlusOne[a] == z + 1` iff `_zoneGrids[z].account == a` (a != 0); 0 for others.
+    mapping(address account => uint32) private _gridZonePlusOne;
 
     constructor(address admin, address operator) {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
@@ -77,6 +80,33 @@ contract GridRegistry is AccessControl, IGridRegistry {
         emit GridFeeSet(fromZone, toZone, feePerKwh);
     }
 
+    /// @notice Sets the grid's account and tariffs in `zoneId` (docs/MARKET_RULES.md, "The grid"). `account` may be
+    /// zero (the grid places no orders in the zone); it must not have a meter, since the grid is never metered.
+    function setZoneGrid(
+        uint32 zoneId,
+        address account,
+        uint128 retailPerKwh,
+        uint128 feedInPerKwh
+    ) external onlyRole(OPERATOR_ROLE) {
+        _requireZone(zoneId);
+        if (feedInPerKwh == 0 || feedInPerKwh > retailPerKwh)
+            revert InvalidTariffs(zoneId, retailPerKwh, feedInPerKwh);
+        if (account != address(0)) {
+            uint32 taken = _gridZonePlusOne[account];
+            if ((taken != 0 && taken != zoneId + 1) || _participants[account].meter != address(0))
+                revert GridAccountTaken(account, zoneId);
+        }
+        address previous = _zoneGrids[zoneId].account;
+        if (previous != address(0)) delete _gridZonePlusOne[previous];
+        if (account != address(0)) _gridZonePlusOne[account] = zoneId + 1;
+        _zoneGrids[zoneId] = ZoneGrid({
+            account: account,
+            retailPerKwh: retailPerKwh,
+            feedInPerKwh: feedInPerKwh
+        });
+        emit ZoneGridSet(zoneId, account, retailPerKwh, feedInPerKwh);
+    }
+
     /* PARTICIPANTS AND METERS */
 
     /// @notice Registers `participant` in `zoneId`, or moves it there.
@@ -114,6 +144,8 @@ contract GridRegistry is AccessControl, IGridRegistry {
         address existing = _meters[meter].participant;
         if (existing != address(0)) revert MeterAlreadyRegistered(meter, existing);
         if (record.meter != address(0)) revert ParticipantHasMeter(participant, record.meter);
+        uint32 gridZone = _gridZonePlusOne[participant];
+        if (gridZone != 0) revert GridAccountTaken(participant, gridZone - 1);
         record.meter = meter;
         _meters[meter] = Meter({participant: participant, source: source});
         _meterSince[meter] = block.timestamp;
@@ -215,6 +247,54 @@ contract GridRegistry is AccessControl, IGridRegistry {
     /// @inheritdoc IGridRegistry
     function batteryCount() external view returns (uint32) {
         return _batteryCount;
+    }
+
+    /// @inheritdoc IGridRegistry
+    function zoneGrid(uint32 zoneId) external view returns (ZoneGrid memory) {
+        return _zoneGrids[zoneId];
+    }
+
+    /// @inheritdoc IGridRegistry
+    function gridZoneOf(address account) external view returns (bool isGrid, uint32 zoneId) {
+        uint32 plusOne = _gridZonePlusOne[account];
+        if (plusOne == 0) return (false, 0);
+        // Safe "unchecked": plusOne >= 1.
+        unchecked {
+            return (true, plusOne - 1);
+        }
+    }
+
+    /// @inheritdoc IGridRegistry
+    function checkImbalancePrices(
+        uint256[] calldata zonePrices,
+        uint256[] calldata shortPrices,
+        uint256[] calldata longPrices
+    ) external view returns (uint128 worstShort, uint128 worstLong) {
+        uint256 zones = zonePrices.length;
+        if (shortPrices.length != zones || longPrices.length != zones) {
+            revert ImbalancePricesLength(zones, shortPrices.length, longPrices.length);
+        }
+        worstLong = type(uint128).max;
+        for (uint256 z; z < zones; ++z) {
+            // Safe cast: z indexes zone ids (uint32) of the schedule.
+            ZoneGrid storage grid = _zoneGrids[uint32(z)];
+            uint256 retail = grid.retailPerKwh;
+            uint256 feedIn = grid.feedInPerKwh;
+            if (retail == 0) revert NoGridTariffs(uint32(z));
+            uint256 zonePrice = zonePrices[z];
+            uint256 shortPrice = shortPrices[z];
+            uint256 longPrice = longPrices[z];
+            if (
+                shortPrice < retail ||
+                shortPrice > (zonePrice > retail ? zonePrice : retail) ||
+                shortPrice > type(uint128).max ||
+                longPrice < (zonePrice < feedIn ? zonePrice : feedIn) ||
+                longPrice > feedIn
+            ) revert ImbalancePriceOutOfBounds(uint32(z), shortPrice, longPrice, retail, feedIn, zonePrice);
+            // Safe casts: shortPrice checked just above, longPrice <= feed-in (uint128).
+            if (shortPrice > worstShort) worstShort = uint128(shortPrice);
+            if (longPrice < worstLong) worstLong = uint128(longPrice);
+        }
     }
 
     /* INTERNAL */

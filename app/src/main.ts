@@ -250,8 +250,10 @@ interface OrderRow {
   nonce: bigint;
 }
 
+/** An order's lock: the imbalance collateral (both sides), plus the highest payment for a bid. */
 function lockOf(side: number, quantityWh: bigint, price: bigint): bigint {
-  return ((side === 0 ? price : state.collateralPerKwh) * quantityWh + 999n) / 1000n;
+  const collateral = (state.collateralPerKwh * quantityWh + 999n) / 1000n;
+  return side === 0 ? (price * quantityWh + 999n) / 1000n + collateral : collateral;
 }
 
 async function refresh(): Promise<void> {
@@ -337,15 +339,12 @@ async function refresh(): Promise<void> {
   const fillById = new Map(fills.map((e) => [e.args.orderId, e.args]));
   const scheduled = new Set(schedules.map((e) => e.args.intervalId));
   const imbalanceText = imbalanceColumn(metered, imbalances, releases);
-  // The collateral of the filled part of offers stays locked until the interval's imbalance is
-  // settled (or the collateral released), once per interval on the sum sold (as the contract does).
-  const soldWh = new Map<bigint, bigint>();
-  for (const f of fills)
-    if (f.args.side === 1)
-      soldWh.set(f.args.intervalId!, (soldWh.get(f.args.intervalId!) ?? 0n) + f.args.filledWh!);
+  // The imbalance collateral of the filled part of every order, and a seller's payout, stay locked
+  // until the interval's delivery is settled (imbalance settlement, or release if never metered).
   let locked = 0n;
-  for (const [intervalId, wh] of soldWh)
-    if (!imbalanceText.settled.has(intervalId)) locked += lockOf(1, wh, 0n);
+  for (const f of fills)
+    if (!imbalanceText.settled.has(f.args.intervalId!))
+      locked += lockOf(1, f.args.filledWh!, 0n) + (f.args.side === 1 ? f.args.amount! : 0n);
   $("order-rows").replaceChildren(
     ...mine.reverse().map((o) => {
       const fill = fillById.get(o.orderId);
@@ -353,7 +352,11 @@ async function refresh(): Promise<void> {
       const stateText = gone.has(o.orderId)
         ? "cancelled"
         : fill !== undefined
-          ? `settled: filled ${formatUnits(fill.filledWh!, 3)} kWh for ${fmt(fill.amount!)}`
+          ? o.side === 1
+            ? imbalanceText.settled.has(o.intervalId)
+              ? `sold ${formatUnits(fill.filledWh!, 3)} kWh: paid ${fmt(fill.amount!)} at delivery`
+              : `sold ${formatUnits(fill.filledWh!, 3)} kWh for ${fmt(fill.amount!)}: paid once delivery is settled`
+            : `bought ${formatUnits(fill.filledWh!, 3)} kWh for ${fmt(fill.amount!)}`
           : scheduled.has(o.intervalId)
             ? "scheduled"
             : now < gate
@@ -425,18 +428,18 @@ function imbalanceColumn(
   const byInterval = new Map<bigint, string>();
   for (const { args } of settledEvents) {
     const d = args.deviationWh!;
-    const uncovered = args.uncovered! > 0n ? `, uncovered ${fmt(args.uncovered!)}` : "";
+    const rest = args.uncovered! > 0n ? fmt(args.uncovered!) : undefined;
     byInterval.set(
       args.intervalId!,
       d < 0n
-        ? `short ${formatUnits(-d, 3)} kWh, charged ${fmt(args.charged!)}${uncovered}`
+        ? `short ${formatUnits(-d, 3)} kWh, charged ${fmt(args.charged!)}${rest === undefined ? "" : `, ${rest} billed by the grid`}`
         : d > 0n
-          ? `long ${formatUnits(d, 3)} kWh, paid ${fmt(args.paid!)}${uncovered}`
+          ? `long ${formatUnits(d, 3)} kWh, paid ${fmt(args.paid!)}${rest === undefined ? "" : `, ${rest} still owed (claimable)`}`
           : "none (metered as scheduled)",
     );
   }
   for (const { args } of releases)
-    byInterval.set(args.intervalId!, `not metered: collateral ${fmt(args.amount!)} released`);
+    byInterval.set(args.intervalId!, `not metered: collateral and payout ${fmt(args.amount!)} released`);
   return {
     settled: new Set(byInterval.keys()),
     of: (intervalId) =>
@@ -522,7 +525,7 @@ function updateLockPreview(): void {
     const wh = toUnits(String(data.get("kwh") ?? ""), 3, "Energy");
     const price = toUnits(String(data.get("price") ?? ""), state.decimals, "Price");
     $("lock-preview").textContent =
-      `Lock: ${fmt(lockOf(side, wh, price))} (${side === 0 ? "price × energy" : "offer collateral"})`;
+      `Lock: ${fmt(lockOf(side, wh, price))} (${side === 0 ? "price × energy + imbalance collateral" : "imbalance collateral; paid after delivery"})`;
   } catch {
     $("lock-preview").textContent = "Lock: –";
   }

@@ -25,7 +25,7 @@ interface IEnergyMarket {
         uint64 gateClosureSeconds; // orders close this long before the interval starts (300)
         uint64 scheduleWindowSeconds; // the schedule can be committed this long after gate closure
         uint64 meterWindowSeconds; // the meter report can be committed this long after the interval ends
-        uint128 offerCollateralPerKwh; // collateral an offer locks per kWh offered
+        uint128 offerCollateralPerKwh; // imbalance collateral an order (bid or offer) locks per kWh
     }
 
     enum Side {
@@ -68,8 +68,10 @@ interface IEnergyMarket {
         uint64 intervalId;
         uint64 configEpoch;
         bytes32 meterRoot; // StandardMerkleTree root of leaves (address participant, uint64 injectedWh, uint64 consumedWh)
-        uint128 shortPricePerKwh; // charged for energy missing against the schedule
-        uint128 longPricePerKwh; // paid for energy in excess of the schedule
+        bytes32 scheduleRoot; // the interval's committed schedule root, with its zone prices: bounds the prices below
+        uint256[] zonePrices; // the interval's committed zone prices (index = zone id)
+        uint256[] shortPrices; // per zone: charged per kWh missing against the schedule, max(retail, zone price)
+        uint256[] longPrices; // per zone: paid per kWh in excess of the schedule, min(feed-in, zone price)
     }
 
     /// @notice An interval's state.
@@ -89,6 +91,10 @@ interface IEnergyMarket {
         uint128 receipts; // charged to buyers and not yet credited to the operator
         uint128 payouts; // paid to sellers and not yet netted against receipts
         bytes32 meterRoot;
+    }
+
+    /// @notice The imbalance prices of one zone in one metered interval (token base units per kWh).
+    struct ImbalancePrices {
         uint128 shortPricePerKwh;
         uint128 longPricePerKwh;
     }
@@ -144,12 +150,14 @@ interface IEnergyMarket {
         uint64 indexed intervalId,
         uint64 configEpoch,
         bytes32 meterRoot,
-        uint128 shortPricePerKwh,
-        uint128 longPricePerKwh
+        uint256[] shortPrices,
+        uint256[] longPrices
     );
     /// @notice `participant`'s imbalance for `intervalId` was settled. `deviationWh` = metered net − scheduled net
-    /// (positive: long). `uncovered` is the part of a short charge (or long payment) that could not be collected
-    /// (or paid) from the participant's (operator's) funds.
+    /// (positive: long). A short charge is taken only from what the participant locked for the interval (its
+    /// imbalance collateral and withheld seller payout); `uncovered` is the rest, a debt to the grid billed outside
+    /// the market. For a long payment `uncovered` is the part the operator funds could not pay yet: it stays owed
+    /// to the participant (`imbalanceOwed`) and is paid by `claimImbalancePayment`.
     event ImbalanceSettled(
         address indexed participant,
         uint64 indexed intervalId,
@@ -158,8 +166,14 @@ interface IEnergyMarket {
         uint256 paid,
         uint256 uncovered
     );
-    /// @notice The collateral of `participant`'s settled offer was released because the interval was not metered.
+    /// @notice The imbalance collateral of `participant`'s settled orders (and its withheld seller payout) was
+    /// released because the interval was not metered.
     event CollateralReleased(address indexed participant, uint64 indexed intervalId, uint256 amount);
+    /// @notice `seller`'s payout for its fill in `intervalId` (withheld since the fill settled) was credited, with
+    /// its delivery settled (before any short charge is netted from it).
+    event PayoutReleased(address indexed seller, uint64 indexed intervalId, uint256 amount);
+    /// @notice `amount` of the long imbalance payments owed to `participant` was paid from the operator funds.
+    event ImbalancePaymentClaimed(address indexed participant, uint256 amount);
     /// @notice `energyWh` of renewable energy sold by `seller` and metered as injected entered the interval's pool.
     event CertificatesIssued(
         uint64 indexed intervalId,
@@ -242,6 +256,10 @@ interface IEnergyMarket {
     error ExceedsRecoverable(uint256 amount, uint256 recoverable);
     /// @notice Certificates of `intervalId` can be claimed once its fills are final.
     error CertificatesNotFinal(uint64 intervalId);
+    /// @notice `account` is a zone's grid account: the balancing party is never settled for imbalance.
+    error GridAccountNotSettled(address account);
+    /// @notice Nothing is owed to `participant`, or the operator funds are empty.
+    error NothingOwed(address participant);
 
     /* BALANCES */
 
@@ -258,7 +276,8 @@ interface IEnergyMarket {
     /* ORDERS */
 
     /// @notice Bids for `quantityWh` in `zoneId` during `intervalId`, paying at most `maxPricePerKwh`; locks
-    /// `ceil(maxPricePerKwh * quantityWh / 1000)`.
+    /// `ceil(maxPricePerKwh * quantityWh / 1000)` plus the imbalance collateral
+    /// `ceil(offerCollateralPerKwh * quantityWh / 1000)`.
     function placeBid(
         uint64 intervalId,
         uint32 zoneId,
@@ -315,7 +334,10 @@ interface IEnergyMarket {
 
     /* METERING */
 
-    /// @notice Commits an interval's meter report signed by a committee quorum (same signature rules).
+    /// @notice Commits an interval's meter report signed by a committee quorum (same signature rules). The report
+    /// carries the interval's committed schedule root and zone prices, and per zone the imbalance prices, which
+    /// must satisfy retail <= short <= max(retail, zone price) and min(feed-in, zone price) <= long <= feed-in with
+    /// the zone's tariffs registered at commit time.
     function commitMeterReport(MeterReport calldata report, bytes calldata signatures) external;
 
     /// @notice Settles `participant`'s deviation between metered and scheduled net energy, releases its offer
@@ -338,11 +360,15 @@ interface IEnergyMarket {
         bool[] calldata proofFlags
     ) external;
 
-    /// @notice Releases `participant`'s offer collateral without settling an imbalance: after the meter deadline of an
-    /// interval that was not metered, or after the meter deadline plus COLLATERAL_GRACE_SECONDS (7 days) of a metered
-    /// interval whose tree lacks the participant (or whose leaf nobody settled). Anyone may call it; the collateral
-    /// goes to the participant's free balance.
+    /// @notice Releases `participant`'s imbalance collateral and withheld seller payout without settling an imbalance:
+    /// after the meter deadline of an interval that was not metered, or after the meter deadline plus
+    /// COLLATERAL_GRACE_SECONDS (7 days) of a metered interval whose tree lacks the participant (or whose leaf nobody
+    /// settled). Anyone may call it; the amount goes to the participant's free balance.
     function releaseCollateral(address participant, uint64 intervalId) external;
+
+    /// @notice Pays `participant` what it is owed for long imbalances, as far as the operator funds go; the rest
+    /// stays owed. Anyone may call it.
+    function claimImbalancePayment(address participant) external;
 
     /// @notice Mints to `buyer` its share of the certificates of `source` in `intervalId`:
     /// `floor(boughtWh(buyer) * issuedWh(interval, source) / boughtWh(interval))` minus what it already received.
@@ -382,6 +408,15 @@ interface IEnergyMarket {
     function settledFill(address owner, uint64 intervalId, Side side) external view returns (bool, uint64);
     /// @notice An interval's state.
     function intervalState(uint64 intervalId) external view returns (IntervalState memory);
+
+    /// @notice The imbalance prices of `zoneId` in metered interval `intervalId` (zero before the meter report).
+    function imbalancePrices(uint64 intervalId, uint32 zoneId) external view returns (ImbalancePrices memory);
+
+    /// @notice `seller`'s payout for its settled fill in `intervalId`, withheld until its delivery is settled.
+    function pendingPayout(address seller, uint64 intervalId) external view returns (uint256);
+
+    /// @notice Long imbalance payments owed to `participant` that the operator funds could not pay yet.
+    function imbalanceOwed(address participant) external view returns (uint256);
     /// @notice The running orders digest of `intervalId` (valid until its schedule is committed).
     function ordersDigest(uint64 intervalId) external view returns (bytes32);
     /// @notice EIP-712 digest of `order` under the market's domain: the order id.

@@ -38,6 +38,16 @@ interface IGridRegistry {
         uint64 maxSocWh;
     }
 
+    /// @notice The grid's role in a zone: the balancing party that supplies at `retailPerKwh` and absorbs at
+    /// `feedInPerKwh` whatever the zone's participants do not trade among themselves. `account` (optional) is the
+    /// market account through which the grid places its supply offer and offtake bid; it is never metered and
+    /// never settled for imbalance.
+    struct ZoneGrid {
+        address account;
+        uint128 retailPerKwh; // token base units per kWh the grid charges to supply
+        uint128 feedInPerKwh; // token base units per kWh the grid pays for surplus
+    }
+
     /* EVENTS */
 
     /// @notice Zone `zoneId` was added.
@@ -60,6 +70,13 @@ interface IGridRegistry {
     event BatterySet(uint32 indexed batteryId, Battery battery);
     /// @notice Battery `batteryId` was removed.
     event BatteryRemoved(uint32 indexed batteryId);
+    /// @notice The grid's account and tariffs in `zoneId` were set.
+    event ZoneGridSet(
+        uint32 indexed zoneId,
+        address indexed account,
+        uint128 retailPerKwh,
+        uint128 feedInPerKwh
+    );
 
     /* ERRORS */
 
@@ -85,6 +102,24 @@ interface IGridRegistry {
     error InvalidBattery(string field);
     /// @notice `batteryId` is not a registered battery.
     error UnknownBattery(uint32 batteryId);
+    /// @notice A zone's tariffs need 0 < feedInPerKwh <= retailPerKwh.
+    error InvalidTariffs(uint32 zoneId, uint128 retailPerKwh, uint128 feedInPerKwh);
+    /// @notice `account` is already the grid account of `zoneId`, or is a participant with a meter.
+    error GridAccountTaken(address account, uint32 zoneId);
+    /// @notice A meter report's price arrays must have one entry per zone price of the schedule.
+    error ImbalancePricesLength(uint256 zoneCount, uint256 shortCount, uint256 longCount);
+    /// @notice A reported imbalance price breaks the rule retail <= short <= max(retail, zone price) and
+    /// min(feed-in, zone price) <= long <= feed-in, with the zone's registered tariffs.
+    error ImbalancePriceOutOfBounds(
+        uint32 zoneId,
+        uint256 shortPrice,
+        uint256 longPrice,
+        uint256 retailPerKwh,
+        uint256 feedInPerKwh,
+        uint256 zonePrice
+    );
+    /// @notice Zone `zoneId` has no registered grid tariffs, so its imbalance prices cannot be bounded.
+    error NoGridTariffs(uint32 zoneId);
 
     /* VIEWS */
 
@@ -110,4 +145,17 @@ interface IGridRegistry {
     function battery(uint32 batteryId) external view returns (Battery memory);
     /// @notice Number of battery ids handed out; ids are 0 .. batteryCount-1 (removed ones read as empty).
     function batteryCount() external view returns (uint32);
+    /// @notice The grid's account and tariffs in `zoneId` (all zero until set).
+    function zoneGrid(uint32 zoneId) external view returns (ZoneGrid memory);
+    /// @notice Whether `account` is the grid account of a zone, and which.
+    function gridZoneOf(address account) external view returns (bool isGrid, uint32 zoneId);
+    /// @notice Checks an interval's imbalance prices, per zone (index = zone id), against the rule
+    /// retail <= short <= max(retail, zone price) and min(feed-in, zone price) <= long <= feed-in with the zones'
+    /// current tariffs; reverts `ImbalancePricesLength`, `NoGridTariffs` or `ImbalancePriceOutOfBounds`. Returns the
+    /// highest short and the lowest long price (the uint128 maximum when there are no zones).
+    function checkImbalancePrices(
+        uint256[] calldata zonePrices,
+        uint256[] calldata shortPrices,
+        uint256[] calldata longPrices
+    ) external view returns (uint128 worstShort, uint128 worstLong);
 }

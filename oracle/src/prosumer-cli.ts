@@ -277,6 +277,8 @@ export interface OrderRecord {
   readonly state: OrderState;
   readonly filledWh: bigint | null;
   readonly settledAmount: bigint | null;
+  /** A settled offer's payout: withheld until the seller's delivery is settled, then paid (null for bids). */
+  readonly payout: "withheld until delivery" | "paid" | null;
   readonly placedInBlock: bigint;
 }
 
@@ -306,7 +308,9 @@ async function readOrders(ctx: Context): Promise<OrderRecord[]> {
     const side = a.side === SIDE.buy ? "bid" : "offer";
     const quantityWh = a.quantityWh!;
     const limit = a.limitPricePerKwh!;
-    const lock = ceilDiv1000((side === "bid" ? limit : collateral) * quantityWh);
+    // Every order locks the imbalance collateral; a bid also its highest payment.
+    const lock =
+      ceilDiv1000(collateral * quantityWh) + (side === "bid" ? ceilDiv1000(limit * quantityWh) : 0n);
     let gate = gateClosures.get(intervalId);
     if (gate === undefined) {
       gate = await client.readContract({
@@ -329,8 +333,20 @@ async function readOrders(ctx: Context): Promise<OrderRecord[]> {
             : latest.timestamp < gate
               ? "open"
               : "closed";
+    const payout =
+      side === "offer" && fill !== undefined && fill.amount! > 0n
+        ? (await client.readContract({
+            address: market,
+            abi: energyMarketAbi,
+            functionName: "pendingPayout",
+            args: [me, intervalId],
+          })) > 0n
+          ? ("withheld until delivery" as const)
+          : ("paid" as const)
+        : null;
     records.push({
       orderId: a.orderId!,
+      payout,
       intervalId,
       side,
       zoneId: a.zoneId!,
@@ -482,18 +498,17 @@ async function placeOrder(ctx: Context, side: "bid" | "offer", flags: Flags) {
   const quantityWh = toBaseUnits(f["--kwh"], 3, "--kwh");
   if (quantityWh === 0n) throw new CliError("--kwh: must be greater than zero", 2);
   const price = toBaseUnits(f["--price"], ctx.decimals, "--price");
-  const perKwh =
-    side === "bid"
-      ? price
-      : await ctx.client.readContract({
-          address: ctx.market,
-          abi: energyMarketAbi,
-          functionName: "offerCollateralPerKwh",
-        });
-  const lock = ceilDiv1000(perKwh * quantityWh);
+  const collateralPerKwh = await ctx.client.readContract({
+    address: ctx.market,
+    abi: energyMarketAbi,
+    functionName: "offerCollateralPerKwh",
+  });
+  // Every order locks the imbalance collateral; a bid also its highest payment.
+  const lock =
+    ceilDiv1000(collateralPerKwh * quantityWh) + (side === "bid" ? ceilDiv1000(price * quantityWh) : 0n);
   const nonce = f["--nonce"] ?? randomBytes(8).readBigUInt64BE() >> 1n;
   const args = [f["--interval"], Number(f["--zone"]), quantityWh, price, nonce] as const;
-  const lockText = `lock ${fmt(ctx, lock)} ${ctx.symbol} (${side === "bid" ? "price × energy" : "offer collateral"})`;
+  const lockText = `lock ${fmt(ctx, lock)} ${ctx.symbol} (${side === "bid" ? "price × energy + imbalance collateral" : "imbalance collateral; paid after delivery"})`;
   if (flags["dryRun"] === true)
     return {
       result: {
@@ -601,7 +616,7 @@ async function orders(ctx: Context) {
       `${o.orderId} interval ${o.intervalId} ${o.side} zone ${o.zoneId} ${formatUnits(o.quantityWh, 3)} kWh @ ${fmt(ctx, o.limitPricePerKwh)} ${ctx.symbol}/kWh  lock ${fmt(ctx, o.lock)}  ${o.state}${
         o.filledWh === null
           ? ""
-          : ` (filled ${formatUnits(o.filledWh, 3)} kWh, ${fmt(ctx, o.settledAmount ?? 0n)} ${ctx.symbol})`
+          : ` (filled ${formatUnits(o.filledWh, 3)} kWh, ${fmt(ctx, o.settledAmount ?? 0n)} ${ctx.symbol}${o.payout === null ? "" : `, ${o.payout}`})`
       }`,
   );
   return {
@@ -926,8 +941,8 @@ export function registerProsumerCommands(program: Command): void {
     withConnection(program.command(side))
       .description(
         side === "bid"
-          ? "buy energy: locks price × energy until settlement"
-          : "sell energy: locks the market's offer collateral per kWh",
+          ? "buy energy: locks price × energy and the imbalance collateral until settlement"
+          : "sell energy: locks the imbalance collateral per kWh; paid once delivery is settled",
       )
       .option("--interval <n>", "interval id")
       .option("--zone <z>", "zone id")

@@ -183,7 +183,11 @@ describe("prosumer web app (browser)", function () {
       await page.selectOption("#interval-select", String(intervalId));
       await page.fill("#order-form input[name=kwh]", OFFER_KWH);
       await page.fill("#order-form input[name=price]", OFFER_PRICE);
-      await untilText(page, "#lock-preview", `Lock: ${gusd(LOCK)} (offer collateral)`);
+      await untilText(
+        page,
+        "#lock-preview",
+        `Lock: ${gusd(LOCK)} (imbalance collateral; paid after delivery)`,
+      );
       await page.click("#order-form button");
       await untilText(page, "#status", "Order placed");
       await untilText(page, "#free", gusd(DEPOSITED - LOCK));
@@ -237,7 +241,8 @@ describe("prosumer web app (browser)", function () {
         return s.scheduled && s.fillCount > 0 && s.settledCount === s.fillCount ? s : undefined;
       });
 
-      const settled = `settled: filled ${OFFER_KWH} kWh for ${gusd(PAID)}`;
+      // Sellers are paid after delivery: the payout is withheld until the imbalance is settled.
+      const settled = `sold ${OFFER_KWH} kWh for ${gusd(PAID)}: paid once delivery is settled`;
       expect(await rowCells(page, "#order-rows", settled)).to.deep.equal([
         String(intervalId),
         "offer",
@@ -248,9 +253,9 @@ describe("prosumer web app (browser)", function () {
         "–",
         "",
       ]);
-      // Paid at the clearing price, rounded down; the filled part's collateral stays locked.
-      await untilText(page, "#free", gusd(DEPOSITED - LOCK + PAID));
-      await untilText(page, "#locked", gusd(LOCK));
+      // The filled part's collateral and the payout (the clearing price, rounded down) stay locked.
+      await untilText(page, "#free", gusd(DEPOSITED - LOCK));
+      await untilText(page, "#locked", gusd(LOCK + PAID));
       const point = page.locator(
         `#price-chart circle.price-point[data-interval="${intervalId}"][data-zone="0"]`,
       );
@@ -307,6 +312,7 @@ describe("prosumer web app (browser)", function () {
       const cells = await rowCells(page, "#order-rows", imbalance);
       expect(cells[0]).to.equal(String(intervalId));
       expect(cells[6]).to.equal(imbalance);
+      expect(cells[5]).to.equal(`sold ${OFFER_KWH} kWh: paid ${gusd(PAID)} at delivery`);
       await untilText(page, "#free", gusd(DEPOSITED + PAID - CHARGED));
       await untilText(page, "#locked", gusd(0n));
       await page.screenshot({ path: SCREENSHOT, fullPage: true });

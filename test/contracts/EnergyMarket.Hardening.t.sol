@@ -130,9 +130,16 @@ contract EnergyMarketHardeningTest is MarketBase {
         _warpAfterInterval(interval);
         _commitMeter(_meterReport(interval, Merkle.root(meter), SHORT, LONG));
         uint256 before = market.balanceOf(bob);
+        // Sellers are paid after delivery: the release also returns bob's withheld payout.
+        uint256 withheld = market.pendingPayout(bob, interval);
+        assertGt(withheld, 0, "bob's payout is withheld until his delivery settles");
         vm.warp(market.meterDeadline(interval) + 365 days);
         market.releaseCollateral(bob, interval);
-        assertEq(market.balanceOf(bob) - before, 150_000, "1500 Wh of collateral at 100k/kWh returned");
+        assertEq(
+            market.balanceOf(bob) - before,
+            150_000 + withheld,
+            "1500 Wh of collateral at 100k/kWh and the withheld payout returned"
+        );
     }
 
     /* 6. A front-run sinks a keeper's batch */
@@ -195,8 +202,9 @@ contract EnergyMarketHardeningTest is MarketBase {
 
     function test_settleFills_failsWhenBoughtEnergyOverflows() public {
         uint64 big = uint64(1 << 63) + 50;
-        _fund(alice, 10e18);
-        _fund(carol, 10e18);
+        // Bids lock their imbalance collateral too (100k/kWh): ~9.2e20 base units each at this quantity.
+        _fund(alice, 1e22);
+        _fund(carol, 1e22);
         IEnergyMarket.Order memory a = _order(alice, IEnergyMarket.Side.Buy, 0, big, 1);
         IEnergyMarket.Order memory c = _order(carol, IEnergyMarket.Side.Buy, 0, big, 1);
         bytes32[] memory leaves = new bytes32[](2);
@@ -501,23 +509,36 @@ contract EnergyMarketHardeningTest is MarketBase {
         if (frontMask & 1 == 1) market.claimFill(root, prices, fills[0], Merkle.proof(leaves, 0));
         if (frontMask & 3 == 3) market.claimFill(root, prices, fills[1], Merkle.proof(leaves, 1));
         market.settleFills(interval, root, prices, fills, new bytes32[](0), Merkle.allLeavesFlags(2));
-        // Buyer: lock released minus price × energy (rounded up); seller: price × energy (rounded down) plus the
-        // collateral of the unfilled part.
+        _assertPairSettledOnce(qty, filled, price, aliceBefore, bobBefore);
+        assertEq(market.intervalState(interval).settledCount, 2, "both settled once");
+    }
+
+    /// @dev The balances after `_pairAt`'s fills settled, whoever settled them (split out: stack depth).
+    function _assertPairSettledOnce(
+        uint64 qty,
+        uint64 filled,
+        uint128 price,
+        uint256 aliceBefore,
+        uint256 bobBefore
+    ) internal view {
+        // Both sides get back the imbalance collateral of the unfilled part (the filled part's stays locked until
+        // the delivery settles). Buyer: payment lock released minus price × energy (rounded up). Seller: its payout
+        // price × energy (rounded down) is withheld until delivery, once.
         uint256 charged = (uint256(price) * filled + 999) / 1000;
-        assertEq(
-            market.balanceOf(alice),
-            aliceBefore + (uint256(price) * qty + 999) / 1000 - charged,
-            "buyer charged price x energy once"
-        );
         uint256 released =
             (uint256(COLLATERAL_PER_KWH) * qty + 999) / 1000 -
                 (uint256(COLLATERAL_PER_KWH) * filled + 999) / 1000;
         assertEq(
-            market.balanceOf(bob),
-            bobBefore + (uint256(price) * filled) / 1000 + released,
-            "seller paid price x energy once"
+            market.balanceOf(alice),
+            aliceBefore + (uint256(price) * qty + 999) / 1000 - charged + released,
+            "buyer charged price x energy once"
         );
-        assertEq(market.intervalState(interval).settledCount, 2, "both settled once");
+        assertEq(market.balanceOf(bob), bobBefore + released, "seller credited its unfilled collateral once");
+        assertEq(
+            market.pendingPayout(bob, interval),
+            (uint256(price) * filled) / 1000,
+            "seller's payout of price x energy withheld once"
+        );
     }
 
     /// @dev alice bids and bob offers `qty` at `price` in zone 0, both filled `filled`; schedule committed.
@@ -566,8 +587,13 @@ contract EnergyMarketHardeningTest is MarketBase {
             market.releaseCollateral(bob, interval);
         } else {
             uint256 before = market.balanceOf(bob);
+            uint256 withheld = market.pendingPayout(bob, interval);
             market.releaseCollateral(bob, interval);
-            assertEq(market.balanceOf(bob) - before, 150_000, "collateral returned");
+            assertEq(
+                market.balanceOf(bob) - before,
+                150_000 + withheld,
+                "collateral and withheld payout returned"
+            );
         }
     }
 }

@@ -50,12 +50,116 @@ contract EnergyMarketMeteringTest is MarketBase {
         _warpAfterInterval(interval);
         IEnergyMarket.MeterReport memory r = _meterReport(interval, _meterRoot(), SHORT, LONG);
         vm.expectEmit(address(market));
-        emit IEnergyMarket.MeterReportCommitted(interval, 1, r.meterRoot, SHORT, LONG);
+        emit IEnergyMarket.MeterReportCommitted(interval, 1, r.meterRoot, r.shortPrices, r.longPrices);
         _commitMeter(r);
         IEnergyMarket.IntervalState memory state = market.intervalState(interval);
         assertEq(state.meterRoot, r.meterRoot, "root");
-        assertEq(state.shortPricePerKwh, SHORT, "short");
-        assertEq(state.longPricePerKwh, LONG, "long");
+        for (uint32 z; z < 2; ++z) {
+            IEnergyMarket.ImbalancePrices memory p = market.imbalancePrices(interval, z);
+            assertEq(p.shortPricePerKwh, SHORT, "short");
+            assertEq(p.longPricePerKwh, LONG, "long");
+        }
+    }
+
+    function test_commitMeterReport_failsForAShortPriceBelowRetail() public {
+        _warpAfterInterval(interval);
+        IEnergyMarket.MeterReport memory r = _meterReport(interval, _meterRoot(), SHORT, LONG);
+        r.shortPrices[1] = RETAIL_PER_KWH - 1;
+        bytes memory sigs = _sign(market.hashMeterReport(r), _firstKeys(3));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IGridRegistry.ImbalancePriceOutOfBounds.selector,
+                uint32(1),
+                RETAIL_PER_KWH - 1,
+                LONG,
+                RETAIL_PER_KWH,
+                FEED_IN_PER_KWH,
+                250_000
+            )
+        );
+        market.commitMeterReport(r, sigs);
+    }
+
+    function test_commitMeterReport_failsForAShortPriceAboveRetailAndZonePrice() public {
+        // A quorum charging more than the grid would (the whole free balance, in the review's finding).
+        _warpAfterInterval(interval);
+        IEnergyMarket.MeterReport memory r = _meterReport(interval, _meterRoot(), 1e12, LONG);
+        bytes memory sigs = _sign(market.hashMeterReport(r), _firstKeys(3));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IGridRegistry.ImbalancePriceOutOfBounds.selector,
+                uint32(0),
+                1e12,
+                LONG,
+                RETAIL_PER_KWH,
+                FEED_IN_PER_KWH,
+                200_000
+            )
+        );
+        market.commitMeterReport(r, sigs);
+    }
+
+    function test_commitMeterReport_failsForALongPriceAboveFeedIn() public {
+        _warpAfterInterval(interval);
+        IEnergyMarket.MeterReport memory r = _meterReport(interval, _meterRoot(), SHORT, FEED_IN_PER_KWH + 1);
+        bytes memory sigs = _sign(market.hashMeterReport(r), _firstKeys(3));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IGridRegistry.ImbalancePriceOutOfBounds.selector,
+                uint32(0),
+                SHORT,
+                FEED_IN_PER_KWH + 1,
+                RETAIL_PER_KWH,
+                FEED_IN_PER_KWH,
+                200_000
+            )
+        );
+        market.commitMeterReport(r, sigs);
+    }
+
+    function test_commitMeterReport_followsTheZonePriceBeyondTheTariffs() public {
+        // The zone price 200k is below retail in zone 0: with retail lowered to 150k, short = max(150k, 200k).
+        vm.prank(operator);
+        registry.setZoneGrid(0, gridNorth, 150_000, 100_000);
+        _warpAfterInterval(interval);
+        IEnergyMarket.MeterReport memory r = _meterReport(interval, _meterRoot(), SHORT, LONG);
+        r.shortPrices[0] = 200_000;
+        r.longPrices[0] = 100_000;
+        _commitMeter(r);
+        assertEq(market.imbalancePrices(interval, 0).shortPricePerKwh, 200_000, "max(retail, zone price)");
+        assertEq(market.imbalancePrices(interval, 0).longPricePerKwh, 100_000, "min(feed-in, zone price)");
+    }
+
+    function test_commitMeterReport_storesTheWorstPricesForUnzonedParticipants() public {
+        // Zone 0 (tariffs 150k / 100k, price 200k): short 200k, long 100k. Zone 1: short 400k, long 50k.
+        vm.prank(operator);
+        registry.setZoneGrid(0, gridNorth, 150_000, 100_000);
+        _warpAfterInterval(interval);
+        IEnergyMarket.MeterReport memory r = _meterReport(interval, _meterRoot(), SHORT, LONG);
+        r.shortPrices[0] = 200_000;
+        r.longPrices[0] = 100_000;
+        _commitMeter(r);
+        IEnergyMarket.ImbalancePrices memory worst = market.imbalancePrices(interval, type(uint32).max);
+        assertEq(worst.shortPricePerKwh, SHORT, "highest short (zone 1)");
+        assertEq(worst.longPricePerKwh, LONG, "lowest long (zone 1)");
+    }
+
+    function test_commitMeterReport_failsForAWrongPriceCount() public {
+        _warpAfterInterval(interval);
+        IEnergyMarket.MeterReport memory r = _meterReport(interval, _meterRoot(), SHORT, LONG);
+        r.longPrices = new uint256[](1);
+        bytes memory sigs = _sign(market.hashMeterReport(r), _firstKeys(3));
+        vm.expectRevert(abi.encodeWithSelector(IGridRegistry.ImbalancePricesLength.selector, 2, 2, 1));
+        market.commitMeterReport(r, sigs);
+    }
+
+    function test_commitMeterReport_failsForAnotherSchedule() public {
+        _warpAfterInterval(interval);
+        IEnergyMarket.MeterReport memory r = _meterReport(interval, _meterRoot(), SHORT, LONG);
+        r.zonePrices[0] = 10_000_000; // a zone price that would allow any short price
+        bytes memory sigs = _sign(market.hashMeterReport(r), _firstKeys(3));
+        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.ScheduleMismatch.selector, interval));
+        market.commitMeterReport(r, sigs);
     }
 
     function test_commitMeterReport_failsForWrongMarketField() public {
@@ -123,7 +227,8 @@ contract EnergyMarketMeteringTest is MarketBase {
         vm.expectEmit(address(market));
         emit IEnergyMarket.ImbalanceSettled(alice, interval, -100, 40_000, 0, 0);
         market.settleImbalance(alice, interval, 0, 1600, Merkle.proof(meterLeaves, 0));
-        assertEq(market.balanceOf(alice), before - 40_000, "charged");
+        // Her imbalance collateral of 1500 Wh (150_000) comes back net of the charge.
+        assertEq(market.balanceOf(alice), before + 150_000 - 40_000, "charged from her collateral");
         assertEq(market.operatorFunds(), 40_000, "to the operator");
         assertTrue(market.imbalanceSettled(alice, interval), "flag");
     }
@@ -131,9 +236,14 @@ contract EnergyMarketMeteringTest is MarketBase {
     function test_settleImbalance_shortSellerPaysFromCollateral() public {
         _commitDefaultMeter();
         uint256 before = market.balanceOf(bob);
-        // scheduled +1500, metered +1200: short 300 Wh = 120_000; collateral 150_000 is released.
+        assertEq(market.pendingPayout(bob, interval), 300_000, "payout withheld until delivery");
+        // scheduled +1500, metered +1200: short 300 Wh = 120_000; collateral 150_000 and the payout 300_000
+        // (1500 Wh at 200k) are released net of it.
+        vm.expectEmit(address(market));
+        emit IEnergyMarket.PayoutReleased(bob, interval, 300_000);
         market.settleImbalance(bob, interval, 1200, 0, Merkle.proof(meterLeaves, 1));
-        assertEq(market.balanceOf(bob), before + 150_000 - 120_000, "collateral released net of the charge");
+        assertEq(market.balanceOf(bob), before + 300_000 + 150_000 - 120_000, "paid after delivery, net");
+        assertEq(market.pendingPayout(bob, interval), 0, "payout released");
         // Renewable (solar): min(sold 1500, injected 1200) = 1200 Wh enter the pool.
         assertEq(market.issuedWh(interval, IGridRegistry.Source.Solar), 1200, "certificates issued");
     }
@@ -163,20 +273,62 @@ contract EnergyMarketMeteringTest is MarketBase {
         assertEq(market.balanceOf(carol), 1_000e6 + 25_000, "paid");
     }
 
-    function test_settleImbalance_longPaymentCappedByOperatorFunds() public {
+    function test_settleImbalance_longPaymentUnpaidStaysOwed() public {
         _commitDefaultMeter();
         vm.expectEmit(address(market));
         emit IEnergyMarket.ImbalanceSettled(carol, interval, 500, 0, 0, 25_000);
         market.settleImbalance(carol, interval, 500, 0, Merkle.proof(meterLeaves, 2));
-        assertEq(market.balanceOf(carol), 1_000e6, "nothing to pay from");
+        assertEq(market.balanceOf(carol), 1_000e6, "nothing to pay from yet");
+        assertEq(market.imbalanceOwed(carol), 25_000, "owed");
+        // alice's short charge refills the operator funds: carol is paid in full, whoever settled first.
+        market.settleImbalance(alice, interval, 0, 1600, Merkle.proof(meterLeaves, 0));
+        vm.expectEmit(address(market));
+        emit IEnergyMarket.ImbalancePaymentClaimed(carol, 25_000);
+        market.claimImbalancePayment(carol);
+        assertEq(market.balanceOf(carol), 1_000e6 + 25_000, "paid in full");
+        assertEq(market.imbalanceOwed(carol), 0, "nothing owed");
+        assertEq(market.operatorFunds(), 40_000 - 25_000, "paid from the short charge");
+        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.NothingOwed.selector, carol));
+        market.claimImbalancePayment(carol);
     }
 
-    function test_settleImbalance_shortChargeCappedByFunds() public {
+    function test_settleImbalance_longPaidTheSameWhateverTheOrder() public {
+        // #15 item 8: settled after alice (funds refilled) or before (owed, then claimed), carol gets 25_000.
         _commitDefaultMeter();
-        // dave: short 10_000_000 Wh at 400_000/kWh = 4_000e6, holds 1_000e6.
+        market.settleImbalance(alice, interval, 0, 1600, Merkle.proof(meterLeaves, 0));
+        market.settleImbalance(carol, interval, 500, 0, Merkle.proof(meterLeaves, 2));
+        assertEq(market.balanceOf(carol), 1_000e6 + 25_000, "paid at once");
+        assertEq(market.imbalanceOwed(carol), 0, "nothing owed");
+    }
+
+    function test_withdrawOperatorFunds_leavesWhatIsOwed() public {
+        _commitDefaultMeter();
+        market.settleImbalance(carol, interval, 500, 0, Merkle.proof(meterLeaves, 2));
+        market.settleImbalance(alice, interval, 0, 1600, Merkle.proof(meterLeaves, 0));
+        vm.prank(operator);
+        vm.expectRevert(
+            abi.encodeWithSelector(IEnergyMarket.InsufficientOperatorFunds.selector, 15_000, 40_000)
+        );
+        market.withdrawOperatorFunds(40_000, operator);
+    }
+
+    function test_settleImbalance_shortChargeReachesOnlyTheIntervalLock() public {
+        _commitDefaultMeter();
+        // dave: no orders in the interval, short 10_000_000 Wh at 400_000/kWh = 4_000e6: nothing of his free
+        // balance is reachable (#15 item 4b); the charge is uncovered, billed by the grid outside the market.
+        vm.expectEmit(address(market));
+        emit IEnergyMarket.ImbalanceSettled(dave, interval, -10_000_000, 0, 0, 4_000e6);
         market.settleImbalance(dave, interval, 0, 10_000_000, Merkle.proof(meterLeaves, 3));
-        assertEq(market.balanceOf(dave), 0, "everything taken");
-        assertEq(market.operatorFunds(), 1_000e6, "operator got what there was");
+        assertEq(market.balanceOf(dave), 1_000e6, "free balance untouched");
+        assertEq(market.operatorFunds(), 0, "nothing collected");
+    }
+
+    function test_settleImbalance_failsForTheGridAccount() public {
+        // Even a quorum that puts the grid's account in the meter tree cannot settle it for imbalance.
+        _warpAfterInterval(interval);
+        _commitMeter(_meterReport(interval, _meterLeaf(gridNorth, 0, 0), SHORT, LONG));
+        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.GridAccountNotSettled.selector, gridNorth));
+        market.settleImbalance(gridNorth, interval, 0, 0, new bytes32[](0));
     }
 
     function test_settleImbalance_failsWhenNotMetered() public {
@@ -260,10 +412,14 @@ contract EnergyMarketMeteringTest is MarketBase {
         vm.expectEmit(address(market));
         emit IEnergyMarket.ImbalanceSettled(alice, interval, -100, 40_000, 0, 0);
         market.settleImbalances(interval, _allEntries(), new bytes32[](0), Merkle.allLeavesFlags(4));
-        assertEq(market.balanceOf(alice), aliceBefore - 40_000, "alice short 100 Wh");
-        assertEq(market.balanceOf(bob), bobBefore + 150_000 - 120_000, "bob short 300 Wh, collateral back");
+        assertEq(market.balanceOf(alice), aliceBefore + 150_000 - 40_000, "alice short 100 Wh");
+        assertEq(
+            market.balanceOf(bob),
+            bobBefore + 450_000 - 120_000,
+            "bob short 300 Wh, payout and collateral"
+        );
         assertEq(market.balanceOf(carol), 1_000e6 + 25_000, "carol long 500 Wh");
-        assertEq(market.balanceOf(dave), 0, "dave charged all he holds");
+        assertEq(market.balanceOf(dave), 1_000e6, "dave's free balance is out of reach");
         assertEq(market.issuedWh(interval, IGridRegistry.Source.Solar), 1200, "certificates issued");
         for (uint256 i; i < 4; ++i) {
             assertTrue(market.imbalanceSettled(_allEntries()[i].participant, interval), "flag");
@@ -344,9 +500,9 @@ contract EnergyMarketMeteringTest is MarketBase {
         uint256 before = market.balanceOf(bob);
         vm.warp(market.meterDeadline(interval));
         vm.expectEmit(address(market));
-        emit IEnergyMarket.CollateralReleased(bob, interval, 150_000);
+        emit IEnergyMarket.CollateralReleased(bob, interval, 450_000);
         market.releaseCollateral(bob, interval);
-        assertEq(market.balanceOf(bob), before + 150_000, "collateral of the filled part");
+        assertEq(market.balanceOf(bob), before + 450_000, "collateral of the filled part and the payout");
         vm.expectRevert(
             abi.encodeWithSelector(IEnergyMarket.ImbalanceAlreadySettled.selector, bob, interval)
         );

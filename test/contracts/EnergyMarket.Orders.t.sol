@@ -6,15 +6,15 @@ import {IEnergyMarket} from "../../contracts/interfaces/IEnergyMarket.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 
 contract EnergyMarketOrdersTest is MarketBase {
-    function test_placeBid_locksQuantityTimesMaxPrice() public {
+    function test_placeBid_locksQuantityTimesMaxPricePlusImbalanceCollateral() public {
         IEnergyMarket.Order memory o = _order(alice, IEnergyMarket.Side.Buy, 0, 1500, 333);
         bytes32 expectedId = market.hashOrder(o);
         vm.expectEmit(address(market));
         emit IEnergyMarket.OrderPlaced(expectedId, alice, interval, IEnergyMarket.Side.Buy, 0, 1500, 333, 0);
         bytes32 orderId = _place(o);
         assertEq(orderId, expectedId, "id is the order's EIP-712 digest");
-        // ceil(333 * 1500 / 1000) = ceil(499.5) = 500
-        assertEq(market.balanceOf(alice), 1_000e6 - 500, "lock rounded up");
+        // ceil(333 * 1500 / 1000) = ceil(499.5) = 500, plus the imbalance collateral 100_000 * 1.5 = 150_000
+        assertEq(market.balanceOf(alice), 1_000e6 - 500 - 150_000, "lock rounded up");
         assertEq(market.position(alice, interval, IEnergyMarket.Side.Buy), orderId, "slot holds the id");
     }
 
@@ -63,10 +63,15 @@ contract EnergyMarketOrdersTest is MarketBase {
 
     function test_placeBid_failsAboveBalance() public {
         vm.expectRevert(
-            abi.encodeWithSelector(IEnergyMarket.InsufficientBalance.selector, alice, 1_000e6, 1_000e6 + 1)
+            abi.encodeWithSelector(
+                IEnergyMarket.InsufficientBalance.selector,
+                alice,
+                1_000e6,
+                1_000e6 + 1 + 100_000
+            )
         );
         vm.prank(alice);
-        // ceil(1_000_001_000 * 1000 / 1000)... lock = 1_000e6 + 1
+        // lock = (1_000e6 + 1) for the energy + 100_000 of imbalance collateral
         market.placeBid(interval, 0, 1000, 1_000e6 + 1, 0);
     }
 
@@ -145,7 +150,7 @@ contract EnergyMarketOrdersTest is MarketBase {
         vm.prank(guardian);
         market.pause(); // releases stay open while paused
         vm.expectEmit(address(market));
-        emit IEnergyMarket.OrderReleased(orderId, alice, interval, 500_000);
+        emit IEnergyMarket.OrderReleased(orderId, alice, interval, 500_000 + 100_000);
         vm.prank(carol); // anyone
         market.releaseOrder(o);
         assertEq(market.balanceOf(alice), 1_000e6, "lock released");

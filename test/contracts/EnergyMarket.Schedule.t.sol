@@ -67,7 +67,7 @@ contract EnergyMarketScheduleTest is MarketBase {
             market.METER_REPORT_TYPEHASH(),
             keccak256(
                 "MeterReport(address market,uint64 intervalId,uint64 configEpoch,bytes32 meterRoot,"
-                "uint128 shortPricePerKwh,uint128 longPricePerKwh)"
+                "bytes32 scheduleRoot,uint256[] zonePrices,uint256[] shortPrices,uint256[] longPrices)"
             ),
             "meter report"
         );

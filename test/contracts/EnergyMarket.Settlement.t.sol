@@ -14,14 +14,17 @@ contract EnergyMarketSettlementTest is MarketBase {
         vm.expectEmit(address(market));
         emit IEnergyMarket.FillSettled(s.offerId, bob, interval, IEnergyMarket.Side.Sell, 1500, 300_000);
         _settleAll(s);
-        // alice: locked ceil(300_000 * 2000 / 1000) = 600_000, pays 200_000 * 1.5 = 300_000.
-        assertEq(market.balanceOf(alice), 1_000e6 - 300_000, "buyer paid its zone price");
-        // bob: collateral 200_000 locked; 500 Wh unfilled releases 50_000; 150_000 stays for the imbalance.
+        // alice: locked ceil(300_000 * 2000 / 1000) = 600_000 and 200_000 of imbalance collateral, pays
+        // 200_000 * 1.5 = 300_000; the collateral of the 1500 Wh bought (150_000) stays for the imbalance.
+        assertEq(market.balanceOf(alice), 1_000e6 - 300_000 - 150_000, "buyer paid its zone price");
+        // bob: collateral 200_000 locked; 500 Wh unfilled releases 50_000; 150_000 stays for the imbalance, and
+        // the payout 300_000 is withheld until his delivery is settled.
         assertEq(
             market.balanceOf(bob),
-            1_000e6 - 200_000 + 50_000 + 300_000,
-            "seller paid, unfilled collateral back"
+            1_000e6 - 200_000 + 50_000,
+            "unfilled collateral back, payout withheld"
         );
+        assertEq(market.pendingPayout(bob, interval), 300_000, "payout pending delivery");
         (bool settled, uint64 filled) = market.settledFill(alice, interval, IEnergyMarket.Side.Buy);
         assertTrue(settled, "settled");
         assertEq(filled, 1500, "filled");
@@ -193,7 +196,7 @@ contract EnergyMarketSettlementTest is MarketBase {
         Scenario memory s = _scenario(1500);
         vm.prank(carol);
         market.claimFill(s.root, s.prices, s.fills[0], Merkle.proof(s.leaves, 0));
-        assertEq(market.balanceOf(alice), 1_000e6 - 300_000, "buyer settled by someone else");
+        assertEq(market.balanceOf(alice), 1_000e6 - 300_000 - 150_000, "buyer settled by someone else");
     }
 
     function test_claimFill_sellerAfterBuyer() public {

@@ -16,17 +16,25 @@ import {IGridRegistry} from "../../contracts/interfaces/IGridRegistry.sol";
 /// prices and line losses, fill settlement, meter reports, imbalance settlement (single and batched), releases of
 /// orders and collateral, certificate claims and committee changes, in random order, keeping ghost books of what
 /// every lock should be and what every participant may receive.
+/// @notice Drives the market through deposits, withdrawals, operator funding, orders, cancellations, schedule
+/// commits with two zone prices and line losses, fill settlement, meter reports, imbalance settlement (single and
+/// batched), owed long payments, releases of orders and delivery locks, certificate claims and committee changes, in
+/// random order, keeping ghost books of what every lock should be and what every participant may receive. The
+/// actors are four prosumers and the grid's account of zone 0 (never metered, never settled for imbalance).
 contract MarketHandler is Test {
     EnergyMarket internal market;
     TestToken internal token;
     OracleCommittee internal committee;
     EnergyCertificate internal certificate;
+    IGridRegistry internal registry;
     address internal admin;
     address internal operator;
     uint256[] internal keys; // all five member keys, ascending by address
     address[] internal memberAddrs;
     address[] internal actors;
     uint128 internal collateralPerKwh;
+    mapping(address actor => uint32) internal _zoneOf; // registered zone, or the grid account's zone
+    mapping(address actor => bool) internal _isGrid;
 
     struct Ghost {
         IEnergyMarket.Order order;
@@ -43,11 +51,14 @@ contract MarketHandler is Test {
     mapping(uint64 intervalId => uint256[]) internal _leafOrders; // ghost indices, in leaf order
     uint64[] public committedIntervals;
 
-    // Metering.
+    // Metering and delivery.
     mapping(uint64 intervalId => IEnergyMarket.MeterEntry[]) internal _meterEntries;
     mapping(uint64 intervalId => bool) internal _metered;
-    /// @dev Collateral of a participant's settled offer, held until its imbalance settles or is released.
-    mapping(uint64 intervalId => mapping(address actor => uint256)) internal _heldCollateral;
+    /// @dev What a participant's settled fills left locked until its delivery is settled or released: the imbalance
+    /// collateral of both sides' filled parts and the seller's withheld payout.
+    mapping(uint64 intervalId => mapping(address actor => uint256)) public deliveryLock;
+    /// @dev The withheld payout part of `deliveryLock`.
+    mapping(uint64 intervalId => mapping(address actor => uint256)) internal _withheldPayout;
     mapping(uint64 intervalId => mapping(address actor => uint256)) public boughtWh;
     mapping(uint64 intervalId => mapping(address actor => uint256)) internal _soldWh;
     /// @dev Renewable energy both sold and metered as injected, per interval and source.
@@ -59,13 +70,24 @@ contract MarketHandler is Test {
     uint256[] internal _pendingActive;
     uint8 internal _pendingThreshold;
 
-    uint256 public ghostLocks; // open-order locks + collateral of settled offers not yet released
+    uint256 public ghostLocks; // open-order locks + delivery locks (collateral, withheld payouts) of settled fills
+    uint256 public ghostPayouts; // withheld payouts (part of ghostLocks)
     uint256 public doubleSettlements;
     uint256 public irrationalFills;
     uint256 public fillResultMismatches; // a fill credited other than price × energy, whatever the settle order
+    uint256 public imbalanceMismatches; // a delivery settled other than its lock net of the rule's charge or payment
+    uint256 public releaseMismatches; // a release that returned other than the delivery lock
     uint256 public stuckLocks; // a release past its stated bound that reverted
+    /// @dev Settlements in which a seller that injected nothing ended the interval with more than its collateral.
+    uint256 public nonDeliveringGains;
+    /// @dev Σ over settled long deviations of the payment due; Σ paid at once or claimed later.
+    uint256 public longDue;
+    uint256 public longPaid;
     uint256 public settledFills;
+    uint256 public meterReports;
     uint256 public imbalancesSettled;
+    uint256 public collateralReleases;
+    uint256 public owedClaims;
 
     constructor(
         EnergyMarket market_,
@@ -82,6 +104,7 @@ contract MarketHandler is Test {
         token = token_;
         committee = committee_;
         certificate = certificate_;
+        registry = market_.registry();
         admin = admin_;
         operator = operator_;
         keys = keys_;
@@ -90,6 +113,12 @@ contract MarketHandler is Test {
         collateralPerKwh = market_.offerCollateralPerKwh();
         for (uint256 i; i < keys_.length; ++i) _active.push(i);
         _threshold = committee_.threshold();
+        for (uint256 a; a < actors_.length; ++a) {
+            (bool isGrid, uint32 gridZone) = registry.gridZoneOf(actors_[a]);
+            (, uint32 zone) = registry.participantZone(actors_[a]);
+            _isGrid[actors_[a]] = isGrid;
+            _zoneOf[actors_[a]] = isGrid ? gridZone : zone;
+        }
     }
 
     function actorCount() external view returns (uint256) {
@@ -104,8 +133,14 @@ contract MarketHandler is Test {
         return committedIntervals.length;
     }
 
+    /// @dev The time, read from the VM: under via-IR (production profile) `block.timestamp` is not re-read after a
+    /// warp within one call.
+    function _now() internal view returns (uint256) {
+        return vm.getBlockTimestamp();
+    }
+
     function _currentInterval() internal view returns (uint64) {
-        return uint64(block.timestamp / 900);
+        return uint64(_now() / 900);
     }
 
     /* ACTIONS: BALANCES AND ORDERS */
@@ -130,6 +165,10 @@ contract MarketHandler is Test {
     }
 
     function fundOperator(uint256 amount) external {
+        _fundOperator(amount);
+    }
+
+    function _fundOperator(uint256 amount) internal {
         amount = bound(amount, 1, 100e6);
         token.mint(operator, amount);
         vm.startPrank(operator);
@@ -147,24 +186,61 @@ contract MarketHandler is Test {
         uint256 limit
     ) external {
         address who = actors[actorSeed % actors.length];
+        // Mostly in the owner's zone; one order in four outside it (the solver gives it a zero fill).
+        uint32 zoneId = zone % 4 == 3 ? 1 - _zoneOf[who] : _zoneOf[who];
+        _place(
+            who,
+            _currentInterval() + uint64(bound(ahead, 1, 3)),
+            buy,
+            zoneId,
+            qty,
+            bound(limit, 1, 1_000_000)
+        );
+    }
+
+    /// @dev A bid and an ask that cross, in one zone and interval (zone 0: alice buys from bob, or from the grid's
+    /// account; zone 1: carol buys from dave), so that schedules with fills do not need rare call sequences.
+    function placeCrossing(
+        uint256 zoneSeed,
+        uint256 ahead,
+        uint256 qty,
+        uint256 askLimit,
+        uint256 bidLimit
+    ) external {
+        uint32 zoneId = uint32(zoneSeed % 2);
+        address buyer = actors[zoneId == 0 ? 0 : 2];
+        address seller = actors[zoneId == 0 ? (zoneSeed % 4 == 2 ? 4 : 1) : 3];
         uint64 intervalId = _currentInterval() + uint64(bound(ahead, 1, 3));
-        if (block.timestamp >= market.gateClosure(intervalId)) return;
+        askLimit = bound(askLimit, 1, 1_000_000);
+        _place(seller, intervalId, false, zoneId, qty, askLimit);
+        _place(buyer, intervalId, true, zoneId, qty >> 16, bound(bidLimit, askLimit, 1_000_000));
+    }
+
+    function _place(
+        address who,
+        uint64 intervalId,
+        bool buy,
+        uint32 zoneId,
+        uint256 qty,
+        uint256 limit
+    ) internal {
+        if (_now() >= market.gateClosure(intervalId)) return;
         IEnergyMarket.Side side = buy ? IEnergyMarket.Side.Buy : IEnergyMarket.Side.Sell;
         if (market.position(who, intervalId, side) != 0) return;
         IEnergyMarket.Order memory o = IEnergyMarket.Order(
             who,
             intervalId,
             side,
-            uint32(zone % 2),
+            zoneId,
             uint64(bound(qty, 1, 10_000)),
-            uint128(bound(limit, 1, 1_000_000)),
+            uint128(limit),
             uint64(ghosts.length)
         );
         uint256 lock = _lockOf(o);
         if (market.balanceOf(who) < lock) return;
         vm.prank(who);
-        if (buy) market.placeBid(intervalId, o.zoneId, o.quantityWh, o.limitPricePerKwh, o.nonce);
-        else market.placeOffer(intervalId, o.zoneId, o.quantityWh, o.limitPricePerKwh, o.nonce);
+        if (buy) market.placeBid(intervalId, zoneId, o.quantityWh, o.limitPricePerKwh, o.nonce);
+        else market.placeOffer(intervalId, zoneId, o.quantityWh, o.limitPricePerKwh, o.nonce);
         ghosts.push(Ghost(o, true, false, 0, false));
         _ordersOf[intervalId].push(ghosts.length - 1);
         ghostLocks += lock;
@@ -173,7 +249,7 @@ contract MarketHandler is Test {
     function cancel(uint256 seed) external {
         if (ghosts.length == 0) return;
         Ghost storage g = ghosts[seed % ghosts.length];
-        if (!g.open || block.timestamp >= market.gateClosure(g.order.intervalId)) return;
+        if (!g.open || _now() >= market.gateClosure(g.order.intervalId)) return;
         vm.prank(g.order.owner);
         market.cancelOrder(g.order);
         g.open = false;
@@ -181,30 +257,33 @@ contract MarketHandler is Test {
     }
 
     function warp(uint256 secondsAhead) external {
-        vm.warp(block.timestamp + bound(secondsAhead, 1, 900));
+        vm.warp(_now() + bound(secondsAhead, 1, 900));
     }
 
     /// @dev Past meter deadlines, grace periods and committee delays.
     function warpFar(uint256 secondsAhead) external {
-        vm.warp(block.timestamp + bound(secondsAhead, 1 hours, 9 days));
+        vm.warp(_now() + bound(secondsAhead, 1 hours, 9 days));
     }
 
     /* ACTIONS: SCHEDULE AND FILLS */
 
-    /// @dev Commits the schedule of the next interval in its commit window: zone 0 at `p0`, zone 1 at `p0` plus a
-    /// congestion premium; sellers deliver up to `lossBps` more than buyers receive (line losses), within what the
-    /// buyers pay (budget-balanced by construction).
+    /// @dev Commits the schedule of the next interval with orders (within three), jumping to its gate closure if it
+    /// is not there yet (the committee reports as soon as the window opens): zone 0 at `p0`, between the lowest ask
+    /// and the highest bid when they cross, zone 1 at `p0` plus a congestion premium; sellers deliver up to `lossBps`
+    /// more than buyers receive (line losses), within what the buyers pay (budget-balanced by construction).
     function commit(uint256 priceSeed, uint256 premiumSeed, uint256 lossSeed, uint256 fillSeed) external {
         uint64 intervalId = _currentInterval() + 1;
-        if (
-            block.timestamp < market.gateClosure(intervalId) ||
-            block.timestamp >= market.scheduleDeadline(intervalId)
-        ) {
-            return;
-        }
+        if (_now() >= market.scheduleDeadline(intervalId)) ++intervalId;
+        for (uint256 k; k < 2 && _ordersOf[intervalId].length == 0; ++k) ++intervalId;
+        uint256 opensAt = market.gateClosure(intervalId);
+        if (_now() < opensAt) vm.warp(opensAt);
         if (market.intervalState(intervalId).scheduled) return;
         uint256[] memory prices = new uint256[](2);
-        prices[0] = bound(priceSeed, 1, 1_000_000);
+        (uint256 lowestAsk, uint256 highestBid) = _spread(intervalId);
+        prices[0] =
+            lowestAsk <= highestBid
+                ? bound(priceSeed, lowestAsk, highestBid)
+                : bound(priceSeed, 1, 1_000_000);
         prices[1] = prices[0] + bound(premiumSeed, 0, prices[0] / 2);
         (bytes32 root, uint256 n) = _schedule(
             intervalId,
@@ -215,7 +294,22 @@ contract MarketHandler is Test {
         _submit(intervalId, root, n, prices);
     }
 
+    /// @dev The lowest ask and the highest bid of the interval's open zone-0 orders in their owners' zone.
+    function _spread(uint64 intervalId) internal view returns (uint256 lowestAsk, uint256 highestBid) {
+        lowestAsk = type(uint256).max;
+        uint256[] storage ids = _ordersOf[intervalId];
+        for (uint256 i; i < ids.length; ++i) {
+            Ghost storage g = ghosts[ids[i]];
+            if (!g.open || g.order.zoneId != 0 || _zoneOf[g.order.owner] != 0) continue;
+            uint256 limit = g.order.limitPricePerKwh;
+            if (g.order.side == IEnergyMarket.Side.Sell && limit < lowestAsk) lowestAsk = limit;
+            if (g.order.side == IEnergyMarket.Side.Buy && limit > highestBid) highestBid = limit;
+        }
+    }
+
     function _eligible(Ghost storage g, uint256[] memory prices) internal view returns (bool) {
+        // The solver's rule: an order outside its owner's registered zone gets a zero fill.
+        if (g.order.zoneId != _zoneOf[g.order.owner]) return false;
         uint256 price = prices[g.order.zoneId];
         return
             g.order.side == IEnergyMarket.Side.Buy
@@ -333,7 +427,7 @@ contract MarketHandler is Test {
         if (committedIntervals.length == 0) return;
         uint64 intervalId = committedIntervals[intervalSeed % committedIntervals.length];
         uint256[] storage leafOrders = _leafOrders[intervalId];
-        if (leafOrders.length == 0 || block.timestamp >= market.meterDeadline(intervalId)) return;
+        if (leafOrders.length == 0 || _now() >= market.meterDeadline(intervalId)) return;
         uint256 k = fillSeed % leafOrders.length;
         Ghost storage g = ghosts[leafOrders[k]];
         if (g.settled) {
@@ -351,13 +445,14 @@ contract MarketHandler is Test {
     }
 
     /// @dev Settles the whole tree of one interval in one multiproof batch; entries settled in front are skipped,
-    /// and every owner's balance moves by exactly its fills' price × energy, whichever were settled before.
+    /// and every owner's balance and withheld payout move by exactly its fills' result, whichever were settled
+    /// before.
     function settleBatch(uint256 intervalSeed) external {
         if (committedIntervals.length == 0) return;
         uint64 intervalId = committedIntervals[intervalSeed % committedIntervals.length];
         uint256[] storage leafOrders = _leafOrders[intervalId];
         uint256 n = leafOrders.length;
-        if (n == 0 || block.timestamp >= market.meterDeadline(intervalId)) return;
+        if (n == 0 || _now() >= market.meterDeadline(intervalId)) return;
         IEnergyMarket.Fill[] memory fills = new IEnergyMarket.Fill[](n);
         int256[] memory expected = new int256[](actors.length);
         int256[] memory before = new int256[](actors.length);
@@ -397,42 +492,61 @@ contract MarketHandler is Test {
         );
         uint256 credit = market.balanceOf(g.order.owner) - before;
         if (credit != _creditOf(intervalId, g)) ++fillResultMismatches;
-        uint256 lock = _lockOf(g.order);
         if (g.order.side == IEnergyMarket.Side.Buy) {
-            uint256 charged = lock - credit;
+            uint256 charged = _lockOf(g.order) - credit - _keptCollateral(g);
             if (charged > SettlementMath.costUp(g.order.limitPricePerKwh, g.filledWh)) ++irrationalFills;
         } else {
-            uint256 released = lock - SettlementMath.costUp(collateralPerKwh, g.filledWh);
-            uint256 payout = credit - released;
+            // Paid at once (grid account) or withheld until the delivery is settled.
+            uint256 payout =
+                _isGrid[g.order.owner]
+                    ? credit + _keptCollateral(g) - _lockOf(g.order)
+                    : market.pendingPayout(g.order.owner, intervalId);
             if (payout < SettlementMath.costDown(g.order.limitPricePerKwh, g.filledWh)) ++irrationalFills;
         }
         _recordSettled(intervalId, g);
     }
 
-    /// @dev The free-balance credit a fill's settlement must give: the lock minus the charge (buyer), or the
-    /// payout plus the collateral of the unfilled part (seller).
-    function _creditOf(uint64 intervalId, Ghost storage g) internal view returns (uint256) {
-        uint256 price = _pricesOf[intervalId][g.order.zoneId];
-        if (g.order.side == IEnergyMarket.Side.Buy) {
-            return _lockOf(g.order) - SettlementMath.costUp(g.filledWh == 0 ? 0 : price, g.filledWh);
-        }
-        return
-            SettlementMath.costDown(price, g.filledWh) +
-            _lockOf(g.order) -
-            SettlementMath.costUp(collateralPerKwh, g.filledWh);
+    /// @dev The seller's payout of a fill: price × energy, rounded down.
+    function _payoutOf(uint64 intervalId, Ghost storage g) internal view returns (uint256) {
+        if (g.order.side == IEnergyMarket.Side.Buy || g.filledWh == 0) return 0;
+        return SettlementMath.costDown(_pricesOf[intervalId][g.order.zoneId], g.filledWh);
     }
 
+    /// @dev The imbalance collateral a settled fill keeps locked: the filled part's (none for the grid's account).
+    function _keptCollateral(Ghost storage g) internal view returns (uint256) {
+        return _isGrid[g.order.owner] ? 0 : SettlementMath.costUp(collateralPerKwh, g.filledWh);
+    }
+
+    /// @dev The free-balance credit a fill's settlement must give: the lock minus the charge and the kept collateral
+    /// (buyer), or the collateral of the unfilled part, plus the payout for the grid's account only (seller).
+    function _creditOf(uint64 intervalId, Ghost storage g) internal view returns (uint256) {
+        uint256 unlocked = _lockOf(g.order) - _keptCollateral(g);
+        if (g.order.side == IEnergyMarket.Side.Buy) {
+            if (g.filledWh == 0) return unlocked;
+            return unlocked - SettlementMath.costUp(_pricesOf[intervalId][g.order.zoneId], g.filledWh);
+        }
+        return _isGrid[g.order.owner] ? unlocked + _payoutOf(intervalId, g) : unlocked;
+    }
+
+    /// @dev Books a settled fill: its order lock leaves, its delivery lock (kept collateral and withheld payout)
+    /// stays until the participant's delivery is settled or released.
     function _recordSettled(uint64 intervalId, Ghost storage g) internal {
         g.settled = true;
         g.open = false;
-        uint256 kept = _remainingCollateral(g);
-        ghostLocks = ghostLocks - _lockOf(g.order) + kept;
+        address owner = g.order.owner;
+        uint256 kept = _keptCollateral(g);
         if (g.order.side == IEnergyMarket.Side.Buy) {
-            boughtWh[intervalId][g.order.owner] += g.filledWh;
+            boughtWh[intervalId][owner] += g.filledWh;
         } else {
-            _soldWh[intervalId][g.order.owner] += g.filledWh;
-            _heldCollateral[intervalId][g.order.owner] += kept;
+            _soldWh[intervalId][owner] += g.filledWh;
+            uint256 withheld = _isGrid[owner] ? 0 : _payoutOf(intervalId, g);
+            if (market.pendingPayout(owner, intervalId) != withheld) ++fillResultMismatches;
+            kept += withheld;
+            _withheldPayout[intervalId][owner] += withheld;
+            ghostPayouts += withheld;
         }
+        ghostLocks = ghostLocks - _lockOf(g.order) + kept;
+        deliveryLock[intervalId][owner] += kept;
         ++settledFills;
     }
 
@@ -453,20 +567,21 @@ contract MarketHandler is Test {
 
     /* ACTIONS: METERING, IMBALANCES, RELEASES, CERTIFICATES */
 
-    /// @dev Commits a meter report for a scheduled interval in its meter window (paused or not): every actor gets
-    /// a leaf around its schedule, except those `omitMask` drops (a lost leaf).
-    function meter(uint256 intervalSeed, uint256 omitMask, uint256 energySeed, uint256 priceSeed) external {
+    /// @dev Commits a meter report for a scheduled interval in its meter window (paused or not): every prosumer gets
+    /// a leaf around its schedule, except those `omitMask` drops (a lost leaf); the grid's account gets none.
+    function meter(uint256 intervalSeed, uint256 omitMask, uint256 energySeed) external {
         if (committedIntervals.length == 0) return;
-        uint64 intervalId = committedIntervals[intervalSeed % committedIntervals.length];
+        _meter(committedIntervals[intervalSeed % committedIntervals.length], omitMask, energySeed);
+    }
+
+    /// @dev The imbalance prices are those of the rule with the zones' registered tariffs: short max(retail, zone
+    /// price), long min(feed-in, zone price).
+    function _meter(uint64 intervalId, uint256 omitMask, uint256 energySeed) internal {
         if (_metered[intervalId]) return;
-        if (
-            block.timestamp < uint256(intervalId + 1) * 900 ||
-            block.timestamp >= market.meterDeadline(intervalId)
-        ) {
-            return;
-        }
+        if (_now() < uint256(intervalId + 1) * 900 || _now() >= market.meterDeadline(intervalId)) return;
         delete _meterEntries[intervalId];
         for (uint256 a; a < actors.length; ++a) {
+            if (_isGrid[actors[a]]) continue;
             if ((omitMask >> a) & 1 == 1 && a != 0) continue; // actor 0 always listed: the tree is never empty
             uint256 seed = uint256(keccak256(abi.encode(energySeed, a)));
             _meterEntries[intervalId].push(
@@ -477,25 +592,64 @@ contract MarketHandler is Test {
                 )
             );
         }
+        uint256[] memory prices = _pricesOf[intervalId];
+        uint256[] memory shorts = new uint256[](prices.length);
+        uint256[] memory longs = new uint256[](prices.length);
+        for (uint256 z; z < prices.length; ++z) {
+            IGridRegistry.ZoneGrid memory grid = registry.zoneGrid(uint32(z));
+            shorts[z] = prices[z] > grid.retailPerKwh ? prices[z] : grid.retailPerKwh;
+            longs[z] = prices[z] < grid.feedInPerKwh ? prices[z] : grid.feedInPerKwh;
+        }
         IEnergyMarket.MeterReport memory report = IEnergyMarket.MeterReport(
             address(market),
             intervalId,
             committee.epoch(),
             Merkle.root(_meterLeaves(intervalId)),
-            uint128(bound(priceSeed, 1, 1_000_000)),
-            uint128(bound(priceSeed >> 128, 1, 1_000_000))
+            _rootOf[intervalId],
+            prices,
+            shorts,
+            longs
         );
         market.commitMeterReport(report, _sigs(market.hashMeterReport(report)));
         _metered[intervalId] = true;
+        ++meterReports;
     }
 
     function settleImbalance(uint256 intervalSeed, uint256 entrySeed) external {
         uint64 intervalId = _meteredReady(intervalSeed);
-        if (intervalId == 0) return;
+        if (intervalId != 0) _settleEntry(intervalId, entrySeed);
+    }
+
+    /// @dev Delivers an interval in one step, so that this path does not need deep call sequences to be reached:
+    /// jumps to the interval's end if it has not ended, settles its remaining fills (buyers first) and commits its
+    /// meter report if needed, then settles one entry's imbalance.
+    function settleImbalanceOf(uint256 intervalSeed, uint256 entrySeed, uint256 energySeed) external {
+        if (committedIntervals.length == 0) return;
+        uint64 intervalId = committedIntervals[intervalSeed % committedIntervals.length];
+        if (_now() < market.meterDeadline(intervalId)) {
+            uint256 end = uint256(intervalId + 1) * 900;
+            if (_now() < end) vm.warp(end);
+            uint256[] storage leafOrders = _leafOrders[intervalId];
+            for (uint256 pass; pass < 2; ++pass) {
+                for (uint256 j; j < leafOrders.length; ++j) {
+                    Ghost storage g = ghosts[leafOrders[j]];
+                    if (!g.settled && (g.order.side == IEnergyMarket.Side.Buy) == (pass == 0))
+                        _settle(intervalId, j);
+                }
+            }
+            _meter(intervalId, 0, energySeed);
+        }
+        intervalId = _meteredReady(intervalSeed);
+        if (intervalId != 0) _settleEntry(intervalId, entrySeed);
+    }
+
+    function _settleEntry(uint64 intervalId, uint256 entrySeed) internal {
         IEnergyMarket.MeterEntry[] storage entries = _meterEntries[intervalId];
         uint256 k = entrySeed % entries.length;
         IEnergyMarket.MeterEntry memory e = entries[k];
         if (market.imbalanceSettled(e.participant, intervalId)) return;
+        uint256 before = market.balanceOf(e.participant);
+        uint256 owedBefore = market.imbalanceOwed(e.participant);
         market.settleImbalance(
             e.participant,
             intervalId,
@@ -503,21 +657,40 @@ contract MarketHandler is Test {
             e.consumedWh,
             Merkle.proof(_meterLeaves(intervalId), k)
         );
-        _recordImbalance(intervalId, e);
+        _recordImbalance(
+            intervalId,
+            e,
+            market.balanceOf(e.participant) - before,
+            market.imbalanceOwed(e.participant) - owedBefore
+        );
     }
 
-    /// @dev The whole meter tree in one batch; participants settled in front are skipped.
+    /// @dev The whole meter tree in one batch; participants settled in front (or released) are skipped.
     function settleImbalanceBatch(uint256 intervalSeed) external {
         uint64 intervalId = _meteredReady(intervalSeed);
         if (intervalId == 0) return;
         IEnergyMarket.MeterEntry[] memory entries = _meterEntries[intervalId];
         bool[] memory settledBefore = new bool[](entries.length);
+        uint256[] memory balanceBefore = new uint256[](entries.length);
+        uint256[] memory owedBefore = new uint256[](entries.length);
         for (uint256 k; k < entries.length; ++k) {
             settledBefore[k] = market.imbalanceSettled(entries[k].participant, intervalId);
+            balanceBefore[k] = market.balanceOf(entries[k].participant);
+            owedBefore[k] = market.imbalanceOwed(entries[k].participant);
         }
         market.settleImbalances(intervalId, entries, new bytes32[](0), Merkle.allLeavesFlags(entries.length));
-        for (uint256 k; k < entries.length; ++k)
-            if (!settledBefore[k]) _recordImbalance(intervalId, entries[k]);
+        for (uint256 k; k < entries.length; ++k) {
+            if (settledBefore[k]) {
+                if (market.balanceOf(entries[k].participant) != balanceBefore[k]) ++imbalanceMismatches;
+                continue;
+            }
+            _recordImbalance(
+                intervalId,
+                entries[k],
+                market.balanceOf(entries[k].participant) - balanceBefore[k],
+                market.imbalanceOwed(entries[k].participant) - owedBefore[k]
+            );
+        }
     }
 
     /// @dev A metered interval whose orders are all closed (settled or released), or 0.
@@ -530,11 +703,46 @@ contract MarketHandler is Test {
         return intervalId;
     }
 
-    function _recordImbalance(uint64 intervalId, IEnergyMarket.MeterEntry memory e) internal {
-        ghostLocks -= _heldCollateral[intervalId][e.participant];
-        delete _heldCollateral[intervalId][e.participant];
-        uint256 sold = _soldWh[intervalId][e.participant];
-        IGridRegistry.Source source = market.registry().sourceAt(e.participant, uint256(intervalId) * 900);
+    /// @dev Checks a delivery's settlement against the rule: the participant gets its delivery lock back, net of a
+    /// short charge at its zone's short price that reaches no further than the lock, or plus a long payment at its
+    /// zone's long price, paid now or owed. Then books it: the lock leaves, renewable energy sold and injected at the
+    /// source of delivery time enters the certificate limit.
+    function _recordImbalance(
+        uint64 intervalId,
+        IEnergyMarket.MeterEntry memory e,
+        uint256 credit,
+        uint256 owedNow
+    ) internal {
+        address who = e.participant;
+        uint256 locked = deliveryLock[intervalId][who];
+        uint256 sold = _soldWh[intervalId][who];
+        uint256 bought = boughtWh[intervalId][who];
+        // A seller that injected nothing must not get back more than its collateral (the payout covers the charge).
+        if (
+            sold != 0 &&
+            e.injectedWh == 0 &&
+            bought == 0 &&
+            credit > SettlementMath.costUp(collateralPerKwh, sold)
+        ) ++nonDeliveringGains;
+        IEnergyMarket.ImbalancePrices memory prices = market.imbalancePrices(intervalId, _zoneOf[who]);
+        int256 deviation =
+            int256(uint256(e.injectedWh)) - int256(uint256(e.consumedWh)) - int256(sold) + int256(bought);
+        if (deviation < 0) {
+            uint256 charge = SettlementMath.costUp(prices.shortPricePerKwh, uint256(-deviation));
+            uint256 charged = charge < locked ? charge : locked;
+            if (credit != locked - charged || owedNow != 0) ++imbalanceMismatches;
+        } else if (deviation > 0) {
+            uint256 payment = SettlementMath.costDown(prices.longPricePerKwh, uint256(deviation));
+            if (credit < locked || credit - locked + owedNow != payment) ++imbalanceMismatches;
+            else {
+                longDue += payment;
+                longPaid += credit - locked;
+            }
+        } else if (credit != locked || owedNow != 0) {
+            ++imbalanceMismatches;
+        }
+        _releaseLock(intervalId, who);
+        IGridRegistry.Source source = registry.sourceAt(who, uint256(intervalId) * 900);
         if (
             source == IGridRegistry.Source.Solar ||
             source == IGridRegistry.Source.Wind ||
@@ -543,6 +751,13 @@ contract MarketHandler is Test {
             renewableWh[intervalId][uint8(source)] += sold < e.injectedWh ? sold : e.injectedWh;
         }
         ++imbalancesSettled;
+    }
+
+    function _releaseLock(uint64 intervalId, address who) internal {
+        ghostLocks -= deliveryLock[intervalId][who];
+        ghostPayouts -= _withheldPayout[intervalId][who];
+        delete deliveryLock[intervalId][who];
+        delete _withheldPayout[intervalId][who];
     }
 
     /// @dev Releases an open order once its interval is past its release deadline (the committee did not schedule
@@ -556,7 +771,7 @@ contract MarketHandler is Test {
             market.intervalState(intervalId).scheduled
                 ? market.meterDeadline(intervalId)
                 : market.scheduleDeadline(intervalId);
-        if (block.timestamp < deadline) return;
+        if (_now() < deadline) return;
         try market.releaseOrder(g.order) {
             g.open = false;
             ghostLocks -= _lockOf(g.order);
@@ -565,25 +780,60 @@ contract MarketHandler is Test {
         }
     }
 
-    /// @dev Releases a settled offer's collateral once past its bound (meter deadline; plus the grace period when
-    /// metered): it must succeed whether or not the participant has a leaf.
+    /// @dev Releases a participant's delivery locks (collateral of its settled fills, withheld payout) once past
+    /// their bound (meter deadline, jumped to when unmetered; plus the grace period when metered): it must succeed whether or not the
+    /// participant has a leaf, and return exactly the lock (an unmetered delivery counts as done).
     function releaseCollateral(uint256 intervalSeed, uint256 actorSeed) external {
-        if (committedIntervals.length == 0) return;
-        uint64 intervalId = committedIntervals[intervalSeed % committedIntervals.length];
-        address who = actors[actorSeed % actors.length];
-        uint256 held = _heldCollateral[intervalId][who];
-        if (held == 0 || market.imbalanceSettled(who, intervalId)) return;
+        uint256 n = committedIntervals.length;
+        if (n == 0) return;
+        // The first (interval, actor) from the seeds on that holds a delivery lock.
+        uint64 intervalId;
+        address who;
+        uint256 locked;
+        for (uint256 i; i < n * actors.length && locked == 0; ++i) {
+            intervalId = committedIntervals[(intervalSeed + i / actors.length) % n];
+            who = actors[(actorSeed + i) % actors.length];
+            locked = deliveryLock[intervalId][who];
+        }
+        if (locked == 0) return;
         uint256 bound_ = market.meterDeadline(intervalId);
-        if (_metered[intervalId]) bound_ += market.COLLATERAL_GRACE_SECONDS();
-        if (block.timestamp < bound_) return;
+        if (_metered[intervalId]) {
+            bound_ += market.COLLATERAL_GRACE_SECONDS();
+            if (_now() < bound_) return;
+        } else if (_now() < bound_) {
+            // The committee stops reporting: time runs on to the meter deadline.
+            vm.warp(bound_);
+        }
         // An unsettled order of the same participant would make the release revert: release those first.
         if (_hasOpenOrder(intervalId, who)) return;
+        uint256 before = market.balanceOf(who);
         try market.releaseCollateral(who, intervalId) {
-            ghostLocks -= held;
-            delete _heldCollateral[intervalId][who];
+            if (market.balanceOf(who) - before != locked) ++releaseMismatches;
+            _releaseLock(intervalId, who);
+            ++collateralReleases;
         } catch {
             ++stuckLocks;
         }
+    }
+
+    /// @dev Claims what is owed for long imbalances to the first actor from `actorSeed` on that is owed anything, as
+    /// far as the operator funds go; with no funds, the operator first tops them up by `topUp`.
+    function claimOwed(uint256 actorSeed, uint256 topUp) external {
+        address who;
+        uint256 owed;
+        for (uint256 i; i < actors.length && owed == 0; ++i) {
+            who = actors[(actorSeed + i) % actors.length];
+            owed = market.imbalanceOwed(who);
+        }
+        if (owed == 0) return;
+        if (market.operatorFunds() == 0) _fundOperator(topUp);
+        uint256 funds = market.operatorFunds();
+        uint256 before = market.balanceOf(who);
+        market.claimImbalancePayment(who);
+        uint256 paid = market.balanceOf(who) - before;
+        if (paid != (owed < funds ? owed : funds)) ++imbalanceMismatches;
+        longPaid += paid;
+        ++owedClaims;
     }
 
     function claim(uint256 intervalSeed, uint256 actorSeed, uint256 sourceSeed) external {
@@ -615,7 +865,7 @@ contract MarketHandler is Test {
 
     function executeCommitteeChange() external {
         (, , uint64 executableAt) = committee.pendingCommittee();
-        if (executableAt == 0 || block.timestamp < executableAt) return;
+        if (executableAt == 0 || _now() < executableAt) return;
         vm.prank(admin);
         committee.executeCommitteeChange();
         _active = _pendingActive;
@@ -682,15 +932,12 @@ contract MarketHandler is Test {
     }
 
     function _lockOf(IEnergyMarket.Order memory o) internal view returns (uint256) {
+        // Both sides lock the imbalance collateral; a bid also locks its highest payment.
+        uint256 collateral = SettlementMath.costUp(collateralPerKwh, o.quantityWh);
         return
             o.side == IEnergyMarket.Side.Buy
-                ? SettlementMath.costUp(o.limitPricePerKwh, o.quantityWh)
-                : SettlementMath.costUp(collateralPerKwh, o.quantityWh);
-    }
-
-    function _remainingCollateral(Ghost storage g) internal view returns (uint256) {
-        return
-            g.order.side == IEnergyMarket.Side.Sell ? SettlementMath.costUp(collateralPerKwh, g.filledWh) : 0;
+                ? SettlementMath.costUp(o.limitPricePerKwh, o.quantityWh) + collateral
+                : collateral;
     }
 }
 
@@ -699,11 +946,13 @@ contract EnergyMarketInvariantTest is MarketBase {
 
     function setUp() public override {
         super.setUp();
-        address[] memory actors = new address[](4);
+        address[] memory actors = new address[](5);
         actors[0] = alice;
         actors[1] = bob;
         actors[2] = carol;
         actors[3] = dave;
+        actors[4] = gridNorth;
+        _fund(gridNorth, 1_000e6);
         handler = new MarketHandler(
             market,
             token,
@@ -719,28 +968,33 @@ contract EnergyMarketInvariantTest is MarketBase {
     }
 
     /// @dev The handler reaches every stage (a handler call that reverts is dropped silently by the campaign, so a
-    /// broken action would go unnoticed): orders → lossy two-zone schedule → fills → meter report with a lost leaf →
-    /// imbalances → certificates → releases after the grace period → committee change → next interval. Reads the
-    /// time with vm.getBlockTimestamp(): under via-IR (production profile) `block.timestamp` is not re-read after a
-    /// warp within one function.
+    /// broken action would go unnoticed): orders (the grid's account among them) → lossy two-zone schedule → fills
+    /// with withheld payouts → meter report with a lost leaf → imbalances → certificates → release after the grace
+    /// period → committee change → next interval delivered in one step → owed long payment claimed → unmetered
+    /// release. Reads the time with vm.getBlockTimestamp(): under via-IR (production profile) `block.timestamp` is
+    /// not re-read after a warp within one function.
     function test_handler_reachesEveryStage() public {
         handler.fundOperator(100e6);
         handler.place(1, 1, false, 0, 3000, 1); // bob offers 3 kWh, zone 0
-        handler.place(3, 1, false, 0, 2000, 1); // dave offers 2 kWh, zone 0
-        handler.place(0, 1, true, 1, 2500, 1_000_000); // alice bids 2.5 kWh, zone 1
-        handler.place(2, 1, true, 0, 1000, 1_000_000); // carol bids 1 kWh, zone 0
+        handler.place(3, 1, false, 1, 2000, 1); // dave offers 2 kWh, zone 1
+        handler.place(0, 1, true, 0, 2500, 1_000_000); // alice bids 2.5 kWh, zone 0
+        handler.place(2, 1, true, 1, 1000, 1_000_000); // carol bids 1 kWh, zone 1
+        handler.place(4, 1, true, 0, 500, 1_000_000); // the grid's account bids 0.5 kWh, zone 0
         uint64 intervalId = uint64(vm.getBlockTimestamp() / 900) + 1;
         vm.warp(market.gateClosure(intervalId));
         handler.commit(200_000, 50_000, 1000, 100); // 10% losses
         assertEq(handler.committedCount(), 1, "schedule committed");
         handler.settleOne(0, 1);
         handler.settleBatch(0);
-        assertGt(handler.settledFills(), 3, "fills settled alone and in a batch");
+        assertEq(handler.settledFills(), 5, "fills settled alone and in a batch");
+        assertGt(market.pendingPayout(bob, intervalId), 0, "bob's payout withheld");
         vm.warp(uint256(intervalId + 1) * 900);
-        handler.meter(0, 1 << 3, 42, 300_000); // dave's leaf lost
+        handler.meter(0, 1 << 3, 42); // dave's leaf lost
+        assertEq(handler.meterReports(), 1, "metered");
         handler.settleImbalance(0, 1);
         handler.settleImbalanceBatch(0);
         assertEq(handler.imbalancesSettled(), 3, "alice, bob, carol settled");
+        assertEq(market.pendingPayout(bob, intervalId), 0, "bob paid at delivery");
         handler.claim(0, 0, 0); // alice, solar
         handler.claim(0, 2, 0); // carol, solar
         uint256 solarId = market.certificateId(intervalId, IGridRegistry.Source.Solar);
@@ -749,27 +1003,66 @@ contract EnergyMarketInvariantTest is MarketBase {
             0,
             "certified"
         );
+        handler.releaseCollateral(0, 3); // dave, before the grace period
+        assertEq(handler.collateralReleases(), 0, "not before the grace period");
         vm.warp(market.meterDeadline(intervalId) + market.COLLATERAL_GRACE_SECONDS());
         uint256 locks = handler.ghostLocks();
         handler.releaseCollateral(0, 3); // dave, missing from the tree
-        assertLt(handler.ghostLocks(), locks, "dave's collateral released");
+        assertLt(handler.ghostLocks(), locks, "dave's collateral and payout released");
+        assertEq(market.pendingPayout(dave, intervalId), 0, "dave's payout released");
         handler.proposeCommittee(7, 0); // the first three keys, 2-of-3
         handler.warpFar(2 days);
         handler.executeCommitteeChange();
         assertEq(committee.threshold(), 2, "committee changed");
+
+        // Next interval, delivered in one step by the new committee; long participants are owed what the emptied
+        // operator funds cannot pay.
+        _drainOperatorFunds();
         handler.place(1, 1, false, 0, 1000, 1);
         handler.place(0, 1, true, 0, 1000, 1_000_000);
         vm.warp(market.gateClosure(uint64(vm.getBlockTimestamp() / 900) + 1));
         handler.commit(100_000, 0, 0, 100);
         assertEq(handler.committedCount(), 2, "the new committee signs");
+        handler.settleImbalanceOf(1, 0, 42);
+        assertEq(handler.meterReports(), 2, "metered in one step");
+        handler.settleImbalanceBatch(1);
+        assertEq(handler.imbalancesSettled(), 7, "the four prosumers settled");
+        assertGt(market.totalImbalanceOwed(), 0, "a long payment owed");
+        handler.fundOperator(100e6);
+        for (uint256 a; a < 4; ++a) handler.claimOwed(a, 0);
+        assertGt(handler.owedClaims(), 0, "owed long payment claimed");
+
+        // Next interval, never metered: the delivery locks come back at the meter deadline.
+        handler.place(1, 1, false, 0, 1000, 1);
+        handler.place(0, 1, true, 0, 1000, 1_000_000);
+        vm.warp(market.gateClosure(uint64(vm.getBlockTimestamp() / 900) + 1));
+        handler.commit(100_000, 0, 0, 100);
+        handler.settleBatch(2);
+        vm.warp(market.meterDeadline(handler.committedIntervals(2)));
+        handler.releaseCollateral(2, 1); // bob: collateral and payout
+        handler.releaseCollateral(2, 0); // alice: collateral
+        assertEq(handler.collateralReleases(), 3, "released unmetered");
         assertEq(handler.stuckLocks(), 0, "nothing stuck");
         invariant_tokenBalanceEqualsBooks();
+        invariant_withheldPayoutsMatchBooks();
+        invariant_longPaymentsPaidOrOwed();
+        invariant_deliveriesSettledByTheRule();
+        invariant_noNonDeliveringSellerGains();
         invariant_certificatesWithinEnergyBought();
         invariant_certificatesWithinRenewableSoldAndInjected();
     }
 
-    /// @dev Invariant: the market's token balance == free balances + locks + intervals' unsettled surplus +
-    /// operator funds == totalOwed (nothing was sent by mistake here).
+    /// @dev Leaves the operator funds empty, so that the next long payment stays owed.
+    function _drainOperatorFunds() internal {
+        uint256 funds = market.operatorFunds() - market.totalImbalanceOwed();
+        if (funds == 0) return;
+        vm.prank(operator);
+        market.withdrawOperatorFunds(funds, operator);
+    }
+
+    /// @dev Invariant: the market's token balance == free balances + locks (open orders, kept collateral, withheld
+    /// payouts) + intervals' unsettled surplus + operator funds (which owed long payments are claims on) ==
+    /// totalOwed (nothing was sent by mistake here).
     function invariant_tokenBalanceEqualsBooks() public view {
         uint256 sum = market.operatorFunds() + handler.ghostLocks();
         for (uint256 i; i < handler.actorCount(); ++i) sum += market.balanceOf(handler.actor(i));
@@ -779,6 +1072,18 @@ contract EnergyMarketInvariantTest is MarketBase {
         }
         assertEq(token.balanceOf(address(market)), sum, "token balance == books");
         assertEq(market.totalOwed(), sum, "totalOwed == books");
+    }
+
+    /// @dev Invariant: the payouts the market withholds are exactly those of settled sell fills whose delivery is
+    /// neither settled nor released.
+    function invariant_withheldPayoutsMatchBooks() public view {
+        uint256 withheld;
+        for (uint256 i; i < handler.committedCount(); ++i) {
+            uint64 intervalId = handler.committedIntervals(i);
+            for (uint256 a; a < handler.actorCount(); ++a)
+                withheld += market.pendingPayout(handler.actor(a), intervalId);
+        }
+        assertEq(withheld, handler.ghostPayouts(), "withheld payouts == books");
     }
 
     function invariant_noFillSettledTwice() public view {
@@ -796,9 +1101,45 @@ contract EnergyMarketInvariantTest is MarketBase {
         assertEq(handler.irrationalFills(), 0, "a buyer paid above its limit or a seller got below its ask");
     }
 
-    /// @dev Invariant: a fill's result is price × energy, whether settled alone, in a batch, before or after others.
+    /// @dev Invariant: a fill's result is price × energy (credited, or withheld for a seller), whether settled
+    /// alone, in a batch, before or after others.
     function invariant_fillResultsIndependentOfSettleOrder() public view {
-        assertEq(handler.fillResultMismatches(), 0, "a fill credited other than its price x energy");
+        assertEq(
+            handler.fillResultMismatches(),
+            0,
+            "a fill credited or withheld other than its price x energy"
+        );
+    }
+
+    /// @dev Invariant: a delivery returns its lock net of the rule's short charge, which reaches no further than the
+    /// lock, or plus the rule's long payment (paid or owed); a claim pays what is owed as far as the funds go.
+    function invariant_deliveriesSettledByTheRule() public view {
+        assertEq(handler.imbalanceMismatches(), 0, "a delivery settled other than by the rule");
+    }
+
+    function invariant_noNonDeliveringSellerGains() public view {
+        assertEq(
+            handler.nonDeliveringGains(),
+            0,
+            "a seller that injected nothing got back more than its collateral"
+        );
+    }
+
+    /// @dev Invariant: long payments do not depend on who settles first: what is due is paid at once or stays owed.
+    function invariant_longPaymentsPaidOrOwed() public view {
+        uint256 owed;
+        for (uint256 i; i < handler.actorCount(); ++i) owed += market.imbalanceOwed(handler.actor(i));
+        assertEq(handler.longDue(), handler.longPaid() + owed, "due == paid + owed");
+        assertEq(market.totalImbalanceOwed(), owed, "total owed == sum owed");
+    }
+
+    /// @dev Invariant: the grid's account is never settled for imbalance, so it never holds a delivery lock.
+    function invariant_gridAccountHoldsNoDeliveryLock() public view {
+        for (uint256 i; i < handler.committedCount(); ++i) {
+            uint64 intervalId = handler.committedIntervals(i);
+            assertEq(handler.deliveryLock(intervalId, gridNorth), 0, "grid account's delivery lock");
+            assertEq(market.pendingPayout(gridNorth, intervalId), 0, "grid account's withheld payout");
+        }
     }
 
     /// @dev Invariant: per buyer and interval, certificates (all sources) <= energy bought.
@@ -840,10 +1181,12 @@ contract EnergyMarketInvariantTest is MarketBase {
         }
     }
 
-    /// @dev Invariant: every lock (open order, offer collateral) can be released once past its stated bound, with or
-    /// without the committee: schedule deadline (unscheduled), meter deadline (unsettled fill, unmetered interval),
-    /// meter deadline + COLLATERAL_GRACE_SECONDS (metered, leaf missing).
+    /// @dev Invariant: every lock (open order; kept collateral and withheld payout of a settled fill) can be
+    /// released once past its stated bound, with or without the committee, and returns in full: schedule deadline
+    /// (unscheduled), meter deadline (unsettled fill, unmetered interval), meter deadline + COLLATERAL_GRACE_SECONDS
+    /// (metered, leaf missing).
     function invariant_locksReturnWithinBound() public view {
         assertEq(handler.stuckLocks(), 0, "a lock past its bound could not be released");
+        assertEq(handler.releaseMismatches(), 0, "a release returned other than the delivery lock");
     }
 }

@@ -220,4 +220,103 @@ contract GridRegistryTest is Test {
         registry.registerBattery(b);
         vm.stopPrank();
     }
+
+    /* ZONE GRID */
+
+    function test_setZoneGrid_storesAccountAndTariffs() public {
+        address grid = makeAddr("grid");
+        vm.expectEmit(address(registry));
+        emit IGridRegistry.ZoneGridSet(1, grid, 300_000, 70_000);
+        vm.prank(operator);
+        registry.setZoneGrid(1, grid, 300_000, 70_000);
+        IGridRegistry.ZoneGrid memory g = registry.zoneGrid(1);
+        assertEq(g.account, grid, "account");
+        assertEq(g.retailPerKwh, 300_000, "retail");
+        assertEq(g.feedInPerKwh, 70_000, "feed-in");
+        (bool isGrid, uint32 zoneId) = registry.gridZoneOf(grid);
+        assertTrue(isGrid, "is grid");
+        assertEq(zoneId, 1, "zone");
+        (isGrid, ) = registry.gridZoneOf(alice);
+        assertFalse(isGrid, "alice is not the grid");
+    }
+
+    function test_setZoneGrid_replacesThePreviousAccount() public {
+        address first = makeAddr("grid-1");
+        address second = makeAddr("grid-2");
+        vm.startPrank(operator);
+        registry.setZoneGrid(0, first, 300_000, 70_000);
+        registry.setZoneGrid(0, second, 310_000, 60_000);
+        vm.stopPrank();
+        (bool isGrid, ) = registry.gridZoneOf(first);
+        assertFalse(isGrid, "first account no longer the grid");
+        (isGrid, ) = registry.gridZoneOf(second);
+        assertTrue(isGrid, "second is");
+    }
+
+    function test_setZoneGrid_failsForInvalidTariffs() public {
+        vm.startPrank(operator);
+        vm.expectRevert(abi.encodeWithSelector(IGridRegistry.InvalidTariffs.selector, 0, 70_000, 300_000));
+        registry.setZoneGrid(0, address(0), 70_000, 300_000);
+        vm.expectRevert(abi.encodeWithSelector(IGridRegistry.InvalidTariffs.selector, 0, 300_000, 0));
+        registry.setZoneGrid(0, address(0), 300_000, 0);
+        vm.stopPrank();
+    }
+
+    function test_setZoneGrid_failsForAnAccountOfAnotherZoneOrWithAMeter() public {
+        address grid = makeAddr("grid");
+        vm.startPrank(operator);
+        registry.setZoneGrid(0, grid, 300_000, 70_000);
+        vm.expectRevert(abi.encodeWithSelector(IGridRegistry.GridAccountTaken.selector, grid, 1));
+        registry.setZoneGrid(1, grid, 300_000, 70_000);
+        registry.registerParticipant(alice, 0);
+        registry.registerMeter(meter, alice, IGridRegistry.Source.Solar);
+        vm.expectRevert(abi.encodeWithSelector(IGridRegistry.GridAccountTaken.selector, alice, 1));
+        registry.setZoneGrid(1, alice, 300_000, 70_000);
+        vm.stopPrank();
+    }
+
+    function test_registerMeter_failsForAGridAccount() public {
+        address grid = makeAddr("grid");
+        vm.startPrank(operator);
+        registry.setZoneGrid(1, grid, 300_000, 70_000);
+        registry.registerParticipant(grid, 1);
+        vm.expectRevert(abi.encodeWithSelector(IGridRegistry.GridAccountTaken.selector, grid, 1));
+        registry.registerMeter(meter, grid, IGridRegistry.Source.Other);
+        vm.stopPrank();
+    }
+
+    function test_setZoneGrid_failsForUnknownZoneOrNonOperator() public {
+        vm.prank(operator);
+        vm.expectRevert(abi.encodeWithSelector(IGridRegistry.UnknownZone.selector, 5));
+        registry.setZoneGrid(5, address(0), 300_000, 70_000);
+        vm.expectRevert();
+        registry.setZoneGrid(0, address(0), 300_000, 70_000);
+    }
+
+    function _arr(uint256 a, uint256 b) internal pure returns (uint256[] memory x) {
+        x = new uint256[](2);
+        x[0] = a;
+        x[1] = b;
+    }
+
+    function test_checkImbalancePrices_returnsTheWorstPair() public {
+        vm.startPrank(operator);
+        registry.setZoneGrid(0, address(0), 300_000, 70_000);
+        registry.setZoneGrid(1, address(0), 250_000, 80_000);
+        vm.stopPrank();
+        (uint128 worstShort, uint128 worstLong) = registry.checkImbalancePrices(
+            _arr(100_000, 100_000),
+            _arr(300_000, 250_000),
+            _arr(70_000, 80_000)
+        );
+        assertEq(worstShort, 300_000, "highest short");
+        assertEq(worstLong, 70_000, "lowest long");
+    }
+
+    function test_checkImbalancePrices_failsForAZoneWithoutTariffs() public {
+        vm.prank(operator);
+        registry.setZoneGrid(0, address(0), 300_000, 70_000);
+        vm.expectRevert(abi.encodeWithSelector(IGridRegistry.NoGridTariffs.selector, 1));
+        registry.checkImbalancePrices(_arr(100_000, 100_000), _arr(300_000, 300_000), _arr(70_000, 70_000));
+    }
 }

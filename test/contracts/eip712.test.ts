@@ -90,8 +90,10 @@ describe("EIP-712 twins (oracle/src/domain/eip712.ts)", function () {
           intervalId: 2_000_001n,
           configEpoch: 1n,
           meterRoot: root,
-          shortPricePerKwh: 400_000n,
-          longPricePerKwh: 2n ** 127n,
+          scheduleRoot: root,
+          zonePrices: [200_000n, 2n ** 255n],
+          shortPrices: [400_000n, 2n ** 127n],
+          longPrices: [50_000n, 0n],
         };
         const onChain = await market.hashMeterReport(report);
         expect(hashMeterReport(gridBrainDomain(chainId, marketAddress), report)).to.equal(onChain);

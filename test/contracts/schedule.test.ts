@@ -201,10 +201,13 @@ describe("schedule twin (oracle/src/domain/schedule.ts)", function () {
           .connect(operator)
           .settleFills(interval, tree.root, zonePrices, batch, multi.proof, multi.proofFlags);
         expect((await market.intervalState(interval)).settledCount).to.equal(4n);
-        // alice: 1500 Wh at 200_000/kWh = 300_000 charged.
-        expect(await market.balanceOf(alice.address)).to.equal(1_000_000_000n - 300_000n);
-        // dave: 1000 Wh at 250_000 = 250_000 paid; collateral for 2000 unfilled Wh released, 1000 Wh kept (100_000).
-        expect(await market.balanceOf(dave.address)).to.equal(1_000_000_000n + 250_000n - 100_000n);
+        // alice: 1500 Wh at 200_000/kWh = 300_000 charged; the imbalance collateral of the 1500 Wh bought (150_000)
+        // stays locked until her delivery is settled.
+        expect(await market.balanceOf(alice.address)).to.equal(1_000_000_000n - 300_000n - 150_000n);
+        // dave: 1000 Wh at 250_000 = 250_000 withheld until delivery; collateral for 2000 unfilled Wh released,
+        // 1000 Wh kept (100_000).
+        expect(await market.balanceOf(dave.address)).to.equal(1_000_000_000n - 100_000n);
+        expect(await market.pendingPayout(dave.address, interval)).to.equal(250_000n);
         // Surplus: receipts 300_000 + 250_000 − payouts 300_000 + 250_000 = 0 (no congestion here).
         expect(await market.operatorFunds()).to.equal(0n);
       });
@@ -221,8 +224,8 @@ describe("schedule twin (oracle/src/domain/schedule.ts)", function () {
           toFill(orders[2]!, fills[2]!),
           fillProof(tree, ids[2]!),
         );
-        // carol: 1000 Wh at 250_000 = 250_000 charged out of a 400_000 lock.
-        expect(await market.balanceOf(carol.address)).to.equal(1_000_000_000n - 250_000n);
+        // carol: 1000 Wh at 250_000 = 250_000 charged out of a 400_000 lock; 100_000 of imbalance collateral kept.
+        expect(await market.balanceOf(carol.address)).to.equal(1_000_000_000n - 250_000n - 100_000n);
       });
     });
 
@@ -314,8 +317,10 @@ describe("schedule twin (oracle/src/domain/schedule.ts)", function () {
           intervalId: interval,
           configEpoch: 1n,
           meterRoot: meterTree.root as Hex,
-          shortPricePerKwh: 400_000n,
-          longPricePerKwh: 50_000n,
+          scheduleRoot: tree.root as Hex,
+          zonePrices,
+          shortPrices: [400_000n, 400_000n],
+          longPrices: [50_000n, 50_000n],
         };
         const digest = hashMeterReport(domain, report);
         const signatures = ("0x" +
@@ -333,8 +338,9 @@ describe("schedule twin (oracle/src/domain/schedule.ts)", function () {
           1600n,
           meterProof(meterTree, alice.address as Address),
         );
-        // Short 100 Wh at 400_000/kWh = 40_000.
-        expect(await market.balanceOf(alice.address)).to.equal(before - 40_000n);
+        // Short 100 Wh at 400_000/kWh = 40_000, taken from her imbalance collateral of the 1500 Wh bought
+        // (100_000/kWh × 1.5 kWh = 150_000), which comes back net of it.
+        expect(await market.balanceOf(alice.address)).to.equal(before + 150_000n - 40_000n);
       });
     });
   });

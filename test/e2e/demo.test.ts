@@ -14,6 +14,40 @@ interface RecordJson {
   certificatesIssuedWh: string;
   renewableDeliveredWh: string;
   buyers: number;
+  ledger: {
+    fills: { owner: string; side: number; amount: string }[];
+    imbalances: {
+      participant: string;
+      deviationWh: string;
+      charged: string;
+      paid: string;
+      uncovered: string;
+    }[];
+    readings: { participant: string; injectedWh: string; consumedWh: string }[];
+  };
+}
+
+interface SummaryJson {
+  finalIntervals: number;
+  intervals: number;
+  fundsConserved: boolean;
+  households: {
+    count: number;
+    netCost: string;
+    gridAloneCost: string;
+    worseOff: number;
+    savingMin: string;
+    savingMedian: string;
+    savingMax: string;
+  };
+  grid: { revenue: string };
+}
+
+interface AccountingJson {
+  households: { address: string; class: string }[];
+  gridAccounts: string[];
+  retailPerKwh: string;
+  feedInPerKwh: string;
 }
 
 describe("npm run demo (small neighbourhood, real chain, Redis and 3-of-5 oracle node processes)", function () {
@@ -23,7 +57,8 @@ describe("npm run demo (small neighbourhood, real chain, Redis and 3-of-5 oracle
   let exitCode: number | null;
   let output = "";
   let records: RecordJson[];
-  let summary: { finalIntervals: number; intervals: number; fundsConserved: boolean };
+  let summary: SummaryJson;
+  let accounting: AccountingJson;
 
   before(async () => {
     exitCode = await new Promise<number | null>((resolve) => {
@@ -58,10 +93,12 @@ describe("npm run demo (small neighbourhood, real chain, Redis and 3-of-5 oracle
     });
     const json = JSON.parse(readFileSync(reportPath.replace(/\.html$/, ".json"), "utf8")) as {
       records: RecordJson[];
-      summary: typeof summary;
+      summary: SummaryJson;
+      accounting: AccountingJson;
     };
     records = json.records;
     summary = json.summary;
+    accounting = json.accounting;
   });
 
   after(() => {
@@ -104,6 +141,57 @@ describe("npm run demo (small neighbourhood, real chain, Redis and 3-of-5 oracle
       expect(issued - claimed <= BigInt(r.buyers), `interval ${r.intervalId}: dust`).to.equal(true);
     }
     expect(issuedTotal > 0n, "some renewable energy was certified").to.equal(true);
+  });
+
+  it("reports every household's outcome, recomputed here from the events and readings to the token unit", () => {
+    // An independent recomputation (not domain/household-outcomes.ts): per household, fills paid −
+    // received + short charges (collected or billed outside) − long payments (paid or owed), against
+    // its readings at retail (rounded up) and feed-in (rounded down).
+    const retail = BigInt(accounting.retailPerKwh);
+    const feedIn = BigInt(accounting.feedInPerKwh);
+    const net = new Map(accounting.households.map((h) => [h.address.toLowerCase(), 0n]));
+    const alone = new Map(accounting.households.map((h) => [h.address.toLowerCase(), 0n]));
+    const grid = new Set(accounting.gridAccounts.map((a) => a.toLowerCase()));
+    let gridRevenue = 0n;
+    for (const r of records) {
+      for (const f of r.ledger.fills) {
+        const who = f.owner.toLowerCase();
+        const amount = BigInt(f.amount);
+        if (net.has(who)) net.set(who, net.get(who)! + (f.side === 0 ? amount : -amount));
+        if (grid.has(who)) gridRevenue += f.side === 1 ? amount : -amount;
+      }
+      for (const i of r.ledger.imbalances) {
+        const who = i.participant.toLowerCase();
+        expect(grid.has(who), `grid account ${who} settled for imbalance`).to.equal(false);
+        const short = BigInt(i.deviationWh) < 0n;
+        if (short) gridRevenue += BigInt(i.uncovered);
+        if (!net.has(who)) continue;
+        const delta = short
+          ? BigInt(i.charged) + BigInt(i.uncovered)
+          : -(BigInt(i.paid) + BigInt(i.uncovered));
+        net.set(who, net.get(who)! + delta);
+      }
+      for (const m of r.ledger.readings) {
+        const who = m.participant.toLowerCase();
+        if (!alone.has(who)) continue;
+        const cost = (retail * BigInt(m.consumedWh) + 999n) / 1000n - (feedIn * BigInt(m.injectedWh)) / 1000n;
+        alone.set(who, alone.get(who)! + cost);
+      }
+    }
+    const savings = [...net.keys()]
+      .map((who) => alone.get(who)! - net.get(who)!)
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const sum = (m: Map<string, bigint>) => [...m.values()].reduce((s, v) => s + v, 0n);
+    expect(summary.households.count).to.equal(accounting.households.length);
+    expect(BigInt(summary.households.netCost), "net cost").to.equal(sum(net));
+    expect(BigInt(summary.households.gridAloneCost), "grid alone").to.equal(sum(alone));
+    expect(summary.households.worseOff, "worse off").to.equal(savings.filter((s) => s < 0n).length);
+    expect(BigInt(summary.households.savingMin), "min").to.equal(savings[0]);
+    expect(BigInt(summary.households.savingMedian), "median").to.equal(
+      savings[Math.floor((savings.length - 1) / 2)],
+    );
+    expect(BigInt(summary.households.savingMax), "max").to.equal(savings[savings.length - 1]);
+    expect(BigInt(summary.grid.revenue), "grid revenue").to.equal(gridRevenue);
   });
 
   it("writes a self-contained HTML report with charts", () => {

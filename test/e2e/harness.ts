@@ -12,6 +12,7 @@ import {
   http,
   parseEventLogs,
   type WalletClient,
+  zeroAddress,
 } from "viem";
 import { type LocalAccount, generatePrivateKey, mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
 import { deployLocalSuite, type SuiteAddresses } from "../../oracle/src/demo/deploy.js";
@@ -45,6 +46,7 @@ export const GATE = 300n;
 export const DEPOSIT = 10_000_000n;
 export const OPERATOR_FUNDS = 1_000_000n;
 export const COLLATERAL_PER_KWH = 100_000n;
+/** The grid's retail and feed-in tariffs in every zone: the imbalance prices while zone prices lie between. */
 export const SHORT_PRICE = 200_000n;
 export const LONG_PRICE = 20_000n;
 export const METER_GRACE = 60n;
@@ -172,6 +174,13 @@ export async function setupMarket(env: Env, parties: readonly Party[], zones: nu
   const { registry, token, market: m } = env.addresses;
   for (let z = 0; z < zones; z++)
     await env.write(operator, registry, gridRegistryAbi, "addZone", [`zone-${z}`]);
+  for (let z = 0; z < zones; z++)
+    await env.write(operator, registry, gridRegistryAbi, "setZoneGrid", [
+      z,
+      zeroAddress,
+      SHORT_PRICE,
+      LONG_PRICE,
+    ]);
   for (const p of parties) {
     await env.write(operator, registry, gridRegistryAbi, "registerParticipant", [p.account.address, p.zone]);
     if (p.meter !== undefined)
@@ -248,8 +257,6 @@ export async function nodeConfigs(
         // reading deadline does not wait for the production cap (30 s) before the next look.
         peerRetryMaxMs: "2000",
         meterGraceSeconds: String(METER_GRACE),
-        imbalanceShortPricePerKwh: SHORT_PRICE.toString(),
-        imbalanceLongPricePerKwh: LONG_PRICE.toString(),
         ...overrides,
       },
     }),

@@ -88,9 +88,10 @@ export async function runFullInterval(env: Env, startCommittee: () => Promise<Or
     const p = byName(parties, name);
     if (name === "B4") return DEPOSIT;
     const f = EXPECTED_FILLS[name]!;
-    if (p.side === "bid") return DEPOSIT - costUp(price(name), f);
-    // the collateral of the filled part stays locked until the imbalance settles
-    return DEPOSIT + costDown(price(name), f) - costUp(COLLATERAL_PER_KWH, f);
+    // the imbalance collateral of the filled part stays locked until the imbalance settles, and a
+    // seller's payout is withheld until then (sellers are paid after delivery)
+    if (p.side === "bid") return DEPOSIT - costUp(price(name), f) - costUp(COLLATERAL_PER_KWH, f);
+    return DEPOSIT - costUp(COLLATERAL_PER_KWH, f);
   };
   const balance = (name: string) =>
     env.client.readContract({
@@ -158,10 +159,14 @@ export async function runFullInterval(env: Env, startCommittee: () => Promise<Or
     const f = EXPECTED_FILLS[name]!;
     const scheduledNet = p.side === "offer" ? f : -f;
     const deviation = inj - cons - scheduledNet;
-    let expected = afterFills(name) + (p.side === "offer" ? costUp(COLLATERAL_PER_KWH, f) : 0n);
+    // What was locked for the delivery comes back; a short charge reaches no further than that.
+    const locked = costUp(COLLATERAL_PER_KWH, f) + (p.side === "offer" ? costDown(price(name), f) : 0n);
+    let expected = afterFills(name) + locked;
     if (deviation < 0n) {
-      expected -= costUp(SHORT_PRICE, -deviation);
-      operatorDelta += costUp(SHORT_PRICE, -deviation);
+      const charge = costUp(SHORT_PRICE, -deviation);
+      const charged = charge < locked ? charge : locked;
+      expected -= charged;
+      operatorDelta += charged;
     } else if (deviation > 0n) {
       expected += costDown(LONG_PRICE, deviation);
       operatorDelta -= costDown(LONG_PRICE, deviation);

@@ -83,7 +83,7 @@ describe("keeper (e2e, 3-of-5 committee)", function () {
   };
   const ledger = () => readMarketLedger(env.client, env.addresses.market, env.addresses.token);
   const lockOf = (p: Party) =>
-    p.side === "bid" ? costUp(p.limit, p.quantityWh) : costUp(COLLATERAL_PER_KWH, p.quantityWh);
+    (p.side === "bid" ? costUp(p.limit, p.quantityWh) : 0n) + costUp(COLLATERAL_PER_KWH, p.quantityWh);
 
   describe("when the committee loses its quorum before an interval is scheduled", () => {
     it("releases every order after the schedule deadline and restores each free balance exactly", async () => {
@@ -150,7 +150,7 @@ describe("keeper (e2e, 3-of-5 committee)", function () {
   });
 
   describe("when a scheduled interval misses its meter report", () => {
-    it("releases each seller's collateral after the meter deadline", async () => {
+    it("releases each participant's collateral (and sellers' withheld payouts) after the meter deadline", async () => {
       const intervalId = (await env.now()) / INTERVAL + 2n;
       const before = await freeBalances();
       await placeOrders(env, parties, intervalId);
@@ -175,31 +175,37 @@ describe("keeper (e2e, 3-of-5 committee)", function () {
         held.exact,
         `ledger with fill collateral: ${JSON.stringify(held, (_, v) => String(v))}`,
       ).to.equal(true);
-      expect(held.fillCollateral, "collateral of the settled sell fills").to.equal(
-        costUp(COLLATERAL_PER_KWH, EXPECTED_FILLS["S1"]!) + costUp(COLLATERAL_PER_KWH, EXPECTED_FILLS["S3"]!),
+      // Both sides keep the imbalance collateral of their filled part; sellers also their payout.
+      const withFills = parties.filter((p) => EXPECTED_FILLS[p.name]! > 0n);
+      expect(held.fillCollateral, "collateral of the settled fills").to.equal(
+        withFills.reduce((sum, p) => sum + costUp(COLLATERAL_PER_KWH, EXPECTED_FILLS[p.name]!), 0n),
       );
       const deadline = (intervalId + 1n) * INTERVAL + METER_WINDOW;
       await env.setTime(deadline);
       nodes = await startNodes(configs.slice(0, 3));
 
-      const sellersWithFills = parties.filter((p) => p.side === "offer" && EXPECTED_FILLS[p.name]! > 0n);
       const released = await waitFor(
         `collateral of interval ${intervalId} released`,
         async () => {
           const logs = await events("CollateralReleased", intervalId);
-          return logs.length === sellersWithFills.length ? logs : undefined;
+          return logs.length === withFills.length ? logs : undefined;
         },
         120_000,
       );
       const state = await read<{ meterRoot: Hex }>("intervalState", [intervalId]);
       expect(state.meterRoot, "never metered").to.match(/^0x0{64}$/);
-      for (const p of sellersWithFills) {
+      const fillsSettled = await events("FillSettled", intervalId);
+      for (const p of withFills) {
         const log = released.find(
           (l) => (l.args as { participant: Address }).participant === p.account.address,
         );
-        expect((log?.args as { amount: bigint } | undefined)?.amount, `${p.name}'s collateral`).to.equal(
-          costUp(COLLATERAL_PER_KWH, EXPECTED_FILLS[p.name]!),
-        );
+        const fill = fillsSettled.find((l) => (l.args as { owner: Address }).owner === p.account.address);
+        const payout =
+          p.side === "offer" ? ((fill?.args as { amount: bigint } | undefined)?.amount ?? 0n) : 0n;
+        expect(
+          (log?.args as { amount: bigint } | undefined)?.amount,
+          `${p.name}'s collateral (and a seller's withheld payout)`,
+        ).to.equal(costUp(COLLATERAL_PER_KWH, EXPECTED_FILLS[p.name]!) + payout);
       }
       // Every lock is gone: each free balance is the balance before the order plus what the fill
       // paid (sellers) or minus what it charged (buyers).
@@ -215,7 +221,7 @@ describe("keeper (e2e, 3-of-5 committee)", function () {
       const end = await ledger();
       expect(end.exact, "ledger exact after the releases").to.equal(true);
       expect(
-        end.bids + end.offerCollateral + end.fillCollateral + end.unsettledPayouts,
+        end.bids + end.offerCollateral + end.fillCollateral + end.withheldPayouts + end.unsettledPayouts,
         "no lock left",
       ).to.equal(0n);
       console.log(
@@ -311,7 +317,7 @@ describe("keeper (e2e, 3-of-5 committee)", function () {
       const end = await ledger();
       expect(end.exact, "ledger exact after the keeper").to.equal(true);
       expect(
-        end.bids + end.offerCollateral + end.fillCollateral + end.unsettledPayouts,
+        end.bids + end.offerCollateral + end.fillCollateral + end.withheldPayouts + end.unsettledPayouts,
         "no lock left",
       ).to.equal(0n);
       console.log(

@@ -185,8 +185,10 @@ describe("pull settlement (e2e): push disabled, each prosumer claims with `gridb
     const afterFills = (name: string): bigint => {
       const p = byName(parties, name);
       const f = EXPECTED_FILLS[name]!;
-      if (p.side === "bid") return DEPOSIT - costUp(price(name), f);
-      return DEPOSIT + costDown(price(name), f) - costUp(COLLATERAL_PER_KWH, f);
+      // the imbalance collateral of the filled part stays locked until the imbalance settles, and a
+      // seller's payout is withheld until then (sellers are paid after delivery)
+      if (p.side === "bid") return DEPOSIT - costUp(price(name), f) - costUp(COLLATERAL_PER_KWH, f);
+      return DEPOSIT - costUp(COLLATERAL_PER_KWH, f);
     };
     const balance = (name: string) =>
       env.client.readContract({
@@ -245,10 +247,14 @@ describe("pull settlement (e2e): push disabled, each prosumer claims with `gridb
       const p = byName(parties, name);
       const f = EXPECTED_FILLS[name]!;
       const deviation = inj - cons - (p.side === "offer" ? f : -f);
-      let expected = afterFills(name) + (p.side === "offer" ? costUp(COLLATERAL_PER_KWH, f) : 0n);
+      // What was locked for the delivery comes back; a short charge reaches no further than that.
+      const locked = costUp(COLLATERAL_PER_KWH, f) + (p.side === "offer" ? costDown(price(name), f) : 0n);
+      let expected = afterFills(name) + locked;
       if (deviation < 0n) {
-        expected -= costUp(SHORT_PRICE, -deviation);
-        operatorDelta += costUp(SHORT_PRICE, -deviation);
+        const charge = costUp(SHORT_PRICE, -deviation);
+        const charged = charge < locked ? charge : locked;
+        expected -= charged;
+        operatorDelta += charged;
       } else if (deviation > 0n) {
         expected += costDown(LONG_PRICE, deviation);
         operatorDelta -= costDown(LONG_PRICE, deviation);

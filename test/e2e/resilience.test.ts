@@ -22,9 +22,7 @@ import {
   type Party,
   GATE,
   INTERVAL,
-  LONG_PRICE,
   METER_GRACE,
-  SHORT_PRICE,
   devKey,
   nodeConfigs,
   placeOrders,
@@ -232,8 +230,6 @@ describe("oracle pipeline resilience (e2e, 3-of-5 committee)", function () {
         settleStaggerMs: 2500,
         aggregateRetryMs: 300,
         meterGraceSeconds: Number(METER_GRACE),
-        imbalanceShortPricePerKwh: SHORT_PRICE.toString(),
-        imbalanceLongPricePerKwh: LONG_PRICE.toString(),
       }),
       { mode: 0o600 },
     );

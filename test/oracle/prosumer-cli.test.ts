@@ -142,7 +142,8 @@ describe("prosumer CLI", function () {
     });
 
     it("places a bid and reports the lock it takes", async function () {
-      // 1.5 kWh at 0.2 tokens/kWh: 1500 Wh × 200 000 / 1000 = 300 000 base units.
+      // 1.5 kWh at 0.2 tokens/kWh: 1500 Wh × 200 000 / 1000 = 300 000 base units, plus the imbalance
+      // collateral every order locks (the deployment default 100 000 per kWh): 150 000.
       const out = await json([
         "bid",
         "--interval",
@@ -154,12 +155,12 @@ describe("prosumer CLI", function () {
         "--price",
         "0.2",
       ]);
-      expect(out["lock"]).to.equal("300000");
+      expect(out["lock"]).to.equal("450000");
       expect(out["quantityWh"]).to.equal("1500");
       expect(out["pricePerKwh"]).to.equal("200000");
       orderId = out["orderId"] as string;
       expect(orderId).to.match(/^0x[0-9a-f]{64}$/);
-      expect(await marketBalance()).to.equal(12_200_000n);
+      expect(await marketBalance()).to.equal(12_050_000n);
     });
 
     it("lists the bid as open with its lock", async function () {
@@ -170,7 +171,7 @@ describe("prosumer CLI", function () {
         orderId,
         state: "open",
         side: "bid",
-        lock: "300000",
+        lock: "450000",
         intervalId: String(intervalId),
         zoneId: 0,
       });
@@ -178,7 +179,7 @@ describe("prosumer CLI", function () {
 
     it("reports the lock as locked in the balance", async function () {
       const out = await json(["balance"]);
-      expect(out).to.include({ free: "12200000", locked: "300000", wallet: "87500000" });
+      expect(out).to.include({ free: "12050000", locked: "450000", wallet: "87500000" });
     });
 
     it("cancels the bid and returns its lock", async function () {

@@ -121,6 +121,11 @@ export const energyMarketAbi = [
     type: "error",
   },
   {
+    inputs: [{ internalType: "address", name: "account", type: "address" }],
+    name: "GridAccountNotSettled",
+    type: "error",
+  },
+  {
     inputs: [
       { internalType: "address", name: "participant", type: "address" },
       { internalType: "uint64", name: "intervalId", type: "uint64" },
@@ -178,6 +183,11 @@ export const energyMarketAbi = [
   {
     inputs: [{ internalType: "uint64", name: "intervalId", type: "uint64" }],
     name: "NotScheduled",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "address", name: "participant", type: "address" }],
+    name: "NothingOwed",
     type: "error",
   },
   {
@@ -340,6 +350,15 @@ export const energyMarketAbi = [
     anonymous: false,
     inputs: [
       { indexed: true, internalType: "address", name: "participant", type: "address" },
+      { indexed: false, internalType: "uint256", name: "amount", type: "uint256" },
+    ],
+    name: "ImbalancePaymentClaimed",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "address", name: "participant", type: "address" },
       { indexed: true, internalType: "uint64", name: "intervalId", type: "uint64" },
       { indexed: false, internalType: "int256", name: "deviationWh", type: "int256" },
       { indexed: false, internalType: "uint256", name: "charged", type: "uint256" },
@@ -355,8 +374,8 @@ export const energyMarketAbi = [
       { indexed: true, internalType: "uint64", name: "intervalId", type: "uint64" },
       { indexed: false, internalType: "uint64", name: "configEpoch", type: "uint64" },
       { indexed: false, internalType: "bytes32", name: "meterRoot", type: "bytes32" },
-      { indexed: false, internalType: "uint128", name: "shortPricePerKwh", type: "uint128" },
-      { indexed: false, internalType: "uint128", name: "longPricePerKwh", type: "uint128" },
+      { indexed: false, internalType: "uint256[]", name: "shortPrices", type: "uint256[]" },
+      { indexed: false, internalType: "uint256[]", name: "longPrices", type: "uint256[]" },
     ],
     name: "MeterReportCommitted",
     type: "event",
@@ -419,6 +438,16 @@ export const energyMarketAbi = [
     anonymous: false,
     inputs: [{ indexed: false, internalType: "address", name: "account", type: "address" }],
     name: "Paused",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "address", name: "seller", type: "address" },
+      { indexed: true, internalType: "uint64", name: "intervalId", type: "uint64" },
+      { indexed: false, internalType: "uint256", name: "amount", type: "uint256" },
+    ],
+    name: "PayoutReleased",
     type: "event",
   },
   {
@@ -637,6 +666,13 @@ export const energyMarketAbi = [
     type: "function",
   },
   {
+    inputs: [{ internalType: "address", name: "participant", type: "address" }],
+    name: "claimImbalancePayment",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
     inputs: [{ internalType: "uint64", name: "intervalId", type: "uint64" }],
     name: "collectGridRevenue",
     outputs: [],
@@ -651,8 +687,10 @@ export const energyMarketAbi = [
           { internalType: "uint64", name: "intervalId", type: "uint64" },
           { internalType: "uint64", name: "configEpoch", type: "uint64" },
           { internalType: "bytes32", name: "meterRoot", type: "bytes32" },
-          { internalType: "uint128", name: "shortPricePerKwh", type: "uint128" },
-          { internalType: "uint128", name: "longPricePerKwh", type: "uint128" },
+          { internalType: "bytes32", name: "scheduleRoot", type: "bytes32" },
+          { internalType: "uint256[]", name: "zonePrices", type: "uint256[]" },
+          { internalType: "uint256[]", name: "shortPrices", type: "uint256[]" },
+          { internalType: "uint256[]", name: "longPrices", type: "uint256[]" },
         ],
         internalType: "struct IEnergyMarket.MeterReport",
         name: "report",
@@ -805,8 +843,10 @@ export const energyMarketAbi = [
           { internalType: "uint64", name: "intervalId", type: "uint64" },
           { internalType: "uint64", name: "configEpoch", type: "uint64" },
           { internalType: "bytes32", name: "meterRoot", type: "bytes32" },
-          { internalType: "uint128", name: "shortPricePerKwh", type: "uint128" },
-          { internalType: "uint128", name: "longPricePerKwh", type: "uint128" },
+          { internalType: "bytes32", name: "scheduleRoot", type: "bytes32" },
+          { internalType: "uint256[]", name: "zonePrices", type: "uint256[]" },
+          { internalType: "uint256[]", name: "shortPrices", type: "uint256[]" },
+          { internalType: "uint256[]", name: "longPrices", type: "uint256[]" },
         ],
         internalType: "struct IEnergyMarket.MeterReport",
         name: "report",
@@ -863,6 +903,33 @@ export const energyMarketAbi = [
     type: "function",
   },
   {
+    inputs: [{ internalType: "address", name: "participant", type: "address" }],
+    name: "imbalanceOwed",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "uint64", name: "intervalId", type: "uint64" },
+      { internalType: "uint32", name: "zoneId", type: "uint32" },
+    ],
+    name: "imbalancePrices",
+    outputs: [
+      {
+        components: [
+          { internalType: "uint128", name: "shortPricePerKwh", type: "uint128" },
+          { internalType: "uint128", name: "longPricePerKwh", type: "uint128" },
+        ],
+        internalType: "struct IEnergyMarket.ImbalancePrices",
+        name: "",
+        type: "tuple",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
     inputs: [
       { internalType: "address", name: "participant", type: "address" },
       { internalType: "uint64", name: "intervalId", type: "uint64" },
@@ -893,8 +960,6 @@ export const energyMarketAbi = [
           { internalType: "uint128", name: "receipts", type: "uint128" },
           { internalType: "uint128", name: "payouts", type: "uint128" },
           { internalType: "bytes32", name: "meterRoot", type: "bytes32" },
-          { internalType: "uint128", name: "shortPricePerKwh", type: "uint128" },
-          { internalType: "uint128", name: "longPricePerKwh", type: "uint128" },
         ],
         internalType: "struct IEnergyMarket.IntervalState",
         name: "",
@@ -954,6 +1019,16 @@ export const energyMarketAbi = [
     inputs: [],
     name: "paused",
     outputs: [{ internalType: "bool", name: "", type: "bool" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "seller", type: "address" },
+      { internalType: "uint64", name: "intervalId", type: "uint64" },
+    ],
+    name: "pendingPayout",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",
   },
@@ -1184,6 +1259,13 @@ export const energyMarketAbi = [
   },
   {
     inputs: [],
+    name: "totalImbalanceOwed",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
     name: "totalOwed",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
@@ -1231,8 +1313,46 @@ export const gridRegistryAbi = [
     type: "error",
   },
   {
+    inputs: [
+      { internalType: "address", name: "account", type: "address" },
+      { internalType: "uint32", name: "zoneId", type: "uint32" },
+    ],
+    name: "GridAccountTaken",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint32", name: "zoneId", type: "uint32" },
+      { internalType: "uint256", name: "shortPrice", type: "uint256" },
+      { internalType: "uint256", name: "longPrice", type: "uint256" },
+      { internalType: "uint256", name: "retailPerKwh", type: "uint256" },
+      { internalType: "uint256", name: "feedInPerKwh", type: "uint256" },
+      { internalType: "uint256", name: "zonePrice", type: "uint256" },
+    ],
+    name: "ImbalancePriceOutOfBounds",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "zoneCount", type: "uint256" },
+      { internalType: "uint256", name: "shortCount", type: "uint256" },
+      { internalType: "uint256", name: "longCount", type: "uint256" },
+    ],
+    name: "ImbalancePricesLength",
+    type: "error",
+  },
+  {
     inputs: [{ internalType: "string", name: "field", type: "string" }],
     name: "InvalidBattery",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint32", name: "zoneId", type: "uint32" },
+      { internalType: "uint128", name: "retailPerKwh", type: "uint128" },
+      { internalType: "uint128", name: "feedInPerKwh", type: "uint128" },
+    ],
+    name: "InvalidTariffs",
     type: "error",
   },
   {
@@ -1246,6 +1366,11 @@ export const gridRegistryAbi = [
       { internalType: "address", name: "participant", type: "address" },
     ],
     name: "MeterAlreadyRegistered",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "uint32", name: "zoneId", type: "uint32" }],
+    name: "NoGridTariffs",
     type: "error",
   },
   {
@@ -1421,6 +1546,17 @@ export const gridRegistryAbi = [
     type: "event",
   },
   {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "uint32", name: "zoneId", type: "uint32" },
+      { indexed: true, internalType: "address", name: "account", type: "address" },
+      { indexed: false, internalType: "uint128", name: "retailPerKwh", type: "uint128" },
+      { indexed: false, internalType: "uint128", name: "feedInPerKwh", type: "uint128" },
+    ],
+    name: "ZoneGridSet",
+    type: "event",
+  },
+  {
     inputs: [],
     name: "DEFAULT_ADMIN_ROLE",
     outputs: [{ internalType: "bytes32", name: "", type: "bytes32" }],
@@ -1473,6 +1609,20 @@ export const gridRegistryAbi = [
     type: "function",
   },
   {
+    inputs: [
+      { internalType: "uint256[]", name: "zonePrices", type: "uint256[]" },
+      { internalType: "uint256[]", name: "shortPrices", type: "uint256[]" },
+      { internalType: "uint256[]", name: "longPrices", type: "uint256[]" },
+    ],
+    name: "checkImbalancePrices",
+    outputs: [
+      { internalType: "uint128", name: "worstShort", type: "uint128" },
+      { internalType: "uint128", name: "worstLong", type: "uint128" },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
     inputs: [{ internalType: "bytes32", name: "role", type: "bytes32" }],
     name: "getRoleAdmin",
     outputs: [{ internalType: "bytes32", name: "", type: "bytes32" }],
@@ -1496,6 +1646,16 @@ export const gridRegistryAbi = [
     ],
     name: "gridFee",
     outputs: [{ internalType: "uint128", name: "", type: "uint128" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "address", name: "account", type: "address" }],
+    name: "gridZoneOf",
+    outputs: [
+      { internalType: "bool", name: "isGrid", type: "bool" },
+      { internalType: "uint32", name: "zoneId", type: "uint32" },
+    ],
     stateMutability: "view",
     type: "function",
   },
@@ -1685,6 +1845,18 @@ export const gridRegistryAbi = [
   },
   {
     inputs: [
+      { internalType: "uint32", name: "zoneId", type: "uint32" },
+      { internalType: "address", name: "account", type: "address" },
+      { internalType: "uint128", name: "retailPerKwh", type: "uint128" },
+      { internalType: "uint128", name: "feedInPerKwh", type: "uint128" },
+    ],
+    name: "setZoneGrid",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
       { internalType: "address", name: "participant", type: "address" },
       { internalType: "uint256", name: "timestamp", type: "uint256" },
     ],
@@ -1736,6 +1908,24 @@ export const gridRegistryAbi = [
     inputs: [],
     name: "zoneCount",
     outputs: [{ internalType: "uint32", name: "", type: "uint32" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint32", name: "zoneId", type: "uint32" }],
+    name: "zoneGrid",
+    outputs: [
+      {
+        components: [
+          { internalType: "address", name: "account", type: "address" },
+          { internalType: "uint128", name: "retailPerKwh", type: "uint128" },
+          { internalType: "uint128", name: "feedInPerKwh", type: "uint128" },
+        ],
+        internalType: "struct IGridRegistry.ZoneGrid",
+        name: "",
+        type: "tuple",
+      },
+    ],
     stateMutability: "view",
     type: "function",
   },

@@ -14,6 +14,7 @@ import {
   defineChain,
   getAddress,
   http,
+  zeroAddress,
 } from "viem";
 import type { CommitteeView } from "../domain/committee.js";
 import type { MeterRegistry, MeterSource } from "../domain/meter/validate.js";
@@ -283,6 +284,38 @@ export async function readGrid(client: PublicClient, registry: Address): Promise
     }),
   );
   return { zoneCount, lines: lines.filter((l): l is GridLine => l !== undefined) };
+}
+
+/** The grid's role in one zone (`GridRegistry.zoneGrid`): its account (zero if none) and tariffs. */
+export interface ZoneGrid {
+  readonly account: Address;
+  readonly retailPerKwh: bigint;
+  readonly feedInPerKwh: bigint;
+}
+
+/** Every zone's grid account and tariffs, index = zone id. */
+export async function readZoneGrids(client: PublicClient, registry: Address): Promise<ZoneGrid[]> {
+  const zoneCount = await client.readContract({
+    address: registry,
+    abi: gridRegistryAbi,
+    functionName: "zoneCount",
+  });
+  return Promise.all(
+    Array.from({ length: zoneCount }, async (_, z) => {
+      const g = await client.readContract({
+        address: registry,
+        abi: gridRegistryAbi,
+        functionName: "zoneGrid",
+        args: [z],
+      });
+      return { account: getAddress(g.account), retailPerKwh: g.retailPerKwh, feedInPerKwh: g.feedInPerKwh };
+    }),
+  );
+}
+
+/** The grid's accounts (non-zero), checksummed: the balancing parties, never metered nor settled for imbalance. */
+export function gridAccounts(grids: readonly ZoneGrid[]): Set<Address> {
+  return new Set(grids.map((g) => g.account).filter((a) => a !== zeroAddress));
 }
 
 const SOURCES: readonly MeterSource[] = ["other", "solar", "wind", "hydro", "battery"];

@@ -89,8 +89,10 @@ export const meterReportJsonSchema = z
     intervalId: uint,
     configEpoch: uint,
     meterRoot: hex32.transform((v) => v.toLowerCase() as Hex),
-    shortPricePerKwh: uint,
-    longPricePerKwh: uint,
+    scheduleRoot: hex32.transform((v) => v.toLowerCase() as Hex),
+    zonePrices: z.array(uint).max(4096),
+    shortPrices: z.array(uint).max(4096),
+    longPrices: z.array(uint).max(4096),
   })
   .strict();
 

@@ -5,7 +5,7 @@
  * operator funds and the token balance. Used by the demo's closing check and the e2e tests.
  */
 import { type Address, type PublicClient, erc20Abi, parseEventLogs } from "viem";
-import { energyMarketAbi } from "../chain/abis.js";
+import { energyMarketAbi, gridRegistryAbi } from "../chain/abis.js";
 import { type Ledger, type LedgerOrder, marketLedger } from "../domain/ledger.js";
 
 /** How many view calls are in flight at once (the local node answers a few hundred at a time well). */
@@ -32,9 +32,10 @@ export async function readMarketLedger(
   const closed = new Set<string>();
   const holders = new Set<Address>();
   const intervals = new Set<bigint>();
-  // Settled sell fills by (owner, interval), and the (owner, interval) pairs whose imbalance or
-  // collateral is settled: the difference still holds collateral.
-  const sellFills = new Map<string, bigint>();
+  // Settled fills (buy and sell) by (owner, interval, side), and the (owner, interval) pairs whose
+  // imbalance or collateral is settled: the difference still holds collateral (and a seller's
+  // withheld payout).
+  const fills = new Map<string, { owner: Address; intervalId: bigint; side: 0 | 1; filledWh: bigint }>();
   const imbalanceDone = new Set<string>();
   const key = (owner: string, intervalId: bigint) => `${owner.toLowerCase()}/${intervalId}`;
   for (const log of logs) {
@@ -59,8 +60,13 @@ export async function readMarketLedger(
         break;
       case "FillSettled":
         closed.add(log.args.orderId);
-        if (log.args.side === 1 && log.args.filledWh > 0n)
-          sellFills.set(key(log.args.owner, log.args.intervalId), log.args.filledWh);
+        if (log.args.filledWh > 0n)
+          fills.set(`${key(log.args.owner, log.args.intervalId)}/${log.args.side}`, {
+            owner: log.args.owner,
+            intervalId: log.args.intervalId,
+            side: log.args.side === 0 ? 0 : 1,
+            filledWh: log.args.filledWh,
+          });
         break;
       case "ImbalanceSettled":
         imbalanceDone.add(key(log.args.participant, log.args.intervalId));
@@ -72,6 +78,28 @@ export async function readMarketLedger(
         break;
     }
   }
+  const pending = [...fills.values()].filter((f) => !imbalanceDone.has(key(f.owner, f.intervalId)));
+  // The grid's accounts keep nothing locked after fill settlement (never settled for imbalance).
+  const registry = await client.readContract({
+    address: market,
+    abi: energyMarketAbi,
+    functionName: "registry",
+  });
+  const pendingOwners = [...new Set(pending.map((f) => f.owner))];
+  const gridFlags = await inChunks(pendingOwners, (o) =>
+    client.readContract({ address: registry, abi: gridRegistryAbi, functionName: "gridZoneOf", args: [o] }),
+  );
+  const isGrid = new Map(pendingOwners.map((o, i) => [o, gridFlags[i]![0]]));
+  const pendingHousehold = pending.filter((f) => isGrid.get(f.owner) !== true);
+  const pendingSells = pendingHousehold.filter((f) => f.side === 1);
+  const withheldPayouts = await inChunks(pendingSells, (f) =>
+    client.readContract({
+      address: market,
+      abi: energyMarketAbi,
+      functionName: "pendingPayout",
+      args: [f.owner, f.intervalId],
+    }),
+  );
   const holderList = [...holders];
   const intervalList = [...intervals];
   const [marketTokenBalance, operatorFunds, offerCollateralPerKwh, freeBalances, states] = await Promise.all([
@@ -94,7 +122,8 @@ export async function readMarketLedger(
     marketTokenBalance,
     freeBalances,
     openOrders: [...orders.entries()].filter(([id]) => !closed.has(id)).map(([, o]) => o),
-    pendingSellFillsWh: [...sellFills.entries()].filter(([k]) => !imbalanceDone.has(k)).map(([, wh]) => wh),
+    pendingFillsWh: pendingHousehold.map((f) => f.filledWh),
+    withheldPayouts,
     intervalSurpluses: states.map((s) => s.receipts - s.payouts),
     operatorFunds,
     offerCollateralPerKwh,

@@ -27,7 +27,7 @@ import { deployLocalSuite } from "./deploy.js";
 import { PROJECT_ROOT, startHardhatNode, startRedis } from "./local-services.js";
 import { startOracleNodes } from "./oracle-nodes.js";
 import { readMarketLedger } from "./ledger.js";
-import { formatLedger, formatSummary, htmlReport, summarize } from "./report.js";
+import { type SummaryAccounting, formatLedger, formatSummary, htmlReport, summarize } from "./report.js";
 import { type UndoneAction, runIntervals } from "./run.js";
 import {
   connectDemoChain,
@@ -152,11 +152,17 @@ async function main(): Promise<void> {
       gateClosureSeconds: TIMING.gateClosureSeconds,
       scheduleWindowSeconds: 600,
       meterWindowSeconds: 3600,
+      // Imbalance collateral sized by rule: retail − feed-in per kWh, so a seller's withheld payout (at least
+      // feed-in) plus its collateral covers the retail charge of energy it sold and never delivered.
+      offerCollateralPerKwh: String(RETAIL - FEED_IN),
     },
   });
   log.info({ ...addresses }, "suite deployed");
   const chain = connectDemoChain(rpcUrl, addresses);
-  const layout = defaultGridLayout(options.zones);
+  const layout = defaultGridLayout(options.zones, {
+    retailPerKwh: BigInt(RETAIL),
+    feedInPerKwh: BigInt(FEED_IN),
+  });
   await setUpNeighbourhood(chain, accounts, neighbourhood, layout);
   const pv = neighbourhood.households.filter((h) => h.pv !== null).length;
   const batteries = neighbourhood.households.filter((h) => h.battery !== null).length;
@@ -243,7 +249,16 @@ async function main(): Promise<void> {
   for (const h of holders) wallets += await tokenBalance(h);
   const fundsConserved = ledger.exact && ledger.marketTokenBalance + wallets === mintedTotal(accounts);
 
-  const summary = summarize(records, fundsConserved, undone);
+  const accounting: SummaryAccounting = {
+    households: neighbourhood.households.map((h) => ({
+      address: accounts.households[h.index]!.address,
+      class: h.battery !== null ? "battery" : h.pv !== null ? "pv" : "neither",
+    })),
+    gridAccounts: accounts.grid.map((a) => a.address),
+    retailPerKwh: BigInt(RETAIL),
+    feedInPerKwh: BigInt(FEED_IN),
+  };
+  const summary = summarize(records, fundsConserved, accounting, undone);
   console.log(`\n${formatSummary(summary)}`);
   console.log(formatLedger(ledger));
   if (!fundsConserved)
@@ -255,7 +270,7 @@ async function main(): Promise<void> {
   writeFileSync(reportPath, htmlReport(records, summary));
   writeFileSync(
     reportPath.replace(/\.html$/, ".json"),
-    JSON.stringify({ summary, records }, (_, v) => (typeof v === "bigint" ? v.toString() : v), 2),
+    JSON.stringify({ summary, accounting, records }, (_, v) => (typeof v === "bigint" ? v.toString() : v), 2),
   );
   console.log(`report: ${reportPath}`);
   console.log(`wall time: ${((Date.now() - wallStart) / 1000).toFixed(0)} s`);

@@ -98,10 +98,6 @@ export async function startOracleNodes(p: StartOracleNodesParameters): Promise<O
           settleStaggerMs: 3_000,
           aggregateRetryMs: 200,
           meterGraceSeconds: p.meterGraceSeconds,
-          // Short above retail and long below feed-in: being out of balance must never pay
-          // better than trading (token base units per kWh).
-          imbalanceShortPricePerKwh: "400000",
-          imbalanceLongPricePerKwh: "30000",
         },
         null,
         2,

@@ -3,8 +3,40 @@
  * network): zone prices over the day, supply and demand, battery state of charge, and net zone
  * imports (the energy the lines carried into each zone).
  */
+import type { Address } from "viem";
+import {
+  type HouseholdClass,
+  type HouseholdOutcome,
+  householdOutcomes,
+} from "../domain/household-outcomes.js";
 import type { Ledger } from "../domain/ledger.js";
 import { PHASES, type IntervalRecord, type Phase, type UndoneAction } from "./run.js";
+
+/** Who is who and the tariffs, for the per-household accounting. */
+export interface SummaryAccounting {
+  readonly households: readonly { readonly address: Address; readonly class: HouseholdClass }[];
+  readonly gridAccounts: readonly Address[];
+  readonly retailPerKwh: bigint;
+  readonly feedInPerKwh: bigint;
+}
+
+/** Households' figures (token base units): computed from the chain events and meter readings. */
+export interface HouseholdsSummary {
+  readonly count: number;
+  readonly netCost: bigint;
+  readonly gridAloneCost: bigint;
+  readonly fillsNet: bigint;
+  readonly imbalanceCharged: bigint;
+  readonly imbalancePaid: bigint;
+  readonly worseOff: number;
+  readonly worseOffBeyond2Percent: number;
+  readonly savingMin: bigint;
+  readonly savingMedian: bigint;
+  readonly savingMax: bigint;
+  readonly worst: HouseholdOutcome | undefined;
+  readonly imbalanceWhByClass: Readonly<Record<HouseholdClass, bigint>>;
+  readonly perHousehold: readonly HouseholdOutcome[];
+}
 
 export interface DemoSummary {
   readonly intervals: number;
@@ -15,12 +47,13 @@ export interface DemoSummary {
   readonly consumptionWh: number;
   readonly selfSufficiency: number;
   readonly averageZonePrices: readonly number[];
-  readonly householdNetCost: bigint;
-  /** The parts of householdNetCost: paid for fills − received for fills, imbalance charges and payments. */
-  readonly householdFillsNet: bigint;
-  readonly imbalanceCharged: bigint;
-  readonly imbalancePaid: bigint;
-  readonly noMarketCost: bigint;
+  readonly households: HouseholdsSummary;
+  /** The grid's revenue, on its own line: its accounts' supply − offtake, plus short charges billed outside. */
+  readonly grid: {
+    readonly revenue: bigint;
+    readonly fillsNet: bigint;
+    readonly billedOutsideMarket: bigint;
+  };
   readonly imbalanceWh: bigint;
   readonly imbalanceShortWh: bigint;
   readonly certificatesWh: bigint;
@@ -35,16 +68,12 @@ export interface DemoSummary {
 export function summarize(
   records: readonly IntervalRecord[],
   fundsConserved: boolean,
+  accounting: SummaryAccounting,
   undone: readonly UndoneAction[] = [],
 ): DemoSummary {
   let bought = 0n;
   let gridSupply = 0n;
   let gridOfftake = 0n;
-  let paid = 0n;
-  let received = 0n;
-  let imbalanceCharged = 0n;
-  let imbalancePaid = 0n;
-  let noMarket = 0n;
   let imbalanceWh = 0n;
   let imbalanceShortWh = 0n;
   let certificatesWh = 0n;
@@ -62,11 +91,6 @@ export function summarize(
       priceSums[z] = (priceSums[z] ?? 0) + Number(p);
       priceCounts[z] = (priceCounts[z] ?? 0) + 1;
     });
-    paid += r.householdPaid;
-    received += r.householdReceived;
-    imbalanceCharged += r.imbalanceCharged;
-    imbalancePaid += r.imbalancePaid;
-    noMarket += r.noMarketCost;
     imbalanceWh += r.imbalanceWh;
     imbalanceShortWh += r.imbalanceShortWh;
     certificatesWh += r.certificatesWh;
@@ -74,6 +98,7 @@ export function summarize(
     consumptionWh += r.actualLoadWh;
   }
   const tradedLocally = bought > gridSupply ? bought - gridSupply : 0n;
+  const outcomes = householdOutcomes({ ...accounting, intervals: records.map((r) => r.ledger) });
   return {
     intervals: records.length,
     finalIntervals: records.filter((r) => r.final).length,
@@ -83,11 +108,23 @@ export function summarize(
     consumptionWh,
     selfSufficiency: consumptionWh === 0 ? 0 : 1 - Number(gridSupply) / consumptionWh,
     averageZonePrices: priceSums.map((s, z) => s / (priceCounts[z] ?? 1)),
-    householdNetCost: paid - received + imbalanceCharged - imbalancePaid,
-    householdFillsNet: paid - received,
-    imbalanceCharged,
-    imbalancePaid,
-    noMarketCost: noMarket,
+    households: {
+      count: outcomes.count,
+      netCost: outcomes.netCost,
+      gridAloneCost: outcomes.gridAloneCost,
+      fillsNet: outcomes.fillsNet,
+      imbalanceCharged: outcomes.imbalanceCharged,
+      imbalancePaid: outcomes.imbalancePaid,
+      worseOff: outcomes.worseOff,
+      worseOffBeyond2Percent: outcomes.worseOffBeyond2Percent,
+      savingMin: outcomes.savingMin,
+      savingMedian: outcomes.savingMedian,
+      savingMax: outcomes.savingMax,
+      worst: outcomes.worst,
+      imbalanceWhByClass: outcomes.imbalanceWhByClass,
+      perHousehold: outcomes.households,
+    },
+    grid: outcomes.grid,
     imbalanceWh,
     imbalanceShortWh,
     certificatesWh,
@@ -106,7 +143,20 @@ export function summarize(
 const kwh = (wh: bigint | number) => (Number(wh) / 1000).toFixed(1);
 const money = (units: bigint | number) => (Number(units) / 1e6).toFixed(2);
 
+const pct = (a: bigint, b: bigint) =>
+  b === 0n ? "n/a" : `${((Number(a - b) / Math.abs(Number(b))) * 100).toFixed(1)} %`;
+
+/** The worst household and what its cost is made of, so the reader sees why. */
+function worstReason(w: HouseholdOutcome): string {
+  return (
+    `${w.address} (${w.class}): saving ${money(w.saving)} gUSD — fills ${money(w.fillsNet)}, ` +
+    `imbalance charged ${money(w.imbalanceCharged)} (${kwh(w.imbalanceWh)} kWh deviated), paid ${money(w.imbalancePaid)}, ` +
+    `grid alone ${money(w.gridAloneCost)}`
+  );
+}
+
 export function formatSummary(s: DemoSummary): string {
+  const h = s.households;
   const lines = [
     `intervals final          ${s.finalIntervals}/${s.intervals}`,
     `traded locally           ${kwh(s.tradedLocallyWh)} kWh`,
@@ -114,8 +164,12 @@ export function formatSummary(s: DemoSummary): string {
     `sold to the grid         ${kwh(s.soldToGridWh)} kWh`,
     `self-sufficiency         ${(s.selfSufficiency * 100).toFixed(1)} % of ${kwh(s.consumptionWh)} kWh consumed`,
     `average zone prices      ${s.averageZonePrices.map((p, z) => `zone ${z}: ${money(p)}`).join(", ")} gUSD/kWh`,
-    `households' net cost     ${money(s.householdNetCost)} gUSD with GridBrain vs ${money(s.noMarketCost)} gUSD with the grid alone`,
-    `  of which               fills ${money(s.householdFillsNet)}, imbalance charged ${money(s.imbalanceCharged)}, imbalance paid ${money(s.imbalancePaid)} gUSD`,
+    `households (${h.count})         net cost ${money(h.netCost)} gUSD with GridBrain vs ${money(h.gridAloneCost)} gUSD with the grid alone (${pct(h.netCost, h.gridAloneCost)})`,
+    `  of which               fills ${money(h.fillsNet)}, imbalance charged ${money(h.imbalanceCharged)}, imbalance paid ${money(h.imbalancePaid)} gUSD`,
+    `  saving per household   min ${money(h.savingMin)}, median ${money(h.savingMedian)}, max ${money(h.savingMax)} gUSD; worse off ${h.worseOff} (by > 2 %: ${h.worseOffBeyond2Percent})`,
+    ...(h.worst === undefined ? [] : [`  worst                  ${worstReason(h.worst)}`]),
+    `  imbalance by class     battery ${kwh(h.imbalanceWhByClass.battery)}, PV only ${kwh(h.imbalanceWhByClass.pv)}, neither ${kwh(h.imbalanceWhByClass.neither)} kWh`,
+    `grid revenue             ${money(s.grid.revenue)} gUSD (supply − offtake ${money(s.grid.fillsNet)}, short charges billed outside the market ${money(s.grid.billedOutsideMarket)})`,
     `imbalance volume         ${kwh(s.imbalanceWh)} kWh (short ${kwh(s.imbalanceShortWh)}, long ${kwh(s.imbalanceWh - s.imbalanceShortWh)})`,
     `certificates issued      ${kwh(s.certificatesWh)} kWh (renewable energy bought and delivered)`,
     `gas per interval         ${Math.round(s.gasPerInterval).toLocaleString("en-US")}`,
@@ -221,6 +275,15 @@ td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}pre{background:#f6f
 <h1>GridBrain demo report</h1>
 <pre>${formatSummary(summary)}</pre>
 ${prices}${supplyDemand}${battery}${imports}
+<h2>Households</h2><table><tr><th>household</th><th>class</th><th>fills net</th><th>imbalance charged</th>
+<th>imbalance paid</th><th>net cost</th><th>grid alone</th><th>saving</th></tr>
+${summary.households.perHousehold
+  .map(
+    (h) =>
+      `<tr><td>${h.address.slice(0, 10)}…</td><td>${h.class}</td><td>${money(h.fillsNet)}</td><td>${money(h.imbalanceCharged)}</td>` +
+      `<td>${money(h.imbalancePaid)}</td><td>${money(h.netCost)}</td><td>${money(h.gridAloneCost)}</td><td>${money(h.saving)}</td></tr>`,
+  )
+  .join("\n")}</table>
 <h2>Intervals</h2><table><tr><th>interval</th><th>start (UTC)</th><th>orders</th><th>zone prices (gUSD/kWh)</th>
 <th>imbalance kWh</th><th>certificates kWh</th><th>gas</th><th>state</th></tr>
 ${rows}</table></body></html>`;

@@ -22,6 +22,7 @@ import {
   type StrategyOrder,
 } from "../domain/simulation/index.js";
 import { METER_READING_TYPES, marketDomain } from "../domain/meter/reading.js";
+import type { IntervalLedger } from "../domain/household-outcomes.js";
 import type { DemoAccounts, DemoChain } from "./world.js";
 import { SOURCE } from "./world.js";
 
@@ -60,6 +61,10 @@ export interface IntervalRecord {
   /** Buyers with a settled fill, households and the grid (claims round down, so issued − claimed ≤ buyers). */
   readonly buyers: number;
   readonly gasUsed: bigint;
+  /** The interval's FillSettled and ImbalanceSettled events and the households' meter readings: the
+   * input of every household's outcome (domain/household-outcomes.ts), kept in the JSON report so a
+   * reader can recompute the summary. */
+  readonly ledger: IntervalLedger;
   /** Wall time of each step of this interval (ms), for finding where a run spends its time. */
   readonly phaseMs: Readonly<Record<Phase, number>>;
   readonly final: boolean;
@@ -486,6 +491,7 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
     let imbalanceShortWh = 0n;
     let imbalanceCharged = 0n;
     let imbalancePaid = 0n;
+    const imbalances: IntervalLedger["imbalances"][number][] = [];
     // Every household whose meter measured energy must have its imbalance settled.
     const participantsWithEnergy = new Set<string>(
       readings.filter((r) => r.injectedWh + r.consumedWh > 0n).map((r) => r.participant.toLowerCase()),
@@ -527,7 +533,20 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
       ))
         certificatesIssuedWh += (log.args as { energyWh: bigint }).energyWh;
       for (const log of settled) {
-        const a = log.args as { deviationWh: bigint; charged: bigint; paid: bigint };
+        const a = log.args as {
+          participant: Address;
+          deviationWh: bigint;
+          charged: bigint;
+          paid: bigint;
+          uncovered: bigint;
+        };
+        imbalances.push({
+          participant: a.participant,
+          deviationWh: a.deviationWh,
+          charged: a.charged,
+          paid: a.paid,
+          uncovered: a.uncovered,
+        });
         imbalanceWh += a.deviationWh < 0n ? -a.deviationWh : a.deviationWh;
         if (a.deviationWh < 0n) imbalanceShortWh -= a.deviationWh;
         imbalanceCharged += a.charged;
@@ -610,6 +629,18 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
       renewableDeliveredWh,
       buyers: buyerCount,
       gasUsed,
+      ledger: {
+        fills: fills.map((l) => {
+          const a = l.args as { owner: Address; side: number; amount: bigint };
+          return { owner: a.owner, side: a.side, amount: a.amount };
+        }),
+        imbalances,
+        readings: readings.map((r) => ({
+          participant: r.participant,
+          injectedWh: r.injectedWh,
+          consumedWh: r.consumedWh,
+        })),
+      },
       phaseMs: { ...watch.ms },
       final: problem === undefined,
       ...(problem === undefined ? {} : { problem }),

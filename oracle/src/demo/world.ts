@@ -127,11 +127,14 @@ export interface GridLayout {
   readonly lines: readonly { from: number; to: number; capacityWh: bigint; lossBps: number }[];
   /** Wheeling fee per kWh on every line, token base units. */
   readonly gridFeePerKwh: bigint;
+  /** The grid's retail and feed-in tariffs in every zone (token base units per kWh). */
+  readonly tariffs: { readonly retailPerKwh: bigint; readonly feedInPerKwh: bigint };
 }
 
 /** A chain of zones 0–1–2–…; the first line is deliberately small so it congests at midday. */
-export function defaultGridLayout(zones: number): GridLayout {
+export function defaultGridLayout(zones: number, tariffs: GridLayout["tariffs"]): GridLayout {
   return {
+    tariffs,
     lines: Array.from({ length: Math.max(0, zones - 1) }, (_, z) => ({
       from: z,
       to: z + 1,
@@ -178,6 +181,13 @@ export async function setUpNeighbourhood(
   for (let z = 0; z < neighbourhood.zones; z++) {
     const grid = accounts.grid[z]!;
     await registryCall("registerParticipant", [grid.address, z]);
+    // The grid is the zone's balancing party: never metered, never settled for imbalance (MARKET_RULES.md).
+    await registryCall("setZoneGrid", [
+      z,
+      grid.address,
+      layout.tariffs.retailPerKwh,
+      layout.tariffs.feedInPerKwh,
+    ]);
   }
   for (const house of neighbourhood.households) {
     const owner = accounts.households[house.index]!;

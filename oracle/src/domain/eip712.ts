@@ -49,15 +49,17 @@ export const scheduleReportTypes = {
   ],
 } as const;
 
-/** `MeterReport(address market,uint64 intervalId,uint64 configEpoch,bytes32 meterRoot,uint128 shortPricePerKwh,uint128 longPricePerKwh)` */
+/** `MeterReport(address market,uint64 intervalId,uint64 configEpoch,bytes32 meterRoot,bytes32 scheduleRoot,uint256[] zonePrices,uint256[] shortPrices,uint256[] longPrices)` */
 export const meterReportTypes = {
   MeterReport: [
     { name: "market", type: "address" },
     { name: "intervalId", type: "uint64" },
     { name: "configEpoch", type: "uint64" },
     { name: "meterRoot", type: "bytes32" },
-    { name: "shortPricePerKwh", type: "uint128" },
-    { name: "longPricePerKwh", type: "uint128" },
+    { name: "scheduleRoot", type: "bytes32" },
+    { name: "zonePrices", type: "uint256[]" },
+    { name: "shortPrices", type: "uint256[]" },
+    { name: "longPrices", type: "uint256[]" },
   ],
 } as const;
 
@@ -96,8 +98,12 @@ export interface MeterReport {
   readonly intervalId: bigint;
   readonly configEpoch: bigint;
   readonly meterRoot: Hex;
-  readonly shortPricePerKwh: bigint;
-  readonly longPricePerKwh: bigint;
+  /** The interval's committed schedule root and zone prices: the contract bounds the imbalance prices by them. */
+  readonly scheduleRoot: Hex;
+  readonly zonePrices: readonly bigint[];
+  /** Per zone (index = zone id), token base units per kWh: domain/imbalance-prices.ts. */
+  readonly shortPrices: readonly bigint[];
+  readonly longPrices: readonly bigint[];
 }
 
 export interface MeterReading {
@@ -175,13 +181,21 @@ export function meterReportTypedData(domain: GridBrainDomain, report: MeterRepor
   checkUint("report.intervalId", report.intervalId, 64);
   checkUint("report.configEpoch", report.configEpoch, 64);
   checkBytes32("report.meterRoot", report.meterRoot);
-  checkUint("report.shortPricePerKwh", report.shortPricePerKwh, 128);
-  checkUint("report.longPricePerKwh", report.longPricePerKwh, 128);
+  checkBytes32("report.scheduleRoot", report.scheduleRoot);
+  report.zonePrices.forEach((p, z) => checkUint(`report.zonePrices[${z}]`, p, 256));
+  report.shortPrices.forEach((p, z) => checkUint(`report.shortPrices[${z}]`, p, 128));
+  report.longPrices.forEach((p, z) => checkUint(`report.longPrices[${z}]`, p, 128));
   return {
     domain,
     types: meterReportTypes,
     primaryType: "MeterReport" as const,
-    message: { ...report, market: checkAddress("report.market", report.market) },
+    message: {
+      ...report,
+      market: checkAddress("report.market", report.market),
+      zonePrices: [...report.zonePrices],
+      shortPrices: [...report.shortPrices],
+      longPrices: [...report.longPrices],
+    },
   };
 }
 

@@ -2,9 +2,11 @@
  * The market's conservation identity (EnergyMarket's storage invariant), as a pure sum:
  *
  *   token.balanceOf(market) == Σ free balances
- *                            + Σ locks of open orders            (bids: ⌈limit·qty⌉, offers: ⌈collateral·qty⌉)
- *                            + Σ collateral of settled sell fills whose imbalance (or collateral
- *                              release) is still pending          (⌈collateral·filled⌉)
+ *                            + Σ locks of open orders            (bids: ⌈limit·qty⌉ + ⌈collateral·qty⌉,
+ *                                                                 offers: ⌈collateral·qty⌉)
+ *                            + Σ imbalance collateral of settled fills (buy and sell; not the grid's)
+ *                              whose imbalance (or collateral release) is still pending (⌈collateral·filled⌉)
+ *                            + Σ withheld seller payouts of those fills (sellers are paid after delivery)
  *                            + Σ (receipts − payouts) of intervals (charged, not yet paid or credited)
  *                            + operator funds
  *
@@ -25,8 +27,13 @@ export interface LedgerInput {
   readonly freeBalances: readonly bigint[];
   /** Orders still open (placed, not cancelled, released or settled). */
   readonly openOrders: readonly LedgerOrder[];
-  /** Filled energy of each settled sell fill whose imbalance is not settled (nor its collateral released). */
-  readonly pendingSellFillsWh: readonly bigint[];
+  /**
+   * Filled energy of each settled fill (buy or sell, not a grid account's) whose delivery is not
+   * settled yet (no imbalance settlement, no collateral release).
+   */
+  readonly pendingFillsWh: readonly bigint[];
+  /** The payout withheld for each seller until its delivery is settled (`pendingPayout`). */
+  readonly withheldPayouts: readonly bigint[];
   /** receipts − payouts of each interval. */
   readonly intervalSurpluses: readonly bigint[];
   readonly operatorFunds: bigint;
@@ -39,6 +46,7 @@ export interface Ledger {
   readonly bids: bigint;
   readonly offerCollateral: bigint;
   readonly fillCollateral: bigint;
+  readonly withheldPayouts: bigint;
   readonly unsettledPayouts: bigint;
   readonly operatorFunds: bigint;
   /** The sum of every term: what the market owes. */
@@ -50,8 +58,15 @@ export interface Ledger {
 export function marketLedger(input: LedgerInput): Ledger {
   const sum = (xs: readonly bigint[]) => xs.reduce((s, x) => s + x, 0n);
   const free = sum(input.freeBalances);
+  // A bid locks its payment and, like an offer, the imbalance collateral of its quantity.
   const bids = sum(
-    input.openOrders.filter((o) => o.side === 0).map((o) => costRoundedUp(o.limitPricePerKwh, o.quantityWh)),
+    input.openOrders
+      .filter((o) => o.side === 0)
+      .map(
+        (o) =>
+          costRoundedUp(o.limitPricePerKwh, o.quantityWh) +
+          costRoundedUp(input.offerCollateralPerKwh, o.quantityWh),
+      ),
   );
   const offerCollateral = sum(
     input.openOrders
@@ -59,16 +74,19 @@ export function marketLedger(input: LedgerInput): Ledger {
       .map((o) => costRoundedUp(input.offerCollateralPerKwh, o.quantityWh)),
   );
   const fillCollateral = sum(
-    input.pendingSellFillsWh.map((wh) => costRoundedUp(input.offerCollateralPerKwh, wh)),
+    input.pendingFillsWh.map((wh) => costRoundedUp(input.offerCollateralPerKwh, wh)),
   );
+  const withheldPayouts = sum(input.withheldPayouts);
   const unsettledPayouts = sum(input.intervalSurpluses);
-  const owed = free + bids + offerCollateral + fillCollateral + unsettledPayouts + input.operatorFunds;
+  const owed =
+    free + bids + offerCollateral + fillCollateral + withheldPayouts + unsettledPayouts + input.operatorFunds;
   return {
     marketTokenBalance: input.marketTokenBalance,
     free,
     bids,
     offerCollateral,
     fillCollateral,
+    withheldPayouts,
     unsettledPayouts,
     operatorFunds: input.operatorFunds,
     owed,

@@ -160,9 +160,6 @@ export const ConfigSchema = z
     peerRetryMaxMs: int(100, 600_000).default(30_000),
     /** Meter reports are built this long (chain time) after the interval ends. */
     meterGraceSeconds: int(0, 86_400).default(120),
-    /** Imbalance prices of meter reports (token base units per kWh). */
-    imbalanceShortPricePerKwh: bigintField(0n).default("200000"),
-    imbalanceLongPricePerKwh: bigintField(0n).default("20000"),
   })
   .strict()
   .superRefine((c, ctx) => {

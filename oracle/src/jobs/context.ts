@@ -36,9 +36,6 @@ export interface PipelineSettings {
   readonly meterDeadlineSeconds: bigint;
   /** Cap of the backoff of retries towards peers (signature re-sends, looks for missing readings). */
   readonly peerRetryMaxMs: number;
-  /** Imbalance prices of the meter report (token base units per kWh). */
-  readonly shortPricePerKwh: bigint;
-  readonly longPricePerKwh: bigint;
   /** Gas per settlement transaction (fills are batched below it). */
   readonly settlementBatchGasBudget: bigint;
 }

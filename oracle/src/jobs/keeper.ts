@@ -5,7 +5,7 @@
  *   not scheduled by the schedule deadline  → releaseOrder for each open order
  *   scheduled, past the meter deadline      → releaseOrder for each order whose fill never settled,
  *                                             then settleImbalances (metered) or releaseCollateral
- *                                             (not metered) for each seller, then collectGridRevenue
+ *                                             (not metered) for each participant with a fill, then collectGridRevenue
  *
  * Which intervals: every interval with an order. A chain watcher of its own (cursor in Redis,
  * like the commit watcher) reads `OrderPlaced` and adds the interval to a sorted set; the tick
@@ -170,28 +170,34 @@ async function openOrders(ctx: PipelineContext, orders: readonly ChainOrder[], i
   return orders.filter((o, i) => slots[i]!.toLowerCase() === o.orderId.toLowerCase());
 }
 
-/** Sellers whose collateral of a settled, non-empty fill is still locked in an unmetered interval. */
+/**
+ * Participants whose delivery locks of a settled, non-empty fill (the imbalance collateral of either
+ * side, and a seller's withheld payout) are still held in an interval without a usable meter leaf.
+ */
 async function lockedCollateral(ctx: PipelineContext, orders: readonly ChainOrder[], intervalId: bigint) {
-  const sellers = [...new Set(orders.filter((o) => o.side === 1).map((o) => o.owner))];
-  const checks = await inChunks(sellers, async (owner) => {
-    const [done, [settled, filledWh]] = await Promise.all([
+  const owners = [...new Set(orders.map((o) => o.owner))];
+  const read = (functionName: "settledFill", owner: Address, side: 0 | 1) =>
+    ctx.client.readContract({
+      address: ctx.config.marketAddress,
+      abi: energyMarketAbi,
+      functionName,
+      args: [owner, intervalId, side],
+    });
+  const checks = await inChunks(owners, async (owner) => {
+    const [done, [boughtSettled, boughtWh], [soldSettled, soldWh]] = await Promise.all([
       ctx.client.readContract({
         address: ctx.config.marketAddress,
         abi: energyMarketAbi,
         functionName: "imbalanceSettled",
         args: [owner, intervalId],
       }),
-      ctx.client.readContract({
-        address: ctx.config.marketAddress,
-        abi: energyMarketAbi,
-        functionName: "settledFill",
-        args: [owner, intervalId, 1],
-      }),
+      read("settledFill", owner as Address, 0),
+      read("settledFill", owner as Address, 1),
     ]);
-    // A seller with no filled energy has no collateral left: its release would move 0.
-    return !done && settled && filledWh > 0n;
+    // A participant with no filled energy has nothing left locked: its release would move 0.
+    return !done && ((boughtSettled && boughtWh > 0n) || (soldSettled && soldWh > 0n));
   });
-  return sellers.filter((_, i) => checks[i]);
+  return owners.filter((_, i) => checks[i]);
 }
 
 /** Reverts meaning another node (or anyone) took this lock first. */

@@ -1,8 +1,10 @@
 /**
  * meter-report: after the interval ends (+ `meterGraceSeconds`, chain time), aggregate this
  * node's accepted readings per participant, build the meter Merkle tree and hand the report to
- * `sign` (then aggregate and submit as for schedules). Imbalance prices come from the node's
- * settings (docs/ORACLE.md).
+ * `sign` (then aggregate and submit as for schedules). Imbalance prices follow the rule of
+ * domain/imbalance-prices.ts from the zones' registered grid tariffs and the committed zone
+ * prices. The grid's accounts are the balancing parties: they are left out of the meter tree
+ * (docs/MARKET_RULES.md, "The grid").
  *
  * A silent meter counts as missing only after the reading deadline (domain/meter/deadline.ts):
  * while some registered meter has no reading here, the job first fetches the peers' readings
@@ -12,14 +14,17 @@
  * the report with the missing-reading rule.
  */
 import { DelayedError, type Job } from "bullmq";
-import type { Address, Hex } from "viem";
+import { type Address, type Hex, getAddress } from "viem";
 import {
   chainNow,
+  gridAccounts,
   intervalTimes,
   readCommittee,
   readIntervalState,
   readMeterRegistry,
+  readZoneGrids,
 } from "../chain/market.js";
+import { imbalancePrices } from "../domain/imbalance-prices.js";
 import { type MeterReport, reportToJson } from "../chain/reports.js";
 import { buildMeterTree } from "../domain/schedule.js";
 import { UnrecoverableInputError } from "../domain/errors.js";
@@ -56,8 +61,11 @@ export async function meterReportProcessor(
     throw new UnrecoverableInputError("Meter window closed", { details: `chain time ${now}` });
 
   const view = await committedSchedule(ctx, intervalId);
+  const grids = await readZoneGrids(ctx.client, ctx.config.registryAddress);
+  const grid = gridAccounts(grids);
   const scheduled = new Map<Address, { injectedWh: bigint; consumedWh: bigint }>();
   view.orders.forEach((o, i) => {
+    if (grid.has(getAddress(o.owner))) return;
     const e = scheduled.get(o.owner) ?? { injectedWh: 0n, consumedWh: 0n };
     if (o.side === 1) e.injectedWh += view.filledWh[i]!;
     else e.consumedWh += view.filledWh[i]!;
@@ -105,13 +113,16 @@ export async function meterReportProcessor(
     consumedWh: t.consumedWh,
   }));
   const committee = await readCommittee(ctx.client, ctx.config.committeeAddress);
+  const prices = imbalancePrices({ tariffs: grids, zonePrices: view.zonePrices });
   const report: MeterReport = {
     market: ctx.config.marketAddress,
     intervalId,
     configEpoch: committee.epoch,
     meterRoot: buildMeterTree(leaves).root as Hex,
-    shortPricePerKwh: ctx.settings.shortPricePerKwh,
-    longPricePerKwh: ctx.settings.longPricePerKwh,
+    scheduleRoot: view.root,
+    zonePrices: view.zonePrices,
+    shortPrices: prices.shortPrices,
+    longPrices: prices.longPrices,
   };
   const extra: MeterExtra = {
     leaves: leaves.map((l) => [l.participant, l.injectedWh.toString(), l.consumedWh.toString()]),

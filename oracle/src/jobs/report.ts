@@ -194,7 +194,15 @@ export async function submitProcessor(ctx: PipelineContext, job: Job<ReportJobDa
       : encodeFunctionData({
           abi: energyMarketAbi,
           functionName: "commitMeterReport",
-          args: [report.report as MeterReport, blob],
+          args: [
+            {
+              ...(report.report as MeterReport),
+              zonePrices: [...(report.report as MeterReport).zonePrices],
+              shortPrices: [...(report.report as MeterReport).shortPrices],
+              longPrices: [...(report.report as MeterReport).longPrices],
+            },
+            blob,
+          ],
         });
   // Re-check right before sending: a lower-ranked node may have landed it while we waited.
   if (await committed(ctx, kind, intervalId)) {

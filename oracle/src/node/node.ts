@@ -73,8 +73,6 @@ export function settingsFromConfig(config: Config): PipelineSettings {
     meterGraceSeconds: BigInt(config.meterGraceSeconds),
     meterDeadlineSeconds: BigInt(config.meterDeadlineSeconds),
     peerRetryMaxMs: config.peerRetryMaxMs,
-    shortPricePerKwh: config.imbalanceShortPricePerKwh,
-    longPricePerKwh: config.imbalanceLongPricePerKwh,
     settlementBatchGasBudget: config.settlementBatchGasBudget,
   };
 }

@@ -69,6 +69,9 @@ export async function deploySuite(conn: Connection, committeeSize = 5, threshold
   await certificate.grantRole(await certificate.ISSUER_ROLE(), marketAddress);
   await registry.connect(operator).addZone("north");
   await registry.connect(operator).addZone("south");
+  // The grid's tariffs (retail 0.40, feed-in 0.05 per kWh): they bound the meter report's imbalance prices.
+  await registry.connect(operator).setZoneGrid(0, ethers.ZeroAddress, 400_000n, 50_000n);
+  await registry.connect(operator).setZoneGrid(1, ethers.ZeroAddress, 400_000n, 50_000n);
   for (const [who, zone] of [
     [alice, 0],
     [bob, 0],

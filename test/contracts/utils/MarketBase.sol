@@ -18,6 +18,8 @@ abstract contract MarketBase is Test {
     uint64 internal constant SCHEDULE_WINDOW_SECONDS = 300;
     uint64 internal constant METER_WINDOW_SECONDS = 86_400;
     uint128 internal constant COLLATERAL_PER_KWH = 100_000; // 0.10 token per kWh
+    uint128 internal constant RETAIL_PER_KWH = 400_000; // the grid's tariffs in both zones
+    uint128 internal constant FEED_IN_PER_KWH = 50_000;
     uint256 internal constant START_TIME = 1_800_000_000;
     uint64 internal constant COMMITTEE_CHANGE_DELAY = 2 days;
 
@@ -34,6 +36,12 @@ abstract contract MarketBase is Test {
     address internal bob = makeAddr("bob"); // seller, zone 0, solar
     address internal carol = makeAddr("carol"); // buyer, zone 1
     address internal dave = makeAddr("dave"); // seller, zone 1, wind
+    address internal gridNorth = makeAddr("grid-north"); // the grid's account in zone 0
+    address internal gridSouth = makeAddr("grid-south"); // the grid's account in zone 1
+
+    /// @dev The committed schedule root and zone prices per interval (recorded by `_commit`), for meter reports.
+    mapping(uint64 intervalId => bytes32) internal committedRoot;
+    mapping(uint64 intervalId => uint256[]) internal committedPrices;
 
     /// @dev Committee keys sorted by address ascending.
     uint256[] internal memberKeys;
@@ -77,6 +85,8 @@ abstract contract MarketBase is Test {
         registry.registerParticipant(dave, 1);
         registry.registerMeter(makeAddr("bob-meter"), bob, IGridRegistry.Source.Solar);
         registry.registerMeter(makeAddr("dave-meter"), dave, IGridRegistry.Source.Wind);
+        registry.setZoneGrid(0, gridNorth, RETAIL_PER_KWH, FEED_IN_PER_KWH);
+        registry.setZoneGrid(1, gridSouth, RETAIL_PER_KWH, FEED_IN_PER_KWH);
         vm.stopPrank();
 
         _fund(alice, 1_000e6);
@@ -181,22 +191,35 @@ abstract contract MarketBase is Test {
 
     function _commit(IEnergyMarket.ScheduleReport memory report) internal {
         market.commitSchedule(report, _sign(market.hashScheduleReport(report), _firstKeys(3)));
+        committedRoot[report.intervalId] = report.scheduleRoot;
+        committedPrices[report.intervalId] = report.zonePrices;
     }
 
+    /// @dev A meter report of `intervalId` with the same imbalance prices in every zone of its schedule.
     function _meterReport(
         uint64 intervalId,
         bytes32 root,
-        uint128 shortPrice,
-        uint128 longPrice
+        uint256 shortPrice,
+        uint256 longPrice
     ) internal view returns (IEnergyMarket.MeterReport memory) {
+        uint256 zones = committedPrices[intervalId].length;
+        if (zones == 0) zones = 2; // not scheduled: any shape, the commit reverts first
+        uint256[] memory shorts = new uint256[](zones);
+        uint256[] memory longs = new uint256[](zones);
+        for (uint256 z; z < zones; ++z) {
+            shorts[z] = shortPrice;
+            longs[z] = longPrice;
+        }
         return
             IEnergyMarket.MeterReport(
                 address(market),
                 intervalId,
                 committee.epoch(),
                 root,
-                shortPrice,
-                longPrice
+                committedRoot[intervalId],
+                committedPrices[intervalId],
+                shorts,
+                longs
             );
     }
 

@@ -35,8 +35,10 @@ const meter: AnyReport = {
     intervalId: 2000000n,
     configEpoch: 1n,
     meterRoot: `0x${"33".repeat(32)}`,
-    shortPricePerKwh: 200000n,
-    longPricePerKwh: 20000n,
+    scheduleRoot: `0x${"44".repeat(32)}`,
+    zonePrices: [120000n, 0n],
+    shortPrices: [200000n, 200000n],
+    longPrices: [20000n, 0n],
   },
 };
 

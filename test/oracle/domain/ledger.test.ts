@@ -6,21 +6,23 @@ const COLLATERAL = 100_000n;
 const base: LedgerInput = {
   marketTokenBalance: 0n,
   freeBalances: [1_000_000n, 2_500_000n],
-  // A bid of 3001 Wh at ≤ 120000/kWh locks 120000 × 3001 / 1000 = 360120; an offer of 1500 Wh
-  // locks 100000 × 1500 / 1000 = 150000 of collateral.
+  // A bid of 3001 Wh at ≤ 120000/kWh locks 120000 × 3001 / 1000 = 360120 plus ⌈100000 × 3001 /
+  // 1000⌉ = 300100 of imbalance collateral; an offer of 1500 Wh locks 100000 × 1500 / 1000 = 150000.
   openOrders: [
     { side: 0, quantityWh: 3001n, limitPricePerKwh: 120_000n },
     { side: 1, quantityWh: 1500n, limitPricePerKwh: 90_000n },
   ],
-  pendingSellFillsWh: [5000n, 1n],
+  pendingFillsWh: [5000n, 1n],
+  withheldPayouts: [450_000n],
   intervalSurpluses: [41n, 0n],
   operatorFunds: 1_000_000n,
   offerCollateralPerKwh: COLLATERAL,
 };
-const BIDS = 360_120n;
+const BIDS = 360_120n + 300_100n;
 const OFFERS = 150_000n;
 const FILL_COLLATERAL = 500_000n + 100n; // ⌈100000 × 1 / 1000⌉ = 100
-const TOTAL = 3_500_000n + BIDS + OFFERS + FILL_COLLATERAL + 41n + 1_000_000n;
+const WITHHELD = 450_000n;
+const TOTAL = 3_500_000n + BIDS + OFFERS + FILL_COLLATERAL + WITHHELD + 41n + 1_000_000n;
 
 describe("marketLedger", () => {
   describe("when the market holds every kind of lock", () => {
@@ -28,7 +30,8 @@ describe("marketLedger", () => {
       const l = marketLedger({ ...base, marketTokenBalance: TOTAL });
       expect(l.bids, "bids").to.equal(BIDS);
       expect(l.offerCollateral, "open offers' collateral").to.equal(OFFERS);
-      expect(l.fillCollateral, "collateral of settled sell fills").to.equal(FILL_COLLATERAL);
+      expect(l.fillCollateral, "collateral of settled fills").to.equal(FILL_COLLATERAL);
+      expect(l.withheldPayouts, "withheld seller payouts").to.equal(WITHHELD);
       expect(l.unsettledPayouts, "receipts − payouts").to.equal(41n);
       expect(l.owed).to.equal(TOTAL);
       expect(l.exact).to.equal(true);
@@ -39,7 +42,8 @@ describe("marketLedger", () => {
     const without: Record<string, Partial<LedgerInput>> = {
       "open bids": { openOrders: base.openOrders.filter((o) => o.side !== 0) },
       "open offers": { openOrders: base.openOrders.filter((o) => o.side !== 1) },
-      "settled sell fills' collateral": { pendingSellFillsWh: [] },
+      "settled fills' collateral": { pendingFillsWh: [] },
+      "withheld seller payouts": { withheldPayouts: [] },
       "unsettled payouts": { intervalSurpluses: [] },
       "operator funds": { operatorFunds: 0n },
       "free balances": { freeBalances: [] },

@@ -21,8 +21,10 @@ describe("broadcastSignature", function () {
       intervalId: 2_000_000n,
       configEpoch: 1n,
       meterRoot: `0x${"ab".repeat(32)}`,
-      shortPricePerKwh: 200_000n,
-      longPricePerKwh: 20_000n,
+      scheduleRoot: `0x${"cd".repeat(32)}`,
+      zonePrices: [100_000n],
+      shortPrices: [300_000n],
+      longPrices: [70_000n],
     },
   };
   const signature = `0x${"11".repeat(65)}` as Hex;

@@ -20,8 +20,12 @@
  * interval clear in full. The grid's orders sit one base unit inside the tariffs because the
  * clearing maximises welfare: a remainder bid at R against a grid offer at R (or an ask at F against
  * a grid bid at F) adds zero welfare, so the solver is free to leave it unfilled, and the household
- * would then settle its whole position as imbalance at the punitive imbalance prices. One unit
- * (10⁻⁶ of a token per kWh) makes every such trade strictly worth doing. The share of the position in the local block is drawn in [0.4, 0.8].
+ * would then settle that part as imbalance (at R or F: the same money, but an unscheduled flow the
+ * grid balances after the fact, and a lock the household must wait for). One unit (10⁻⁶ of a token
+ * per kWh) makes every such trade strictly worth doing, so the schedule is deterministic.
+ *
+ * The grid's orders are placed through each zone's registered grid account (`GridRegistry.setZoneGrid`):
+ * the balancing party, never metered and never settled for imbalance (docs/MARKET_RULES.md, "The grid"). The share of the position in the local block is drawn in [0.4, 0.8].
  * Draws come from a stream derived from (seed, intervalId, household), so orders are a pure
  * function of the inputs.
  */
