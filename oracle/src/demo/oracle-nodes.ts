@@ -15,6 +15,9 @@ import type { SuiteAddresses } from "./deploy.js";
 export interface OracleNodeProcesses {
   readonly urls: readonly string[];
   readonly logDir: string;
+  /** Each node's process and config file, so that a harness (the chaos suite) can kill and restart it. */
+  readonly children: readonly ChildProcess[];
+  readonly configPaths: readonly string[];
   /** SIGTERM to every node, then waits for them. Idempotent. */
   stop(): Promise<void>;
 }
@@ -52,6 +55,7 @@ export async function startOracleNodes(p: StartOracleNodesParameters): Promise<O
   const ports = await Promise.all(p.accounts.map(() => freePort()));
   const urls = ports.map((port) => `http://127.0.0.1:${port}`);
   const children: ChildProcess[] = [];
+  const configPaths: string[] = [];
   const password = "gridbrain-demo-only";
   const passwordFile = join(p.workDir, "keystore-password.txt");
   writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
@@ -71,6 +75,7 @@ export async function startOracleNodes(p: StartOracleNodesParameters): Promise<O
     );
     writeFileSync(keystorePath, keystore, { mode: 0o600 });
     const configPath = join(p.workDir, `node-${i}.config.json`);
+    configPaths.push(configPath);
     writeFileSync(
       configPath,
       JSON.stringify(
@@ -142,5 +147,5 @@ export async function startOracleNodes(p: StartOracleNodesParameters): Promise<O
     await stop();
     throw error;
   }
-  return { urls, logDir, stop };
+  return { urls, logDir, children, configPaths, stop };
 }
