@@ -96,6 +96,7 @@ export function doubleSettlements(f: ChainFacts): string[] {
 export type IntervalOutcome =
   | { intervalId: bigint; status: "final" }
   | { intervalId: bigint; status: "released" }
+  | { intervalId: bigint; status: "untraded" }
   | { intervalId: bigint; status: "stuck"; problems: string[] };
 
 /**
@@ -103,7 +104,8 @@ export type IntervalOutcome =
  * with settled energy or a non-zero reading in any node's meter store imbalance-settled.
  * Released: nothing of the interval is locked any more (no open order, no offer collateral, no
  * surplus left between receipts and payouts), i.e. the liveness paths were taken.
- * Anything else is stuck, with what is still locked.
+ * Untraded: no order was ever placed (the demo stopped before it). Anything else is stuck, with
+ * what is still locked.
  */
 export function intervalOutcomes(
   f: ChainFacts,
@@ -130,6 +132,7 @@ export function intervalOutcomes(
       !/^0x0+$/.test(i.meterRoot) &&
       unsettled.length === 0;
     if (isFinal) return { intervalId, status: "final" };
+    if (!f.orders.some((o) => o.intervalId === intervalId)) return { intervalId, status: "untraded" };
     const problems: string[] = [];
     for (const o of open.filter((o) => o.intervalId === intervalId))
       problems.push(`open order of ${o.owner} side ${o.side} ${o.quantityWh} Wh @ ${o.limitPricePerKwh}`);

@@ -331,9 +331,14 @@ export async function startSuite(options: SuiteOptions): Promise<ChaosSuite> {
     label: string,
   ): Promise<FaultRecord> {
     const moment = firstStart + fault.atChainOffsetSeconds;
+    // A demo that stopped early no longer moves chain time: the fault then strikes at once, so the
+    // committee still meets every planned fault while it finishes what the demo left.
+    let note: string | undefined;
     for (;;) {
-      if (demoDone())
-        return { ...fault, injected: false, recoverySeconds: null, note: "the demo ended before its moment" };
+      if (demoDone()) {
+        note = "the demo had stopped before its moment: struck at once";
+        break;
+      }
       const now = await chainTime(chain.url);
       if (now !== undefined && now >= moment) break;
       await sleep(100);
@@ -390,7 +395,13 @@ export async function startSuite(options: SuiteOptions): Promise<ChaosSuite> {
       if (healthy) {
         const recoverySeconds = (Date.now() - struck) / 1000;
         log(`[${label}] ${fault.kind} recovered after ${recoverySeconds.toFixed(1)} s`);
-        return { ...fault, injected: true, recoverySeconds, chainTime: String(at) };
+        return {
+          ...fault,
+          injected: true,
+          recoverySeconds,
+          chainTime: String(at),
+          ...(note === undefined ? {} : { note }),
+        };
       }
       if (Date.now() > limit) {
         log(
@@ -432,11 +443,21 @@ export async function startSuite(options: SuiteOptions): Promise<ChaosSuite> {
       const deadline = Date.now() + seconds * 1000;
       for (;;) {
         const s = await statuses();
-        if (s.every((x) => ok(x.status))) return true;
+        if (s.every((x) => x.status === "untraded" || ok(x.status))) return true;
         if (Date.now() > deadline) return false;
         await sleep(3_000);
       }
     };
+    // A demo that stopped early left chain time where it was; real time would have moved on, so
+    // move it past every interval's meter grace first (the committee reports what it holds).
+    const lastGrace =
+      Number(intervalIds.at(-1)!) * TIMING.intervalSeconds +
+      TIMING.intervalSeconds +
+      TIMING.meterGraceSeconds;
+    if (((await chainTime(chain.url)) ?? 0) <= lastGrace) {
+      await rpc(chain.url, "evm_setNextBlockTimestamp", [lastGrace + 1]);
+      await rpc(chain.url, "evm_mine");
+    }
     if (await waitAll((s) => s === "final", limits.finalLimitSeconds)) return { needed: false, seconds: 0 };
     log(
       `[${label}] not every interval final after ${limits.finalLimitSeconds} s; moving chain time past the meter deadlines`,
