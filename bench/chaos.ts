@@ -2,7 +2,7 @@
  * `npm run bench:chaos` — recovery per fault kind, longer plan than the test's: for each kind,
  * several runs of the demo (5 oracle node processes 3-of-5, 2 zones with a lossy line) with two
  * faults of that kind at seeded moments, longer outages (a chain stall of 20–40 s, a quorum loss
- * of 30–90 s). Every run starts from the same deployed neighbourhood (evm_snapshot / evm_revert).
+ * of 30–60 s). Every run starts from the same deployed neighbourhood (evm_snapshot / evm_revert).
  *
  *   npm run bench:chaos -- [--seed 1] [--runs 3] [--intervals 4] [--prosumers 6]
  *
@@ -31,7 +31,7 @@ const LONG_DURATIONS: FaultDurations = {
     "node-kill": [1_000, 5_000],
     "redis-kill": [3_000, 10_000],
     "chain-stall": [20_000, 40_000],
-    "quorum-loss": [30_000, 90_000],
+    "quorum-loss": [30_000, 60_000],
   },
 };
 
