@@ -121,7 +121,9 @@ export function registerOracleCommands(program: Command): void {
         );
         return;
       }
-      console.log(`interval ${intervalId}: MISMATCH`);
+      console.log(
+        `interval ${intervalId}: ${result.status === "unsettleable" ? "UNSETTLEABLE" : "MISMATCH"}`,
+      );
       for (const d of result.differences) console.log(`  ${d}`);
       for (const f of result.fills)
         console.log(

@@ -2,11 +2,16 @@
  * `gridbrain verify <interval>`: recompute an interval's schedule from chain data alone (the
  * pipeline's own collect + solve code) and compare it with what the committee committed: orders
  * digest, schedule root, fill count and zone prices; on a root mismatch, the fills that differ
- * (recomputed vs settled on-chain, where settled).
+ * (recomputed vs settled on-chain, where settled). It also applies the contract's budget rule
+ * (domain/budget.ts) to the committed schedule when its fills are known (the recomputed root is
+ * the committed one): a committed schedule that pays sellers more than its buyers pay can never
+ * settle, and is reported as `unsettleable` with the amounts.
  */
 import { type Address, type Hex, type PublicClient } from "viem";
 import { energyMarketAbi } from "./chain/abis.js";
 import { readIntervalState } from "./chain/market.js";
+import type { IntervalBudget } from "./domain/budget.js";
+import { type IntervalSchedule, scheduleBudget } from "./jobs/compute.js";
 import { recomputeSchedule } from "./jobs/schedule.js";
 
 export interface VerifyParameters {
@@ -29,7 +34,8 @@ export interface FillDifference {
 export type VerifyResult =
   | { readonly status: "not-scheduled"; readonly intervalId: bigint }
   | {
-      readonly status: "ok" | "mismatch";
+      /** `unsettleable`: the committed schedule is the recomputed one but fails the budget rule. */
+      readonly status: "ok" | "mismatch" | "unsettleable";
       readonly intervalId: bigint;
       readonly committed: {
         ordersDigest: Hex;
@@ -43,8 +49,10 @@ export type VerifyResult =
         fillCount: number;
         zonePrices: readonly bigint[];
       };
-      /** Human-readable list of what differs (empty when ok). */
+      /** Human-readable list of what differs or fails (empty when ok). */
       readonly differences: readonly string[];
+      /** The contract's budget rule on the committed schedule; undefined when its fills are unknown (root mismatch). */
+      readonly budget: IntervalBudget | undefined;
       readonly fills: readonly FillDifference[];
     };
 
@@ -99,6 +107,14 @@ export async function verifyInterval(params: VerifyParameters): Promise<VerifyRe
         `zonePrices[${z}]: committed ${committed.zonePrices[z] ?? "none"}, recomputed ${recomputed.zonePrices[z] ?? "none"}`,
       );
 
+  const rootMatches = committed.scheduleRoot.toLowerCase() === recomputed.scheduleRoot.toLowerCase();
+  const budget = rootMatches ? committedBudget(committed.zonePrices, schedule) : undefined;
+  const unsettleable = budget !== undefined && !budget.balanced;
+  if (unsettleable)
+    differences.push(
+      `budget: payouts ${budget.payouts} > receipts ${budget.receipts}, the committed schedule can never settle (BudgetExceeded)`,
+    );
+
   const fills: FillDifference[] = [];
   if (differences.length > 0) {
     const settled = await client.getContractEvents({
@@ -119,11 +135,22 @@ export async function verifyInterval(params: VerifyParameters): Promise<VerifyRe
     });
   }
   return {
-    status: differences.length === 0 ? "ok" : "mismatch",
+    status:
+      differences.length === 0
+        ? "ok"
+        : unsettleable && differences.length === 1
+          ? "unsettleable"
+          : "mismatch",
     intervalId,
     committed,
     recomputed,
     differences,
+    budget,
     fills,
   };
+}
+
+/** The budget rule on the committed prices and `schedule`'s fills (those of the committed root). */
+export function committedBudget(zonePrices: readonly bigint[], schedule: IntervalSchedule): IntervalBudget {
+  return scheduleBudget({ ...schedule, zonePrices });
 }

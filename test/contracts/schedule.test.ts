@@ -16,6 +16,9 @@ import {
   ordersDigest,
   scheduleCommitment,
 } from "../../oracle/src/domain/schedule.js";
+import { intervalBudget } from "../../oracle/src/domain/budget.js";
+import { solveDispatch } from "../../oracle/src/domain/dispatch/index.js";
+import { scheduleFromResult } from "../../oracle/src/jobs/compute.js";
 import { connect, deploySuite } from "./helpers/fixture.js";
 
 const conn = await connect();
@@ -70,6 +73,88 @@ const fixture = () =>
     await conn.networkHelpers.time.increaseTo(await market.gateClosure(interval));
     await market.commitSchedule(report, signatures);
     return { ...suite, domain, orders, ids, fills, zonePrices, tree, report };
+  });
+
+/**
+ * An interval cleared by the dispatch engine over a lossy line (2 %, no fee), committed with the
+ * committee's own mapping (jobs/compute.ts `scheduleFromResult`): bob sells in zone 0 at ≥ 70,001,
+ * carol buys 100 Wh in zone 1 at ≤ 90,000. The LP sends 102.04 Wh; the integer schedule sends 102
+ * and delivers ⌊99.96⌋ = 99, which at the LP's prices (70,001 / 71,430) pays bob more than carol
+ * pays — rounding step 6 raises zone 1's price instead.
+ */
+const lossyFixture = () =>
+  conn.networkHelpers.loadFixture(async function lossyInterval() {
+    const suite = await deploySuite(conn);
+    const { market, bob, carol, interval, chainId, marketAddress } = suite;
+    const domain = gridBrainDomain(chainId, marketAddress);
+    const placed = [
+      { signer: bob, side: Side.Sell, zoneId: 0, quantityWh: 500n, limitPricePerKwh: 70_001n },
+      { signer: carol, side: Side.Buy, zoneId: 1, quantityWh: 100n, limitPricePerKwh: 90_000n },
+    ];
+    for (const o of placed) {
+      const place =
+        o.side === Side.Buy ? market.connect(o.signer).placeBid : market.connect(o.signer).placeOffer;
+      await place(interval, o.zoneId, o.quantityWh, o.limitPricePerKwh, 0n);
+    }
+    const orders = placed.map((o) => {
+      const order = {
+        owner: o.signer.address as Address,
+        intervalId: interval,
+        side: o.side,
+        zoneId: o.zoneId,
+        quantityWh: o.quantityWh,
+        limitPricePerKwh: o.limitPricePerKwh,
+        nonce: 0n,
+      };
+      return { ...order, orderId: hashOrder(domain, order) };
+    });
+    const result = await solveDispatch({
+      horizon: { firstInterval: Number(interval), intervals: 1 },
+      zones: [0, 1],
+      lines: [{ from: 0, to: 1, capacityWh: 1000, lossFactor: 0.02, feePerKwh: 0 }],
+      orders: orders.map((o) => ({
+        id: BigInt(o.orderId).toString(),
+        owner: o.owner,
+        zone: o.zoneId,
+        side: o.side === Side.Buy ? ("bid" as const) : ("offer" as const),
+        quantityWh: Number(o.quantityWh),
+        limitPricePerKwh: Number(o.limitPricePerKwh),
+        interval: Number(interval),
+      })),
+    });
+    const schedule = scheduleFromResult(orders, 2, result);
+    const ids = orders.map((o) => o.orderId);
+    const commit = async (zonePrices: readonly bigint[]) => {
+      const report = {
+        market: marketAddress,
+        intervalId: interval,
+        configEpoch: 1n,
+        ordersDigest: ordersDigest(ids),
+        scheduleRoot: schedule.scheduleRoot,
+        fillCount: ids.length,
+        zonePrices: [...zonePrices],
+      };
+      const digest = hashScheduleReport(domain, report);
+      const signatures = ("0x" +
+        suite.members
+          .slice(0, 3)
+          .map((m) => m.signingKey.sign(digest).serialized.slice(2))
+          .join("")) as Hex;
+      await conn.networkHelpers.time.increaseTo(await market.gateClosure(interval));
+      await market.commitSchedule(report, signatures);
+    };
+    const tree = buildFillTree(ids.map((orderId, i) => ({ orderId, filledWh: schedule.filledWh[i]! })));
+    const settleAll = (zonePrices: readonly bigint[]) => {
+      const multi = fillMultiProof(tree, ids);
+      const byId = new Map(ids.map((id, i) => [id, i]));
+      const batch = multi.leaves.map((leaf) => {
+        const i = byId.get(leaf.orderId)!;
+        const { orderId: _id, ...order } = orders[i]!;
+        return { order, filledWh: schedule.filledWh[i]! };
+      });
+      return market.settleFills(interval, tree.root, [...zonePrices], batch, multi.proof, multi.proofFlags);
+    };
+    return { ...suite, orders, result, schedule, commit, settleAll };
   });
 
 function toFill(
@@ -147,6 +232,48 @@ describe("schedule twin (oracle/src/domain/schedule.ts)", function () {
         await expect(
           market.claimFill(tree.root, zonePrices, toFill(orders[2]!, 999n), fillProof(tree, ids[2]!)),
         ).to.be.revertedWithCustomError(market, "InvalidProof");
+      });
+    });
+  });
+
+  describe("a lossy two-zone schedule from the dispatch engine", function () {
+    describe("when it is committed as the committee maps it", function () {
+      it("settles every fill without BudgetExceeded, and the operator keeps the congestion rent", async function () {
+        const { market, interval, schedule, result, commit, settleAll, bob, carol } = await lossyFixture();
+        expect(result.schedule.flows, "energy crosses the lossy line").to.deep.equal([
+          { interval: Number(interval), from: 0, to: 1, sentWh: 102, receivedWh: 99 },
+        ]);
+        expect(schedule.filledWh).to.deep.equal([102n, 99n]);
+        expect(schedule.zonePrices).to.deep.equal([70_001n, 72_123n]);
+        await commit(schedule.zonePrices);
+        await settleAll(schedule.zonePrices);
+        expect((await market.intervalState(interval)).settledCount).to.equal(2n);
+        // carol pays ⌈99·72,123/1000⌉ = 7,141; bob gets ⌊102·70,001/1000⌋ = 7,140 (+ released collateral).
+        expect(await market.balanceOf(carol.address)).to.equal(1_000_000_000n - 7_141n);
+        expect(await market.operatorFunds(), "receipts − payouts").to.equal(1n);
+        // bob: paid 7,140; the collateral of his 102 delivered Wh (⌈102·100,000/1000⌉ = 10,200) stays
+        // locked until his imbalance settles, that of the 398 unfilled Wh is released.
+        expect(await market.balanceOf(bob.address)).to.equal(1_000_000_000n + 7_140n - 10_200n);
+      });
+    });
+
+    describe("when it is committed at the prices of the old rounding (the LP's, 70,001 / 71,430)", function () {
+      it("reverts BudgetExceeded with exactly the amounts the domain's budget rule predicts", async function () {
+        const { market, interval, orders, schedule, commit, settleAll } = await lossyFixture();
+        const oldPrices = [70_001n, 71_430n];
+        const predicted = intervalBudget(
+          oldPrices,
+          orders.map((o, i) => ({
+            side: o.side === Side.Buy ? ("buy" as const) : ("sell" as const),
+            zone: o.zoneId,
+            filledWh: schedule.filledWh[i]!,
+          })),
+        );
+        expect(predicted).to.deep.equal({ receipts: 7_072n, payouts: 7_140n, balanced: false });
+        await commit(oldPrices);
+        await expect(settleAll(oldPrices))
+          .to.be.revertedWithCustomError(market, "BudgetExceeded")
+          .withArgs(interval, predicted.payouts, predicted.receipts);
       });
     });
   });

@@ -46,6 +46,8 @@ export const COLLATERAL_PER_KWH = 100_000n;
 export const SHORT_PRICE = 200_000n;
 export const LONG_PRICE = 20_000n;
 export const METER_GRACE = 60n;
+/** The nodes' default `meterDeadlineSeconds`: a silent meter is missing this long after the interval end. */
+export const READING_DEADLINE = 2700n;
 
 export const costUp = (p: bigint, e: bigint) => (p * e + 999n) / 1000n;
 export const costDown = (p: bigint, e: bigint) => (p * e) / 1000n;
@@ -235,6 +237,9 @@ export async function nodeConfigs(
         submitStaggerMs: "1500",
         settleStaggerMs: "2500",
         aggregateRetryMs: "300",
+        // Backoff cap of retries towards peers: short, so a test that moves chain time past the
+        // reading deadline does not wait for the production cap (30 s) before the next look.
+        peerRetryMaxMs: "2000",
         meterGraceSeconds: String(METER_GRACE),
         imbalanceShortPricePerKwh: SHORT_PRICE.toString(),
         imbalanceLongPricePerKwh: LONG_PRICE.toString(),

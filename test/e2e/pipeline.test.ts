@@ -9,7 +9,7 @@ import {
   GATE,
   INTERVAL,
   LONG_PRICE,
-  METER_GRACE,
+  READING_DEADLINE,
   OPERATOR_FUNDS,
   SHORT_PRICE,
   costDown,
@@ -132,7 +132,9 @@ describe("oracle pipeline (e2e, 3-of-5 committee)", function () {
         const json = (await res.json()) as { accepted: number; rejected: number };
         expect(json, `ingest at ${node.url}`).to.include({ accepted: readings.length, rejected: 0 });
       }
-      await env.setTime(end + METER_GRACE + 1n);
+      // S2's meter is silent: it counts as missing only after the reading deadline
+      // (meterDeadlineSeconds, default 2700 s after the interval end).
+      await env.setTime(end + READING_DEADLINE + 1n);
 
       const participants = ["S1", "S2", "B1", "B2", "S3", "B3"];
       await waitFor("all imbalances settled", async () => {

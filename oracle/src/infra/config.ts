@@ -90,7 +90,17 @@ export const ConfigSchema = z
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     intervalSeconds: int(60, 86_400).default(900),
     gateClosureSeconds: int(0, 86_400).default(300),
-    meterDeadlineSeconds: int(0, 7 * 86_400).default(3_600),
+    /**
+     * The reading deadline: meters' readings are accepted until interval end + this (chain
+     * seconds), and only after it does a silent meter count as missing (domain/meter/deadline.ts).
+     * The default leaves 15 minutes of the default 60-minute on-chain meter window to commit.
+     */
+    meterDeadlineSeconds: int(0, 7 * 86_400).default(2_700),
+    /**
+     * Chain seconds kept between the reading deadline and the market's meter deadline for the
+     * committee to sign, aggregate and commit; checked against the chain at start.
+     */
+    meterCommitReserveSeconds: int(60, 86_400).default(600),
     settlementBatchGasBudget: bigintField(21_000n).default("10000000"),
     committeeAggregationTimeoutSeconds: int(1, 3_600).default(60),
     /** Base URLs of the other committee nodes (signature exchange); env/flag: comma-separated. */
@@ -112,6 +122,11 @@ export const ConfigSchema = z
     settleStaggerMs: int(0, 600_000).default(6_000),
     /** Wait between two looks at the signature store while below the threshold. */
     aggregateRetryMs: int(50, 60_000).default(1_000),
+    /**
+     * Cap of the exponential backoff (from `aggregateRetryMs`) of the retries towards peers:
+     * re-sending this node's signature below quorum and looking again for missing readings.
+     */
+    peerRetryMaxMs: int(100, 600_000).default(30_000),
     /** Meter reports are built this long (chain time) after the interval ends. */
     meterGraceSeconds: int(0, 86_400).default(120),
     /** Imbalance prices of meter reports (token base units per kWh). */
@@ -120,6 +135,12 @@ export const ConfigSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
+    if (c.peerRetryMaxMs < c.aggregateRetryMs)
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ["peerRetryMaxMs"],
+        message: `must be at least aggregateRetryMs (${c.aggregateRetryMs}), the first retry delay`,
+      });
     if (c.devInsecurePrivateKey !== undefined) {
       if (c.chainId !== 31337)
         ctx.addIssue({

@@ -5,6 +5,10 @@
  *                         503 with `{ ready: false, checks: { name: { ok, reason } } }` otherwise
  *   GET  /metrics         Prometheus exposition of the node's registry
  *   POST /meter-readings  one signed reading or an array; 202 with per-item status and reasons
+ *   GET  /meter-readings/:intervalId?offset=N
+ *                         the signed readings this node holds for the interval, in pages of
+ *                         READINGS_PAGE_SIZE (`{ intervalId, readings, next }`), for peers to
+ *                         fetch and verify themselves
  *   /admin/queues         the BullMQ dashboard (bull-board) for the given queues
  *
  * Bind it to a private interface (default 127.0.0.1): the dashboard can retry and remove jobs.
@@ -19,7 +23,20 @@ import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { ExpressAdapter } from "@bull-board/express";
 import type { Logger } from "./logging.js";
 import type { OracleMetrics } from "./metrics.js";
+import { z } from "zod";
+import { formatIssues } from "../domain/errors.js";
+import { type SignedMeterReading, uint64Schema } from "../domain/meter/reading.js";
 import { MAX_INGEST_BATCH, type IngestResult } from "./meter-store.js";
+import { readingsPage } from "./meter-peers.js";
+
+const ReadingsQuerySchema = z.object({
+  intervalId: uint64Schema(),
+  offset: z
+    .string()
+    .regex(/^\d{1,9}$/, "must be a decimal integer between 0 and 999999999")
+    .transform(Number)
+    .default("0"),
+});
 
 /** A readiness check resolves when the dependency is usable and throws with the reason otherwise. */
 export type ReadinessCheck = () => Promise<void>;
@@ -36,6 +53,8 @@ export interface HttpServerParameters {
   readonly readinessTimeoutMs?: number;
   /** Handles POST /meter-readings items; absent → 404. */
   readonly meterIngest?: (items: readonly unknown[]) => Promise<IngestResult>;
+  /** Serves GET /meter-readings/:intervalId (the accepted readings of an interval); absent → 404. */
+  readonly meterReadings?: (intervalId: bigint) => Promise<readonly SignedMeterReading[]>;
   /** Queues shown on /admin/queues. */
   readonly queues?: readonly Queue[];
   /** Max JSON body (default "2mb"). */
@@ -124,6 +143,23 @@ export async function startHttpServer(params: HttpServerParameters): Promise<Htt
     }
     const result = await params.meterIngest(items);
     res.status(202).json(result);
+  });
+
+  app.get("/meter-readings/:intervalId", async (req, res) => {
+    if (params.meterReadings === undefined) {
+      res.status(404).json({ error: "meter readings are not served by this node" });
+      return;
+    }
+    const parsed = ReadingsQuerySchema.safeParse({
+      intervalId: req.params.intervalId,
+      offset: req.query.offset,
+    });
+    if (!parsed.success) {
+      res.status(400).json({ error: formatIssues(parsed.error.issues) });
+      return;
+    }
+    const all = await params.meterReadings(parsed.data.intervalId);
+    res.json(readingsPage(parsed.data.intervalId, all, parsed.data.offset));
   });
 
   for (const [path, handler] of Object.entries(params.postRoutes ?? {})) {

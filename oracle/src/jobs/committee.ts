@@ -8,9 +8,15 @@
  * Signatures for a report this node has not computed yet are kept under their digest and count
  * only if this node later computes the same report. A node that solved a tampered order set
  * therefore never collects its peers' signatures for its forged root, nor they its own.
+ *
+ * Meter readings travel the same way (infra/meter-peers.ts): pushed to `/committee/meter-readings`
+ * when a node accepts one from a meter, pulled from `/meter-readings/<interval>` before a meter
+ * report. A reading from a peer is stored only if it passes every check a reading from the meter
+ * itself passes (zod shape, registered meter, the meter's own EIP-712 signature, timing up to the
+ * market's meter deadline): the meter's signature, not the peer, vouches for it.
  */
 import { type Address, type Hex, getAddress } from "viem";
-import { readCommittee } from "../chain/market.js";
+import { chainNow, readCommittee, readMeterRegistry } from "../chain/market.js";
 import {
   type AnyReport,
   type ReportKind,
@@ -21,6 +27,8 @@ import {
   signedReportJsonSchema,
 } from "../chain/reports.js";
 import { formatIssues } from "../domain/errors.js";
+import { fetchPeerReadings } from "../infra/meter-peers.js";
+import { type IngestResult, MAX_INGEST_BATCH, ingestMeterReadings } from "../infra/meter-store.js";
 import { type PipelineContext, stateKey } from "./context.js";
 
 /** This node's own report for (kind, interval), with what settlement needs to rebuild proofs. */
@@ -77,8 +85,9 @@ export async function signaturesFor(
 }
 
 /**
- * Sends this node's signed report to every peer (best effort: an unreachable or rejecting peer
- * is logged; the aggregate step sends again on each look until the report is on-chain).
+ * Sends this node's signed report to every peer (best effort: the peers that are unreachable or
+ * reject it are logged in one line; the aggregate step sends again, with exponential backoff,
+ * until the report is on-chain).
  */
 export async function broadcastSignature(
   ctx: PipelineContext,
@@ -97,21 +106,16 @@ export async function broadcastSignature(
       if (!response.ok) throw new Error(`${peer} answered ${response.status}: ${await response.text()}`);
     }),
   );
-  let delivered = 0;
-  for (const [i, r] of results.entries()) {
-    if (r.status === "fulfilled") delivered++;
-    else
-      ctx.logger.warn(
-        {
-          peer: ctx.settings.peerUrls[i],
-          kind: report.kind,
-          intervalId: report.report.intervalId,
-          reason: String(r.reason),
-        },
-        "peer did not take our signature",
-      );
-  }
-  return delivered;
+  // One line per send, however many peers failed: below quorum this repeats (with backoff).
+  const failed = results.flatMap((r, i) =>
+    r.status === "rejected" ? [{ peer: ctx.settings.peerUrls[i], reason: String(r.reason) }] : [],
+  );
+  if (failed.length > 0)
+    ctx.logger.warn(
+      { kind: report.kind, intervalId: report.report.intervalId, failed },
+      "peer did not take our signature",
+    );
+  return results.length - failed.length;
 }
 
 export interface InboundResult {
@@ -162,4 +166,75 @@ export async function receiveSignature(ctx: PipelineContext, body: unknown): Pro
   }
   await storeSignature(ctx, report.kind, r.intervalId, digest, signer, signature);
   return { status: 202, body: { accepted: true, signer, digest } };
+}
+
+/**
+ * Verifies readings that came from a peer and stores those that pass (never forwarded again).
+ * Rejections (a forged signature, an unregistered meter…) land in `meter-rejected` like any other.
+ */
+export async function ingestPeerReadings(
+  ctx: PipelineContext,
+  items: readonly unknown[],
+): Promise<IngestResult> {
+  const [registry, nowSeconds] = await Promise.all([
+    readMeterRegistry(ctx.client, ctx.config.registryAddress, ctx.config.startBlock),
+    chainNow(ctx.client),
+  ]);
+  return ingestMeterReadings(ctx.meterStore, items, {
+    chainId: ctx.config.chainId,
+    market: ctx.config.marketAddress,
+    registry,
+    nowSeconds,
+    intervalSeconds: ctx.timing.intervalSeconds,
+    // Until the market's meter deadline, not the reading deadline: a reading a peer accepted just
+    // before the reading deadline must still reach every node.
+    meterDeadlineSeconds: ctx.timing.meterWindowSeconds,
+  });
+}
+
+/** Handles one POST /committee/meter-readings body: an array of signed readings from a peer. */
+export async function receivePeerReadings(ctx: PipelineContext, body: unknown): Promise<InboundResult> {
+  if (!Array.isArray(body))
+    return { status: 400, body: { error: "body: expected a JSON array of signed meter readings" } };
+  if (body.length > MAX_INGEST_BATCH)
+    return {
+      status: 413,
+      body: { error: `body: at most ${MAX_INGEST_BATCH} readings per request, got ${body.length}` },
+    };
+  const result = await ingestPeerReadings(ctx, body);
+  if (result.rejected > 0)
+    ctx.logger.warn(
+      { rejected: result.items.filter((i) => i.status === "rejected") },
+      "rejected meter readings from a peer",
+    );
+  return { status: 202, body: result as unknown as Record<string, unknown> };
+}
+
+/**
+ * Fetches every peer's readings of `intervalId` and stores those that verify. A peer that is down
+ * or answers garbage is skipped (logged); returns how many readings were new to this node.
+ */
+export async function pullPeerReadings(ctx: PipelineContext, intervalId: bigint): Promise<number> {
+  const fetched = await Promise.allSettled(
+    ctx.settings.peerUrls.map((p) => fetchPeerReadings(p, intervalId)),
+  );
+  let fresh = 0;
+  const failed: { peer: string | undefined; reason: string }[] = [];
+  for (const [i, r] of fetched.entries()) {
+    if (r.status === "rejected") {
+      failed.push({ peer: ctx.settings.peerUrls[i], reason: String(r.reason) });
+      continue;
+    }
+    if (r.value.length === 0) continue;
+    const result = await ingestPeerReadings(ctx, r.value);
+    fresh += result.items.filter((s) => s.status === "accepted").length;
+    if (result.rejected > 0)
+      failed.push({
+        peer: ctx.settings.peerUrls[i],
+        reason: `${result.rejected} readings failed verification`,
+      });
+  }
+  if (failed.length > 0)
+    ctx.logger.warn({ intervalId, failed }, "meter readings not fetched from some peers");
+  return fresh;
 }

@@ -11,9 +11,13 @@
  * - batteries are not passed to the solver: the market has no flexibility-order type yet, so a
  *   battery scheduled without an order would move energy nobody pays for;
  * - zone prices: the schedule's price per zone, floored at 0 (uint256 on-chain; a negative
- *   price only arises in a zone where no seller clears, and 0 keeps every buyer within its bid).
+ *   price only arises in a zone where no seller clears, and 0 keeps every buyer within its bid);
+ * - budget: the contract's per-interval rule (domain/budget.ts) on exactly these fills and
+ *   prices; the dispatch engine's rounding guarantees it, and the committee checks it before
+ *   signing, so a schedule that could never settle is never committed.
  */
 import type { Address, Hex, PublicClient } from "viem";
+import { type IntervalBudget, assertIntervalBudget, intervalBudget } from "../domain/budget.js";
 import { UnrecoverableInputError } from "../domain/errors.js";
 import type { DispatchInstanceInput, DispatchResult } from "../domain/dispatch/index.js";
 import { type ChainOrder, type GridModel, type OrderBook, readGrid, readOrderBook } from "../chain/market.js";
@@ -91,6 +95,24 @@ export function scheduleFromResult(
   for (const p of result.schedule.prices) zonePrices[p.zone] = p.pricePerKwh > 0 ? BigInt(p.pricePerKwh) : 0n;
   const scheduleRoot = scheduleRootOf(orders.map((o, i) => ({ orderId: o.orderId, filledWh: filledWh[i]! })));
   return { orders, filledWh, zonePrices, scheduleRoot };
+}
+
+/** The contract's budget rule on the schedule as it reaches the chain. */
+export function scheduleBudget(schedule: IntervalSchedule): IntervalBudget {
+  return intervalBudget(schedule.zonePrices, budgetFills(schedule));
+}
+
+/** Throws `BudgetExceededError` (unrecoverable, naming the interval and the amounts) unless it holds. */
+export function assertScheduleBudget(intervalId: bigint, schedule: IntervalSchedule): IntervalBudget {
+  return assertIntervalBudget(intervalId, schedule.zonePrices, budgetFills(schedule));
+}
+
+function budgetFills(schedule: IntervalSchedule) {
+  return schedule.orders.map((o, i) => ({
+    side: o.side === 0 ? ("buy" as const) : ("sell" as const),
+    zone: o.zoneId,
+    filledWh: schedule.filledWh[i]!,
+  }));
 }
 
 export function scheduleReport(

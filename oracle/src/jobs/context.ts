@@ -32,6 +32,10 @@ export interface PipelineSettings {
   readonly aggregateRetryMs: number;
   /** Meter reports are built this long (chain seconds) after the interval ends. */
   readonly meterGraceSeconds: bigint;
+  /** The reading deadline: interval end + this; a silent meter counts as missing only after it. */
+  readonly meterDeadlineSeconds: bigint;
+  /** Cap of the backoff of retries towards peers (signature re-sends, looks for missing readings). */
+  readonly peerRetryMaxMs: number;
   /** Imbalance prices of the meter report (token base units per kWh). */
   readonly shortPricePerKwh: bigint;
   readonly longPricePerKwh: bigint;

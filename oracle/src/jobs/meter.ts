@@ -1,10 +1,17 @@
 /**
  * meter-report: after the interval ends (+ `meterGraceSeconds`, chain time), aggregate this
- * node's accepted readings per participant (domain/meter: missing readings follow its default
- * rule), build the meter Merkle tree and hand the report to `sign` (then aggregate and submit
- * as for schedules). Imbalance prices come from the node's settings (docs/ORACLE.md).
+ * node's accepted readings per participant, build the meter Merkle tree and hand the report to
+ * `sign` (then aggregate and submit as for schedules). Imbalance prices come from the node's
+ * settings (docs/ORACLE.md).
+ *
+ * A silent meter counts as missing only after the reading deadline (domain/meter/deadline.ts):
+ * while some registered meter has no reading here, the job first fetches the peers' readings
+ * (a node that was down when the meters posted gets them now), and if one is still missing
+ * before the deadline it re-delays itself (BullMQ delayed job, backoff from `aggregateRetryMs`
+ * up to `peerRetryMaxMs`) instead of signing. After the deadline it fetches once more and builds
+ * the report with the missing-reading rule.
  */
-import type { Job } from "bullmq";
+import { DelayedError, type Job } from "bullmq";
 import type { Address, Hex } from "viem";
 import {
   chainNow,
@@ -17,12 +24,24 @@ import { type MeterReport, reportToJson } from "../chain/reports.js";
 import { buildMeterTree } from "../domain/schedule.js";
 import { UnrecoverableInputError } from "../domain/errors.js";
 import { type ScheduledEnergy, aggregateInterval } from "../domain/meter/aggregate.js";
+import { meterReportDecision, readingDeadline, silentMeters } from "../domain/meter/deadline.js";
+import { backoffDelayMs } from "../domain/backoff.js";
 import { QUEUE_NAMES } from "../infra/queue.js";
 import { type IntervalJobData, type PipelineContext, jobId, logFor } from "./context.js";
 import { NotReadyError } from "./schedule.js";
+import { pullPeerReadings } from "./committee.js";
 import { type MeterExtra, committedSchedule } from "./settle.js";
 
-export async function meterReportProcessor(ctx: PipelineContext, job: Job<IntervalJobData>): Promise<string> {
+export interface MeterReportJobData extends IntervalJobData {
+  /** Looks so far that found a silent meter before the reading deadline (drives the backoff). */
+  readonly waits?: number;
+}
+
+export async function meterReportProcessor(
+  ctx: PipelineContext,
+  job: Job<MeterReportJobData>,
+  token?: string,
+): Promise<string> {
   const intervalId = BigInt(job.data.intervalId);
   const log = logFor(ctx, job, intervalId);
   const state = await readIntervalState(ctx.client, ctx.config.marketAddress, intervalId);
@@ -45,7 +64,34 @@ export async function meterReportProcessor(ctx: PipelineContext, job: Job<Interv
     scheduled.set(o.owner, e);
   });
   const registry = await readMeterRegistry(ctx.client, ctx.config.registryAddress, ctx.config.startBlock);
-  const readings = await ctx.meterStore.readings(intervalId);
+  let readings = await ctx.meterStore.readings(intervalId);
+  if (silentMeters(registry, readings, intervalId).length > 0) {
+    const fetched = await pullPeerReadings(ctx, intervalId);
+    if (fetched > 0) readings = await ctx.meterStore.readings(intervalId);
+  }
+  const silent = silentMeters(registry, readings, intervalId);
+  const deadline = readingDeadline(intervalId, ctx.timing.intervalSeconds, ctx.settings.meterDeadlineSeconds);
+  // Chain time again: fetching took a while, and the deadline must not be judged on a stale clock.
+  const decision = meterReportDecision({
+    nowSeconds: await chainNow(ctx.client),
+    deadline,
+    silentMeters: silent.length,
+  });
+  if (decision.action === "wait") {
+    const waits = job.data.waits ?? 0;
+    log.debug(
+      { silentMeters: silent.length, readingDeadline: deadline, waits },
+      "waiting for meter readings",
+    );
+    if (token === undefined)
+      throw new NotReadyError("Waiting for meter readings", { details: `${silent.length} silent meters` });
+    await job.updateData({ ...job.data, waits: waits + 1 });
+    await job.moveToDelayed(
+      Date.now() + backoffDelayMs(waits, ctx.settings.aggregateRetryMs, ctx.settings.peerRetryMaxMs),
+      token,
+    );
+    throw new DelayedError();
+  }
   const totals = aggregateInterval({
     intervalId,
     readings,
@@ -86,6 +132,8 @@ export async function meterReportProcessor(ctx: PipelineContext, job: Job<Interv
     {
       participants: totals.length,
       estimated: totals.filter((t) => t.estimated).length,
+      silentMeters: silent.length,
+      readingDeadline: deadline,
       meterRoot: report.meterRoot,
     },
     "meter report built",

@@ -3,9 +3,11 @@
  *
  * sign: EIP-712 signature with the node's key; the report, its digest and what settlement
  * needs are saved as this node's own record; the signature is stored locally and sent to peers.
- * aggregate: looks at the signature store; below the threshold it sends its own signature again
- * (a peer that restarted or lost its Redis gets it) and re-delays itself (BullMQ delayed job,
- * no busy loop) until the report's on-chain window closes.
+ * aggregate: looks at the signature store every `aggregateRetryMs` (re-delaying itself: BullMQ
+ * delayed job, no busy loop) until the report's on-chain window closes. Below the threshold it
+ * sends its own signature again (a peer that restarted or lost its Redis gets it), with
+ * exponential backoff from `aggregateRetryMs` up to `peerRetryMaxMs` (domain/backoff.ts): a node
+ * below quorum for minutes re-sends about twice a minute, not on every look.
  * submit: runs `rank × submitStaggerMs` after quorum (rank rotates with the interval), checks
  * the chain first and again just before sending; `AlreadyScheduled` / `AlreadyMetered` is
  * success, so exactly one commit lands.
@@ -25,11 +27,17 @@ import {
   reportToJson,
 } from "../chain/reports.js";
 import { UnrecoverableInputError } from "../domain/errors.js";
+import { type RetrySchedule, retryDue, retryStart } from "../domain/backoff.js";
 import { QUEUE_NAMES } from "../infra/queue.js";
 import { TxSendError } from "../infra/tx-sender.js";
 import { NotReadyError } from "./schedule.js";
 import { broadcastSignature, loadOwn, saveOwn, signaturesFor, storeSignature } from "./committee.js";
 import { type PipelineContext, type ReportJobData, jobId, logFor, submitRank } from "./context.js";
+
+export interface AggregateJobData extends ReportJobData {
+  /** When this node re-sends its signature next (absent: at the first look). */
+  readonly resend?: RetrySchedule;
+}
 
 export interface SignJobData extends ReportJobData {
   readonly report: unknown;
@@ -84,7 +92,11 @@ export async function signProcessor(ctx: PipelineContext, job: Job<SignJobData>)
   const delivered = await broadcastSignature(ctx, report, signature);
   await ctx.queues.queue(QUEUE_NAMES.aggregate).add(
     stepName(report.kind, "aggregate"),
-    { kind: report.kind, intervalId: job.data.intervalId },
+    {
+      kind: report.kind,
+      intervalId: job.data.intervalId,
+      resend: retryStart(Date.now(), ctx.settings.aggregateRetryMs, ctx.settings.peerRetryMaxMs),
+    } satisfies AggregateJobData,
     {
       jobId: jobId(ctx, intervalId, stepName(report.kind, "aggregate")),
     },
@@ -95,7 +107,7 @@ export async function signProcessor(ctx: PipelineContext, job: Job<SignJobData>)
 
 export async function aggregateProcessor(
   ctx: PipelineContext,
-  job: Job<ReportJobData>,
+  job: Job<AggregateJobData>,
   token?: string,
 ): Promise<string> {
   const intervalId = BigInt(job.data.intervalId);
@@ -130,9 +142,19 @@ export async function aggregateProcessor(
     throw new UnrecoverableInputError("No quorum before the on-chain deadline", {
       details: `${sigs.length}/${committee.threshold} signatures for ${own.digest}`,
     });
-  await broadcastSignature(ctx, reportFromJson(kind, own.report), own.signature);
-  log.debug({ kind, signatures: sigs.length, threshold: committee.threshold }, "waiting for signatures");
+  const resend = retryDue(
+    job.data.resend ?? { sent: 0, nextAtMs: 0 },
+    Date.now(),
+    ctx.settings.aggregateRetryMs,
+    ctx.settings.peerRetryMaxMs,
+  );
+  if (resend.due) await broadcastSignature(ctx, reportFromJson(kind, own.report), own.signature);
+  log.debug(
+    { kind, signatures: sigs.length, threshold: committee.threshold, resent: resend.next.sent },
+    "waiting for signatures",
+  );
   if (token === undefined) throw new NotReadyError("Waiting for signatures");
+  if (resend.due) await job.updateData({ ...job.data, resend: resend.next });
   await job.moveToDelayed(Date.now() + ctx.settings.aggregateRetryMs, token);
   throw new DelayedError();
 }

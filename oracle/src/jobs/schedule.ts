@@ -21,7 +21,13 @@ import { bigintReplacer, reportToJson } from "../chain/reports.js";
 import { BaseError, UnrecoverableInputError } from "../domain/errors.js";
 import { type DispatchInstanceInput, solveInWorker } from "../domain/dispatch/index.js";
 import { QUEUE_NAMES } from "../infra/queue.js";
-import { type IntervalSchedule, collectInterval, scheduleFromResult, scheduleReport } from "./compute.js";
+import {
+  type IntervalSchedule,
+  assertScheduleBudget,
+  collectInterval,
+  scheduleFromResult,
+  scheduleReport,
+} from "./compute.js";
 import { type IntervalJobData, type PipelineContext, jobId, logFor } from "./context.js";
 
 /** Transient: the chain is not there yet (gate still open, logs lagging); retried with backoff. */
@@ -139,6 +145,8 @@ export async function solveProcessor(ctx: PipelineContext, job: Job<SolveJobData
   const log = logFor(ctx, job, intervalId);
   const orders = ordersFromJson(job.data.orders);
   const schedule = await solveSchedule(ctx, orders, job.data.zoneCount, job.data.instance);
+  // Never sign what the contract could not settle: dead-lettered with the interval and amounts.
+  assertScheduleBudget(intervalId, schedule);
   const committee = await readCommittee(ctx.client, ctx.config.committeeAddress);
   const report = scheduleReport(
     ctx.config.marketAddress,

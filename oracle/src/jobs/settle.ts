@@ -151,7 +151,7 @@ export async function settleFillsProcessor(ctx: PipelineContext, job: Job<Interv
       // Another node settled some of these meanwhile: start over from the chain's view.
       if (error instanceof TxSendError && error.errorName === "OrderNotOpen")
         throw new BaseError("Fills settled concurrently", { cause: error });
-      throw error;
+      throw classifySettleFillsRevert(error);
     }
   }
   const after = await readIntervalState(ctx.client, ctx.config.marketAddress, intervalId);
@@ -163,6 +163,22 @@ export async function settleFillsProcessor(ctx: PipelineContext, job: Job<Interv
     Number((await chainNow(ctx.client)) - times.gateClosure),
   );
   return `settled ${pending.length} fills in ${sent} transactions`;
+}
+
+/**
+ * A settle-fills revert that no retry can cure becomes unrecoverable (dead-lettered with the
+ * reason) instead of being resent identically until the attempts run out: `BudgetExceeded` — the
+ * batch settles buyers before sellers, so when a seller still overdraws the interval, the committed
+ * schedule itself pays out more than it takes in and can never settle. Anything else is returned
+ * unchanged.
+ */
+export function classifySettleFillsRevert(error: unknown): unknown {
+  if (!(error instanceof TxSendError) || error.errorName !== "BudgetExceeded") return error;
+  const [intervalId, payouts, receipts] = (error.errorArgs ?? []).map(String);
+  return new UnrecoverableInputError("The committed schedule cannot settle (BudgetExceeded)", {
+    details: `interval ${intervalId}: payouts ${payouts} > receipts ${receipts}`,
+    cause: error,
+  });
 }
 
 export interface MeterExtra {

@@ -12,7 +12,8 @@ import { privateKeyToAccount } from "viem/accounts";
 import { type MarketTiming, createChainClients, readMarketTiming } from "../chain/market.js";
 import { warmUpSolver } from "../domain/dispatch/index.js";
 import { ChainWatcher } from "../infra/chain-watcher.js";
-import type { Config } from "../infra/config.js";
+import { type Config, ConfigError } from "../infra/config.js";
+import { checkMeterTiming } from "../domain/meter/deadline.js";
 import { type HttpServer, startHttpServer } from "../infra/http.js";
 import { unlockKeystore } from "../infra/keystore.js";
 import { type Logger, createLogger } from "../infra/logging.js";
@@ -20,7 +21,7 @@ import { MeterStore } from "../infra/meter-store.js";
 import { type OracleMetrics, createMetrics } from "../infra/metrics.js";
 import { PIPELINE_QUEUES, QUEUE_NAMES, QueueFactory, closeAll } from "../infra/queue.js";
 import { TxSender } from "../infra/tx-sender.js";
-import { receiveSignature } from "../jobs/committee.js";
+import { receivePeerReadings, receiveSignature } from "../jobs/committee.js";
 import type { PipelineContext, PipelineSettings, PipelineTestHooks } from "../jobs/context.js";
 import { meterReportProcessor } from "../jobs/meter.js";
 import { aggregateProcessor, signProcessor, submitProcessor } from "../jobs/report.js";
@@ -66,10 +67,29 @@ export function settingsFromConfig(config: Config): PipelineSettings {
     settleStaggerMs: config.settleStaggerMs,
     aggregateRetryMs: config.aggregateRetryMs,
     meterGraceSeconds: BigInt(config.meterGraceSeconds),
+    meterDeadlineSeconds: BigInt(config.meterDeadlineSeconds),
+    peerRetryMaxMs: config.peerRetryMaxMs,
     shortPricePerKwh: config.imbalanceShortPricePerKwh,
     longPricePerKwh: config.imbalanceLongPricePerKwh,
     settlementBatchGasBudget: config.settlementBatchGasBudget,
   };
+}
+
+/** Refuses to start when the reading deadline leaves no time to commit before the market's meter deadline. */
+function assertMeterTiming(config: Config, timing: MarketTiming): void {
+  const issues = checkMeterTiming({
+    meterDeadlineSeconds: BigInt(config.meterDeadlineSeconds),
+    meterCommitReserveSeconds: BigInt(config.meterCommitReserveSeconds),
+    meterWindowSeconds: timing.meterWindowSeconds,
+  });
+  if (issues.length > 0)
+    throw new ConfigError(
+      issues.map((i) => ({
+        ...i,
+        source: "default" as const,
+        origin: "checked against the market on chain",
+      })),
+    );
 }
 
 export class OracleNode {
@@ -111,9 +131,10 @@ export class OracleNode {
       this.options.logger ??
       createLogger({ level: config.logLevel, base: { node: account.address, chainId: config.chainId } });
     const { chain, transport, publicClient } = createChainClients(config.rpcUrl, config.chainId);
+    const timing: MarketTiming = await readMarketTiming(publicClient, config.marketAddress);
+    assertMeterTiming(config, timing);
     // The solver thread starts and loads HiGHS while the rest of the node comes up.
     const solverReady = warmUpSolver();
-    const timing: MarketTiming = await readMarketTiming(publicClient, config.marketAddress);
     const queues = new QueueFactory({ redisUrl: config.redisUrl, prefix: config.queuePrefix, logger });
     const metrics: OracleMetrics = createMetrics({
       defaultLabels: { node: account.address },
@@ -157,7 +178,7 @@ export class OracleNode {
       [QUEUE_NAMES.aggregate]: (job, token) => aggregateProcessor(ctx, job as never, token),
       [QUEUE_NAMES.submit]: (job) => submitProcessor(ctx, job as never),
       [QUEUE_NAMES.settleFills]: (job) => settleFillsProcessor(ctx, job as never),
-      [QUEUE_NAMES.meterReport]: (job) => meterReportProcessor(ctx, job as never),
+      [QUEUE_NAMES.meterReport]: (job, token) => meterReportProcessor(ctx, job as never, token),
       [QUEUE_NAMES.settleImbalance]: (job) => settleImbalanceProcessor(ctx, job as never),
     };
     for (const [name, processor] of Object.entries(processors)) {
@@ -211,8 +232,12 @@ export class OracleNode {
         // the first solve then starts a fresh thread).
         solver: () => solverReady,
       },
-      meterIngest: nodeMeterIngest({ config, client: publicClient, timing, store: meterStore }),
-      postRoutes: { "/committee/signatures": (body) => receiveSignature(ctx, body) },
+      meterIngest: nodeMeterIngest({ config, client: publicClient, timing, store: meterStore, logger }),
+      meterReadings: (intervalId) => meterStore.readings(intervalId),
+      postRoutes: {
+        "/committee/signatures": (body) => receiveSignature(ctx, body),
+        "/committee/meter-readings": (body) => receivePeerReadings(ctx, body),
+      },
       queues: [...PIPELINE_QUEUES.map((q) => queues.queue(q)), queues.deadLetterQueue()],
     });
     solverReady.catch((error: unknown) => logger.error({ err: error }, "solver warm-up failed"));

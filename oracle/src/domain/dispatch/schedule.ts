@@ -23,6 +23,20 @@
  *              id desc), then lowering exports (which moves the deficit to the importing zone).
  *     Raises only go to orders whose limit is on the right side of the price, lowerings keep
  *     fills ≥ 0, so rationality and fill bounds survive; every zone balance is then exact.
+ *  6. Budget, per interval: with p' = max(p, 0) (the price the chain stores), the congestion rent
+ *     Σ over flows of p'_to·received − p'_from·sent − fee·sent must be ≥ 0. Step 3's
+ *     ⌊sent·(1 − loss)⌋ can make it negative (4 Wh sent, 3 received: a 2 % line costs 25 %), and
+ *     then the contract would revert every seller's fill with BudgetExceeded. While it is < 0:
+ *     a. prices, from the step-2 prices, zones ascending: raise a net importer, lower a net
+ *        exporter (not below 0), each by the least integer step covering what is left, within
+ *        its bracket [L, U] and the limits of the orders it fills; if that cannot cover it, the
+ *        same within the filled orders' limits only;
+ *     b. else the flow with the least rent (line, direction order on ties) sends only what its
+ *        delivery needs, or, if it already does, delivers one Wh less; both zones are rebalanced
+ *        by step 5 at the step-2 prices, and (a) is tried again.
+ *     Each (b) lowers the interval's total sent energy and step 5 never raises a flow, so it
+ *     ends: with no flow the rent is 0. The contract's rule follows: buyers pay ⌈p·e/1000⌉ and
+ *     sellers get ⌊p·e/1000⌋, and Σ_buyers p'e − Σ_sellers p'e = rent + fees ≥ 0.
  */
 import { DispatchRoundingError } from "./errors.js";
 import { Layout, type IndexedInstance } from "./indexed.js";
@@ -102,6 +116,18 @@ const clamp = (v: number, lo: number, hi: number) => (v < lo ? lo : v > hi ? hi 
 /** Energy arriving over a line when `sent` Wh leave: losses are rounded up. */
 export function receivedWh(sent: number, lossFactor: number): number {
   return Math.floor(sent * (1 - lossFactor) + 1e-9);
+}
+
+/** Highest price the instance schema accepts: a repaired price never goes past it. */
+const PRICE_MAX = 1e12;
+
+/** Least energy to send over a line so that `receivedWh` Wh arrive (0 for 0). */
+export function minSentWh(received: number, lossFactor: number): number {
+  if (received <= 0) return 0;
+  let s = Math.ceil(received / (1 - lossFactor));
+  while (s > 0 && receivedWh(s - 1, lossFactor) >= received) s--;
+  while (receivedWh(s, lossFactor) < received) s++;
+  return s;
 }
 
 /**
@@ -191,6 +217,102 @@ export function integerize({ ix, x, duals, solver }: IntegerizeInput): Canonical
   const byZone: number[][] = Array.from({ length: Z }, () => []);
   ix.batteries.forEach((b, k) => byZone[ix.zoneIndex.get(b.zone)!]!.push(k));
 
+  // (6) budget balance of interval t. `E` and `absorb` are step 5's imbalance vector and loop.
+  const repairBudget = (t: number, E: number[], absorb: () => void): void => {
+    const p0 = Array.from({ length: Z }, (_, z) => price[lay.balanceRow(t, z)]!);
+    // the price as the chain sees it (uint256: floored at 0)
+    const onChain = (z: number) => BigInt(Math.max(p0[z]!, 0));
+    for (;;) {
+      const flowsT: Array<{ c: number; from: number; to: number; loss: number; rent: bigint }> = [];
+      ix.lines.forEach((line, l) => {
+        const za = ix.zoneIndex.get(line.a)!;
+        const zb = ix.zoneIndex.get(line.b)!;
+        for (const d of [0, 1] as const) {
+          const c = lay.flowCol(t, l, d) - n;
+          if (sent[c] === 0) continue;
+          const [from, to] = d === 0 ? [za, zb] : [zb, za];
+          // congestion rent: what the receiving zone pays for the energy, minus what the sending
+          // zone is paid for it, minus the grid's fee on every Wh sent
+          const rent =
+            onChain(to) * BigInt(recv[c]!) -
+            onChain(from) * BigInt(sent[c]!) -
+            BigInt(line.feePerKwh) * BigInt(sent[c]!);
+          flowsT.push({ c, from, to, loss: line.lossFactor, rent });
+        }
+      });
+      // Zones balance exactly, so buyers' minus sellers' money (before the per-fill rounding,
+      // which only favours the market) is Σ_z p'_z·(imports − exports); less the fees, that is
+      // Σ over flows of this rent. Rent ≥ 0 pays the fees and the contract's rule follows.
+      const rent = flowsT.reduce((a, f) => a + f.rent, 0n);
+      if (rent >= 0n) return;
+      // (6a) prices: within the order brackets, else within the filled orders' limits alone;
+      // no energy changes
+      const next = movePrices(t, -rent, flowsT, p0, true) ?? movePrices(t, -rent, flowsT, p0, false);
+      if (next !== undefined) {
+        next.forEach((p, z) => (price[lay.balanceRow(t, z)] = p));
+        return;
+      }
+      // (6b) the flow with the least rent (first in line, direction order on ties): first send
+      // only what its delivery needs, then deliver one Wh less; step 5 rebalances both ends.
+      let worst = flowsT[0]!;
+      for (const f of flowsT) if (f.rent < worst.rent) worst = f;
+      const { c, from, to, loss } = worst;
+      const s0 = sent[c]!;
+      const r0 = recv[c]!;
+      const trimmed = minSentWh(r0, loss);
+      const s1 = trimmed < s0 ? trimmed : minSentWh(r0 - 1, loss);
+      const r1 = receivedWh(s1, loss);
+      E[from] = E[from]! + (s0 - s1);
+      E[to] = E[to]! - (r0 - r1);
+      sent[c] = s1;
+      recv[c] = r1;
+      absorb();
+    }
+  };
+  // (6a) Raise importers' and lower exporters' prices, zones ascending, each by the least integer
+  // step that covers what remains of the deficit, within the limits of the orders the integer
+  // schedule fills (every matched buyer pays ≤ its bid, every matched seller gets ≥ its ask) and,
+  // when `inBracket`, also within the zone's order bracket [L, U] (no unmatched order would then
+  // have traded at the new price). Undefined if these limits cannot cover the deficit.
+  const movePrices = (
+    t: number,
+    deficit: bigint,
+    flowsT: ReadonlyArray<{ c: number; from: number; to: number }>,
+    p0: readonly number[],
+    inBracket: boolean,
+  ): number[] | undefined => {
+    const netImport = new Array<number>(Z).fill(0);
+    for (const f of flowsT) {
+      netImport[f.to] = netImport[f.to]! + recv[f.c]!;
+      netImport[f.from] = netImport[f.from]! - sent[f.c]!;
+    }
+    const next = [...p0];
+    let left = deficit;
+    for (let z = 0; z < Z && left > 0n; z++) {
+      const q = netImport[z]!;
+      if (q === 0) continue;
+      const r = lay.balanceRow(t, z);
+      let up = inBracket ? hi[r]! : Infinity;
+      let down = inBracket ? lo[r]! : -Infinity;
+      for (const i of group[r]!) {
+        if (fill[i]! === 0) continue;
+        const o = orders[i]!;
+        if (o.side === "bid") up = Math.min(up, o.limitPricePerKwh);
+        else down = Math.max(down, o.limitPricePerKwh);
+      }
+      const current = Math.max(p0[z]!, 0);
+      // a price below 0 reaches the chain as 0: lowering it there gains nothing
+      const room = q > 0 ? Math.min(up, PRICE_MAX) - current : current - Math.max(down, 0);
+      if (room <= 0) continue;
+      const perUnit = BigInt(Math.abs(q));
+      const need = (left + perUnit - 1n) / perUnit;
+      const step = need < BigInt(room) ? need : BigInt(room);
+      next[z] = current + (q > 0 ? 1 : -1) * Number(step);
+      left -= step * perUnit;
+    }
+    return left > 0n ? undefined : next;
+  };
+
   for (let t = 0; t < T; t++) {
     // (3) line flows
     ix.lines.forEach((line, l) => {
@@ -269,103 +391,110 @@ export function integerize({ ix, x, duals, solver }: IntegerizeInput): Canonical
     });
     const byLimit = (dir: 1 | -1, idDir: 1 | -1) => (i: number, j: number) =>
       dir * (orders[i]!.limitPricePerKwh - orders[j]!.limitPricePerKwh) || idDir * (i - j);
-    for (;;) {
-      const z = E.findIndex((e) => e !== 0);
-      if (z < 0) break;
-      const r = lay.balanceRow(t, z);
-      const p = price[r]!;
-      const members = group[r]!;
-      let e = E[z]!;
-      // orders: raise the willing side, then lower the other
-      const sign = e > 0 ? 1 : -1;
-      const raiseSide = e > 0 ? "bid" : "offer";
-      const up = members
-        .filter((i) => {
-          const o = orders[i]!;
-          const willing = o.side === "bid" ? o.limitPricePerKwh >= p : o.limitPricePerKwh <= p;
-          return o.side === raiseSide && willing && fill[i]! < o.quantityWh;
-        })
-        .sort(e > 0 ? byLimit(-1, 1) : byLimit(1, 1));
-      for (const i of up) {
-        if (e === 0) break;
-        const d = Math.min(sign * e, orders[i]!.quantityWh - fill[i]!);
-        fill[i] = fill[i]! + d;
-        e -= sign * d;
-      }
-      const down = members
-        .filter((i) => orders[i]!.side !== raiseSide && fill[i]! > 0)
-        .sort(e > 0 ? byLimit(-1, -1) : byLimit(1, -1));
-      for (const i of down) {
-        if (e === 0) break;
-        const d = Math.min(sign * e, fill[i]!);
-        fill[i] = fill[i]! - d;
-        e -= sign * d;
-      }
-      // batteries in the zone (id ascending), within their SoC limits for this interval
-      for (const k of byZone[z]!) {
-        if (e === 0) break;
-        const b = ix.batteries[k]!;
-        // E > 0: discharge less, then charge more; E < 0: charge less, then discharge more.
-        const steps: Array<[0 | 1, 1 | -1]> =
-          e > 0
-            ? [
-                [1, -1],
-                [0, 1],
-              ]
-            : [
-                [0, -1],
-                [1, 1],
-              ];
-        for (const [what, dir] of steps) {
-          const arr = what === 0 ? charge[k]! : discharge[k]!;
-          const cap = what === 0 ? b.maxChargeWh : b.maxDischargeWh;
-          while (e !== 0) {
-            const v = arr[t]! + dir;
-            if (v < 0 || v > cap) break;
-            const s = what === 0 ? socOf(k, v, discharge[k]![t]!) : socOf(k, charge[k]![t]!, v);
-            if (!socOk(k, s) || (s < socPrev[k]! && s < reachFloor[k]! - SOC_TOL)) break;
-            arr[t] = v;
-            // charging more or discharging less removes supply: both move E by −1·sign
-            e -= sign;
+    const absorb = () => {
+      for (;;) {
+        const z = E.findIndex((e) => e !== 0);
+        if (z < 0) break;
+        const r = lay.balanceRow(t, z);
+        const p = price[r]!;
+        const members = group[r]!;
+        let e = E[z]!;
+        // orders: raise the willing side, then lower the other
+        const sign = e > 0 ? 1 : -1;
+        const raiseSide = e > 0 ? "bid" : "offer";
+        const up = members
+          .filter((i) => {
+            const o = orders[i]!;
+            const willing = o.side === "bid" ? o.limitPricePerKwh >= p : o.limitPricePerKwh <= p;
+            return o.side === raiseSide && willing && fill[i]! < o.quantityWh;
+          })
+          .sort(e > 0 ? byLimit(-1, 1) : byLimit(1, 1));
+        for (const i of up) {
+          if (e === 0) break;
+          const d = Math.min(sign * e, orders[i]!.quantityWh - fill[i]!);
+          fill[i] = fill[i]! + d;
+          e -= sign * d;
+        }
+        const down = members
+          .filter((i) => orders[i]!.side !== raiseSide && fill[i]! > 0)
+          .sort(e > 0 ? byLimit(-1, -1) : byLimit(1, -1));
+        for (const i of down) {
+          if (e === 0) break;
+          const d = Math.min(sign * e, fill[i]!);
+          fill[i] = fill[i]! - d;
+          e -= sign * d;
+        }
+        // batteries in the zone (id ascending), within their SoC limits for this interval
+        for (const k of byZone[z]!) {
+          if (e === 0) break;
+          const b = ix.batteries[k]!;
+          // E > 0: discharge less, then charge more; E < 0: charge less, then discharge more.
+          const steps: Array<[0 | 1, 1 | -1]> =
+            e > 0
+              ? [
+                  [1, -1],
+                  [0, 1],
+                ]
+              : [
+                  [0, -1],
+                  [1, 1],
+                ];
+          for (const [what, dir] of steps) {
+            const arr = what === 0 ? charge[k]! : discharge[k]!;
+            const cap = what === 0 ? b.maxChargeWh : b.maxDischargeWh;
+            while (e !== 0) {
+              const v = arr[t]! + dir;
+              if (v < 0 || v > cap) break;
+              const s = what === 0 ? socOf(k, v, discharge[k]![t]!) : socOf(k, charge[k]![t]!, v);
+              if (!socOk(k, s) || (s < socPrev[k]! && s < reachFloor[k]! - SOC_TOL)) break;
+              arr[t] = v;
+              // charging more or discharging less removes supply: both move E by −1·sign
+              e -= sign;
+            }
           }
         }
-      }
-      // lines: lower imports (E > 0, the surplus moves to the exporter) or exports (E < 0, the
-      // deficit moves to the importer)
-      for (let l = 0; l < L && e !== 0; l++) {
-        const line = ix.lines[l]!;
-        const za = ix.zoneIndex.get(line.a)!;
-        const zb = ix.zoneIndex.get(line.b)!;
-        if (za !== z && zb !== z) continue;
-        if (e > 0) {
-          const into: 0 | 1 = zb === z ? 0 : 1;
-          const c = lay.flowCol(t, l, into) - n;
-          const targetRecv = Math.max(0, recv[c]! - e);
-          let s = sent[c]!;
-          while (s > 0 && receivedWh(s, line.lossFactor) > targetRecv) s--;
-          const from = into === 0 ? za : zb;
-          E[from] = E[from]! + (sent[c]! - s);
-          e -= recv[c]! - receivedWh(s, line.lossFactor);
-          sent[c] = s;
-          recv[c] = receivedWh(s, line.lossFactor);
-        } else {
-          const out: 0 | 1 = za === z ? 0 : 1;
-          const c = lay.flowCol(t, l, out) - n;
-          const s = Math.max(0, sent[c]! + e);
-          const to = out === 0 ? zb : za;
-          e += sent[c]! - s;
-          E[to] = E[to]! - (recv[c]! - receivedWh(s, line.lossFactor));
-          sent[c] = s;
-          recv[c] = receivedWh(s, line.lossFactor);
+        // lines: lower imports (E > 0, the surplus moves to the exporter) or exports (E < 0, the
+        // deficit moves to the importer)
+        for (let l = 0; l < L && e !== 0; l++) {
+          const line = ix.lines[l]!;
+          const za = ix.zoneIndex.get(line.a)!;
+          const zb = ix.zoneIndex.get(line.b)!;
+          if (za !== z && zb !== z) continue;
+          if (e > 0) {
+            const into: 0 | 1 = zb === z ? 0 : 1;
+            const c = lay.flowCol(t, l, into) - n;
+            const targetRecv = Math.max(0, recv[c]! - e);
+            let s = sent[c]!;
+            while (s > 0 && receivedWh(s, line.lossFactor) > targetRecv) s--;
+            const from = into === 0 ? za : zb;
+            E[from] = E[from]! + (sent[c]! - s);
+            e -= recv[c]! - receivedWh(s, line.lossFactor);
+            sent[c] = s;
+            recv[c] = receivedWh(s, line.lossFactor);
+          } else {
+            const out: 0 | 1 = za === z ? 0 : 1;
+            const c = lay.flowCol(t, l, out) - n;
+            const s = Math.max(0, sent[c]! + e);
+            const to = out === 0 ? zb : za;
+            e += sent[c]! - s;
+            E[to] = E[to]! - (recv[c]! - receivedWh(s, line.lossFactor));
+            sent[c] = s;
+            recv[c] = receivedWh(s, line.lossFactor);
+          }
         }
+        if (e !== 0) {
+          throw new DispatchRoundingError(
+            `zone ${ix.zones[z]} interval ${ix.first + t}: imbalance of ${e} Wh cannot be absorbed`,
+          );
+        }
+        E[z] = 0;
       }
-      if (e !== 0) {
-        throw new DispatchRoundingError(
-          `zone ${ix.zones[z]} interval ${ix.first + t}: imbalance of ${e} Wh cannot be absorbed`,
-        );
-      }
-      E[z] = 0;
-    }
+    };
+    absorb();
+
+    // (6) budget: the interval's receipts must cover its payouts at the prices the chain sees
+    repairBudget(t, E, absorb);
+
     ix.batteries.forEach((_, k) => {
       const s = socOf(k, charge[k]![t]!, discharge[k]![t]!);
       socExact[k]![t] = s;

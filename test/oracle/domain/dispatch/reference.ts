@@ -169,6 +169,43 @@ export function scheduleViolations(inst: DispatchInstance, s: CanonicalSchedule)
     });
   }
   for (const [k, v] of net) if (v !== 0) bad.push(`zone ${k}: supply − demand = ${v} Wh`);
+  bad.push(...intervalBudgetViolations(inst, s));
   if (paidIn < paidOut) bad.push(`budget: buyers pay ${paidIn} < sellers + fees ${paidOut}`);
+  return bad;
+}
+
+/**
+ * The contract's per-interval rule, written from scratch: in each interval, what buyers are charged
+ * (rounded up) covers what sellers are paid (rounded down), at the zone prices floored at 0 as the
+ * chain stores them. Batteries count as participants at their zone's price (charging pays,
+ * discharging is paid), so the rule also holds the day they settle like orders.
+ */
+export function intervalBudgetViolations(inst: DispatchInstance, s: CanonicalSchedule): string[] {
+  const price = new Map(s.prices.map((p) => [`${p.interval}/${p.zone}`, BigInt(Math.max(0, p.pricePerKwh))]));
+  const fills = new Map(s.fills.map((f) => [f.orderId, BigInt(f.filledWh)]));
+  const receipts = new Map<number, bigint>();
+  const payouts = new Map<number, bigint>();
+  const add = (m: Map<number, bigint>, t: number, v: bigint) => m.set(t, (m.get(t) ?? 0n) + v);
+  for (const o of inst.orders) {
+    const p = price.get(`${o.interval}/${o.zone}`) ?? 0n;
+    const f = fills.get(o.id) ?? 0n;
+    if (o.side === "bid") add(receipts, o.interval, costRoundedUp(p, f));
+    else add(payouts, o.interval, costRoundedDown(p, f));
+  }
+  for (const b of s.batteries) {
+    const zone = inst.batteries.find((x) => x.id === b.batteryId)?.zone;
+    for (const st of b.steps) {
+      const p = price.get(`${st.interval}/${zone}`) ?? 0n;
+      add(receipts, st.interval, costRoundedUp(p, BigInt(st.chargeWh)));
+      add(payouts, st.interval, costRoundedDown(p, BigInt(st.dischargeWh)));
+    }
+  }
+  const bad: string[] = [];
+  for (let t = 0; t < s.horizon.intervals; t++) {
+    const id = s.horizon.firstInterval + t;
+    const r = receipts.get(id) ?? 0n;
+    const q = payouts.get(id) ?? 0n;
+    if (q > r) bad.push(`interval ${id}: payouts ${q} > receipts ${r} (BudgetExceeded)`);
+  }
   return bad;
 }
