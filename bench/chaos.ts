@@ -73,8 +73,30 @@ const suite = await startSuite({
   log: (line) => console.log(line),
 });
 
-const rows = [];
-const runs = [];
+const rows: unknown[] = [];
+const runs: unknown[] = [];
+const out = join(PROJECT_ROOT, "bench", "results", "chaos.json");
+/** Written after every fault kind, so a bench cut short keeps the kinds it finished. */
+const save = () => {
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(
+    out,
+    `${JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        seed: o.seed,
+        intervals: o.intervals,
+        prosumers: o.prosumers,
+        wallSeconds: Math.round((Date.now() - started) / 1000),
+        loadAverage1m: Number(loadavg()[0]!.toFixed(1)),
+        rows,
+        runs,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+};
 try {
   for (const [k, kind] of FAULT_KINDS.entries()) {
     let recoveryMax: number | null = 0;
@@ -138,28 +160,10 @@ try {
       conserved,
     });
     console.log(JSON.stringify(rows.at(-1)));
+    save();
   }
 } finally {
   await suite.stop();
 }
 
-const out = join(PROJECT_ROOT, "bench", "results", "chaos.json");
-mkdirSync(dirname(out), { recursive: true });
-writeFileSync(
-  out,
-  `${JSON.stringify(
-    {
-      date: new Date().toISOString(),
-      seed: o.seed,
-      intervals: o.intervals,
-      prosumers: o.prosumers,
-      wallSeconds: Math.round((Date.now() - started) / 1000),
-      loadAverage1m: Number(loadavg()[0]!.toFixed(1)),
-      rows,
-      runs,
-    },
-    null,
-    2,
-  )}\n`,
-);
 console.log(`wrote ${out}`);

@@ -35,6 +35,8 @@ import { startAofRedis, startChain, type ChaosChain, type ChaosRedis } from "./s
 export const TIMING = { intervalSeconds: 900, gateClosureSeconds: 300, meterGraceSeconds: 60 };
 const SCHEDULE_WINDOW = 600;
 const METER_WINDOW = 3600;
+/** The nodes' reading deadline (after interval end), as in the demo: the commit reserve before the meter window closes. */
+const READING_DEADLINE = 2700;
 const COMMITTEE = { threshold: 3, size: 5 };
 const RETAIL = 300_000;
 const FEED_IN = 70_000;
@@ -245,7 +247,7 @@ export async function startSuite(options: SuiteOptions): Promise<ChaosSuite> {
           addresses,
           workDir,
           ...TIMING,
-          meterDeadlineSeconds: METER_WINDOW,
+          meterDeadlineSeconds: READING_DEADLINE,
         }),
       );
       log(`[${label}] committee started (logs ${workDir}/logs)`);
@@ -449,13 +451,12 @@ export async function startSuite(options: SuiteOptions): Promise<ChaosSuite> {
       }
     };
     // A demo that stopped early left chain time where it was; real time would have moved on, so
-    // move it past every interval's meter grace first (the committee reports what it holds).
-    const lastGrace =
-      Number(intervalIds.at(-1)!) * TIMING.intervalSeconds +
-      TIMING.intervalSeconds +
-      TIMING.meterGraceSeconds;
-    if (((await chainTime(chain.url)) ?? 0) <= lastGrace) {
-      await rpc(chain.url, "evm_setNextBlockTimestamp", [lastGrace + 1]);
+    // move it past the last interval's reading deadline (a reading that reached no node then
+    // counts as missing and the committee reports what it holds).
+    const lastReading =
+      Number(intervalIds.at(-1)!) * TIMING.intervalSeconds + TIMING.intervalSeconds + READING_DEADLINE;
+    if (((await chainTime(chain.url)) ?? 0) <= lastReading) {
+      await rpc(chain.url, "evm_setNextBlockTimestamp", [lastReading + 1]);
       await rpc(chain.url, "evm_mine");
     }
     if (await waitAll((s) => s === "final", limits.finalLimitSeconds)) return { needed: false, seconds: 0 };
