@@ -450,14 +450,31 @@ export async function startSuite(options: SuiteOptions): Promise<ChaosSuite> {
         await sleep(3_000);
       }
     };
-    // A demo that stopped early left chain time where it was; real time would have moved on, so
-    // move it past the last interval's reading deadline (a reading that reached no node then
-    // counts as missing and the committee reports what it holds).
-    const lastReading =
-      Number(intervalIds.at(-1)!) * TIMING.intervalSeconds + TIMING.intervalSeconds + READING_DEADLINE;
-    if (((await chainTime(chain.url)) ?? 0) <= lastReading) {
-      await rpc(chain.url, "evm_setNextBlockTimestamp", [lastReading + 1]);
-      await rpc(chain.url, "evm_mine");
+    // A demo that stopped early left chain time where it was; real time would have moved on.
+    // Interval by interval (one jump past the last one would close the earlier ones' meter
+    // windows), move it past the reading deadline of each scheduled, unmetered interval — a
+    // reading that reached no node then counts as missing — and give the committee until its
+    // report lands (or the recovery limit).
+    const market = connectDemoChain(chain.url, addresses);
+    for (const intervalId of intervalIds) {
+      const metered = async () => {
+        const s = (await client.readContract({
+          address: addresses.market,
+          abi: market.abis.market,
+          functionName: "intervalState",
+          args: [intervalId],
+        })) as { scheduled: boolean; meterRoot: string };
+        return !s.scheduled || !/^0x0+$/.test(s.meterRoot);
+      };
+      if (await metered()) continue;
+      const deadline =
+        Number(intervalId) * TIMING.intervalSeconds + TIMING.intervalSeconds + READING_DEADLINE;
+      if (((await chainTime(chain.url)) ?? 0) <= deadline) {
+        await rpc(chain.url, "evm_setNextBlockTimestamp", [deadline + 1]);
+        await rpc(chain.url, "evm_mine");
+      }
+      const until = Date.now() + limits.recoveryLimitSeconds * 1000;
+      while (!(await metered()) && Date.now() < until) await sleep(1_000);
     }
     if (await waitAll((s) => s === "final", limits.finalLimitSeconds)) return { needed: false, seconds: 0 };
     log(
