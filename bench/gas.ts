@@ -104,6 +104,7 @@ async function deploy(committeeSize: number, threshold: number) {
     admin!.address,
     members.map((m) => m.address),
     threshold,
+    172_800, // committee change delay: the contract's minimum (two days)
   ])) as unknown as OracleCommittee;
   const certificate = (await deployContract("EnergyCertificate", [
     admin!.address,

@@ -10,6 +10,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IEnergyMarket} from "./interfaces/IEnergyMarket.sol";
 import {IGridRegistry} from "./interfaces/IGridRegistry.sol";
@@ -51,6 +52,10 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
     /// this shape (bits 64..254 all zero) with probability 2^-191, i.e. never.
     uint256 private constant _SETTLED_FLAG = 1 << 255;
 
+    /// @notice After an interval's meter deadline, keepers have this long to settle its imbalances; then a
+    /// participant whose leaf is missing or lost takes its offer collateral back (releaseCollateral).
+    uint256 public constant COLLATERAL_GRACE_SECONDS = 7 days;
+
     /* IMMUTABLES */
 
     IERC20 public immutable token;
@@ -69,6 +74,9 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
     /// @dev Invariant: token.balanceOf(this) == Σ _balances + Σ locks of open orders + Σ collateral of settled,
     /// not yet imbalance-settled offers + Σ (receipts − payouts) of intervals + _operatorFunds.
     uint256 private _operatorFunds;
+    /// @dev Invariant: _totalOwed == Σ tokens received − Σ tokens paid out == everything the market owes (internal
+    /// moves conserve it), and token.balanceOf(this) >= _totalOwed. Only the excess can be recovered.
+    uint256 private _totalOwed;
     mapping(address account => uint256) private _balances;
     /// @dev Invariant: at most one open order per (owner, interval, side); a slot is 0, an open order's id, or a
     /// settled fill record. A settled record is never overwritten, so a fill settles at most once.
@@ -135,9 +143,20 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
 
     function _deposit(uint256 amount) private {
         if (amount == 0) revert ZeroAmount();
-        _balances[msg.sender] += amount;
-        emit Deposited(msg.sender, amount);
+        uint256 received = _pull(amount);
+        _balances[msg.sender] += received;
+        emit Deposited(msg.sender, received);
+    }
+
+    /// @dev Pulls `amount` from the caller and returns what arrived: a token that takes a fee on transfer credits
+    /// less than `amount`, so the books never promise more than the market holds. The transfer comes before the
+    /// credit here (measured, not assumed); every caller is nonReentrant.
+    function _pull(uint256 amount) private returns (uint256 received) {
+        uint256 before = token.balanceOf(address(this));
         token.safeTransferFrom(msg.sender, address(this), amount);
+        received = token.balanceOf(address(this)) - before;
+        if (received == 0) revert ZeroAmount();
+        _totalOwed += received;
     }
 
     /// @inheritdoc IEnergyMarket
@@ -149,6 +168,7 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         unchecked {
             _balances[msg.sender] = balance - amount;
         }
+        _totalOwed -= amount;
         emit Withdrawn(msg.sender, to, amount);
         token.safeTransfer(to, amount);
     }
@@ -307,10 +327,10 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         // Buyers first, so that sellers of the same batch are paid from what its buyers were charged.
         uint256 count = fills.length;
         for (uint256 i; i < count; ++i) {
-            if (fills[i].order.side == Side.Buy) _settleFill(fills[i], orderIds[i], zonePrices, tally);
+            if (fills[i].order.side == Side.Buy) _settleFill(fills[i], orderIds[i], zonePrices, tally, true);
         }
         for (uint256 i; i < count; ++i) {
-            if (fills[i].order.side == Side.Sell) _settleFill(fills[i], orderIds[i], zonePrices, tally);
+            if (fills[i].order.side == Side.Sell) _settleFill(fills[i], orderIds[i], zonePrices, tally, true);
         }
         _storeTally(interval, intervalId, tally);
     }
@@ -329,7 +349,7 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
             revert InvalidProof();
         }
         Tally memory tally = _loadTally(interval);
-        _settleFill(fill, orderId, zonePrices, tally);
+        _settleFill(fill, orderId, zonePrices, tally, false);
         _storeTally(interval, intervalId, tally);
     }
 
@@ -360,17 +380,25 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
     }
 
     /// @dev Settles one proven fill: checks the order is open and the fill within its limits, moves the money
-    /// between internal balances and marks the slot settled.
+    /// between internal balances and marks the slot settled. With `skipSettled` (batches), a fill whose slot already
+    /// holds a settled record is skipped: a claimFill in front of a keeper's batch must not sink the batch. The proof
+    /// ties the fill to this (owner, interval, side) slot, and a slot is settled at most once, so the record is this
+    /// fill's own.
     function _settleFill(
         Fill calldata fill,
         bytes32 orderId,
         uint256[] calldata zonePrices,
-        Tally memory tally
+        Tally memory tally,
+        bool skipSettled
     ) private {
         Order calldata order = fill.order;
         bytes32[2] storage slots = _positions[order.owner][order.intervalId];
         uint256 side = uint8(order.side);
-        if (slots[side] != orderId) revert OrderNotOpen(orderId);
+        bytes32 slot = slots[side];
+        if (slot != orderId) {
+            if (skipSettled && uint256(slot) >> 64 == _SETTLED_FLAG >> 64) return;
+            revert OrderNotOpen(orderId);
+        }
         uint64 filledWh = fill.filledWh;
         if (filledWh > order.quantityWh) revert FillExceedsQuantity(orderId, filledWh, order.quantityWh);
         uint256 price;
@@ -449,12 +477,11 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
     }
 
     function _storeTally(IntervalState storage interval, uint64 intervalId, Tally memory tally) private {
-        // Safe casts: receipts are bounded by the token supply held in locks; Wh and counts by the orders' uint64
-        // quantities and the number of orders, far below these widths in any real interval.
-        interval.receipts = uint128(tally.receipts);
-        interval.payouts = uint128(tally.payouts);
-        interval.boughtWh = uint64(tally.boughtWh);
-        interval.settledCount = uint32(tally.settledCount);
+        // Checked casts: each fill is within uint64, but their sum is not (2^64 + 100 Wh must not become 100).
+        interval.receipts = SafeCast.toUint128(tally.receipts);
+        interval.payouts = SafeCast.toUint128(tally.payouts);
+        interval.boughtWh = SafeCast.toUint64(tally.boughtWh);
+        interval.settledCount = SafeCast.toUint32(tally.settledCount);
         if (tally.settledCount >= interval.fillCount) _creditOperator(interval, intervalId);
     }
 
@@ -476,10 +503,9 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
     /* METERING */
 
     /// @inheritdoc IEnergyMarket
-    function commitMeterReport(
-        MeterReport calldata report,
-        bytes calldata signatures
-    ) external whenNotPaused {
+    /// @dev Not paused: the pause stops new exposure (orders, schedules); the energy of a scheduled interval has been
+    /// delivered, and a pause across its meter window must not cancel its imbalance settlement.
+    function commitMeterReport(MeterReport calldata report, bytes calldata signatures) external {
         if (report.market != address(this)) revert WrongMarket(report.market);
         uint64 intervalId = report.intervalId;
         IntervalState storage interval = _intervals[intervalId];
@@ -540,6 +566,8 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         _requireFillsSettled(interval, intervalId);
         for (uint256 i; i < count; ++i) {
             MeterEntry calldata entry = entries[i];
+            // Settled in front (or listed twice): skipped, so one settleImbalance cannot sink a keeper's batch.
+            if (_imbalanceSettled[entry.participant][intervalId]) continue;
             _settleImbalanceOf(entry.participant, intervalId, entry.injectedWh, entry.consumedWh);
         }
     }
@@ -562,8 +590,7 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
     }
 
     /// @dev Settles one participant's deviation from a verified meter leaf: charge or pay, release the offer
-    /// collateral, issue certificates. Reverts when it was settled (or its collateral released) already, which
-    /// also rejects a participant listed twice in one batch.
+    /// collateral, issue certificates. Reverts when it was settled (or its collateral released) already.
     function _settleImbalanceOf(
         address participant,
         uint64 intervalId,
@@ -638,7 +665,9 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         uint256 injectedWh
     ) private {
         if (soldWh == 0 || injectedWh == 0) return;
-        IGridRegistry.Source source = registry.sourceOf(seller);
+        // The source at delivery, not at settlement (which has no deadline): a meter installed after the interval
+        // started reads as Other.
+        IGridRegistry.Source source = registry.sourceAt(seller, _intervalStart(intervalId));
         if (!_isRenewable(source)) return;
         uint256 energyWh = soldWh < injectedWh ? soldWh : injectedWh;
         _issuedWh[intervalId][source] += energyWh;
@@ -647,10 +676,11 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
 
     /// @inheritdoc IEnergyMarket
     function releaseCollateral(address participant, uint64 intervalId) external {
+        // Unmetered: from the meter deadline. Metered: from the grace period's end, for a participant whose leaf is
+        // missing or lost (a listed one has been settled by then, or releases like an unmetered one).
         uint256 deadline = _meterDeadline(intervalId);
-        if (_intervals[intervalId].meterRoot != 0 || block.timestamp < deadline) {
-            revert CollateralNotReleasable(participant, intervalId, deadline);
-        }
+        if (_intervals[intervalId].meterRoot != 0) deadline += COLLATERAL_GRACE_SECONDS;
+        if (block.timestamp < deadline) revert CollateralNotReleasable(participant, intervalId, deadline);
         if (_imbalanceSettled[participant][intervalId])
             revert ImbalanceAlreadySettled(participant, intervalId);
         _imbalanceSettled[participant][intervalId] = true;
@@ -672,18 +702,37 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
             interval.meterRoot == 0 ||
             (interval.settledCount < interval.fillCount && block.timestamp < _meterDeadline(intervalId))
         ) revert CertificatesNotFinal(intervalId);
-        uint256 totalBoughtWh = interval.boughtWh;
         (bool settled, uint64 boughtWh) = _settledRecord(_positions[buyer][intervalId][uint8(Side.Buy)]);
-        uint256 entitled =
-            settled && totalBoughtWh != 0
-                ? (uint256(boughtWh) * _issuedWh[intervalId][source]) / totalBoughtWh
-                : 0;
+        if (!settled || boughtWh == 0) revert ZeroAmount();
+        // The pools are shared pro rata to purchases, scaled down when they hold more than was bought (a lossy line:
+        // sellers' energy is counted before losses, buyers' after), so that the interval never certifies more than
+        // was both bought and renewably sold and injected.
+        uint256 denominator = interval.boughtWh;
+        uint256 claimedAll;
         uint256 id = certificateId(intervalId, source);
+        {
+            uint256 issuedAll;
+            for (uint8 s = uint8(IGridRegistry.Source.Solar); s <= uint8(IGridRegistry.Source.Hydro); ++s) {
+                issuedAll += _issuedWh[intervalId][IGridRegistry.Source(s)];
+                claimedAll += _claimedWh[buyer][certificateId(intervalId, IGridRegistry.Source(s))];
+            }
+            if (issuedAll > denominator) denominator = issuedAll;
+        }
+        uint256 entitled = (uint256(boughtWh) * _issuedWh[intervalId][source]) / denominator;
         uint256 already = _claimedWh[buyer][id];
         if (entitled <= already) revert ZeroAmount();
-        _claimedWh[buyer][id] = entitled;
-        emit CertificatesClaimed(buyer, id, entitled - already);
-        certificates.issue(buyer, id, entitled - already);
+        uint256 amount = entitled - already;
+        // The denominator grows as later sellers' pools fill; the buyer's total stays within its purchase however
+        // its claims interleave with them. Safe "unchecked": claimedAll <= boughtWh is kept by this very cap.
+        uint256 room;
+        unchecked {
+            room = boughtWh - claimedAll;
+        }
+        if (amount > room) amount = room;
+        if (amount == 0) revert ZeroAmount();
+        _claimedWh[buyer][id] = already + amount;
+        emit CertificatesClaimed(buyer, id, amount);
+        certificates.issue(buyer, id, amount);
     }
 
     /* OPERATOR AND GUARDIAN */
@@ -691,9 +740,9 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
     /// @inheritdoc IEnergyMarket
     function depositOperatorFunds(uint256 amount) external nonReentrant {
         if (amount == 0) revert ZeroAmount();
-        _operatorFunds += amount;
-        emit OperatorFundsDeposited(msg.sender, amount);
-        token.safeTransferFrom(msg.sender, address(this), amount);
+        uint256 received = _pull(amount);
+        _operatorFunds += received;
+        emit OperatorFundsDeposited(msg.sender, received);
     }
 
     /// @inheritdoc IEnergyMarket
@@ -705,8 +754,26 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         unchecked {
             _operatorFunds = funds - amount;
         }
+        _totalOwed -= amount;
         emit OperatorFundsWithdrawn(to, amount);
         token.safeTransfer(to, amount);
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function recoverTokens(
+        IERC20 asset,
+        uint256 amount,
+        address to
+    ) external nonReentrant onlyRole(OPERATOR_ROLE) {
+        if (amount == 0) revert ZeroAmount();
+        if (address(asset) == address(token)) {
+            // Only the excess over what the market owes: the users' and operator's money is never recoverable.
+            uint256 held = token.balanceOf(address(this));
+            uint256 excess = held > _totalOwed ? held - _totalOwed : 0;
+            if (amount > excess) revert ExceedsRecoverable(amount, excess);
+        }
+        emit TokensRecovered(address(asset), to, amount);
+        asset.safeTransfer(to, amount);
     }
 
     /// @inheritdoc IEnergyMarket
@@ -729,6 +796,11 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
     /// @inheritdoc IEnergyMarket
     function operatorFunds() external view returns (uint256) {
         return _operatorFunds;
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function totalOwed() external view returns (uint256) {
+        return _totalOwed;
     }
 
     /// @inheritdoc IEnergyMarket

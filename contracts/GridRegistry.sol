@@ -29,6 +29,8 @@ contract GridRegistry is AccessControl, IGridRegistry {
     /// @dev Invariant: `_participants[p].meter == m` iff `_meters[m].participant == p` (m != 0).
     mapping(address participant => ParticipantRecord) private _participants;
     mapping(address meter => Meter) private _meters;
+    /// @dev When each meter was registered: a meter vouches for its source only from then on (sourceAt).
+    mapping(address meter => uint256) private _meterSince;
     mapping(uint32 batteryId => Battery) private _batteries;
 
     constructor(address admin, address operator) {
@@ -93,6 +95,7 @@ contract GridRegistry is AccessControl, IGridRegistry {
         if (!record.registered) revert UnknownParticipant(participant);
         if (record.meter != address(0)) {
             delete _meters[record.meter];
+            delete _meterSince[record.meter];
             emit MeterRemoved(record.meter, participant);
         }
         delete _participants[participant];
@@ -113,6 +116,7 @@ contract GridRegistry is AccessControl, IGridRegistry {
         if (record.meter != address(0)) revert ParticipantHasMeter(participant, record.meter);
         record.meter = meter;
         _meters[meter] = Meter({participant: participant, source: source});
+        _meterSince[meter] = block.timestamp;
         emit MeterRegistered(meter, participant, source);
     }
 
@@ -121,6 +125,7 @@ contract GridRegistry is AccessControl, IGridRegistry {
         address participant = _meters[meter].participant;
         if (participant == address(0)) revert UnknownMeter(meter);
         delete _meters[meter];
+        delete _meterSince[meter];
         delete _participants[participant].meter;
         emit MeterRemoved(meter, participant);
     }
@@ -191,6 +196,15 @@ contract GridRegistry is AccessControl, IGridRegistry {
     function sourceOf(address participant) external view returns (Source) {
         address meter = _participants[participant].meter;
         return meter == address(0) ? Source.Other : _meters[meter].source;
+    }
+
+    /// @inheritdoc IGridRegistry
+    function sourceAt(address participant, uint256 timestamp) external view returns (Source) {
+        address meter = _participants[participant].meter;
+        // A meter registered after `timestamp` (a swap, a re-registration) says nothing about what was behind the
+        // connection then; the source is unknown, i.e. Other.
+        if (meter == address(0) || _meterSince[meter] > timestamp) return Source.Other;
+        return _meters[meter].source;
     }
 
     /// @inheritdoc IGridRegistry

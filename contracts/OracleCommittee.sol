@@ -6,10 +6,20 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {IOracleCommittee} from "./interfaces/IOracleCommittee.sol";
 
 /// @title OracleCommittee
-/// @notice k-of-n committee of oracle nodes; see {IOracleCommittee}.
+/// @notice k-of-n committee of oracle nodes (strict majority); membership changes wait out a timelock. See
+/// {IOracleCommittee}.
 contract OracleCommittee is AccessControl, IOracleCommittee {
     /// @notice Largest committee.
     uint256 public constant MAX_MEMBERS = 31;
+    /// @notice Shortest allowed change delay: two days, longer than a meter window (one day at most in our
+    /// deployments) plus time to react, so that every user can settle, release and withdraw before a new committee
+    /// can sign anything (docs/CONTRACTS.md, "Trust model").
+    uint64 public constant MIN_CHANGE_DELAY = 2 days;
+
+    /* IMMUTABLES */
+
+    /// @inheritdoc IOracleCommittee
+    uint64 public immutable changeDelay;
 
     /* STORAGE */
 
@@ -22,25 +32,78 @@ contract OracleCommittee is AccessControl, IOracleCommittee {
     /// @dev Invariant: `_isMember[a]` iff `a` is in `_members`.
     mapping(address account => bool) private _isMember;
 
-    constructor(address admin, address[] memory initialMembers, uint8 initialThreshold) {
+    /// @dev The proposed membership; `_pendingAt` is when it may be executed, 0 when nothing is pending.
+    address[] private _pendingMembers;
+    uint8 private _pendingThreshold;
+    uint64 private _pendingAt;
+
+    /// @dev The initial committee takes effect at once: nobody has funds in a market that does not exist yet.
+    constructor(address admin, address[] memory initialMembers, uint8 initialThreshold, uint64 changeDelay_) {
+        if (changeDelay_ < MIN_CHANGE_DELAY) revert ChangeDelayTooShort(changeDelay_, MIN_CHANGE_DELAY);
+        changeDelay = changeDelay_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _validate(initialMembers, initialThreshold);
         _setCommittee(initialMembers, initialThreshold);
     }
 
     /* ADMIN */
 
     /// @inheritdoc IOracleCommittee
-    function setCommittee(
+    function proposeCommittee(
         address[] calldata newMembers,
         uint8 newThreshold
     ) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _validate(newMembers, newThreshold);
+        uint64 executableAt = uint64(block.timestamp) + changeDelay;
+        // A new proposal replaces a pending one and restarts the delay.
+        _pendingMembers = newMembers;
+        _pendingThreshold = newThreshold;
+        _pendingAt = executableAt;
+        emit CommitteeChangeProposed(_epoch + 1, newMembers, newThreshold, executableAt);
+    }
+
+    /// @inheritdoc IOracleCommittee
+    function cancelCommitteeChange() external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (_pendingAt == 0) revert NoPendingChange();
+        _clearPending();
+        emit CommitteeChangeCancelled(_epoch + 1);
+    }
+
+    /// @inheritdoc IOracleCommittee
+    function executeCommitteeChange() external onlyRole(DEFAULT_ADMIN_ROLE) {
+        uint64 executableAt = _pendingAt;
+        if (executableAt == 0) revert NoPendingChange();
+        if (block.timestamp < executableAt) revert ChangeNotReady(executableAt);
+        address[] memory newMembers = _pendingMembers;
+        uint8 newThreshold = _pendingThreshold;
+        _clearPending();
         _setCommittee(newMembers, newThreshold);
+    }
+
+    function _clearPending() private {
+        delete _pendingMembers;
+        delete _pendingThreshold;
+        delete _pendingAt;
+    }
+
+    /// @dev Size, strict majority (k > n/2: two disjoint groups of k cannot both exist), no zero or repeated member.
+    function _validate(address[] memory newMembers, uint8 newThreshold) private pure {
+        uint256 count = newMembers.length;
+        if (count > MAX_MEMBERS) revert TooManyMembers(count, MAX_MEMBERS);
+        if (uint256(newThreshold) * 2 <= count || newThreshold > count) {
+            revert InvalidThreshold(newThreshold, count);
+        }
+        for (uint256 i; i < count; ++i) {
+            address member = newMembers[i];
+            if (member == address(0)) revert InvalidMember(member);
+            for (uint256 j; j < i; ++j) {
+                if (newMembers[j] == member) revert InvalidMember(member);
+            }
+        }
     }
 
     function _setCommittee(address[] memory newMembers, uint8 newThreshold) private {
         uint256 count = newMembers.length;
-        if (count > MAX_MEMBERS) revert TooManyMembers(count, MAX_MEMBERS);
-        if (newThreshold == 0 || newThreshold > count) revert InvalidThreshold(newThreshold, count);
         uint256 oldCount = _members.length;
         for (uint256 i; i < oldCount; ++i) {
             delete _isMember[_members[i]];
@@ -48,7 +111,6 @@ contract OracleCommittee is AccessControl, IOracleCommittee {
         delete _members;
         for (uint256 i; i < count; ++i) {
             address member = newMembers[i];
-            if (member == address(0) || _isMember[member]) revert InvalidMember(member);
             _isMember[member] = true;
             _members.push(member);
         }
@@ -102,6 +164,15 @@ contract OracleCommittee is AccessControl, IOracleCommittee {
     /// @inheritdoc IOracleCommittee
     function members() external view returns (address[] memory) {
         return _members;
+    }
+
+    /// @inheritdoc IOracleCommittee
+    function pendingCommittee()
+        external
+        view
+        returns (address[] memory pendingMembers, uint8 pendingThreshold, uint64 executableAt)
+    {
+        return (_pendingMembers, _pendingThreshold, _pendingAt);
     }
 
     /// @inheritdoc IOracleCommittee

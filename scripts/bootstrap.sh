@@ -6,10 +6,15 @@
 #      npm silently skips EDR's native package and `hardhat test` later fails with HHE27.
 #   2. The project's npm dependencies (`npm ci`), when node_modules is missing or stale.
 #   3. redis-server (Debian's package) when absent and we can install as root.
-# Source it (`. scripts/bootstrap.sh`) to keep the PATH change in your shell.
-set -euo pipefail
-
+#   4. Only with GRIDBRAIN_WITH_BROWSER=1 (`scripts/run.sh` sets it for `test` and
+#      `test:browser`): Debian's Chromium, which only the web app's browser test drives.
+# Source it (`. scripts/bootstrap.sh`) to keep the PATH change in your shell. The work runs in a
+# subshell with `set -euo pipefail`, so sourcing leaves your shell's options as they were, and a
+# failure returns an error status instead of closing your shell.
 GRIDBRAIN_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+(
+set -euo pipefail
 GRIDBRAIN_NODE_VERSION="22.23.3"
 toolchain_dir="$GRIDBRAIN_ROOT/.toolchain"
 
@@ -55,8 +60,26 @@ if ! command -v redis-server >/dev/null 2>&1; then
   install_debian_packages redis-server
 fi
 
-# Debian's Chromium drives the browser tests (playwright-core never downloads a browser here).
-if [ ! -x /usr/bin/chromium ]; then
-  echo "bootstrap: /usr/bin/chromium not found; installing Debian's chromium for the browser tests" >&2
+# Debian's Chromium drives the browser test (playwright-core never downloads a browser here);
+# nothing else needs it, so the demo and a plain `. scripts/bootstrap.sh` do not install it.
+if [ "${GRIDBRAIN_WITH_BROWSER:-}" = "1" ] && [ ! -x /usr/bin/chromium ]; then
+  echo "bootstrap: /usr/bin/chromium not found; installing Debian's chromium for the browser test" >&2
   install_debian_packages chromium
+fi
+)
+# Not `( … ) || …`: inside an `||` list bash ignores `set -e`, also in the subshell.
+gridbrain_bootstrap_status=$?
+if [ "$gridbrain_bootstrap_status" -ne 0 ]; then
+  echo "bootstrap: failed (exit $gridbrain_bootstrap_status)" >&2
+  # `return` when sourced (the user's shell stays open), `exit` when run as a script.
+  return "$gridbrain_bootstrap_status" 2>/dev/null || exit "$gridbrain_bootstrap_status"
+fi
+unset gridbrain_bootstrap_status
+
+# The subshell's PATH change does not reach the caller: repeat it here (no-op when already first).
+if [ -x "$GRIDBRAIN_ROOT/.toolchain/node_modules/node/bin/node" ]; then
+  case ":$PATH:" in
+    ":$GRIDBRAIN_ROOT/.toolchain/node_modules/node/bin:"*) ;;
+    *) export PATH="$GRIDBRAIN_ROOT/.toolchain/node_modules/node/bin:$PATH" ;;
+  esac
 fi

@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {IGridRegistry} from "./IGridRegistry.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
 /// @title IEnergyMarket
 /// @notice Escrowed order book, schedule commit, settlement of fills and imbalances for GridBrain.
@@ -172,6 +173,8 @@ interface IEnergyMarket {
     event OperatorFundsDeposited(address indexed from, uint256 amount);
     /// @notice Operator funds were withdrawn to `to`.
     event OperatorFundsWithdrawn(address indexed to, uint256 amount);
+    /// @notice `amount` of `asset` sent to the market by mistake was recovered to `to`.
+    event TokensRecovered(address indexed asset, address indexed to, uint256 amount);
 
     /* ERRORS */
 
@@ -232,14 +235,18 @@ interface IEnergyMarket {
     error FillNotSettled(bytes32 orderId);
     /// @notice `participant`'s imbalance (or collateral) for `intervalId` is already settled.
     error ImbalanceAlreadySettled(address participant, uint64 intervalId);
-    /// @notice Collateral can be released without a meter report only after `meterDeadline` of an unmetered interval.
-    error CollateralNotReleasable(address participant, uint64 intervalId, uint256 meterDeadline);
+    /// @notice Collateral can be released without a meter leaf only from `releasableAt`: the meter deadline of an
+    /// unmetered interval, or the meter deadline plus COLLATERAL_GRACE_SECONDS of a metered one.
+    error CollateralNotReleasable(address participant, uint64 intervalId, uint256 releasableAt);
+    /// @notice `amount` of the settlement token was asked; only `recoverable` (held beyond what is owed) can be.
+    error ExceedsRecoverable(uint256 amount, uint256 recoverable);
     /// @notice Certificates of `intervalId` can be claimed once its fills are final.
     error CertificatesNotFinal(uint64 intervalId);
 
     /* BALANCES */
 
-    /// @notice Moves `amount` settlement tokens from the caller into its free balance.
+    /// @notice Moves `amount` settlement tokens from the caller into its free balance; credits what arrived (less than
+    /// `amount` for a token that takes a fee on transfer), which `Deposited` reports.
     function deposit(uint256 amount) external;
 
     /// @notice Like `deposit`, after an EIP-2612 permit (a permit that fails, e.g. front-run, is ignored).
@@ -331,7 +338,10 @@ interface IEnergyMarket {
         bool[] calldata proofFlags
     ) external;
 
-    /// @notice Releases `participant`'s offer collateral of an interval that was not metered by its deadline.
+    /// @notice Releases `participant`'s offer collateral without settling an imbalance: after the meter deadline of an
+    /// interval that was not metered, or after the meter deadline plus COLLATERAL_GRACE_SECONDS (7 days) of a metered
+    /// interval whose tree lacks the participant (or whose leaf nobody settled). Anyone may call it; the collateral
+    /// goes to the participant's free balance.
     function releaseCollateral(address participant, uint64 intervalId) external;
 
     /// @notice Mints to `buyer` its share of the certificates of `source` in `intervalId`:
@@ -346,6 +356,10 @@ interface IEnergyMarket {
     /// @notice Withdraws `amount` of the operator funds to `to`. Operator role.
     function withdrawOperatorFunds(uint256 amount, address to) external;
 
+    /// @notice Sends `amount` of `asset` that reached the market by mistake to `to`. For the settlement token only
+    /// the excess of the market's balance over `totalOwed` can be recovered. Operator role.
+    function recoverTokens(IERC20 asset, uint256 amount, address to) external;
+
     /// @notice Stops new orders and commits. Guardian role.
     function pause() external;
 
@@ -358,6 +372,9 @@ interface IEnergyMarket {
     function balanceOf(address account) external view returns (uint256);
     /// @notice Operator funds.
     function operatorFunds() external view returns (uint256);
+    /// @notice Everything the market owes (free balances, locks, unsettled interval receipts, operator funds): the
+    /// settlement tokens received minus those paid out.
+    function totalOwed() external view returns (uint256);
     /// @notice The raw position slot of (owner, interval, side): 0 (none), an open order's id, or
     /// `SETTLED_FLAG | filledWh` once settled.
     function position(address owner, uint64 intervalId, Side side) external view returns (bytes32);

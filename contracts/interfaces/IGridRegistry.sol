@@ -102,6 +102,10 @@ interface IGridRegistry {
     function meterOf(address participant) external view returns (address);
     /// @notice The energy source of `participant`'s meter (`Source.Other` if it has none).
     function sourceOf(address participant) external view returns (Source);
+    /// @notice `participant`'s energy source at `timestamp`: its current meter's source if that meter was registered
+    /// at or before `timestamp`, Other otherwise (no meter, or a meter installed later). The market reads it at the
+    /// start of an interval, so a meter swapped after delivery cannot change the interval's certificates.
+    function sourceAt(address participant, uint256 timestamp) external view returns (Source);
     /// @notice Battery `batteryId`.
     function battery(uint32 batteryId) external view returns (Battery memory);
     /// @notice Number of battery ids handed out; ids are 0 .. batteryCount-1 (removed ones read as empty).

@@ -2,7 +2,9 @@
  * The GridBrain suite as Ignition futures: registry, oracle committee, certificates and market,
  * roles wired. Shared by `GridBrain.ts` (token given as a parameter) and `LocalGridBrain.ts`
  * (token deployed alongside). Parameters (all under the calling module's id):
- *   committeeMembers (address[], ascending order not required), committeeThreshold (k),
+ *   committeeMembers (address[], ascending order not required), committeeThreshold (k, a strict
+ *   majority), committeeChangeDelaySeconds (172800: two days, the contract's minimum; later
+ *   committee changes wait this long, the initial committee takes effect at deployment),
  *   admin / operator / guardian (default: the deployer), intervalSeconds (900),
  *   gateClosureSeconds (300), scheduleWindowSeconds (600), meterWindowSeconds (3600),
  *   offerCollateralPerKwh (token base units per kWh, 100000), certificateUri.
@@ -23,6 +25,7 @@ export function defineSuite(m: IgnitionModuleBuilder, token: ArgumentType) {
     admin,
     m.getParameter("committeeMembers"),
     m.getParameter("committeeThreshold"),
+    m.getParameter("committeeChangeDelaySeconds", 172_800),
   ]);
   const certificates = m.contract("EnergyCertificate", [
     deployer,

@@ -9,17 +9,23 @@ import {
   chainNow,
   createChainClients,
   intervalTimes,
+  readCommitteeView,
   readIntervalState,
   readMarketTiming,
 } from "./chain/market.js";
-import { ConfigError, envName, loadConfig } from "./infra/config.js";
+import { committeeStatusLines } from "./domain/committee.js";
+import { ConfigError, ConfigSchema, envName, flagName, loadConfig } from "./infra/config.js";
 import { OracleNode } from "./node/node.js";
 import { verifyInterval } from "./verify.js";
 import { formatIssues } from "./domain/errors.js";
 
 const readOnlySchema = z.object({
   rpcUrl: z.string().url("must be a URL"),
-  chainId: z.coerce.number().int().positive("must be a positive integer"),
+  chainId: z
+    .string()
+    .regex(/^\d+$/, "must be a positive integer")
+    .transform(Number)
+    .refine((n) => n > 0 && Number.isSafeInteger(n), "must be a positive integer"),
   marketAddress: z
     .string()
     .regex(/^0x[0-9a-fA-F]{40}$/, "must be a 20-byte hex address")
@@ -31,9 +37,19 @@ const readOnlySchema = z.object({
   startBlock: z.coerce.bigint().default(0n),
 });
 
+const REQUIRED_READ_ONLY = ["rpcUrl", "chainId", "marketAddress", "registryAddress"] as const;
+
 /** The read-only settings (no key needed) from flags, then `GRIDBRAIN_*` env. */
 function readOnlyConfig(flags: Record<string, unknown>) {
-  const pick = (field: string) => flags[field] ?? process.env[envName(field)];
+  const pick = (field: string) => flags[field] ?? (process.env[envName(field)] || undefined);
+  // Name what is missing and where it may come from, before zod reports a type error for it.
+  const missing = REQUIRED_READ_ONLY.filter((field) => pick(field) === undefined);
+  if (missing.length > 0) {
+    console.error(
+      `Invalid configuration: ${missing.map((f) => `${f}: is required (${flagName(f)} or ${envName(f)})`).join("; ")}`,
+    );
+    process.exit(2);
+  }
   const parsed = readOnlySchema.safeParse({
     rpcUrl: pick("rpcUrl"),
     chainId: pick("chainId"),
@@ -53,6 +69,19 @@ const uintArg = (name: string) => (v: string) => {
   return BigInt(v);
 };
 
+/** Secrets are read from the config file or env only: a flag would show in the process list. */
+const SECRET_FIELDS = new Set(["keystorePassword", "devInsecurePrivateKey"]);
+
+/**
+ * One flag per config field (docs/OPERATIONS.md: `rpcUrl` → `--rpc-url`), so the docs' promise
+ * holds for every field; values are validated by the config schema, which names the flag.
+ */
+function configFieldOptions(): Option[] {
+  return Object.keys(ConfigSchema._def.schema.shape)
+    .filter((field) => !SECRET_FIELDS.has(field))
+    .map((field) => new Option(`${flagName(field)} <value>`, `config field ${field} (${envName(field)})`));
+}
+
 function chainOptions(cmd: Command): Command {
   return cmd
     .option("--rpc-url <url>", "JSON-RPC endpoint (GRIDBRAIN_RPC_URL)")
@@ -64,33 +93,32 @@ function chainOptions(cmd: Command): Command {
 
 export function registerOracleCommands(program: Command): void {
   const oracle = program.command("oracle").description("run an oracle committee node");
-  oracle
+  const serve = oracle
     .command("serve")
     .description("run an oracle node (keystore + password file; see docs/ORACLE.md)")
-    .option("--config <file>", "JSON config file (GRIDBRAIN_CONFIG)")
-    .addOption(new Option("--keystore-path <file>", "encrypted signing key"))
-    .addOption(new Option("--keystore-password-file <file>", "file holding the keystore password"))
-    .action(async (opts: Record<string, unknown>) => {
-      let config;
-      try {
-        config = loadConfig({ flags: opts, env: process.env });
-      } catch (error) {
-        if (error instanceof ConfigError) {
-          console.error(error.message);
-          process.exitCode = 2;
-          return;
-        }
-        throw error;
+    .option("--config <file>", "JSON config file (GRIDBRAIN_CONFIG)");
+  for (const option of configFieldOptions()) serve.addOption(option);
+  serve.action(async (opts: Record<string, unknown>) => {
+    let config;
+    try {
+      config = loadConfig({ flags: opts, env: process.env });
+    } catch (error) {
+      if (error instanceof ConfigError) {
+        console.error(error.message);
+        process.exitCode = 2;
+        return;
       }
-      const node = new OracleNode({ config });
-      await node.start();
-      console.log(`oracle node ${node.address} serving on ${node.url}`);
-      const stop = () => {
-        void node.close().then(() => process.exit(0));
-      };
-      process.once("SIGINT", stop);
-      process.once("SIGTERM", stop);
-    });
+      throw error;
+    }
+    const node = new OracleNode({ config });
+    await node.start();
+    console.log(`oracle node ${node.address} serving on ${node.url}`);
+    const stop = () => {
+      void node.close().then(() => process.exit(0));
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
 
   chainOptions(program.command("verify"))
     .description("recompute an interval's schedule from chain data and compare it with the committed one")
@@ -134,7 +162,9 @@ export function registerOracleCommands(program: Command): void {
 
   const market = program.command("market").description("market information");
   chainOptions(market.command("status"))
-    .description("interval states (the current interval and its neighbours, or one interval)")
+    .description(
+      "interval states (the current interval and its neighbours, or one interval) and the committee, with any pending change",
+    )
     .option("--interval <n>", "one interval id", uintArg("--interval"))
     .action(async (opts: Record<string, unknown>) => {
       const c = readOnlyConfig(opts);
@@ -147,6 +177,11 @@ export function registerOracleCommands(program: Command): void {
           ? [opts["interval"] as bigint]
           : [current - 2n, current - 1n, current, current + 1n, current + 2n];
       console.log(`chain time ${now}, current interval ${current}`);
+      for (const line of committeeStatusLines(
+        await readCommitteeView(publicClient, c.marketAddress as Address),
+        now,
+      ))
+        console.log(line);
       for (const id of ids) {
         const s = await readIntervalState(publicClient, c.marketAddress as Address, id);
         const t = intervalTimes(timing, id);

@@ -101,14 +101,19 @@ contract EnergyMarketMeteringTest is MarketBase {
         market.commitMeterReport(r, sigs);
     }
 
-    function test_commitMeterReport_failsWhilePaused() public {
+    function test_commitMeterReport_succeedsWhilePaused() public {
         _warpAfterInterval(interval);
         IEnergyMarket.MeterReport memory r = _meterReport(interval, _meterRoot(), SHORT, LONG);
         bytes memory sigs = _sign(market.hashMeterReport(r), _firstKeys(3));
         vm.prank(guardian);
         market.pause();
-        vm.expectRevert(Pausable.EnforcedPause.selector);
+        assertTrue(market.paused(), "paused");
         market.commitMeterReport(r, sigs);
+        assertEq(
+            market.intervalState(interval).meterRoot,
+            r.meterRoot,
+            "delivered energy metered during a pause"
+        );
     }
 
     function test_settleImbalance_chargesShortBuyer() public {
@@ -301,14 +306,23 @@ contract EnergyMarketMeteringTest is MarketBase {
         market.settleImbalances(interval, entries, new bytes32[](0), Merkle.allLeavesFlags(4));
     }
 
-    function test_settleImbalances_failsWhenAnEntryIsSettledAlready() public {
+    function test_settleImbalances_skipsAnEntrySettledAlready() public {
+        _fundOperator(1_000e6);
+        _commitDefaultMeter();
+        market.settleImbalance(carol, interval, 500, 0, Merkle.proof(meterLeaves, 2));
+        uint256 carolBefore = market.balanceOf(carol);
+        market.settleImbalances(interval, _allEntries(), new bytes32[](0), Merkle.allLeavesFlags(4));
+        assertTrue(market.imbalanceSettled(alice, interval), "the rest of the batch settled");
+        assertEq(market.balanceOf(carol), carolBefore, "carol's long imbalance not paid twice");
+    }
+
+    function test_settleImbalance_failsWhenSettledAlready() public {
         _commitDefaultMeter();
         market.settleImbalance(carol, interval, 500, 0, Merkle.proof(meterLeaves, 2));
         vm.expectRevert(
             abi.encodeWithSelector(IEnergyMarket.ImbalanceAlreadySettled.selector, carol, interval)
         );
-        market.settleImbalances(interval, _allEntries(), new bytes32[](0), Merkle.allLeavesFlags(4));
-        assertFalse(market.imbalanceSettled(alice, interval), "the whole batch reverted");
+        market.settleImbalance(carol, interval, 500, 0, Merkle.proof(meterLeaves, 2));
     }
 
     function test_settleImbalances_failsForAParticipantListedTwice() public {
@@ -320,7 +334,7 @@ contract EnergyMarketMeteringTest is MarketBase {
         proof[0] = Merkle.proof(meterLeaves, 0)[0];
         bool[] memory flags = new bool[](2);
         // Whatever the proof, alice cannot be settled twice: either it fails to verify or the second entry
-        // finds her flag set.
+        // finds her flag set and is skipped.
         vm.expectRevert();
         market.settleImbalances(interval, entries, proof, flags);
         assertFalse(market.imbalanceSettled(alice, interval), "nothing settled");
@@ -347,12 +361,27 @@ contract EnergyMarketMeteringTest is MarketBase {
         market.releaseCollateral(bob, interval);
     }
 
-    function test_releaseCollateral_failsWhenMetered() public {
+    function test_releaseCollateral_failsWhenMeteredBeforeGraceEnds() public {
         _commitDefaultMeter();
-        uint256 deadline = market.meterDeadline(interval);
-        vm.warp(deadline);
+        uint256 releasableAt = market.meterDeadline(interval) + market.COLLATERAL_GRACE_SECONDS();
+        vm.warp(releasableAt - 1);
         vm.expectRevert(
-            abi.encodeWithSelector(IEnergyMarket.CollateralNotReleasable.selector, bob, interval, deadline)
+            abi.encodeWithSelector(
+                IEnergyMarket.CollateralNotReleasable.selector,
+                bob,
+                interval,
+                releasableAt
+            )
+        );
+        market.releaseCollateral(bob, interval);
+    }
+
+    function test_releaseCollateral_failsAfterImbalanceSettled() public {
+        _commitDefaultMeter();
+        market.settleImbalance(bob, interval, 1200, 0, Merkle.proof(meterLeaves, 1));
+        vm.warp(market.meterDeadline(interval) + market.COLLATERAL_GRACE_SECONDS());
+        vm.expectRevert(
+            abi.encodeWithSelector(IEnergyMarket.ImbalanceAlreadySettled.selector, bob, interval)
         );
         market.releaseCollateral(bob, interval);
     }

@@ -212,8 +212,15 @@ contract EnergyMarketScheduleTest is MarketBase {
 
     function test_commitSchedule_failsForStaleEpoch() public {
         bytes memory sigs = _sign(market.hashScheduleReport(report), _firstKeys(3));
+        // The change was proposed two days earlier (warping back keeps the schedule window open). The time is read
+        // with vm.getBlockTimestamp(): under via-IR block.timestamp may hold the value from before setUp's warp.
+        uint256 now_ = vm.getBlockTimestamp();
         vm.prank(admin);
-        committee.setCommittee(memberAddrs, 3); // bumps the epoch to 2
+        committee.proposeCommittee(memberAddrs, 3);
+        vm.warp(now_ + committee.changeDelay());
+        vm.prank(admin);
+        committee.executeCommitteeChange(); // bumps the epoch to 2
+        vm.warp(now_);
         vm.expectRevert(abi.encodeWithSelector(IOracleCommittee.StaleEpoch.selector, 1, 2));
         market.commitSchedule(report, sigs);
     }

@@ -176,11 +176,17 @@ contract EnergyMarketSettlementTest is MarketBase {
         _settleAll(s);
     }
 
-    function test_settleFills_failsTwice() public {
+    function test_settleFills_settlesNothingTwice() public {
         Scenario memory s = _scenario(1500);
         _settleAll(s);
+        uint256 aliceBefore = market.balanceOf(alice);
+        uint256 bobBefore = market.balanceOf(bob);
+        _settleAll(s); // every entry already settled: skipped
+        assertEq(market.balanceOf(alice), aliceBefore, "buyer not charged twice");
+        assertEq(market.balanceOf(bob), bobBefore, "seller not paid twice");
+        assertEq(market.intervalState(interval).settledCount, 2, "settled count unchanged");
         vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.OrderNotOpen.selector, s.bidId));
-        _settleAll(s);
+        market.claimFill(s.root, s.prices, s.fills[0], Merkle.proof(s.leaves, 0));
     }
 
     function test_claimFill_settlesAnyonesFill() public {

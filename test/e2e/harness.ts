@@ -1,5 +1,5 @@
 /**
- * Shared e2e harness: a Hardhat node and Redis of their own, the suite deployed with a 3-of-5
+ * Shared e2e harness: a local chain (Hardhat's node by default, or Anvil) and Redis of their own, the suite deployed with a 3-of-5
  * committee (dev accounts 1–5), a small two-zone market with participants, meters and funds,
  * and oracle nodes configured to talk to each other. Chain time is moved with
  * evm_setNextBlockTimestamp; nothing reads the wall clock for market logic.
@@ -18,11 +18,13 @@ import { deployLocalSuite, type SuiteAddresses } from "../../oracle/src/demo/dep
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import {
+  type ChainKind,
+  DEV_MNEMONIC,
   PROJECT_ROOT,
-  type LocalService,
+  type LocalChain,
   type RedisServer,
   freePort,
-  startHardhatNode,
+  startChain,
   startRedis,
 } from "../../oracle/src/demo/local-services.js";
 import { createChainClients } from "../../oracle/src/chain/market.js";
@@ -31,7 +33,7 @@ import { type Config, loadConfig } from "../../oracle/src/infra/config.js";
 import { createLogger } from "../../oracle/src/infra/logging.js";
 import { OracleNode, type OracleNodeOptions } from "../../oracle/src/node/node.js";
 
-export const MNEMONIC = "test test test test test test test test test test test junk";
+export const MNEMONIC = DEV_MNEMONIC;
 export const devAccount = (i: number) => mnemonicToAccount(MNEMONIC, { addressIndex: i });
 export const devKey = (i: number): Hex => {
   const hd = mnemonicToAccount(MNEMONIC, { addressIndex: i }).getHdKey();
@@ -53,7 +55,7 @@ export const costUp = (p: bigint, e: bigint) => (p * e + 999n) / 1000n;
 export const costDown = (p: bigint, e: bigint) => (p * e) / 1000n;
 
 export interface Env {
-  readonly chain: LocalService;
+  readonly chain: LocalChain;
   readonly redis: RedisServer;
   readonly addresses: SuiteAddresses;
   readonly client: PublicClient;
@@ -72,8 +74,13 @@ export interface Env {
   stop(): Promise<void>;
 }
 
-export async function startEnv(): Promise<Env> {
-  const [chain, redis] = await Promise.all([startHardhatNode(), startRedis()]);
+export interface StartEnvOptions {
+  /** The chain client (default Hardhat's node). */
+  readonly chain?: ChainKind;
+}
+
+export async function startEnv(options: StartEnvOptions = {}): Promise<Env> {
+  const [chain, redis] = await Promise.all([startChain(options.chain ?? "hardhat"), startRedis()]);
   const members = [1, 2, 3, 4, 5].map(devAccount);
   const addresses = await deployLocalSuite({
     rpcUrl: chain.url,

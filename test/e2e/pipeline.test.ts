@@ -1,188 +1,31 @@
-import { expect } from "chai";
-import { energyMarketAbi } from "../../oracle/src/chain/abis.js";
-import { signMeterReading } from "../../oracle/src/domain/meter/reading.js";
+import { CHAIN_KINDS } from "../../oracle/src/demo/local-services.js";
 import type { OracleNode } from "../../oracle/src/node/node.js";
-import {
-  COLLATERAL_PER_KWH,
-  DEPOSIT,
-  type Env,
-  GATE,
-  INTERVAL,
-  LONG_PRICE,
-  READING_DEADLINE,
-  OPERATOR_FUNDS,
-  SHORT_PRICE,
-  costDown,
-  costUp,
-  nodeConfigs,
-  placeOrders,
-  setupMarket,
-  startEnv,
-  startNodes,
-  waitFor,
-} from "./harness.js";
-import { EXPECTED_FILLS, EXPECTED_PRICES, READINGS, byName, scenarioParties } from "./scenario.js";
+import { type Env, nodeConfigs, startEnv, startNodes } from "./harness.js";
+import { runFullInterval } from "./interval.js";
 
-describe("oracle pipeline (e2e, 3-of-5 committee)", function () {
-  this.timeout(240_000);
-  let env: Env;
-  let nodes: OracleNode[] = [];
+// The same interval, the same assertions, on each local chain client (Hardhat's EDR node and
+// Foundry's Anvil differ in block building, gas estimation and timestamp handling).
+for (const chain of CHAIN_KINDS)
+  describe(`oracle pipeline (e2e, 3-of-5 committee, ${chain})`, function () {
+    this.timeout(240_000);
+    let env: Env;
+    let nodes: OracleNode[] = [];
 
-  before(async () => {
-    env = await startEnv();
-  });
-  after(async () => {
-    await Promise.allSettled(nodes.map((n) => n.close()));
-    await env?.stop();
-  });
+    before(async () => {
+      env = await startEnv({ chain });
+    });
+    after(async () => {
+      await Promise.allSettled(nodes.map((n) => n.close()));
+      await env?.stop();
+    });
 
-  describe("when a full interval runs through five nodes", () => {
-    it("commits once, settles every fill and every imbalance with the hand-computed balances", async () => {
-      const parties = scenarioParties();
-      await setupMarket(env, parties, 2);
-      const intervalId = (await env.now()) / INTERVAL + 2n;
-      await placeOrders(env, parties, intervalId);
-      const b4 = byName(parties, "B4");
-      await env.write(b4.account, env.addresses.market, energyMarketAbi, "cancelOrder", [
-        {
-          owner: b4.account.address,
-          intervalId,
-          side: 0,
-          zoneId: b4.zone,
-          quantityWh: b4.quantityWh,
-          limitPricePerKwh: b4.limit,
-          nonce: 6n,
-        },
-      ]);
-      const gateClosure = intervalId * INTERVAL - GATE;
-      await env.setTime(gateClosure + 1n);
-
-      const { configs } = await nodeConfigs(env);
-      nodes = await startNodes(configs);
-
-      const market = env.addresses.market;
-      const read = (functionName: "intervalState", args: [bigint]) =>
-        env.client.readContract({ address: market, abi: energyMarketAbi, functionName, args });
-      const state = await waitFor("all fills settled", async () => {
-        const s = await read("intervalState", [intervalId]);
-        return s.scheduled && s.settledCount === s.fillCount ? s : undefined;
-      });
-      expect(state.fillCount, "one leaf per open order (B4 cancelled)").to.equal(6);
-
-      const committed = await env.client.getContractEvents({
-        address: market,
-        abi: energyMarketAbi,
-        eventName: "ScheduleCommitted",
-        fromBlock: 0n,
-        args: { intervalId },
-      });
-      expect(committed, "exactly one ScheduleCommitted").to.have.length(1);
-      expect(committed[0]!.args.zonePrices).to.deep.equal(EXPECTED_PRICES);
-
-      const fills = await env.client.getContractEvents({
-        address: market,
-        abi: energyMarketAbi,
-        eventName: "FillSettled",
-        fromBlock: 0n,
-        args: { intervalId },
-      });
-      const filled = new Map(fills.map((f) => [f.args.orderId!.toLowerCase(), f.args.filledWh!]));
-      for (const [name, wh] of Object.entries(EXPECTED_FILLS))
-        expect(filled.get(byName(parties, name).orderId!.toLowerCase()), `fill of ${name}`).to.equal(wh);
-
-      // Balances after fill settlement, from fills and prices alone.
-      const price = (name: string) => EXPECTED_PRICES[byName(parties, name).zone]!;
-      const afterFills = (name: string): bigint => {
-        const p = byName(parties, name);
-        if (name === "B4") return DEPOSIT;
-        const f = EXPECTED_FILLS[name]!;
-        if (p.side === "bid") return DEPOSIT - costUp(price(name), f);
-        // the collateral of the filled part stays locked until the imbalance settles
-        return DEPOSIT + costDown(price(name), f) - costUp(COLLATERAL_PER_KWH, f);
-      };
-      const balance = (name: string) =>
-        env.client.readContract({
-          address: market,
-          abi: energyMarketAbi,
-          functionName: "balanceOf",
-          args: [byName(parties, name).account.address],
+    describe("when a full interval runs through five nodes", () => {
+      it("commits once, settles every fill and every imbalance with the hand-computed balances", async () => {
+        await runFullInterval(env, async () => {
+          const { configs } = await nodeConfigs(env);
+          nodes = await startNodes(configs);
+          return nodes;
         });
-      for (const name of ["S1", "S2", "B1", "B2", "S3", "B3", "B4"])
-        expect(await balance(name), `${name} after fills`).to.equal(afterFills(name));
-
-      // Metering: readings signed by the meters' keys, sent to every node after the interval ends.
-      const end = (intervalId + 1n) * INTERVAL;
-      await env.setTime(end + 1n);
-      const readings = await Promise.all(
-        Object.entries(READINGS).map(([name, [injectedWh, consumedWh]]) =>
-          signMeterReading(byName(parties, name).meter!, 31337, market, {
-            intervalId,
-            injectedWh,
-            consumedWh,
-          }),
-        ),
-      );
-      const body = JSON.stringify(readings, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
-      for (const node of nodes) {
-        const res = await fetch(`${node.url}/meter-readings`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body,
-        });
-        const json = (await res.json()) as { accepted: number; rejected: number };
-        expect(json, `ingest at ${node.url}`).to.include({ accepted: readings.length, rejected: 0 });
-      }
-      // S2's meter is silent: it counts as missing only after the reading deadline
-      // (meterDeadlineSeconds, default 2700 s after the interval end).
-      await env.setTime(end + READING_DEADLINE + 1n);
-
-      const participants = ["S1", "S2", "B1", "B2", "S3", "B3"];
-      await waitFor("all imbalances settled", async () => {
-        for (const name of participants) {
-          const done = await env.client.readContract({
-            address: market,
-            abi: energyMarketAbi,
-            functionName: "imbalanceSettled",
-            args: [byName(parties, name).account.address, intervalId],
-          });
-          if (!done) return undefined;
-        }
-        return true;
       });
-      const metered = await env.client.getContractEvents({
-        address: market,
-        abi: energyMarketAbi,
-        eventName: "MeterReportCommitted",
-        fromBlock: 0n,
-        args: { intervalId },
-      });
-      expect(metered, "exactly one MeterReportCommitted").to.have.length(1);
-
-      // deviation = (injected − consumed) − (sold − bought); S2's missing reading counts as 0 injected.
-      let operatorDelta = 0n;
-      for (const name of participants) {
-        const p = byName(parties, name);
-        const [inj, cons] = READINGS[name] ?? [0n, 0n];
-        const f = EXPECTED_FILLS[name]!;
-        const scheduledNet = p.side === "offer" ? f : -f;
-        const deviation = inj - cons - scheduledNet;
-        let expected = afterFills(name) + (p.side === "offer" ? costUp(COLLATERAL_PER_KWH, f) : 0n);
-        if (deviation < 0n) {
-          expected -= costUp(SHORT_PRICE, -deviation);
-          operatorDelta += costUp(SHORT_PRICE, -deviation);
-        } else if (deviation > 0n) {
-          expected += costDown(LONG_PRICE, deviation);
-          operatorDelta -= costDown(LONG_PRICE, deviation);
-        }
-        expect(await balance(name), `${name} after imbalance`).to.equal(expected);
-      }
-      const funds = await env.client.readContract({
-        address: market,
-        abi: energyMarketAbi,
-        functionName: "operatorFunds",
-      });
-      // Grid revenue is zero here: no line, each zone pays its sellers exactly what its buyers pay.
-      expect(funds).to.equal(OPERATOR_FUNDS + operatorDelta);
     });
   });
-});

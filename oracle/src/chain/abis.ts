@@ -65,12 +65,20 @@ export const energyMarketAbi = [
     inputs: [
       { internalType: "address", name: "participant", type: "address" },
       { internalType: "uint64", name: "intervalId", type: "uint64" },
-      { internalType: "uint256", name: "meterDeadline", type: "uint256" },
+      { internalType: "uint256", name: "releasableAt", type: "uint256" },
     ],
     name: "CollateralNotReleasable",
     type: "error",
   },
   { inputs: [], name: "EnforcedPause", type: "error" },
+  {
+    inputs: [
+      { internalType: "uint256", name: "amount", type: "uint256" },
+      { internalType: "uint256", name: "recoverable", type: "uint256" },
+    ],
+    name: "ExceedsRecoverable",
+    type: "error",
+  },
   { inputs: [], name: "ExpectedPause", type: "error" },
   {
     inputs: [
@@ -212,6 +220,14 @@ export const energyMarketAbi = [
       { internalType: "uint256", name: "deadline", type: "uint256" },
     ],
     name: "ReleaseNotAllowed",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint8", name: "bits", type: "uint8" },
+      { internalType: "uint256", name: "value", type: "uint256" },
+    ],
+    name: "SafeCastOverflowedUintDowncast",
     type: "error",
   },
   {
@@ -450,6 +466,16 @@ export const energyMarketAbi = [
   },
   {
     anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "address", name: "asset", type: "address" },
+      { indexed: true, internalType: "address", name: "to", type: "address" },
+      { indexed: false, internalType: "uint256", name: "amount", type: "uint256" },
+    ],
+    name: "TokensRecovered",
+    type: "event",
+  },
+  {
+    anonymous: false,
     inputs: [{ indexed: false, internalType: "address", name: "account", type: "address" }],
     name: "Unpaused",
     type: "event",
@@ -463,6 +489,13 @@ export const energyMarketAbi = [
     ],
     name: "Withdrawn",
     type: "event",
+  },
+  {
+    inputs: [],
+    name: "COLLATERAL_GRACE_SECONDS",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
   },
   {
     inputs: [],
@@ -962,6 +995,17 @@ export const energyMarketAbi = [
     type: "function",
   },
   {
+    inputs: [
+      { internalType: "contract IERC20", name: "asset", type: "address" },
+      { internalType: "uint256", name: "amount", type: "uint256" },
+      { internalType: "address", name: "to", type: "address" },
+    ],
+    name: "recoverTokens",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
     inputs: [],
     name: "registry",
     outputs: [{ internalType: "contract IGridRegistry", name: "", type: "address" }],
@@ -1135,6 +1179,13 @@ export const energyMarketAbi = [
     inputs: [],
     name: "tokenDecimals",
     outputs: [{ internalType: "uint8", name: "", type: "uint8" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "totalOwed",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",
   },
@@ -1633,6 +1684,16 @@ export const gridRegistryAbi = [
     type: "function",
   },
   {
+    inputs: [
+      { internalType: "address", name: "participant", type: "address" },
+      { internalType: "uint256", name: "timestamp", type: "uint256" },
+    ],
+    name: "sourceAt",
+    outputs: [{ internalType: "enum IGridRegistry.Source", name: "", type: "uint8" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
     inputs: [{ internalType: "address", name: "participant", type: "address" }],
     name: "sourceOf",
     outputs: [{ internalType: "enum IGridRegistry.Source", name: "", type: "uint8" }],
@@ -1686,6 +1747,7 @@ export const oracleCommitteeAbi = [
       { internalType: "address", name: "admin", type: "address" },
       { internalType: "address[]", name: "initialMembers", type: "address[]" },
       { internalType: "uint8", name: "initialThreshold", type: "uint8" },
+      { internalType: "uint64", name: "changeDelay_", type: "uint64" },
     ],
     stateMutability: "nonpayable",
     type: "constructor",
@@ -1705,6 +1767,19 @@ export const oracleCommitteeAbi = [
       { internalType: "uint8", name: "threshold", type: "uint8" },
     ],
     name: "BelowThreshold",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint64", name: "delay", type: "uint64" },
+      { internalType: "uint64", name: "minimum", type: "uint64" },
+    ],
+    name: "ChangeDelayTooShort",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "uint64", name: "executableAt", type: "uint64" }],
+    name: "ChangeNotReady",
     type: "error",
   },
   {
@@ -1746,6 +1821,7 @@ export const oracleCommitteeAbi = [
     name: "MalleableSignature",
     type: "error",
   },
+  { inputs: [], name: "NoPendingChange", type: "error" },
   {
     inputs: [
       { internalType: "uint256", name: "index", type: "uint256" },
@@ -1778,6 +1854,23 @@ export const oracleCommitteeAbi = [
     ],
     name: "TooManyMembers",
     type: "error",
+  },
+  {
+    anonymous: false,
+    inputs: [{ indexed: true, internalType: "uint64", name: "epoch", type: "uint64" }],
+    name: "CommitteeChangeCancelled",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "uint64", name: "epoch", type: "uint64" },
+      { indexed: false, internalType: "address[]", name: "members", type: "address[]" },
+      { indexed: false, internalType: "uint8", name: "threshold", type: "uint8" },
+      { indexed: false, internalType: "uint64", name: "executableAt", type: "uint64" },
+    ],
+    name: "CommitteeChangeProposed",
+    type: "event",
   },
   {
     anonymous: false,
@@ -1835,9 +1928,31 @@ export const oracleCommitteeAbi = [
   },
   {
     inputs: [],
+    name: "MIN_CHANGE_DELAY",
+    outputs: [{ internalType: "uint64", name: "", type: "uint64" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  { inputs: [], name: "cancelCommitteeChange", outputs: [], stateMutability: "nonpayable", type: "function" },
+  {
+    inputs: [],
+    name: "changeDelay",
+    outputs: [{ internalType: "uint64", name: "", type: "uint64" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
     name: "epoch",
     outputs: [{ internalType: "uint64", name: "", type: "uint64" }],
     stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "executeCommitteeChange",
+    outputs: [],
+    stateMutability: "nonpayable",
     type: "function",
   },
   {
@@ -1882,6 +1997,27 @@ export const oracleCommitteeAbi = [
     type: "function",
   },
   {
+    inputs: [],
+    name: "pendingCommittee",
+    outputs: [
+      { internalType: "address[]", name: "pendingMembers", type: "address[]" },
+      { internalType: "uint8", name: "pendingThreshold", type: "uint8" },
+      { internalType: "uint64", name: "executableAt", type: "uint64" },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "address[]", name: "newMembers", type: "address[]" },
+      { internalType: "uint8", name: "newThreshold", type: "uint8" },
+    ],
+    name: "proposeCommittee",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
     inputs: [
       { internalType: "bytes32", name: "role", type: "bytes32" },
       { internalType: "address", name: "callerConfirmation", type: "address" },
@@ -1897,16 +2033,6 @@ export const oracleCommitteeAbi = [
       { internalType: "address", name: "account", type: "address" },
     ],
     name: "revokeRole",
-    outputs: [],
-    stateMutability: "nonpayable",
-    type: "function",
-  },
-  {
-    inputs: [
-      { internalType: "address[]", name: "newMembers", type: "address[]" },
-      { internalType: "uint8", name: "newThreshold", type: "uint8" },
-    ],
-    name: "setCommittee",
     outputs: [],
     stateMutability: "nonpayable",
     type: "function",

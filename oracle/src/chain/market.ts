@@ -15,6 +15,7 @@ import {
   getAddress,
   http,
 } from "viem";
+import type { CommitteeView } from "../domain/committee.js";
 import type { MeterRegistry, MeterSource } from "../domain/meter/validate.js";
 import { ordersDigest } from "../domain/schedule.js";
 import { energyMarketAbi, gridRegistryAbi, oracleCommitteeAbi } from "./abis.js";
@@ -88,6 +89,10 @@ export interface IntervalState {
   readonly fillCount: number;
   readonly settledCount: number;
   readonly meterRoot: Hex;
+  /** Charged to buyers and not yet credited to the operator (token base units). */
+  readonly receipts: bigint;
+  /** Paid to sellers and not yet netted against receipts. */
+  readonly payouts: bigint;
 }
 
 export async function readIntervalState(
@@ -107,6 +112,8 @@ export async function readIntervalState(
     fillCount: s.fillCount,
     settledCount: s.settledCount,
     meterRoot: s.meterRoot,
+    receipts: s.receipts,
+    payouts: s.payouts,
   };
 }
 
@@ -127,6 +134,36 @@ export async function readCommittee(client: PublicClient, committee: Address): P
     .map((m) => getAddress(m))
     .sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : 1));
   return { members: sorted, threshold, epoch };
+}
+
+/** The market's committee with its pending change (`gridbrain market status`). */
+export async function readCommitteeView(client: PublicClient, market: Address): Promise<CommitteeView> {
+  const committee = await client.readContract({
+    address: market,
+    abi: energyMarketAbi,
+    functionName: "committee",
+  });
+  const read = <F extends "members" | "threshold" | "epoch" | "changeDelay" | "pendingCommittee">(
+    functionName: F,
+  ) => client.readContract({ address: committee, abi: oracleCommitteeAbi, functionName });
+  const [members, threshold, epoch, changeDelay, pending] = await Promise.all([
+    read("members"),
+    read("threshold"),
+    read("epoch"),
+    read("changeDelay"),
+    read("pendingCommittee"),
+  ]);
+  const [pendingMembers, pendingThreshold, executableAt] = pending;
+  return {
+    epoch,
+    threshold,
+    members: members.map((m) => getAddress(m)),
+    changeDelaySeconds: BigInt(changeDelay),
+    pending:
+      executableAt === 0n
+        ? null
+        : { threshold: pendingThreshold, members: pendingMembers.map((m) => getAddress(m)), executableAt },
+  };
 }
 
 /** Side as the contract encodes it. */

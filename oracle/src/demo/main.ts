@@ -4,11 +4,13 @@
  *
  *   npm run demo -- [--prosumers 50] [--zones 3] [--intervals 96] [--committee 3of5]
  *                   [--seed 1] [--date 2027-06-21] [--speed 0] [--report out/demo-report.html]
+ *                   [--kill-node 4@2]
  *
  * It starts a local Hardhat JSON-RPC node and a redis-server (unless RPC_URL / REDIS_URL point at
  * running ones), deploys the suite with the Ignition modules, registers the neighbourhood, starts
  * the committee's oracle nodes as separate processes, and runs the intervals on an accelerated
- * chain clock. It stops everything it started on exit and on Ctrl-C.
+ * chain clock. It stops everything it started on exit and on Ctrl-C. A step it cannot do (a node
+ * down when readings are posted, a send that failed) is reported at the end, and the run goes on.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -24,8 +26,9 @@ import { createLogger } from "../infra/logging.js";
 import { deployLocalSuite } from "./deploy.js";
 import { PROJECT_ROOT, startHardhatNode, startRedis } from "./local-services.js";
 import { startOracleNodes } from "./oracle-nodes.js";
-import { formatSummary, htmlReport, summarize } from "./report.js";
-import { runIntervals } from "./run.js";
+import { readMarketLedger } from "./ledger.js";
+import { formatLedger, formatSummary, htmlReport, summarize } from "./report.js";
+import { type UndoneAction, runIntervals } from "./run.js";
 import {
   connectDemoChain,
   defaultGridLayout,
@@ -47,7 +50,8 @@ const optionsSchema = z
       .string()
       .regex(/^\d+of\d+$/, 'must look like "3of5"')
       .transform((v) => v.split("of").map(Number) as [number, number])
-      .refine(([k, n]) => k >= 1 && k <= n && n <= 19, "needs 1 <= k <= n <= 19"),
+      // The contract accepts a strict majority only (two disjoint quorums could sign conflicting reports).
+      .refine(([k, n]) => 2 * k > n && k <= n && n <= 19, "needs n/2 < k <= n <= 19 (a strict majority)"),
     seed: z.coerce.number().int().min(0).max(0xffffffff, "must fit in 32 bits"),
     date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be YYYY-MM-DD"),
     "start-hour": z.coerce.number().int().min(0).max(23, "must be an hour 0-23"),
@@ -55,6 +59,13 @@ const optionsSchema = z
     report: z.string().min(1),
     "deployment-id": z.string().regex(/^[a-zA-Z0-9_-]+$/, "must be letters, digits, - or _"),
     exit: z.boolean(),
+    // Fault run: "i@n" kills oracle node i (0-based) with SIGKILL just before the meter readings
+    // of interval n (1-based, as printed) are posted; it stays down.
+    "kill-node": z
+      .string()
+      .regex(/^\d+@\d+$/, 'must look like "4@2" (node index @ interval number)')
+      .transform((v) => v.split("@").map(Number) as [number, number])
+      .optional(),
   })
   .strict();
 
@@ -76,6 +87,7 @@ function parseOptions(argv: string[]) {
       // Ignition writes the addresses to deploy/deployments/<id>/deployed_addresses.json.
       "deployment-id": { type: "string", default: "local-demo" },
       exit: { type: "boolean", default: true },
+      "kill-node": { type: "string" },
     },
     strict: true,
   });
@@ -104,6 +116,9 @@ const FEED_IN = 70_000;
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const [threshold, committeeSize] = options.committee;
+  const killNode = options["kill-node"];
+  if (killNode !== undefined && killNode[0] >= committeeSize)
+    throw new Error(`--kill-node: node ${killNode[0]} is not in a committee of ${committeeSize}`);
   const wallStart = Date.now();
   const workDir = mkdtempSync(join(tmpdir(), "gridbrain-demo-"));
 
@@ -175,6 +190,7 @@ async function main(): Promise<void> {
     intervalSeconds: TIMING.intervalSeconds,
     seed: options.seed,
   });
+  const undone: UndoneAction[] = [];
   const records = await runIntervals({
     chain,
     accounts,
@@ -186,6 +202,15 @@ async function main(): Promise<void> {
     retailPricePerKwh: RETAIL,
     feedInPricePerKwh: FEED_IN,
     stepTimeoutMs: 120_000,
+    onUndone: (u) => {
+      undone.push(u);
+      log.warn({ intervalId: u.intervalId, action: u.action, reason: u.reason }, "demo step not done");
+    },
+    beforeReadings: async (index) => {
+      if (killNode === undefined || index + 1 !== killNode[1]) return;
+      await nodes.kill(killNode[0]);
+      log.warn({ node: killNode[0], url: nodes.urls[killNode[0]] }, "oracle node killed (--kill-node)");
+    },
     onInterval: (r, i) => {
       const prices = r.zonePrices.map((p) => (Number(p) / 1e6).toFixed(3)).join("/");
       console.log(
@@ -202,8 +227,10 @@ async function main(): Promise<void> {
     },
   });
 
-  // Conservation: every token minted is in a wallet or in the market, and the market's token
-  // balance equals what it owes: free balances + operator funds (no locks remain once final).
+  // Conservation: the market holds exactly what it owes — free balances plus every lock (open
+  // bids and offers, collateral of settled sell fills, receipts not yet paid out or credited,
+  // operator funds) — and every token minted is in a wallet or in the market.
+  const ledger = await readMarketLedger(chain.publicClient, addresses.market, addresses.token);
   const tokenBalance = async (holder: `0x${string}`) =>
     (await chain.publicClient.readContract({
       address: addresses.token,
@@ -211,32 +238,17 @@ async function main(): Promise<void> {
       functionName: "balanceOf",
       args: [holder],
     })) as bigint;
-  const internal = async (holder: `0x${string}`) =>
-    (await chain.publicClient.readContract({
-      address: addresses.market,
-      abi: chain.abis.market,
-      functionName: "balanceOf",
-      args: [holder],
-    })) as bigint;
   const holders = [accounts.operator, ...accounts.grid, ...accounts.households].map((a) => a.address);
-  const marketHolds = await tokenBalance(addresses.market);
-  let owed = (await chain.publicClient.readContract({
-    address: addresses.market,
-    abi: chain.abis.market,
-    functionName: "operatorFunds",
-  })) as bigint;
   let wallets = 0n;
-  for (const h of holders) {
-    owed += await internal(h);
-    wallets += await tokenBalance(h);
-  }
-  const fundsConserved = marketHolds === owed && marketHolds + wallets === mintedTotal(accounts);
+  for (const h of holders) wallets += await tokenBalance(h);
+  const fundsConserved = ledger.exact && ledger.marketTokenBalance + wallets === mintedTotal(accounts);
 
-  const summary = summarize(records, fundsConserved);
+  const summary = summarize(records, fundsConserved, undone);
   console.log(`\n${formatSummary(summary)}`);
+  console.log(formatLedger(ledger));
   if (!fundsConserved)
     console.log(
-      `market holds ${marketHolds}, owes ${owed}; wallets ${wallets}; minted ${mintedTotal(accounts)}`,
+      `market holds ${ledger.marketTokenBalance}, owes ${ledger.owed}; wallets ${wallets}; minted ${mintedTotal(accounts)}`,
     );
   const reportPath = resolve(PROJECT_ROOT, options.report);
   mkdirSync(dirname(reportPath), { recursive: true });

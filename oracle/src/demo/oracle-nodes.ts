@@ -20,6 +20,8 @@ export interface OracleNodeProcesses {
   readonly configPaths: readonly string[];
   /** SIGTERM to every node, then waits for them. Idempotent. */
   stop(): Promise<void>;
+  /** SIGKILL to node `index` (a crash, for fault runs); resolves once it exited. */
+  kill(index: number): Promise<void>;
 }
 
 export interface StartOracleNodesParameters {
@@ -147,5 +149,14 @@ export async function startOracleNodes(p: StartOracleNodesParameters): Promise<O
     await stop();
     throw error;
   }
-  return { urls, logDir, children, configPaths, stop };
+  const kill = async (index: number) => {
+    const child = children[index];
+    if (child === undefined)
+      throw new RangeError(`index: no oracle node ${index} (${children.length} nodes)`);
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    child.kill("SIGKILL");
+    await exited;
+  };
+  return { urls, logDir, children, configPaths, stop, kill };
 }

@@ -3,7 +3,8 @@
  * network): zone prices over the day, supply and demand, battery state of charge, and net zone
  * imports (the energy the lines carried into each zone).
  */
-import { PHASES, type IntervalRecord, type Phase } from "./run.js";
+import type { Ledger } from "../domain/ledger.js";
+import { PHASES, type IntervalRecord, type Phase, type UndoneAction } from "./run.js";
 
 export interface DemoSummary {
   readonly intervals: number;
@@ -27,9 +28,15 @@ export interface DemoSummary {
   /** Mean wall time per interval of each demo step (ms). */
   readonly phaseMsPerInterval: Readonly<Record<Phase, number>>;
   readonly fundsConserved: boolean;
+  /** What the demo could not do (a node down when readings were posted, a failed send), one line each. */
+  readonly undone: readonly string[];
 }
 
-export function summarize(records: readonly IntervalRecord[], fundsConserved: boolean): DemoSummary {
+export function summarize(
+  records: readonly IntervalRecord[],
+  fundsConserved: boolean,
+  undone: readonly UndoneAction[] = [],
+): DemoSummary {
   let bought = 0n;
   let gridSupply = 0n;
   let gridOfftake = 0n;
@@ -92,6 +99,7 @@ export function summarize(records: readonly IntervalRecord[], fundsConserved: bo
       ]),
     ) as Record<Phase, number>,
     fundsConserved,
+    undone: undone.map((u) => `interval ${u.intervalId}: ${u.action}: ${u.reason}`),
   };
 }
 
@@ -113,8 +121,20 @@ export function formatSummary(s: DemoSummary): string {
     `gas per interval         ${Math.round(s.gasPerInterval).toLocaleString("en-US")}`,
     `funds conserved          ${s.fundsConserved ? "yes, to the token unit" : "NO"}`,
     `wall time per interval   ${PHASES.map((p) => `${p} ${(s.phaseMsPerInterval[p] / 1000).toFixed(1)} s`).join(", ")}`,
+    `could not do             ${s.undone.length === 0 ? "nothing left undone" : `${s.undone.length} actions:`}`,
+    ...s.undone.map((u) => `  ${u}`),
   ];
   return lines.join("\n");
+}
+
+/** The market's books at the end of the run: what it holds against every kind of lock it owes. */
+export function formatLedger(l: Ledger): string {
+  return [
+    `market holds             ${money(l.marketTokenBalance)} gUSD; owes ${money(l.owed)} gUSD:`,
+    `  free ${money(l.free)}, bids ${money(l.bids)}, offer collateral ${money(l.offerCollateral)}, ` +
+      `fill collateral ${money(l.fillCollateral)}, unsettled payouts ${money(l.unsettledPayouts)}, ` +
+      `operator funds ${money(l.operatorFunds)}`,
+  ].join("\n");
 }
 
 const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];

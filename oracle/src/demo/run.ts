@@ -66,6 +66,13 @@ export interface IntervalRecord {
   readonly problem?: string;
 }
 
+/** Something the demo could not do (a node down, a send that failed); reported at the end of the run. */
+export interface UndoneAction {
+  readonly intervalId: bigint;
+  readonly action: string;
+  readonly reason: string;
+}
+
 export interface RunParameters {
   readonly chain: DemoChain;
   readonly accounts: DemoAccounts;
@@ -80,6 +87,10 @@ export interface RunParameters {
   /** Per-step wait limit for the committee (ms). */
   readonly stepTimeoutMs: number;
   readonly onInterval?: (record: IntervalRecord, index: number) => void | Promise<void>;
+  /** Called with each action the demo could not do; the run goes on (the committee may ride through). */
+  readonly onUndone?: (undone: UndoneAction) => void;
+  /** Fault injection: runs just before the meter readings of interval `index` (0-based) are posted. */
+  readonly beforeReadings?: (index: number) => Promise<void>;
 }
 
 const SIDE = { bid: 0, offer: 1 } as const;
@@ -118,10 +129,19 @@ async function advanceTo(chain: DemoChain, unix: number): Promise<void> {
 
 async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
   for (;;) {
-    const value = await probe();
+    // A failed read (the chain stalled past the transport's retries) is one more look, not the end.
+    const value = await probe().catch((error: unknown) => {
+      lastError = error;
+      return undefined;
+    });
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}` +
+          (lastError === undefined ? "" : ` (last read failed: ${String(lastError).split("\n")[0]})`),
+      );
     await new Promise((r) => setTimeout(r, 150));
   }
 }
@@ -215,6 +235,12 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
   const socWh: Record<string, number> = {};
   for (const h of neighbourhood.households) if (h.battery !== null) socWh[h.id] = h.battery.initialSocWh;
   const records: IntervalRecord[] = [];
+  const undone = (intervalId: bigint, action: string, reason: unknown) =>
+    parameters.onUndone?.({
+      intervalId,
+      action,
+      reason: (reason instanceof Error ? reason.message : String(reason)).split("\n")[0]!,
+    });
   let pending: PendingInterval | undefined;
   let gasCursor: bigint | undefined;
 
@@ -244,7 +270,7 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
         ? accounts.grid[order.zone]!
         : accounts.households[neighbourhood.households.find((h) => h.id === order.owner)!.index]!;
     const purposeBySlot = new Map<string, StrategyOrder["purpose"]>();
-    await Promise.all(
+    const placed = await Promise.allSettled(
       wanted.map((order) => {
         const account = ownerAccount(order);
         purposeBySlot.set(`${account.address.toLowerCase()}/${SIDE[order.side]}`, order.purpose);
@@ -257,6 +283,12 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
         ]);
       }),
     );
+    // An order that could not be placed (e.g. the chain stalled past gate closure) is left out;
+    // the interval clears without it.
+    placed.forEach((result, i) => {
+      if (result.status === "rejected")
+        undone(intervalId, `place ${wanted[i]!.side} of ${wanted[i]!.owner}`, result.reason);
+    });
 
     watch.lap("orders");
     // 2. Gate closure; the committee clears, commits and settles.
@@ -427,14 +459,22 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
         };
       }),
     );
+    await parameters.beforeReadings?.(index);
+    // Every node gets the readings; a node that is down (or refuses them) is recorded and skipped:
+    // the committee settles with the nodes that have them, and whether it did is read from the
+    // chain below, not assumed from the posts.
     await Promise.all(
       parameters.nodeUrls.map(async (url) => {
-        const response = await fetch(`${url}/meter-readings`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify(signed),
-        });
-        if (!response.ok) problem ??= `node ${url} rejected meter readings: HTTP ${response.status}`;
+        try {
+          const response = await fetch(`${url}/meter-readings`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify(signed),
+          });
+          if (!response.ok) undone(intervalId, `post meter readings to ${url}`, `HTTP ${response.status}`);
+        } catch (error) {
+          undone(intervalId, `post meter readings to ${url}`, (error as { cause?: unknown }).cause ?? error);
+        }
       }),
     );
 
@@ -520,8 +560,9 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
           const hash = await chain
             .send(account, market, marketAbi, "claimCertificates", [buyer.owner, intervalId, SOURCE.Solar])
             .catch((error: unknown) => {
-              if (String(error).includes("ZeroAmount")) return undefined;
-              throw error;
+              if (!String(error).includes("ZeroAmount"))
+                undone(intervalId, `claim certificates of ${buyer.owner}`, error);
+              return undefined;
             });
           if (hash === undefined) return 0n;
           const receipt = await chain.publicClient.getTransactionReceipt({ hash });

@@ -8,7 +8,6 @@
  */
 import {
   createPublicClient,
-  createWalletClient,
   http,
   nonceManager,
   type Abi,
@@ -21,8 +20,11 @@ import { hardhat } from "viem/chains";
 import type { Neighbourhood } from "../domain/simulation/index.js";
 import { demoAbis } from "./contracts.js";
 import type { SuiteAddresses } from "./deploy.js";
+import { DEV_MNEMONIC } from "./local-services.js";
+import { type DemoSenderParameters, createDemoSender } from "./sender.js";
 
-export const DEV_MNEMONIC = "test test test test test test test test test test test junk";
+// One definition of the dev mnemonic, shared with the chain launchers.
+export { DEV_MNEMONIC };
 
 /** Registry `Source` enum values. */
 export const SOURCE = { Other: 0, Solar: 1, Wind: 2, Hydro: 3, Battery: 4 } as const;
@@ -69,10 +71,30 @@ export interface DemoChain {
 const DEMO_MAX_FEE_PER_GAS = 50_000_000_000n; // 50 gwei
 const DEMO_PRIORITY_FEE_PER_GAS = 1_000_000_000n; // 1 gwei
 
-export function connectDemoChain(rpcUrl: string, addresses: SuiteAddresses): DemoChain {
-  const transport = http(rpcUrl, { retryCount: 3 });
+/**
+ * RPC timing suited to a local chain that may stall: the chaos runs stopped the Hardhat node for
+ * 23–38 s, and viem's default (10 s, then a retry that re-sent a mined transaction) ended the
+ * demo. A read waits up to 60 s per attempt and is retried 5 times; a broadcast is retried only
+ * by the demo sender, with the same signed bytes (sender.ts).
+ */
+export const DEMO_RPC_TIMEOUT_MS = 60_000;
+const DEMO_RPC_RETRIES = 5;
+
+export interface ConnectDemoChainOptions {
+  /** Per-request timeout (ms); default DEMO_RPC_TIMEOUT_MS. Tests shorten it to provoke re-sends. */
+  readonly rpcTimeoutMs?: number;
+  /** Called when a broadcast is re-sent (counted in the demo's closing report). */
+  readonly onRetry?: DemoSenderParameters["onRetry"];
+}
+
+export function connectDemoChain(
+  rpcUrl: string,
+  addresses: SuiteAddresses,
+  options: ConnectDemoChainOptions = {},
+): DemoChain {
+  const timeout = options.rpcTimeoutMs ?? DEMO_RPC_TIMEOUT_MS;
+  const transport = http(rpcUrl, { retryCount: DEMO_RPC_RETRIES, timeout });
   const publicClient = createPublicClient({ chain: hardhat, transport, pollingInterval: 100 });
-  const wallets = new Map<Address, ReturnType<typeof createWalletClient>>();
   const abis = {
     market: demoAbis.market,
     registry: demoAbis.registry,
@@ -80,66 +102,23 @@ export function connectDemoChain(rpcUrl: string, addresses: SuiteAddresses): Dem
     certificates: demoAbis.certificates,
     committee: demoAbis.committee,
   };
-  const queues = new Map<Address, Promise<unknown>>();
-  const nonces = new Map<Address, number>();
-
-  async function sendNow(
-    account: HDAccount,
-    to: Address,
-    abi: Abi,
-    functionName: string,
-    args: readonly unknown[],
-  ): Promise<Hex> {
-    let wallet = wallets.get(account.address);
-    if (wallet === undefined) {
-      wallet = createWalletClient({ account, chain: hardhat, transport });
-      wallets.set(account.address, wallet);
-    }
-    // Nonces are counted here: sends are serialised per account (below), so the next nonce is the
-    // last one sent plus one, and a call whose gas estimate reverts sends nothing and uses none.
-    const nonce =
-      nonces.get(account.address) ??
-      (await publicClient.getTransactionCount({ address: account.address, blockTag: "pending" }));
-    let hash: Hex;
-    try {
-      hash = await wallet.writeContract({
-        account,
-        chain: hardhat,
-        nonce,
-        address: to,
-        abi,
-        functionName,
-        args: args as unknown[],
-        // Fixed fee caps: saves viem's two fee-estimation calls per transaction (a latest block and
-        // eth_maxPriorityFeePerGas). The local node's base fee stays far below the cap: its blocks
-        // carry one transaction each, so the base fee only falls.
-        maxFeePerGas: DEMO_MAX_FEE_PER_GAS,
-        maxPriorityFeePerGas: DEMO_PRIORITY_FEE_PER_GAS,
-      });
-    } catch (error) {
-      nonces.delete(account.address); // resynchronise from the node next time
-      throw error;
-    }
-    nonces.set(account.address, nonce + 1);
-    const receipt = await publicClient.waitForTransactionReceipt({ hash, pollingInterval: 50 });
-    if (receipt.status !== "success")
-      throw new Error(`${functionName} from ${account.address} reverted (${hash})`);
-    return hash;
-  }
-
+  const sender = createDemoSender({
+    publicClient: publicClient as PublicClient,
+    sendTransport: http(rpcUrl, { retryCount: 0, timeout }),
+    chain: hardhat,
+    // Fixed fee caps: saves viem's two fee-estimation calls per transaction (a latest block and
+    // eth_maxPriorityFeePerGas). The local node's base fee stays far below the cap: its blocks
+    // carry one transaction each, so the base fee only falls.
+    maxFeePerGas: DEMO_MAX_FEE_PER_GAS,
+    maxPriorityFeePerGas: DEMO_PRIORITY_FEE_PER_GAS,
+    ...(options.onRetry === undefined ? {} : { onRetry: options.onRetry }),
+  });
   return {
     rpcUrl,
     publicClient: publicClient as PublicClient,
     addresses,
     abis,
-    send(account, to, abi, functionName, args) {
-      // One transaction at a time per account, so that nonces are handed out in order and a call
-      // that fails its gas estimate leaves no gap (the automining node would hold every later one).
-      const previous = queues.get(account.address) ?? Promise.resolve();
-      const next = previous.catch(() => undefined).then(() => sendNow(account, to, abi, functionName, args));
-      queues.set(account.address, next);
-      return next;
-    },
+    send: (account, to, abi, functionName, args) => sender.send(account, { to, abi, functionName, args }),
   };
 }
 

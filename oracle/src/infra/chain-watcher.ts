@@ -19,7 +19,7 @@
  * an error (operator action) rather than guessed at.
  */
 import { EventEmitter } from "node:events";
-import type { Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 import type { AbiEvent, Address, Hash, Log, PublicClient } from "viem";
 import { BaseError } from "../domain/errors.js";
 import type { Logger } from "./logging.js";
@@ -51,8 +51,8 @@ export interface ReorgEvent {
 
 export interface ChainWatcherParameters {
   readonly client: PublicClient;
-  /** Not closed by the watcher. */
-  readonly redis: Redis;
+  /** Not closed by the watcher. On a Cluster, `key` needs a hash tag: `key` and `key:blocks` change in one MULTI. */
+  readonly redis: Redis | Cluster;
   /** Redis key of the cursor, e.g. `gridbrain:watcher:31337:market`. */
   readonly key: string;
   readonly addresses: readonly Address[];

@@ -52,6 +52,13 @@ const url = (schemes: readonly string[]) =>
       message: `must use ${schemes.map((s) => s.replace(":", "://")).join(" or ")}`,
     });
 
+/** Booleans from flags/env arrive as "true"/"false"; JSON files give booleans. */
+const bool = () =>
+  z.preprocess(
+    (v) => (v === "true" ? true : v === "false" ? false : v),
+    z.boolean({ invalid_type_error: "must be true or false" }),
+  );
+
 const nonEmpty = z.string().min(1, "must not be empty");
 
 export const ConfigSchema = z
@@ -59,6 +66,24 @@ export const ConfigSchema = z
     rpcUrl: url(["http:", "https:", "ws:", "wss:"]),
     chainId: int(1, 2 ** 53 - 1),
     redisUrl: url(["redis:", "rediss:"]),
+    /**
+     * The other seed nodes of a Redis Cluster (env/flag: comma-separated). When set, the node talks
+     * to a Cluster through ioredis's Cluster client: `redisUrl` is one node of it (its credentials
+     * and TLS apply to every node) and these are further nodes to start from; the client learns the
+     * rest of the topology from the cluster itself. Requires a `{…}` hash-tag `queuePrefix`.
+     */
+    redisClusterNodes: z
+      .preprocess(
+        (v) =>
+          typeof v === "string"
+            ? v
+                .split(",")
+                .map((s) => s.trim())
+                .filter((s) => s !== "")
+            : v,
+        z.array(url(["redis:", "rediss:"])).max(64, "must list at most 64 nodes"),
+      )
+      .default([]),
     /**
      * BullMQ key prefix. For Redis Cluster wrap it in a hash tag, `{gridbrain}`, so every key of a
      * queue lands in one slot (BullMQ's Lua scripts touch several keys at once).
@@ -120,6 +145,12 @@ export const ConfigSchema = z
     submitStaggerMs: int(0, 600_000).default(3_000),
     /** The node at rank r waits r × this before pushing settlements. */
     settleStaggerMs: int(0, 600_000).default(6_000),
+    /**
+     * Whether this node pushes settlement (settleFills / settleImbalances) after a commit. With
+     * false it still signs and commits, and serves the proofs (GET /proofs/…) from which each
+     * prosumer settles itself (`gridbrain claim`).
+     */
+    settlementPush: bool().default(true),
     /** Wait between two looks at the signature store while below the threshold. */
     aggregateRetryMs: int(50, 60_000).default(1_000),
     /**
@@ -141,6 +172,26 @@ export const ConfigSchema = z
         path: ["peerRetryMaxMs"],
         message: `must be at least aggregateRetryMs (${c.aggregateRetryMs}), the first retry delay`,
       });
+    if (c.redisClusterNodes.length > 0) {
+      // BullMQ's Lua scripts touch several keys of a queue at once; Cluster runs them only when
+      // every key hashes to one slot, which the {…} hash tag guarantees.
+      if (!/^\{.+\}$/.test(c.queuePrefix))
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ["queuePrefix"],
+          message: `must be a {…} hash tag such as {${c.queuePrefix}} on Redis Cluster (redisClusterNodes is set)`,
+        });
+      for (const [field, value] of [
+        ["redisUrl", c.redisUrl],
+        ...c.redisClusterNodes.map((v, i) => [`redisClusterNodes.${i}`, v]),
+      ] as const)
+        if (!/^\/?0?$/.test(new URL(value).pathname))
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            path: field.split("."),
+            message: "must not select a database: Redis Cluster has only database 0",
+          });
+    }
     if (c.devInsecurePrivateKey !== undefined) {
       if (c.chainId !== 31337)
         ctx.addIssue({
@@ -310,6 +361,7 @@ export function redactConfig(config: Config): Record<string, unknown> {
   for (const [k, v] of Object.entries(config)) {
     if ((SECRET_FIELDS as readonly string[]).includes(k)) out[k] = "[redacted]";
     else if (k === "rpcUrl" || k === "redisUrl") out[k] = redactUrl(v as string);
+    else if (k === "redisClusterNodes") out[k] = (v as string[]).map(redactUrl);
     else out[k] = typeof v === "bigint" ? v.toString() : v;
   }
   return out;

@@ -9,6 +9,10 @@
  *                         the signed readings this node holds for the interval, in pages of
  *                         READINGS_PAGE_SIZE (`{ intervalId, readings, next }`), for peers to
  *                         fetch and verify themselves
+ *   GET  /proofs/:intervalId/schedule, /proofs/:intervalId/fills/:orderId,
+ *        /proofs/:intervalId/meter/:participant?expiry=&signature=
+ *                         the Proof API (infra/proofs.ts, docs/ORACLE.md): leaves and proofs of
+ *                         committed intervals; a meter leaf only to its participant (signed request)
  *   /admin/queues         the BullMQ dashboard (bull-board) for the given queues
  *
  * Bind it to a private interface (default 127.0.0.1): the dashboard can retry and remove jobs.
@@ -28,6 +32,14 @@ import { formatIssues } from "../domain/errors.js";
 import { type SignedMeterReading, uint64Schema } from "../domain/meter/reading.js";
 import { MAX_INGEST_BATCH, type IngestResult } from "./meter-store.js";
 import { readingsPage } from "./meter-peers.js";
+import {
+  FillParamsSchema,
+  MeterParamsSchema,
+  ProofError,
+  type ProofSource,
+  ScheduleParamsSchema,
+  checkMeterRequest,
+} from "./proofs.js";
 
 const ReadingsQuerySchema = z.object({
   intervalId: uint64Schema(),
@@ -55,6 +67,10 @@ export interface HttpServerParameters {
   readonly meterIngest?: (items: readonly unknown[]) => Promise<IngestResult>;
   /** Serves GET /meter-readings/:intervalId (the accepted readings of an interval); absent → 404. */
   readonly meterReadings?: (intervalId: bigint) => Promise<readonly SignedMeterReading[]>;
+  /** Serves the Proof API (GET /proofs/…); absent → 404. */
+  readonly proofs?: ProofSource;
+  /** Unix seconds for the expiry of signed proof requests (default: the wall clock; tests). */
+  readonly nowSeconds?: () => bigint;
   /** Queues shown on /admin/queues. */
   readonly queues?: readonly Queue[];
   /** Max JSON body (default "2mb"). */
@@ -160,6 +176,50 @@ export async function startHttpServer(params: HttpServerParameters): Promise<Htt
     }
     const all = await params.meterReadings(parsed.data.intervalId);
     res.json(readingsPage(parsed.data.intervalId, all, parsed.data.offset));
+  });
+
+  // The Proof API. Each answer is JSON; a ProofError carries its status (404 unknown interval,
+  // order or participant; 401/403 a refused signature; 503 this node's record differs).
+  const proofRoute = (
+    path: string,
+    answer: (source: ProofSource, req: Request) => Promise<unknown>,
+  ): void => {
+    app.get(path, async (req, res) => {
+      if (params.proofs === undefined) {
+        res.status(404).json({ error: "proofs are not served by this node" });
+        return;
+      }
+      try {
+        res.json(await answer(params.proofs, req));
+      } catch (error) {
+        if (!(error instanceof ProofError)) throw error;
+        res.status(error.status).json({ error: error.message });
+      }
+    });
+  };
+  const parseOr400 = <S extends z.ZodTypeAny>(schema: S, input: unknown): z.output<S> => {
+    const parsed = schema.safeParse(input);
+    if (!parsed.success) throw new ProofError(400, formatIssues(parsed.error.issues));
+    return parsed.data as z.output<S>;
+  };
+  proofRoute("/proofs/:intervalId/schedule", async (source, req) => {
+    const { intervalId } = parseOr400(ScheduleParamsSchema, req.params);
+    return source.schedule(intervalId);
+  });
+  proofRoute("/proofs/:intervalId/fills/:orderId", async (source, req) => {
+    const { intervalId, orderId } = parseOr400(FillParamsSchema, req.params);
+    return source.fill(intervalId, orderId);
+  });
+  proofRoute("/proofs/:intervalId/meter/:participant", async (source, req) => {
+    const r = parseOr400(MeterParamsSchema, {
+      intervalId: req.params["intervalId"],
+      participant: req.params["participant"],
+      expiry: req.query["expiry"],
+      signature: req.query["signature"],
+    });
+    const now = params.nowSeconds?.() ?? BigInt(Math.floor(Date.now() / 1000));
+    await checkMeterRequest(source, r, now);
+    return source.meter(r.intervalId, r.participant);
   });
 
   for (const [path, handler] of Object.entries(params.postRoutes ?? {})) {

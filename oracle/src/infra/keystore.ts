@@ -1,13 +1,32 @@
 /**
  * The node's signing key in an encrypted Web3 Secret Storage v3 JSON file (what geth, Foundry's
- * `cast wallet` and ethers write). ethers does the scrypt/AES work; the rest of the oracle gets a
- * viem `LocalAccount`. The password comes from a file (trailing newline trimmed) or the caller,
+ * `cast wallet` and ethers write). node:crypto does the scrypt/AES work (not ethers: ethers is a
+ * devDependency, and a production install runs the node from this file); the rest of the oracle gets
+ * a viem `LocalAccount`. The password comes from a file (trailing newline trimmed) or the caller,
  * and is never logged or put into an error message.
  */
+import {
+  createCipheriv,
+  createDecipheriv,
+  pbkdf2,
+  randomBytes,
+  randomUUID,
+  scrypt,
+  timingSafeEqual,
+} from "node:crypto";
 import { chmod, readFile, writeFile } from "node:fs/promises";
-import { Wallet, encryptKeystoreJson } from "ethers";
-import { type Address, type Hex, type LocalAccount, getAddress } from "viem";
-import { privateKeyToAccount } from "viem/accounts";
+import { promisify } from "node:util";
+import {
+  type Address,
+  type Hex,
+  type LocalAccount,
+  bytesToHex,
+  getAddress,
+  hexToBytes,
+  keccak256,
+} from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { z } from "zod";
 import { BaseError } from "../domain/errors.js";
 
 export class KeystoreError extends BaseError {
@@ -32,12 +51,77 @@ export async function readPasswordFile(path: string): Promise<string> {
   return password;
 }
 
+const scryptAsync = promisify(scrypt) as (
+  password: Buffer,
+  salt: Buffer,
+  keylen: number,
+  options: { N: number; r: number; p: number; maxmem: number },
+) => Promise<Buffer>;
+const pbkdf2Async = promisify(pbkdf2);
+
+const hexBytes = z.string().regex(/^(0x)?([0-9a-fA-F]{2})*$/, "must be hex");
+const V3Schema = z.object({
+  address: z.string().optional(),
+  crypto: z.object({
+    cipher: z.literal("aes-128-ctr"),
+    cipherparams: z.object({ iv: hexBytes }),
+    ciphertext: hexBytes,
+    kdf: z.enum(["scrypt", "pbkdf2"]),
+    kdfparams: z.object({
+      salt: hexBytes,
+      dklen: z.number().int().min(32).max(64),
+      n: z.number().int().positive().optional(),
+      r: z.number().int().positive().optional(),
+      p: z.number().int().positive().optional(),
+      c: z.number().int().positive().optional(),
+      prf: z.literal("hmac-sha256").optional(),
+    }),
+    mac: hexBytes,
+  }),
+});
+
+function buf(hex: string): Buffer {
+  return Buffer.from(hex.replace(/^0x/, ""), "hex");
+}
+
+async function deriveKey(password: string, kdf: z.infer<typeof V3Schema>["crypto"]): Promise<Buffer> {
+  const k = kdf.kdfparams;
+  const salt = buf(k.salt);
+  const pw = Buffer.from(password.normalize("NFKC"), "utf8");
+  if (kdf.kdf === "scrypt") {
+    const n = k.n ?? 0;
+    const r = k.r ?? 8;
+    if (n < 2 || (n & (n - 1)) !== 0)
+      throw new KeystoreError("Cannot decrypt the keystore", { details: "kdfparams.n: not a power of two" });
+    // scrypt needs 128·N·r bytes; node's default cap (32 MiB) is below ethers' default N = 2^17.
+    return scryptAsync(pw, salt, k.dklen, { N: n, r, p: k.p ?? 1, maxmem: 256 * n * r + 1024 * 1024 });
+  }
+  return pbkdf2Async(pw, salt, k.c ?? 262_144, k.dklen, "sha256");
+}
+
+function macOf(derived: Buffer, ciphertext: Buffer): Buffer {
+  return Buffer.from(hexToBytes(keccak256(Buffer.concat([derived.subarray(16, 32), ciphertext]))));
+}
+
 async function encrypt(privateKey: Hex, password: string, options: KeystoreOptions): Promise<string> {
-  const wallet = new Wallet(privateKey);
-  if (options.scryptN === undefined) return wallet.encrypt(password);
-  return encryptKeystoreJson({ address: wallet.address, privateKey }, password, {
-    scrypt: { N: options.scryptN },
-  });
+  const n = options.scryptN ?? 131_072;
+  const salt = randomBytes(32);
+  const iv = randomBytes(16);
+  const crypto = {
+    cipher: "aes-128-ctr" as const,
+    cipherparams: { iv: iv.toString("hex") },
+    ciphertext: "",
+    kdf: "scrypt" as const,
+    kdfparams: { salt: salt.toString("hex"), n, dklen: 32, p: 1, r: 8 },
+    mac: "",
+  };
+  const derived = await deriveKey(password, crypto);
+  const cipher = createCipheriv("aes-128-ctr", derived.subarray(0, 16), iv);
+  const ciphertext = Buffer.concat([cipher.update(buf(privateKey)), cipher.final()]);
+  crypto.ciphertext = ciphertext.toString("hex");
+  crypto.mac = macOf(derived, ciphertext).toString("hex");
+  const address = privateKeyToAccount(privateKey).address.slice(2).toLowerCase();
+  return JSON.stringify({ address, id: randomUUID(), version: 3, crypto });
 }
 
 /** Encrypts `privateKey` with `password` as Web3 Secret Storage v3 JSON. */
@@ -68,18 +152,43 @@ export function keystoreAddress(json: string): Address {
 
 /** Decrypts a keystore JSON into a viem account. @throws KeystoreError on a wrong password or a corrupt file. */
 export async function decryptKeystore(json: string, password: string): Promise<LocalAccount> {
-  let wallet: { privateKey: string; address: string };
+  let parsed: z.infer<typeof V3Schema>;
   try {
-    wallet = await Wallet.fromEncryptedJson(json, password);
+    const raw: unknown = JSON.parse(json);
+    // Some writers spell the key "Crypto".
+    const obj = raw as { crypto?: unknown; Crypto?: unknown };
+    parsed = V3Schema.parse({ ...obj, crypto: obj.crypto ?? obj.Crypto });
   } catch (error) {
-    const wrong = /incorrect password|invalid password/i.test(String((error as Error).message));
-    // The cause is dropped on purpose when it could echo input; ethers' messages do not contain the password.
-    throw new KeystoreError(wrong ? "Wrong keystore password" : "Cannot decrypt the keystore", {
+    throw new KeystoreError("Cannot decrypt the keystore", {
+      details: "not a v3 keystore (scrypt or pbkdf2, aes-128-ctr)",
       cause: error,
     });
   }
-  const account = privateKeyToAccount(wallet.privateKey as Hex);
-  if (account.address !== getAddress(wallet.address))
+  const derived = await deriveKey(password, parsed.crypto);
+  const ciphertext = buf(parsed.crypto.ciphertext);
+  const mac = buf(parsed.crypto.mac);
+  const expected = macOf(derived, ciphertext);
+  if (mac.length !== expected.length || !timingSafeEqual(mac, expected))
+    throw new KeystoreError("Wrong keystore password");
+  const decipher = createDecipheriv(
+    "aes-128-ctr",
+    derived.subarray(0, 16),
+    buf(parsed.crypto.cipherparams.iv),
+  );
+  const key = Buffer.concat([decipher.update(ciphertext), decipher.final()]);
+  const wallet = {
+    privateKey: bytesToHex(key),
+    address:
+      parsed.address === undefined
+        ? undefined
+        : parsed.address.startsWith("0x")
+          ? parsed.address
+          : `0x${parsed.address}`,
+  };
+  if (key.length !== 32)
+    throw new KeystoreError("Cannot decrypt the keystore", { details: "the key is not 32 bytes" });
+  const account = privateKeyToAccount(wallet.privateKey);
+  if (wallet.address !== undefined && account.address !== getAddress(wallet.address))
     throw new KeystoreError("The keystore address does not match its key");
   return account;
 }
@@ -118,7 +227,7 @@ export interface WriteKeystoreParameters {
 
 /** Writes a new keystore (mode 0600) and returns its address. */
 export async function writeKeystore(params: WriteKeystoreParameters): Promise<Address> {
-  const privateKey = params.privateKey ?? (Wallet.createRandom().privateKey as Hex);
+  const privateKey = params.privateKey ?? generatePrivateKey();
   const json = await encryptPrivateKey(privateKey, params.password, params.options ?? {});
   try {
     await writeFile(params.path, json, { mode: 0o600, flag: params.exclusive === false ? "w" : "wx" });

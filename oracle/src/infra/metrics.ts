@@ -39,6 +39,12 @@ export interface OracleMetrics {
   readonly gasSpent: Counter<"kind">;
   readonly jobs: Gauge<"queue" | "state">;
   readonly signerBalance: Gauge<"signer">;
+  /** Liveness transactions the keeper sent, by kind ("order", "collateral", "imbalance", "grid-revenue"). */
+  readonly keeperReleases: Counter<"kind">;
+  /** Token base units those transactions returned to free balances (or credited to the operator), by kind. */
+  readonly keeperReleasedAmount: Counter<"kind">;
+  /** Locks the keeper found releasable and has not released yet, by kind, over every due interval. */
+  readonly keeperLocksPending: Gauge<"kind">;
   /** Queues whose job counts the `jobs` gauge reports at scrape time. */
   trackQueues(queues: readonly CountableQueue[]): void;
   /** Balance source of the `signerBalance` gauge (wei), read at scrape time. */
@@ -105,9 +111,31 @@ export function createMetrics(params: CreateMetricsParameters = {}): OracleMetri
     registers: [registry],
   });
 
+  const keeperReleases = new Counter({
+    name: `${prefix}keeper_releases_total`,
+    help: "Liveness transactions sent by this node's keeper (releases, late imbalance settlements, grid revenue).",
+    labelNames: ["kind"] as const,
+    registers: [registry],
+  });
+  const keeperReleasedAmount = new Counter({
+    name: `${prefix}keeper_released_base_units_total`,
+    help: "Token base units the keeper's transactions released from locks, by kind.",
+    labelNames: ["kind"] as const,
+    registers: [registry],
+  });
+  const keeperLocksPending = new Gauge({
+    name: `${prefix}keeper_locks_pending`,
+    help: "Locks past their deadline that the keeper found and has not released yet, by kind.",
+    labelNames: ["kind"] as const,
+    registers: [registry],
+  });
+
   return {
     registry,
     intervalLatency,
+    keeperReleases,
+    keeperReleasedAmount,
+    keeperLocksPending,
     solveDuration,
     gasSpent,
     jobs,

@@ -1,7 +1,7 @@
 /**
- * BullMQ on one Redis: the pipeline's queue names, deterministic job ids, the default retry
- * policy, and a factory that builds queues, workers and flow producers on one connection config
- * and dead-letters every job that will not be retried.
+ * BullMQ on one Redis or a Redis Cluster: the pipeline's queue names, deterministic job ids, the
+ * default retry policy, and a factory that builds queues, workers and flow producers on one
+ * connection config and dead-letters every job that will not be retried.
  *
  * Dead letters: a job that fails with an unrecoverable error (BullMQ's `UnrecoverableError`, or
  * the domain's `UnrecoverableInputError`, which is translated) or fails its last attempt is
@@ -21,7 +21,7 @@ import {
   type WorkerOptions,
 } from "bullmq";
 import { once } from "node:events";
-import { Redis } from "ioredis";
+import { Cluster, Redis } from "ioredis";
 import type { Address } from "viem";
 import { isUnrecoverable } from "../domain/errors.js";
 import type { Logger } from "./logging.js";
@@ -36,6 +36,8 @@ export const QUEUE_NAMES = {
   meterIngest: "meter-ingest",
   meterReport: "meter-report",
   settleImbalance: "settle-imbalance",
+  /** Liveness paths after the deadlines: releases, late imbalance settlement, grid revenue (jobs/keeper.ts). */
+  keeper: "keeper",
   deadLetter: "dead-letter",
 } as const;
 
@@ -107,8 +109,27 @@ export function redisOptionsFromUrl(redisUrl: string): RedisConnectionOptions {
   };
 }
 
+/** A connection to one Redis or to a Redis Cluster (both answer the commands the node uses). */
+export type RedisConnection = Redis | Cluster;
+
+/** `host:port` of each node URL, for ioredis's Cluster client. */
+export function clusterStartupNodes(urls: readonly string[]): { host: string; port: number }[] {
+  const seen = new Set<string>();
+  const nodes: { host: string; port: number }[] = [];
+  for (const url of urls) {
+    const { host, port } = redisOptionsFromUrl(url);
+    if (seen.has(`${host}:${port}`)) continue;
+    seen.add(`${host}:${port}`);
+    nodes.push({ host, port });
+  }
+  return nodes;
+}
+
 export interface QueueFactoryParameters {
+  /** The Redis; with `clusterNodes`, one node of the cluster (its credentials and TLS apply to all). */
   readonly redisUrl: string;
+  /** Further Redis Cluster nodes to start from; when non-empty the factory uses ioredis's Cluster client. */
+  readonly clusterNodes?: readonly string[];
   /** BullMQ key prefix; `{gridbrain}` (a hash tag) on Redis Cluster. */
   readonly prefix: string;
   readonly logger?: Logger;
@@ -130,8 +151,12 @@ export class QueueFactory {
   readonly connectionOptions: RedisConnectionOptions;
   readonly defaultJobOptions: JobsOptions;
   /** The connection shared by every Queue and FlowProducer (workers get their own). */
-  readonly connection: Redis;
+  readonly connection: RedisConnection;
+  /** Startup nodes when on a Redis Cluster, else undefined. */
+  readonly clusterNodes: readonly { host: string; port: number }[] | undefined;
   private readonly logger: Logger | undefined;
+  /** Cluster clients made for workers (BullMQ does not close a client it was handed). */
+  private readonly workerConnections: Cluster[] = [];
   private readonly queues = new Map<string, Queue>();
   private readonly workers: Worker[] = [];
   private readonly flows: FlowProducer[] = [];
@@ -144,9 +169,22 @@ export class QueueFactory {
     this.connectionOptions = redisOptionsFromUrl(params.redisUrl);
     this.defaultJobOptions = { ...DEFAULT_JOB_OPTIONS, ...(params.defaultJobOptions ?? {}) };
     this.logger = params.logger;
-    this.connection = new Redis({ ...this.connectionOptions });
+    const cluster = params.clusterNodes ?? [];
+    if (cluster.length > 0 && !/^\{.+\}$/.test(params.prefix))
+      throw new RangeError(
+        `prefix: must be a {…} hash tag on Redis Cluster (BullMQ's scripts touch several keys of one slot), got "${params.prefix}"`,
+      );
+    this.clusterNodes = cluster.length === 0 ? undefined : clusterStartupNodes([params.redisUrl, ...cluster]);
+    this.connection = this.connect();
     // Errors surface through the commands that fail; an unhandled 'error' event would crash the process.
     this.connection.on("error", (error) => this.logger?.warn({ err: error }, "redis connection error"));
+  }
+
+  /** A new connection: a plain client, or a Cluster client with the URL's credentials on every node. */
+  private connect(): RedisConnection {
+    if (this.clusterNodes === undefined) return new Redis({ ...this.connectionOptions });
+    const { host: _host, port: _port, db: _db, ...perNode } = this.connectionOptions;
+    return new Cluster([...this.clusterNodes], { redisOptions: perNode });
   }
 
   private assertOpen(): void {
@@ -221,9 +259,18 @@ export class QueueFactory {
         }
       };
     }
+    // Each worker gets its own connection (BullMQ blocks on it). A Cluster cannot be described by
+    // options alone, so the factory makes the client and closes it after the worker.
+    let connection: WorkerOptions["connection"] = { ...this.connectionOptions };
+    if (this.clusterNodes !== undefined) {
+      const client = this.connect() as Cluster;
+      client.on("error", (error) => this.logger?.warn({ err: error, queue: name }, "redis connection error"));
+      this.workerConnections.push(client);
+      connection = client;
+    }
     const worker = new Worker<DataType, ResultType>(name, wrapped, {
       ...options,
-      connection: { ...this.connectionOptions },
+      connection,
       prefix: this.prefix,
     });
     worker.on("error", (error) => this.logger?.warn({ err: error, queue: name }, "worker error"));
@@ -238,6 +285,23 @@ export class QueueFactory {
     }
     this.workers.push(worker);
     return worker;
+  }
+
+  /**
+   * Removes every completed job of `names` and returns how many. Completed jobs keep their
+   * deterministic ids (so a step is never added twice); after a chain reorganisation the work they
+   * stand for (a commit, a settlement) may be gone from the chain, and forgetting them lets the
+   * chain-time scheduler add each step again where the new chain state needs it. Waiting, delayed,
+   * active and failed (dead-lettered) jobs are kept.
+   */
+  async forgetCompleted(names: readonly string[]): Promise<number> {
+    this.assertOpen();
+    let removed = 0;
+    for (const name of names) {
+      // limit 0: no batch cap; grace 0: however recent.
+      removed += (await this.queue(name).clean(0, 0, "completed")).length;
+    }
+    return removed;
   }
 
   flowProducer(): FlowProducer {
@@ -256,21 +320,19 @@ export class QueueFactory {
         try {
           await closeAll([...this.queues.values(), ...this.flows].map((q) => () => q.close()));
         } finally {
-          await closeAll([
-            async () => {
-              // quit() lets queued commands finish; disconnect() makes sure no reconnect follows.
-              const ended =
-                this.connection.status === "end"
-                  ? Promise.resolve()
-                  : once(this.connection, "end").then(() => undefined);
-              await this.connection.quit().catch(() => undefined);
-              this.connection.disconnect();
-              await ended;
-            },
-          ]);
+          await closeAll([this.connection, ...this.workerConnections].map((c) => () => endConnection(c)));
         }
       }
     })();
     return this.closing;
   }
+}
+
+/** quit() lets queued commands finish; disconnect() makes sure no reconnect follows. */
+async function endConnection(connection: RedisConnection): Promise<void> {
+  const ended =
+    connection.status === "end" ? Promise.resolve() : once(connection, "end").then(() => undefined);
+  await connection.quit().catch(() => undefined);
+  connection.disconnect();
+  await ended;
 }

@@ -86,6 +86,7 @@ export async function committedSchedule(ctx: PipelineContext, intervalId: bigint
 }
 
 export async function settleFillsProcessor(ctx: PipelineContext, job: Job<IntervalJobData>): Promise<string> {
+  if (!ctx.config.settlementPush) return "push settlement disabled (settlementPush: false)";
   const intervalId = BigInt(job.data.intervalId);
   const log = logFor(ctx, job, intervalId);
   const state = await readIntervalState(ctx.client, ctx.config.marketAddress, intervalId);
@@ -189,11 +190,30 @@ export async function settleImbalanceProcessor(
   ctx: PipelineContext,
   job: Job<IntervalJobData>,
 ): Promise<string> {
+  if (!ctx.config.settlementPush) return "push settlement disabled (settlementPush: false)";
   const intervalId = BigInt(job.data.intervalId);
-  const log = logFor(ctx, job, intervalId);
+  const settled = await settleOpenImbalances(ctx, intervalId, logFor(ctx, job, intervalId));
+  return `settled ${settled} imbalances`;
+}
+
+/**
+ * Settles every participant of a metered interval whose imbalance is still open, in
+ * `settleImbalances` batches; returns how many it settled. Before the meter deadline every fill
+ * must be settled first; after it the contract settles against the fills that did settle (the
+ * keeper releases the other orders first, jobs/keeper.ts).
+ */
+export async function settleOpenImbalances(
+  ctx: PipelineContext,
+  intervalId: bigint,
+  log: ReturnType<typeof logFor>,
+): Promise<number> {
   const state = await readIntervalState(ctx.client, ctx.config.marketAddress, intervalId);
   if (state.meterRoot === `0x${"0".repeat(64)}`) throw new NotReadyError("Interval not metered yet");
-  if (state.settledCount < state.fillCount) throw new NotReadyError("Fills not all settled yet");
+  if (
+    state.settledCount < state.fillCount &&
+    (await chainNow(ctx.client)) < intervalTimes(ctx.timing, intervalId).meterDeadline
+  )
+    throw new NotReadyError("Fills not all settled yet");
   const own = await loadOwn<MeterExtra>(ctx, "meter", intervalId);
   if (own === undefined)
     // Readings live in this node's Redis; without them another committee node settles (it holds them too).
@@ -258,5 +278,5 @@ export async function settleImbalanceProcessor(
       throw error;
     }
   }
-  return `settled ${settled} imbalances`;
+  return settled;
 }

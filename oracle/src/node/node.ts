@@ -1,11 +1,13 @@
 /**
  * One oracle node: config → signing key → viem clients → BullMQ queues and workers (one per
  * pipeline step) → HTTP server (health, readiness, metrics, meter readings, committee
- * signatures, dashboard) → the chain watcher (commit events → settlement jobs, cursor in Redis)
- * and the chain-time scheduler. `start()` once, `close()` any number of times (every resource
+ * signatures, dashboard) → the chain watcher (commit events → settlement jobs, cursor in Redis),
+ * the keeper's watcher (orders → keeper candidates) and the chain-time scheduler, whose ticks also
+ * run the keeper's (jobs/keeper.ts). `start()` once, `close()` any number of times (every resource
  * is closed even when one fails).
  */
 import type { Job } from "bullmq";
+import type { Redis } from "ioredis";
 import { Gauge } from "prom-client";
 import type { LocalAccount } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
@@ -28,7 +30,9 @@ import { aggregateProcessor, signProcessor, submitProcessor } from "../jobs/repo
 import { collectProcessor, solveProcessor } from "../jobs/schedule.js";
 import { schedulerTick } from "../jobs/scheduler.js";
 import { settleFillsProcessor, settleImbalanceProcessor } from "../jobs/settle.js";
+import { proofSource } from "../jobs/proofs.js";
 import { WATCHED_MARKET_EVENTS, onMarketLog } from "../jobs/watcher.js";
+import { KEEPER_WATCHED_EVENTS, keeperProcessor, keeperTick, onOrderPlacedLog } from "../jobs/keeper.js";
 import { stateKey } from "../jobs/context.js";
 import { nodeMeterIngest } from "./meter-ingest.js";
 
@@ -98,6 +102,7 @@ export class OracleNode {
   private ctx: PipelineContext | undefined;
   private http: HttpServer | undefined;
   private watcher: ChainWatcher | undefined;
+  private keeperWatcher: ChainWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<unknown> | undefined;
   private stopped = false;
@@ -135,13 +140,22 @@ export class OracleNode {
     assertMeterTiming(config, timing);
     // The solver thread starts and loads HiGHS while the rest of the node comes up.
     const solverReady = warmUpSolver();
-    const queues = new QueueFactory({ redisUrl: config.redisUrl, prefix: config.queuePrefix, logger });
+    const queues = new QueueFactory({
+      redisUrl: config.redisUrl,
+      clusterNodes: config.redisClusterNodes,
+      prefix: config.queuePrefix,
+      logger,
+    });
+    // The node's own state (signatures, meter readings) shares the queues' connection. On a Redis
+    // Cluster that is a Cluster client, which answers every command used here; their keys start
+    // with the {…} hash-tag prefix, so each MULTI and script stays within one slot.
+    const redis = queues.connection as Redis;
     const metrics: OracleMetrics = createMetrics({
       defaultLabels: { node: account.address },
       processMetrics: false,
     });
     const meterStore = new MeterStore({
-      redis: queues.connection,
+      redis,
       prefix: config.queuePrefix,
       chainId: config.chainId,
       market: config.marketAddress,
@@ -162,7 +176,7 @@ export class OracleNode {
       client: publicClient,
       sender,
       queues,
-      redis: queues.connection,
+      redis,
       logger,
       metrics,
       meterStore,
@@ -180,6 +194,7 @@ export class OracleNode {
       [QUEUE_NAMES.settleFills]: (job) => settleFillsProcessor(ctx, job as never),
       [QUEUE_NAMES.meterReport]: (job, token) => meterReportProcessor(ctx, job as never, token),
       [QUEUE_NAMES.settleImbalance]: (job) => settleImbalanceProcessor(ctx, job as never),
+      [QUEUE_NAMES.keeper]: (job) => keeperProcessor(ctx, job as never),
     };
     for (const [name, processor] of Object.entries(processors)) {
       const worker = queues.worker(name, (job, token) => processor(job, token), {
@@ -211,8 +226,32 @@ export class OracleNode {
         const outcome = await onMarketLog(ctx, log);
         if (outcome.action === "skipped") logger.debug({ reason: outcome.reason }, "watched log skipped");
       },
+      // The transactions of the orphaned blocks are gone (commits, settlements, our own), so the
+      // cached nonce may be ahead of the chain, and completed jobs may stand for work the chain no
+      // longer has; their deterministic ids would keep the scheduler from adding them again.
+      // Forget both: the scheduler re-derives every step from the new chain state, and every job
+      // reads the chain before it sends, so a step that is still done on the new chain is a no-op.
+      onReorg: async (event) => {
+        sender.resyncNonce();
+        const forgotten = await queues.forgetCompleted(PIPELINE_QUEUES);
+        logger.warn({ ...event, forgotten }, "chain reorg: completed jobs forgotten, nonce resynced");
+      },
     });
     this.watcher = watcher;
+    // Every interval with an order is a keeper candidate (jobs/keeper.ts); its own cursor, so the
+    // commit watcher's delivery is unchanged.
+    this.keeperWatcher = new ChainWatcher({
+      client: publicClient,
+      redis: queues.connection,
+      key: stateKey(ctx, "keeper-watcher"),
+      addresses: [config.marketAddress],
+      events: KEEPER_WATCHED_EVENTS,
+      confirmations: config.confirmations,
+      startBlock: config.startBlock,
+      pollIntervalMs: config.pollIntervalMs,
+      logger,
+      onLog: (log) => onOrderPlacedLog(ctx, log),
+    });
     trackWatcher(metrics, watcher, () => publicClient.getBlockNumber({ cacheTime: 0 }), logger);
     metrics.trackSignerBalance(account.address, () => sender.balance());
 
@@ -234,6 +273,7 @@ export class OracleNode {
       },
       meterIngest: nodeMeterIngest({ config, client: publicClient, timing, store: meterStore, logger }),
       meterReadings: (intervalId) => meterStore.readings(intervalId),
+      proofs: proofSource(ctx),
       postRoutes: {
         "/committee/signatures": (body) => receiveSignature(ctx, body),
         "/committee/meter-readings": (body) => receivePeerReadings(ctx, body),
@@ -243,6 +283,7 @@ export class OracleNode {
     solverReady.catch((error: unknown) => logger.error({ err: error }, "solver warm-up failed"));
     logger.info({ url: this.http.url, config }, "oracle node started");
     watcher.start();
+    this.keeperWatcher.start();
     if (this.options.withoutScheduler !== true) this.scheduleTick(0);
   }
 
@@ -251,6 +292,8 @@ export class OracleNode {
     this.timer = setTimeout(() => {
       this.ticking = this.tick()
         .catch((error: unknown) => this.ctx?.logger.warn({ err: error }, "scheduler tick failed"))
+        .then(() => keeperTick(this.context))
+        .catch((error: unknown) => this.ctx?.logger.warn({ err: error }, "keeper tick failed"))
         .finally(() => this.scheduleTick(this.options.tickMs ?? this.config.pollIntervalMs));
     }, delay);
   }
@@ -266,7 +309,7 @@ export class OracleNode {
       clearTimeout(this.timer);
       await this.ticking;
       // The watcher enqueues into the queues and keeps its cursor on their connection: stop it first.
-      await this.watcher?.close();
+      await closeAll([async () => this.watcher?.close(), async () => this.keeperWatcher?.close()]);
       const ctx = this.ctx;
       await closeAll([
         async () => this.http?.close(),

@@ -23,6 +23,8 @@ export type Connection = Awaited<ReturnType<typeof connect>>;
 
 export const INTERVAL_SECONDS = 900n;
 export const COLLATERAL_PER_KWH = 100_000n;
+/** The committee's change delay: the contract's minimum, two days. */
+export const COMMITTEE_CHANGE_DELAY = 172_800n;
 
 export async function deploySuite(conn: Connection, committeeSize = 5, threshold = 3) {
   const { ethers } = conn;
@@ -41,6 +43,7 @@ export async function deploySuite(conn: Connection, committeeSize = 5, threshold
     admin.address,
     members.map((m) => m.address),
     threshold,
+    COMMITTEE_CHANGE_DELAY,
   ])) as unknown as OracleCommittee;
   const certificate = (await ethers.deployContract("EnergyCertificate", [
     admin.address,

@@ -19,6 +19,7 @@ abstract contract MarketBase is Test {
     uint64 internal constant METER_WINDOW_SECONDS = 86_400;
     uint128 internal constant COLLATERAL_PER_KWH = 100_000; // 0.10 token per kWh
     uint256 internal constant START_TIME = 1_800_000_000;
+    uint64 internal constant COMMITTEE_CHANGE_DELAY = 2 days;
 
     TestToken internal token;
     GridRegistry internal registry;
@@ -45,7 +46,7 @@ abstract contract MarketBase is Test {
         token = new TestToken();
         registry = new GridRegistry(admin, operator);
         _setMembers(5);
-        committee = new OracleCommittee(admin, memberAddrs, 3);
+        committee = new OracleCommittee(admin, memberAddrs, 3, COMMITTEE_CHANGE_DELAY);
         certificate = new EnergyCertificate(admin, "https://gridbrain.example/certificates/{id}.json");
         market = new EnergyMarket(
             IEnergyMarket.MarketConfig({

@@ -63,6 +63,26 @@ describe("loadConfig", () => {
     });
   });
 
+  describe("when redisClusterNodes is set", () => {
+    it("splits the comma-separated list, accepts a {…} hash-tag prefix and masks credentials in the redacted view", () => {
+      const c = loadConfig({
+        flags: { config: file },
+        env: {
+          GRIDBRAIN_REDIS_CLUSTER_NODES: " redis://:pw@10.0.0.2:7001 , redis://10.0.0.3:7002 ",
+          GRIDBRAIN_QUEUE_PREFIX: "{gridbrain}",
+        },
+      });
+      expect(c.redisClusterNodes).to.deep.equal(["redis://:pw@10.0.0.2:7001", "redis://10.0.0.3:7002"]);
+      expect(redactConfig(c)["redisClusterNodes"]).to.deep.equal([
+        "redis://:***@10.0.0.2:7001",
+        "redis://10.0.0.3:7002",
+      ]);
+    });
+    it("defaults to none (a single Redis)", () => {
+      expect(loadConfig({ flags: { config: file }, env: {} }).redisClusterNodes).to.deep.equal([]);
+    });
+  });
+
   describe("when a value from env is bad", () => {
     it("names the field, the variable and the reason", () => {
       const e = loadError({ flags: { config: file }, env: { GRIDBRAIN_CONFIRMATIONS: "sixty" } });

@@ -74,6 +74,26 @@ describe("keystore", function () {
     });
   });
 
+  // The node decrypts with node:crypto so that a production install needs no ethers; files written
+  // by ethers (and by Foundry, which writes the same v3 format) must still open, and ours in ethers.
+  describe("compatibility with ethers' v3 keystores", () => {
+    it("decrypts a keystore ethers wrote (scrypt) and ethers decrypts ours", async () => {
+      const { Wallet, encryptKeystoreJson } = await import("ethers");
+      const address = privateKeyToAccount(KEY).address;
+      const theirs = await encryptKeystoreJson({ address, privateKey: KEY }, "pw-e", {
+        scrypt: { N: 1 << 12 },
+      });
+      expect((await decryptKeystore(theirs, "pw-e")).address).to.equal(address);
+      const path = join(dir, "ours-for-ethers.json");
+      await writeKeystore({ path, password: "pw-o", privateKey: KEY, options: FAST });
+      const wallet = await Wallet.fromEncryptedJson(readFileSync(path, "utf8"), "pw-o");
+      expect(wallet.privateKey).to.equal(KEY);
+      let error: unknown;
+      await decryptKeystore(theirs, "not-pw-e").catch((e: unknown) => (error = e));
+      expect((error as Error).message).to.equal("Wrong keystore password");
+    });
+  });
+
   describe("readPasswordFile", () => {
     it("trims one trailing newline (LF or CRLF) and nothing else", async () => {
       const p = join(dir, "pw-crlf");

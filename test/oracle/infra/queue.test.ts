@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { randomUUID } from "node:crypto";
 import { QueueEvents, UnrecoverableError, type Job } from "bullmq";
+import { Cluster } from "ioredis";
 import { UnrecoverableInputError } from "../../../oracle/src/domain/errors.js";
 import {
   DEFAULT_JOB_OPTIONS,
@@ -11,6 +12,7 @@ import {
   type DeadLetterEntry,
 } from "../../../oracle/src/infra/queue.js";
 import { startRedis, type RedisServer } from "../../helpers/redis.js";
+import { type RedisCluster, startRedisCluster } from "../../../oracle/src/demo/local-services.js";
 
 const MARKET = "0xAbCdEf0123456789aBcDeF0123456789AbCdEf01";
 
@@ -72,7 +74,7 @@ describe("QueueFactory", function () {
     await factory.close();
   });
 
-  it("names the nine pipeline queues", () => {
+  it("names the ten pipeline queues", () => {
     expect(PIPELINE_QUEUES).to.have.members([
       "collect",
       "solve",
@@ -83,6 +85,7 @@ describe("QueueFactory", function () {
       "meter-ingest",
       "meter-report",
       "settle-imbalance",
+      "keeper",
     ]);
   });
 
@@ -101,6 +104,44 @@ describe("QueueFactory", function () {
     expect(await q.count()).to.equal(1);
     expect((await q.getJob(id))?.data).to.deep.equal({ n: 1 });
   });
+
+  describe("forgetCompleted", () => {
+    it("removes the completed jobs of the given queues, so the same deterministic id can be added again", async () => {
+      const q = factory.queue("collect");
+      const done = jobIdFor(31337, MARKET, 8n, "collect");
+      const failing = jobIdFor(31337, MARKET, 9n, "collect");
+      const waiting = jobIdFor(31337, MARKET, 10n, "collect");
+      await q.add("c", { n: 1 }, { jobId: done });
+      await q.add("c", { n: 2 }, { jobId: failing, attempts: 1 });
+      const worker = factory.worker("collect", async (job) => {
+        if (job.id === failing) throw new UnrecoverableInputError("bad input");
+        return "ok";
+      });
+      await waitForState(q, done, "completed");
+      await waitForState(q, failing, "failed");
+      await worker.close();
+      await q.add("c", { n: 3 }, { jobId: waiting });
+
+      expect(await factory.forgetCompleted(["collect"])).to.equal(1);
+      expect(await q.getJob(done), "the completed job is gone").to.equal(undefined);
+      expect(await q.getJobState(failing), "failed jobs are kept (dead letters)").to.equal("failed");
+      expect(await q.getJobState(waiting), "pending jobs are kept").to.equal("waiting");
+      await q.add("c", { n: 4 }, { jobId: done });
+      expect((await q.getJob(done))?.data, "re-added under its id").to.deep.equal({ n: 4 });
+    });
+  });
+
+  async function waitForState(
+    q: ReturnType<QueueFactory["queue"]>,
+    id: string,
+    state: string,
+  ): Promise<void> {
+    for (let i = 0; i < 200; i++) {
+      if ((await q.getJobState(id)) === state) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`job ${id} did not reach ${state}`);
+  }
 
   async function failedOnce(queueName: string, events: QueueEvents, jobId: string): Promise<void> {
     await new Promise<void>((resolve) => {
@@ -205,5 +246,46 @@ describe("QueueFactory", function () {
       expect(() => factory.queue("solve")).to.throw(/closed/);
       expect(factory.connection.status).to.equal("end");
     });
+  });
+});
+
+describe("QueueFactory on a Redis Cluster", function () {
+  this.timeout(60_000);
+  let cluster: RedisCluster;
+
+  before(async () => {
+    cluster = await startRedisCluster({ masters: 3 });
+  });
+  after(async () => {
+    await cluster.stop();
+  });
+
+  it("refuses a prefix without a hash tag", () => {
+    expect(
+      () =>
+        new QueueFactory({
+          redisUrl: cluster.urls[0]!,
+          clusterNodes: cluster.urls.slice(1),
+          prefix: "gridbrain",
+        }),
+    ).to.throw(RangeError, /prefix: must be a \{…\} hash tag on Redis Cluster/);
+  });
+
+  it("runs a worker through the Cluster client and closes every connection it opened", async () => {
+    const factory = new QueueFactory({
+      redisUrl: cluster.urls[0]!,
+      clusterNodes: cluster.urls.slice(1),
+      prefix: `{t${randomUUID().slice(0, 8)}}`,
+    });
+    const q = factory.queue("collect");
+    const id = jobIdFor(31337, MARKET, 11n, "collect");
+    factory.worker("collect", async (job) => `done ${(job.data as { n: number }).n}`);
+    await q.add("c", { n: 5 }, { jobId: id });
+    for (let i = 0; i < 200 && (await q.getJobState(id)) !== "completed"; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    expect((await q.getJob(id))?.returnvalue).to.equal("done 5");
+    expect(factory.connection).to.be.instanceOf(Cluster);
+    await factory.close();
+    expect(factory.connection.status).to.equal("end");
   });
 });

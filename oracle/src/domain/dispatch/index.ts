@@ -18,6 +18,6 @@ export type {
   ScheduleBatteryStep,
   SolverInfo,
 } from "./schedule.js";
-export { solveInWorker, warmUpSolver } from "./worker.js";
+export { solveInWorker, solveRollingInWorker, warmUpSolver } from "./worker.js";
 export { summarizeSchedule } from "./explain.js";
 export type { ZoneIntervalSummary } from "./explain.js";

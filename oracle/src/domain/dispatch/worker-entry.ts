@@ -8,17 +8,22 @@ import { parentPort } from "node:worker_threads";
 import { BaseError } from "../errors.js";
 import { DispatchInputError, DispatchModelError } from "./errors.js";
 import { loadHighs } from "./highs.js";
+import { solveRollingHorizonSync, type RollingResult } from "../rolling/index.js";
 import { solveDispatch, type SolveDispatchOptions } from "./solve.js";
 
-/** A solve, or (no input) a warm-up that only loads HiGHS so the first real solve is fast. */
+/**
+ * A solve, a rolling-horizon solve (`rolling`: a `RollingInput`, answered with interval i's
+ * `RollingResult`), or (neither) a warm-up that only loads HiGHS so the first real solve is fast.
+ */
 export interface WorkerRequest {
   readonly id: number;
   readonly input?: unknown;
   readonly options?: SolveDispatchOptions;
+  readonly rolling?: unknown;
 }
 
 export type WorkerReply = { readonly id: number } & (
-  | { readonly ok: true; readonly result: Awaited<ReturnType<typeof solveDispatch>> }
+  | { readonly ok: true; readonly result: Awaited<ReturnType<typeof solveDispatch>> | RollingResult }
   | {
       readonly ok: false;
       readonly name: string;
@@ -33,8 +38,12 @@ async function answer({
   id,
   input,
   options,
+  rolling,
 }: WorkerRequest): Promise<WorkerReply | { id: number; ok: true }> {
   try {
+    // The rolling input is validated inside (zod, DispatchInputError naming the field).
+    if (rolling !== undefined)
+      return { id, ok: true, result: solveRollingHorizonSync(rolling as never, await loadHighs()) };
     if (input === undefined) {
       await loadHighs();
       return { id, ok: true };

@@ -18,6 +18,7 @@ import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { BaseError } from "../errors.js";
 import { DispatchInputError, DispatchModelError, DispatchRoundingError } from "./errors.js";
+import type { RollingInput, RollingResult } from "../rolling/index.js";
 import type { DispatchResult, SolveDispatchOptions } from "./solve.js";
 import type { WorkerReply, WorkerRequest } from "./worker-entry.js";
 
@@ -29,8 +30,10 @@ function workerTarget(): { url: URL; execArgv: string[] } {
   return { url, execArgv: fromSource ? ["--import", tsx] : [] };
 }
 
+type Reply = DispatchResult | RollingResult | undefined;
+
 interface Pending {
-  resolve(result: DispatchResult | undefined): void;
+  resolve(result: Reply): void;
   reject(error: Error): void;
 }
 
@@ -64,13 +67,17 @@ class SolverThread {
     return this.#request({ input, options }) as Promise<DispatchResult>;
   }
 
+  solveRolling(rolling: RollingInput): Promise<RollingResult> {
+    return this.#request({ rolling }) as Promise<RollingResult>;
+  }
+
   warmUp(): Promise<void> {
     return this.#request({}).then(() => undefined);
   }
 
-  #request(body: Omit<WorkerRequest, "id">): Promise<DispatchResult | undefined> {
+  #request(body: Omit<WorkerRequest, "id">): Promise<Reply> {
     const id = this.#nextId++;
-    return new Promise<DispatchResult | undefined>((resolve, reject) => {
+    return new Promise<Reply>((resolve, reject) => {
       if (this.#pending.size === 0) this.#worker.ref();
       this.#pending.set(id, { resolve, reject });
       this.#worker.postMessage({ id, ...body } satisfies WorkerRequest);
@@ -125,6 +132,14 @@ export function warmUpSolver(): Promise<void> {
 /** Validates and solves `input` on the process's solver thread; rejects with the errors of `solveDispatch`. */
 export function solveInWorker(input: unknown, options: SolveDispatchOptions = {}): Promise<DispatchResult> {
   return solverThread().solve(input, options);
+}
+
+/**
+ * Solves the rolling-horizon problem over [i, i + H) on the process's solver thread and returns
+ * interval i's schedule (see oracle/src/domain/rolling). Rejects with the errors of `solveDispatch`.
+ */
+export function solveRollingInWorker(rolling: RollingInput): Promise<RollingResult> {
+  return solverThread().solveRolling(rolling);
 }
 
 function rehydrate(reply: Extract<WorkerReply, { ok: false }>): Error {

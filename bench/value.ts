@@ -1,0 +1,255 @@
+/**
+ * `npm run bench:value`: what the home batteries of the demo's neighbourhood are worth under the
+ * household heuristic, rolling-horizon dispatch on forecasts and perfect foresight, and how good
+ * the forecasts are. Writes bench/results/value.json and prints markdown tables.
+ *
+ * Neighbourhood: the demo's defaults (50 prosumers, 3 zones, defaultGridLayout), seeds 1–3, a
+ * sunny and a cloudy day (the simulation has no weather regimes: the day's cloud process is set
+ * through its options, see WEATHER). Rows:
+ *   { case: "forecast", method, quantity, mae, skill }   — leads 1–32, every interval of every day
+ *   { seed, date, weather, noBatteryCost, heuristicCost, oracleCost, perfectForesightCost,
+ *     oracleShare, heuristicShare, peakImportWh: {…} }
+ *   { case: "rolling-horizon solve", prosumers: 1000, batteries: 300, horizon: 96, ms }
+ *
+ * Smaller runs while developing: VALUE_SEEDS=1 VALUE_WEATHER=sunny VALUE_BIG=0 npm run bench:value
+ * (results are then not written unless VALUE_WRITE=1).
+ */
+import { writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
+import { loadHighs, solveRollingInWorker, warmUpSolver } from "../oracle/src/domain/dispatch/index.js";
+import type { Line } from "../oracle/src/domain/dispatch/index.js";
+import {
+  FORECAST_METHODS,
+  FORECAST_QUANTITIES,
+  forecastZones,
+  type ForecastMethod,
+  type ForecastQuantity,
+  type ZoneIntervalObservation,
+} from "../oracle/src/domain/forecast/index.js";
+import {
+  rollingInputAt,
+  runPolicy,
+  simulateDayData,
+  type DayData,
+} from "../oracle/src/domain/rolling/day.js";
+import { generateNeighbourhood } from "../oracle/src/domain/simulation/index.js";
+
+/** The demo's grid (oracle/src/demo/world.ts defaultGridLayout for 3 zones), as dispatch lines. */
+const LINES: Line[] = [
+  { from: 0, to: 1, capacityWh: 1_500, lossFactor: 0.02, feePerKwh: 5_000 },
+  { from: 1, to: 2, capacityWh: 25_000, lossFactor: 0.02, feePerKwh: 5_000 },
+];
+
+const WEATHER = {
+  sunny: { date: "2027-06-21", cloud: { mean: 0.95, stationarySd: 0.05 } },
+  cloudy: { date: "2027-06-22", cloud: { mean: 0.35, stationarySd: 0.15 } },
+} as const;
+type Weather = keyof typeof WEATHER;
+
+const seeds =
+  process.env.VALUE_SEEDS === "none" ? [] : (process.env.VALUE_SEEDS ?? "1,2,3").split(",").map(Number);
+const weathers = (process.env.VALUE_WEATHER ?? "sunny,cloudy").split(",") as Weather[];
+const big = process.env.VALUE_BIG !== "0";
+const write = process.env.VALUE_WRITE === "1" || (process.env.VALUE_SEEDS === undefined && big);
+const LEADS = 32;
+
+const highs = await loadHighs();
+const rows: unknown[] = [];
+
+// ---- forecasts ------------------------------------------------------------------------------
+const errors = new Map<string, { sum: number; n: number }>();
+const addError = (method: ForecastMethod, q: ForecastQuantity, weather: string, e: number) => {
+  for (const key of [`${method}|${q}|all`, `${method}|${q}|${weather}`]) {
+    const acc = errors.get(key) ?? { sum: 0, n: 0 };
+    acc.sum += e;
+    acc.n++;
+    errors.set(key, acc);
+  }
+};
+
+function evaluateForecasts(data: DayData, weather: string): void {
+  const actual = new Map(data.history.map((h) => [`${h.zone}:${h.intervalId}`, h]));
+  const first = data.intervals[data.dayStart]!.intervalId;
+  for (let k = 0; k < data.intervalsPerDay; k++) {
+    const origin = first + k; // orders of `origin` known, forecast origin+1 … origin+LEADS
+    const history: ZoneIntervalObservation[] = data.history.filter((h) => h.intervalId <= origin);
+    for (const method of FORECAST_METHODS) {
+      const forecast = forecastZones(
+        {
+          firstInterval: origin + 1,
+          intervals: LEADS,
+          intervalSeconds: data.intervalSeconds,
+          zones: [...data.zones],
+          history,
+          pvWpByZone: { ...data.pvWpByZone },
+          location: { ...data.options.neighbourhood.location },
+          intervalsPerDay: data.intervalsPerDay,
+        },
+        method,
+      );
+      for (const f of forecast) {
+        const a = actual.get(`${f.zone}:${f.intervalId}`);
+        if (a === undefined) continue;
+        for (const q of FORECAST_QUANTITIES) {
+          // A price is only an error where there is volume to price.
+          if (q === "bidPricePerKwh" && a.bidWh === 0) continue;
+          if (q === "offerPricePerKwh" && a.offerWh === 0) continue;
+          addError(method, q, weather, Math.abs(f[q] - a[q]));
+        }
+      }
+    }
+  }
+}
+
+// ---- value ----------------------------------------------------------------------------------
+const neighbourhoodFor = (seed: number) => generateNeighbourhood({ seed, prosumers: 50, zones: 3 });
+const valueRows: Array<Record<string, unknown>> = [];
+for (const seed of seeds) {
+  for (const weather of weathers) {
+    const t0 = performance.now();
+    const { date, cloud } = WEATHER[weather];
+    const data = simulateDayData(
+      { neighbourhood: neighbourhoodFor(seed), date, seed, cloud, lines: LINES },
+      LEADS,
+    );
+    evaluateForecasts(data, weather);
+    const none = runPolicy(data, "none", highs);
+    const heuristic = runPolicy(data, "heuristic", highs);
+    const oracle = runPolicy(data, "rolling", highs);
+    const perfect = runPolicy(data, "perfect", highs);
+    const dayEnd = runPolicy(
+      { ...data, options: { ...data.options, horizon: "restOfDay" } },
+      "rolling",
+      highs,
+    );
+    const share = (c: bigint) =>
+      none.cost === perfect.cost ? null : Number(none.cost - c) / Number(none.cost - perfect.cost);
+    const row = {
+      seed,
+      date,
+      weather,
+      batteries: data.options.neighbourhood.households.filter((h) => h.battery !== null).length,
+      noBatteryCost: Number(none.cost),
+      heuristicCost: Number(heuristic.cost),
+      oracleCost: Number(oracle.cost),
+      perfectForesightCost: Number(perfect.cost),
+      oracleShare: share(oracle.cost),
+      // Diagnostic: the same rolling horizon never looking past midnight.
+      oracleRestOfDayCost: Number(dayEnd.cost),
+      oracleRestOfDayShare: share(dayEnd.cost),
+      heuristicShare: share(heuristic.cost),
+      peakImportWh: {
+        noBattery: none.peakImportWh,
+        heuristic: heuristic.peakImportWh,
+        oracle: oracle.peakImportWh,
+        perfectForesight: perfect.peakImportWh,
+      },
+      storedDeltaWh: {
+        heuristic: heuristic.storedDeltaWh,
+        oracle: oracle.storedDeltaWh,
+        oracleRestOfDay: dayEnd.storedDeltaWh,
+        perfectForesight: perfect.storedDeltaWh,
+      },
+      throughputWh: {
+        heuristic: sum(heuristic.chargeWh) + sum(heuristic.dischargeWh),
+        oracle: sum(oracle.chargeWh) + sum(oracle.dischargeWh),
+        perfectForesight: sum(perfect.chargeWh) + sum(perfect.dischargeWh),
+      },
+      relaxedSolves: oracle.relaxedSolves,
+      seconds: Math.round((performance.now() - t0) / 100) / 10,
+    };
+    valueRows.push(row);
+    process.stderr.write(`${JSON.stringify(row)}\n`);
+  }
+}
+
+function sum(xs: readonly number[]): number {
+  return xs.reduce((a, b) => a + b, 0);
+}
+
+const forecastRows: Array<Record<string, unknown>> = [];
+for (const scope of ["all", ...weathers]) {
+  for (const q of FORECAST_QUANTITIES) {
+    const base = errors.get(`persistence|${q}|${scope}`);
+    for (const method of FORECAST_METHODS) {
+      const e = errors.get(`${method}|${q}|${scope}`);
+      if (e === undefined || base === undefined) continue;
+      const mae = e.sum / e.n;
+      const maeP = base.sum / base.n;
+      forecastRows.push({
+        case: "forecast",
+        scope,
+        quantity: q,
+        method,
+        mae: Math.round(mae * 10) / 10,
+        skill: maeP === 0 ? null : Math.round((1 - mae / maeP) * 1000) / 1000,
+        samples: e.n,
+      });
+    }
+  }
+}
+rows.push(...forecastRows, ...valueRows);
+
+// ---- one big rolling-horizon solve, through the solver thread ---------------------------------
+if (big) {
+  // 1,000 prosumers; a battery share that gives ≥ 300 batteries, of which the first 300 are used.
+  const nb = generateNeighbourhood({ seed: 1, prosumers: 1000, zones: 3, batteryShareOfPv: 0.6 });
+  const owners = nb.households.filter((h) => h.battery !== null).slice(0, 300);
+  const data = simulateDayData({
+    neighbourhood: nb,
+    date: WEATHER.sunny.date,
+    seed: 1,
+    cloud: WEATHER.sunny.cloud,
+    lines: LINES,
+    horizon: 96,
+  });
+  const soc = new Map(owners.map((h) => [h.id, h.battery!.initialSocWh]));
+  // 06:00, the start of the PV day: every battery has a decision to make over the next 24 h.
+  const input = rollingInputAt(data, 24, soc, soc, owners);
+  await warmUpSolver(); // start the thread and load HiGHS outside the timing
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage(); // the whole process, the solver thread included
+  const result = await solveRollingInWorker(input);
+  const ms = Math.round(performance.now() - t0);
+  const cpu = process.cpuUsage(cpu0);
+  rows.push({
+    case: "rolling-horizon solve",
+    prosumers: 1000,
+    batteries: owners.length,
+    horizon: 96,
+    orders: input.orders.length,
+    forecastIntervals: (input.forecast?.length ?? 0) / 3,
+    columns: result.stats.columns,
+    lpRows: result.stats.rows,
+    solveMs: Math.round(result.stats.solveMs),
+    ms,
+    // Wall time on a shared machine; CPU time and the load average say how much was waiting.
+    cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+    loadAverage1m: Math.round(loadavg()[0]! * 10) / 10,
+  });
+}
+
+// ---- print ----------------------------------------------------------------------------------
+const lines: string[] = [];
+lines.push("| scope | quantity | method | MAE | skill vs persistence |", "|---|---|---|---:|---:|");
+for (const r of forecastRows)
+  lines.push(`| ${r.scope} | ${r.quantity} | ${r.method} | ${r.mae} | ${r.skill} |`);
+lines.push(
+  "",
+  "| seed | weather | (a) none | (b) heuristic | (c) oracle | (d) perfect | (c) share | (b) share | (c) to midnight share | peak import a/b/c/d Wh |",
+  "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+);
+for (const r of valueRows) {
+  const p = r.peakImportWh as Record<string, number>;
+  const pct = (x: unknown) => (typeof x === "number" ? `${(x * 100).toFixed(1)}%` : "–");
+  lines.push(
+    `| ${r.seed} | ${r.weather} | ${r.noBatteryCost} | ${r.heuristicCost} | ${r.oracleCost} | ${r.perfectForesightCost} | ${pct(r.oracleShare)} | ${pct(r.heuristicShare)} | ${pct(r.oracleRestOfDayShare)} | ${p.noBattery}/${p.heuristic}/${p.oracle}/${p.perfectForesight} |`,
+  );
+}
+for (const r of rows)
+  if ((r as { case?: string }).case === "rolling-horizon solve") lines.push("", JSON.stringify(r));
+process.stdout.write(lines.join("\n") + "\n");
+if (write) {
+  writeFileSync(new URL("./results/value.json", import.meta.url), JSON.stringify(rows, null, 2) + "\n");
+  process.stdout.write("→ bench/results/value.json\n");
+}

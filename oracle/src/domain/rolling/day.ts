@@ -1,0 +1,552 @@
+/**
+ * A simulated day of the neighbourhood under four battery policies, for `npm run bench:value`:
+ *   none       — no battery moves
+ *   heuristic  — the household heuristic of strategy.ts: per-interval charge/discharge orders,
+ *                cleared with the other orders; the battery does what its orders were filled
+ *   rolling    — rolling-horizon dispatch: at each interval i the real orders of i, forecast
+ *                orders after it (forecast/, default rule), every battery at its current SoC;
+ *                interval i's battery steps are applied, then i + 1
+ *   perfect    — perfect foresight: one LP over the whole day with the actual positions
+ * Every policy is then valued the same way (`settleInterval`): each household's metered position
+ * (actual PV − load − charge + discharge) is cleared against the grid and its neighbours and
+ * settled at the zone price with the contract's rounding (buyers ⌈p·Wh/1000⌉, sellers ⌊…⌋).
+ * See docs/SIMULATION.md §11.
+ *
+ * Pure given a loaded HiGHS (passed in): no I/O, no clock.
+ */
+import type { Highs } from "highs";
+import type { Battery, Line, Order } from "../dispatch/schema.js";
+import { solveDispatchSync } from "../dispatch/solve.js";
+import {
+  DEFAULT_FORECAST_RULE,
+  forecastZones,
+  observeOrders,
+  type ForecastRule,
+  type ZoneIntervalObservation,
+} from "../forecast/index.js";
+import {
+  applyBatteryEnergy,
+  batteryIntervalLimits,
+  chargeHeadroomWh,
+  dischargeHeadroomWh,
+} from "../simulation/battery.js";
+import type { CloudModel } from "../simulation/cloud.js";
+import type { HomeBattery, Household, Neighbourhood } from "../simulation/neighbourhood.js";
+import { NeighbourhoodSimulator, type IntervalSimulation } from "../simulation/simulator.js";
+import {
+  GRID_TIE_BREAK_PER_KWH,
+  parseStrategyOptions,
+  placeOrders,
+  type StrategyOrder,
+} from "../simulation/strategy.js";
+import { localMidnightUnix } from "../simulation/time.js";
+import { defaultRollingHorizon, solveRollingHorizonSync, type RollingInput } from "./index.js";
+
+export type BatteryPolicy = "none" | "heuristic" | "rolling" | "perfect";
+
+export interface ValueDayOptions {
+  readonly neighbourhood: Neighbourhood;
+  /** The day valued (local date); the day before is simulated too, as forecast history. */
+  readonly date: string;
+  readonly seed: number;
+  readonly cloud?: Partial<CloudModel>;
+  /** Cloud options of the day before (forecast history); default the simulation's defaults. */
+  readonly yesterdayCloud?: Partial<CloudModel>;
+  /** Lines between zones, as in the dispatch instance. */
+  readonly lines: readonly Line[];
+  /**
+   * Rolling horizon H; default `defaultRollingHorizon` (rest of the day, at least 32);
+   * "restOfDay": never past the valued day's end (a diagnostic: the day's cost values energy left
+   * at midnight at the feed-in only, while H ≥ 32 keeps energy for the next morning).
+   */
+  readonly horizon?: number | "restOfDay";
+  readonly forecastRule?: ForecastRule;
+}
+
+export interface DayData {
+  readonly options: ValueDayOptions;
+  readonly zones: readonly number[];
+  readonly intervalSeconds: number;
+  readonly intervalsPerDay: number;
+  /** Yesterday, the day, and `extra` intervals after it (forecast evaluation targets). */
+  readonly intervals: readonly IntervalSimulation[];
+  /** Index in `intervals` of the day's first interval. */
+  readonly dayStart: number;
+  /** Observed inflexible orders per zone and interval, every simulated interval. */
+  readonly history: readonly ZoneIntervalObservation[];
+  /** Registered PV per zone, W peak. */
+  readonly pvWpByZone: Readonly<Record<string, number>>;
+}
+
+export interface PolicyOutcome {
+  readonly policy: BatteryPolicy;
+  /** Households' total cost over the day, token base units (positive: they pay). */
+  readonly cost: bigint;
+  /** Largest interval import from the grid, summed over zones, Wh. */
+  readonly peakImportWh: number;
+  /** Σ (end − start) state of charge over all batteries, Wh (valued in `cost`, see settleDay). */
+  readonly storedDeltaWh: number;
+  /** Intervals whose rolling solve needed the relaxed end-of-horizon rule. */
+  readonly relaxedSolves: number;
+  /** Battery energy moved per interval of the day: Σ charge and Σ discharge over batteries, Wh. */
+  readonly chargeWh: readonly number[];
+  readonly dischargeWh: readonly number[];
+}
+
+const R = () => parseStrategyOptions().retailPricePerKwh;
+const F = () => parseStrategyOptions().feedInPricePerKwh;
+
+export function householdAddress(index: number): string {
+  return `0x${(index + 1).toString(16).padStart(40, "0")}`;
+}
+export function gridAddress(zone: number): string {
+  return `0x${"e".repeat(32)}${zone.toString(16).padStart(8, "0")}`;
+}
+
+/** Simulates yesterday, the day and `extra` intervals after it, and observes every interval. */
+export function simulateDayData(options: ValueDayOptions, extra = 0): DayData {
+  const nb = options.neighbourhood;
+  const dayStartUnix = localMidnightUnix(options.date, nb.timeZone);
+  const intervalSeconds = 900;
+  const prevStartUnix = localMidnightUnix(shiftDate(options.date, -1), nb.timeZone);
+  const nextStartUnix = localMidnightUnix(shiftDate(options.date, 1), nb.timeZone);
+  const intervalsPerDay = (nextStartUnix - dayStartUnix) / intervalSeconds;
+  const dayStart = (dayStartUnix - prevStartUnix) / intervalSeconds;
+  // Yesterday has the demo's default weather and the day its own, so "same interval yesterday"
+  // is not handed the day's weather for free.
+  const yesterday = new NeighbourhoodSimulator(nb, {
+    startUnix: prevStartUnix,
+    intervalSeconds,
+    seed: options.seed,
+    cloud: options.yesterdayCloud ?? {},
+  }).run(dayStart);
+  const day = new NeighbourhoodSimulator(nb, {
+    startUnix: dayStartUnix,
+    intervalSeconds,
+    seed: options.seed,
+    cloud: options.cloud ?? {},
+  }).run(intervalsPerDay + extra);
+  const intervals = [...yesterday, ...day];
+  const zones = Array.from({ length: nb.zones }, (_, z) => z);
+  const history = intervals.flatMap((interval) =>
+    observeOrders(interval.intervalId, zones, inflexibleOrders(nb, interval, options.seed)),
+  );
+  const pvWpByZone: Record<string, number> = {};
+  for (const h of nb.households)
+    if (h.pv !== null)
+      pvWpByZone[String(h.zone)] = (pvWpByZone[String(h.zone)] ?? 0) + Math.round(h.pv.peakPowerKwp * 1000);
+  return { options, zones, intervalSeconds, intervalsPerDay, intervals, dayStart, history, pvWpByZone };
+}
+
+function shiftDate(iso: string, days: number): string {
+  const d = new Date(`${iso}T12:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
+/** The households' orders without battery and grid orders: the inflexible orders. */
+function inflexibleOrders(nb: Neighbourhood, interval: IntervalSimulation, seed: number): StrategyOrder[] {
+  return placeOrders({
+    neighbourhood: nb,
+    interval,
+    options: { seed, batteryOrders: false, gridOrders: false },
+  });
+}
+
+function toDispatchOrders(nb: Neighbourhood, orders: readonly StrategyOrder[], firstId = 1): Order[] {
+  const index = new Map(nb.households.map((h) => [h.id, h.index]));
+  return orders.map((o, k) => ({
+    id: String(firstId + k),
+    owner: o.owner === "grid" ? gridAddress(o.zone) : householdAddress(index.get(o.owner)!),
+    zone: o.zone,
+    side: o.side,
+    quantityWh: o.quantityWh,
+    limitPricePerKwh: o.limitPricePerKwh,
+    interval: o.intervalId,
+  }));
+}
+
+/** The grid's orders when batteries are dispatched: the zone's bids/offers plus battery limits. */
+function gridOrders(
+  nb: Neighbourhood,
+  intervalId: number,
+  bidsByZone: readonly number[],
+  offersByZone: readonly number[],
+  intervalSeconds: number,
+  firstId: number,
+  owners: readonly Household[] = nb.households.filter((h) => h.battery !== null),
+): Order[] {
+  const out: Order[] = [];
+  for (let zone = 0; zone < nb.zones; zone++) {
+    let flex = 0;
+    for (const h of owners)
+      if (h.zone === zone) flex += batteryIntervalLimits(h.battery!, intervalSeconds).maxChargeWh;
+    const supply = bidsByZone[zone]! + flex;
+    const offtake = offersByZone[zone]! + flex;
+    if (supply > 0)
+      out.push({
+        id: String(firstId + out.length),
+        owner: gridAddress(zone),
+        zone,
+        side: "offer",
+        quantityWh: supply,
+        limitPricePerKwh: R() - GRID_TIE_BREAK_PER_KWH,
+        interval: intervalId,
+      });
+    if (offtake > 0)
+      out.push({
+        id: String(firstId + out.length),
+        owner: gridAddress(zone),
+        zone,
+        side: "bid",
+        quantityWh: offtake,
+        limitPricePerKwh: F() + GRID_TIE_BREAK_PER_KWH,
+        interval: intervalId,
+      });
+  }
+  return out;
+}
+
+function sumBySide(nb: Neighbourhood, orders: readonly { zone: number; side: string; quantityWh: number }[]) {
+  const bids = new Array<number>(nb.zones).fill(0);
+  const offers = new Array<number>(nb.zones).fill(0);
+  for (const o of orders) (o.side === "bid" ? bids : offers)[o.zone]! += o.quantityWh;
+  return { bids, offers };
+}
+
+function batteryOf(h: Household, socWh: number, endSocWh: number, intervalSeconds: number): Battery {
+  const b = h.battery!;
+  const { maxChargeWh, maxDischargeWh } = batteryIntervalLimits(b, intervalSeconds);
+  return {
+    id: String(h.index + 1),
+    owner: householdAddress(h.index),
+    zone: h.zone,
+    capacityWh: b.capacityWh,
+    maxChargeWh,
+    maxDischargeWh,
+    chargeEfficiency: b.chargeEfficiency,
+    dischargeEfficiency: b.dischargeEfficiency,
+    minSocWh: b.minSocWh,
+    maxSocWh: b.maxSocWh,
+    initialSocWh: socWh,
+    endSocWh: Math.min(b.maxSocWh, Math.max(b.minSocWh, endSocWh)),
+    degradationCostPerKwh: 0,
+  };
+}
+
+export interface IntervalSettlement {
+  readonly cost: bigint;
+  readonly importWh: number;
+}
+
+/**
+ * Clears the households' metered positions of one interval (bid at retail R / offer at feed-in F,
+ * the grid at R − 1 / F + 1, the lines) and settles every household at its zone price with the
+ * contract's rounding. An unfilled position (none in practice) is charged at R or paid nothing.
+ */
+export function settleInterval(
+  data: DayData,
+  interval: IntervalSimulation,
+  moves: ReadonlyMap<string, { chargeWh: number; dischargeWh: number }>,
+  highs: Highs,
+): IntervalSettlement {
+  const nb = data.options.neighbourhood;
+  const orders: Order[] = [];
+  for (const hi of interval.households) {
+    const house = nb.households.find((h) => h.id === hi.id)!;
+    const m = moves.get(hi.id);
+    const net = hi.actual.netWh - (m?.chargeWh ?? 0) + (m?.dischargeWh ?? 0);
+    if (net === 0) continue;
+    orders.push({
+      id: String(orders.length + 1),
+      owner: householdAddress(house.index),
+      zone: house.zone,
+      side: net < 0 ? "bid" : "offer",
+      quantityWh: Math.abs(net),
+      limitPricePerKwh: net < 0 ? R() : F(),
+      interval: interval.intervalId,
+    });
+  }
+  const { bids, offers } = sumBySide(nb, orders);
+  const grid: Order[] = [];
+  for (let zone = 0; zone < nb.zones; zone++) {
+    if (bids[zone]! > 0)
+      grid.push({
+        id: String(orders.length + grid.length + 1),
+        owner: gridAddress(zone),
+        zone,
+        side: "offer",
+        quantityWh: bids[zone]!,
+        limitPricePerKwh: R() - GRID_TIE_BREAK_PER_KWH,
+        interval: interval.intervalId,
+      });
+    if (offers[zone]! > 0)
+      grid.push({
+        id: String(orders.length + grid.length + 1),
+        owner: gridAddress(zone),
+        zone,
+        side: "bid",
+        quantityWh: offers[zone]!,
+        limitPricePerKwh: F() + GRID_TIE_BREAK_PER_KWH,
+        interval: interval.intervalId,
+      });
+  }
+  if (orders.length === 0) return { cost: 0n, importWh: 0 };
+  const { schedule } = solveDispatchSync(
+    {
+      horizon: { firstInterval: interval.intervalId, intervals: 1 },
+      zones: [...data.zones],
+      lines: [...data.options.lines],
+      batteries: [],
+      orders: [...orders, ...grid],
+    },
+    highs,
+  );
+  const fill = new Map(schedule.fills.map((f) => [f.orderId, f.filledWh]));
+  const price = new Map(schedule.prices.map((p) => [p.zone, BigInt(Math.max(0, p.pricePerKwh))]));
+  let cost = 0n;
+  for (const o of orders) {
+    const x = BigInt(fill.get(o.id) ?? 0);
+    const p = price.get(o.zone) ?? 0n;
+    const rest = BigInt(o.quantityWh) - x;
+    if (o.side === "bid") cost += costUp(p, x) + costUp(BigInt(R()), rest);
+    else cost -= costDown(p, x);
+  }
+  let importWh = 0;
+  for (const g of grid) if (g.side === "offer") importWh += fill.get(g.id) ?? 0;
+  return { cost, importWh };
+}
+
+/** SettlementMath.costUp: ⌈p·e/1000⌉. */
+export function costUp(pricePerKwh: bigint, energyWh: bigint): bigint {
+  const product = pricePerKwh * energyWh;
+  return product / 1000n + (product % 1000n === 0n ? 0n : 1n);
+}
+/** SettlementMath.costDown: ⌊p·e/1000⌋. */
+export function costDown(pricePerKwh: bigint, energyWh: bigint): bigint {
+  return (pricePerKwh * energyWh) / 1000n;
+}
+
+/**
+ * The rolling-horizon input at the day's k-th interval: its real (inflexible household) orders,
+ * the grid's orders sized to cover the batteries, the forecast of the rest of the horizon from the
+ * history known at i, and every battery at `soc` with its end floor at `endSoc` (default the SoC).
+ */
+export function rollingInputAt(
+  data: DayData,
+  k: number,
+  soc: ReadonlyMap<string, number>,
+  endSoc: ReadonlyMap<string, number> = soc,
+  owners: readonly Household[] = data.options.neighbourhood.households.filter((h) => h.battery !== null),
+): RollingInput {
+  const nb = data.options.neighbourhood;
+  const interval = data.intervals[data.dayStart + k]!;
+  const i = interval.intervalId;
+  const h = data.options.horizon;
+  const horizon =
+    h === undefined
+      ? defaultRollingHorizon(k, data.intervalsPerDay)
+      : h === "restOfDay"
+        ? data.intervalsPerDay - k
+        : h;
+  const real = toDispatchOrders(nb, inflexibleOrders(nb, interval, data.options.seed));
+  const { bids, offers } = sumBySide(nb, real);
+  const grid = gridOrders(nb, i, bids, offers, data.intervalSeconds, real.length + 1, owners);
+  const history = data.history.filter((h) => h.intervalId <= i);
+  const forecast = forecastZones(
+    {
+      firstInterval: i + 1,
+      intervals: Math.max(1, horizon - 1),
+      intervalSeconds: data.intervalSeconds,
+      zones: [...data.zones],
+      history: [...history],
+      pvWpByZone: { ...data.pvWpByZone },
+      location: { ...nb.location },
+      intervalsPerDay: data.intervalsPerDay,
+    },
+    data.options.forecastRule ?? DEFAULT_FORECAST_RULE,
+  );
+  return {
+    interval: i,
+    horizon,
+    zones: [...data.zones],
+    lines: [...data.options.lines],
+    batteries: owners.map((h) => batteryOf(h, soc.get(h.id)!, endSoc.get(h.id)!, data.intervalSeconds)),
+    orders: [...real, ...grid],
+    forecast,
+    grid: {
+      supplyPricePerKwh: R() - GRID_TIE_BREAK_PER_KWH,
+      offtakePricePerKwh: F() + GRID_TIE_BREAK_PER_KWH,
+    },
+  };
+}
+
+type Planner = (
+  k: number,
+  interval: IntervalSimulation,
+  soc: ReadonlyMap<string, number>,
+) => { moves: Map<string, { chargeWh: number; dischargeWh: number }>; relaxed?: boolean };
+
+/**
+ * Runs the day under `policy`: plan interval i, apply the battery moves to the actual state of
+ * charge (clamped to what the battery can physically do), settle the metered positions, move on.
+ */
+export function runPolicy(data: DayData, policy: BatteryPolicy, highs: Highs): PolicyOutcome {
+  const nb = data.options.neighbourhood;
+  const owners = nb.households.filter((h) => h.battery !== null);
+  const startSoc = new Map(owners.map((h) => [h.id, h.battery!.initialSocWh]));
+  const soc = new Map(startSoc);
+  const planner = plannerFor(data, policy, highs, startSoc);
+  let cost = 0n;
+  let peak = 0;
+  let relaxedSolves = 0;
+  const chargeWh: number[] = [];
+  const dischargeWh: number[] = [];
+  for (let k = 0; k < data.intervalsPerDay; k++) {
+    const interval = data.intervals[data.dayStart + k]!;
+    const plan = planner(k, interval, soc);
+    if (plan.relaxed === true) relaxedSolves++;
+    const applied = new Map<string, { chargeWh: number; dischargeWh: number }>();
+    let ch = 0;
+    let dis = 0;
+    for (const h of owners) {
+      const want = plan.moves.get(h.id);
+      if (want === undefined) continue;
+      const now = soc.get(h.id)!;
+      const c = Math.min(want.chargeWh, chargeHeadroomWh(h.battery!, now, data.intervalSeconds));
+      const d = Math.min(want.dischargeWh, dischargeHeadroomWh(h.battery!, now, data.intervalSeconds));
+      soc.set(h.id, applyBatteryEnergy(h.battery!, now, c, d));
+      applied.set(h.id, { chargeWh: c, dischargeWh: d });
+      ch += c;
+      dis += d;
+    }
+    chargeWh.push(ch);
+    dischargeWh.push(dis);
+    const settled = settleInterval(data, interval, applied, highs);
+    cost += settled.cost;
+    peak = Math.max(peak, settled.importWh);
+  }
+  // Energy left in (or taken from) the batteries at the end of the day is valued at what it can
+  // at least be sold for: the grid's feed-in bid (F + 1) after discharge losses.
+  let storedDeltaWh = 0;
+  for (const h of owners) {
+    const delta = soc.get(h.id)! - startSoc.get(h.id)!;
+    storedDeltaWh += delta;
+    const value = Math.floor(
+      (delta * h.battery!.dischargeEfficiency * (F() + GRID_TIE_BREAK_PER_KWH)) / 1000,
+    );
+    cost -= BigInt(value);
+  }
+  return { policy, cost, peakImportWh: peak, storedDeltaWh, relaxedSolves, chargeWh, dischargeWh };
+}
+
+function plannerFor(
+  data: DayData,
+  policy: BatteryPolicy,
+  highs: Highs,
+  startSoc: ReadonlyMap<string, number>,
+): Planner {
+  const nb = data.options.neighbourhood;
+  const owners = nb.households.filter((h) => h.battery !== null);
+  const byBatteryId = new Map(owners.map((h) => [String(h.index + 1), h]));
+  // No end-of-day floor above minSoc: energy left at the end is worth the grid's feed-in bid,
+  // which the LP sees as that bid in the last intervals and the day's cost counts the same way
+  // (runPolicy). A floor at the day's start SoC would stop (c) and (d) from using the energy the
+  // batteries start with while the heuristic may, and (d) would no longer be an upper bound.
+  const floors = new Map(owners.map((h) => [h.id, h.battery!.minSocWh]));
+  switch (policy) {
+    case "none":
+      return () => ({ moves: new Map() });
+    case "heuristic":
+      return (_k, interval, soc) => {
+        const placed = placeOrders({
+          neighbourhood: nb,
+          interval,
+          socWh: Object.fromEntries(soc),
+          options: { seed: data.options.seed },
+        });
+        const orders = toDispatchOrders(nb, placed);
+        const { schedule } = solveDispatchSync(
+          {
+            horizon: { firstInterval: interval.intervalId, intervals: 1 },
+            zones: [...data.zones],
+            lines: [...data.options.lines],
+            batteries: [],
+            orders,
+          },
+          highs,
+        );
+        const moves = new Map<string, { chargeWh: number; dischargeWh: number }>();
+        schedule.fills.forEach((f) => {
+          const o = placed[Number(f.orderId) - 1]!;
+          if (f.filledWh === 0 || (o.purpose !== "battery-charge" && o.purpose !== "battery-discharge"))
+            return;
+          const m = moves.get(o.owner) ?? { chargeWh: 0, dischargeWh: 0 };
+          if (o.purpose === "battery-charge") m.chargeWh += f.filledWh;
+          else m.dischargeWh += f.filledWh;
+          moves.set(o.owner, m);
+        });
+        return { moves };
+      };
+    case "rolling":
+      return (k, _interval, soc) => {
+        const result = solveRollingHorizonSync(rollingInputAt(data, k, soc, floors), highs);
+        const moves = new Map<string, { chargeWh: number; dischargeWh: number }>();
+        for (const b of result.batteries)
+          moves.set(byBatteryId.get(b.batteryId)!.id, { chargeWh: b.chargeWh, dischargeWh: b.dischargeWh });
+        return { moves, relaxed: result.relaxedEndSoc };
+      };
+    case "perfect": {
+      // One LP over the day on the actual positions, computed once, replayed interval by interval.
+      const first = data.intervals[data.dayStart]!.intervalId;
+      const orders: Order[] = [];
+      for (let k = 0; k < data.intervalsPerDay; k++) {
+        const interval = data.intervals[data.dayStart + k]!;
+        const own: Order[] = [];
+        for (const hi of interval.households) {
+          const net = hi.actual.netWh;
+          if (net === 0) continue;
+          const house = nb.households.find((h) => h.id === hi.id)!;
+          own.push({
+            id: String(orders.length + own.length + 1),
+            owner: householdAddress(house.index),
+            zone: house.zone,
+            side: net < 0 ? "bid" : "offer",
+            quantityWh: Math.abs(net),
+            limitPricePerKwh: net < 0 ? R() : F(),
+            interval: interval.intervalId,
+          });
+        }
+        const { bids, offers } = sumBySide(nb, own);
+        orders.push(...own);
+        orders.push(
+          ...gridOrders(nb, interval.intervalId, bids, offers, data.intervalSeconds, orders.length + 1),
+        );
+      }
+      const { schedule } = solveDispatchSync(
+        {
+          horizon: { firstInterval: first, intervals: data.intervalsPerDay },
+          zones: [...data.zones],
+          lines: [...data.options.lines],
+          batteries: owners.map((h) =>
+            batteryOf(h, startSoc.get(h.id)!, floors.get(h.id)!, data.intervalSeconds),
+          ),
+          orders,
+        },
+        highs,
+        { method: "lp" },
+      );
+      const steps = new Map(schedule.batteries.map((b) => [byBatteryId.get(b.batteryId)!.id, b.steps]));
+      return (_k, interval) => {
+        const moves = new Map<string, { chargeWh: number; dischargeWh: number }>();
+        for (const [id, s] of steps) {
+          const step = s.find((x) => x.interval === interval.intervalId);
+          if (step !== undefined) moves.set(id, { chargeWh: step.chargeWh, dischargeWh: step.dischargeWh });
+        }
+        return { moves };
+      };
+    }
+  }
+}
+
+export type { HomeBattery };

@@ -1,0 +1,227 @@
+/**
+ * Rolling-horizon dispatch: at interval i, solve [i, i + H) — the real orders of i, forecast
+ * orders after it, every battery from its current state of charge — and commit interval i only.
+ * See docs/DISPATCH.md, "Rolling horizon". Pure apart from the CPU HiGHS burns; a node runs it on
+ * the solver thread (`solveRollingInWorker`, dispatch/worker.ts).
+ */
+import type { Highs } from "highs";
+import { z } from "zod";
+import { observationSchema } from "../forecast/index.js";
+import { DispatchInputError, DispatchModelError } from "../dispatch/errors.js";
+import {
+  batterySchema,
+  lineSchema,
+  orderSchema,
+  type Battery,
+  type DispatchInstance,
+} from "../dispatch/schema.js";
+import { indexInstance, Layout } from "../dispatch/indexed.js";
+import { solveLp } from "../dispatch/model.js";
+import { parseDispatchInstance, solveDispatchSync, type DispatchStats } from "../dispatch/solve.js";
+import type { ScheduleFill, ScheduleFlow, SchedulePrice } from "../dispatch/schedule.js";
+
+/** Default horizon: the rest of the day, but at least this many intervals. */
+export const MIN_ROLLING_HORIZON = 32;
+
+/** Owner recorded on the synthetic orders built from forecasts (never on chain). */
+export const FORECAST_OWNER = "0x000000000000000000000000000000000000f0ca";
+
+/** Ids of forecast orders start here, far above any on-chain order id a test or demo uses. */
+const FORECAST_ID_BASE = 10n ** 30n;
+
+const uint = z.number().int("must be an integer").nonnegative("must not be negative").safe();
+
+// A forecast row has the shape of an observation (forecast/index.ts).
+const forecastSchema = observationSchema;
+
+export const rollingInputSchema = z
+  .object({
+    /** The interval being committed (i). */
+    interval: uint,
+    /** H: intervals solved, i included. */
+    horizon: uint.min(1, "must be at least 1").max(10_000, "must be at most 10000"),
+    zones: z.array(uint).min(1, "must list at least one zone"),
+    lines: z.array(lineSchema).default([]),
+    /** Every battery, `initialSocWh` = its state of charge now, `endSocWh` = floor at i + H − 1. */
+    batteries: z.array(batterySchema).default([]),
+    /** The real orders of interval i (every one must have `interval` = i). */
+    orders: z.array(orderSchema),
+    /** Forecast inflexible orders per zone for intervals i+1 … i+H−1 (others are ignored). */
+    forecast: z.array(forecastSchema).default([]),
+    /**
+     * The grid's standing rule, applied to forecast intervals: it offers at `supplyPricePerKwh`
+     * the forecast bids plus what the zone's batteries could charge, and bids at
+     * `offtakePricePerKwh` for the forecast offers plus what they could discharge.
+     */
+    grid: z.object({ supplyPricePerKwh: uint, offtakePricePerKwh: uint }).strict().optional(),
+  })
+  .strict()
+  .superRefine((input, ctx) => {
+    input.orders.forEach((o, k) => {
+      if (o.interval !== input.interval)
+        ctx.addIssue({
+          code: "custom",
+          path: ["orders", k, "interval"],
+          message: `must be the committed interval ${input.interval}, got ${o.interval}`,
+        });
+    });
+  });
+
+export type RollingInput = z.input<typeof rollingInputSchema>;
+
+export interface RollingBatteryStep {
+  readonly batteryId: string;
+  readonly chargeWh: number;
+  readonly dischargeWh: number;
+  /** Planned state of charge at the end of interval i. */
+  readonly socWh: number;
+}
+
+export interface RollingResult {
+  readonly interval: number;
+  readonly horizon: number;
+  /** Fills of the real orders of interval i. */
+  readonly fills: readonly ScheduleFill[];
+  readonly prices: readonly SchedulePrice[];
+  readonly flows: readonly ScheduleFlow[];
+  readonly batteries: readonly RollingBatteryStep[];
+  /**
+   * True when the end-of-horizon SoC floors made the problem infeasible and it was re-solved with
+   * every floor at minSocWh (a deterministic rule, so every node does the same).
+   */
+  readonly relaxedEndSoc: boolean;
+  readonly stats: DispatchStats;
+}
+
+/** Horizon default: the rest of the day from `intervalOfDay`, but at least MIN_ROLLING_HORIZON. */
+export function defaultRollingHorizon(intervalOfDay: number, intervalsPerDay = 96): number {
+  return Math.max(MIN_ROLLING_HORIZON, intervalsPerDay - intervalOfDay);
+}
+
+/** Builds the multi-interval dispatch instance over [i, i + H). Validates; throws DispatchInputError. */
+export function buildRollingInstance(input: RollingInput): DispatchInstance {
+  const parsed = rollingInputSchema.safeParse(input);
+  if (!parsed.success) throw new DispatchInputError(parsed.error);
+  const r = parsed.data;
+  const last = r.interval + r.horizon - 1;
+  const chargeByZone = new Map<number, number>();
+  const dischargeByZone = new Map<number, number>();
+  for (const b of r.batteries) {
+    chargeByZone.set(b.zone, (chargeByZone.get(b.zone) ?? 0) + b.maxChargeWh);
+    dischargeByZone.set(b.zone, (dischargeByZone.get(b.zone) ?? 0) + b.maxDischargeWh);
+  }
+  const forecast = r.forecast
+    .filter((f) => f.intervalId > r.interval && f.intervalId <= last)
+    .sort((a, b) => a.intervalId - b.intervalId || a.zone - b.zone);
+  const orders: z.input<typeof orderSchema>[] = [...r.orders];
+  let next = FORECAST_ID_BASE;
+  const add = (f: (typeof forecast)[number], side: "bid" | "offer", quantityWh: number, price: number) => {
+    if (quantityWh > 0)
+      orders.push({
+        id: (next++).toString(),
+        owner: FORECAST_OWNER,
+        zone: f.zone,
+        side,
+        quantityWh,
+        limitPricePerKwh: price,
+        interval: f.intervalId,
+      });
+  };
+  for (const f of forecast) {
+    add(f, "bid", f.bidWh, f.bidPricePerKwh);
+    add(f, "offer", f.offerWh, f.offerPricePerKwh);
+    if (r.grid !== undefined) {
+      add(f, "offer", f.bidWh + (chargeByZone.get(f.zone) ?? 0), r.grid.supplyPricePerKwh);
+      add(f, "bid", f.offerWh + (dischargeByZone.get(f.zone) ?? 0), r.grid.offtakePricePerKwh);
+    }
+  }
+  return parseDispatchInstance({
+    horizon: { firstInterval: r.interval, intervals: r.horizon },
+    zones: r.zones,
+    lines: r.lines,
+    batteries: r.batteries,
+    orders,
+  });
+}
+
+/**
+ * Plans [i, i + H) with the LP and commits interval i: the multi-interval LP (continuous) gives
+ * each battery's net move in interval i; interval i alone is then cleared as an ordinary
+ * one-interval instance with every battery pinned to that move (charge limit = planned net charge
+ * and an end floor that forces it, or discharge limit = planned net discharge), and that
+ * instance's canonical integer schedule is the result. Only interval i is ever rounded: the
+ * forecast intervals are advisory and never committed, and rounding them can fail where no
+ * forecast order is willing at the zone price (seen on the demo's data: "imbalance of −1 Wh cannot
+ * be absorbed" in a forecast interval).
+ *
+ * If the end-of-horizon SoC floors make the plan infeasible, it is re-solved once with every
+ * floor at minSocWh (`relaxedEndSoc`).
+ */
+export function solveRollingHorizonSync(input: RollingInput, highs: Highs): RollingResult {
+  const t0 = performance.now();
+  let instance = buildRollingInstance(input);
+  let relaxedEndSoc = false;
+  let plan;
+  try {
+    plan = solveLp(indexInstance(instance), highs);
+  } catch (error) {
+    const floors = instance.batteries.some((b: Battery) => b.endSocWh > b.minSocWh);
+    if (!(error instanceof DispatchModelError) || error.status !== "infeasible" || !floors) throw error;
+    relaxedEndSoc = true;
+    instance = { ...instance, batteries: instance.batteries.map((b) => ({ ...b, endSocWh: b.minSocWh })) };
+    plan = solveLp(indexInstance(instance), highs);
+  }
+  const ix = indexInstance(instance);
+  const lay = new Layout(ix);
+  const i = instance.horizon.firstInterval;
+  // Net planned move of each battery in interval i, floored to whole Wh (a 1e-6 tolerance absorbs
+  // the LP's float noise around integers).
+  const pinned = ix.batteries.map((b, k): Battery => {
+    const net = plan.x[lay.batteryCol(k, 0, 0)]! - plan.x[lay.batteryCol(k, 0, 1)]!;
+    const q = Math.floor(Math.abs(net) + 1e-6);
+    if (net > 0) {
+      const target = Math.min(b.maxSocWh, b.initialSocWh + Math.floor(q * b.chargeEfficiency));
+      return { ...b, maxChargeWh: q, maxDischargeWh: 0, endSocWh: Math.max(b.minSocWh, target) };
+    }
+    return { ...b, maxChargeWh: 0, maxDischargeWh: net < 0 ? q : 0, endSocWh: b.minSocWh };
+  });
+  const commit = solveDispatchSync(
+    {
+      horizon: { firstInterval: i, intervals: 1 },
+      zones: instance.zones,
+      lines: instance.lines,
+      batteries: pinned,
+      orders: instance.orders.filter((o) => o.interval === i),
+    },
+    highs,
+  );
+  const s = commit.schedule;
+  return {
+    interval: i,
+    horizon: instance.horizon.intervals,
+    fills: s.fills,
+    prices: s.prices,
+    flows: s.flows,
+    batteries: s.batteries.map((b) => {
+      const step = b.steps[0];
+      return {
+        batteryId: b.batteryId,
+        chargeWh: step?.chargeWh ?? 0,
+        dischargeWh: step?.dischargeWh ?? 0,
+        socWh: step?.socWh ?? 0,
+      };
+    }),
+    relaxedEndSoc,
+    stats: {
+      ...commit.stats,
+      columns: plan.stats.columns,
+      rows: plan.stats.rows,
+      nonzeros: plan.stats.nonzeros,
+      simplexIterations: plan.stats.simplexIterations,
+      lpWelfare: plan.objective,
+      buildMs: plan.stats.buildMs,
+      solveMs: plan.stats.solveMs,
+      totalMs: performance.now() - t0,
+    },
+  };
+}

@@ -1,0 +1,184 @@
+/**
+ * The demo's transactions through a stalled chain (a real Hardhat node): each lands exactly once.
+ *
+ *   - the node answers `eth_sendRawTransaction` 12 s late (it mined the transaction at once):
+ *     viem's default 10 s timeout made the demo re-send a mined transaction and die on
+ *     "nonce too low";
+ *   - the same with a 3 s timeout, so the demo sender must re-broadcast the same signed bytes;
+ *   - the node process is frozen (SIGSTOP) for 12 s while a transaction is being sent.
+ */
+import { expect } from "chai";
+import { readFileSync } from "node:fs";
+import { type IncomingMessage, type Server, createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { type Abi, type Address, type Hex, createWalletClient, http } from "viem";
+import { mnemonicToAccount } from "viem/accounts";
+import { hardhat } from "viem/chains";
+import type { SuiteAddresses } from "../../oracle/src/demo/deploy.js";
+import {
+  type HardhatNodeService,
+  PROJECT_ROOT,
+  startHardhatNode,
+} from "../../oracle/src/demo/local-services.js";
+import { DEV_MNEMONIC, connectDemoChain } from "../../oracle/src/demo/world.js";
+
+const STALL_MS = 12_000;
+
+/** Forwards JSON-RPC to `upstream`; answers the next `stalls` eth_sendRawTransaction calls `STALL_MS` late. */
+async function startStallProxy(upstream: string) {
+  let stalls = 0;
+  let rawSends = 0;
+  const timers = new Set<NodeJS.Timeout>();
+  const read = (req: IncomingMessage) =>
+    new Promise<string>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+      req.on("error", reject);
+    });
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      const body = await read(req);
+      const isRawSend = body.includes('"eth_sendRawTransaction"');
+      if (isRawSend) rawSends++;
+      // The chain processes the call at once; only its answer is late, as from a stalled node.
+      const answer = await fetch(upstream, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      });
+      const text = await answer.text();
+      if (isRawSend && stalls > 0) {
+        stalls--;
+        await new Promise<void>((done) => {
+          const t = setTimeout(done, STALL_MS);
+          timers.add(t);
+        });
+      }
+      if (!res.destroyed) res.writeHead(answer.status, { "content-type": "application/json" }).end(text);
+    })().catch(() => res.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stallNextSends(n: number) {
+      stalls = n;
+    },
+    get rawSends() {
+      return rawSends;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const t of timers) clearTimeout(t);
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+describe("demo sender through a stalled chain (e2e, Hardhat node)", function () {
+  this.timeout(180_000);
+  let node: HardhatNodeService;
+  let proxy: Awaited<ReturnType<typeof startStallProxy>>;
+  let token: Address;
+  let abi: Abi;
+  const account = mnemonicToAccount(DEV_MNEMONIC, { addressIndex: 7 });
+
+  before(async () => {
+    node = await startHardhatNode();
+    proxy = await startStallProxy(node.url);
+    const artifact = JSON.parse(
+      readFileSync(
+        join(PROJECT_ROOT, "artifacts", "contracts", "mocks", "TestToken.sol", "TestToken.json"),
+        "utf8",
+      ),
+    ) as { abi: Abi; bytecode: Hex };
+    abi = artifact.abi;
+    const deployer = createWalletClient({
+      account: mnemonicToAccount(DEV_MNEMONIC),
+      chain: hardhat,
+      transport: http(node.url),
+    });
+    const chain = connectDemoChain(node.url, {} as SuiteAddresses);
+    const hash = await deployer.deployContract({ abi: artifact.abi, bytecode: artifact.bytecode });
+    const receipt = await chain.publicClient.waitForTransactionReceipt({ hash });
+    token = receipt.contractAddress!;
+  });
+  after(async () => {
+    node?.resume();
+    await proxy?.close();
+    await node?.stop();
+  });
+
+  /** Mints `amount` through `chain` and checks it landed once: one nonce used, the balance up by `amount`. */
+  const mintOnce = async (
+    chain: ReturnType<typeof connectDemoChain>,
+    amount: bigint,
+    during?: () => Promise<void>,
+  ) => {
+    const balanceOf = () =>
+      chain.publicClient.readContract({
+        address: token,
+        abi,
+        functionName: "balanceOf",
+        args: [account.address],
+      }) as Promise<bigint>;
+    const [nonceBefore, balanceBefore] = await Promise.all([
+      chain.publicClient.getTransactionCount({ address: account.address }),
+      balanceOf(),
+    ]);
+    // The fault starts as the send does (a synchronous first step) and lasts while it runs.
+    const fault = during?.();
+    const hash = await chain.send(account, token, abi, "mint", [account.address, amount]);
+    await fault;
+    const receipt = await chain.publicClient.getTransactionReceipt({ hash });
+    expect(receipt.status, "mined").to.equal("success");
+    expect(
+      await chain.publicClient.getTransactionCount({ address: account.address }),
+      "one nonce used",
+    ).to.equal(nonceBefore + 1);
+    expect(await balanceOf(), "minted once").to.equal(balanceBefore + amount);
+  };
+
+  describe("when the node answers a broadcast 12 s late", () => {
+    it("waits for the answer and the transaction lands exactly once", async () => {
+      proxy.stallNextSends(1);
+      await mintOnce(connectDemoChain(proxy.url, {} as SuiteAddresses), 1_000n);
+    });
+  });
+
+  describe("when the broadcast times out (3 s) while the node is 12 s late", () => {
+    it("re-sends the same signed transaction and it lands exactly once", async () => {
+      proxy.stallNextSends(1);
+      const retries: Hex[] = [];
+      const sendsBefore = proxy.rawSends;
+      await mintOnce(
+        connectDemoChain(proxy.url, {} as SuiteAddresses, {
+          rpcTimeoutMs: 3_000,
+          onRetry: ({ hash }) => retries.push(hash),
+        }),
+        2_000n,
+      );
+      expect(retries.length, "re-broadcasts after the timeout").to.be.greaterThan(0);
+      expect(new Set(retries).size, "always the same transaction").to.equal(1);
+      expect(proxy.rawSends - sendsBefore, "broadcasts").to.equal(retries.length + 1);
+    });
+  });
+
+  describe("when the chain process is frozen for 12 s during a send", () => {
+    it("rides through and the transaction lands exactly once", async () => {
+      const chain = connectDemoChain(node.url, {} as SuiteAddresses);
+      try {
+        await mintOnce(chain, 3_000n, async () => {
+          node.pause();
+          await new Promise((r) => setTimeout(r, STALL_MS));
+          node.resume();
+        });
+      } finally {
+        node.resume();
+      }
+    });
+  });
+});

@@ -1,0 +1,265 @@
+/**
+ * Pull settlement: the committee commits but does not push (`settlementPush: false`), and every
+ * prosumer settles its own fill and imbalance with `gridbrain claim`, run as a child process with
+ * its keystore, from the proofs one node serves (GET /proofs/…). The balances after must be those
+ * the pushed pipeline produces (test/e2e/pipeline.test.ts, the same scenario and formulas), and
+ * every FillSettled must come from the order's owner's own transaction.
+ */
+import { expect } from "chai";
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Hex, getAddress } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { energyMarketAbi } from "../../oracle/src/chain/abis.js";
+import { PROJECT_ROOT } from "../../oracle/src/demo/local-services.js";
+import { signMeterReading } from "../../oracle/src/domain/meter/reading.js";
+import { meterProofMessage } from "../../oracle/src/domain/proof-request.js";
+import { writeKeystore } from "../../oracle/src/infra/keystore.js";
+import type { OracleNode } from "../../oracle/src/node/node.js";
+import {
+  COLLATERAL_PER_KWH,
+  DEPOSIT,
+  type Env,
+  GATE,
+  INTERVAL,
+  LONG_PRICE,
+  OPERATOR_FUNDS,
+  READING_DEADLINE,
+  SHORT_PRICE,
+  costDown,
+  costUp,
+  devKey,
+  nodeConfigs,
+  placeOrders,
+  setupMarket,
+  startEnv,
+  startNodes,
+  waitFor,
+} from "./harness.js";
+import { EXPECTED_FILLS, EXPECTED_PRICES, READINGS, byName, scenarioParties } from "./scenario.js";
+
+/** Dev account index of each scenario party (scenario.ts). */
+const ACCOUNT_INDEX: Readonly<Record<string, number>> = { S1: 6, S2: 7, B1: 8, B2: 9, S3: 10, B3: 11 };
+
+interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function runCli(args: readonly string[]): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [join(PROJECT_ROOT, "bin", "gridbrain.mjs"), ...args],
+      { cwd: PROJECT_ROOT, env: { ...process.env, NO_COLOR: "1" } },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+describe("pull settlement (e2e): push disabled, each prosumer claims with `gridbrain claim`", function () {
+  this.timeout(600_000);
+  let env: Env;
+  let nodes: OracleNode[] = [];
+  let dir: string;
+
+  before(async () => {
+    env = await startEnv();
+    dir = mkdtempSync(join(tmpdir(), "gridbrain-claim-"));
+  });
+  after(async () => {
+    await Promise.allSettled(nodes.map((n) => n.close()));
+    await env?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("settles every fill and imbalance by the prosumers alone, to the pushed pipeline's balances", async () => {
+    // B4 (cancelled in the pushed scenario) is left out: the same open orders at gate closure.
+    const parties = scenarioParties().filter((p) => p.name !== "B4");
+    await setupMarket(env, parties, 2);
+    const market = env.addresses.market;
+    const intervalId = (await env.now()) / INTERVAL + 2n;
+    await placeOrders(env, parties, intervalId);
+
+    const passwordFile = join(dir, "password");
+    writeFileSync(passwordFile, "pw\n");
+    const keystores = new Map<string, string>();
+    for (const p of parties) {
+      const path = join(dir, `${p.name}.json`);
+      await writeKeystore({
+        path,
+        password: "pw",
+        privateKey: devKey(ACCOUNT_INDEX[p.name]!),
+        options: { scryptN: 1 << 12 },
+      });
+      keystores.set(p.name, path);
+    }
+
+    await env.setTime(intervalId * INTERVAL - GATE + 1n);
+    const { configs } = await nodeConfigs(env, { settlementPush: "false" }, 3);
+    nodes = await startNodes(configs);
+    const nodeUrl = nodes[0]!.url;
+
+    const state = () =>
+      env.client.readContract({
+        address: market,
+        abi: energyMarketAbi,
+        functionName: "intervalState",
+        args: [intervalId],
+      });
+    await waitFor("the schedule committed", async () => ((await state()).scheduled ? true : undefined));
+
+    // The public schedule leaves: one per open order, with the hand-computed fills.
+    const leavesRes = await fetch(`${nodeUrl}/proofs/${intervalId}/schedule`);
+    expect(leavesRes.status).to.equal(200);
+    const leaves = (await leavesRes.json()) as {
+      zonePrices: string[];
+      leaves: { orderId: Hex; filledWh: string }[];
+    };
+    expect(leaves.zonePrices).to.deep.equal(EXPECTED_PRICES.map(String));
+    expect(leaves.leaves).to.have.length(6);
+    for (const [name, wh] of Object.entries(EXPECTED_FILLS)) {
+      const leaf = leaves.leaves.find((l) => l.orderId === byName(parties, name).orderId!.toLowerCase());
+      expect(leaf?.filledWh, `leaf of ${name}`).to.equal(wh.toString());
+    }
+
+    const claim = async (name: string) => {
+      const r = await runCli([
+        "claim",
+        "--interval",
+        intervalId.toString(),
+        "--node-url",
+        nodeUrl,
+        "--keystore",
+        keystores.get(name)!,
+        "--password-file",
+        passwordFile,
+        "--rpc-url",
+        env.chain.url,
+        "--market",
+        market,
+        "--json",
+      ]);
+      expect(r.code, `claim of ${name}: ${r.stderr}`).to.equal(0);
+      return JSON.parse(r.stdout) as {
+        fills: { filledWh: string }[];
+        imbalance: unknown;
+        pendingReason?: string;
+      };
+    };
+
+    // Nothing was pushed: the committee committed and left settlement to the prosumers.
+    expect((await state()).settledCount, "fills settled before any claim").to.equal(0);
+    // Buyers first: a seller is paid only out of what the interval's buyers were charged.
+    for (const name of ["B1", "B2", "B3", "S1", "S2", "S3"]) {
+      const out = await claim(name);
+      expect(
+        out.fills.map((f) => f.filledWh),
+        `fill claimed by ${name}`,
+      ).to.deep.equal([EXPECTED_FILLS[name]!.toString()]);
+      expect(out.imbalance, `imbalance of ${name} before metering`).to.equal("pending");
+    }
+    const afterClaims = await state();
+    expect(afterClaims.settledCount).to.equal(afterClaims.fillCount);
+
+    const fillEvents = await env.client.getContractEvents({
+      address: market,
+      abi: energyMarketAbi,
+      eventName: "FillSettled",
+      fromBlock: 0n,
+      args: { intervalId },
+    });
+    expect(fillEvents).to.have.length(6);
+    for (const e of fillEvents) {
+      const tx = await env.client.getTransaction({ hash: e.transactionHash });
+      expect(getAddress(tx.from), "each fill settled by its owner").to.equal(getAddress(e.args.owner!));
+    }
+
+    const price = (name: string) => EXPECTED_PRICES[byName(parties, name).zone]!;
+    const afterFills = (name: string): bigint => {
+      const p = byName(parties, name);
+      const f = EXPECTED_FILLS[name]!;
+      if (p.side === "bid") return DEPOSIT - costUp(price(name), f);
+      return DEPOSIT + costDown(price(name), f) - costUp(COLLATERAL_PER_KWH, f);
+    };
+    const balance = (name: string) =>
+      env.client.readContract({
+        address: market,
+        abi: energyMarketAbi,
+        functionName: "balanceOf",
+        args: [byName(parties, name).account.address],
+      });
+    const participants = ["S1", "S2", "B1", "B2", "S3", "B3"];
+    for (const name of participants)
+      expect(await balance(name), `${name} after fills`).to.equal(afterFills(name));
+
+    // Metering, as in the pushed pipeline: readings to every node, S2's meter silent.
+    const end = (intervalId + 1n) * INTERVAL;
+    await env.setTime(end + 1n);
+    const readings = await Promise.all(
+      Object.entries(READINGS).map(([name, [injectedWh, consumedWh]]) =>
+        signMeterReading(byName(parties, name).meter!, 31337, market, { intervalId, injectedWh, consumedWh }),
+      ),
+    );
+    const body = JSON.stringify(readings, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+    for (const node of nodes) {
+      const res = await fetch(`${node.url}/meter-readings`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      });
+      expect(res.status).to.equal(202);
+    }
+    await env.setTime(end + READING_DEADLINE + 1n);
+    await waitFor("the meter report committed", async () =>
+      /^0x0{64}$/.test((await state()).meterRoot) ? undefined : true,
+    );
+
+    // A meter leaf goes to its participant only: B1's signed request for S1's leaf is refused.
+    const expiry = BigInt(Math.floor(Date.now() / 1000)) + 60n;
+    const s1 = byName(parties, "S1").account.address;
+    const b1Key = privateKeyToAccount(devKey(ACCOUNT_INDEX["B1"]!));
+    const forged = await b1Key.signMessage({
+      message: meterProofMessage({ market, chainId: 31337, intervalId, participant: s1, expiry }),
+    });
+    const refused = await fetch(
+      `${nodeUrl}/proofs/${intervalId}/meter/${s1}?expiry=${expiry}&signature=${forged}`,
+    );
+    expect(refused.status).to.equal(403);
+
+    let operatorDelta = 0n;
+    for (const name of participants) {
+      const out = await claim(name);
+      expect(out.fills, `${name} has no fill left to claim`).to.deep.equal([]);
+      const [inj, cons] = READINGS[name] ?? [0n, 0n];
+      expect(out.imbalance, `imbalance leaf of ${name}`).to.deep.equal({
+        injectedWh: inj.toString(),
+        consumedWh: cons.toString(),
+      });
+      const p = byName(parties, name);
+      const f = EXPECTED_FILLS[name]!;
+      const deviation = inj - cons - (p.side === "offer" ? f : -f);
+      let expected = afterFills(name) + (p.side === "offer" ? costUp(COLLATERAL_PER_KWH, f) : 0n);
+      if (deviation < 0n) {
+        expected -= costUp(SHORT_PRICE, -deviation);
+        operatorDelta += costUp(SHORT_PRICE, -deviation);
+      } else if (deviation > 0n) {
+        expected += costDown(LONG_PRICE, deviation);
+        operatorDelta -= costDown(LONG_PRICE, deviation);
+      }
+      expect(await balance(name), `${name} after imbalance`).to.equal(expected);
+    }
+    const funds = await env.client.readContract({
+      address: market,
+      abi: energyMarketAbi,
+      functionName: "operatorFunds",
+    });
+    expect(funds).to.equal(OPERATOR_FUNDS + operatorDelta);
+  });
+});

@@ -1,0 +1,175 @@
+/**
+ * A chain reorganisation under a committed interval, on Anvil (`anvil_reorg(depth, txs)` drops the
+ * newest `depth` blocks and mines as many replacements holding only `txs`; the dropped
+ * transactions are gone, not returned to the pool). The block holding `ScheduleCommitted` and
+ * every settlement after it are orphaned; the committee must notice through its chain watchers,
+ * commit the same schedule again and settle every fill exactly once on the final chain.
+ */
+import { expect } from "chai";
+import type { Hash } from "viem";
+import { energyMarketAbi } from "../../oracle/src/chain/abis.js";
+import { stateKey } from "../../oracle/src/jobs/context.js";
+import { createLogger } from "../../oracle/src/infra/logging.js";
+import type { OracleNode } from "../../oracle/src/node/node.js";
+import {
+  COLLATERAL_PER_KWH,
+  DEPOSIT,
+  type Env,
+  GATE,
+  INTERVAL,
+  costDown,
+  costUp,
+  nodeConfigs,
+  placeOrders,
+  setupMarket,
+  startEnv,
+  startNodes,
+  waitFor,
+} from "./harness.js";
+import { EXPECTED_FILLS, EXPECTED_PRICES, byName, scenarioParties } from "./scenario.js";
+
+/** The nodes' default confirmation depth (config `confirmations`). */
+const CONFIRMATIONS = 2n;
+
+describe("chain reorg (e2e, Anvil, 3 of a 3-of-5 committee)", function () {
+  this.timeout(240_000);
+  let env: Env;
+  let nodes: OracleNode[] = [];
+  const warnings: string[][] = [[], [], []];
+
+  before(async () => {
+    env = await startEnv({ chain: "anvil" });
+  });
+  after(async () => {
+    await Promise.allSettled(nodes.map((n) => n.close()));
+    await env?.stop();
+  });
+
+  describe("when the block holding ScheduleCommitted and the settlements after it are dropped", () => {
+    it("rewinds every watcher, commits again and settles every fill exactly once on the final chain", async () => {
+      const parties = scenarioParties();
+      await setupMarket(env, parties, 2);
+      const intervalId = (await env.now()) / INTERVAL + 2n;
+      await placeOrders(env, parties, intervalId);
+      const b4 = byName(parties, "B4");
+      await env.write(b4.account, env.addresses.market, energyMarketAbi, "cancelOrder", [
+        {
+          owner: b4.account.address,
+          intervalId,
+          side: 0,
+          zoneId: b4.zone,
+          quantityWh: b4.quantityWh,
+          limitPricePerKwh: b4.limit,
+          nonce: 6n,
+        },
+      ]);
+      await env.setTime(intervalId * INTERVAL - GATE + 1n);
+
+      // Three nodes are a quorum of the 3-of-5 committee; each logs its warnings to the test.
+      const { configs } = await nodeConfigs(env, { confirmations: String(CONFIRMATIONS) }, 3);
+      nodes = await startNodes(configs, (i) => ({
+        logger: createLogger({
+          level: "warn",
+          destination: { write: (line: string) => void warnings[i]!.push(line) },
+        }),
+      }));
+
+      const market = env.addresses.market;
+      const intervalState = () =>
+        env.client.readContract({
+          address: market,
+          abi: energyMarketAbi,
+          functionName: "intervalState",
+          args: [intervalId],
+        });
+      const allSettled = async () => {
+        const s = await intervalState();
+        return s.scheduled && s.fillCount > 0 && s.settledCount === s.fillCount ? s : undefined;
+      };
+      const commitsOf = () =>
+        env.client.getContractEvents({
+          address: market,
+          abi: energyMarketAbi,
+          eventName: "ScheduleCommitted",
+          fromBlock: 0n,
+          args: { intervalId },
+        });
+      const fillsOf = () =>
+        env.client.getContractEvents({
+          address: market,
+          abi: energyMarketAbi,
+          eventName: "FillSettled",
+          fromBlock: 0n,
+          args: { intervalId },
+        });
+
+      await waitFor("all fills settled before the reorg", allSettled);
+      const [first] = await commitsOf();
+      const orphanBlock = first!.blockNumber;
+      const orphanHash = first!.blockHash as Hash;
+      expect(await fillsOf(), "six fills before the reorg").to.have.length(6);
+
+      // Bury the commit below the confirmation depth, and wait until every watcher has passed it,
+      // so the reorg reaches below what the watchers already delivered.
+      for (let i = 0n; i <= CONFIRMATIONS; i++) await env.rpc("evm_mine", []);
+      await waitFor("every watcher past the commit block", async () => {
+        for (const node of nodes) {
+          const cursor = await node.context.redis.hget(stateKey(node.context, "watcher"), "blockNumber");
+          if (cursor === null || BigInt(cursor) < orphanBlock) return undefined;
+        }
+        return true;
+      });
+
+      const head = await env.client.getBlockNumber({ cacheTime: 0 });
+      await env.rpc("anvil_reorg", [Number(head - orphanBlock + 1n), []]);
+      const replaced = await env.client.getBlock({ blockNumber: orphanBlock });
+      expect(replaced.hash, "the commit block was replaced").to.not.equal(orphanHash);
+      expect(replaced.transactions, "the replacement holds none of the dropped transactions").to.have.length(
+        0,
+      );
+
+      const state = await waitFor("all fills settled again on the new chain", allSettled, 120_000);
+      expect(state.fillCount, "one leaf per open order (B4 cancelled)").to.equal(6);
+
+      const commits = await commitsOf();
+      expect(commits, "exactly one ScheduleCommitted on the final chain").to.have.length(1);
+      expect(commits[0]!.blockHash, "committed again, in a new block").to.not.equal(orphanHash);
+      expect(commits[0]!.args.zonePrices).to.deep.equal(EXPECTED_PRICES);
+
+      const fills = await fillsOf();
+      const ids = fills.map((f) => f.args.orderId!.toLowerCase());
+      expect(new Set(ids).size, "no fill settled twice").to.equal(fills.length);
+      expect(fills, "no fill lost").to.have.length(6);
+      const filled = new Map(fills.map((f) => [f.args.orderId!.toLowerCase(), f.args.filledWh!]));
+      for (const [name, wh] of Object.entries(EXPECTED_FILLS))
+        expect(filled.get(byName(parties, name).orderId!.toLowerCase()), `fill of ${name}`).to.equal(wh);
+
+      // Balances prove the same: each party paid or was paid once.
+      for (const name of ["S1", "S2", "B1", "B2", "S3", "B3", "B4"]) {
+        const p = byName(parties, name);
+        const f = EXPECTED_FILLS[name] ?? 0n;
+        const price = EXPECTED_PRICES[p.zone]!;
+        const expected =
+          p.side === "bid"
+            ? DEPOSIT - costUp(price, f)
+            : DEPOSIT + costDown(price, f) - costUp(COLLATERAL_PER_KWH, f);
+        const balance = await env.client.readContract({
+          address: market,
+          abi: energyMarketAbi,
+          functionName: "balanceOf",
+          args: [p.account.address],
+        });
+        expect(balance, `${name} after the reorg`).to.equal(expected);
+      }
+
+      // Every watcher noticed the reorg and now stands on the canonical chain.
+      for (const [i, node] of nodes.entries()) {
+        const rewinds = warnings[i]!.filter((l) => l.includes("chain reorg: rewinding the watcher"));
+        expect(rewinds.length, `node ${i + 1} rewound its watcher`).to.be.greaterThan(0);
+        const cursor = await node.context.redis.hgetall(stateKey(node.context, "watcher"));
+        const canonical = await env.client.getBlock({ blockNumber: BigInt(cursor["blockNumber"]!) });
+        expect(cursor["blockHash"], `node ${i + 1} cursor on the final chain`).to.equal(canonical.hash);
+      }
+    });
+  });
+});

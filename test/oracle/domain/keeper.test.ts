@@ -1,0 +1,134 @@
+import { expect } from "chai";
+import {
+  KEEPER_MAX_TX_PER_JOB,
+  type KeeperIntervalState,
+  boundedWork,
+  keeperDeadlines,
+  keeperDecision,
+  keeperEarliest,
+} from "../../../oracle/src/domain/keeper.js";
+
+// The deployed defaults (deploy/modules/suite.ts): 900 s intervals, gate 300 s before the
+// start, schedule window 600 s, meter window 3600 s.
+const T = {
+  intervalSeconds: 900n,
+  gateClosureSeconds: 300n,
+  scheduleWindowSeconds: 600n,
+  meterWindowSeconds: 3600n,
+};
+const ID = 2_000_000n;
+const START = ID * 900n;
+const SCHEDULE_DEADLINE = START - 300n + 600n;
+const METER_DEADLINE = START + 900n + 3600n;
+
+const state = (s: Partial<KeeperIntervalState> = {}): KeeperIntervalState => ({
+  scheduled: false,
+  fillCount: 0,
+  settledCount: 0,
+  metered: false,
+  surplus: 0n,
+  ...s,
+});
+
+describe("keeper rule", () => {
+  describe("keeperDeadlines", () => {
+    it("computes the contract's schedule and meter deadlines", () => {
+      expect(keeperDeadlines(T, ID)).to.deep.equal({
+        scheduleDeadline: SCHEDULE_DEADLINE,
+        meterDeadline: METER_DEADLINE,
+      });
+      expect(keeperEarliest(T, ID)).to.equal(SCHEDULE_DEADLINE);
+    });
+    it("clamps the gate closure of interval 0 at time 0, as the contract does", () => {
+      expect(keeperDeadlines(T, 0n).scheduleDeadline).to.equal(600n);
+    });
+    it("rejects a negative interval id, naming the field", () => {
+      expect(() => keeperDeadlines(T, -1n)).to.throw(RangeError, /intervalId/);
+    });
+  });
+
+  describe("keeperDecision", () => {
+    describe("when the schedule deadline has not passed", () => {
+      it("is not due, even for an unscheduled interval", () => {
+        const d = keeperDecision(T, ID, SCHEDULE_DEADLINE - 1n, state());
+        expect(d).to.deep.equal({ due: false, dueAt: SCHEDULE_DEADLINE });
+      });
+    });
+    describe("when the interval was not scheduled by its schedule deadline", () => {
+      it("releases its orders from the deadline's second on (the contract's `>=`)", () => {
+        const d = keeperDecision(T, ID, SCHEDULE_DEADLINE, state());
+        expect(d).to.deep.equal({ due: true, dueAt: SCHEDULE_DEADLINE, paths: ["release-orders"] });
+      });
+    });
+    describe("when the interval is scheduled and the meter deadline has not passed", () => {
+      it("leaves it to the committee's settlement", () => {
+        const d = keeperDecision(T, ID, METER_DEADLINE - 1n, state({ scheduled: true, fillCount: 3 }));
+        expect(d).to.deep.equal({ due: false, dueAt: METER_DEADLINE });
+      });
+    });
+    describe("when a scheduled interval passed its meter deadline unmetered", () => {
+      it("releases the sellers' collateral, and nothing else once every fill settled", () => {
+        const d = keeperDecision(
+          T,
+          ID,
+          METER_DEADLINE,
+          state({ scheduled: true, fillCount: 3, settledCount: 3 }),
+        );
+        expect(d).to.deep.equal({ due: true, dueAt: METER_DEADLINE, paths: ["release-collateral"] });
+      });
+      it("first releases the orders of unsettled fills and then collects the grid revenue", () => {
+        const d = keeperDecision(
+          T,
+          ID,
+          METER_DEADLINE + 5n,
+          state({ scheduled: true, fillCount: 3, settledCount: 1, surplus: 7n }),
+        );
+        expect(d.due && d.paths).to.deep.equal([
+          "release-orders",
+          "release-collateral",
+          "collect-grid-revenue",
+        ]);
+      });
+    });
+    describe("when a scheduled interval passed its meter deadline metered", () => {
+      it("settles the imbalances still open", () => {
+        const d = keeperDecision(
+          T,
+          ID,
+          METER_DEADLINE,
+          state({ scheduled: true, fillCount: 2, settledCount: 2, metered: true }),
+        );
+        expect(d.due && d.paths).to.deep.equal(["settle-imbalances"]);
+      });
+      it("collects a surplus left by pending fills, after releasing them", () => {
+        const d = keeperDecision(
+          T,
+          ID,
+          METER_DEADLINE,
+          state({ scheduled: true, fillCount: 2, settledCount: 1, metered: true, surplus: 1n }),
+        );
+        expect(d.due && d.paths).to.deep.equal([
+          "release-orders",
+          "settle-imbalances",
+          "collect-grid-revenue",
+        ]);
+      });
+    });
+  });
+
+  describe("boundedWork", () => {
+    it("takes at most the bound now and leaves the rest, in order", () => {
+      const work = Array.from({ length: KEEPER_MAX_TX_PER_JOB + 3 }, (_, i) => i);
+      const { now, later } = boundedWork(work);
+      expect(now).to.have.length(KEEPER_MAX_TX_PER_JOB);
+      expect(later).to.deep.equal([
+        KEEPER_MAX_TX_PER_JOB,
+        KEEPER_MAX_TX_PER_JOB + 1,
+        KEEPER_MAX_TX_PER_JOB + 2,
+      ]);
+    });
+    it("rejects a bound below one, naming the field", () => {
+      expect(() => boundedWork([1], 0)).to.throw(RangeError, /max/);
+    });
+  });
+});

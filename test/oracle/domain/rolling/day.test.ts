@@ -1,0 +1,42 @@
+import { expect } from "chai";
+import { loadHighs } from "../../../../oracle/src/domain/dispatch/index.js";
+import { costDown, costUp, runPolicy, simulateDayData } from "../../../../oracle/src/domain/rolling/day.js";
+import { generateNeighbourhood } from "../../../../oracle/src/domain/simulation/index.js";
+
+describe("value day driver", function () {
+  this.timeout(300_000);
+
+  it("rounds costs as SettlementMath does: buyers up, sellers down", () => {
+    expect(costUp(299_999n, 1n)).to.equal(300n); // 299.999 → 300
+    expect(costDown(299_999n, 1n)).to.equal(299n);
+    expect(costUp(300_000n, 2n)).to.equal(600n); // exact: no rounding
+  });
+
+  it("perfect foresight costs no more than any other policy, and batteries save money", async () => {
+    // 4 households, one zone, every one with PV and a battery: small enough to run in seconds.
+    const neighbourhood = generateNeighbourhood({
+      seed: 3,
+      prosumers: 4,
+      zones: 1,
+      pvShare: 1,
+      batteryShareOfPv: 1,
+    });
+    const data = simulateDayData({
+      neighbourhood,
+      date: "2027-06-21",
+      seed: 3,
+      cloud: { mean: 0.95, stationarySd: 0.05 },
+      lines: [],
+    });
+    const highs = await loadHighs();
+    const none = runPolicy(data, "none", highs);
+    const heuristic = runPolicy(data, "heuristic", highs);
+    const rolling = runPolicy(data, "rolling", highs);
+    const perfect = runPolicy(data, "perfect", highs);
+    expect(perfect.cost < none.cost).to.equal(true);
+    expect(perfect.cost <= heuristic.cost).to.equal(true);
+    expect(perfect.cost <= rolling.cost).to.equal(true);
+    expect(rolling.cost < none.cost).to.equal(true);
+    expect(none.storedDeltaWh).to.equal(0);
+  });
+});

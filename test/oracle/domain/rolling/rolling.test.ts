@@ -1,0 +1,139 @@
+import { expect } from "chai";
+import {
+  DispatchInputError,
+  loadHighs,
+  solveRollingInWorker,
+} from "../../../../oracle/src/domain/dispatch/index.js";
+import {
+  FORECAST_OWNER,
+  buildRollingInstance,
+  defaultRollingHorizon,
+  solveRollingHorizonSync,
+  type RollingInput,
+} from "../../../../oracle/src/domain/rolling/index.js";
+
+const A = (n: number) => `0x${n.toString(16).padStart(40, "0")}`;
+const I = 500;
+
+/**
+ * One zone. Interval i: a PV surplus offered at 50,000 with the grid bidding 70,001 for it.
+ * Interval i+1 (forecast): a 1,000 Wh bid at 250,000; the grid supplies at 299,999.
+ * A lossless 1,000 Wh battery, empty: storing the surplus in i and delivering it in i+1 is worth
+ * (250,000 − 70,001) per kWh more than selling to the grid.
+ */
+const base = (over: Partial<RollingInput> = {}): RollingInput => ({
+  interval: I,
+  horizon: 2,
+  zones: [0],
+  batteries: [
+    {
+      id: "1",
+      owner: A(9),
+      zone: 0,
+      capacityWh: 1000,
+      maxChargeWh: 1000,
+      maxDischargeWh: 1000,
+      chargeEfficiency: 1,
+      dischargeEfficiency: 1,
+      minSocWh: 0,
+      maxSocWh: 1000,
+      initialSocWh: 0,
+      endSocWh: 0,
+      degradationCostPerKwh: 0,
+    },
+  ],
+  orders: [
+    { id: "1", owner: A(1), zone: 0, side: "offer", quantityWh: 1000, limitPricePerKwh: 50_000, interval: I },
+    { id: "2", owner: A(2), zone: 0, side: "bid", quantityWh: 2000, limitPricePerKwh: 70_001, interval: I },
+  ],
+  forecast: [
+    { intervalId: I + 1, zone: 0, bidWh: 1000, bidPricePerKwh: 250_000, offerWh: 0, offerPricePerKwh: 0 },
+  ],
+  grid: { supplyPricePerKwh: 299_999, offtakePricePerKwh: 70_001 },
+  ...over,
+});
+
+describe("rolling horizon", function () {
+  this.timeout(60_000);
+
+  describe("buildRollingInstance", () => {
+    it("adds the forecast orders and the grid's rule sized to cover the batteries", () => {
+      const inst = buildRollingInstance(base());
+      const forecast = inst.orders.filter((o) => o.owner === FORECAST_OWNER);
+      expect(forecast.map((o) => [o.interval, o.side, o.quantityWh, o.limitPricePerKwh])).to.deep.equal([
+        [I + 1, "bid", 1000, 250_000],
+        [I + 1, "offer", 2000, 299_999], // forecast bids 1,000 + the battery's 1,000 charge limit
+        [I + 1, "bid", 1000, 70_001], // forecast offers 0 + the battery's 1,000 discharge limit
+      ]);
+      expect(inst.horizon).to.deep.equal({ firstInterval: I, intervals: 2 });
+    });
+
+    it("ignores forecasts outside (i, i + H)", () => {
+      const f = { intervalId: I + 5, zone: 0, bidWh: 1, bidPricePerKwh: 1, offerWh: 1, offerPricePerKwh: 1 };
+      const inst = buildRollingInstance(base({ forecast: [f], grid: undefined }));
+      expect(inst.orders).to.have.length(2);
+    });
+
+    it("rejects a real order of another interval, naming it", () => {
+      const orders = [{ ...base().orders[0]!, interval: I + 1 }];
+      expect(() => buildRollingInstance(base({ orders })))
+        .to.throw(DispatchInputError)
+        .with.property("details")
+        .that.matches(/orders\.0\.interval: must be the committed interval 500, got 501/);
+    });
+  });
+
+  describe("solveRollingHorizonSync", () => {
+    it("charges in interval i for the forecast demand of i + 1 and returns interval i only", async () => {
+      const r = solveRollingHorizonSync(base(), await loadHighs());
+      expect(r.interval).to.equal(I);
+      expect(r.batteries).to.deep.equal([{ batteryId: "1", chargeWh: 1000, dischargeWh: 0, socWh: 1000 }]);
+      // (+ 0: the engine may write −0 for an unfilled order; it serialises as 0)
+      expect(r.fills.map((f) => [f.orderId, f.filledWh + 0])).to.deep.equal([
+        ["1", 1000],
+        ["2", 0],
+      ]);
+      expect(r.prices.map((p) => p.interval)).to.deep.equal([I]);
+      expect(r.relaxedEndSoc).to.equal(false);
+    });
+
+    it("does not charge when nothing after i values the energy (horizon 1)", async () => {
+      const r = solveRollingHorizonSync(base({ horizon: 1 }), await loadHighs());
+      expect(r.batteries[0]).to.include({ chargeWh: 0, dischargeWh: 0 });
+      expect(r.fills[1]).to.deep.equal({ orderId: "2", filledWh: 1000 }); // the grid takes the surplus
+    });
+
+    it("relaxes the end-of-horizon floor when nothing can charge the battery, and says so", async () => {
+      // No supply at all in i or i+1 (no grid rule), yet the battery must end at 500 Wh.
+      const b = { ...base().batteries![0]!, endSocWh: 500 };
+      const r = solveRollingHorizonSync(
+        base({ batteries: [b], grid: undefined, orders: [base().orders[1]!] }),
+        await loadHighs(),
+      );
+      expect(r.relaxedEndSoc).to.equal(true);
+      expect(r.batteries[0]).to.include({ chargeWh: 0, dischargeWh: 0 });
+    });
+  });
+
+  describe("solveRollingInWorker", () => {
+    it("returns the same interval-i schedule as the in-thread solve", async () => {
+      const [inWorker, inThread] = await Promise.all([
+        solveRollingInWorker(base()),
+        loadHighs().then((h) => solveRollingHorizonSync(base(), h)),
+      ]);
+      expect({ ...inWorker, stats: undefined }).to.deep.equal({ ...inThread, stats: undefined });
+    });
+
+    it("rejects bad input with DispatchInputError naming the field", async () => {
+      const err = await solveRollingInWorker(base({ horizon: 0 })).catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(DispatchInputError);
+      expect((err as DispatchInputError).details).to.match(/horizon: must be at least 1/);
+    });
+  });
+
+  it("defaultRollingHorizon covers the rest of the day but at least 32 intervals", () => {
+    expect(defaultRollingHorizon(0)).to.equal(96);
+    expect(defaultRollingHorizon(60)).to.equal(36);
+    expect(defaultRollingHorizon(80)).to.equal(32);
+  });
+});
