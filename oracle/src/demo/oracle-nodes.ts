@@ -15,6 +15,9 @@ import type { SuiteAddresses } from "./deploy.js";
 export interface OracleNodeProcesses {
   readonly urls: readonly string[];
   readonly logDir: string;
+  /** Each node's process and config file, so that a harness (the chaos suite) can kill and restart it. */
+  readonly children: readonly ChildProcess[];
+  readonly configPaths: readonly string[];
   /** SIGTERM to every node, then waits for them. Idempotent. */
   stop(): Promise<void>;
   /** SIGKILL to node `index` (a crash, for fault runs); resolves once it exited. */
@@ -54,6 +57,7 @@ export async function startOracleNodes(p: StartOracleNodesParameters): Promise<O
   const ports = await Promise.all(p.accounts.map(() => freePort()));
   const urls = ports.map((port) => `http://127.0.0.1:${port}`);
   const children: ChildProcess[] = [];
+  const configPaths: string[] = [];
   const password = "gridbrain-demo-only";
   const passwordFile = join(p.workDir, "keystore-password.txt");
   writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
@@ -73,6 +77,7 @@ export async function startOracleNodes(p: StartOracleNodesParameters): Promise<O
     );
     writeFileSync(keystorePath, keystore, { mode: 0o600 });
     const configPath = join(p.workDir, `node-${i}.config.json`);
+    configPaths.push(configPath);
     writeFileSync(
       configPath,
       JSON.stringify(
@@ -149,5 +154,5 @@ export async function startOracleNodes(p: StartOracleNodesParameters): Promise<O
     child.kill("SIGKILL");
     await exited;
   };
-  return { urls, logDir, stop, kill };
+  return { urls, logDir, children, configPaths, stop, kill };
 }
