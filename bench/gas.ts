@@ -42,6 +42,12 @@ const CONTRACTS = [
   "EnergyCertificate",
   "EnergyMarket",
 ] as const;
+// The production profile's optimizer runs, as hardhat.config.ts sets them.
+const productionRuns = (
+  hre.config.solidity as unknown as {
+    profiles: Record<string, { compilers: { settings?: { optimizer?: { runs?: number } } }[] }>;
+  }
+).profiles["production"]?.compilers[0]?.settings?.optimizer?.runs;
 const artifacts = new Map<string, { abi: unknown[]; bytecode: string }>();
 for (const name of CONTRACTS) {
   const artifact = await hre.artifacts.readArtifact(name);
@@ -55,7 +61,11 @@ for (const name of CONTRACTS) {
             input: { settings: { optimizer?: { enabled?: boolean; runs?: number }; viaIR?: boolean } };
           }
         ).input.settings;
-  if (settings?.viaIR !== true || settings.optimizer?.enabled !== true || settings.optimizer.runs !== 10_000)
+  if (
+    settings?.viaIR !== true ||
+    settings.optimizer?.enabled !== true ||
+    settings.optimizer.runs !== productionRuns
+  )
     throw new Error(
       `${name}: artifact is not from the production profile (build info ${buildInfoId}: ` +
         `${JSON.stringify(settings?.optimizer)}, viaIR ${settings?.viaIR}); another build overwrote ` +

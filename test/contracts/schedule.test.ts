@@ -251,12 +251,15 @@ describe("schedule twin (oracle/src/domain/schedule.ts)", function () {
         await commit(schedule.zonePrices);
         await settleAll(schedule.zonePrices);
         expect((await market.intervalState(interval)).settledCount).to.equal(2n);
-        // carol pays ⌈99·72,123/1000⌉ = 7,141; bob gets ⌊102·70,001/1000⌋ = 7,140 (+ released collateral).
-        expect(await market.balanceOf(carol.address)).to.equal(1_000_000_000n - 7_141n);
+        // carol pays ⌈99·72,123/1000⌉ = 7,141, and the imbalance collateral of her 99 Wh
+        // (⌈99·100,000/1000⌉ = 9,900) stays locked until her delivery settles.
+        expect(await market.balanceOf(carol.address)).to.equal(1_000_000_000n - 7_141n - 9_900n);
         expect(await market.operatorFunds(), "receipts − payouts").to.equal(1n);
-        // bob: paid 7,140; the collateral of his 102 delivered Wh (⌈102·100,000/1000⌉ = 10,200) stays
-        // locked until his imbalance settles, that of the 398 unfilled Wh is released.
-        expect(await market.balanceOf(bob.address)).to.equal(1_000_000_000n + 7_140n - 10_200n);
+        // bob earns ⌊102·70,001/1000⌋ = 7,140, withheld until his delivery settles (sellers are paid
+        // after delivery); the collateral of his 102 Wh (10,200) stays locked, that of the 398
+        // unfilled Wh is released.
+        expect(await market.balanceOf(bob.address)).to.equal(1_000_000_000n - 10_200n);
+        expect(await market.pendingPayout(bob.address, interval), "bob's withheld payout").to.equal(7_140n);
       });
     });
 
