@@ -58,7 +58,7 @@ contract EnergyMarketDeliveryTest is MarketBase {
         uint64 scheduledWh,
         uint256 price
     ) internal returns (uint64 id) {
-        id = uint64(block.timestamp / INTERVAL_SECONDS) + 2;
+        id = uint64(vm.getBlockTimestamp() / INTERVAL_SECONDS) + 2;
         bool buys = side == IEnergyMarket.Side.Buy;
         IEnergyMarket.Fill[] memory fills = new IEnergyMarket.Fill[](2);
         fills[0] = IEnergyMarket.Fill(
@@ -96,7 +96,7 @@ contract EnergyMarketDeliveryTest is MarketBase {
     /* SELLERS ARE PAID AFTER DELIVERY */
 
     function test_settleFills_withholdsTheSellerPayoutUntilDelivery() public {
-        uint64 id = uint64(block.timestamp / INTERVAL_SECONDS) + 2;
+        uint64 id = uint64(vm.getBlockTimestamp() / INTERVAL_SECONDS) + 2;
         IEnergyMarket.Order memory offer = IEnergyMarket.Order(
             bob,
             id,
