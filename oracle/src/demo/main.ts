@@ -262,8 +262,14 @@ async function main(): Promise<void> {
   console.log(`\n${formatSummary(summary)}`);
   console.log(formatLedger(ledger));
   if (!fundsConserved)
-    console.log(
-      `market holds ${ledger.marketTokenBalance}, owes ${ledger.owed}; wallets ${wallets}; minted ${mintedTotal(accounts)}`,
+    log.error(
+      {
+        marketHolds: String(ledger.marketTokenBalance),
+        owes: String(ledger.owed),
+        wallets: String(wallets),
+        minted: String(mintedTotal(accounts)),
+      },
+      "funds not conserved",
     );
   const reportPath = resolve(PROJECT_ROOT, options.report);
   mkdirSync(dirname(reportPath), { recursive: true });
