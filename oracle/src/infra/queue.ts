@@ -328,11 +328,27 @@ export class QueueFactory {
   }
 }
 
-/** quit() lets queued commands finish; disconnect() makes sure no reconnect follows. */
+/**
+ * quit() lets queued commands finish; disconnect() makes sure no reconnect follows.
+ *
+ * disconnect() runs only while the client has not reached "end": on a Cluster client that
+ * already ended, it would move the status back to "disconnecting" with no node left to close,
+ * so no second "end" ever comes (the Redis Cluster queue test hung on exactly that in CI).
+ * The wait for "end" is bounded so that a shutdown never hangs on a client's bookkeeping: the
+ * sockets are closed by then either way.
+ */
 async function endConnection(connection: RedisConnection): Promise<void> {
-  const ended =
-    connection.status === "end" ? Promise.resolve() : once(connection, "end").then(() => undefined);
+  if (connection.status === "end") return;
+  const ended = once(connection, "end").then(() => undefined);
   await connection.quit().catch(() => undefined);
-  connection.disconnect();
-  await ended;
+  // quit() may have ended it meanwhile; TypeScript's narrowing from above does not know that.
+  if (!hasEnded(connection)) connection.disconnect();
+  await Promise.race([ended, new Promise<void>((resolve) => setTimeout(resolve, END_WAIT_MS).unref())]);
 }
+
+function hasEnded(connection: RedisConnection): boolean {
+  return connection.status === "end";
+}
+
+/** How long close() waits for a client's "end" event after quit and disconnect. */
+const END_WAIT_MS = 5_000;
