@@ -143,6 +143,25 @@ describe("demo sender through a stalled chain (e2e, Hardhat node)", function () 
     expect(await balanceOf(), "minted once").to.equal(balanceBefore + amount);
   };
 
+  describe("when the call reverts", () => {
+    it("fails naming the call and the decoded custom error, and uses no nonce", async () => {
+      const chain = connectDemoChain(node.url, {} as SuiteAddresses);
+      const nonceBefore = await chain.publicClient.getTransactionCount({ address: account.address });
+      let error: unknown;
+      try {
+        await chain.send(account, token, abi, "transfer", [token, 10n ** 30n]);
+      } catch (e) {
+        error = e;
+      }
+      expect(String(error)).to.contain(`transfer from ${account.address} failed`);
+      expect(String(error)).to.contain("ERC20InsufficientBalance");
+      expect(
+        await chain.publicClient.getTransactionCount({ address: account.address }),
+        "no nonce used",
+      ).to.equal(nonceBefore);
+    });
+  });
+
   describe("when the node answers a broadcast 12 s late", () => {
     it("waits for the answer and the transaction lands exactly once", async () => {
       proxy.stallNextSends(1);
