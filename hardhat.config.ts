@@ -14,7 +14,7 @@ export default defineConfig({
   plugins: [hardhatToolboxMochaEthers],
   solidity: {
     profiles: {
-      // Fast to compile; used by `npm test` and coverage.
+      // Fast to compile; `npm test` runs every mocha suite and its first Solidity pass on it.
       default: {
         version: SOLC_VERSION,
         path: solcJsPath,

@@ -2,13 +2,22 @@
 /**
  * Writes oracle/src/chain/abis.ts: the ABIs of the compiled contracts as `as const` literals, so
  * viem infers argument and return types. Run after `npx hardhat build` whenever an interface
- * changes: `node scripts/gen-abis.mjs` (the oracle's tests fail to type-check on a stale ABI).
+ * changes: `node scripts/gen-abis.mjs`.
+ *
+ * `--check` (`npm run check:abis`, part of `npm run lint`) regenerates into a temporary file and
+ * fails, naming oracle/src/chain/abis.ts, when the committed file differs: a stale ABI does not
+ * always fail type-checking (a new event or error, a changed return the oracle never reads).
+ * The output is formatted with the repository's Prettier settings, so a regenerated file equals
+ * the committed one when nothing changed.
  */
-import { readFileSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import * as prettier from "prettier";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const target = join(root, "oracle/src/chain/abis.ts");
 const contracts = [
   ["energyMarketAbi", "EnergyMarket.sol/EnergyMarket.json"],
   ["gridRegistryAbi", "GridRegistry.sol/GridRegistry.json"],
@@ -20,4 +29,23 @@ for (const [name, file] of contracts) {
   const artifact = JSON.parse(readFileSync(join(root, "artifacts/contracts", file), "utf8"));
   out += `\nexport const ${name} = ${JSON.stringify(artifact.abi)} as const;\n`;
 }
-writeFileSync(join(root, "oracle/src/chain/abis.ts"), out);
+out = await prettier.format(out, { ...(await prettier.resolveConfig(target)), filepath: target });
+
+if (process.argv.includes("--check")) {
+  const dir = mkdtempSync(join(tmpdir(), "gen-abis-"));
+  const fresh = join(dir, "abis.ts");
+  try {
+    writeFileSync(fresh, out);
+    if (readFileSync(fresh, "utf8") !== readFileSync(target, "utf8")) {
+      console.error(
+        `${relative(root, target)} is stale: it differs from the ABIs in artifacts/contracts ` +
+          "(run `npx hardhat build && node scripts/gen-abis.mjs` and commit the result)",
+      );
+      process.exitCode = 1;
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+} else {
+  writeFileSync(target, out);
+}

@@ -27,7 +27,12 @@ export interface ChainClients {
   readonly publicClient: PublicClient;
 }
 
-/** A viem chain + HTTP transport (JSON-RPC batching on, transient faults retried by viem). */
+/**
+ * A viem chain + HTTP transport (JSON-RPC batching on). The transport is the node's one retry
+ * layer for RPC: 5 retries from 150 ms, doubling, 20 s per attempt. TxSender broadcasts through
+ * it with the same retries and loops around no call; a fault that outlives them fails the job's
+ * attempt, which BullMQ retries (infra/tx-sender.ts, "Retries").
+ */
 export function createChainClients(rpcUrl: string, chainId: number): ChainClients {
   const chain = defineChain({
     id: chainId,

@@ -1,48 +1,30 @@
 /**
- * The demo's transaction sender: rides through a stalled chain (a Hardhat node stopped for tens
- * of seconds, as in the chaos runs) without sending anything twice.
+ * The demo's transactions go through the oracle nodes' sender (`infra/tx-sender.ts`), one
+ * `TxSender` per account, so the demo and the nodes share one nonce manager, one error
+ * classification and one retry rule. What the demo adds:
  *
- * - Each transaction is signed once, locally, with a fixed nonce; its hash is known before it is
- *   broadcast. A broadcast that times out or fails transiently re-sends the same signed bytes, so
- *   a retry can never become a second transaction.
- * - "already known" means the node holds it: success. "nonce too low" means the nonce is used:
- *   if by our transaction (it is mined), success; if by another, an error (nothing is re-signed
- *   behind the caller's back).
- * - The receipt is polled, transient RPC faults included, until `receiptTimeoutMs`.
- *
- * Retry layer: broadcasts are retried here only; the send client's transport does not retry
- * (`retryCount: 0`), reads go through the caller's public client and its transport's retries.
+ * - one transaction at a time per account, so a call is simulated on the state its predecessor
+ *   left (the demo's prosumers deposit, then order, then claim);
+ * - fixed fee caps (no fee estimation per send) and no fee bumps: the local chain automines, a
+ *   transaction is only late because the chain stalled, and then a replacement would not help;
+ * - a long receipt timeout, so a chain stopped for tens of seconds (the chaos runs) is ridden
+ *   through. RPC calls ride the stall on the transport (`connectDemoChain`: a 60 s timeout and
+ *   viem's retries); a broadcast the transport re-sends is the same signed bytes, and TxSender
+ *   takes the node's "nonce too low"/"already known" for its own transaction as sent.
  */
-import {
-  type Abi,
-  type Chain,
-  type Hex,
-  type LocalAccount,
-  type PublicClient,
-  type Transport,
-  createPublicClient,
-  encodeFunctionData,
-  keccak256,
-} from "viem";
-import { classifyTxError } from "../infra/tx-sender.js";
+import { type Abi, type Chain, type Hex, type LocalAccount, type Transport, encodeFunctionData } from "viem";
+import { BaseError } from "../domain/errors.js";
+import { type Fees, TxSender } from "../infra/tx-sender.js";
 
 export interface DemoSenderParameters {
-  readonly publicClient: PublicClient;
-  /** Transport of broadcasts; give it no retries of its own (this sender re-sends the same bytes). */
-  readonly sendTransport: Transport;
+  /** Transport of every call (reads and broadcasts); its timeout and retries ride chain stalls. */
+  readonly transport: Transport;
   readonly chain: Chain;
-  readonly maxFeePerGas: bigint;
-  readonly maxPriorityFeePerGas: bigint;
-  /** Give up on a transaction (broadcast + receipt) after this long. Default 300 s. */
+  readonly fees: Fees;
+  /** Give up on a transaction (simulation, broadcast, receipt) after this long. Default 300 s. */
   readonly receiptTimeoutMs?: number;
-  /** Pause between re-broadcasts and receipt polls. Default 200 ms. */
+  /** Pause between receipt polls. Default 200 ms. */
   readonly pollMs?: number;
-  /** Called on each re-broadcast (the demo counts them for its closing report). */
-  readonly onRetry?: (info: {
-    readonly hash: Hex;
-    readonly attempt: number;
-    readonly error: unknown;
-  }) => void;
 }
 
 export interface DemoCall {
@@ -53,99 +35,57 @@ export interface DemoCall {
 }
 
 export interface DemoSender {
-  /** Sends the call from `account` and waits for its receipt; throws on revert (naming the call). */
+  /**
+   * Sends the call from `account` and waits for its receipt.
+   * @throws BaseError naming the call, its cause a `TxSendError` (a revert carries the decoded custom error).
+   */
   send(account: LocalAccount, call: DemoCall): Promise<Hex>;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
 export function createDemoSender(p: DemoSenderParameters): DemoSender {
-  const timeoutMs = p.receiptTimeoutMs ?? 300_000;
-  const pollMs = p.pollMs ?? 200;
-  const broadcaster = createPublicClient({ chain: p.chain, transport: p.sendTransport });
-  const nonces = new Map<string, number>();
+  const senders = new Map<string, TxSender>();
   const queues = new Map<string, Promise<unknown>>();
 
-  /** Our transaction is on chain (or in the pool) under this hash. */
-  const known = async (hash: Hex) =>
-    (await p.publicClient.getTransaction({ hash }).catch(() => undefined)) !== undefined;
-
-  async function broadcast(raw: Hex, hash: Hex, deadline: number): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await broadcaster.request({ method: "eth_sendRawTransaction", params: [raw] });
-        return;
-      } catch (error) {
-        const kind = classifyTxError(error);
-        if (kind === "already-known") return;
-        if (kind === "nonce-too-low") {
-          if (await known(hash)) return;
-          throw new Error(`transaction ${hash}: its nonce was used by another transaction`, { cause: error });
-        }
-        const retryable = kind === "transient" || kind === "timeout";
-        if (!retryable || Date.now() > deadline) throw error;
-        p.onRetry?.({ hash, attempt, error });
-        await sleep(pollMs);
-      }
+  const senderOf = (account: LocalAccount): TxSender => {
+    let sender = senders.get(account.address);
+    if (sender === undefined) {
+      sender = new TxSender({
+        account,
+        chain: p.chain,
+        transport: p.transport,
+        fees: p.fees,
+        maxBumps: 0,
+        receiptTimeoutMs: p.receiptTimeoutMs ?? 300_000,
+        pollIntervalMs: p.pollMs ?? 200,
+      });
+      senders.set(account.address, sender);
     }
-  }
+    return sender;
+  };
 
   async function sendNow(account: LocalAccount, call: DemoCall): Promise<Hex> {
-    const deadline = Date.now() + timeoutMs;
-    // Nonces are counted here: sends are serialised per account (below), so the next nonce is the
-    // last one sent plus one, and a call whose gas estimate reverts sends nothing and uses none.
-    const nonce =
-      nonces.get(account.address) ??
-      (await p.publicClient.getTransactionCount({ address: account.address, blockTag: "pending" }));
-    // The estimate simulates the call: a revert surfaces here with the decoded custom error.
-    const gas = await p.publicClient.estimateContractGas({
-      account,
-      address: call.to,
-      abi: call.abi,
-      functionName: call.functionName,
-      args: call.args as unknown[],
-    });
-    const raw = await account.signTransaction!({
-      chainId: p.chain.id,
-      type: "eip1559",
-      to: call.to,
-      data: encodeFunctionData({
-        abi: call.abi,
-        functionName: call.functionName,
-        args: call.args as unknown[],
-      }),
-      gas: (gas * 12n) / 10n,
-      nonce,
-      maxFeePerGas: p.maxFeePerGas,
-      maxPriorityFeePerGas: p.maxPriorityFeePerGas,
-    });
-    const hash = keccak256(raw);
     try {
-      await broadcast(raw, hash, deadline);
+      const { hash } = await senderOf(account).send({
+        to: call.to,
+        data: encodeFunctionData({
+          abi: call.abi,
+          functionName: call.functionName,
+          args: call.args as unknown[],
+        }),
+        abi: call.abi,
+        kind: call.functionName,
+      });
+      return hash;
     } catch (error) {
-      nonces.delete(account.address); // resynchronise from the node next time
-      throw error;
-    }
-    nonces.set(account.address, nonce + 1);
-    for (;;) {
-      const receipt = await p.publicClient.getTransactionReceipt({ hash }).catch(() => undefined);
-      if (receipt !== undefined) {
-        if (receipt.status !== "success")
-          throw new Error(`${call.functionName} from ${account.address} reverted (${hash})`);
-        return hash;
-      }
-      if (Date.now() > deadline)
-        throw new Error(
-          `${call.functionName} from ${account.address}: no receipt for ${hash} in ${timeoutMs} ms`,
-        );
-      await sleep(pollMs);
+      throw new BaseError(`${call.functionName} from ${account.address} failed`, {
+        details: (error as Error).message,
+        cause: error,
+      });
     }
   }
 
   return {
     send(account, call) {
-      // One transaction at a time per account, so that nonces are handed out in order and a call
-      // that fails its gas estimate leaves no gap (the automining node would hold every later one).
       const previous = queues.get(account.address) ?? Promise.resolve();
       const next = previous.catch(() => undefined).then(() => sendNow(account, call));
       queues.set(account.address, next);

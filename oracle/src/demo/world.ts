@@ -21,7 +21,7 @@ import type { Neighbourhood } from "../domain/simulation/index.js";
 import { demoAbis } from "./contracts.js";
 import type { SuiteAddresses } from "./deploy.js";
 import { DEV_MNEMONIC } from "./local-services.js";
-import { type DemoSenderParameters, createDemoSender } from "./sender.js";
+import { createDemoSender } from "./sender.js";
 
 // One definition of the dev mnemonic, shared with the chain launchers.
 export { DEV_MNEMONIC };
@@ -73,9 +73,9 @@ const DEMO_PRIORITY_FEE_PER_GAS = 1_000_000_000n; // 1 gwei
 
 /**
  * RPC timing suited to a local chain that may stall: the chaos runs stopped the Hardhat node for
- * 23–38 s, and viem's default (10 s, then a retry that re-sent a mined transaction) ended the
- * demo. A read waits up to 60 s per attempt and is retried 5 times; a broadcast is retried only
- * by the demo sender, with the same signed bytes (sender.ts).
+ * 23–38 s, and viem's default 10 s timeout ended the demo. Every call, broadcasts included, waits
+ * up to 60 s per attempt and is retried 5 times by the transport, the demo's one RPC retry layer;
+ * a re-sent broadcast is the same signed bytes, which the sender recognises (sender.ts).
  */
 export const DEMO_RPC_TIMEOUT_MS = 60_000;
 const DEMO_RPC_RETRIES = 5;
@@ -83,8 +83,6 @@ const DEMO_RPC_RETRIES = 5;
 export interface ConnectDemoChainOptions {
   /** Per-request timeout (ms); default DEMO_RPC_TIMEOUT_MS. Tests shorten it to provoke re-sends. */
   readonly rpcTimeoutMs?: number;
-  /** Called when a broadcast is re-sent (counted in the demo's closing report). */
-  readonly onRetry?: DemoSenderParameters["onRetry"];
 }
 
 export function connectDemoChain(
@@ -103,15 +101,12 @@ export function connectDemoChain(
     committee: demoAbis.committee,
   };
   const sender = createDemoSender({
-    publicClient: publicClient as PublicClient,
-    sendTransport: http(rpcUrl, { retryCount: 0, timeout }),
+    transport,
     chain: hardhat,
-    // Fixed fee caps: saves viem's two fee-estimation calls per transaction (a latest block and
+    // Fixed fee caps: saves two fee-estimation calls per transaction (a latest block and
     // eth_maxPriorityFeePerGas). The local node's base fee stays far below the cap: its blocks
     // carry one transaction each, so the base fee only falls.
-    maxFeePerGas: DEMO_MAX_FEE_PER_GAS,
-    maxPriorityFeePerGas: DEMO_PRIORITY_FEE_PER_GAS,
-    ...(options.onRetry === undefined ? {} : { onRetry: options.onRetry }),
+    fees: { maxFeePerGas: DEMO_MAX_FEE_PER_GAS, maxPriorityFeePerGas: DEMO_PRIORITY_FEE_PER_GAS },
   });
   return {
     rpcUrl,

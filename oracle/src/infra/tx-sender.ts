@@ -1,43 +1,64 @@
 /**
  * Transaction sender for one key: a viem wallet client, an in-memory nonce manager (resynced from
  * the chain on "nonce too low"), EIP-1559 gas bumping of stuck transactions (+12.5 % or more, the
- * replacement rule of geth and Hardhat), receipt waiting with a timeout, retries of transient
- * RPC faults with exponential backoff, and errors classified as transient or permanent (a revert
- * is permanent, with the custom error's name when the ABI is given).
+ * replacement rule of geth and Hardhat), receipt waiting with a timeout, and errors classified by
+ * viem's error classes as transient or permanent (a revert is permanent, with the custom error's
+ * name when the ABI is given). The oracle nodes and the demo send through it.
  *
  * Nonces: broadcasting is serialised per key (signing + `eth_sendRawTransaction` only, the
  * receipt waits run in parallel), and a nonce is consumed only when its broadcast succeeded, so
  * concurrent sends get consecutive nonces and a failed broadcast leaves no gap.
+ *
+ * Retries, one layer per level (issue #13; before, viem × this sender × BullMQ stacked 6 × 6 × 8):
+ * - an RPC call is retried by viem's transport alone (`retryCount`, `retryDelay`, `timeout` of the
+ *   transport the caller gives: `createChainClients` for the nodes, `connectDemoChain` for the
+ *   demo). This sender never loops around a call: a fault that outlives the transport's retries
+ *   fails the send as `transient`;
+ * - a send that failed transiently is retried by its caller's job (BullMQ `attempts`); the demo,
+ *   which has no queue, rides chain stalls on its transport's long timeout;
+ * - what this sender does repeat is not a retry of the same call but a new step: re-reading the
+ *   nonce after "nonce too low" from another sender with this key, and replacing a stuck
+ *   transaction with higher fees.
+ * A broadcast re-sent by the transport carries the same signed bytes, so it cannot become a
+ * second transaction; when the node answers the re-send with "nonce too low" (it mined the first
+ * copy) or "already known", the sender finds its own hash on the node and takes that as sent.
  */
 import { EventEmitter } from "node:events";
 import {
   type Abi,
   type Address,
+  BaseError as ViemBaseError,
   type Chain,
+  ContractFunctionRevertedError,
+  ExecutionRevertedError,
   type Hash,
   type Hex,
+  HttpRequestError,
+  InsufficientFundsError,
+  InternalRpcError,
+  LimitExceededRpcError,
   type LocalAccount,
+  NonceTooLowError,
   type PublicClient,
+  RawContractError,
+  SocketClosedError,
+  TimeoutError,
   type TransactionReceipt,
+  TransactionNotFoundError,
   type Transport,
   type WalletClient,
+  WebSocketRequestError,
   createPublicClient,
   createWalletClient,
   decodeErrorResult,
   keccak256,
 } from "viem";
+import { getTransactionError } from "viem/utils";
 import { BaseError } from "../domain/errors.js";
 import type { Logger } from "./logging.js";
 
 export type TxErrorKind =
-  | "transient"
-  | "nonce-too-low"
-  | "underpriced"
-  | "already-known"
-  | "insufficient-funds"
-  | "revert"
-  | "timeout"
-  | "permanent";
+  "transient" | "nonce-too-low" | "underpriced" | "insufficient-funds" | "revert" | "timeout" | "permanent";
 
 export class TxSendError extends BaseError {
   override name = "TxSendError";
@@ -69,25 +90,16 @@ export class TxSendError extends BaseError {
   }
 }
 
-function errorText(error: unknown): string {
-  const parts: string[] = [];
+/** The first error in the `cause` chain (the error itself first) that `match` accepts. */
+function findCause(error: unknown, match: (e: unknown) => boolean): unknown {
   let current: unknown = error;
   const seen = new Set<unknown>();
-  while (current !== undefined && current !== null && !seen.has(current) && parts.length < 10) {
+  while (current !== undefined && current !== null && !seen.has(current)) {
+    if (match(current)) return current;
     seen.add(current);
-    const e = current as {
-      name?: unknown;
-      message?: unknown;
-      details?: unknown;
-      code?: unknown;
-      status?: unknown;
-    };
-    parts.push(
-      `${String(e.name ?? "")} ${String(e.message ?? "")} ${String(e.details ?? "")} code=${String(e.code ?? "")} status=${String(e.status ?? "")}`,
-    );
     current = (current as { cause?: unknown }).cause;
   }
-  return parts.join(" | ");
+  return undefined;
 }
 
 /** Revert data (`0x…`) found anywhere in the cause chain, if any. */
@@ -108,26 +120,46 @@ export function revertData(error: unknown): Hex | undefined {
   return undefined;
 }
 
-/** Classifies an RPC / viem error. Unknown errors are permanent: retrying blindly hides bugs. */
+/**
+ * The mempool's replacement rule has no viem class (viem 2.57 files a node's answer under
+ * `UnknownNodeError` then). viem itself recognises node errors by their message
+ * (`NonceTooLowError.nodeMessage`); this is the same kind of pattern, read only from a viem
+ * error's `details` (the node's own words), never from a message we or a library composed.
+ */
+const REPLACEMENT_UNDERPRICED = /replacement (transaction )?underpriced|replacement fee too low/i;
+
+/** HTTP statuses worth another try: the list viem's transport retries (`shouldRetry`). */
+const TRANSIENT_HTTP = new Set([403, 408, 413, 429, 500, 502, 503, 504]);
+
+/**
+ * Classifies a viem error by its class, anywhere in the cause chain. Unknown errors are
+ * permanent: retrying blindly hides bugs.
+ *
+ * - `NonceTooLowError` (viem also files "already known" there): the nonce is taken, maybe by this
+ *   very transaction;
+ * - `InsufficientFundsError`: the key cannot pay, until someone funds it;
+ * - `ExecutionRevertedError`, `ContractFunctionRevertedError`, `RawContractError`: the call reverts;
+ * - `HttpRequestError` (no status: the connection failed; or a status viem retries),
+ *   `TimeoutError`, `SocketClosedError`, `WebSocketRequestError`, `LimitExceededRpcError`,
+ *   `InternalRpcError`: the endpoint, not the transaction, failed; the transport's retries are
+ *   spent, the job may try again later.
+ */
 export function classifyTxError(error: unknown): TxErrorKind {
-  const text = errorText(error);
-  if (/nonce too low|nonce has already been used|NonceTooLowError|nonce.*too low/i.test(text))
-    return "nonce-too-low";
+  if (error instanceof TxSendError) return error.kind;
+  const has = (...classes: (abstract new (...args: never[]) => unknown)[]) =>
+    findCause(error, (e) => classes.some((c) => e instanceof c)) !== undefined;
+  if (has(NonceTooLowError)) return "nonce-too-low";
   if (
-    /replacement (transaction )?underpriced|replacement fee too low|transaction underpriced|ReplacementUnderpriced/i.test(
-      text,
-    )
+    findCause(error, (e) => e instanceof ViemBaseError && REPLACEMENT_UNDERPRICED.test(e.details)) !==
+    undefined
   )
     return "underpriced";
-  if (/already known|known transaction|AlreadyKnown/i.test(text)) return "already-known";
-  if (/insufficient funds|InsufficientFundsError/i.test(text)) return "insufficient-funds";
-  if (/execution reverted|reverted|ContractFunctionRevertedError|ExecutionRevertedError/i.test(text))
-    return "revert";
-  if (
-    /HttpRequestError|TimeoutError|SocketClosedError|WebSocketRequestError|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|socket hang up|fetch failed|rate limit|too many requests|status=429|status=50[234]|code=-32005|header not found|LimitExceededRpcError/i.test(
-      text,
-    )
-  )
+  if (has(InsufficientFundsError)) return "insufficient-funds";
+  if (has(ExecutionRevertedError, ContractFunctionRevertedError, RawContractError)) return "revert";
+  const http = findCause(error, (e) => e instanceof HttpRequestError) as HttpRequestError | undefined;
+  if (http !== undefined)
+    return http.status === undefined || TRANSIENT_HTTP.has(http.status) ? "transient" : "permanent";
+  if (has(TimeoutError, SocketClosedError, WebSocketRequestError, LimitExceededRpcError, InternalRpcError))
     return "transient";
   return "permanent";
 }
@@ -165,12 +197,14 @@ export interface TxSenderParameters {
   /** Fee increase per bump, in per-mille (default 1250 = +25 %; at least 1125). */
   readonly bumpPerMille?: bigint;
   readonly pollIntervalMs?: number;
-  /** Retries of a transient RPC fault per call (default 5, backoff from 200 ms). */
-  readonly rpcRetries?: number;
-  readonly rpcRetryDelayMs?: number;
+  /**
+   * Fixed fee caps instead of estimating them per send (the demo: a local chain whose base fee
+   * stays far below the cap, two RPC calls saved per transaction). Bumps still raise them.
+   */
+  readonly fees?: Fees;
 }
 
-interface Fees {
+export interface Fees {
   maxFeePerGas: bigint;
   maxPriorityFeePerGas: bigint;
 }
@@ -184,7 +218,10 @@ export class TxSender extends EventEmitter {
   private readonly account: LocalAccount;
   private readonly chain: Chain;
   private readonly logger: Logger | undefined;
-  private readonly o: Required<Omit<TxSenderParameters, "account" | "chain" | "transport" | "logger">>;
+  private readonly o: Required<
+    Omit<TxSenderParameters, "account" | "chain" | "transport" | "logger" | "fees">
+  >;
+  private readonly fixedFees: Fees | undefined;
   private nextNonce: number | undefined;
   private lock: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -195,17 +232,16 @@ export class TxSender extends EventEmitter {
     this.address = params.account.address;
     this.chain = params.chain;
     this.logger = params.logger;
+    this.fixedFees = params.fees;
     this.o = {
       receiptTimeoutMs: 120_000,
       bumpAfterMs: 15_000,
       maxBumps: 5,
       bumpPerMille: 1250n,
       pollIntervalMs: 500,
-      rpcRetries: 5,
-      rpcRetryDelayMs: 200,
       ...Object.fromEntries(
         Object.entries(params).filter(
-          ([k, v]) => v !== undefined && !["account", "chain", "transport", "logger"].includes(k),
+          ([k, v]) => v !== undefined && !["account", "chain", "transport", "logger", "fees"].includes(k),
         ),
       ),
     } as TxSender["o"];
@@ -220,19 +256,6 @@ export class TxSender extends EventEmitter {
       chain: params.chain,
       transport: params.transport,
     });
-  }
-
-  /** Runs an RPC call, retrying transient faults with exponential backoff. */
-  private async rpc<T>(what: string, call: () => Promise<T>): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await call();
-      } catch (error) {
-        if (classifyTxError(error) !== "transient" || attempt >= this.o.rpcRetries) throw error;
-        this.logger?.warn({ err: error, attempt, what }, "transient RPC error, retrying");
-        await sleep(this.o.rpcRetryDelayMs * 2 ** attempt);
-      }
-    }
   }
 
   private wrap(error: unknown, request: TxRequest, hash?: Hash): TxSendError {
@@ -265,7 +288,9 @@ export class TxSender extends EventEmitter {
     }
     return new TxSendError(kind === "transient" ? "Transient RPC failure" : "Transaction failed", {
       kind,
-      details: (error as Error).message?.split("\n")[0],
+      details: ((error as { shortMessage?: string }).shortMessage ?? (error as Error).message)?.split(
+        "\n",
+      )[0],
       cause: error,
       hash,
     });
@@ -284,7 +309,8 @@ export class TxSender extends EventEmitter {
   }
 
   private async fees(): Promise<Fees> {
-    const f = await this.rpc("estimateFeesPerGas", () => this.publicClient.estimateFeesPerGas());
+    if (this.fixedFees !== undefined) return this.fixedFees;
+    const f = await this.publicClient.estimateFeesPerGas();
     return { maxFeePerGas: f.maxFeePerGas, maxPriorityFeePerGas: f.maxPriorityFeePerGas };
   }
 
@@ -311,13 +337,36 @@ export class TxSender extends EventEmitter {
     });
   }
 
+  /**
+   * Broadcasts signed bytes, retried by the transport like any other call. viem's own
+   * `sendRawTransaction` turns the transport's retries off, as a re-sent broadcast can be answered
+   * "nonce too low" (the node took the first copy, whose answer was lost) or "already known"
+   * (which viem files under the same class); here that answer is success when the node holds
+   * this very transaction, so the re-send is safe.
+   * @throws the broadcast's error as viem's `TransactionExecutionError` (node errors classified).
+   */
   private async broadcast(raw: Hex): Promise<Hash> {
+    const hash = keccak256(raw);
     try {
-      return await this.rpc("sendRawTransaction", () =>
-        this.walletClient.sendRawTransaction({ serializedTransaction: raw }),
+      await this.walletClient.request(
+        { method: "eth_sendRawTransaction", params: [raw] },
+        { retryCount: this.walletClient.transport.retryCount },
       );
+      return hash;
+    } catch (cause) {
+      const error = getTransactionError(cause as ViemBaseError, { account: this.account, chain: this.chain });
+      if (classifyTxError(error) === "nonce-too-low" && (await this.known(hash))) return hash;
+      throw error;
+    }
+  }
+
+  /** Whether the node has the transaction (pending or mined). */
+  private async known(hash: Hash): Promise<boolean> {
+    try {
+      await this.publicClient.getTransaction({ hash });
+      return true;
     } catch (error) {
-      if (classifyTxError(error) === "already-known") return keccak256(raw);
+      if (error instanceof TransactionNotFoundError) return false;
       throw error;
     }
   }
@@ -331,24 +380,20 @@ export class TxSender extends EventEmitter {
     if (this.closed) throw new TxSendError("TxSender is closed", { kind: "permanent" });
     let gas: bigint;
     try {
-      await this.rpc("call", () =>
-        this.publicClient.call({
+      await this.publicClient.call({
+        account: this.address,
+        to: request.to,
+        data: request.data,
+        value: request.value,
+      });
+      gas =
+        request.gas ??
+        ((await this.publicClient.estimateGas({
           account: this.address,
           to: request.to,
           data: request.data,
           value: request.value,
-        }),
-      );
-      gas =
-        request.gas ??
-        ((await this.rpc("estimateGas", () =>
-          this.publicClient.estimateGas({
-            account: this.address,
-            to: request.to,
-            data: request.data,
-            value: request.value,
-          }),
-        )) *
+        })) *
           12n) /
           10n;
     } catch (error) {
@@ -360,11 +405,14 @@ export class TxSender extends EventEmitter {
 
     const first = await this.serialised(async () => {
       for (let attempt = 0; attempt < 5; attempt++) {
-        const nonce =
-          this.nextNonce ??
-          (await this.rpc("getTransactionCount", () =>
-            this.publicClient.getTransactionCount({ address: this.address, blockTag: "pending" }),
-          ));
+        let nonce: number;
+        try {
+          nonce =
+            this.nextNonce ??
+            (await this.publicClient.getTransactionCount({ address: this.address, blockTag: "pending" }));
+        } catch (error) {
+          throw this.wrap(error, request);
+        }
         try {
           const hash = await this.broadcast(await this.sign(request, nonce, gas, fees));
           this.nextNonce = nonce + 1;

@@ -1,14 +1,29 @@
 import { expect } from "chai";
+import { type IncomingMessage, type Server, createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import {
   type Address,
+  ContractFunctionRevertedError,
+  ExecutionRevertedError,
   type Hex,
+  HttpRequestError,
+  InsufficientFundsError,
+  InternalRpcError,
+  LimitExceededRpcError,
+  NonceTooLowError,
   type PublicClient,
+  RawContractError,
+  RpcRequestError,
+  SocketClosedError,
+  TimeoutError,
   createPublicClient,
   createWalletClient,
   http,
+  keccak256,
   parseAbi,
   parseEther,
 } from "viem";
+import { getTransactionError } from "viem/utils";
 import { privateKeyToAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
 import { TxSendError, TxSender, classifyTxError } from "../../../oracle/src/infra/tx-sender.js";
@@ -24,32 +39,62 @@ const BOOM_ABI = parseAbi(["error Boom(uint256 code)"]);
 const SINK: Address = "0x000000000000000000000000000000000000dEaD";
 
 describe("classifyTxError", () => {
+  const url = "http://127.0.0.1:1";
+  const body = { method: "eth_sendRawTransaction" };
+  /** A JSON-RPC error answer of the node, as viem's transport raises it. */
+  const nodeAnswer = (message: string) =>
+    new RpcRequestError({ body, url, error: { code: -32000, message } });
+  /** A broadcast failure as TxSender sees it: viem's `getTransactionError` over the node's answer. */
+  const broadcastFailure = (message: string) => getTransactionError(nodeAnswer(message), { account: null });
   const cases: [string, Error, string][] = [
-    ["nonce too low", new Error("Nonce too low. Expected nonce to be 5 but got 3."), "nonce-too-low"],
-    ["replacement underpriced", new Error("replacement transaction underpriced"), "underpriced"],
-    ["already known", new Error("already known"), "already-known"],
-    ["insufficient funds", new Error("insufficient funds for gas * price + value"), "insufficient-funds"],
-    ["a revert", new Error("execution reverted: custom error 0x12345678"), "revert"],
+    ["NonceTooLowError", new NonceTooLowError(), "nonce-too-low"],
     [
-      "a refused connection",
-      Object.assign(new Error("fetch failed"), { cause: new Error("connect ECONNREFUSED") }),
+      "a node's 'nonce too low' under TransactionExecutionError",
+      broadcastFailure("Nonce too low. Expected nonce to be 5 but got 3."),
+      "nonce-too-low",
+    ],
+    // viem files "already known" under NonceTooLowError: the sender then asks whether it is its own.
+    ["a node's 'already known'", broadcastFailure("already known"), "nonce-too-low"],
+    [
+      "a node's 'replacement transaction underpriced'",
+      broadcastFailure("replacement transaction underpriced"),
+      "underpriced",
+    ],
+    ["InsufficientFundsError", new InsufficientFundsError(), "insufficient-funds"],
+    [
+      "a node's 'insufficient funds'",
+      broadcastFailure("insufficient funds for gas * price + value"),
+      "insufficient-funds",
+    ],
+    ["ExecutionRevertedError", new ExecutionRevertedError({ message: "custom error 0x12345678" }), "revert"],
+    [
+      "ContractFunctionRevertedError",
+      new ContractFunctionRevertedError({ abi: BOOM_ABI, functionName: "f", data: "0x12345678" }),
+      "revert",
+    ],
+    ["RawContractError", new RawContractError({ data: "0x12345678" }), "revert"],
+    [
+      "a refused connection (HttpRequestError without a status)",
+      new HttpRequestError({ url, body, cause: new Error("connect ECONNREFUSED") }),
       "transient",
     ],
-    [
-      "HTTP 429",
-      Object.assign(new Error("HTTP request failed."), { name: "HttpRequestError", status: 429 }),
-      "transient",
-    ],
+    ["HttpRequestError 429", new HttpRequestError({ url, body, status: 429 }), "transient"],
+    ["HttpRequestError 503", new HttpRequestError({ url, body, status: 503 }), "transient"],
+    ["HttpRequestError 400", new HttpRequestError({ url, body, status: 400 }), "permanent"],
+    ["TimeoutError", new TimeoutError({ url, body }), "transient"],
+    ["SocketClosedError", new SocketClosedError({ url }), "transient"],
+    ["LimitExceededRpcError", new LimitExceededRpcError(nodeAnswer("rate limited")), "transient"],
+    ["InternalRpcError", new InternalRpcError(nodeAnswer("internal error")), "transient"],
     ["an unknown error", new Error("something odd"), "permanent"],
+    // Messages outside a node's answer are not read: a plain Error saying so is not a node error.
+    ["a plain Error saying 'nonce too low'", new Error("nonce too low"), "permanent"],
   ];
   for (const [what, error, kind] of cases)
     it(`classifies ${what} as ${kind}`, () => {
       expect(classifyTxError(error)).to.equal(kind);
     });
   it("looks through the cause chain", () => {
-    expect(classifyTxError(new Error("outer", { cause: new Error("nonce too low") }))).to.equal(
-      "nonce-too-low",
-    );
+    expect(classifyTxError(new Error("outer", { cause: new NonceTooLowError() }))).to.equal("nonce-too-low");
   });
 });
 
@@ -177,21 +222,104 @@ describe("TxSender", function () {
     });
   });
 
-  describe("when the RPC endpoint is down", () => {
-    it("retries, then fails as transient", async () => {
-      const s = sender({
-        transport: http("http://127.0.0.1:1", { retryCount: 0 }),
-        rpcRetries: 2,
-        rpcRetryDelayMs: 1,
-      });
-      let error: unknown;
+  describe("when the RPC endpoint answers HTTP 503", () => {
+    it("fails as transient after the transport's retries alone (one retry layer)", async () => {
+      const proxy = await startProxy({ upstream: undefined });
       try {
-        await s.send({ to: SINK, value: parseEther("1") });
-      } catch (e) {
-        error = e;
+        const s = sender({ transport: http(proxy.url, { retryCount: 2, retryDelay: 1 }) });
+        let error: unknown;
+        try {
+          await s.send({ to: SINK, value: parseEther("1") });
+        } catch (e) {
+          error = e;
+        }
+        expect((error as TxSendError).kind).to.equal("transient");
+        expect((error as TxSendError).transient).to.equal(true);
+        // The first call (the simulation) and the transport's two retries; nothing retries around it.
+        expect(proxy.requests, "requests reaching the endpoint").to.equal(3);
+      } finally {
+        await proxy.close();
       }
-      expect((error as TxSendError).kind).to.equal("transient");
-      expect((error as TxSendError).transient).to.equal(true);
+    });
+  });
+
+  describe("when a broadcast is answered after the transport's timeout", () => {
+    it("recognises its own transaction in the re-sent broadcast's 'nonce too low' and sends it once", async () => {
+      const proxy = await startProxy({ upstream: node.url, lateRawSends: 1, lateMs: 1_500 });
+      try {
+        // The transport gives up on the late answer after 500 ms and re-sends the same bytes; the
+        // node mined the first copy, so it answers "nonce too low".
+        const s = sender({ transport: http(proxy.url, { retryCount: 2, retryDelay: 1, timeout: 500 }) });
+        const before = await client.getTransactionCount({ address: account.address });
+        const result = await s.send({ to: SINK, value: 7n });
+        expect(proxy.rawSends.length, "broadcasts").to.be.greaterThan(1);
+        expect(new Set(proxy.rawSends).size, "always the same signed transaction").to.equal(1);
+        expect(result.nonce).to.equal(before);
+        expect(result.hash).to.equal(keccak256(proxy.rawSends[0]!));
+        expect(await client.getTransactionCount({ address: account.address }), "one nonce used").to.equal(
+          before + 1,
+        );
+      } finally {
+        await proxy.close();
+      }
     });
   });
 });
+
+/**
+ * A JSON-RPC proxy for the fault tests: forwards to `upstream` (or answers HTTP 503 when there is
+ * none), counts requests, records every raw transaction broadcast, and answers the first
+ * `lateRawSends` broadcasts `lateMs` after the node processed them (a stalled answer, not a lost call).
+ */
+async function startProxy(options: { upstream: string | undefined; lateRawSends?: number; lateMs?: number }) {
+  let late = options.lateRawSends ?? 0;
+  let requests = 0;
+  const rawSends: Hex[] = [];
+  const timers = new Set<NodeJS.Timeout>();
+  const read = (req: IncomingMessage) =>
+    new Promise<string>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+      req.on("error", reject);
+    });
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      const body = await read(req);
+      requests++;
+      if (options.upstream === undefined) {
+        res.writeHead(503).end("Service Unavailable");
+        return;
+      }
+      const calls = [JSON.parse(body) as { method: string; params?: unknown[] }].flat();
+      const raw = calls.find((c) => c.method === "eth_sendRawTransaction");
+      if (raw !== undefined) rawSends.push(raw.params![0] as Hex);
+      const answer = await fetch(options.upstream, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      });
+      const text = await answer.text();
+      if (raw !== undefined && late > 0) {
+        late--;
+        await new Promise<void>((done) => timers.add(setTimeout(done, options.lateMs ?? 0)));
+      }
+      if (!res.destroyed) res.writeHead(answer.status, { "content-type": "application/json" }).end(text);
+    })().catch(() => res.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    get requests() {
+      return requests;
+    },
+    rawSends,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const t of timers) clearTimeout(t);
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -10,40 +10,25 @@ import {
   type Hex,
   type LocalAccount,
   getAddress,
-  hashTypedData,
   isAddress,
   isHex,
   recoverTypedDataAddress,
 } from "viem";
 import { z } from "zod";
+import { type MeterReading, gridBrainDomain, hashMeterReading, meterReadingTypedData } from "../eip712.js";
 
 export const UINT64_MAX = (1n << 64n) - 1n;
 
-/** `MeterReading(address meter,uint64 intervalId,uint64 injectedWh,uint64 consumedWh)`. */
-export const METER_READING_TYPES = {
-  MeterReading: [
-    { name: "meter", type: "address" },
-    { name: "intervalId", type: "uint64" },
-    { name: "injectedWh", type: "uint64" },
-    { name: "consumedWh", type: "uint64" },
-  ],
-} as const;
+// The EIP-712 type and domain are defined once, in the contract's twin (`domain/eip712.ts`, proved
+// equal to `EnergyMarket.hashMeterReading` by test/contracts/eip712.test.ts); these are its names
+// for the readers of meter code.
+export {
+  meterReadingTypes as METER_READING_TYPES,
+  gridBrainDomain as marketDomain,
+  type MeterReading as MeterReadingMessage,
+} from "../eip712.js";
 
-export const METER_READING_PRIMARY_TYPE = "MeterReading" as const;
-
-/** The market's EIP-712 domain (shared protocol fact: name "GridBrain", version "1"). */
-export function marketDomain(chainId: number, market: Address) {
-  return { name: "GridBrain", version: "1", chainId, verifyingContract: market } as const;
-}
-
-export interface MeterReadingMessage {
-  readonly meter: Address;
-  readonly intervalId: bigint;
-  readonly injectedWh: bigint;
-  readonly consumedWh: bigint;
-}
-
-export interface SignedMeterReading extends MeterReadingMessage {
+export interface SignedMeterReading extends MeterReading {
   readonly signature: Hex;
 }
 
@@ -139,19 +124,19 @@ export const SignedMeterReadingSchema = z
   })
   .strict();
 
-/** EIP-712 digest of a reading under the market's domain. */
-export function meterReadingDigest(chainId: number, market: Address, reading: MeterReadingMessage): Hex {
-  return hashTypedData({
-    domain: marketDomain(chainId, market),
-    types: METER_READING_TYPES,
-    primaryType: METER_READING_PRIMARY_TYPE,
-    message: {
-      meter: reading.meter,
-      intervalId: reading.intervalId,
-      injectedWh: reading.injectedWh,
-      consumedWh: reading.consumedWh,
-    },
-  });
+/** The reading's fields alone (a parsed reading also carries its signature). */
+function message(reading: MeterReading): MeterReading {
+  return {
+    meter: reading.meter,
+    intervalId: reading.intervalId,
+    injectedWh: reading.injectedWh,
+    consumedWh: reading.consumedWh,
+  };
+}
+
+/** EIP-712 digest of a reading under the market's domain (equals `EnergyMarket.hashMeterReading`). */
+export function meterReadingDigest(chainId: number, market: Address, reading: MeterReading): Hex {
+  return hashMeterReading(gridBrainDomain(chainId, market), message(reading));
 }
 
 /** Recovers the address that signed `reading` (throws on a malformed signature). */
@@ -161,15 +146,7 @@ export async function recoverMeterReadingSigner(
   reading: SignedMeterReading,
 ): Promise<Address> {
   return recoverTypedDataAddress({
-    domain: marketDomain(chainId, market),
-    types: METER_READING_TYPES,
-    primaryType: METER_READING_PRIMARY_TYPE,
-    message: {
-      meter: reading.meter,
-      intervalId: reading.intervalId,
-      injectedWh: reading.injectedWh,
-      consumedWh: reading.consumedWh,
-    },
+    ...meterReadingTypedData(gridBrainDomain(chainId, market), message(reading)),
     signature: reading.signature,
   });
 }
@@ -179,14 +156,11 @@ export async function signMeterReading(
   account: LocalAccount,
   chainId: number,
   market: Address,
-  reading: Omit<MeterReadingMessage, "meter">,
+  reading: Omit<MeterReading, "meter">,
 ): Promise<SignedMeterReading> {
-  const message = { meter: account.address, ...reading };
-  const signature = await account.signTypedData({
-    domain: marketDomain(chainId, market),
-    types: METER_READING_TYPES,
-    primaryType: METER_READING_PRIMARY_TYPE,
-    message,
-  });
-  return { ...message, signature };
+  const fields = { meter: account.address, ...reading };
+  const signature = await account.signTypedData(
+    meterReadingTypedData(gridBrainDomain(chainId, market), fields),
+  );
+  return { ...fields, signature };
 }
