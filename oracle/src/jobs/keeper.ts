@@ -36,6 +36,7 @@ import {
   keeperDeadlines,
   KEEPER_MAX_TX_PER_JOB,
 } from "../domain/keeper.js";
+import { fillOpen } from "../domain/settlement-batches.js";
 import type { WatchedLog } from "../infra/chain-watcher.js";
 import { QUEUE_NAMES } from "../infra/queue.js";
 import { TxSendError } from "../infra/tx-sender.js";
@@ -167,7 +168,7 @@ async function openOrders(ctx: PipelineContext, orders: readonly ChainOrder[], i
       args: [o.owner, intervalId, o.side],
     }),
   );
-  return orders.filter((o, i) => slots[i]!.toLowerCase() === o.orderId.toLowerCase());
+  return orders.filter((o, i) => fillOpen(slots[i]!, o.orderId));
 }
 
 /**
