@@ -40,7 +40,8 @@ import { fillOpen } from "../domain/settlement-batches.js";
 import type { WatchedLog } from "../infra/chain-watcher.js";
 import { QUEUE_NAMES } from "../infra/queue.js";
 import { TxSendError } from "../infra/tx-sender.js";
-import { type PipelineContext, jobId, logFor, stateKey, submitRank } from "./context.js";
+import { rankDelayMs, submitRank } from "../domain/submit-rank.js";
+import { type PipelineContext, jobId, logFor, stateKey } from "./context.js";
 import { NotReadyError } from "./schedule.js";
 import { READS_IN_FLIGHT, settleOpenImbalances } from "./settle.js";
 
@@ -130,11 +131,11 @@ export async function keeperTick(ctx: PipelineContext): Promise<KeeperTickSummar
     }
     waitUntil.delete(raw);
     members ??= (await readCommittee(ctx.client, ctx.config.committeeAddress)).members;
-    const rank = Math.max(0, submitRank(members, ctx.account.address, intervalId));
+    const rank = submitRank(members, ctx.account.address, intervalId);
     const data: KeeperJobData = { intervalId: raw, part: 1 };
     await ctx.queues
       .queue(QUEUE_NAMES.keeper)
-      .add(QUEUE_NAMES.keeper, data, { jobId: id, delay: rank * ctx.settings.settleStaggerMs });
+      .add(QUEUE_NAMES.keeper, data, { jobId: id, delay: rankDelayMs(rank, ctx.settings.settleStaggerMs) });
     enqueued.push(id);
   }
   return { now, enqueued };

@@ -13,7 +13,8 @@
 import { zeroHash } from "viem";
 import { QUEUE_NAMES } from "../infra/queue.js";
 import { chainNow, intervalTimes, readCommittee, readIntervalState } from "../chain/market.js";
-import { type PipelineContext, jobId, submitRank } from "./context.js";
+import { rankDelayMs, submitRank } from "../domain/submit-rank.js";
+import { type PipelineContext, jobId } from "./context.js";
 
 export interface TickSummary {
   readonly now: bigint;
@@ -43,17 +44,19 @@ export async function schedulerTick(ctx: PipelineContext): Promise<TickSummary> 
     const times = intervalTimes(t, id);
     if (now < times.gateClosure) continue;
     const state = await readIntervalState(ctx.client, ctx.config.marketAddress, id);
-    const r = Math.max(0, submitRank(members, ctx.account.address, id));
+    const settleDelay = rankDelayMs(
+      submitRank(members, ctx.account.address, id),
+      ctx.settings.settleStaggerMs,
+    );
     if (!state.scheduled) {
       if (state.commitment !== zeroHash && now < times.scheduleDeadline) await add(QUEUE_NAMES.collect, id);
       continue;
     }
     if (now >= times.meterDeadline) continue;
-    if (state.settledCount < state.fillCount)
-      await add(QUEUE_NAMES.settleFills, id, r * ctx.settings.settleStaggerMs);
+    if (state.settledCount < state.fillCount) await add(QUEUE_NAMES.settleFills, id, settleDelay);
     if (state.meterRoot === zeroHash) {
       if (now >= times.end + ctx.settings.meterGraceSeconds) await add(QUEUE_NAMES.meterReport, id);
-    } else await add(QUEUE_NAMES.settleImbalance, id, r * ctx.settings.settleStaggerMs);
+    } else await add(QUEUE_NAMES.settleImbalance, id, settleDelay);
   }
   return { now, enqueued };
 }
