@@ -63,6 +63,19 @@ export function keeperEarliest(t: KeeperTiming, intervalId: bigint): bigint {
 }
 
 /**
+ * The highest interval id whose schedule deadline has passed at chain time `now` (the keeper's
+ * tick looks at no candidate above it), or undefined when none has:
+ * scheduleDeadline(id) = id·I − G + W ≤ now  ⇔  id ≤ (now + G − W) / I. The gate clamp at 0
+ * (interval 0 only, whose start is not past G) makes that interval's real deadline later, so the
+ * bound may name it early; `keeperDecision`, applied next, then answers not due. No interval that
+ * is due is ever above the bound.
+ */
+export function lastPastScheduleDeadline(t: KeeperTiming, now: bigint): bigint | undefined {
+  const upper = now + t.gateClosureSeconds - t.scheduleWindowSeconds;
+  return upper < 0n ? undefined : upper / t.intervalSeconds;
+}
+
+/**
  * Whether `intervalId` is due for the keeper at chain time `now`, and which paths apply.
  * `dueAt` is the deadline that makes (or will make) it due.
  */

@@ -34,6 +34,7 @@ import {
   boundedWork,
   keeperDecision,
   keeperDeadlines,
+  lastPastScheduleDeadline,
   KEEPER_MAX_TX_PER_JOB,
 } from "../domain/keeper.js";
 import { fillOpen } from "../domain/settlement-batches.js";
@@ -101,11 +102,9 @@ export interface KeeperTickSummary {
 export async function keeperTick(ctx: PipelineContext): Promise<KeeperTickSummary> {
   const now = await chainNow(ctx.client);
   const t = ctx.timing;
-  // scheduleDeadline(id) = id·I − G + W ≤ now  ⇔  id ≤ (now + G − W) / I (the gate clamp at 0 only
-  // matters for the first interval ever, whose deadline is then earlier still).
-  const upper = now + t.gateClosureSeconds - t.scheduleWindowSeconds;
-  if (upper < 0n) return { now, enqueued: [] };
-  const ids = await ctx.redis.zrangebyscore(candidatesKey(ctx), 0, Number(upper / t.intervalSeconds));
+  const last = lastPastScheduleDeadline(t, now);
+  if (last === undefined) return { now, enqueued: [] };
+  const ids = await ctx.redis.zrangebyscore(candidatesKey(ctx), 0, Number(last));
   if (ids.length === 0) return { now, enqueued: [] };
   // The committee is read only when a job is enqueued (its rank), not on every tick.
   let members: readonly Address[] | undefined;

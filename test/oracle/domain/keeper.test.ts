@@ -6,6 +6,7 @@ import {
   keeperDeadlines,
   keeperDecision,
   keeperEarliest,
+  lastPastScheduleDeadline,
 } from "../../../oracle/src/domain/keeper.js";
 
 // The deployed defaults (deploy/modules/suite.ts): 900 s intervals, gate 300 s before the
@@ -44,6 +45,27 @@ describe("keeper rule", () => {
     });
     it("rejects a negative interval id, naming the field", () => {
       expect(() => keeperDeadlines(T, -1n)).to.throw(RangeError, /intervalId/);
+    });
+  });
+
+  describe("lastPastScheduleDeadline", () => {
+    it("is the interval whose schedule deadline is exactly now, not the next", () => {
+      expect(lastPastScheduleDeadline(T, SCHEDULE_DEADLINE)).to.equal(ID);
+      expect(lastPastScheduleDeadline(T, SCHEDULE_DEADLINE - 1n)).to.equal(ID - 1n);
+      expect(lastPastScheduleDeadline(T, SCHEDULE_DEADLINE + 899n)).to.equal(ID);
+    });
+    it("agrees with keeperDeadlines on both sides of the bound", () => {
+      for (const now of [SCHEDULE_DEADLINE - 1n, SCHEDULE_DEADLINE, SCHEDULE_DEADLINE + 450n]) {
+        const last = lastPastScheduleDeadline(T, now)!;
+        expect(keeperDeadlines(T, last).scheduleDeadline, `now ${now}`).to.be.at.most(now);
+        expect(keeperDeadlines(T, last + 1n).scheduleDeadline, `now ${now}`).to.be.above(now);
+      }
+    });
+    it("is undefined while even the unclamped deadline of interval 0 (W − G) is ahead", () => {
+      expect(lastPastScheduleDeadline(T, 299n)).to.equal(undefined);
+      // interval 0's gate is clamped at 0, its real deadline is 600: named early, keeperDecision says not due
+      expect(lastPastScheduleDeadline(T, 300n)).to.equal(0n);
+      expect(keeperDecision(T, 0n, 300n, state()).due).to.equal(false);
     });
   });
 
