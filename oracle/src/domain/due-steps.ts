@@ -41,6 +41,43 @@ export interface StepState {
 export type DueStep = "collect" | "settle-fills" | "meter-report" | "settle-imbalance";
 
 /**
+ * A step's window of chain time, the market's deadlines (EnergyMarket) plus the meter grace:
+ *   collect        [gate closure, schedule deadline)   commitSchedule closes at the deadline
+ *   commit-schedule                (…, schedule deadline)
+ *   meter-report   [end + grace, meter deadline)       readings of the interval must be in
+ *   commit-meter                   (…, meter deadline)
+ *   settle-fills                   (…, meter deadline)  settleFills closes at the meter deadline
+ */
+export type WindowedStep = "collect" | "commit-schedule" | "meter-report" | "commit-meter" | "settle-fills";
+
+export interface StepWindow {
+  /** First chain second the step may run (0: from the start). */
+  readonly opensAt: bigint;
+  /** First chain second it may no longer run. */
+  readonly closesAt: bigint;
+}
+
+export function stepWindow(step: WindowedStep, times: StepTimes, meterGraceSeconds: bigint): StepWindow {
+  switch (step) {
+    case "collect":
+      return { opensAt: times.gateClosure, closesAt: times.scheduleDeadline };
+    case "commit-schedule":
+      return { opensAt: 0n, closesAt: times.scheduleDeadline };
+    case "meter-report":
+      return { opensAt: times.end + meterGraceSeconds, closesAt: times.meterDeadline };
+    case "commit-meter":
+    case "settle-fills":
+      return { opensAt: 0n, closesAt: times.meterDeadline };
+  }
+}
+
+/** Where chain time `now` is relative to `window`: a job too early retries, one too late gives up. */
+export function windowAt(window: StepWindow, now: bigint): "early" | "open" | "closed" {
+  if (now >= window.closesAt) return "closed";
+  return now < window.opensAt ? "early" : "open";
+}
+
+/**
  * The intervals a tick at chain time `now` looks at, newest first: from the newest whose gate
  * has closed back over every interval one of whose steps can still be due (gate closure, the
  * interval itself, both windows, plus one).
@@ -67,13 +104,15 @@ export function dueSteps(
   now: bigint,
   meterGraceSeconds: bigint,
 ): DueStep[] {
+  const open = (step: WindowedStep) => windowAt(stepWindow(step, times, meterGraceSeconds), now) === "open";
   if (now < times.gateClosure) return [];
-  if (!state.scheduled) return state.hasOrders && now < times.scheduleDeadline ? ["collect"] : [];
-  if (now >= times.meterDeadline) return [];
+  if (!state.scheduled) return state.hasOrders && open("collect") ? ["collect"] : [];
+  // Every step of a scheduled interval closes at the meter deadline (the keeper's turn then).
+  if (!open("settle-fills")) return [];
   const steps: DueStep[] = [];
   if (state.fillsPending) steps.push("settle-fills");
   if (!state.metered) {
-    if (now >= times.end + meterGraceSeconds) steps.push("meter-report");
+    if (open("meter-report")) steps.push("meter-report");
   } else steps.push("settle-imbalance");
   return steps;
 }

@@ -31,6 +31,7 @@ import { UnrecoverableInputError } from "../domain/errors.js";
 import { aggregateInterval, scheduledEnergy } from "../domain/meter/aggregate.js";
 import { meterReportDecision, readingDeadline, silentMeters } from "../domain/meter/deadline.js";
 import { backoffDelayMs } from "../domain/backoff.js";
+import { stepWindow, windowAt } from "../domain/due-steps.js";
 import { QUEUE_NAMES } from "../infra/queue.js";
 import { type IntervalJobData, type PipelineContext, jobId, logFor } from "./context.js";
 import { NotReadyError } from "./schedule.js";
@@ -54,10 +55,13 @@ export async function meterReportProcessor(
   if (!state.scheduled)
     throw new UnrecoverableInputError("Interval was never scheduled", { details: `${intervalId}` });
   const now = await chainNow(ctx.client);
-  const times = intervalTimes(ctx.timing, intervalId);
-  if (now < times.end + ctx.settings.meterGraceSeconds)
+  const at = windowAt(
+    stepWindow("meter-report", intervalTimes(ctx.timing, intervalId), ctx.settings.meterGraceSeconds),
+    now,
+  );
+  if (at === "early")
     throw new NotReadyError("Meter grace period not over", { details: `chain time ${now}` });
-  if (now >= times.meterDeadline)
+  if (at === "closed")
     throw new UnrecoverableInputError("Meter window closed", { details: `chain time ${now}` });
 
   const view = await committedSchedule(ctx, intervalId);

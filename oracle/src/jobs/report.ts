@@ -28,6 +28,7 @@ import {
 } from "../chain/reports.js";
 import { UnrecoverableInputError } from "../domain/errors.js";
 import { type RetrySchedule, retryDue, retryStart } from "../domain/backoff.js";
+import { stepWindow, windowAt } from "../domain/due-steps.js";
 import { QUEUE_NAMES } from "../infra/queue.js";
 import { TxSendError } from "../infra/tx-sender.js";
 import { NotReadyError } from "./schedule.js";
@@ -137,9 +138,12 @@ export async function aggregateProcessor(
     return `quorum ${sigs.length}/${committee.threshold}`;
   }
   const now = await chainNow(ctx.client);
-  const times = intervalTimes(ctx.timing, intervalId);
-  const deadline = kind === "schedule" ? times.scheduleDeadline : times.meterDeadline;
-  if (now >= deadline)
+  const commitWindow = stepWindow(
+    kind === "schedule" ? "commit-schedule" : "commit-meter",
+    intervalTimes(ctx.timing, intervalId),
+    ctx.settings.meterGraceSeconds,
+  );
+  if (windowAt(commitWindow, now) === "closed")
     throw new UnrecoverableInputError("No quorum before the on-chain deadline", {
       details: `${sigs.length}/${committee.threshold} signatures for ${own.digest}`,
     });

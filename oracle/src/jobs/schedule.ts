@@ -29,6 +29,7 @@ import {
   clearingInstance,
   intervalSchedule,
 } from "../domain/clearing.js";
+import { stepWindow, windowAt } from "../domain/due-steps.js";
 import { BaseError, UnrecoverableInputError } from "../domain/errors.js";
 import { type DispatchInstanceInput, solveInWorker } from "../domain/dispatch/index.js";
 import { QUEUE_NAMES } from "../infra/queue.js";
@@ -125,14 +126,15 @@ export async function collectProcessor(ctx: PipelineContext, job: Job<IntervalJo
   const state = await readIntervalState(ctx.client, ctx.config.marketAddress, intervalId);
   if (state.scheduled) return "already scheduled";
   const now = await chainNow(ctx.client);
-  const times = intervalTimes(ctx.timing, intervalId);
-  if (now < times.gateClosure)
+  const window = stepWindow("collect", intervalTimes(ctx.timing, intervalId), ctx.settings.meterGraceSeconds);
+  const at = windowAt(window, now);
+  if (at === "early")
     throw new NotReadyError("Gate closure has not passed", {
-      details: `chain time ${now} < ${times.gateClosure}`,
+      details: `chain time ${now} < ${window.opensAt}`,
     });
-  if (now >= times.scheduleDeadline)
+  if (at === "closed")
     throw new UnrecoverableInputError("The schedule window has closed", {
-      details: `chain time ${now} >= ${times.scheduleDeadline}`,
+      details: `chain time ${now} >= ${window.closesAt}`,
     });
 
   const collected = await collectInterval(

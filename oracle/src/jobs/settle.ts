@@ -16,6 +16,7 @@ import { scheduleRootOf } from "../chain/reports.js";
 import { buildFillTree, buildMeterTree, scheduleCommitment } from "../domain/schedule.js";
 import { BaseError, UnrecoverableInputError } from "../domain/errors.js";
 import { fillBatches, fillOpen, imbalanceBatches } from "../domain/settlement-batches.js";
+import { stepWindow, windowAt } from "../domain/due-steps.js";
 import { TxSendError } from "../infra/tx-sender.js";
 import { loadOwn } from "./committee.js";
 import { type IntervalJobData, type PipelineContext, logFor } from "./context.js";
@@ -33,6 +34,11 @@ async function mapInChunks<T, R>(items: readonly T[], read: (item: T) => Promise
   for (let start = 0; start < items.length; start += READS_IN_FLIGHT)
     results.push(...(await Promise.all(items.slice(start, start + READS_IN_FLIGHT).map(read))));
   return results;
+}
+
+/** When fills of `intervalId` may settle (domain/due-steps.ts). */
+export function settleFillsWindow(ctx: PipelineContext, intervalId: bigint) {
+  return stepWindow("settle-fills", intervalTimes(ctx.timing, intervalId), ctx.settings.meterGraceSeconds);
 }
 
 export interface SettlementView {
@@ -86,7 +92,7 @@ export async function settleFillsProcessor(ctx: PipelineContext, job: Job<Interv
   const state = await readIntervalState(ctx.client, ctx.config.marketAddress, intervalId);
   if (state.scheduled && state.settledCount >= state.fillCount) return "all fills settled";
   const now = await chainNow(ctx.client);
-  if (now >= intervalTimes(ctx.timing, intervalId).meterDeadline)
+  if (windowAt(settleFillsWindow(ctx, intervalId), now) === "closed")
     throw new UnrecoverableInputError("Settlement window closed", { details: `interval ${intervalId}` });
   const view = await committedSchedule(ctx, intervalId);
   const tree = buildFillTree(
@@ -195,9 +201,11 @@ export async function settleOpenImbalances(
 ): Promise<number> {
   const state = await readIntervalState(ctx.client, ctx.config.marketAddress, intervalId);
   if (state.meterRoot === `0x${"0".repeat(64)}`) throw new NotReadyError("Interval not metered yet");
+  // While fills may still settle, imbalances wait for them; after the window they settle against
+  // the fills that did.
   if (
     state.settledCount < state.fillCount &&
-    (await chainNow(ctx.client)) < intervalTimes(ctx.timing, intervalId).meterDeadline
+    windowAt(settleFillsWindow(ctx, intervalId), await chainNow(ctx.client)) !== "closed"
   )
     throw new NotReadyError("Fills not all settled yet");
   const own = await loadOwn<MeterExtra>(ctx, "meter", intervalId);

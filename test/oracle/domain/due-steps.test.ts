@@ -1,5 +1,11 @@
 import { expect } from "chai";
-import { type StepState, dueSteps, tickIntervals } from "../../../oracle/src/domain/due-steps.js";
+import {
+  type StepState,
+  dueSteps,
+  stepWindow,
+  tickIntervals,
+  windowAt,
+} from "../../../oracle/src/domain/due-steps.js";
 
 // 15-minute intervals, gate closure 5 min before, 10 min to schedule, 30 min to meter.
 const timing = {
@@ -65,5 +71,31 @@ describe("dueSteps", () => {
       expect(dueSteps(times, { ...scheduled, metered: true }, 902_700n, GRACE)).to.deep.equal([]);
       expect(dueSteps(times, scheduled, 902_700n, GRACE)).to.deep.equal([]);
     });
+  });
+});
+
+describe("stepWindow", () => {
+  it("opens collect at gate closure and closes it at the schedule deadline", () => {
+    expect(stepWindow("collect", times, GRACE)).to.deep.equal({ opensAt: 899_700n, closesAt: 900_300n });
+  });
+  it("closes a schedule commit at the schedule deadline, a meter commit and fill settlement at the meter deadline", () => {
+    expect(stepWindow("commit-schedule", times, GRACE).closesAt).to.equal(900_300n);
+    expect(stepWindow("commit-meter", times, GRACE).closesAt).to.equal(902_700n);
+    expect(stepWindow("settle-fills", times, GRACE).closesAt).to.equal(902_700n);
+  });
+  it("opens the meter report at the interval's end plus the grace", () => {
+    expect(stepWindow("meter-report", times, GRACE)).to.deep.equal({ opensAt: 900_960n, closesAt: 902_700n });
+  });
+});
+
+describe("windowAt", () => {
+  const w = { opensAt: 10n, closesAt: 20n };
+  it("is early before the opening second, open from it, closed from the closing second", () => {
+    expect([9n, 10n, 19n, 20n].map((now) => windowAt(w, now))).to.deep.equal([
+      "early",
+      "open",
+      "open",
+      "closed",
+    ]);
   });
 });
