@@ -116,3 +116,22 @@ export function boundedWork<T>(
   if (!Number.isInteger(max) || max < 1) throw new RangeError(`max: must be a positive integer, got ${max}`);
   return { now: work.slice(0, max), later: work.slice(max) };
 }
+
+/** What the keeper reads of one participant of an unmetered interval (`imbalanceSettled`, `settledFill`). */
+export interface ParticipantLocks {
+  readonly imbalanceSettled: boolean;
+  /** The participant's buy fill: settled, and its filled energy. */
+  readonly bought: { readonly settled: boolean; readonly filledWh: bigint };
+  readonly sold: { readonly settled: boolean; readonly filledWh: bigint };
+}
+
+/**
+ * Whether `releaseCollateral` would release something for this participant: its delivery locks of a
+ * settled, non-empty fill (the imbalance collateral of either side, and a seller's withheld payout)
+ * are still held. A participant with no filled energy has nothing left locked (its release would
+ * move 0), and one whose imbalance is settled has been released already.
+ */
+export function collateralReleasable(p: ParticipantLocks): boolean {
+  if (p.imbalanceSettled) return false;
+  return (p.bought.settled && p.bought.filledWh > 0n) || (p.sold.settled && p.sold.filledWh > 0n);
+}

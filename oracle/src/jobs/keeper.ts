@@ -32,6 +32,7 @@ import {
 import {
   type KeeperPath,
   boundedWork,
+  collateralReleasable,
   keeperDecision,
   keeperDeadlines,
   lastPastScheduleDeadline,
@@ -171,10 +172,7 @@ async function openOrders(ctx: PipelineContext, orders: readonly ChainOrder[], i
   return orders.filter((o, i) => fillOpen(slots[i]!, o.orderId));
 }
 
-/**
- * Participants whose delivery locks of a settled, non-empty fill (the imbalance collateral of either
- * side, and a seller's withheld payout) are still held in an interval without a usable meter leaf.
- */
+/** Participants of an interval without a usable meter leaf whose collateral the rule says is releasable. */
 async function lockedCollateral(ctx: PipelineContext, orders: readonly ChainOrder[], intervalId: bigint) {
   const owners = [...new Set(orders.map((o) => o.owner))];
   const read = (functionName: "settledFill", owner: Address, side: 0 | 1) =>
@@ -195,8 +193,11 @@ async function lockedCollateral(ctx: PipelineContext, orders: readonly ChainOrde
       read("settledFill", owner as Address, 0),
       read("settledFill", owner as Address, 1),
     ]);
-    // A participant with no filled energy has nothing left locked: its release would move 0.
-    return !done && ((boughtSettled && boughtWh > 0n) || (soldSettled && soldWh > 0n));
+    return collateralReleasable({
+      imbalanceSettled: done,
+      bought: { settled: boughtSettled, filledWh: boughtWh },
+      sold: { settled: soldSettled, filledWh: soldWh },
+    });
   });
   return owners.filter((_, i) => checks[i]);
 }

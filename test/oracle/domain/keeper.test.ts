@@ -3,6 +3,7 @@ import {
   KEEPER_MAX_TX_PER_JOB,
   type KeeperIntervalState,
   boundedWork,
+  collateralReleasable,
   keeperDeadlines,
   keeperDecision,
   keeperEarliest,
@@ -151,6 +152,32 @@ describe("keeper rule", () => {
     });
     it("rejects a bound below one, naming the field", () => {
       expect(() => boundedWork([1], 0)).to.throw(RangeError, /max/);
+    });
+  });
+});
+
+describe("collateralReleasable", () => {
+  const none = { settled: false, filledWh: 0n };
+  const locks = (over: Partial<Parameters<typeof collateralReleasable>[0]> = {}) => ({
+    imbalanceSettled: false,
+    bought: none,
+    sold: none,
+    ...over,
+  });
+  describe("when a settled fill with energy still holds its delivery locks", () => {
+    it("is releasable, for a seller and for a buyer", () => {
+      expect(collateralReleasable(locks({ sold: { settled: true, filledWh: 400n } }))).to.equal(true);
+      expect(collateralReleasable(locks({ bought: { settled: true, filledWh: 1n } }))).to.equal(true);
+    });
+  });
+  describe("when nothing is locked", () => {
+    it("is not releasable once the imbalance is settled", () => {
+      const sold = { settled: true, filledWh: 400n };
+      expect(collateralReleasable(locks({ imbalanceSettled: true, sold }))).to.equal(false);
+    });
+    it("is not releasable for a fill of 0 Wh or a fill never settled (its order is released instead)", () => {
+      expect(collateralReleasable(locks({ sold: { settled: true, filledWh: 0n } }))).to.equal(false);
+      expect(collateralReleasable(locks({ bought: { settled: false, filledWh: 500n } }))).to.equal(false);
     });
   });
 });
