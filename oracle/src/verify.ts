@@ -1,6 +1,6 @@
 /**
  * `gridbrain verify <interval>`: recompute an interval's schedule from chain data alone (the
- * pipeline's own collect + solve code) and compare it with what the committee committed: orders
+ * pipeline's own clearing rules, domain/clearing.ts) and compare it with what the committee committed: orders
  * digest, schedule root, fill count and zone prices; on a root mismatch, the fills that differ
  * (recomputed vs settled on-chain, where settled). It also applies the contract's budget rule
  * (domain/budget.ts) to the committed schedule when its fills are known (the recomputed root is
@@ -9,10 +9,15 @@
  */
 import { type Address, type Hex, type PublicClient } from "viem";
 import { energyMarketAbi } from "./chain/abis.js";
-import { readIntervalState } from "./chain/market.js";
+import { type ChainOrder, readGrid, readIntervalState, readOrderBook } from "./chain/market.js";
 import type { IntervalBudget } from "./domain/budget.js";
-import { type IntervalSchedule, scheduleBudget } from "./jobs/compute.js";
-import { recomputeSchedule } from "./jobs/schedule.js";
+import {
+  type IntervalSchedule,
+  clearingInstance,
+  committedBudget,
+  intervalSchedule,
+} from "./domain/clearing.js";
+import { solveInWorker } from "./domain/dispatch/index.js";
 
 export interface VerifyParameters {
   readonly client: PublicClient;
@@ -77,12 +82,7 @@ export async function verifyInterval(params: VerifyParameters): Promise<VerifyRe
     fillCount: event.args.fillCount,
     zonePrices: [...event.args.zonePrices],
   };
-  const { schedule, ordersDigest } = await recomputeSchedule(
-    client,
-    { market, registry: params.registry },
-    intervalId,
-    fromBlock,
-  );
+  const { schedule, ordersDigest } = await recompute(client, market, params.registry, intervalId, fromBlock);
   const recomputed = {
     ordersDigest,
     scheduleRoot: schedule.scheduleRoot,
@@ -150,7 +150,21 @@ export async function verifyInterval(params: VerifyParameters): Promise<VerifyRe
   };
 }
 
-/** The budget rule on the committed prices and `schedule`'s fills (those of the committed root). */
-export function committedBudget(zonePrices: readonly bigint[], schedule: IntervalSchedule): IntervalBudget {
-  return scheduleBudget({ ...schedule, zonePrices });
+/**
+ * The schedule of `intervalId` recomputed from chain data alone, through the clearing rules the
+ * pipeline's collect and solve steps apply (domain/clearing.ts) and the same pinned solver.
+ */
+async function recompute(
+  client: PublicClient,
+  market: Address,
+  registry: Address,
+  intervalId: bigint,
+  fromBlock: bigint,
+): Promise<{ schedule: IntervalSchedule<ChainOrder>; ordersDigest: Hex }> {
+  const [book, grid] = await Promise.all([
+    readOrderBook(client, market, intervalId, fromBlock),
+    readGrid(client, registry),
+  ]);
+  const result = await solveInWorker(clearingInstance(intervalId, book.open, grid));
+  return { schedule: intervalSchedule(book.open, grid.zoneCount, result), ordersDigest: book.ordersDigest };
 }

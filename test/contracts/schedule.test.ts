@@ -18,7 +18,7 @@ import {
 } from "../../oracle/src/domain/schedule.js";
 import { intervalBudget } from "../../oracle/src/domain/budget.js";
 import { solveDispatch } from "../../oracle/src/domain/dispatch/index.js";
-import { scheduleFromResult } from "../../oracle/src/jobs/compute.js";
+import { intervalSchedule } from "../../oracle/src/domain/clearing.js";
 import { connect, deploySuite } from "./helpers/fixture.js";
 
 const conn = await connect();
@@ -77,7 +77,7 @@ const fixture = () =>
 
 /**
  * An interval cleared by the dispatch engine over a lossy line (2 %, no fee), committed with the
- * committee's own mapping (jobs/compute.ts `scheduleFromResult`): bob sells in zone 0 at ≥ 70,001,
+ * committee's own mapping (domain/clearing.ts `intervalSchedule`): bob sells in zone 0 at ≥ 70,001,
  * carol buys 100 Wh in zone 1 at ≤ 90,000. The LP sends 102.04 Wh; the integer schedule sends 102
  * and delivers ⌊99.96⌋ = 99, which at the LP's prices (70,001 / 71,430) pays bob more than carol
  * pays — rounding step 6 raises zone 1's price instead.
@@ -122,7 +122,7 @@ const lossyFixture = () =>
         interval: Number(interval),
       })),
     });
-    const schedule = scheduleFromResult(orders, 2, result);
+    const schedule = intervalSchedule(orders, 2, result);
     const ids = orders.map((o) => o.orderId);
     const commit = async (zonePrices: readonly bigint[]) => {
       const report = {

@@ -15,7 +15,7 @@ import type { Address } from "viem";
 import { energyMarketAbi } from "../../oracle/src/chain/abis.js";
 import { PROJECT_ROOT } from "../../oracle/src/demo/local-services.js";
 import { loadOwn } from "../../oracle/src/jobs/committee.js";
-import { submitRank } from "../../oracle/src/jobs/context.js";
+import { submitRank } from "../../oracle/src/domain/submit-rank.js";
 import type { OracleNode } from "../../oracle/src/node/node.js";
 import {
   type Env,

@@ -19,7 +19,6 @@ import {
   meterReportTypedData,
   scheduleReportTypedData,
 } from "../domain/eip712.js";
-import { type FillLeaf, ZERO_DIGEST, buildFillTree } from "../domain/schedule.js";
 
 export type { MeterReport, ScheduleReport } from "../domain/eip712.js";
 
@@ -47,13 +46,8 @@ export function recoverReportSigner(chainId: number, r: AnyReport, signature: He
     : recoverTypedDataAddress({ ...meterReportTypedData(domain, r.report), signature });
 }
 
-/**
- * The schedule root of an interval: the fill tree's root over one leaf per order open at gate
- * closure, or zero for an interval without orders (a tree needs at least one leaf).
- */
-export function scheduleRootOf(fills: readonly FillLeaf[]): Hex {
-  return fills.length === 0 ? ZERO_DIGEST : (buildFillTree(fills).root as Hex);
-}
+/** The schedule root rule lives with the fill tree (domain/schedule.ts); re-exported for the pipeline. */
+export { scheduleRootOf } from "../domain/schedule.js";
 
 /* JSON FORM (Redis, peer API) */
 

@@ -6,8 +6,9 @@
  * receipts)`. Buyers are settled before sellers (settle job), so a schedule whose totals satisfy
  * the rule settles completely; one whose totals do not can never settle.
  *
- * Prices reach the chain as uint256, floored at 0 (`chainZonePrice`, the rule of
- * jobs/compute.ts `scheduleFromResult`); the math here is the contract's, in BigInt.
+ * Prices reach the chain as uint256, floored at 0 (`chainZonePrice`: the one place of that rule,
+ * applied by domain/clearing.ts and by the dispatch rounding's budget step); the math here is the
+ * contract's, in BigInt.
  */
 import { UnrecoverableInputError } from "./errors.js";
 import type { CanonicalSchedule } from "./dispatch/schedule.js";

@@ -63,6 +63,19 @@ export function keeperEarliest(t: KeeperTiming, intervalId: bigint): bigint {
 }
 
 /**
+ * The highest interval id whose schedule deadline has passed at chain time `now` (the keeper's
+ * tick looks at no candidate above it), or undefined when none has:
+ * scheduleDeadline(id) = id·I − G + W ≤ now  ⇔  id ≤ (now + G − W) / I. The gate clamp at 0
+ * (interval 0 only, whose start is not past G) makes that interval's real deadline later, so the
+ * bound may name it early; `keeperDecision`, applied next, then answers not due. No interval that
+ * is due is ever above the bound.
+ */
+export function lastPastScheduleDeadline(t: KeeperTiming, now: bigint): bigint | undefined {
+  const upper = now + t.gateClosureSeconds - t.scheduleWindowSeconds;
+  return upper < 0n ? undefined : upper / t.intervalSeconds;
+}
+
+/**
  * Whether `intervalId` is due for the keeper at chain time `now`, and which paths apply.
  * `dueAt` is the deadline that makes (or will make) it due.
  */
@@ -102,4 +115,23 @@ export function boundedWork<T>(
 ): { readonly now: readonly T[]; readonly later: readonly T[] } {
   if (!Number.isInteger(max) || max < 1) throw new RangeError(`max: must be a positive integer, got ${max}`);
   return { now: work.slice(0, max), later: work.slice(max) };
+}
+
+/** What the keeper reads of one participant of an unmetered interval (`imbalanceSettled`, `settledFill`). */
+export interface ParticipantLocks {
+  readonly imbalanceSettled: boolean;
+  /** The participant's buy fill: settled, and its filled energy. */
+  readonly bought: { readonly settled: boolean; readonly filledWh: bigint };
+  readonly sold: { readonly settled: boolean; readonly filledWh: bigint };
+}
+
+/**
+ * Whether `releaseCollateral` would release something for this participant: its delivery locks of a
+ * settled, non-empty fill (the imbalance collateral of either side, and a seller's withheld payout)
+ * are still held. A participant with no filled energy has nothing left locked (its release would
+ * move 0), and one whose imbalance is settled has been released already.
+ */
+export function collateralReleasable(p: ParticipantLocks): boolean {
+  if (p.imbalanceSettled) return false;
+  return (p.bought.settled && p.bought.filledWh > 0n) || (p.sold.settled && p.sold.filledWh > 0n);
 }

@@ -43,6 +43,14 @@ export function ordersDigest(orderIds: readonly Hex[]): Hex {
   return orderIds.reduce<Hex>((digest, id) => nextOrdersDigest(digest, id), ZERO_DIGEST);
 }
 
+/**
+ * The schedule root of an interval: the fill tree's root over one leaf per order open at gate
+ * closure, or zero for an interval without orders (a tree needs at least one leaf).
+ */
+export function scheduleRootOf(fills: readonly FillLeaf[]): Hex {
+  return fills.length === 0 ? ZERO_DIGEST : (buildFillTree(fills).root as Hex);
+}
+
 /** The fill tree. Throws on a repeated order id or a filled energy outside uint64. */
 export function buildFillTree(fills: readonly FillLeaf[]): FillTree {
   if (fills.length === 0)

@@ -1,13 +1,9 @@
 /**
  * The committee exchange between nodes of different operators (docs/ORACLE.md, "Committee"):
  * nodes do not share a Redis, so each node POSTs `{ kind, report, signature }` to every peer's
- * `/committee/signatures`. A receiving node accepts a signature only if
- *   - the report names this market and the current committee epoch,
- *   - the signature recovers to a current committee member, and
- *   - once this node has computed its own report for that interval, the digests are equal.
- * Signatures for a report this node has not computed yet are kept under their digest and count
- * only if this node later computes the same report. A node that solved a tampered order set
- * therefore never collects its peers' signatures for its forged root, nor they its own.
+ * `/committee/signatures`. Which signatures a node accepts, and which go into a commit, are the
+ * rules of domain/peer-signatures.ts; this module reads the committee, the signer and its own
+ * report, asks the rule, and stores.
  *
  * Meter readings travel the same way (infra/meter-peers.ts): pushed to `/committee/meter-readings`
  * when a node accepts one from a meter, pulled from `/meter-readings/<interval>` before a meter
@@ -27,6 +23,7 @@ import {
   signedReportJsonSchema,
 } from "../chain/reports.js";
 import { formatIssues } from "../domain/errors.js";
+import { judgePeerSignature, quorumSignatures } from "../domain/peer-signatures.js";
 import { fetchPeerReadings } from "../infra/meter-peers.js";
 import { type IngestResult, MAX_INGEST_BATCH, ingestMeterReadings } from "../infra/meter-store.js";
 import { type PipelineContext, stateKey } from "./context.js";
@@ -76,12 +73,11 @@ export async function signaturesFor(
   digest: Hex,
   members: readonly Address[],
 ): Promise<{ signer: Address; signature: Hex }[]> {
-  const all = await ctx.redis.hgetall(stateKey(ctx, "sigs", kind, intervalId, digest.toLowerCase()));
-  const current = new Set(members.map((m) => m.toLowerCase()));
-  return Object.entries(all)
-    .filter(([signer]) => current.has(signer))
-    .map(([signer, signature]) => ({ signer: getAddress(signer), signature: signature as Hex }))
-    .sort((a, b) => (a.signer.toLowerCase() < b.signer.toLowerCase() ? -1 : 1));
+  const held = await ctx.redis.hgetall(stateKey(ctx, "sigs", kind, intervalId, digest.toLowerCase()));
+  return quorumSignatures(held, members).map(({ signer, signature }) => ({
+    signer: getAddress(signer),
+    signature: signature as Hex,
+  }));
 }
 
 /**
@@ -133,38 +129,32 @@ export async function receiveSignature(ctx: PipelineContext, body: unknown): Pro
       : { kind: "meter", report: parsed.data.report };
   const signature = parsed.data.signature.toLowerCase() as Hex;
   const r = report.report;
-  if (r.market !== ctx.config.marketAddress)
-    return {
-      status: 400,
-      body: { error: `report.market: ${r.market} is not this node's market ${ctx.config.marketAddress}` },
-    };
-  const committee = await readCommittee(ctx.client, ctx.config.committeeAddress);
-  if (r.configEpoch !== committee.epoch)
-    return {
-      status: 409,
-      body: { error: `report.configEpoch: ${r.configEpoch} is not the current epoch ${committee.epoch}` },
-    };
   const digest = reportDigest(ctx.config.chainId, report);
-  let signer: Address;
-  try {
-    signer = await recoverReportSigner(ctx.config.chainId, report, signature);
-  } catch {
-    return { status: 400, body: { error: "signature: does not recover to an address" } };
+  const [committee, signer, own] = await Promise.all([
+    readCommittee(ctx.client, ctx.config.committeeAddress),
+    recoverReportSigner(ctx.config.chainId, report, signature).catch(() => undefined),
+    loadOwn(ctx, report.kind, r.intervalId),
+  ]);
+  const verdict = judgePeerSignature({
+    reportMarket: r.market,
+    market: ctx.config.marketAddress,
+    reportEpoch: r.configEpoch,
+    epoch: committee.epoch,
+    signer,
+    members: committee.members,
+    digest,
+    ownDigest: own?.digest,
+  });
+  if (!verdict.accept) {
+    if (verdict.reason === "digest")
+      ctx.logger.warn(
+        { kind: report.kind, intervalId: r.intervalId, signer, theirs: digest, ours: own?.digest },
+        "rejected a peer signature: its report differs from ours",
+      );
+    return { status: verdict.status, body: { error: verdict.error } };
   }
-  if (!committee.members.some((m) => m.toLowerCase() === signer.toLowerCase()))
-    return { status: 403, body: { error: `signature: signer ${signer} is not a current committee member` } };
-  const own = await loadOwn(ctx, report.kind, r.intervalId);
-  if (own !== undefined && own.digest.toLowerCase() !== digest.toLowerCase()) {
-    ctx.logger.warn(
-      { kind: report.kind, intervalId: r.intervalId, signer, theirs: digest, ours: own.digest },
-      "rejected a peer signature: its report differs from ours",
-    );
-    return {
-      status: 409,
-      body: { error: `report: differs from this node's report (digest ${own.digest}, got ${digest})` },
-    };
-  }
-  await storeSignature(ctx, report.kind, r.intervalId, digest, signer, signature);
+  // Accepted implies the signature recovered to a member.
+  await storeSignature(ctx, report.kind, r.intervalId, digest, signer!, signature);
   return { status: 202, body: { accepted: true, signer, digest } };
 }
 

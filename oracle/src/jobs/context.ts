@@ -90,15 +90,4 @@ export function logFor(ctx: PipelineContext, job: Job, intervalId: bigint): Logg
   return jobLogger(ctx.logger, { intervalId, jobId: job.id ?? "", queue: job.queueName });
 }
 
-/**
- * Rank of this node for `intervalId`: its index in the ascending member list, rotated by
- * `intervalId mod n` so the first sender changes from interval to interval. -1 if not a member.
- */
-export function submitRank(members: readonly Address[], self: Address, intervalId: bigint): number {
-  const n = members.length;
-  const index = members.findIndex((m) => m.toLowerCase() === self.toLowerCase());
-  if (index < 0 || n === 0) return -1;
-  return (index - Number(intervalId % BigInt(n)) + n) % n;
-}
-
 export type Hex32 = Hex;

@@ -32,14 +32,18 @@ import {
 import {
   type KeeperPath,
   boundedWork,
+  collateralReleasable,
   keeperDecision,
   keeperDeadlines,
+  lastPastScheduleDeadline,
   KEEPER_MAX_TX_PER_JOB,
 } from "../domain/keeper.js";
+import { fillOpen } from "../domain/settlement-batches.js";
 import type { WatchedLog } from "../infra/chain-watcher.js";
 import { QUEUE_NAMES } from "../infra/queue.js";
 import { TxSendError } from "../infra/tx-sender.js";
-import { type PipelineContext, jobId, logFor, stateKey, submitRank } from "./context.js";
+import { rankDelayMs, submitRank } from "../domain/submit-rank.js";
+import { type PipelineContext, jobId, logFor, stateKey } from "./context.js";
 import { NotReadyError } from "./schedule.js";
 import { READS_IN_FLIGHT, settleOpenImbalances } from "./settle.js";
 
@@ -99,11 +103,9 @@ export interface KeeperTickSummary {
 export async function keeperTick(ctx: PipelineContext): Promise<KeeperTickSummary> {
   const now = await chainNow(ctx.client);
   const t = ctx.timing;
-  // scheduleDeadline(id) = id·I − G + W ≤ now  ⇔  id ≤ (now + G − W) / I (the gate clamp at 0 only
-  // matters for the first interval ever, whose deadline is then earlier still).
-  const upper = now + t.gateClosureSeconds - t.scheduleWindowSeconds;
-  if (upper < 0n) return { now, enqueued: [] };
-  const ids = await ctx.redis.zrangebyscore(candidatesKey(ctx), 0, Number(upper / t.intervalSeconds));
+  const last = lastPastScheduleDeadline(t, now);
+  if (last === undefined) return { now, enqueued: [] };
+  const ids = await ctx.redis.zrangebyscore(candidatesKey(ctx), 0, Number(last));
   if (ids.length === 0) return { now, enqueued: [] };
   // The committee is read only when a job is enqueued (its rank), not on every tick.
   let members: readonly Address[] | undefined;
@@ -129,11 +131,11 @@ export async function keeperTick(ctx: PipelineContext): Promise<KeeperTickSummar
     }
     waitUntil.delete(raw);
     members ??= (await readCommittee(ctx.client, ctx.config.committeeAddress)).members;
-    const rank = Math.max(0, submitRank(members, ctx.account.address, intervalId));
+    const rank = submitRank(members, ctx.account.address, intervalId);
     const data: KeeperJobData = { intervalId: raw, part: 1 };
     await ctx.queues
       .queue(QUEUE_NAMES.keeper)
-      .add(QUEUE_NAMES.keeper, data, { jobId: id, delay: rank * ctx.settings.settleStaggerMs });
+      .add(QUEUE_NAMES.keeper, data, { jobId: id, delay: rankDelayMs(rank, ctx.settings.settleStaggerMs) });
     enqueued.push(id);
   }
   return { now, enqueued };
@@ -167,13 +169,10 @@ async function openOrders(ctx: PipelineContext, orders: readonly ChainOrder[], i
       args: [o.owner, intervalId, o.side],
     }),
   );
-  return orders.filter((o, i) => slots[i]!.toLowerCase() === o.orderId.toLowerCase());
+  return orders.filter((o, i) => fillOpen(slots[i]!, o.orderId));
 }
 
-/**
- * Participants whose delivery locks of a settled, non-empty fill (the imbalance collateral of either
- * side, and a seller's withheld payout) are still held in an interval without a usable meter leaf.
- */
+/** Participants of an interval without a usable meter leaf whose collateral the rule says is releasable. */
 async function lockedCollateral(ctx: PipelineContext, orders: readonly ChainOrder[], intervalId: bigint) {
   const owners = [...new Set(orders.map((o) => o.owner))];
   const read = (functionName: "settledFill", owner: Address, side: 0 | 1) =>
@@ -194,8 +193,11 @@ async function lockedCollateral(ctx: PipelineContext, orders: readonly ChainOrde
       read("settledFill", owner as Address, 0),
       read("settledFill", owner as Address, 1),
     ]);
-    // A participant with no filled energy has nothing left locked: its release would move 0.
-    return !done && ((boughtSettled && boughtWh > 0n) || (soldSettled && soldWh > 0n));
+    return collateralReleasable({
+      imbalanceSettled: done,
+      bought: { settled: boughtSettled, filledWh: boughtWh },
+      sold: { settled: soldSettled, filledWh: soldWh },
+    });
   });
   return owners.filter((_, i) => checks[i]);
 }

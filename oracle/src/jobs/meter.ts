@@ -14,7 +14,7 @@
  * the report with the missing-reading rule.
  */
 import { DelayedError, type Job } from "bullmq";
-import { type Address, type Hex, getAddress } from "viem";
+import type { Hex } from "viem";
 import {
   chainNow,
   gridAccounts,
@@ -28,9 +28,10 @@ import { imbalancePrices } from "../domain/imbalance-prices.js";
 import { type MeterReport, reportToJson } from "../chain/reports.js";
 import { buildMeterTree } from "../domain/schedule.js";
 import { UnrecoverableInputError } from "../domain/errors.js";
-import { type ScheduledEnergy, aggregateInterval } from "../domain/meter/aggregate.js";
+import { aggregateInterval, scheduledEnergy } from "../domain/meter/aggregate.js";
 import { meterReportDecision, readingDeadline, silentMeters } from "../domain/meter/deadline.js";
 import { backoffDelayMs } from "../domain/backoff.js";
+import { stepWindow, windowAt } from "../domain/due-steps.js";
 import { QUEUE_NAMES } from "../infra/queue.js";
 import { type IntervalJobData, type PipelineContext, jobId, logFor } from "./context.js";
 import { NotReadyError } from "./schedule.js";
@@ -54,23 +55,18 @@ export async function meterReportProcessor(
   if (!state.scheduled)
     throw new UnrecoverableInputError("Interval was never scheduled", { details: `${intervalId}` });
   const now = await chainNow(ctx.client);
-  const times = intervalTimes(ctx.timing, intervalId);
-  if (now < times.end + ctx.settings.meterGraceSeconds)
+  const at = windowAt(
+    stepWindow("meter-report", intervalTimes(ctx.timing, intervalId), ctx.settings.meterGraceSeconds),
+    now,
+  );
+  if (at === "early")
     throw new NotReadyError("Meter grace period not over", { details: `chain time ${now}` });
-  if (now >= times.meterDeadline)
+  if (at === "closed")
     throw new UnrecoverableInputError("Meter window closed", { details: `chain time ${now}` });
 
   const view = await committedSchedule(ctx, intervalId);
   const grids = await readZoneGrids(ctx.client, ctx.config.registryAddress);
-  const grid = gridAccounts(grids);
-  const scheduled = new Map<Address, { injectedWh: bigint; consumedWh: bigint }>();
-  view.orders.forEach((o, i) => {
-    if (grid.has(getAddress(o.owner))) return;
-    const e = scheduled.get(o.owner) ?? { injectedWh: 0n, consumedWh: 0n };
-    if (o.side === 1) e.injectedWh += view.filledWh[i]!;
-    else e.consumedWh += view.filledWh[i]!;
-    scheduled.set(o.owner, e);
-  });
+  const scheduled = scheduledEnergy(view.orders, view.filledWh, gridAccounts(grids));
   const registry = await readMeterRegistry(ctx.client, ctx.config.registryAddress, ctx.config.startBlock);
   let readings = await ctx.meterStore.readings(intervalId);
   if (silentMeters(registry, readings, intervalId).length > 0) {
@@ -104,7 +100,7 @@ export async function meterReportProcessor(
     intervalId,
     readings,
     registry,
-    scheduled: scheduled as ReadonlyMap<Address, ScheduledEnergy>,
+    scheduled,
   });
   if (totals.length === 0) return "no participants to meter";
   const leaves = totals.map((t) => ({

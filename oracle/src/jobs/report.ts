@@ -28,11 +28,13 @@ import {
 } from "../chain/reports.js";
 import { UnrecoverableInputError } from "../domain/errors.js";
 import { type RetrySchedule, retryDue, retryStart } from "../domain/backoff.js";
+import { stepWindow, windowAt } from "../domain/due-steps.js";
 import { QUEUE_NAMES } from "../infra/queue.js";
 import { TxSendError } from "../infra/tx-sender.js";
 import { NotReadyError } from "./schedule.js";
 import { broadcastSignature, loadOwn, saveOwn, signaturesFor, storeSignature } from "./committee.js";
-import { type PipelineContext, type ReportJobData, jobId, logFor, submitRank } from "./context.js";
+import { rankDelayMs, submitRank } from "../domain/submit-rank.js";
+import { type PipelineContext, type ReportJobData, jobId, logFor } from "./context.js";
 
 export interface AggregateJobData extends ReportJobData {
   /** When this node re-sends its signature next (absent: at the first look). */
@@ -59,14 +61,14 @@ export async function enqueueAfterCommit(
   intervalId: bigint,
 ): Promise<void> {
   const { members } = await readCommittee(ctx.client, ctx.config.committeeAddress);
-  const rank = Math.max(0, submitRank(members, ctx.account.address, intervalId));
+  const rank = submitRank(members, ctx.account.address, intervalId);
   const queue = kind === "schedule" ? QUEUE_NAMES.settleFills : QUEUE_NAMES.settleImbalance;
   await ctx.queues
     .queue(queue)
     .add(
       queue,
       { intervalId: intervalId.toString() },
-      { jobId: jobId(ctx, intervalId, queue), delay: rank * ctx.settings.settleStaggerMs },
+      { jobId: jobId(ctx, intervalId, queue), delay: rankDelayMs(rank, ctx.settings.settleStaggerMs) },
     );
 }
 
@@ -129,16 +131,19 @@ export async function aggregateProcessor(
       { kind, intervalId: job.data.intervalId },
       {
         jobId: jobId(ctx, intervalId, stepName(kind, "submit")),
-        delay: Math.max(0, rank) * ctx.settings.submitStaggerMs,
+        delay: rankDelayMs(rank, ctx.settings.submitStaggerMs),
       },
     );
     log.info({ kind, signatures: sigs.length, threshold: committee.threshold, rank }, "quorum reached");
     return `quorum ${sigs.length}/${committee.threshold}`;
   }
   const now = await chainNow(ctx.client);
-  const times = intervalTimes(ctx.timing, intervalId);
-  const deadline = kind === "schedule" ? times.scheduleDeadline : times.meterDeadline;
-  if (now >= deadline)
+  const commitWindow = stepWindow(
+    kind === "schedule" ? "commit-schedule" : "commit-meter",
+    intervalTimes(ctx.timing, intervalId),
+    ctx.settings.meterGraceSeconds,
+  );
+  if (windowAt(commitWindow, now) === "closed")
     throw new UnrecoverableInputError("No quorum before the on-chain deadline", {
       details: `${sigs.length}/${committee.threshold} signatures for ${own.digest}`,
     });

@@ -5,34 +5,79 @@
  * digest exactly as the contract folds it and checks it against `ordersDigest(intervalId)`.
  * solve runs the dispatch on a worker thread (`solveInWorker`), so the event loop that renews
  * BullMQ job locks is never blocked, and turns the canonical schedule into fill leaves, root and
- * zone prices.
+ * zone prices. Every clearing rule (the instance, the zone-price floor, the schedule root, the
+ * budget check) is domain/clearing.ts's; `gridbrain verify` applies the same functions.
  */
 import type { Job } from "bullmq";
 import type { Address, Hex, PublicClient } from "viem";
 import { energyMarketAbi } from "../chain/abis.js";
 import {
   type ChainOrder,
+  type GridModel,
+  type OrderBook,
   chainNow,
   intervalTimes,
   readCommittee,
+  readGrid,
   readIntervalState,
+  readOrderBook,
 } from "../chain/market.js";
-import { bigintReplacer, reportToJson } from "../chain/reports.js";
-import { BaseError, UnrecoverableInputError } from "../domain/errors.js";
-import { type DispatchInstanceInput, solveInWorker } from "../domain/dispatch/index.js";
-import { QUEUE_NAMES } from "../infra/queue.js";
+import { type ScheduleReport, bigintReplacer, reportToJson } from "../chain/reports.js";
 import {
   type IntervalSchedule,
   assertScheduleBudget,
-  collectInterval,
-  scheduleFromResult,
-  scheduleReport,
-} from "./compute.js";
+  clearingInstance,
+  intervalSchedule,
+} from "../domain/clearing.js";
+import { stepWindow, windowAt } from "../domain/due-steps.js";
+import { BaseError, UnrecoverableInputError } from "../domain/errors.js";
+import { type DispatchInstanceInput, solveInWorker } from "../domain/dispatch/index.js";
+import { QUEUE_NAMES } from "../infra/queue.js";
 import { type IntervalJobData, type PipelineContext, jobId, logFor } from "./context.js";
 
 /** Transient: the chain is not there yet (gate still open, logs lagging); retried with backoff. */
 export class NotReadyError extends BaseError {
   override name = "NotReadyError";
+}
+
+export interface CollectedInterval {
+  readonly intervalId: bigint;
+  readonly book: OrderBook;
+  readonly grid: GridModel;
+  readonly instance: DispatchInstanceInput;
+}
+
+/** Reads the order book and the grid of `intervalId` from the chain; the instance is domain/clearing.ts's rule. */
+export async function collectInterval(
+  client: PublicClient,
+  addresses: { market: Address; registry: Address },
+  intervalId: bigint,
+  fromBlock: bigint,
+): Promise<CollectedInterval> {
+  const [book, grid] = await Promise.all([
+    readOrderBook(client, addresses.market, intervalId, fromBlock),
+    readGrid(client, addresses.registry),
+  ]);
+  return { intervalId, book, grid, instance: clearingInstance(intervalId, book.open, grid) };
+}
+
+/** The committee's report of a schedule (what `sign` signs). */
+export function scheduleReport(
+  market: Address,
+  intervalId: bigint,
+  configEpoch: bigint,
+  ordersDigest: Hex,
+  schedule: IntervalSchedule,
+): ScheduleReport {
+  return {
+    market,
+    intervalId,
+    configEpoch,
+    ordersDigest,
+    scheduleRoot: schedule.scheduleRoot,
+    fillCount: schedule.orders.length,
+    zonePrices: schedule.zonePrices,
+  };
 }
 
 export interface SolveJobData extends IntervalJobData {
@@ -66,7 +111,9 @@ export function ordersFromJson(orders: readonly ChainOrderJson[]): ChainOrder[] 
   }));
 }
 
-export function scheduleFromExtra(extra: ScheduleExtra): IntervalSchedule & { orders: ChainOrder[] } {
+export function scheduleFromExtra(
+  extra: ScheduleExtra,
+): IntervalSchedule<ChainOrder> & { orders: ChainOrder[] } {
   const orders = ordersFromJson(extra.orders);
   const filledWh = extra.filledWh.map((f) => BigInt(f));
   const zonePrices = extra.zonePrices.map((p) => BigInt(p));
@@ -79,14 +126,15 @@ export async function collectProcessor(ctx: PipelineContext, job: Job<IntervalJo
   const state = await readIntervalState(ctx.client, ctx.config.marketAddress, intervalId);
   if (state.scheduled) return "already scheduled";
   const now = await chainNow(ctx.client);
-  const times = intervalTimes(ctx.timing, intervalId);
-  if (now < times.gateClosure)
+  const window = stepWindow("collect", intervalTimes(ctx.timing, intervalId), ctx.settings.meterGraceSeconds);
+  const at = windowAt(window, now);
+  if (at === "early")
     throw new NotReadyError("Gate closure has not passed", {
-      details: `chain time ${now} < ${times.gateClosure}`,
+      details: `chain time ${now} < ${window.opensAt}`,
     });
-  if (now >= times.scheduleDeadline)
+  if (at === "closed")
     throw new UnrecoverableInputError("The schedule window has closed", {
-      details: `chain time ${now} >= ${times.scheduleDeadline}`,
+      details: `chain time ${now} >= ${window.closesAt}`,
     });
 
   const collected = await collectInterval(
@@ -128,12 +176,12 @@ export async function solveSchedule(
   orders: readonly ChainOrder[],
   zoneCount: number,
   instance: DispatchInstanceInput,
-): Promise<IntervalSchedule> {
+): Promise<IntervalSchedule<ChainOrder>> {
   const started = performance.now();
   try {
     const result = await solveInWorker(instance);
     ctx.metrics?.solveDuration.observe({ outcome: "ok" }, (performance.now() - started) / 1000);
-    return scheduleFromResult(orders, zoneCount, result);
+    return intervalSchedule(orders, zoneCount, result);
   } catch (error) {
     ctx.metrics?.solveDuration.observe({ outcome: "error" }, (performance.now() - started) / 1000);
     throw error;
@@ -183,7 +231,7 @@ export async function recomputeSchedule(
   intervalId: bigint,
   fromBlock: bigint,
   metrics?: PipelineContext["metrics"],
-): Promise<{ schedule: IntervalSchedule; ordersDigest: Hex }> {
+): Promise<{ schedule: IntervalSchedule<ChainOrder>; ordersDigest: Hex }> {
   const collected = await collectInterval(client, addresses, intervalId, fromBlock);
   const schedule = await solveSchedule(
     metrics === undefined ? {} : { metrics },

@@ -1,19 +1,25 @@
 /**
  * The trigger: on every tick, read chain time (latest block timestamp — never the wall clock,
- * the demo moves chain time) and each recent interval's on-chain state, and enqueue the step it
- * needs with its deterministic job id (so a tick repeating itself, or five ticks of a restarted
- * node, add each job once):
- *   gate closed, not scheduled, has orders, window open → collect
- *   scheduled, fills pending, before meter deadline     → settle-fills (delayed by rank)
- *   ended + grace, scheduled, not metered, window open  → meter-report
- *   metered                                             → settle-imbalance (delayed by rank)
- * State is read from the chain each time, so a node that lost its Redis picks up where the
+ * the demo moves chain time) and each recent interval's on-chain state, and enqueue the steps
+ * domain/due-steps.ts says it needs, with their deterministic job ids (so a tick repeating
+ * itself, or five ticks of a restarted node, add each job once); the settle steps are delayed by
+ * rank. State is read from the chain each time, so a node that lost its Redis picks up where the
  * chain is.
  */
 import { zeroHash } from "viem";
 import { QUEUE_NAMES } from "../infra/queue.js";
 import { chainNow, intervalTimes, readCommittee, readIntervalState } from "../chain/market.js";
-import { type PipelineContext, jobId, submitRank } from "./context.js";
+import { type DueStep, dueSteps, tickIntervals } from "../domain/due-steps.js";
+import { rankDelayMs, submitRank } from "../domain/submit-rank.js";
+import { type PipelineContext, jobId } from "./context.js";
+
+/** The queue of each step the rule can ask for; the settle steps are staggered by rank. */
+const STEP_QUEUES: Readonly<Record<DueStep, { readonly queue: string; readonly staggered: boolean }>> = {
+  collect: { queue: QUEUE_NAMES.collect, staggered: false },
+  "settle-fills": { queue: QUEUE_NAMES.settleFills, staggered: true },
+  "meter-report": { queue: QUEUE_NAMES.meterReport, staggered: false },
+  "settle-imbalance": { queue: QUEUE_NAMES.settleImbalance, staggered: true },
+};
 
 export interface TickSummary {
   readonly now: bigint;
@@ -23,13 +29,7 @@ export interface TickSummary {
 export async function schedulerTick(ctx: PipelineContext): Promise<TickSummary> {
   const now = await chainNow(ctx.client);
   const t = ctx.timing;
-  // Newest interval whose gate has closed, and how far back a step can still be due.
-  const newest = (now + t.gateClosureSeconds) / t.intervalSeconds;
-  const span =
-    (t.gateClosureSeconds + t.intervalSeconds + t.meterWindowSeconds + t.scheduleWindowSeconds) /
-      t.intervalSeconds +
-    1n;
-  const oldest = newest > span ? newest - span : 0n;
+  const { newest, oldest } = tickIntervals(t, now);
   const { members } = await readCommittee(ctx.client, ctx.config.committeeAddress);
   const enqueued: string[] = [];
   const add = async (queue: string, intervalId: bigint, delay = 0) => {
@@ -39,21 +39,28 @@ export async function schedulerTick(ctx: PipelineContext): Promise<TickSummary> 
     await ctx.queues.queue(queue).add(queue, { intervalId: intervalId.toString() }, { jobId: id, delay });
     enqueued.push(id);
   };
+  // Every interval up to `newest` has its gate closed (tickIntervals), so each is read.
   for (let id = newest; id >= oldest; id--) {
-    const times = intervalTimes(t, id);
-    if (now < times.gateClosure) continue;
     const state = await readIntervalState(ctx.client, ctx.config.marketAddress, id);
-    const r = Math.max(0, submitRank(members, ctx.account.address, id));
-    if (!state.scheduled) {
-      if (state.commitment !== zeroHash && now < times.scheduleDeadline) await add(QUEUE_NAMES.collect, id);
-      continue;
+    const steps = dueSteps(
+      intervalTimes(t, id),
+      {
+        scheduled: state.scheduled,
+        hasOrders: state.commitment !== zeroHash,
+        fillsPending: state.settledCount < state.fillCount,
+        metered: state.meterRoot !== zeroHash,
+      },
+      now,
+      ctx.settings.meterGraceSeconds,
+    );
+    const settleDelay = rankDelayMs(
+      submitRank(members, ctx.account.address, id),
+      ctx.settings.settleStaggerMs,
+    );
+    for (const step of steps) {
+      const { queue, staggered } = STEP_QUEUES[step];
+      await add(queue, id, staggered ? settleDelay : 0);
     }
-    if (now >= times.meterDeadline) continue;
-    if (state.settledCount < state.fillCount)
-      await add(QUEUE_NAMES.settleFills, id, r * ctx.settings.settleStaggerMs);
-    if (state.meterRoot === zeroHash) {
-      if (now >= times.end + ctx.settings.meterGraceSeconds) await add(QUEUE_NAMES.meterReport, id);
-    } else await add(QUEUE_NAMES.settleImbalance, id, r * ctx.settings.settleStaggerMs);
   }
   return { now, enqueued };
 }

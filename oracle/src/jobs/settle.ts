@@ -5,9 +5,8 @@
  * first reads which fills (participants) are already settled on-chain and skips them, so the
  * rank-0 node pushes and the others find the work done (or take over if it died).
  *
- * Fills: buy fills first, then sell fills, in batches of at most `settlementBatchGasBudget` gas
- * (the contract checks, on each seller, that the interval's payouts stay within what its buyers
- * were charged so far, so all buyers must be settled before the sellers they pay for).
+ * Which fills are open, their order (buys before sells) and the batches under
+ * `settlementBatchGasBudget` are the rules of domain/settlement-batches.ts.
  */
 import type { Job } from "bullmq";
 import { type Address, type Hex, encodeFunctionData } from "viem";
@@ -16,16 +15,12 @@ import { type ChainOrder, chainNow, intervalTimes, readIntervalState } from "../
 import { scheduleRootOf } from "../chain/reports.js";
 import { buildFillTree, buildMeterTree, scheduleCommitment } from "../domain/schedule.js";
 import { BaseError, UnrecoverableInputError } from "../domain/errors.js";
+import { fillBatches, fillOpen, imbalanceBatches } from "../domain/settlement-batches.js";
+import { stepWindow, windowAt } from "../domain/due-steps.js";
 import { TxSendError } from "../infra/tx-sender.js";
 import { loadOwn } from "./committee.js";
 import { type IntervalJobData, type PipelineContext, logFor } from "./context.js";
 import { type ScheduleExtra, NotReadyError, ordersFromJson, recomputeSchedule } from "./schedule.js";
-
-/** Gas of one fill in a settleFills batch, measured on the local chain (docs/ORACLE.md), plus headroom. */
-export const GAS_PER_FILL = 75_000n;
-export const GAS_PER_BATCH = 60_000n;
-/** Gas of one participant in a settleImbalances batch, measured on the local chain (bench:gas), plus headroom. */
-export const GAS_PER_IMBALANCE = 90_000n;
 
 /**
  * How many state reads a settlement step keeps in flight. Unbounded, a 10,000-order interval sent
@@ -39,6 +34,11 @@ async function mapInChunks<T, R>(items: readonly T[], read: (item: T) => Promise
   for (let start = 0; start < items.length; start += READS_IN_FLIGHT)
     results.push(...(await Promise.all(items.slice(start, start + READS_IN_FLIGHT).map(read))));
   return results;
+}
+
+/** When fills of `intervalId` may settle (domain/due-steps.ts). */
+export function settleFillsWindow(ctx: PipelineContext, intervalId: bigint) {
+  return stepWindow("settle-fills", intervalTimes(ctx.timing, intervalId), ctx.settings.meterGraceSeconds);
 }
 
 export interface SettlementView {
@@ -92,7 +92,7 @@ export async function settleFillsProcessor(ctx: PipelineContext, job: Job<Interv
   const state = await readIntervalState(ctx.client, ctx.config.marketAddress, intervalId);
   if (state.scheduled && state.settledCount >= state.fillCount) return "all fills settled";
   const now = await chainNow(ctx.client);
-  if (now >= intervalTimes(ctx.timing, intervalId).meterDeadline)
+  if (windowAt(settleFillsWindow(ctx, intervalId), now) === "closed")
     throw new UnrecoverableInputError("Settlement window closed", { details: `interval ${intervalId}` });
   const view = await committedSchedule(ctx, intervalId);
   const tree = buildFillTree(
@@ -111,18 +111,10 @@ export async function settleFillsProcessor(ctx: PipelineContext, job: Job<Interv
     }),
   );
   const pending = view.orders
-    .map((order, i) => ({
-      order,
-      filledWh: view.filledWh[i]!,
-      open: slots[i]!.toLowerCase() === order.orderId.toLowerCase(),
-    }))
-    .filter((f) => f.open)
-    .sort((a, b) => a.order.side - b.order.side);
-  const perBatch = Number((ctx.settings.settlementBatchGasBudget - GAS_PER_BATCH) / GAS_PER_FILL);
-  const size = Math.max(1, perBatch);
+    .map((order, i) => ({ order, side: order.side, filledWh: view.filledWh[i]! }))
+    .filter((f, i) => fillOpen(slots[i]!, f.order.orderId));
   let sent = 0;
-  for (let start = 0; start < pending.length; start += size) {
-    const batch = pending.slice(start, start + size);
+  for (const batch of fillBatches(pending, ctx.settings.settlementBatchGasBudget)) {
     const multi = tree.getMultiProof(batch.map((f) => indexOf.get(f.order.orderId.toLowerCase())!));
     const byId = new Map(batch.map((f) => [f.order.orderId.toLowerCase(), f]));
     const fills = multi.leaves.map(([orderId, filledWh]) => {
@@ -209,9 +201,11 @@ export async function settleOpenImbalances(
 ): Promise<number> {
   const state = await readIntervalState(ctx.client, ctx.config.marketAddress, intervalId);
   if (state.meterRoot === `0x${"0".repeat(64)}`) throw new NotReadyError("Interval not metered yet");
+  // While fills may still settle, imbalances wait for them; after the window they settle against
+  // the fills that did.
   if (
     state.settledCount < state.fillCount &&
-    (await chainNow(ctx.client)) < intervalTimes(ctx.timing, intervalId).meterDeadline
+    windowAt(settleFillsWindow(ctx, intervalId), await chainNow(ctx.client)) !== "closed"
   )
     throw new NotReadyError("Fills not all settled yet");
   const own = await loadOwn<MeterExtra>(ctx, "meter", intervalId);
@@ -240,13 +234,9 @@ export async function settleOpenImbalances(
     }),
   );
   const open = entries.filter((_, i) => !done[i]).map(([index]) => index);
-  const size = Math.max(
-    1,
-    Number((ctx.settings.settlementBatchGasBudget - GAS_PER_BATCH) / GAS_PER_IMBALANCE),
-  );
   let settled = 0;
-  for (let start = 0; start < open.length; start += size) {
-    const multi = tree.getMultiProof(open.slice(start, start + size));
+  for (const indices of imbalanceBatches(open, ctx.settings.settlementBatchGasBudget)) {
+    const multi = tree.getMultiProof(indices);
     const batch = multi.leaves.map(([participant, injectedWh, consumedWh]) => ({
       participant: participant as Address,
       injectedWh: BigInt(injectedWh),

@@ -15,10 +15,12 @@
  */
 import type { AbiEvent } from "viem";
 import { energyMarketAbi } from "../chain/abis.js";
-import { chainNow, intervalTimes, readIntervalState } from "../chain/market.js";
+import { chainNow, readIntervalState } from "../chain/market.js";
 import type { ReportKind } from "../chain/reports.js";
 import type { WatchedLog } from "../infra/chain-watcher.js";
+import { windowAt } from "../domain/due-steps.js";
 import { enqueueAfterCommit } from "./report.js";
+import { settleFillsWindow } from "./settle.js";
 import type { PipelineContext } from "./context.js";
 
 const EVENT_KINDS: Readonly<Record<string, ReportKind>> = {
@@ -51,7 +53,7 @@ export async function onMarketLog(ctx: PipelineContext, log: WatchedLog): Promis
     chainNow(ctx.client),
     readIntervalState(ctx.client, ctx.config.marketAddress, intervalId),
   ]);
-  if (now >= intervalTimes(ctx.timing, intervalId).meterDeadline)
+  if (windowAt(settleFillsWindow(ctx, intervalId), now) === "closed")
     return { action: "skipped", reason: `interval ${intervalId}: settlement window closed` };
   if (kind === "schedule" && state.settledCount >= state.fillCount)
     return { action: "skipped", reason: `interval ${intervalId}: every fill is settled` };

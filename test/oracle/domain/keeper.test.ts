@@ -3,9 +3,11 @@ import {
   KEEPER_MAX_TX_PER_JOB,
   type KeeperIntervalState,
   boundedWork,
+  collateralReleasable,
   keeperDeadlines,
   keeperDecision,
   keeperEarliest,
+  lastPastScheduleDeadline,
 } from "../../../oracle/src/domain/keeper.js";
 
 // The deployed defaults (deploy/modules/suite.ts): 900 s intervals, gate 300 s before the
@@ -44,6 +46,27 @@ describe("keeper rule", () => {
     });
     it("rejects a negative interval id, naming the field", () => {
       expect(() => keeperDeadlines(T, -1n)).to.throw(RangeError, /intervalId/);
+    });
+  });
+
+  describe("lastPastScheduleDeadline", () => {
+    it("is the interval whose schedule deadline is exactly now, not the next", () => {
+      expect(lastPastScheduleDeadline(T, SCHEDULE_DEADLINE)).to.equal(ID);
+      expect(lastPastScheduleDeadline(T, SCHEDULE_DEADLINE - 1n)).to.equal(ID - 1n);
+      expect(lastPastScheduleDeadline(T, SCHEDULE_DEADLINE + 899n)).to.equal(ID);
+    });
+    it("agrees with keeperDeadlines on both sides of the bound", () => {
+      for (const now of [SCHEDULE_DEADLINE - 1n, SCHEDULE_DEADLINE, SCHEDULE_DEADLINE + 450n]) {
+        const last = lastPastScheduleDeadline(T, now)!;
+        expect(keeperDeadlines(T, last).scheduleDeadline, `now ${now}`).to.be.at.most(now);
+        expect(keeperDeadlines(T, last + 1n).scheduleDeadline, `now ${now}`).to.be.above(now);
+      }
+    });
+    it("is undefined while even the unclamped deadline of interval 0 (W − G) is ahead", () => {
+      expect(lastPastScheduleDeadline(T, 299n)).to.equal(undefined);
+      // interval 0's gate is clamped at 0, its real deadline is 600: named early, keeperDecision says not due
+      expect(lastPastScheduleDeadline(T, 300n)).to.equal(0n);
+      expect(keeperDecision(T, 0n, 300n, state()).due).to.equal(false);
     });
   });
 
@@ -129,6 +152,32 @@ describe("keeper rule", () => {
     });
     it("rejects a bound below one, naming the field", () => {
       expect(() => boundedWork([1], 0)).to.throw(RangeError, /max/);
+    });
+  });
+});
+
+describe("collateralReleasable", () => {
+  const none = { settled: false, filledWh: 0n };
+  const locks = (over: Partial<Parameters<typeof collateralReleasable>[0]> = {}) => ({
+    imbalanceSettled: false,
+    bought: none,
+    sold: none,
+    ...over,
+  });
+  describe("when a settled fill with energy still holds its delivery locks", () => {
+    it("is releasable, for a seller and for a buyer", () => {
+      expect(collateralReleasable(locks({ sold: { settled: true, filledWh: 400n } }))).to.equal(true);
+      expect(collateralReleasable(locks({ bought: { settled: true, filledWh: 1n } }))).to.equal(true);
+    });
+  });
+  describe("when nothing is locked", () => {
+    it("is not releasable once the imbalance is settled", () => {
+      const sold = { settled: true, filledWh: 400n };
+      expect(collateralReleasable(locks({ imbalanceSettled: true, sold }))).to.equal(false);
+    });
+    it("is not releasable for a fill of 0 Wh or a fill never settled (its order is released instead)", () => {
+      expect(collateralReleasable(locks({ sold: { settled: true, filledWh: 0n } }))).to.equal(false);
+      expect(collateralReleasable(locks({ bought: { settled: false, filledWh: 500n } }))).to.equal(false);
     });
   });
 });

@@ -9,8 +9,7 @@ import { energyMarketAbi } from "../../../oracle/src/chain/abis.js";
 import { readCommittee } from "../../../oracle/src/chain/market.js";
 import { signReport } from "../../../oracle/src/chain/reports.js";
 import { jobIdFor } from "../../../oracle/src/infra/queue.js";
-import { scheduleReport } from "../../../oracle/src/jobs/compute.js";
-import { recomputeSchedule } from "../../../oracle/src/jobs/schedule.js";
+import { recomputeSchedule, scheduleReport } from "../../../oracle/src/jobs/schedule.js";
 import { OracleNode } from "../../../oracle/src/node/node.js";
 import {
   type Env,

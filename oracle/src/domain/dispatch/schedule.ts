@@ -38,6 +38,7 @@
  *     ends: with no flow the rent is 0. The contract's rule follows: buyers pay ⌈p·e/1000⌉ and
  *     sellers get ⌊p·e/1000⌋, and Σ_buyers p'e − Σ_sellers p'e = rent + fees ≥ 0.
  */
+import { chainZonePrice } from "../budget.js";
 import { DispatchRoundingError } from "./errors.js";
 import { Layout, type IndexedInstance } from "./indexed.js";
 
@@ -220,8 +221,8 @@ export function integerize({ ix, x, duals, solver }: IntegerizeInput): Canonical
   // (6) budget balance of interval t. `E` and `absorb` are step 5's imbalance vector and loop.
   const repairBudget = (t: number, E: number[], absorb: () => void): void => {
     const p0 = Array.from({ length: Z }, (_, z) => price[lay.balanceRow(t, z)]!);
-    // the price as the chain sees it (uint256: floored at 0)
-    const onChain = (z: number) => BigInt(Math.max(p0[z]!, 0));
+    // the price as the chain sees it (uint256: floored at 0, the one rule in domain/budget.ts)
+    const onChain = (z: number) => chainZonePrice(p0[z]!);
     for (;;) {
       const flowsT: Array<{ c: number; from: number; to: number; loss: number; rent: bigint }> = [];
       ix.lines.forEach((line, l) => {
@@ -300,8 +301,8 @@ export function integerize({ ix, x, duals, solver }: IntegerizeInput): Canonical
         if (o.side === "bid") up = Math.min(up, o.limitPricePerKwh);
         else down = Math.max(down, o.limitPricePerKwh);
       }
-      const current = Math.max(p0[z]!, 0);
       // a price below 0 reaches the chain as 0: lowering it there gains nothing
+      const current = Number(chainZonePrice(p0[z]!));
       const room = q > 0 ? Math.min(up, PRICE_MAX) - current : current - Math.max(down, 0);
       if (room <= 0) continue;
       const perUnit = BigInt(Math.abs(q));

@@ -100,3 +100,26 @@ export function aggregateInterval(params: AggregateIntervalParameters): Particip
   }
   return totals.sort((a, b) => byAddress(a.participant, b.participant));
 }
+
+/**
+ * Each participant's scheduled energy in a committed interval: a sell fill is scheduled injection,
+ * a buy fill scheduled consumption, summed per owner. The grid's accounts (`gridAccounts`,
+ * checksummed) are the balancing parties: they are left out, so they are never metered nor settled
+ * for imbalance (docs/MARKET_RULES.md, "The grid"). Owners are keyed checksummed.
+ */
+export function scheduledEnergy(
+  orders: readonly { readonly owner: string; readonly side: 0 | 1 }[],
+  filledWh: readonly bigint[],
+  gridAccounts: ReadonlySet<Address>,
+): Map<Address, ScheduledEnergy> {
+  const scheduled = new Map<Address, { injectedWh: bigint; consumedWh: bigint }>();
+  orders.forEach((o, i) => {
+    const owner = getAddress(o.owner);
+    if (gridAccounts.has(owner)) return;
+    const e = scheduled.get(owner) ?? { injectedWh: 0n, consumedWh: 0n };
+    if (o.side === 1) e.injectedWh += filledWh[i]!;
+    else e.consumedWh += filledWh[i]!;
+    scheduled.set(owner, e);
+  });
+  return scheduled;
+}

@@ -1,5 +1,5 @@
 /**
- * Random instances shaped like the market's on-chain intervals (jobs/compute.ts buildInstance):
+ * Random instances shaped like the market's on-chain intervals (domain/clearing.ts clearingInstance):
  * zones 0..Z-1, lines with losses in basis points, fees and capacities, token prices of tens of
  * thousands of base units per kWh (a 6-decimal stablecoin), household-sized orders, no batteries
  * (the market has no flexibility-order type yet). Used by the budget property test and by

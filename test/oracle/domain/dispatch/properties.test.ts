@@ -11,7 +11,7 @@ import {
 import { type Hex, toHex } from "viem";
 import type { ChainOrder } from "../../../../oracle/src/chain/market.js";
 import { scheduleBudgets } from "../../../../oracle/src/domain/budget.js";
-import { scheduleBudget, scheduleFromResult } from "../../../../oracle/src/jobs/compute.js";
+import { intervalSchedule, scheduleBudget } from "../../../../oracle/src/domain/clearing.js";
 import { chainInstanceArb } from "./chain-instances.js";
 import { OWNER } from "./fixtures.js";
 import { glpkWelfare, loadGlpk, scheduleViolations } from "./reference.js";
@@ -183,7 +183,7 @@ describe("dispatch properties", function () {
           for (const [t, b] of scheduleBudgets(inst, schedule))
             expect(b.balanced, `interval ${t}: payouts ${b.payouts} > receipts ${b.receipts}`).to.equal(true);
           if (inst.horizon.intervals === 1) {
-            // exactly the path of the committee (jobs/compute.ts): chain orders, floored prices
+            // exactly the path of the committee (domain/clearing.ts): chain orders, floored prices
             const orders: ChainOrder[] = inst.orders.map((o) => ({
               orderId: toHex(BigInt(o.id), { size: 32 }) as Hex,
               owner: OWNER,
@@ -194,7 +194,7 @@ describe("dispatch properties", function () {
               limitPricePerKwh: BigInt(o.limitPricePerKwh),
               nonce: 0n,
             }));
-            const onChain = scheduleFromResult(orders, inst.zones.length, result);
+            const onChain = intervalSchedule(orders, inst.zones.length, result);
             const b = scheduleBudget(onChain);
             expect(b.balanced, `on-chain: payouts ${b.payouts} > receipts ${b.receipts}`).to.equal(true);
           }

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { type Address, type Hex, getAddress } from "viem";
-import { aggregateInterval } from "../../../../oracle/src/domain/meter/aggregate.js";
+import { aggregateInterval, scheduledEnergy } from "../../../../oracle/src/domain/meter/aggregate.js";
 import { meterRegistry } from "../../../../oracle/src/domain/meter/validate.js";
 
 const m = (n: number): Address => getAddress(`0x${n.toString(16).padStart(40, "0")}`);
@@ -79,6 +79,38 @@ describe("aggregateInterval", () => {
           scheduled: new Map(),
         }),
       ).to.throw(/two readings for meter/);
+    });
+  });
+});
+
+describe("scheduledEnergy", () => {
+  const GRID = m(0x6);
+  const fills = [
+    { owner: ALICE, side: 1 as const },
+    { owner: BOB.toLowerCase(), side: 0 as const },
+    { owner: ALICE, side: 0 as const },
+    { owner: GRID, side: 1 as const },
+    { owner: BOB, side: 0 as const },
+  ];
+
+  describe("when the interval has sell and buy fills", () => {
+    it("sums sells as injection and buys as consumption per owner, keyed checksummed", () => {
+      const e = scheduledEnergy(fills, [400n, 100n, 30n, 9_000n, 5n], new Set([GRID]));
+      expect(e.get(ALICE)).to.deep.equal({ injectedWh: 400n, consumedWh: 30n });
+      expect(e.get(BOB)).to.deep.equal({ injectedWh: 0n, consumedWh: 105n });
+    });
+  });
+  describe("when a fill belongs to a grid account", () => {
+    it("leaves the grid out (the balancing party is never metered)", () => {
+      const e = scheduledEnergy(fills, [400n, 100n, 30n, 9_000n, 5n], new Set([GRID]));
+      expect(e.has(GRID)).to.equal(false);
+      expect([...e.keys()]).to.deep.equal([ALICE, BOB]);
+    });
+    it("keeps it as a participant when it is not a grid account", () => {
+      expect(scheduledEnergy(fills, [1n, 1n, 1n, 9_000n, 1n], new Set()).get(GRID)).to.deep.equal({
+        injectedWh: 9_000n,
+        consumedWh: 0n,
+      });
     });
   });
 });
