@@ -473,7 +473,7 @@ export function describeDevnet(state: DevnetState, stateFile: string): string {
     `  state file ${stateFile}  (every address, URL, dev key and process id)`,
     "",
     "Next steps (docs/INTEGRATING.md):",
-    `  - trade from viem: GRIDBRAIN_DEVNET_STATE=${stateFile} npx tsx examples/devnet-trade.ts`,
+    `  - a settled trade from viem: npx tsx examples/devnet-trade.ts ${stateFile}`,
     `  - market status: npx gridbrain market status --rpc-url ${state.rpcUrl} --chain-id ${state.chainId} --market-address ${a.market} --registry-address ${a.registry}`,
     `  - move chain time: curl -s -X POST ${state.rpcUrl} -H 'content-type: application/json' -d '{"jsonrpc":"2.0","id":1,"method":"evm_increaseTime","params":[900]}' (then "evm_mine")`,
     `  - stop: npx gridbrain devnet down --dir ${state.dir}  (or Ctrl-C here)`,
