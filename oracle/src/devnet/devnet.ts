@@ -109,7 +109,7 @@ export function parseParticipantsFile(text: string, zones: number, origin: strin
   const seen = new Set<string>();
   const meters = new Set<string>();
   return parsed.data.participants.map((p, i) => {
-    const at = `${origin}: participants[${i}]`;
+    const at = `${origin}: participants.${i}`;
     if (p.zone >= zones)
       throw new DevnetInputError(`${at}.zone: ${p.zone} does not exist (zones 0..${zones - 1}; see --zones)`);
     if (seen.has(p.address.toLowerCase()))
