@@ -335,8 +335,10 @@ export async function startDevnet(
     );
   if (!(await portIsFree(options.rpcPort)))
     throw new DevnetInputError(`--rpc-port: 127.0.0.1:${options.rpcPort} is in use; give a free port`);
-  rmSync(dir, { recursive: true, force: true });
+  // Never emptied: --dir may name a directory with other files; the node files are rewritten.
+  // A stale state file (its `up` died) goes now, so that `down` cannot signal its old process ids.
   mkdirSync(dir, { recursive: true });
+  rmSync(statePath(dir), { force: true });
 
   const cleanups: (() => Promise<unknown>)[] = [];
   let closing: Promise<void> | undefined;
