@@ -12,6 +12,7 @@ export const GROUPS: Readonly<Record<string, () => Promise<Register>>> = {
   dispatch: async () => (await import("./dispatch-cli.js")).registerDispatchCommands,
   prosumer: async () => (await import("./prosumer-cli.js")).registerProsumerCommands,
   meter: async () => (await import("./meter-cli.js")).registerMeterCommands,
+  devnet: async () => (await import("./devnet-cli.js")).registerDevnetCommands,
 };
 
 /** The top-level commands each group registers. */
@@ -32,6 +33,7 @@ export const COMMAND_GROUPS: Readonly<Record<string, keyof typeof GROUPS>> = {
   retire: "prosumer",
   claim: "prosumer",
   meter: "meter",
+  devnet: "devnet",
 };
 
 /** The groups `argv` needs: all of them unless its command (argv[2]) is known. */

@@ -174,7 +174,9 @@ export function httpMeterSink(url: string, fetchImpl: typeof fetch = fetch): Met
         throw new Error(`${base}: cannot reach the node: ${(error as Error).message}`, { cause: error });
       }
       const text = await response.text();
-      if (response.status !== 202)
+      // 422: the node rejected every item; its body still names each item's reason, which the
+      // importer reports per row like any other rejection.
+      if (response.status !== 202 && response.status !== 422)
         throw new Error(`${base}/meter-readings: HTTP ${response.status}: ${text.slice(0, 500)}`);
       let body: unknown;
       try {

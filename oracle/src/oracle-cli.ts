@@ -14,6 +14,7 @@ import {
   readMarketTiming,
 } from "./chain/market.js";
 import { committeeStatusLines } from "./domain/committee.js";
+import { intervalPhase } from "./domain/interval-phase.js";
 import { ConfigError, ConfigSchema, envName, flagName, loadConfig } from "./infra/config.js";
 import { OracleNode } from "./node/node.js";
 import { verifyInterval } from "./verify.js";
@@ -186,19 +187,7 @@ export function registerOracleCommands(program: Command): void {
         const s = await readIntervalState(publicClient, c.marketAddress as Address, id);
         const t = intervalTimes(timing, id);
         const zero = `0x${"0".repeat(64)}`;
-        const phase = !s.scheduled
-          ? now < t.gateClosure
-            ? "open"
-            : now < t.scheduleDeadline
-              ? "closed"
-              : "expired (not scheduled)"
-          : s.settledCount < s.fillCount
-            ? "scheduled"
-            : s.meterRoot === zero
-              ? now < t.end
-                ? "delivery"
-                : "settled (awaiting meter report)"
-              : "metered";
+        const phase = intervalPhase({ now, times: t, scheduled: s.scheduled, metered: s.meterRoot !== zero });
         console.log(
           `${id}: ${phase}; fills ${s.settledCount}/${s.fillCount}; gate closure ${t.gateClosure}; meter root ${s.meterRoot === zero ? "-" : s.meterRoot}`,
         );

@@ -190,6 +190,49 @@ describe("gridbrain meter import", function () {
     });
   });
 
+  describe("when the node rejects every row", () => {
+    it("prints each row's reason from the node's 422 answer and exits 1", async () => {
+      const file = write(
+        "unregistered.csv",
+        [
+          "meter,intervalId,injected,consumed,unit,signature",
+          `${METERS.C.address},${INTERVAL},5,0,Wh,${await sigAs(METERS.C, METERS.C, 5n, 0n)}`,
+          `${METERS.C.address},${INTERVAL - 1n},6,0,Wh,${await sigAs(METERS.C, METERS.C, 6n, 0n)}`,
+        ].join("\n"),
+      );
+      const run = await runCli(["meter", "import", file, "--node-url", server.url, "--json"]);
+      expect(run.code, run.stderr).to.equal(1);
+      const result = JSON.parse(run.stdout) as MeterImportResult;
+      expect(result.sinks).to.deep.equal([{ name: server.url, accepted: 0, duplicates: 0, rejected: 2 }]);
+      expect(result.rejected.map((r) => [r.origin, r.code])).to.deep.equal([
+        ["line 2", "unregistered"],
+        ["line 3", "unregistered"],
+      ]);
+    });
+  });
+
+  describe("examples/meter-readings.csv", () => {
+    it("is accepted row by row by a node of the chain and market it is signed for", async () => {
+      const run = await runCli([
+        "meter",
+        "import",
+        join(PROJECT_ROOT, "examples", "meter-readings.csv"),
+        "--node-url",
+        server.url,
+        "--json",
+      ]);
+      expect(run.code, run.stdout + run.stderr).to.equal(0);
+      const result = JSON.parse(run.stdout) as MeterImportResult;
+      expect(result.rows).to.equal(2);
+      expect(result.sinks).to.deep.equal([{ name: server.url, accepted: 2, duplicates: 0, rejected: 0 }]);
+      const stored = await store.readings(INTERVAL);
+      expect(stored.map((r) => [r.meter, r.injectedWh, r.consumedWh])).to.have.deep.members([
+        [METERS.A.address, 1500n, 0n],
+        [METERS.B.address, 0n, 250n],
+      ]);
+    });
+  });
+
   describe("when the same file is imported twice", () => {
     it("counts the second run's rows as duplicates and stores nothing twice", async () => {
       const text = JSON.stringify({

@@ -15,6 +15,12 @@ export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..
 export interface LocalService {
   readonly port: number;
   readonly url: string;
+  /**
+   * The process id to wait on: the server itself, or for a service started through `npx` the
+   * leader of its own process group (signal `-pid` to reach every process of it). Undefined once
+   * stopped. `gridbrain devnet` records it so that `devnet down` can check nothing is left.
+   */
+  readonly pid: number | undefined;
   /** Stops the process (SIGKILL when `hard`, to simulate a crash). Idempotent. */
   stop(options?: { hard?: boolean }): Promise<void>;
 }
@@ -83,6 +89,9 @@ export async function startRedis(): Promise<RedisServer> {
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
+    get pid() {
+      return child?.pid;
+    },
     stop: async (options = {}) => {
       const running = child;
       child = undefined;
@@ -213,7 +222,8 @@ export const DEV_MNEMONIC = "test test test test test test test test test test t
  */
 export async function startChain(kind: ChainKind, options: { port?: number } = {}): Promise<LocalChain> {
   const service = kind === "anvil" ? await startAnvil(options) : await startHardhatNode(options);
-  return { ...service, kind };
+  // Assign, not spread: a spread would freeze `pid`'s getter at its value now.
+  return Object.assign(service, { kind });
 }
 
 /** The anvil binary shipped by `@foundry-rs/anvil`'s per-platform package (no download at run time). */
@@ -266,6 +276,9 @@ export async function startAnvil(options: { port?: number } = {}): Promise<Local
   return {
     port,
     url,
+    get pid() {
+      return child.exitCode === null && child.signalCode === null ? child.pid : undefined;
+    },
     stop: async (stopOptions = {}) => stopChild(child, stopOptions.hard === true),
   };
 }
@@ -298,6 +311,9 @@ export async function startHardhatNode(options: { port?: number } = {}): Promise
   return {
     port,
     url,
+    get pid() {
+      return stopped || child.exitCode !== null ? undefined : child.pid;
+    },
     pause: () => signal("SIGSTOP"),
     resume: () => signal("SIGCONT"),
     stop: async (stopOptions = {}) => {

@@ -22,7 +22,8 @@ import {
   localMidnightUnix,
   NeighbourhoodSimulator,
 } from "../domain/simulation/index.js";
-import { createLogger } from "../infra/logging.js";
+import { pino } from "pino";
+import { createLogger, type Logger } from "../infra/logging.js";
 import { deployLocalSuite } from "./deploy.js";
 import { PROJECT_ROOT, startHardhatNode, startRedis } from "./local-services.js";
 import { startOracleNodes } from "./oracle-nodes.js";
@@ -107,8 +108,21 @@ async function shutdown(code: number): Promise<never> {
 process.on("SIGINT", () => void shutdown(130));
 process.on("SIGTERM", () => void shutdown(143));
 
-/** Setup steps are logged (structured); the per-interval lines and the summary are the command's output. */
-const log = createLogger({ level: "info", base: { component: "demo" } });
+/**
+ * The terminal is for a person: one readable line per setup step, then the interval lines and the
+ * summary. The same steps with their data go as structured JSON lines to `<work dir>/logs/demo.log`,
+ * beside the oracle nodes' logs (replaced in main() once the work dir exists).
+ */
+let log: Logger = createLogger({ level: "silent" });
+function step(
+  line: string,
+  data: Record<string, unknown>,
+  message: string,
+  level: "info" | "warn" | "error" = "info",
+) {
+  console.log(line);
+  log[level](data, message);
+}
 const TIMING = { intervalSeconds: 900, gateClosureSeconds: 300, meterGraceSeconds: 60 };
 const RETAIL = 300_000;
 const FEED_IN = 70_000;
@@ -121,6 +135,14 @@ async function main(): Promise<void> {
     throw new Error(`--kill-node: node ${killNode[0]} is not in a committee of ${committeeSize}`);
   const wallStart = Date.now();
   const workDir = mkdtempSync(join(tmpdir(), "gridbrain-demo-"));
+  mkdirSync(join(workDir, "logs"), { recursive: true });
+  const logFile = join(workDir, "logs", "demo.log");
+  log = createLogger({
+    level: "info",
+    base: { component: "demo" },
+    destination: pino.destination({ dest: logFile, sync: true }),
+  });
+  console.log(`logs: ${join(workDir, "logs")} (demo.log and one per oracle node)`);
 
   let rpcUrl = process.env["RPC_URL"] || undefined; // empty means unset
   if (rpcUrl === undefined) {
@@ -134,7 +156,11 @@ async function main(): Promise<void> {
     cleanups.push(() => redis.stop());
     redisUrl = redis.url;
   }
-  log.info({ rpcUrl, redisUrl, workDir }, "local services ready");
+  step(
+    `local services: chain ${rpcUrl}, redis ${redisUrl}`,
+    { rpcUrl, redisUrl, workDir },
+    "local services ready",
+  );
 
   const neighbourhood = generateNeighbourhood({
     seed: options.seed,
@@ -157,7 +183,11 @@ async function main(): Promise<void> {
       offerCollateralPerKwh: String(RETAIL - FEED_IN),
     },
   });
-  log.info({ ...addresses }, "suite deployed");
+  step(
+    `suite deployed: market ${addresses.market}, registry ${addresses.registry}, committee ${addresses.committee}`,
+    { ...addresses },
+    "suite deployed",
+  );
   const chain = connectDemoChain(rpcUrl, addresses);
   const layout = defaultGridLayout(options.zones, {
     retailPerKwh: BigInt(RETAIL),
@@ -166,7 +196,8 @@ async function main(): Promise<void> {
   await setUpNeighbourhood(chain, accounts, neighbourhood, layout);
   const pv = neighbourhood.households.filter((h) => h.pv !== null).length;
   const batteries = neighbourhood.households.filter((h) => h.battery !== null).length;
-  log.info(
+  step(
+    `neighbourhood registered: ${options.prosumers} households (${pv} with PV, ${batteries} with batteries) in ${options.zones} zone(s)`,
     {
       prosumers: options.prosumers,
       withPv: pv,
@@ -189,7 +220,11 @@ async function main(): Promise<void> {
     meterDeadlineSeconds: 2700,
   });
   cleanups.push(() => nodes.stop());
-  log.info({ threshold, committeeSize, logDir: nodes.logDir }, "committee of oracle node processes started");
+  step(
+    `committee: ${threshold}-of-${committeeSize} oracle node processes at ${nodes.urls.join(", ")}`,
+    { threshold, committeeSize, logDir: nodes.logDir },
+    "committee of oracle node processes started",
+  );
 
   const simulator = new NeighbourhoodSimulator(neighbourhood, {
     startUnix: localMidnightUnix(options.date) + options["start-hour"] * 3600,
@@ -210,12 +245,22 @@ async function main(): Promise<void> {
     stepTimeoutMs: 120_000,
     onUndone: (u) => {
       undone.push(u);
-      log.warn({ intervalId: u.intervalId, action: u.action, reason: u.reason }, "demo step not done");
+      step(
+        `interval ${u.intervalId}: not done: ${u.action} (${u.reason})`,
+        { intervalId: u.intervalId, action: u.action, reason: u.reason },
+        "demo step not done",
+        "warn",
+      );
     },
     beforeReadings: async (index) => {
       if (killNode === undefined || index + 1 !== killNode[1]) return;
       await nodes.kill(killNode[0]);
-      log.warn({ node: killNode[0], url: nodes.urls[killNode[0]] }, "oracle node killed (--kill-node)");
+      step(
+        `oracle node ${killNode[0]} killed (--kill-node)`,
+        { node: killNode[0], url: nodes.urls[killNode[0]] },
+        "oracle node killed (--kill-node)",
+        "warn",
+      );
     },
     onInterval: (r, i) => {
       const prices = r.zonePrices.map((p) => (Number(p) / 1e6).toFixed(3)).join("/");
@@ -262,7 +307,8 @@ async function main(): Promise<void> {
   console.log(`\n${formatSummary(summary)}`);
   console.log(formatLedger(ledger));
   if (!fundsConserved)
-    log.error(
+    step(
+      "FUNDS NOT CONSERVED: see the ledger above and demo.log",
       {
         marketHolds: String(ledger.marketTokenBalance),
         owes: String(ledger.owed),
@@ -270,6 +316,7 @@ async function main(): Promise<void> {
         minted: String(mintedTotal(accounts)),
       },
       "funds not conserved",
+      "error",
     );
   const reportPath = resolve(PROJECT_ROOT, options.report);
   mkdirSync(dirname(reportPath), { recursive: true });

@@ -140,7 +140,8 @@ export function defaultGridLayout(zones: number, tariffs: GridLayout["tariffs"])
   };
 }
 
-async function fundEth(chain: DemoChain, addresses: readonly Address[]): Promise<void> {
+/** Gives each address 100 ETH for gas (Hardhat's `hardhat_setBalance`). */
+export async function fundEth(chain: DemoChain, addresses: readonly Address[]): Promise<void> {
   for (const address of addresses)
     await chain.publicClient.request({
       method: "hardhat_setBalance" as never,

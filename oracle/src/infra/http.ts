@@ -4,7 +4,8 @@
  *   GET  /readyz          readiness: every dependency check passes (Redis ping, RPC blockNumber, solver);
  *                         503 with `{ ready: false, checks: { name: { ok, reason } } }` otherwise
  *   GET  /metrics         Prometheus exposition of the node's registry
- *   POST /meter-readings  one signed reading or an array; 202 with per-item status and reasons
+ *   POST /meter-readings  one signed reading or an array; 202 with per-item status and reasons,
+ *                         422 with the same body when every item was rejected
  *   GET  /meter-readings/:intervalId?offset=N
  *                         the signed readings this node holds for the interval, in pages of
  *                         READINGS_PAGE_SIZE (`{ intervalId, readings, next }`), for peers to
@@ -158,7 +159,10 @@ export async function startHttpServer(params: HttpServerParameters): Promise<Htt
       return;
     }
     const result = await params.meterIngest(items);
-    res.status(202).json(result);
+    // 422 when nothing was taken: a meter (or script) that only reads the status must not believe
+    // a batch of bad readings was stored. The body is the same per-item answer, with each reason.
+    // Duplicates count as taken: resending a stored reading is safe and answers 202.
+    res.status(result.accepted === 0 ? 422 : 202).json(result);
   });
 
   app.get("/meter-readings/:intervalId", async (req, res) => {

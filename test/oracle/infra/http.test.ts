@@ -134,6 +134,46 @@ describe("startHttpServer", function () {
       expect(body.items[1]!.status).to.equal("rejected");
       expect(body.items[1]!.reason).to.include('consumedWh: must be an integer, got fraction "9.5"');
     });
+    it("answers 422 with every item's reason when every item was rejected", async () => {
+      const r = await signMeterReading(METERS.A, CHAIN_ID, MARKET, {
+        intervalId: 1999998n,
+        injectedWh: 3n,
+        consumedWh: 0n,
+      });
+      const wire = { ...r, intervalId: "1999998", injectedWh: "3", consumedWh: "0" };
+      const res = await post(
+        JSON.stringify([
+          { ...wire, injectedWh: "-1" },
+          { ...wire, meter: "0x12" },
+        ]),
+      );
+      expect(res.status).to.equal(422);
+      const body = (await res.json()) as {
+        accepted: number;
+        rejected: number;
+        items: { index: number; status: string; reason?: string }[];
+      };
+      expect(body.accepted).to.equal(0);
+      expect(body.rejected).to.equal(2);
+      expect(body.items.map((i) => [i.index, i.status])).to.deep.equal([
+        [0, "rejected"],
+        [1, "rejected"],
+      ]);
+      expect(body.items[0]!.reason).to.include("injectedWh");
+      expect(body.items[1]!.reason).to.include("meter");
+    });
+    it("answers 202 when every item is a duplicate of a stored reading (a resend is not an error)", async () => {
+      const r = await signMeterReading(METERS.A, CHAIN_ID, MARKET, {
+        intervalId: 1999997n,
+        injectedWh: 4n,
+        consumedWh: 0n,
+      });
+      const wire = JSON.stringify({ ...r, intervalId: "1999997", injectedWh: "4", consumedWh: "0" });
+      expect((await post(wire)).status).to.equal(202);
+      const again = await post(wire);
+      expect(again.status).to.equal(202);
+      expect(await again.json()).to.deep.include({ accepted: 1, rejected: 0 });
+    });
     it("rejects a body that is not JSON with 400 naming the body", async () => {
       const res = await post("{not json");
       expect(res.status).to.equal(400);
