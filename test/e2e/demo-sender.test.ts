@@ -10,8 +10,6 @@
  */
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
-import { type IncomingMessage, type Server, createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { type Abi, type Address, type Hex, createWalletClient, http } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
@@ -23,73 +21,21 @@ import {
   startHardhatNode,
 } from "../../oracle/src/demo/local-services.js";
 import { DEV_MNEMONIC, connectDemoChain } from "../../oracle/src/demo/world.js";
+import { type RpcProxy, startRpcProxy } from "../helpers/rpc-proxy.js";
 
 const STALL_MS = 12_000;
-
-/** Forwards JSON-RPC to `upstream`; answers the next `stalls` eth_sendRawTransaction calls `STALL_MS` late. */
-async function startStallProxy(upstream: string) {
-  let stalls = 0;
-  /** The signed transaction of every `eth_sendRawTransaction` seen, in order. */
-  const rawSends: Hex[] = [];
-  const timers = new Set<NodeJS.Timeout>();
-  const read = (req: IncomingMessage) =>
-    new Promise<string>((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      req.on("data", (c: Buffer) => chunks.push(c));
-      req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-      req.on("error", reject);
-    });
-  const server: Server = createServer((req, res) => {
-    void (async () => {
-      const body = await read(req);
-      const call = JSON.parse(body) as { method?: string; params?: unknown[] };
-      const isRawSend = call.method === "eth_sendRawTransaction";
-      if (isRawSend) rawSends.push(call.params![0] as Hex);
-      // The chain processes the call at once; only its answer is late, as from a stalled node.
-      const answer = await fetch(upstream, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body,
-      });
-      const text = await answer.text();
-      if (isRawSend && stalls > 0) {
-        stalls--;
-        await new Promise<void>((done) => {
-          const t = setTimeout(done, STALL_MS);
-          timers.add(t);
-        });
-      }
-      if (!res.destroyed) res.writeHead(answer.status, { "content-type": "application/json" }).end(text);
-    })().catch(() => res.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    stallNextSends(n: number) {
-      stalls = n;
-    },
-    rawSends,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const t of timers) clearTimeout(t);
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
-}
 
 describe("demo sender through a stalled chain (e2e, Hardhat node)", function () {
   this.timeout(180_000);
   let node: HardhatNodeService;
-  let proxy: Awaited<ReturnType<typeof startStallProxy>>;
+  let proxy: RpcProxy;
   let token: Address;
   let abi: Abi;
   const account = mnemonicToAccount(DEV_MNEMONIC, { addressIndex: 7 });
 
   before(async () => {
     node = await startHardhatNode();
-    proxy = await startStallProxy(node.url);
+    proxy = await startRpcProxy(node.url);
     const artifact = JSON.parse(
       readFileSync(
         join(PROJECT_ROOT, "artifacts", "contracts", "mocks", "TestToken.sol", "TestToken.json"),
@@ -164,14 +110,14 @@ describe("demo sender through a stalled chain (e2e, Hardhat node)", function () 
 
   describe("when the node answers a broadcast 12 s late", () => {
     it("waits for the answer and the transaction lands exactly once", async () => {
-      proxy.stallNextSends(1);
+      proxy.delayNextSends(1, STALL_MS);
       await mintOnce(connectDemoChain(proxy.url, {} as SuiteAddresses), 1_000n);
     });
   });
 
   describe("when the broadcast times out (3 s) while the node is 12 s late", () => {
     it("re-sends the same signed transaction and it lands exactly once", async () => {
-      proxy.stallNextSends(1);
+      proxy.delayNextSends(1, STALL_MS);
       const sendsBefore = proxy.rawSends.length;
       await mintOnce(connectDemoChain(proxy.url, {} as SuiteAddresses, { rpcTimeoutMs: 3_000 }), 2_000n);
       const sends = proxy.rawSends.slice(sendsBefore);

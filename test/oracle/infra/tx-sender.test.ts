@@ -1,6 +1,4 @@
 import { expect } from "chai";
-import { type IncomingMessage, type Server, createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import {
   type Address,
   ContractFunctionRevertedError,
@@ -27,6 +25,7 @@ import { getTransactionError } from "viem/utils";
 import { privateKeyToAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
 import { TxSendError, TxSender, classifyTxError } from "../../../oracle/src/infra/tx-sender.js";
+import { startRpcProxy } from "../../helpers/rpc-proxy.js";
 import {
   HARDHAT_KEYS,
   REVERTER_RUNTIME,
@@ -224,7 +223,7 @@ describe("TxSender", function () {
 
   describe("when the RPC endpoint answers HTTP 503", () => {
     it("fails as transient after the transport's retries alone (one retry layer)", async () => {
-      const proxy = await startProxy({ upstream: undefined });
+      const proxy = await startRpcProxy(undefined);
       try {
         const s = sender({ transport: http(proxy.url, { retryCount: 2, retryDelay: 1 }) });
         let error: unknown;
@@ -245,7 +244,8 @@ describe("TxSender", function () {
 
   describe("when a broadcast is answered after the transport's timeout", () => {
     it("recognises its own transaction in the re-sent broadcast's 'nonce too low' and sends it once", async () => {
-      const proxy = await startProxy({ upstream: node.url, lateRawSends: 1, lateMs: 1_500 });
+      const proxy = await startRpcProxy(node.url);
+      proxy.delayNextSends(1, 1_500);
       try {
         // The transport gives up on the late answer after 500 ms and re-sends the same bytes; the
         // node mined the first copy, so it answers "nonce too low".
@@ -265,61 +265,3 @@ describe("TxSender", function () {
     });
   });
 });
-
-/**
- * A JSON-RPC proxy for the fault tests: forwards to `upstream` (or answers HTTP 503 when there is
- * none), counts requests, records every raw transaction broadcast, and answers the first
- * `lateRawSends` broadcasts `lateMs` after the node processed them (a stalled answer, not a lost call).
- */
-async function startProxy(options: { upstream: string | undefined; lateRawSends?: number; lateMs?: number }) {
-  let late = options.lateRawSends ?? 0;
-  let requests = 0;
-  const rawSends: Hex[] = [];
-  const timers = new Set<NodeJS.Timeout>();
-  const read = (req: IncomingMessage) =>
-    new Promise<string>((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      req.on("data", (c: Buffer) => chunks.push(c));
-      req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-      req.on("error", reject);
-    });
-  const server: Server = createServer((req, res) => {
-    void (async () => {
-      const body = await read(req);
-      requests++;
-      if (options.upstream === undefined) {
-        res.writeHead(503).end("Service Unavailable");
-        return;
-      }
-      const calls = [JSON.parse(body) as { method: string; params?: unknown[] }].flat();
-      const raw = calls.find((c) => c.method === "eth_sendRawTransaction");
-      if (raw !== undefined) rawSends.push(raw.params![0] as Hex);
-      const answer = await fetch(options.upstream, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body,
-      });
-      const text = await answer.text();
-      if (raw !== undefined && late > 0) {
-        late--;
-        await new Promise<void>((done) => timers.add(setTimeout(done, options.lateMs ?? 0)));
-      }
-      if (!res.destroyed) res.writeHead(answer.status, { "content-type": "application/json" }).end(text);
-    })().catch(() => res.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    get requests() {
-      return requests;
-    },
-    rawSends,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const t of timers) clearTimeout(t);
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
-}
