@@ -8,23 +8,17 @@ import { expect } from "chai";
 import { energyMarketAbi } from "../../oracle/src/chain/abis.js";
 import { signMeterReading } from "../../oracle/src/domain/meter/reading.js";
 import type { OracleNode } from "../../oracle/src/node/node.js";
+import { type Env, GATE, INTERVAL, READING_DEADLINE, OPERATOR_FUNDS, waitFor } from "./harness.js";
 import {
-  COLLATERAL_PER_KWH,
-  DEPOSIT,
-  type Env,
-  GATE,
-  INTERVAL,
-  LONG_PRICE,
-  READING_DEADLINE,
-  OPERATOR_FUNDS,
-  SHORT_PRICE,
-  costDown,
-  costUp,
-  placeOrders,
-  setupMarket,
-  waitFor,
-} from "./harness.js";
-import { EXPECTED_FILLS, EXPECTED_PRICES, READINGS, byName, scenarioParties } from "./scenario.js";
+  EXPECTED_FILLS,
+  EXPECTED_PRICES,
+  READINGS,
+  bookScenarioOrders,
+  byName,
+  expectedAfterDelivery,
+  expectedFreeAfterFills,
+  scenarioParties,
+} from "./scenario.js";
 
 /**
  * Runs the interval on `env`. `startCommittee` is called once chain time is past gate closure and
@@ -32,21 +26,7 @@ import { EXPECTED_FILLS, EXPECTED_PRICES, READINGS, byName, scenarioParties } fr
  */
 export async function runFullInterval(env: Env, startCommittee: () => Promise<OracleNode[]>): Promise<void> {
   const parties = scenarioParties();
-  await setupMarket(env, parties, 2);
-  const intervalId = (await env.now()) / INTERVAL + 2n;
-  await placeOrders(env, parties, intervalId);
-  const b4 = byName(parties, "B4");
-  await env.write(b4.account, env.addresses.market, energyMarketAbi, "cancelOrder", [
-    {
-      owner: b4.account.address,
-      intervalId,
-      side: 0,
-      zoneId: b4.zone,
-      quantityWh: b4.quantityWh,
-      limitPricePerKwh: b4.limit,
-      nonce: 6n,
-    },
-  ]);
+  const intervalId = await bookScenarioOrders(env, parties);
   const gateClosure = intervalId * INTERVAL - GATE;
   await env.setTime(gateClosure + 1n);
 
@@ -83,16 +63,7 @@ export async function runFullInterval(env: Env, startCommittee: () => Promise<Or
     expect(filled.get(byName(parties, name).orderId!.toLowerCase()), `fill of ${name}`).to.equal(wh);
 
   // Balances after fill settlement, from fills and prices alone.
-  const price = (name: string) => EXPECTED_PRICES[byName(parties, name).zone]!;
-  const afterFills = (name: string): bigint => {
-    const p = byName(parties, name);
-    if (name === "B4") return DEPOSIT;
-    const f = EXPECTED_FILLS[name]!;
-    // the imbalance collateral of the filled part stays locked until the imbalance settles, and a
-    // seller's payout is withheld until then (sellers are paid after delivery)
-    if (p.side === "bid") return DEPOSIT - costUp(price(name), f) - costUp(COLLATERAL_PER_KWH, f);
-    return DEPOSIT - costUp(COLLATERAL_PER_KWH, f);
-  };
+  const afterFills = (name: string): bigint => expectedFreeAfterFills(parties, name);
   const balance = (name: string) =>
     env.client.readContract({
       address: market,
@@ -151,27 +122,12 @@ export async function runFullInterval(env: Env, startCommittee: () => Promise<Or
   });
   expect(metered, "exactly one MeterReportCommitted").to.have.length(1);
 
-  // deviation = (injected − consumed) − (sold − bought); S2's missing reading counts as 0 injected.
+  // S2's missing reading counts as 0 injected.
   let operatorDelta = 0n;
   for (const name of participants) {
-    const p = byName(parties, name);
-    const [inj, cons] = READINGS[name] ?? [0n, 0n];
-    const f = EXPECTED_FILLS[name]!;
-    const scheduledNet = p.side === "offer" ? f : -f;
-    const deviation = inj - cons - scheduledNet;
-    // What was locked for the delivery comes back; a short charge reaches no further than that.
-    const locked = costUp(COLLATERAL_PER_KWH, f) + (p.side === "offer" ? costDown(price(name), f) : 0n);
-    let expected = afterFills(name) + locked;
-    if (deviation < 0n) {
-      const charge = costUp(SHORT_PRICE, -deviation);
-      const charged = charge < locked ? charge : locked;
-      expected -= charged;
-      operatorDelta += charged;
-    } else if (deviation > 0n) {
-      expected += costDown(LONG_PRICE, deviation);
-      operatorDelta -= costDown(LONG_PRICE, deviation);
-    }
-    expect(await balance(name), `${name} after imbalance`).to.equal(expected);
+    const expected = expectedAfterDelivery(parties, name);
+    operatorDelta += expected.operatorDelta;
+    expect(await balance(name), `${name} after imbalance`).to.equal(expected.free);
   }
   const funds = await env.client.readContract({
     address: market,

@@ -19,17 +19,11 @@ import { meterProofMessage } from "../../oracle/src/domain/proof-request.js";
 import { writeKeystore } from "../../oracle/src/infra/keystore.js";
 import type { OracleNode } from "../../oracle/src/node/node.js";
 import {
-  COLLATERAL_PER_KWH,
-  DEPOSIT,
   type Env,
   GATE,
   INTERVAL,
-  LONG_PRICE,
   OPERATOR_FUNDS,
   READING_DEADLINE,
-  SHORT_PRICE,
-  costDown,
-  costUp,
   devKey,
   nodeConfigs,
   placeOrders,
@@ -38,7 +32,15 @@ import {
   startNodes,
   waitFor,
 } from "./harness.js";
-import { EXPECTED_FILLS, EXPECTED_PRICES, READINGS, byName, scenarioParties } from "./scenario.js";
+import {
+  EXPECTED_FILLS,
+  EXPECTED_PRICES,
+  READINGS,
+  byName,
+  expectedAfterDelivery,
+  expectedFreeAfterFills,
+  scenarioParties,
+} from "./scenario.js";
 
 /** Dev account index of each scenario party (scenario.ts). */
 const ACCOUNT_INDEX: Readonly<Record<string, number>> = { S1: 6, S2: 7, B1: 8, B2: 9, S3: 10, B3: 11 };
@@ -181,15 +183,7 @@ describe("pull settlement (e2e): push disabled, each prosumer claims with `gridb
       expect(getAddress(tx.from), "each fill settled by its owner").to.equal(getAddress(e.args.owner!));
     }
 
-    const price = (name: string) => EXPECTED_PRICES[byName(parties, name).zone]!;
-    const afterFills = (name: string): bigint => {
-      const p = byName(parties, name);
-      const f = EXPECTED_FILLS[name]!;
-      // the imbalance collateral of the filled part stays locked until the imbalance settles, and a
-      // seller's payout is withheld until then (sellers are paid after delivery)
-      if (p.side === "bid") return DEPOSIT - costUp(price(name), f) - costUp(COLLATERAL_PER_KWH, f);
-      return DEPOSIT - costUp(COLLATERAL_PER_KWH, f);
-    };
+    const afterFills = (name: string): bigint => expectedFreeAfterFills(parties, name);
     const balance = (name: string) =>
       env.client.readContract({
         address: market,
@@ -244,22 +238,9 @@ describe("pull settlement (e2e): push disabled, each prosumer claims with `gridb
         injectedWh: inj.toString(),
         consumedWh: cons.toString(),
       });
-      const p = byName(parties, name);
-      const f = EXPECTED_FILLS[name]!;
-      const deviation = inj - cons - (p.side === "offer" ? f : -f);
-      // What was locked for the delivery comes back; a short charge reaches no further than that.
-      const locked = costUp(COLLATERAL_PER_KWH, f) + (p.side === "offer" ? costDown(price(name), f) : 0n);
-      let expected = afterFills(name) + locked;
-      if (deviation < 0n) {
-        const charge = costUp(SHORT_PRICE, -deviation);
-        const charged = charge < locked ? charge : locked;
-        expected -= charged;
-        operatorDelta += charged;
-      } else if (deviation > 0n) {
-        expected += costDown(LONG_PRICE, deviation);
-        operatorDelta -= costDown(LONG_PRICE, deviation);
-      }
-      expect(await balance(name), `${name} after imbalance`).to.equal(expected);
+      const expected = expectedAfterDelivery(parties, name);
+      operatorDelta += expected.operatorDelta;
+      expect(await balance(name), `${name} after imbalance`).to.equal(expected.free);
     }
     const funds = await env.client.readContract({
       address: market,

@@ -11,21 +11,15 @@ import { energyMarketAbi } from "../../oracle/src/chain/abis.js";
 import { stateKey } from "../../oracle/src/jobs/context.js";
 import { createLogger } from "../../oracle/src/infra/logging.js";
 import type { OracleNode } from "../../oracle/src/node/node.js";
+import { type Env, GATE, INTERVAL, nodeConfigs, startEnv, startNodes, waitFor } from "./harness.js";
 import {
-  COLLATERAL_PER_KWH,
-  DEPOSIT,
-  type Env,
-  GATE,
-  INTERVAL,
-  costUp,
-  nodeConfigs,
-  placeOrders,
-  setupMarket,
-  startEnv,
-  startNodes,
-  waitFor,
-} from "./harness.js";
-import { EXPECTED_FILLS, EXPECTED_PRICES, byName, scenarioParties } from "./scenario.js";
+  EXPECTED_FILLS,
+  EXPECTED_PRICES,
+  bookScenarioOrders,
+  byName,
+  expectedFreeAfterFills,
+  scenarioParties,
+} from "./scenario.js";
 
 /** The nodes' default confirmation depth (config `confirmations`). */
 const CONFIRMATIONS = 2n;
@@ -47,21 +41,7 @@ describe("chain reorg (e2e, Anvil, 3 of a 3-of-5 committee)", function () {
   describe("when the block holding ScheduleCommitted and the settlements after it are dropped", () => {
     it("rewinds every watcher, commits again and settles every fill exactly once on the final chain", async () => {
       const parties = scenarioParties();
-      await setupMarket(env, parties, 2);
-      const intervalId = (await env.now()) / INTERVAL + 2n;
-      await placeOrders(env, parties, intervalId);
-      const b4 = byName(parties, "B4");
-      await env.write(b4.account, env.addresses.market, energyMarketAbi, "cancelOrder", [
-        {
-          owner: b4.account.address,
-          intervalId,
-          side: 0,
-          zoneId: b4.zone,
-          quantityWh: b4.quantityWh,
-          limitPricePerKwh: b4.limit,
-          nonce: 6n,
-        },
-      ]);
+      const intervalId = await bookScenarioOrders(env, parties);
       await env.setTime(intervalId * INTERVAL - GATE + 1n);
 
       // Three nodes are a quorum of the 3-of-5 committee; each logs its warnings to the test.
@@ -146,14 +126,7 @@ describe("chain reorg (e2e, Anvil, 3 of a 3-of-5 committee)", function () {
       // Balances prove the same: each party paid or was paid once.
       for (const name of ["S1", "S2", "B1", "B2", "S3", "B3", "B4"]) {
         const p = byName(parties, name);
-        const f = EXPECTED_FILLS[name] ?? 0n;
-        const price = EXPECTED_PRICES[p.zone]!;
-        // The imbalance collateral of the filled part stays locked until the imbalance settles, and a
-        // seller's payout is withheld until then (sellers are paid after delivery).
-        const expected =
-          p.side === "bid"
-            ? DEPOSIT - costUp(price, f) - costUp(COLLATERAL_PER_KWH, f)
-            : DEPOSIT - costUp(COLLATERAL_PER_KWH, f);
+        const expected = expectedFreeAfterFills(parties, name);
         const balance = await env.client.readContract({
           address: market,
           abi: energyMarketAbi,

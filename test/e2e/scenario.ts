@@ -11,7 +11,22 @@
  *         L = 90000, U = min(300000, 90000 unfilled ask) = 90000 → price 90000.
  */
 import type { Address } from "viem";
-import { type Party, devAccount, newMeter } from "./harness.js";
+import {
+  COLLATERAL_PER_KWH,
+  DEPOSIT,
+  INTERVAL,
+  type Env,
+  LONG_PRICE,
+  type Party,
+  SHORT_PRICE,
+  costDown,
+  costUp,
+  devAccount,
+  newMeter,
+  placeOrders,
+  setupMarket,
+} from "./harness.js";
+import { energyMarketAbi } from "../../oracle/src/chain/abis.js";
 
 export function scenarioParties(): Party[] {
   const p = (
@@ -66,3 +81,68 @@ export const byName = (parties: readonly Party[], name: string): Party =>
   parties.find((x) => x.name === name)!;
 export const addressOf = (parties: readonly Party[], name: string): Address =>
   byName(parties, name).account.address;
+
+/**
+ * Sets up the market, places the scenario's orders for the interval two ahead of chain time and
+ * cancels B4's; returns that interval.
+ */
+export async function bookScenarioOrders(env: Env, parties: Party[]): Promise<bigint> {
+  await setupMarket(env, parties, 2);
+  const intervalId = (await env.now()) / INTERVAL + 2n;
+  await placeOrders(env, parties, intervalId);
+  const b4 = byName(parties, "B4");
+  await env.write(b4.account, env.addresses.market, energyMarketAbi, "cancelOrder", [
+    {
+      owner: b4.account.address,
+      intervalId,
+      side: 0,
+      zoneId: b4.zone,
+      quantityWh: b4.quantityWh,
+      limitPricePerKwh: b4.limit,
+      nonce: 6n,
+    },
+  ]);
+  return intervalId;
+}
+
+/**
+ * A party's free balance once the fills are settled, from fills and prices alone: a buyer paid its
+ * fill; the imbalance collateral of the filled part stays locked until the imbalance settles, and
+ * a seller's payout is withheld until then (sellers are paid after delivery).
+ */
+export function expectedFreeAfterFills(parties: readonly Party[], name: string): bigint {
+  const p = byName(parties, name);
+  const f = EXPECTED_FILLS[name] ?? 0n;
+  const price = EXPECTED_PRICES[p.zone]!;
+  if (p.side === "bid") return DEPOSIT - costUp(price, f) - costUp(COLLATERAL_PER_KWH, f);
+  return DEPOSIT - costUp(COLLATERAL_PER_KWH, f);
+}
+
+/**
+ * A party's free balance once its delivery is settled against READINGS, and what that moved into
+ * the operator's funds. deviation = (injected − consumed) − (sold − bought); a missing reading
+ * counts as 0 injected. What was locked for the delivery comes back; a short charge reaches no
+ * further than that.
+ */
+export function expectedAfterDelivery(
+  parties: readonly Party[],
+  name: string,
+): { free: bigint; operatorDelta: bigint } {
+  const p = byName(parties, name);
+  const [injected, consumed] = READINGS[name] ?? [0n, 0n];
+  const f = EXPECTED_FILLS[name]!;
+  const deviation = injected - consumed - (p.side === "offer" ? f : -f);
+  const price = EXPECTED_PRICES[p.zone]!;
+  const locked = costUp(COLLATERAL_PER_KWH, f) + (p.side === "offer" ? costDown(price, f) : 0n);
+  const free = expectedFreeAfterFills(parties, name) + locked;
+  if (deviation < 0n) {
+    const charge = costUp(SHORT_PRICE, -deviation);
+    const charged = charge < locked ? charge : locked;
+    return { free: free - charged, operatorDelta: charged };
+  }
+  if (deviation > 0n) {
+    const paid = costDown(LONG_PRICE, deviation);
+    return { free: free + paid, operatorDelta: -paid };
+  }
+  return { free, operatorDelta: 0n };
+}
