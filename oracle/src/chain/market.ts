@@ -17,6 +17,7 @@ import {
   zeroAddress,
 } from "viem";
 import type { CommitteeView } from "../domain/committee.js";
+import { ENERGY_SOURCES } from "../domain/energy-source.js";
 import type { MeterRegistry, MeterSource } from "../domain/meter/validate.js";
 import { ordersDigest } from "../domain/schedule.js";
 import { energyMarketAbi, gridRegistryAbi, oracleCommitteeAbi } from "./abis.js";
@@ -323,8 +324,6 @@ export function gridAccounts(grids: readonly ZoneGrid[]): Set<Address> {
   return new Set(grids.map((g) => g.account).filter((a) => a !== zeroAddress));
 }
 
-const SOURCES: readonly MeterSource[] = ["other", "solar", "wind", "hydro", "battery"];
-
 /** The registered meters (from MeterRegistered / MeterRemoved logs, replayed in chain order). */
 export async function readMeterRegistry(
   client: PublicClient,
@@ -349,7 +348,7 @@ export async function readMeterRegistry(
       const args = log.args as { meter: Address; participant: Address; source: number };
       meters.set(getAddress(args.meter), {
         participant: getAddress(args.participant),
-        source: SOURCES[args.source] ?? "other",
+        source: ENERGY_SOURCES[args.source] ?? "other",
       });
     } else {
       meters.delete(getAddress((log.args as { meter: Address }).meter));

@@ -21,10 +21,10 @@ import {
   type Neighbourhood,
   type StrategyOrder,
 } from "../domain/simulation/index.js";
+import { sourceCode } from "../domain/energy-source.js";
 import { METER_READING_TYPES, marketDomain } from "../domain/meter/reading.js";
 import type { IntervalLedger } from "../domain/household-outcomes.js";
 import type { DemoAccounts, DemoChain } from "./world.js";
-import { SOURCE } from "./world.js";
 
 export interface IntervalTiming {
   readonly intervalSeconds: number;
@@ -577,7 +577,11 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
           // A buyer whose share rounds to nothing has nothing to claim: the call's gas estimate
           // reverts ZeroAmount before anything is sent.
           const hash = await chain
-            .send(account, market, marketAbi, "claimCertificates", [buyer.owner, intervalId, SOURCE.Solar])
+            .send(account, market, marketAbi, "claimCertificates", [
+              buyer.owner,
+              intervalId,
+              sourceCode("solar"),
+            ])
             .catch((error: unknown) => {
               if (!String(error).includes("ZeroAmount"))
                 undone(intervalId, `claim certificates of ${buyer.owner}`, error);
