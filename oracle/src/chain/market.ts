@@ -173,9 +173,6 @@ export async function readCommitteeView(client: PublicClient, market: Address): 
   };
 }
 
-/** Side as the contract encodes it. */
-export const SIDE = { Buy: 0, Sell: 1 } as const;
-
 /** An order as placed on-chain (the struct `settleFills` takes back). */
 export interface ChainOrder {
   readonly orderId: Hex;

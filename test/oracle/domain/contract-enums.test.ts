@@ -5,6 +5,7 @@
  */
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
+import { ORDER_SIDES, orderSide, sideCode } from "../../../oracle/src/domain/eip712.js";
 import { ENERGY_SOURCES, sourceCode } from "../../../oracle/src/domain/energy-source.js";
 
 /** Members of `enum <name> { … }` in a Solidity file, in declaration order. */
@@ -34,5 +35,19 @@ describe("sourceCode", () => {
     const members = solidityEnum("IGridRegistry.sol", "Source");
     for (const s of ENERGY_SOURCES)
       expect(sourceCode(s), s).to.equal(members.indexOf(s[0]!.toUpperCase() + s.slice(1)));
+  });
+});
+
+describe("ORDER_SIDES", () => {
+  it("has one side per member of IEnergyMarket.Side, bid at Buy and offer at Sell", () => {
+    const members = solidityEnum("IEnergyMarket.sol", "Side");
+    expect(ORDER_SIDES.length, "number of sides").to.equal(members.length);
+    expect(sideCode("bid"), "bid").to.equal(members.indexOf("Buy"));
+    expect(sideCode("offer"), "offer").to.equal(members.indexOf("Sell"));
+    ORDER_SIDES.forEach((s, i) => expect(sideCode(s), `index of ${s}`).to.equal(i));
+  });
+
+  it("round-trips through the contract's encoding", () => {
+    for (const s of ORDER_SIDES) expect(orderSide(sideCode(s))).to.equal(s);
   });
 });
