@@ -411,8 +411,9 @@ function zoneImbalances(st: Rounding, t: number): number[] {
 /**
  * Step 5. Guarantees, on return: E is all zeros, i.e. every zone of interval t balances exactly.
  * Fills only rise for orders whose limit is on the willing side of the zone's price and stay in
- * [0, quantityWh]; battery moves keep the SoC within limits and the end state reachable; lines
- * only send less (never more), so a surplus or deficit moves along a line at most once per Wh.
+ * [0, quantityWh]; a battery move keeps the SoC within limits and never takes it below both the
+ * carried SoC and the floor from which the end state stays reachable; lines only send less, never
+ * more (a cut moves the imbalance to the zone at the other end, which the loop then absorbs).
  * Throws `DispatchRoundingError` if a zone's imbalance cannot be absorbed.
  */
 function absorbImbalances(st: Rounding, price: readonly number[], t: number, E: number[]): void {
