@@ -270,7 +270,7 @@ describe("schedule twin (oracle/src/domain/schedule.ts)", function () {
         const predicted = intervalBudget(
           oldPrices,
           orders.map((o, i) => ({
-            side: o.side === Side.Buy ? ("buy" as const) : ("sell" as const),
+            side: o.side === Side.Buy ? ("bid" as const) : ("offer" as const),
             zone: o.zoneId,
             filledWh: schedule.filledWh[i]!,
           })),

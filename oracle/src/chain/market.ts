@@ -17,6 +17,7 @@ import {
   zeroAddress,
 } from "viem";
 import type { CommitteeView } from "../domain/committee.js";
+import { ENERGY_SOURCES } from "../domain/energy-source.js";
 import type { MeterRegistry, MeterSource } from "../domain/meter/validate.js";
 import { ordersDigest } from "../domain/schedule.js";
 import { energyMarketAbi, gridRegistryAbi, oracleCommitteeAbi } from "./abis.js";
@@ -172,9 +173,6 @@ export async function readCommitteeView(client: PublicClient, market: Address): 
   };
 }
 
-/** Side as the contract encodes it. */
-export const SIDE = { Buy: 0, Sell: 1 } as const;
-
 /** An order as placed on-chain (the struct `settleFills` takes back). */
 export interface ChainOrder {
   readonly orderId: Hex;
@@ -323,8 +321,6 @@ export function gridAccounts(grids: readonly ZoneGrid[]): Set<Address> {
   return new Set(grids.map((g) => g.account).filter((a) => a !== zeroAddress));
 }
 
-const SOURCES: readonly MeterSource[] = ["other", "solar", "wind", "hydro", "battery"];
-
 /** The registered meters (from MeterRegistered / MeterRemoved logs, replayed in chain order). */
 export async function readMeterRegistry(
   client: PublicClient,
@@ -349,7 +345,7 @@ export async function readMeterRegistry(
       const args = log.args as { meter: Address; participant: Address; source: number };
       meters.set(getAddress(args.meter), {
         participant: getAddress(args.participant),
-        source: SOURCES[args.source] ?? "other",
+        source: ENERGY_SOURCES[args.source] ?? "other",
       });
     } else {
       meters.delete(getAddress((log.args as { meter: Address }).meter));

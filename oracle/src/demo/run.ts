@@ -21,10 +21,11 @@ import {
   type Neighbourhood,
   type StrategyOrder,
 } from "../domain/simulation/index.js";
+import { Side, sideCode } from "../domain/eip712.js";
+import { sourceCode } from "../domain/energy-source.js";
 import { METER_READING_TYPES, marketDomain } from "../domain/meter/reading.js";
 import type { IntervalLedger } from "../domain/household-outcomes.js";
 import type { DemoAccounts, DemoChain } from "./world.js";
-import { SOURCE } from "./world.js";
 
 export interface IntervalTiming {
   readonly intervalSeconds: number;
@@ -97,8 +98,6 @@ export interface RunParameters {
   /** Fault injection: runs just before the meter readings of interval `index` (0-based) are posted. */
   readonly beforeReadings?: (index: number) => Promise<void>;
 }
-
-const SIDE = { bid: 0, offer: 1 } as const;
 
 export const PHASES = ["orders", "clearing", "meters", "imbalance", "certificates", "accounting"] as const;
 export type Phase = (typeof PHASES)[number];
@@ -278,7 +277,7 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
     const placed = await Promise.allSettled(
       wanted.map((order) => {
         const account = ownerAccount(order);
-        purposeBySlot.set(`${account.address.toLowerCase()}/${SIDE[order.side]}`, order.purpose);
+        purposeBySlot.set(`${account.address.toLowerCase()}/${sideCode(order.side)}`, order.purpose);
         return chain.send(account, market, marketAbi, order.side === "bid" ? "placeBid" : "placeOffer", [
           intervalId,
           order.zone,
@@ -338,7 +337,7 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
       const houseIndex = householdByAddress.get(owner);
       if (houseIndex !== undefined) {
         const zone = zones[neighbourhood.households[houseIndex]!.zone]!;
-        if (a.side === SIDE.bid) {
+        if (a.side === Side.Buy) {
           zone.bought += a.filledWh;
           householdPaid += a.amount;
         } else {
@@ -347,7 +346,7 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
         }
       } else if (gridAddresses.has(owner)) {
         const z = accounts.grid.findIndex((g) => g.address.toLowerCase() === owner);
-        if (a.side === SIDE.bid) zones[z]!.gridOfftake += a.filledWh;
+        if (a.side === Side.Buy) zones[z]!.gridOfftake += a.filledWh;
         else zones[z]!.gridSupply += a.filledWh;
       }
     }
@@ -363,10 +362,10 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
       let chargeWh = 0;
       let dischargeWh = 0;
       if (house.battery !== null) {
-        if (purposeBySlot.get(`${owner}/${SIDE.bid}`) === "battery-charge")
-          chargeWh = Number(filledBy.get(`${owner}/${SIDE.bid}`) ?? 0n);
-        if (purposeBySlot.get(`${owner}/${SIDE.offer}`) === "battery-discharge")
-          dischargeWh = Number(filledBy.get(`${owner}/${SIDE.offer}`) ?? 0n);
+        if (purposeBySlot.get(`${owner}/${Side.Buy}`) === "battery-charge")
+          chargeWh = Number(filledBy.get(`${owner}/${Side.Buy}`) ?? 0n);
+        if (purposeBySlot.get(`${owner}/${Side.Sell}`) === "battery-discharge")
+          dischargeWh = Number(filledBy.get(`${owner}/${Side.Sell}`) ?? 0n);
         try {
           socWh[house.id] = applyBatteryEnergy(house.battery, socWh[house.id]!, chargeWh, dischargeWh);
         } catch {
@@ -390,7 +389,7 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
       if (house.pv !== null) {
         // The certificate rule, recomputed here independently of the contract: renewable energy
         // a seller both sold and injected.
-        const sold = filledBy.get(`${owner}/${SIDE.offer}`) ?? 0n;
+        const sold = filledBy.get(`${owner}/${Side.Sell}`) ?? 0n;
         const injected = BigInt(reading.injectedWh);
         renewableDeliveredWh += sold < injected ? sold : injected;
       }
@@ -562,7 +561,7 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
     if (problem === undefined) {
       const buyers = fills
         .map((l) => l.args as { owner: Address; side: number })
-        .filter((a) => a.side === SIDE.bid);
+        .filter((a) => a.side === Side.Buy);
       buyerCount = buyers.length;
       // Each buyer claims its own certificates (anyone may; here the owners do, in parallel). The
       // grid's zone accounts buy surplus too and receive their pro-rata share like any buyer.
@@ -577,7 +576,11 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
           // A buyer whose share rounds to nothing has nothing to claim: the call's gas estimate
           // reverts ZeroAmount before anything is sent.
           const hash = await chain
-            .send(account, market, marketAbi, "claimCertificates", [buyer.owner, intervalId, SOURCE.Solar])
+            .send(account, market, marketAbi, "claimCertificates", [
+              buyer.owner,
+              intervalId,
+              sourceCode("solar"),
+            ])
             .catch((error: unknown) => {
               if (!String(error).includes("ZeroAmount"))
                 undone(intervalId, `claim certificates of ${buyer.owner}`, error);

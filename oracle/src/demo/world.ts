@@ -17,6 +17,7 @@ import {
 } from "viem";
 import { mnemonicToAccount, type HDAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
+import { sourceCode } from "../domain/energy-source.js";
 import type { Neighbourhood } from "../domain/simulation/index.js";
 import { demoAbis } from "./contracts.js";
 import type { SuiteAddresses } from "./deploy.js";
@@ -25,9 +26,6 @@ import { createDemoSender } from "./sender.js";
 
 // One definition of the dev mnemonic, shared with the chain launchers.
 export { DEV_MNEMONIC };
-
-/** Registry `Source` enum values. */
-export const SOURCE = { Other: 0, Solar: 1, Wind: 2, Hydro: 3, Battery: 4 } as const;
 
 /** Token amounts (6 decimals). */
 const HOUSEHOLD_DEPOSIT = 2_000_000_000n; // 2,000 gUSD
@@ -192,7 +190,7 @@ export async function setUpNeighbourhood(
     await registryCall("registerMeter", [
       meter.address,
       owner.address,
-      house.pv === null ? SOURCE.Other : SOURCE.Solar,
+      sourceCode(house.pv === null ? "other" : "solar"),
     ]);
     if (house.battery !== null) {
       const b = house.battery;

@@ -10,13 +10,14 @@
  * applied by domain/clearing.ts and by the dispatch rounding's budget step); the math here is the
  * contract's, in BigInt.
  */
+import type { OrderSide } from "./eip712.js";
 import { UnrecoverableInputError } from "./errors.js";
 import type { CanonicalSchedule } from "./dispatch/schedule.js";
 import type { DispatchInstance } from "./dispatch/schema.js";
 import { costRoundedDown, costRoundedUp } from "./units.js";
 
 export interface BudgetFill {
-  readonly side: "buy" | "sell";
+  readonly side: OrderSide;
   /** Index into the interval's `zonePrices` (the on-chain zone id). */
   readonly zone: number;
   readonly filledWh: bigint;
@@ -66,7 +67,7 @@ export function intervalBudget(zonePrices: readonly bigint[], fills: readonly Bu
         field: `fills.${i}.zone`,
         details: `zone ${f.zone}, ${zonePrices.length} zone prices`,
       });
-    if (f.side === "buy") receipts += costRoundedUp(price, f.filledWh);
+    if (f.side === "bid") receipts += costRoundedUp(price, f.filledWh);
     else payouts += costRoundedDown(price, f.filledWh);
   });
   return { receipts, payouts, balanced: payouts <= receipts };
@@ -128,7 +129,7 @@ export function scheduleBudgets(
     const list = byInterval.get(o.interval) ?? [];
     byInterval.set(o.interval, list);
     list.push({
-      side: o.side === "bid" ? "buy" : "sell",
+      side: o.side,
       zone: zoneIndex.get(o.zone)!,
       filledWh: BigInt(fills.get(o.id) ?? 0),
     });

@@ -26,6 +26,7 @@ import type { Hex } from "viem";
 import { type IntervalBudget, assertIntervalBudget, chainZonePrice, intervalBudget } from "./budget.js";
 import type { DispatchResult } from "./dispatch/solve.js";
 import type { DispatchInstanceInput } from "./dispatch/schema.js";
+import { orderSide } from "./eip712.js";
 import { UnrecoverableInputError } from "./errors.js";
 import { scheduleRootOf } from "./schedule.js";
 
@@ -143,7 +144,7 @@ export function committedBudget(zonePrices: readonly bigint[], schedule: Interva
 
 function budgetFills(schedule: IntervalSchedule) {
   return schedule.orders.map((o, i) => ({
-    side: o.side === 0 ? ("buy" as const) : ("sell" as const),
+    side: orderSide(o.side),
     zone: o.zoneId,
     filledWh: schedule.filledWh[i]!,
   }));

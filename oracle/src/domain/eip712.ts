@@ -23,6 +23,28 @@ export interface GridBrainDomain {
 export const Side = { Buy: 0, Sell: 1 } as const;
 export type Side = (typeof Side)[keyof typeof Side];
 
+/**
+ * An order's side in the TypeScript domain, spelt one way: "bid" buys, "offer" sells, as the
+ * contract's `placeBid` / `placeOffer`, the dispatch instance format and the strategy say. The
+ * index is the contract's `Side` (bid = Buy = 0, offer = Sell = 1;
+ * test/oracle/domain/contract-enums.test.ts checks it). The numeric `Side` appears only where the
+ * chain's encoding is the format: EIP-712 order data, ABI arguments, logs and view results
+ * (chain/market.ts `ChainOrder`, domain/clearing.ts `ClearingOrder`); convert there with
+ * `sideCode` / `orderSide`.
+ */
+export const ORDER_SIDES = ["bid", "offer"] as const;
+export type OrderSide = (typeof ORDER_SIDES)[number];
+
+/** The contract's `Side` of an order side. */
+export function sideCode(side: OrderSide): Side {
+  return side === "bid" ? Side.Buy : Side.Sell;
+}
+
+/** The order side of a contract `Side` value. */
+export function orderSide(code: Side): OrderSide {
+  return code === Side.Buy ? "bid" : "offer";
+}
+
 /** `Order(address owner,uint64 intervalId,uint8 side,uint32 zoneId,uint64 quantityWh,uint128 limitPricePerKwh,uint64 nonce)` */
 export const orderTypes = {
   Order: [

@@ -17,8 +17,8 @@ describe("intervalBudget", () => {
       const b = intervalBudget(
         [1001n],
         [
-          { side: "buy", zone: 0, filledWh: 1n },
-          { side: "sell", zone: 0, filledWh: 1n },
+          { side: "bid", zone: 0, filledWh: 1n },
+          { side: "offer", zone: 0, filledWh: 1n },
         ],
       );
       expect(b).to.deep.equal({ receipts: 2n, payouts: 1n, balanced: true });
@@ -27,8 +27,8 @@ describe("intervalBudget", () => {
       const b = intervalBudget(
         [2000n, 3000n],
         [
-          { side: "buy", zone: 1, filledWh: 2n },
-          { side: "sell", zone: 0, filledWh: 3n },
+          { side: "bid", zone: 1, filledWh: 2n },
+          { side: "offer", zone: 0, filledWh: 3n },
         ],
       );
       expect(b).to.deep.equal({ receipts: 6n, payouts: 6n, balanced: true });
@@ -38,8 +38,8 @@ describe("intervalBudget", () => {
   describe("when sellers are owed more than buyers pay", () => {
     // The chaos run's interval 2015100: zone 0 sends 4 Wh at 70,001/kWh, zone 1 receives 3 Wh at 76,532.
     const fills = [
-      { side: "sell" as const, zone: 0, filledWh: 4n },
-      { side: "buy" as const, zone: 1, filledWh: 3n },
+      { side: "offer" as const, zone: 0, filledWh: 4n },
+      { side: "bid" as const, zone: 1, filledWh: 3n },
     ];
     it("reports the deficit the contract would revert with", () => {
       expect(intervalBudget([70_001n, 76_532n], fills)).to.deep.equal({
@@ -66,13 +66,13 @@ describe("intervalBudget", () => {
       expect(() => intervalBudget([5n, -1n], [])).to.throw(UnrecoverableInputError, /zonePrices\.1|negative/);
     });
     it("rejects a filled order in a zone without a price", () => {
-      expect(() => intervalBudget([5n], [{ side: "buy", zone: 3, filledWh: 1n }])).to.throw(
+      expect(() => intervalBudget([5n], [{ side: "bid", zone: 3, filledWh: 1n }])).to.throw(
         UnrecoverableInputError,
         /zone has no price: zone 3/,
       );
     });
     it("ignores an unfilled order in a zone without a price (no money moves)", () => {
-      expect(intervalBudget([], [{ side: "sell", zone: 3, filledWh: 0n }]).balanced).to.equal(true);
+      expect(intervalBudget([], [{ side: "offer", zone: 3, filledWh: 0n }]).balanced).to.equal(true);
     });
   });
 });

@@ -4,6 +4,7 @@
  * path) and the reason. Units: energy in integer Wh, prices in token base units per kWh.
  */
 import { z } from "zod";
+import { ORDER_SIDES } from "../eip712.js";
 
 /** uint256 as a decimal string without leading zeros (on-chain order ids are uint256). */
 const MAX_UINT256 = ((1n << 256n) - 1n).toString(); // 78 digits
@@ -43,7 +44,7 @@ export const orderSchema = z
     id: decimalUint,
     owner: address,
     zone: uint,
-    side: z.enum(["bid", "offer"]),
+    side: z.enum(ORDER_SIDES),
     quantityWh: wh.refine((q) => q > 0, "must be positive"),
     limitPricePerKwh: price,
     interval: uint,

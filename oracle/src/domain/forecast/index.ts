@@ -12,6 +12,7 @@
  * A quantity a method cannot compute (its input is missing) falls back to persistence, then to 0.
  */
 import { z } from "zod";
+import type { OrderSide } from "../eip712.js";
 import { UnrecoverableInputError, formatIssues } from "../errors.js";
 import { solarPosition } from "../simulation/solar.js";
 
@@ -217,7 +218,7 @@ export function forecastZones(
 export function observeOrders(
   intervalId: number,
   zones: readonly number[],
-  orders: readonly { zone: number; side: "bid" | "offer"; quantityWh: number; limitPricePerKwh: number }[],
+  orders: readonly { zone: number; side: OrderSide; quantityWh: number; limitPricePerKwh: number }[],
 ): ZoneIntervalObservation[] {
   return [...zones]
     .sort((a, b) => a - b)

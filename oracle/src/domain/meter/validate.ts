@@ -7,10 +7,12 @@
  * index in the batch, so a caller can answer per item and nothing is silently dropped.
  */
 import { type Address, getAddress } from "viem";
+import type { EnergySource } from "../energy-source.js";
 import { formatIssues } from "../errors.js";
 import { type SignedMeterReading, SignedMeterReadingSchema, recoverMeterReadingSigner } from "./reading.js";
 
-export type MeterSource = "solar" | "wind" | "hydro" | "battery" | "consumption" | "other";
+/** The registry's source of a meter (domain/energy-source.ts; a consumption-only meter is `other`). */
+export type MeterSource = EnergySource;
 
 export interface RegisteredMeter {
   readonly participant: Address;

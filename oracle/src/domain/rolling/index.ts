@@ -8,6 +8,7 @@ import type { Highs } from "highs";
 import { z } from "zod";
 import { observationSchema } from "../forecast/index.js";
 import { DispatchInputError, DispatchModelError } from "../dispatch/errors.js";
+import type { OrderSide } from "../eip712.js";
 import {
   batterySchema,
   lineSchema,
@@ -115,7 +116,7 @@ export function buildRollingInstance(input: RollingInput): DispatchInstance {
     .sort((a, b) => a.intervalId - b.intervalId || a.zone - b.zone);
   const orders: z.input<typeof orderSchema>[] = [...r.orders];
   let next = FORECAST_ID_BASE;
-  const add = (f: (typeof forecast)[number], side: "bid" | "offer", quantityWh: number, price: number) => {
+  const add = (f: (typeof forecast)[number], side: OrderSide, quantityWh: number, price: number) => {
     if (quantityWh > 0)
       orders.push({
         id: (next++).toString(),

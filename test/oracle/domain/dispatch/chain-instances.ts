@@ -3,7 +3,7 @@
  * zones 0..Z-1, lines with losses in basis points, fees and capacities, token prices of tens of
  * thousands of base units per kWh (a 6-decimal stablecoin), household-sized orders, no batteries
  * (the market has no flexibility-order type yet). Used by the budget property test and by
- * measure-budget.ts.
+ * bench/dispatch-budget.ts.
  */
 import fc from "fast-check";
 import type { DispatchInstanceInput } from "../../../../oracle/src/domain/dispatch/index.js";

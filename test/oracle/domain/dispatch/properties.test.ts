@@ -204,7 +204,7 @@ describe("dispatch properties", function () {
         { numRuns: 800, seed: 1111 },
       );
       // the generator must exercise lossy flows: before step 6, 570 of 2,000 such instances failed
-      // the rule (measure-budget.ts, seed 11)
+      // the rule (bench/dispatch-budget.ts, seed 11)
       expect(lossyFlows).to.be.greaterThan(200);
     });
   });

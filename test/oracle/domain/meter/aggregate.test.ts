@@ -10,8 +10,8 @@ const CAROL = m(0xc);
 const SIG = `0x${"00".repeat(65)}` as Hex;
 const registry = meterRegistry([
   [m(1), { participant: ALICE, source: "solar" }],
-  [m(2), { participant: ALICE, source: "consumption" }],
-  [m(3), { participant: BOB, source: "consumption" }],
+  [m(2), { participant: ALICE, source: "other" }],
+  [m(3), { participant: BOB, source: "other" }],
 ]);
 const read = (meter: Address, injectedWh: bigint, consumedWh: bigint, intervalId = 7n) => ({
   meter,

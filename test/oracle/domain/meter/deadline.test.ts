@@ -12,8 +12,8 @@ const m = (n: number): Address => getAddress(`0x${n.toString(16).padStart(40, "0
 const SIG = `0x${"00".repeat(65)}` as Hex;
 const registry = meterRegistry([
   [m(1), { participant: m(0xa), source: "solar" }],
-  [m(2), { participant: m(0xa), source: "consumption" }],
-  [m(3), { participant: m(0xb), source: "consumption" }],
+  [m(2), { participant: m(0xa), source: "other" }],
+  [m(3), { participant: m(0xb), source: "other" }],
 ]);
 const read = (meter: Address, intervalId = 7n) => ({
   meter,

@@ -27,7 +27,7 @@ export const CONTEXT: MeterValidationContext = {
   market: MARKET,
   registry: meterRegistry([
     [METERS.A.address, { participant: ALICE, source: "solar" }],
-    [METERS.B.address, { participant: BOB, source: "consumption" }],
+    [METERS.B.address, { participant: BOB, source: "other" }],
   ]),
   nowSeconds: 2000001n * 900n + 100n,
   intervalSeconds: 900n,

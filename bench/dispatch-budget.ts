@@ -1,19 +1,21 @@
 /**
  * Measures the integer schedule against the contract's budget rule over N random chain-shaped
- * instances (`npx tsx test/oracle/domain/dispatch/measure-budget.ts [N] [seed]`): how many
+ * instances (`npx tsx bench/dispatch-budget.ts [N] [seed]`): how many
  * intervals fail the rule, and the integer welfare. Prints one JSON line per instance to stdout
  * when `--lines` is given, else a summary. `--compare before.jsonl after.jsonl` compares two
  * `--lines` runs (e.g. of two versions of the rounding) instance by instance. Used for the figures
- * in docs/DISPATCH.md ("Rounding").
+ * in docs/DISPATCH.md ("Rounding"), and to check that a refactor of the rounding changes no
+ * schedule (`--lines` before and after, then `cmp`).
+ *
+ * A bench, not a test: it asserts nothing and its output is figures. It lived under test/, where
+ * `hardhat test mocha` loaded it as a test file and ran 2,000 solves for a line of JSON; the
+ * rule it measures is asserted by test/oracle/domain/dispatch/properties.test.ts (budget rule,
+ * 800 chain-shaped instances).
  */
 import fc from "fast-check";
-import { scheduleBudgets } from "../../../../oracle/src/domain/budget.js";
-import {
-  loadHighs,
-  parseDispatchInstance,
-  solveDispatchSync,
-} from "../../../../oracle/src/domain/dispatch/index.js";
-import { chainInstanceArb } from "./chain-instances.js";
+import { scheduleBudgets } from "../oracle/src/domain/budget.js";
+import { loadHighs, parseDispatchInstance, solveDispatchSync } from "../oracle/src/domain/dispatch/index.js";
+import { chainInstanceArb } from "../test/oracle/domain/dispatch/chain-instances.js";
 
 import { readFileSync } from "node:fs";
 

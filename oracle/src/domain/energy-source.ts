@@ -1,0 +1,14 @@
+/**
+ * The energy source behind a smart meter: the one TypeScript definition of the registry's
+ * `enum Source` (contracts/interfaces/IGridRegistry.sol). The position in `ENERGY_SOURCES` is the
+ * uint8 the contract stores and emits, so the order is the contract's, and
+ * test/oracle/domain/contract-enums.test.ts fails if the two drift apart. Every other place
+ * (chain reads, the demo, meter validation) imports it; a consumption-only meter is `other`.
+ */
+export const ENERGY_SOURCES = ["other", "solar", "wind", "hydro", "battery"] as const;
+export type EnergySource = (typeof ENERGY_SOURCES)[number];
+
+/** The contract's `Source` value of a source (ABI arguments: `registerMeter`, `claimCertificates`). */
+export function sourceCode(source: EnergySource): number {
+  return ENERGY_SOURCES.indexOf(source);
+}
