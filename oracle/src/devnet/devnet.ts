@@ -23,7 +23,8 @@ import { formatIssues } from "../domain/errors.js";
 import { deployLocalSuite, type SuiteAddresses } from "../demo/deploy.js";
 import { DEV_MNEMONIC, PROJECT_ROOT, startHardhatNode, startRedis } from "../demo/local-services.js";
 import { startOracleNodes } from "../demo/oracle-nodes.js";
-import { connectDemoChain, defaultGridLayout, fundEth, SOURCE, type DemoChain } from "../demo/world.js";
+import { connectDemoChain, defaultGridLayout, fundEth, type DemoChain } from "../demo/world.js";
+import { ENERGY_SOURCES, type EnergySource, sourceCode } from "../domain/energy-source.js";
 
 /** The market's timing on a devnet (seconds): the contract defaults, as on a real deployment. */
 export const DEVNET_TIMING = {
@@ -42,16 +43,6 @@ export const DEVNET_TARIFFS = { retailPerKwh: 300_000n, feedInPerKwh: 70_000n } 
 const OPERATOR_FUNDS = 100_000_000_000n; // 100,000 gUSD
 const TOKEN_DECIMALS = 6;
 
-export const SOURCES = ["other", "solar", "wind", "hydro", "battery"] as const;
-export type SourceName = (typeof SOURCES)[number];
-const SOURCE_VALUE: Record<SourceName, number> = {
-  other: SOURCE.Other,
-  solar: SOURCE.Solar,
-  wind: SOURCE.Wind,
-  hydro: SOURCE.Hydro,
-  battery: SOURCE.Battery,
-};
-
 const addressField = z
   .string({ required_error: "is required", invalid_type_error: "must be a string" })
   .regex(/^0x[0-9a-fA-F]{40}$/, "must be a 0x-prefixed 20-byte hex address")
@@ -67,7 +58,9 @@ const ParticipantSchema = z
     address: addressField,
     zone: z.number({ required_error: "is required" }).int("must be an integer").nonnegative(),
     meter: addressField.optional(),
-    source: z.enum(SOURCES, { message: `must be one of ${SOURCES.join(", ")}` }).default("other"),
+    source: z
+      .enum(ENERGY_SOURCES, { message: `must be one of ${ENERGY_SOURCES.join(", ")}` })
+      .default("other"),
     tokens: tokenAmount.default("10000"),
   })
   .strict();
@@ -81,7 +74,7 @@ export interface DevnetParticipant {
   readonly zone: number;
   /** The smart meter's signing key address (absent: the participant has no meter). */
   readonly meter?: Address;
-  readonly source: SourceName;
+  readonly source: EnergySource;
   /** Test tokens minted to the participant's wallet, in whole tokens (decimal string). */
   readonly tokens: string;
   /** Only for the default participants (public dev keys): their wallet and meter keys. */
@@ -300,7 +293,7 @@ async function seed(
     ]);
   for (const p of participants) {
     await registry("registerParticipant", [p.address, p.zone]);
-    if (p.meter !== undefined) await registry("registerMeter", [p.meter, p.address, SOURCE_VALUE[p.source]]);
+    if (p.meter !== undefined) await registry("registerMeter", [p.meter, p.address, sourceCode(p.source)]);
   }
   await fundEth(
     chain,
