@@ -75,14 +75,17 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
 
     /* STORAGE */
 
-    /// @dev Invariant: token.balanceOf(this) == Σ _balances + Σ locks of open orders + Σ imbalance collateral of
-    /// settled, not yet imbalance-settled orders + Σ _pendingPayouts + Σ (receipts − payouts) of intervals
-    /// + _operatorFunds + Σ _imbalanceOwed that the operator funds cover (owed beyond them is not held).
+    /// @dev Invariant: token.balanceOf(this) == Σ free + Σ locked (of _accounts) + Σ (receipts − payouts) of
+    /// intervals + _operatorFunds + tokens sent by mistake. `_imbalanceOwed` is a claim on _operatorFunds, not held
+    /// apart.
     uint256 private _operatorFunds;
     /// @dev Invariant: _totalOwed == Σ tokens received − Σ tokens paid out == everything the market owes (internal
     /// moves conserve it), and token.balanceOf(this) >= _totalOwed. Only the excess can be recovered.
     uint256 private _totalOwed;
-    mapping(address account => uint256) private _balances;
+    /// @dev Invariant: locked == Σ locks of the account's open orders + Σ imbalance collateral of its settled fills
+    /// whose delivery is neither settled nor released + Σ its _pendingPayouts. Both halves share one slot, so moving
+    /// funds between them costs no extra storage access.
+    mapping(address account => Account) private _accounts;
     /// @dev Invariant: at most one open order per (owner, interval, side); a slot is 0, an open order's id, or a
     /// settled fill record. A settled record is never overwritten, so a fill settles at most once.
     mapping(address owner => mapping(uint64 intervalId => bytes32[2] bySide)) private _positions;
@@ -101,6 +104,13 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
     mapping(address participant => uint256) private _imbalanceOwed;
     /// @dev Invariant: _totalImbalanceOwed == Σ _imbalanceOwed; the operator withdraws only funds beyond it.
     uint256 private _totalImbalanceOwed;
+
+    /// @dev An account's free and locked funds. uint128 holds 3.4e38 base units, far beyond any token supply that a
+    /// deposit could bring (a deposit that would overflow reverts).
+    struct Account {
+        uint128 free;
+        uint128 locked;
+    }
 
     /// @dev Running totals of a batch, kept in memory and written once.
     struct Tally {
@@ -159,7 +169,7 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
     function _deposit(uint256 amount) private {
         if (amount == 0) revert ZeroAmount();
         uint256 received = _pull(amount);
-        _balances[msg.sender] += received;
+        _accounts[msg.sender].free += SafeCast.toUint128(received);
         emit Deposited(msg.sender, received);
     }
 
@@ -177,11 +187,12 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
     /// @inheritdoc IEnergyMarket
     function withdraw(uint256 amount, address to) external nonReentrant {
         if (amount == 0) revert ZeroAmount();
-        uint256 balance = _balances[msg.sender];
+        Account storage account = _accounts[msg.sender];
+        uint256 balance = account.free;
         if (balance < amount) revert InsufficientBalance(msg.sender, balance, amount);
-        // Safe "unchecked": amount <= balance.
+        // Safe "unchecked" and cast: amount <= balance < 2^128.
         unchecked {
-            _balances[msg.sender] = balance - amount;
+            account.free = uint128(balance - amount);
         }
         _totalOwed -= amount;
         emit Withdrawn(msg.sender, to, amount);
@@ -242,12 +253,17 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
                 )
             )
         );
-        uint256 lock = _lockOf(side, quantityWh, limitPricePerKwh);
-        uint256 balance = _balances[msg.sender];
-        if (balance < lock) revert InsufficientBalance(msg.sender, balance, lock);
-        // Safe "unchecked": lock <= balance.
-        unchecked {
-            _balances[msg.sender] = balance - lock;
+        // Scoped: the legacy (non-IR) code generator runs out of stack slots with these locals in the function's scope.
+        {
+            uint256 lock = _lockOf(side, quantityWh, limitPricePerKwh);
+            Account storage account = _accounts[msg.sender];
+            uint256 balance = account.free;
+            if (balance < lock) revert InsufficientBalance(msg.sender, balance, lock);
+            // Safe "unchecked" and casts: lock <= balance < 2^128 (the add is checked).
+            unchecked {
+                account.free = uint128(balance - lock);
+            }
+            account.locked += uint128(lock);
         }
         slots[uint8(side)] = orderId;
         // Before gate closure the commitment is the running orders digest (docs/CONTRACTS.md, "ordersDigest").
@@ -285,7 +301,7 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         if (slots[uint8(order.side)] != orderId) revert OrderNotOpen(orderId);
         delete slots[uint8(order.side)];
         lock = _lockOf(order.side, order.quantityWh, order.limitPricePerKwh);
-        _balances[order.owner] += lock;
+        _move(order.owner, lock, 0, lock);
     }
 
     /* SCHEDULE */
@@ -427,10 +443,12 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
 
         uint256 amount;
         uint256 credit;
+        uint256 openLock = _lockOf(order.side, order.quantityWh, order.limitPricePerKwh);
         // The imbalance collateral of the filled part stays locked until the delivery is settled, except for the
         // grid's account, which is never settled for imbalance (docs/MARKET_RULES.md, "The grid").
         (bool isGrid, ) = registry.gridZoneOf(order.owner);
-        uint256 keptCollateral = isGrid ? 0 : uint256(offerCollateralPerKwh).costUp(filledWh);
+        // What stays locked for the delivery: the kept collateral, and below a seller's withheld payout.
+        uint256 keptLock = isGrid ? 0 : uint256(offerCollateralPerKwh).costUp(filledWh);
         if (order.side == Side.Buy) {
             if (price > order.limitPricePerKwh)
                 revert PriceOutsideLimit(orderId, price, order.limitPricePerKwh);
@@ -438,11 +456,7 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
             // Safe "unchecked": price <= limit and filled <= quantity, so the charge is at most the payment lock,
             // and costUp is monotone, so the kept collateral is at most the collateral lock.
             unchecked {
-                credit =
-                    uint256(order.limitPricePerKwh).costUp(order.quantityWh) -
-                    amount +
-                    uint256(offerCollateralPerKwh).costUp(order.quantityWh) -
-                    keptCollateral;
+                credit = openLock - amount - keptLock;
                 tally.boughtWh += filledWh;
             }
             tally.receipts += amount;
@@ -458,13 +472,16 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
             // collateral until the delivery is settled, so a seller that does not deliver is charged from it first.
             // Safe "unchecked": costUp is monotone and filled <= quantity.
             unchecked {
-                credit = uint256(offerCollateralPerKwh).costUp(order.quantityWh) - keptCollateral;
+                credit = openLock - keptLock;
             }
             if (isGrid) credit += amount;
-            else if (amount != 0) _pendingPayouts[order.owner][order.intervalId] = amount;
+            else if (amount != 0) {
+                _pendingPayouts[order.owner][order.intervalId] = amount;
+                keptLock += amount;
+            }
         }
         slots[uint8(order.side)] = bytes32(_SETTLED_FLAG | filledWh);
-        _balances[order.owner] += credit;
+        _move(order.owner, openLock, keptLock, credit);
         // Safe "unchecked": at most one increment per order.
         unchecked {
             ++tally.settledCount;
@@ -738,7 +755,7 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
                 _totalImbalanceOwed = owed + uncovered;
             }
         }
-        _balances[participant] += credit;
+        _move(participant, locked, 0, credit);
         emit ImbalanceSettled(participant, intervalId, deviationWh, charged, paid, uncovered);
     }
 
@@ -754,7 +771,7 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
             _totalImbalanceOwed -= amount;
             _operatorFunds = funds - amount;
         }
-        _balances[participant] += amount;
+        _move(participant, 0, 0, amount);
         emit ImbalancePaymentClaimed(participant, amount);
     }
 
@@ -807,7 +824,7 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
                     _settledEnergy(participant, intervalId, Side.Buy),
                     _settledEnergy(participant, intervalId, Side.Sell)
                 );
-        _balances[participant] += amount;
+        _move(participant, amount, 0, amount);
         emit CollateralReleased(participant, intervalId, amount);
     }
 
@@ -913,7 +930,36 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
 
     /// @inheritdoc IEnergyMarket
     function balanceOf(address account) external view returns (uint256) {
-        return _balances[account];
+        return _accounts[account].free;
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function lockedBalanceOf(address account) external view returns (uint256) {
+        return _accounts[account].locked;
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function positionOf(address owner, uint64 intervalId, Side side) external view returns (Position memory p) {
+        bytes32 slot = _positions[owner][intervalId][uint8(side)];
+        if (slot == 0) return p;
+        (bool settled, uint64 filledWh) = _settledRecord(slot);
+        if (!settled) {
+            p.status = PositionStatus.Open;
+            p.orderId = slot;
+            return p;
+        }
+        p.status = PositionStatus.Settled;
+        p.filledWh = filledWh;
+        p.deliverySettled = _imbalanceSettled[owner][intervalId];
+        (bool isGrid, ) = registry.gridZoneOf(owner);
+        // Kept at fill settlement exactly so (see _settleFill), and released with the delivery.
+        if (!p.deliverySettled && !isGrid) p.collateralLocked = uint256(offerCollateralPerKwh).costUp(filledWh);
+        if (side == Side.Sell) p.pendingPayout = _pendingPayouts[owner][intervalId];
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function orderLock(Side side, uint64 quantityWh, uint128 limitPricePerKwh) external view returns (uint256) {
+        return _lockOf(side, quantityWh, limitPricePerKwh);
     }
 
     /// @inheritdoc IEnergyMarket
@@ -1093,6 +1139,15 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         bytes32 zonePricesHash
     ) private pure returns (bytes32) {
         return keccak256(abi.encode(scheduleRoot, zonePricesHash));
+    }
+
+    /// @dev Moves funds of `who`: `lockedOut` leaves its locked funds, `lockedIn` enters them (a seller's withheld
+    /// payout, from the interval's receipts), `credit` enters its free balance. Checked: the locked funds never go
+    /// below zero, so a release can only return what was locked.
+    function _move(address who, uint256 lockedOut, uint256 lockedIn, uint256 credit) private {
+        Account storage account = _accounts[who];
+        account.locked = SafeCast.toUint128(uint256(account.locked) + lockedIn - lockedOut);
+        account.free = SafeCast.toUint128(uint256(account.free) + credit);
     }
 
     function _lockOf(Side side, uint64 quantityWh, uint128 limitPricePerKwh) private view returns (uint256) {

@@ -282,40 +282,65 @@ async function refresh(): Promise<void> {
   if (chosen !== "") select.value = chosen;
 
   const range = { address: market, abi: energyMarketAbi, fromBlock: 0n, toBlock: "latest" as const };
-  const [free, wallet, zone, placed, cancelled, released, fills, schedules, metered, imbalances, releases] =
-    await Promise.all([
-      reader.readContract({
-        address: market,
-        abi: energyMarketAbi,
-        functionName: "balanceOf",
-        args: [account],
-      }),
-      reader.readContract({
-        address: state.token,
-        abi: testTokenAbi,
-        functionName: "balanceOf",
-        args: [account],
-      }),
-      settings.registry === ""
-        ? Promise.resolve(undefined)
-        : reader
-            .readContract({
-              address: settings.registry as Address,
-              abi: gridRegistryAbi,
-              functionName: "participantZone",
-              args: [account],
-            })
-            .then(([registered, zoneId]) => (registered ? Number(zoneId) : undefined))
-            .catch(() => undefined),
-      reader.getContractEvents({ ...range, eventName: "OrderPlaced", args: { intervalId: open } }),
-      reader.getContractEvents({ ...range, eventName: "OrderCancelled" }),
-      reader.getContractEvents({ ...range, eventName: "OrderReleased" }),
-      reader.getContractEvents({ ...range, eventName: "FillSettled", args: { owner: account } }),
-      reader.getContractEvents({ ...range, eventName: "ScheduleCommitted" }),
-      reader.getContractEvents({ ...range, eventName: "MeterReportCommitted" }),
-      reader.getContractEvents({ ...range, eventName: "ImbalanceSettled", args: { participant: account } }),
-      reader.getContractEvents({ ...range, eventName: "CollateralReleased", args: { participant: account } }),
-    ]);
+  const [
+    free,
+    locked,
+    owed,
+    wallet,
+    zone,
+    placed,
+    cancelled,
+    released,
+    fills,
+    schedules,
+    metered,
+    imbalances,
+    releases,
+  ] = await Promise.all([
+    reader.readContract({
+      address: market,
+      abi: energyMarketAbi,
+      functionName: "balanceOf",
+      args: [account],
+    }),
+    reader.readContract({
+      address: market,
+      abi: energyMarketAbi,
+      functionName: "lockedBalanceOf",
+      args: [account],
+    }),
+    reader.readContract({
+      address: market,
+      abi: energyMarketAbi,
+      functionName: "imbalanceOwed",
+      args: [account],
+    }),
+    reader.readContract({
+      address: state.token,
+      abi: testTokenAbi,
+      functionName: "balanceOf",
+      args: [account],
+    }),
+    settings.registry === ""
+      ? Promise.resolve(undefined)
+      : reader
+          .readContract({
+            address: settings.registry as Address,
+            abi: gridRegistryAbi,
+            functionName: "participantZone",
+            args: [account],
+          })
+          .then(([registered, zoneId]) => (registered ? Number(zoneId) : undefined))
+          .catch(() => undefined),
+    reader.getContractEvents({ ...range, eventName: "OrderPlaced", args: { intervalId: open } }),
+    reader.getContractEvents({ ...range, eventName: "OrderCancelled" }),
+    reader.getContractEvents({ ...range, eventName: "OrderReleased" }),
+    reader.getContractEvents({ ...range, eventName: "FillSettled", args: { owner: account } }),
+    reader.getContractEvents({ ...range, eventName: "ScheduleCommitted" }),
+    reader.getContractEvents({ ...range, eventName: "MeterReportCommitted" }),
+    reader.getContractEvents({ ...range, eventName: "ImbalanceSettled", args: { participant: account } }),
+    reader.getContractEvents({ ...range, eventName: "CollateralReleased", args: { participant: account } }),
+  ]);
   state.zone = zone;
   const gone = new Set([...cancelled, ...released].map((e) => e.args.orderId));
   const book = placed
@@ -339,12 +364,26 @@ async function refresh(): Promise<void> {
   const fillById = new Map(fills.map((e) => [e.args.orderId, e.args]));
   const scheduled = new Set(schedules.map((e) => e.args.intervalId));
   const imbalanceText = imbalanceColumn(metered, imbalances, releases);
-  // The imbalance collateral of the filled part of every order, and a seller's payout, stay locked
-  // until the interval's delivery is settled (imbalance settlement, or release if never metered).
-  let locked = 0n;
-  for (const f of fills)
-    if (!imbalanceText.settled.has(f.args.intervalId!))
-      locked += lockOf(1, f.args.filledWh!, 0n) + (f.args.side === 1 ? f.args.amount! : 0n);
+  // A sold fill's payout is withheld until its delivery is settled (imbalance settlement, or release
+  // if never metered): the contract's pendingPayout, per interval (one settled offer per interval).
+  const sold = fills.filter((f) => f.args.side === 1 && f.args.amount! > 0n);
+  const pending = new Map(
+    await Promise.all(
+      sold.map(
+        async (f) =>
+          [
+            f.args.orderId!,
+            await reader.readContract({
+              address: market,
+              abi: energyMarketAbi,
+              functionName: "pendingPayout",
+              args: [account, f.args.intervalId!],
+            }),
+          ] as const,
+      ),
+    ),
+  );
+  const pendingPayouts = [...pending.values()].reduce((sum, v) => sum + v, 0n);
   $("order-rows").replaceChildren(
     ...mine.reverse().map((o) => {
       const fill = fillById.get(o.orderId);
@@ -353,9 +392,9 @@ async function refresh(): Promise<void> {
         ? "cancelled"
         : fill !== undefined
           ? o.side === 1
-            ? imbalanceText.settled.has(o.intervalId)
-              ? `sold ${formatUnits(fill.filledWh!, 3)} kWh: paid ${fmt(fill.amount!)} at delivery`
-              : `sold ${formatUnits(fill.filledWh!, 3)} kWh for ${fmt(fill.amount!)}: paid once delivery is settled`
+            ? (pending.get(o.orderId) ?? 0n) > 0n
+              ? `sold ${formatUnits(fill.filledWh!, 3)} kWh for ${fmt(fill.amount!)}: paid once delivery is settled`
+              : `sold ${formatUnits(fill.filledWh!, 3)} kWh: paid ${fmt(fill.amount!)} at delivery`
             : `bought ${formatUnits(fill.filledWh!, 3)} kWh for ${fmt(fill.amount!)}`
           : scheduled.has(o.intervalId)
             ? "scheduled"
@@ -363,7 +402,6 @@ async function refresh(): Promise<void> {
               ? "open"
               : "gate closed";
       const lock = lockOf(o.side, o.quantityWh, o.limitPricePerKwh);
-      if (!gone.has(o.orderId) && fill === undefined) locked += lock;
       const tr = row([
         String(o.intervalId),
         o.side === 0 ? "bid" : "offer",
@@ -387,6 +425,8 @@ async function refresh(): Promise<void> {
   );
   $("free").textContent = fmt(free);
   $("locked").textContent = fmt(locked);
+  $("pending-payouts").textContent = fmt(pendingPayouts);
+  $("owed").textContent = fmt(owed);
   $("wallet-balance").textContent = fmt(wallet);
   $("zone").textContent = zone === undefined ? "not registered" : String(zone);
   drawPriceChart(

@@ -93,6 +93,23 @@ interface IEnergyMarket {
         bytes32 meterRoot;
     }
 
+    /// @notice State of one (owner, interval, side) slot: no order, an open order, or a settled fill.
+    enum PositionStatus {
+        None,
+        Open,
+        Settled
+    }
+
+    /// @notice An owner's position on one side of one interval, with what is locked for it (`positionOf`).
+    struct Position {
+        PositionStatus status;
+        bytes32 orderId; // the open order's id; 0 when None or Settled (the slot then holds the fill record)
+        uint64 filledWh; // settled energy (Settled only)
+        bool deliverySettled; // the owner's imbalance of the interval is settled, or its delivery locks released
+        uint256 collateralLocked; // Settled: the filled part's imbalance collateral, locked until delivery is settled
+        uint256 pendingPayout; // Settled sell side: the payout withheld until delivery is settled (0 once paid)
+    }
+
     /// @notice The imbalance prices of one zone in one metered interval (token base units per kWh).
     struct ImbalancePrices {
         uint128 shortPricePerKwh;
@@ -394,8 +411,22 @@ interface IEnergyMarket {
 
     /* VIEWS */
 
-    /// @notice Free balance of `account`.
+    /// @notice Free balance of `account`: what it can withdraw or lock in a new order.
     function balanceOf(address account) external view returns (uint256);
+    /// @notice Funds of `account` the market holds locked: the locks of its open orders (a bid's highest payment and
+    /// imbalance collateral, an offer's collateral), the imbalance collateral of its settled fills and its withheld
+    /// seller payouts until their delivery is settled or released. Not included: long imbalance payments owed to it
+    /// (`imbalanceOwed`, a claim on the operator funds). `balanceOf + lockedBalanceOf` is all the market holds for
+    /// the account.
+    function lockedBalanceOf(address account) external view returns (uint256);
+    /// @notice `owner`'s position on `side` of `intervalId` and what is locked for it. An open order's lock is not
+    /// stored (only its id is); it is `orderLock` of the order's fields, and `collateralLocked`/`pendingPayout` are 0.
+    /// A settled fill's `collateralLocked` and `pendingPayout` return to the free balance when the owner's delivery
+    /// is settled (`settleImbalance`) or released (`releaseCollateral`). A grid account keeps nothing locked.
+    function positionOf(address owner, uint64 intervalId, Side side) external view returns (Position memory);
+    /// @notice What an order of these fields locks while open: for a bid `ceil(limit * quantityWh / 1000)` plus the
+    /// collateral, for an offer the collateral `ceil(offerCollateralPerKwh * quantityWh / 1000)`.
+    function orderLock(Side side, uint64 quantityWh, uint128 limitPricePerKwh) external view returns (uint256);
     /// @notice Operator funds.
     function operatorFunds() external view returns (uint256);
     /// @notice Everything the market owes (free balances, locks, unsettled interval receipts, operator funds): the

@@ -279,6 +279,8 @@ export interface OrderRecord {
   readonly settledAmount: bigint | null;
   /** A settled offer's payout: withheld until the seller's delivery is settled, then paid (null for bids). */
   readonly payout: "withheld until delivery" | "paid" | null;
+  /** The part of the payout still withheld (`pendingPayout` of the interval); 0 once paid. */
+  readonly pendingPayout: bigint;
   readonly placedInBlock: bigint;
 }
 
@@ -333,20 +335,27 @@ async function readOrders(ctx: Context): Promise<OrderRecord[]> {
             : latest.timestamp < gate
               ? "open"
               : "closed";
-    const payout =
+    // One settled offer per (owner, interval) at most (its slot is never reused), so the interval's
+    // withheld payout is this fill's.
+    const pendingPayout =
       side === "offer" && fill !== undefined && fill.amount! > 0n
-        ? (await client.readContract({
+        ? await client.readContract({
             address: market,
             abi: energyMarketAbi,
             functionName: "pendingPayout",
             args: [me, intervalId],
-          })) > 0n
+          })
+        : 0n;
+    const payout =
+      side === "offer" && fill !== undefined && fill.amount! > 0n
+        ? pendingPayout > 0n
           ? ("withheld until delivery" as const)
           : ("paid" as const)
         : null;
     records.push({
       orderId: a.orderId!,
       payout,
+      pendingPayout,
       intervalId,
       side,
       zoneId: a.zoneId!,
@@ -362,9 +371,6 @@ async function readOrders(ctx: Context): Promise<OrderRecord[]> {
   }
   return records;
 }
-
-/** Orders still holding their lock (placed, not cancelled, released or settled). */
-const holdsLock = (o: OrderRecord) => o.state === "open" || o.state === "closed" || o.state === "scheduled";
 
 /* ---------- commands ---------- */
 
@@ -626,8 +632,12 @@ async function orders(ctx: Context) {
 }
 
 async function balance(ctx: Context) {
-  const [free, token, list] = await Promise.all([
+  const read = (functionName: "lockedBalanceOf" | "imbalanceOwed") =>
+    ctx.client.readContract({ address: ctx.market, abi: energyMarketAbi, functionName, args: [ctx.me] });
+  const [free, locked, owed, token, list] = await Promise.all([
     freeBalance(ctx),
+    read("lockedBalanceOf"),
+    read("imbalanceOwed"),
     ctx.client.readContract({
       address: ctx.token,
       abi: testTokenAbi,
@@ -636,7 +646,8 @@ async function balance(ctx: Context) {
     }),
     readOrders(ctx),
   ]);
-  const locked = list.filter(holdsLock).reduce((sum, o) => sum + o.lock, 0n);
+  // Part of `locked` (the contract counts the withheld payouts among the account's locks).
+  const pendingPayouts = list.reduce((sum, o) => sum + o.pendingPayout, 0n);
   return {
     result: {
       account: ctx.me,
@@ -645,13 +656,17 @@ async function balance(ctx: Context) {
       decimals: ctx.decimals,
       free,
       locked,
+      pendingPayouts,
+      imbalanceOwed: owed,
       wallet: token,
     },
     text: [
       `account ${ctx.me}`,
-      `free   ${fmt(ctx, free)} ${ctx.symbol}`,
-      `locked ${fmt(ctx, locked)} ${ctx.symbol} (orders not yet settled)`,
-      `wallet ${fmt(ctx, token)} ${ctx.symbol}`,
+      `free    ${fmt(ctx, free)} ${ctx.symbol} (withdrawable, or to lock in new orders)`,
+      `locked  ${fmt(ctx, locked)} ${ctx.symbol} (held by the market: open orders' locks, the imbalance collateral of settled fills and payouts withheld, until delivery is settled)`,
+      `  of which pending payouts ${fmt(ctx, pendingPayouts)} ${ctx.symbol} (energy sold: credited to free once its delivery is settled, net of any short charge)`,
+      `owed    ${fmt(ctx, owed)} ${ctx.symbol} (long imbalance payments the operator funds could not pay yet: anyone's claimImbalancePayment credits them to free once the funds allow)`,
+      `wallet  ${fmt(ctx, token)} ${ctx.symbol}`,
     ].join("\n"),
   };
 }
@@ -964,7 +979,9 @@ export function registerProsumerCommands(program: Command): void {
     .action(run((ctx) => orders(ctx)));
 
   withConnection(program.command("balance"))
-    .description("free and locked market balance and the wallet's token balance")
+    .description(
+      "free, locked (with the payouts pending delivery) and owed market balances, and the wallet's token balance",
+    )
     .action(run((ctx) => balance(ctx)));
 
   withConnection(program.command("certificates"))

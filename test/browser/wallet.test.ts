@@ -192,6 +192,7 @@ describe("prosumer web app (browser)", function () {
       await untilText(page, "#status", "Order placed");
       await untilText(page, "#free", gusd(DEPOSITED - LOCK));
       await untilText(page, "#locked", gusd(LOCK));
+      await untilText(page, "#pending-payouts", gusd(0n));
       expect(await rowCells(page, "#book-rows", "offer")).to.deep.equal([
         String(intervalId),
         "offer",
@@ -256,6 +257,8 @@ describe("prosumer web app (browser)", function () {
       // The filled part's collateral and the payout (the clearing price, rounded down) stay locked.
       await untilText(page, "#free", gusd(DEPOSITED - LOCK));
       await untilText(page, "#locked", gusd(LOCK + PAID));
+      await untilText(page, "#pending-payouts", gusd(PAID));
+      await untilText(page, "#owed", gusd(0n));
       const point = page.locator(
         `#price-chart circle.price-point[data-interval="${intervalId}"][data-zone="0"]`,
       );
@@ -315,6 +318,7 @@ describe("prosumer web app (browser)", function () {
       expect(cells[5]).to.equal(`sold ${OFFER_KWH} kWh: paid ${gusd(PAID)} at delivery`);
       await untilText(page, "#free", gusd(DEPOSITED + PAID - CHARGED));
       await untilText(page, "#locked", gusd(0n));
+      await untilText(page, "#pending-payouts", gusd(0n));
       await page.screenshot({ path: SCREENSHOT, fullPage: true });
       expect(statSync(SCREENSHOT).size, "screenshot bytes").to.be.greaterThan(0);
     });

@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {MarketBase} from "./utils/MarketBase.sol";
+import {Merkle} from "./utils/Merkle.sol";
 import {IEnergyMarket} from "../../contracts/interfaces/IEnergyMarket.sol";
 import {EnergyMarket} from "../../contracts/EnergyMarket.sol";
 import {IGridRegistry} from "../../contracts/interfaces/IGridRegistry.sol";
@@ -215,5 +216,191 @@ contract EnergyMarketBalancesTest is MarketBase {
             (uint256(interval) << 8) | 2,
             "id"
         );
+    }
+
+    /* LOCKED FUNDS AND POSITIONS */
+
+    // _scenario(1500): alice bids 2000 Wh @ <= 300k, bob offers 2000 Wh @ >= 100k, zone 0 price 200k, both filled
+    // 1500 Wh; the collateral is 100k per kWh.
+    uint256 internal constant BID_LOCK = 600_000 + 200_000; // ceil(300k * 2000 / 1000) + collateral of 2000 Wh
+    uint256 internal constant OFFER_LOCK = 200_000;
+    uint256 internal constant KEPT = 150_000; // collateral of the filled 1500 Wh
+    uint256 internal constant PAYOUT = 300_000; // floor(200k * 1500 / 1000)
+
+    function _assertPosition(
+        address owner,
+        IEnergyMarket.Side side,
+        IEnergyMarket.PositionStatus status,
+        bytes32 orderId,
+        uint64 filledWh,
+        bool deliverySettled,
+        uint256 collateralLocked,
+        uint256 pendingPayout
+    ) internal view {
+        IEnergyMarket.Position memory p = market.positionOf(owner, interval, side);
+        assertEq(uint8(p.status), uint8(status), "status");
+        assertEq(p.orderId, orderId, "orderId");
+        assertEq(p.filledWh, filledWh, "filledWh");
+        assertEq(p.deliverySettled, deliverySettled, "deliverySettled");
+        assertEq(p.collateralLocked, collateralLocked, "collateralLocked");
+        assertEq(p.pendingPayout, pendingPayout, "pendingPayout");
+    }
+
+    function test_lockedBalanceOf_zeroWithoutOrders() public view {
+        assertEq(market.lockedBalanceOf(alice), 0, "nothing locked");
+        _assertPosition(alice, IEnergyMarket.Side.Buy, IEnergyMarket.PositionStatus.None, 0, 0, false, 0, 0);
+    }
+
+    function test_orderLock_isWhatPlacingLocks() public {
+        assertEq(market.orderLock(IEnergyMarket.Side.Buy, 2000, 300_000), BID_LOCK, "bid lock");
+        assertEq(market.orderLock(IEnergyMarket.Side.Sell, 2000, 100_000), OFFER_LOCK, "offer lock");
+        // Rounded up: 1 Wh at 1 base unit per kWh locks ceil(0.001) = 1 (payment) + ceil(100k / 1000) = 100.
+        assertEq(market.orderLock(IEnergyMarket.Side.Buy, 1, 1), 101, "rounded up");
+        uint256 free = market.balanceOf(alice);
+        _place(_order(alice, IEnergyMarket.Side.Buy, 0, 1, 1));
+        assertEq(free - market.balanceOf(alice), 101, "placing took orderLock");
+        assertEq(market.lockedBalanceOf(alice), 101, "and locked it");
+    }
+
+    function test_lockedBalanceOf_afterPlace_holdsTheOrderLocks() public {
+        uint256 aliceFree = market.balanceOf(alice);
+        bytes32 bidId = _place(_order(alice, IEnergyMarket.Side.Buy, 0, 2000, 300_000));
+        bytes32 offerId = _place(_order(alice, IEnergyMarket.Side.Sell, 0, 1000, 100_000));
+        assertEq(market.lockedBalanceOf(alice), BID_LOCK + 100_000, "both open orders locked");
+        assertEq(market.balanceOf(alice) + market.lockedBalanceOf(alice), aliceFree, "free + locked conserved");
+        _assertPosition(alice, IEnergyMarket.Side.Buy, IEnergyMarket.PositionStatus.Open, bidId, 0, false, 0, 0);
+        _assertPosition(alice, IEnergyMarket.Side.Sell, IEnergyMarket.PositionStatus.Open, offerId, 0, false, 0, 0);
+    }
+
+    function test_lockedBalanceOf_afterCancel_isZero() public {
+        uint256 aliceFree = market.balanceOf(alice);
+        IEnergyMarket.Order memory bid = _order(alice, IEnergyMarket.Side.Buy, 0, 2000, 300_000);
+        _place(bid);
+        vm.prank(alice);
+        market.cancelOrder(bid);
+        assertEq(market.lockedBalanceOf(alice), 0, "lock returned");
+        assertEq(market.balanceOf(alice), aliceFree, "to the free balance");
+        _assertPosition(alice, IEnergyMarket.Side.Buy, IEnergyMarket.PositionStatus.None, 0, 0, false, 0, 0);
+    }
+
+    function test_lockedBalanceOf_afterReleaseOrder_isZero() public {
+        IEnergyMarket.Order memory bid = _order(alice, IEnergyMarket.Side.Buy, 0, 2000, 300_000);
+        _place(bid);
+        vm.warp(market.scheduleDeadline(interval)); // never scheduled
+        market.releaseOrder(bid);
+        assertEq(market.lockedBalanceOf(alice), 0, "released");
+        _assertPosition(alice, IEnergyMarket.Side.Buy, IEnergyMarket.PositionStatus.None, 0, 0, false, 0, 0);
+    }
+
+    function test_lockedBalanceOf_afterCommit_unchanged() public {
+        _scenario(1500);
+        assertEq(market.lockedBalanceOf(alice), BID_LOCK, "bid still locked until its fill settles");
+        assertEq(market.lockedBalanceOf(bob), OFFER_LOCK, "offer still locked until its fill settles");
+    }
+
+    function test_positionOf_afterFillSettlement_keepsCollateralAndWithheldPayout() public {
+        uint256 aliceFree = market.balanceOf(alice);
+        uint256 bobFree = market.balanceOf(bob);
+        Scenario memory s = _scenario(1500);
+        _settleAll(s);
+        assertEq(market.lockedBalanceOf(alice), KEPT, "buyer: the filled part's collateral");
+        assertEq(market.balanceOf(alice), aliceFree - 300_000 - KEPT, "buyer paid 300k, the rest of its lock freed");
+        assertEq(market.lockedBalanceOf(bob), KEPT + PAYOUT, "seller: collateral and withheld payout");
+        assertEq(market.balanceOf(bob), bobFree - KEPT, "seller: the unfilled part's collateral freed");
+        _assertPosition(alice, IEnergyMarket.Side.Buy, IEnergyMarket.PositionStatus.Settled, 0, 1500, false, KEPT, 0);
+        _assertPosition(
+            bob,
+            IEnergyMarket.Side.Sell,
+            IEnergyMarket.PositionStatus.Settled,
+            0,
+            1500,
+            false,
+            KEPT,
+            PAYOUT
+        );
+        assertEq(market.pendingPayout(bob, interval), PAYOUT, "positionOf agrees with pendingPayout");
+    }
+
+    function test_positionOf_afterDelivery_releasesEverything() public {
+        uint256 bobFree = market.balanceOf(bob);
+        Scenario memory s = _scenario(1500);
+        _settleAll(s);
+        _warpAfterInterval(interval);
+        // Bob delivers exactly his schedule: no imbalance, his collateral and payout come back in full.
+        _commitMeter(_meterReport(interval, _meterLeaf(bob, 1500, 0), RETAIL_PER_KWH, FEED_IN_PER_KWH));
+        market.settleImbalance(bob, interval, 1500, 0, new bytes32[](0));
+        assertEq(market.lockedBalanceOf(bob), 0, "nothing locked after delivery");
+        assertEq(market.balanceOf(bob), bobFree + PAYOUT, "paid for the delivered energy");
+        _assertPosition(bob, IEnergyMarket.Side.Sell, IEnergyMarket.PositionStatus.Settled, 0, 1500, true, 0, 0);
+        // Alice's leaf is missing: hers stays locked until the grace period ends.
+        assertEq(market.lockedBalanceOf(alice), KEPT, "alice still locked");
+    }
+
+    function test_positionOf_afterShortDelivery_chargesFromTheLock() public {
+        uint256 bobFree = market.balanceOf(bob);
+        Scenario memory s = _scenario(1500);
+        _settleAll(s);
+        _warpAfterInterval(interval);
+        // Bob injects 1000 of 1500 Wh: 500 Wh short at the retail price 400k = 200,000 from his 450,000 lock.
+        _commitMeter(_meterReport(interval, _meterLeaf(bob, 1000, 0), RETAIL_PER_KWH, FEED_IN_PER_KWH));
+        market.settleImbalance(bob, interval, 1000, 0, new bytes32[](0));
+        assertEq(market.lockedBalanceOf(bob), 0, "lock released");
+        assertEq(market.balanceOf(bob), bobFree - KEPT + (KEPT + PAYOUT - 200_000), "lock net of the charge");
+    }
+
+    function test_lockedBalanceOf_afterReleaseCollateral_isZero() public {
+        uint256 aliceFree = market.balanceOf(alice);
+        uint256 bobFree = market.balanceOf(bob);
+        Scenario memory s = _scenario(1500);
+        _settleAll(s);
+        vm.warp(market.meterDeadline(interval)); // never metered
+        market.releaseCollateral(alice, interval);
+        market.releaseCollateral(bob, interval);
+        assertEq(market.lockedBalanceOf(alice), 0, "buyer released");
+        assertEq(market.lockedBalanceOf(bob), 0, "seller released");
+        assertEq(market.balanceOf(alice), aliceFree - 300_000, "buyer paid its fill only");
+        assertEq(market.balanceOf(bob), bobFree + PAYOUT, "seller paid: unmetered counts as delivered");
+        _assertPosition(alice, IEnergyMarket.Side.Buy, IEnergyMarket.PositionStatus.Settled, 0, 1500, true, 0, 0);
+        _assertPosition(bob, IEnergyMarket.Side.Sell, IEnergyMarket.PositionStatus.Settled, 0, 1500, true, 0, 0);
+    }
+
+    function test_lockedBalanceOf_gridAccountKeepsNothingLocked() public {
+        _fund(gridNorth, 1e9);
+        IEnergyMarket.Order memory offer = _order(gridNorth, IEnergyMarket.Side.Sell, 0, 1000, 1);
+        IEnergyMarket.Order memory bid = _order(alice, IEnergyMarket.Side.Buy, 0, 1000, 300_000);
+        bytes32[] memory leaves = new bytes32[](2);
+        leaves[0] = _fillLeaf(_place(offer), 1000);
+        leaves[1] = _fillLeaf(_place(bid), 1000);
+        IEnergyMarket.Fill[] memory fills = new IEnergyMarket.Fill[](2);
+        fills[0] = IEnergyMarket.Fill(offer, 1000);
+        fills[1] = IEnergyMarket.Fill(bid, 1000);
+        uint256[] memory prices = _prices(200_000, 200_000);
+        _warpToGateClosure(interval);
+        _commit(_report(interval, Merkle.root(leaves), 2, prices));
+        market.settleFills(interval, Merkle.root(leaves), prices, fills, new bytes32[](0), Merkle.allLeavesFlags(2));
+        assertEq(market.lockedBalanceOf(gridNorth), 0, "the grid is paid at fill settlement");
+        _assertPosition(
+            gridNorth,
+            IEnergyMarket.Side.Sell,
+            IEnergyMarket.PositionStatus.Settled,
+            0,
+            1000,
+            false,
+            0,
+            0
+        );
+    }
+
+    /// @dev free + locked of every account, plus the intervals' unsettled surplus and the operator funds, is the
+    /// market's token balance, whatever the fills.
+    function testFuzz_lockedBalanceOf_booksAddUpToTheTokenBalance(uint64 filledWh) public {
+        filledWh = uint64(bound(filledWh, 0, 2000));
+        Scenario memory s = _scenario(filledWh);
+        _settleAll(s);
+        IEnergyMarket.IntervalState memory st = market.intervalState(interval);
+        uint256 books = market.operatorFunds() + st.receipts - st.payouts;
+        address[4] memory who = [alice, bob, carol, dave];
+        for (uint256 i; i < who.length; ++i) books += market.balanceOf(who[i]) + market.lockedBalanceOf(who[i]);
+        assertEq(token.balanceOf(address(market)), books, "token balance == free + locked + surplus + operator");
     }
 }

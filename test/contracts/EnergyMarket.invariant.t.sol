@@ -72,6 +72,8 @@ contract MarketHandler is Test {
 
     uint256 public ghostLocks; // open-order locks + delivery locks (collateral, withheld payouts) of settled fills
     uint256 public ghostPayouts; // withheld payouts (part of ghostLocks)
+    /// @dev ghostLocks per actor: what `lockedBalanceOf` must report.
+    mapping(address actor => uint256) public ghostLocked;
     uint256 public doubleSettlements;
     uint256 public irrationalFills;
     uint256 public fillResultMismatches; // a fill credited other than price × energy, whatever the settle order
@@ -244,6 +246,7 @@ contract MarketHandler is Test {
         ghosts.push(Ghost(o, true, false, 0, false));
         _ordersOf[intervalId].push(ghosts.length - 1);
         ghostLocks += lock;
+        ghostLocked[who] += lock;
     }
 
     function cancel(uint256 seed) external {
@@ -254,6 +257,7 @@ contract MarketHandler is Test {
         market.cancelOrder(g.order);
         g.open = false;
         ghostLocks -= _lockOf(g.order);
+        ghostLocked[g.order.owner] -= _lockOf(g.order);
     }
 
     function warp(uint256 secondsAhead) external {
@@ -546,6 +550,7 @@ contract MarketHandler is Test {
             ghostPayouts += withheld;
         }
         ghostLocks = ghostLocks - _lockOf(g.order) + kept;
+        ghostLocked[owner] = ghostLocked[owner] - _lockOf(g.order) + kept;
         deliveryLock[intervalId][owner] += kept;
         ++settledFills;
     }
@@ -755,6 +760,7 @@ contract MarketHandler is Test {
 
     function _releaseLock(uint64 intervalId, address who) internal {
         ghostLocks -= deliveryLock[intervalId][who];
+        ghostLocked[who] -= deliveryLock[intervalId][who];
         ghostPayouts -= _withheldPayout[intervalId][who];
         delete deliveryLock[intervalId][who];
         delete _withheldPayout[intervalId][who];
@@ -775,6 +781,7 @@ contract MarketHandler is Test {
         try market.releaseOrder(g.order) {
             g.open = false;
             ghostLocks -= _lockOf(g.order);
+            ghostLocked[g.order.owner] -= _lockOf(g.order);
         } catch {
             ++stuckLocks;
         }
@@ -1044,6 +1051,7 @@ contract EnergyMarketInvariantTest is MarketBase {
         assertEq(handler.collateralReleases(), 3, "released unmetered");
         assertEq(handler.stuckLocks(), 0, "nothing stuck");
         invariant_tokenBalanceEqualsBooks();
+        invariant_lockedBalancesMatchBooks();
         invariant_withheldPayoutsMatchBooks();
         invariant_longPaymentsPaidOrOwed();
         invariant_deliveriesSettledByTheRule();
@@ -1072,6 +1080,24 @@ contract EnergyMarketInvariantTest is MarketBase {
         }
         assertEq(token.balanceOf(address(market)), sum, "token balance == books");
         assertEq(market.totalOwed(), sum, "totalOwed == books");
+    }
+
+    /// @dev Invariant: every actor's `lockedBalanceOf` is its open orders' locks plus the kept collateral and withheld
+    /// payouts of its settled fills whose delivery is neither settled nor released; and the market's token balance is
+    /// Σ free + Σ locked (both read from the contract) + the intervals' unsettled surplus + the operator funds. The
+    /// owed long payments (`imbalanceOwed`) are not added: they are claims on the operator funds, held in them.
+    function invariant_lockedBalancesMatchBooks() public view {
+        uint256 sum = market.operatorFunds();
+        for (uint256 i; i < handler.actorCount(); ++i) {
+            address who = handler.actor(i);
+            assertEq(market.lockedBalanceOf(who), handler.ghostLocked(who), "lockedBalanceOf == the actor's locks");
+            sum += market.balanceOf(who) + market.lockedBalanceOf(who);
+        }
+        for (uint256 i; i < handler.committedCount(); ++i) {
+            IEnergyMarket.IntervalState memory s = market.intervalState(handler.committedIntervals(i));
+            sum += s.receipts - s.payouts;
+        }
+        assertEq(token.balanceOf(address(market)), sum, "token balance == free + locked + surplus + operator funds");
     }
 
     /// @dev Invariant: the payouts the market withholds are exactly those of settled sell fills whose delivery is

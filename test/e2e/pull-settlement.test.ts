@@ -39,6 +39,8 @@ import {
   byName,
   expectedAfterDelivery,
   expectedFreeAfterFills,
+  expectedLockedAfterFills,
+  expectedPendingPayout,
   scenarioParties,
 } from "./scenario.js";
 
@@ -131,6 +133,23 @@ describe("pull settlement (e2e): push disabled, each prosumer claims with `gridb
       expect(leaf?.filledWh, `leaf of ${name}`).to.equal(wh.toString());
     }
 
+    /** A prosumer command of `name`'s account, `--json`. */
+    const cli = async (name: string, args: readonly string[]) => {
+      const r = await runCli([
+        ...args,
+        "--keystore",
+        keystores.get(name)!,
+        "--password-file",
+        passwordFile,
+        "--rpc-url",
+        env.chain.url,
+        "--market",
+        market,
+        "--json",
+      ]);
+      expect(r.code, `${args[0]} of ${name}: ${r.stderr}`).to.equal(0);
+      return JSON.parse(r.stdout) as Record<string, unknown>;
+    };
     const claim = async (name: string) => {
       const r = await runCli([
         "claim",
@@ -192,8 +211,37 @@ describe("pull settlement (e2e): push disabled, each prosumer claims with `gridb
         args: [byName(parties, name).account.address],
       });
     const participants = ["S1", "S2", "B1", "B2", "S3", "B3"];
-    for (const name of participants)
+    const lockedOf = (name: string) =>
+      env.client.readContract({
+        address: market,
+        abi: energyMarketAbi,
+        functionName: "lockedBalanceOf",
+        args: [byName(parties, name).account.address],
+      });
+    const payoutOf = (name: string) => expectedPendingPayout(parties, name);
+    for (const name of participants) {
       expect(await balance(name), `${name} after fills`).to.equal(afterFills(name));
+      // Locked until delivery: the filled part's collateral, and a seller's withheld payout.
+      expect(await lockedOf(name), `${name} locked after fills`).to.equal(
+        expectedLockedAfterFills(parties, name),
+      );
+    }
+    // The CLI reads the same split, and says the payout is pending delivery.
+    for (const name of ["S1", "B1"]) {
+      const out = await cli(name, ["balance"]);
+      expect(out, `balance of ${name} after fills`).to.include({
+        free: afterFills(name).toString(),
+        locked: (await lockedOf(name)).toString(),
+        pendingPayouts: payoutOf(name).toString(),
+        imbalanceOwed: "0",
+      });
+    }
+    const s1Orders = (await cli("S1", ["orders"]))["orders"] as Record<string, unknown>[];
+    expect(s1Orders[0], "S1's sold fill").to.include({
+      state: "settled",
+      payout: "withheld until delivery",
+      pendingPayout: payoutOf("S1").toString(),
+    });
 
     // Metering, as in the pushed pipeline: readings to every node, S2's meter silent.
     const end = (intervalId + 1n) * INTERVAL;
@@ -241,7 +289,12 @@ describe("pull settlement (e2e): push disabled, each prosumer claims with `gridb
       const expected = expectedAfterDelivery(parties, name);
       operatorDelta += expected.operatorDelta;
       expect(await balance(name), `${name} after imbalance`).to.equal(expected.free);
+      expect(await lockedOf(name), `${name} locked after imbalance`).to.equal(0n);
     }
+    const s1After = await cli("S1", ["balance"]);
+    expect(s1After, "S1's balance after delivery").to.include({ locked: "0", pendingPayouts: "0" });
+    const s1Paid = (await cli("S1", ["orders"]))["orders"] as Record<string, unknown>[];
+    expect(s1Paid[0], "S1's sold fill after delivery").to.include({ payout: "paid", pendingPayout: "0" });
     const funds = await env.client.readContract({
       address: market,
       abi: energyMarketAbi,

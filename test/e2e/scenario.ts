@@ -118,6 +118,17 @@ export function expectedFreeAfterFills(parties: readonly Party[], name: string):
   return DEPOSIT - costUp(COLLATERAL_PER_KWH, f);
 }
 
+/** A seller's payout for its fill, withheld until its delivery is settled (0 for a buyer). */
+export function expectedPendingPayout(parties: readonly Party[], name: string): bigint {
+  const p = byName(parties, name);
+  return p.side === "offer" ? costDown(EXPECTED_PRICES[p.zone]!, EXPECTED_FILLS[name] ?? 0n) : 0n;
+}
+
+/** Locked until delivery once the fills are settled: the filled part's collateral and a seller's withheld payout. */
+export function expectedLockedAfterFills(parties: readonly Party[], name: string): bigint {
+  return costUp(COLLATERAL_PER_KWH, EXPECTED_FILLS[name] ?? 0n) + expectedPendingPayout(parties, name);
+}
+
 /**
  * A party's free balance once its delivery is settled against READINGS, and what that moved into
  * the operator's funds. deviation = (injected − consumed) − (sold − bought); a missing reading
@@ -132,8 +143,7 @@ export function expectedAfterDelivery(
   const [injected, consumed] = READINGS[name] ?? [0n, 0n];
   const f = EXPECTED_FILLS[name]!;
   const deviation = injected - consumed - (p.side === "offer" ? f : -f);
-  const price = EXPECTED_PRICES[p.zone]!;
-  const locked = costUp(COLLATERAL_PER_KWH, f) + (p.side === "offer" ? costDown(price, f) : 0n);
+  const locked = expectedLockedAfterFills(parties, name);
   const free = expectedFreeAfterFills(parties, name) + locked;
   if (deviation < 0n) {
     const charge = costUp(SHORT_PRICE, -deviation);

@@ -179,7 +179,27 @@ describe("prosumer CLI", function () {
 
     it("reports the lock as locked in the balance", async function () {
       const out = await json(["balance"]);
-      expect(out).to.include({ free: "12050000", locked: "450000", wallet: "87500000" });
+      // Read from the contract (lockedBalanceOf): nothing sold yet, nothing owed.
+      expect(out).to.include({
+        free: "12050000",
+        locked: "450000",
+        pendingPayouts: "0",
+        imbalanceOwed: "0",
+        wallet: "87500000",
+      });
+    });
+
+    it("prints free, locked, pending payouts and owed, each with its meaning", async function () {
+      const result = await runCli(["balance", ...common]);
+      expect(result.code, result.stderr).to.equal(0);
+      const lines = result.stdout.trim().split("\n");
+      expect(lines[1]).to.match(/^free +12\.05 \S+ \(withdrawable, or to lock in new orders\)$/);
+      expect(lines[2]).to.match(/^locked +0\.45 \S+ \(held by the market: open orders' locks, /);
+      expect(lines[3]).to.match(
+        /^ +of which pending payouts 0 \S+ \(energy sold: credited to free once its delivery/,
+      );
+      expect(lines[4]).to.match(/^owed +0 \S+ \(long imbalance payments /);
+      expect(lines[5]).to.match(/^wallet +87\.5 \S+$/);
     });
 
     it("cancels the bid and returns its lock", async function () {

@@ -980,6 +980,13 @@ export const energyMarketAbi = [
     type: "function",
   },
   {
+    inputs: [{ internalType: "address", name: "account", type: "address" }],
+    name: "lockedBalanceOf",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
     inputs: [{ internalType: "uint64", name: "intervalId", type: "uint64" }],
     name: "meterDeadline",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
@@ -1003,6 +1010,17 @@ export const energyMarketAbi = [
   {
     inputs: [],
     name: "operatorFunds",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "enum IEnergyMarket.Side", name: "side", type: "uint8" },
+      { internalType: "uint64", name: "quantityWh", type: "uint64" },
+      { internalType: "uint128", name: "limitPricePerKwh", type: "uint128" },
+    ],
+    name: "orderLock",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
     type: "function",
@@ -1066,6 +1084,31 @@ export const energyMarketAbi = [
     ],
     name: "position",
     outputs: [{ internalType: "bytes32", name: "", type: "bytes32" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "owner", type: "address" },
+      { internalType: "uint64", name: "intervalId", type: "uint64" },
+      { internalType: "enum IEnergyMarket.Side", name: "side", type: "uint8" },
+    ],
+    name: "positionOf",
+    outputs: [
+      {
+        components: [
+          { internalType: "enum IEnergyMarket.PositionStatus", name: "status", type: "uint8" },
+          { internalType: "bytes32", name: "orderId", type: "bytes32" },
+          { internalType: "uint64", name: "filledWh", type: "uint64" },
+          { internalType: "bool", name: "deliverySettled", type: "bool" },
+          { internalType: "uint256", name: "collateralLocked", type: "uint256" },
+          { internalType: "uint256", name: "pendingPayout", type: "uint256" },
+        ],
+        internalType: "struct IEnergyMarket.Position",
+        name: "p",
+        type: "tuple",
+      },
+    ],
     stateMutability: "view",
     type: "function",
   },
