@@ -24,6 +24,7 @@ import {
   parseSignature,
 } from "viem";
 import { energyMarketAbi, gridRegistryAbi, testTokenAbi } from "../../oracle/src/chain/abis.ts";
+import { sourceLabel } from "../../oracle/src/domain/energy-source.ts";
 import { drawPriceChart } from "./chart.ts";
 import { type DiscoveredWallet, discoverWallets } from "./wallet.ts";
 
@@ -36,7 +37,6 @@ const certificateAbi = parseAbi([
   "event TransferSingle(address indexed operator, address indexed from, address indexed to, uint256 id, uint256 value)",
   "error ERC1155InsufficientBalance(address sender, uint256 balance, uint256 needed, uint256 tokenId)",
 ]);
-const SOURCES = ["Other", "Solar", "Wind", "Hydro", "Battery"];
 const OPEN_INTERVALS = 4n;
 /** Committed intervals drawn in the price chart. */
 const CHART_INTERVALS = 24;
@@ -510,12 +510,7 @@ async function refreshCertificates(account: Address): Promise<void> {
         functionName: "balanceOf",
         args: [account, id],
       });
-      const tr = row([
-        String(id),
-        String(id >> 8n),
-        SOURCES[Number(id & 0xffn)] ?? "?",
-        formatUnits(amount, 3),
-      ]);
+      const tr = row([String(id), String(id >> 8n), sourceLabel(Number(id & 0xffn)), formatUnits(amount, 3)]);
       const cell = document.createElement("td");
       if (amount > 0n) {
         const button = document.createElement("button");

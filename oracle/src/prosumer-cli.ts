@@ -29,6 +29,8 @@ import {
 } from "viem";
 import { energyMarketAbi, testTokenAbi } from "./chain/abis.js";
 import { createChainClients } from "./chain/market.js";
+import { Side, orderSide, sideCode } from "./domain/eip712.js";
+import { sourceLabel } from "./domain/energy-source.js";
 import { formatIssues } from "./domain/errors.js";
 import { keystoreAddress, unlockKeystore } from "./infra/keystore.js";
 import { FillProofResponseSchema, MeterProofResponseSchema } from "./infra/proofs.js";
@@ -49,9 +51,6 @@ const certificateAbi = parseAbi([
 const errorAbi = [...energyMarketAbi, ...testTokenAbi, ...certificateAbi].filter(
   (item) => item.type === "error",
 ) as Abi;
-
-const SIDE = { buy: 0, sell: 1 } as const;
-const SOURCE_NAMES = ["Other", "Solar", "Wind", "Hydro", "Battery"] as const;
 
 /** A CLI failure: `code` 2 for bad input, 1 for everything else. */
 class CliError extends Error {
@@ -307,7 +306,7 @@ async function readOrders(ctx: Context): Promise<OrderRecord[]> {
   for (const e of placed) {
     const a = e.args;
     const intervalId = a.intervalId!;
-    const side = a.side === SIDE.buy ? "bid" : "offer";
+    const side = orderSide(a.side as Side);
     const quantityWh = a.quantityWh!;
     const limit = a.limitPricePerKwh!;
     // Every order locks the imbalance collateral; a bid also its highest payment.
@@ -542,7 +541,7 @@ async function placeOrder(ctx: Context, side: "bid" | "offer", flags: Flags) {
       {
         owner: account.address,
         intervalId: args[0],
-        side: SIDE[side === "bid" ? "buy" : "sell"],
+        side: sideCode(side),
         zoneId: args[1],
         quantityWh,
         limitPricePerKwh: price,
@@ -692,7 +691,7 @@ async function certificates(ctx: Context) {
       args: [ctx.me, id],
     });
     const source = Number(id & 0xffn);
-    held.push({ id, intervalId: id >> 8n, source: SOURCE_NAMES[source] ?? `source ${source}`, amountWh });
+    held.push({ id, intervalId: id >> 8n, source: sourceLabel(source), amountWh });
   }
   return {
     result: { account: ctx.me, certificates: held },
@@ -786,7 +785,7 @@ async function claim(ctx: Context, flags: Flags) {
 
   if (f["--only"] !== "imbalance") {
     // Buy side first: the contract pays a seller only out of what the interval's buyers were charged.
-    for (const side of [SIDE.buy, SIDE.sell]) {
+    for (const side of [Side.Buy, Side.Sell]) {
       // The slot holds the order id while the fill is open, a settled record (flag | filledWh) after.
       const [slot, [settled]] = await Promise.all([
         read<Hex>("position", [ctx.me, intervalId, side]),
@@ -820,7 +819,7 @@ async function claim(ctx: Context, flags: Flags) {
           ],
         }),
       );
-      const sideName = side === SIDE.buy ? "bid" : "offer";
+      const sideName = orderSide(side);
       fills.push({ orderId: slot, side: sideName, filledWh: BigInt(p.leaf.filledWh) });
       lines.push(`claimed the ${sideName} fill ${slot}: ${formatUnits(BigInt(p.leaf.filledWh), 3)} kWh`);
     }

@@ -12,3 +12,9 @@ export type EnergySource = (typeof ENERGY_SOURCES)[number];
 export function sourceCode(source: EnergySource): number {
   return ENERGY_SOURCES.indexOf(source);
 }
+
+/** A source's display name ("Solar"), or `source N` for a value the registry does not define. */
+export function sourceLabel(code: number): string {
+  const source = ENERGY_SOURCES[code];
+  return source === undefined ? `source ${code}` : source[0]!.toUpperCase() + source.slice(1);
+}

@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import { ORDER_SIDES, orderSide, sideCode } from "../../../oracle/src/domain/eip712.js";
-import { ENERGY_SOURCES, sourceCode } from "../../../oracle/src/domain/energy-source.js";
+import { ENERGY_SOURCES, sourceCode, sourceLabel } from "../../../oracle/src/domain/energy-source.js";
 
 /** Members of `enum <name> { … }` in a Solidity file, in declaration order. */
 function solidityEnum(file: string, name: string): string[] {
@@ -35,6 +35,15 @@ describe("sourceCode", () => {
     const members = solidityEnum("IGridRegistry.sol", "Source");
     for (const s of ENERGY_SOURCES)
       expect(sourceCode(s), s).to.equal(members.indexOf(s[0]!.toUpperCase() + s.slice(1)));
+  });
+});
+
+describe("sourceLabel", () => {
+  it("names each of the contract's members with a capital, as the CLI and the web app show them", () => {
+    expect([0, 1, 2, 3, 4].map(sourceLabel)).to.deep.equal(["Other", "Solar", "Wind", "Hydro", "Battery"]);
+  });
+  it("says which value it is when the registry defines no such source", () => {
+    expect(sourceLabel(7)).to.equal("source 7");
   });
 });
 
