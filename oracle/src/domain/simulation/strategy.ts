@@ -40,7 +40,7 @@ import { UnrecoverableInputError, formatIssues } from "../errors.js";
 import { chargeHeadroomWh, dischargeHeadroomWh } from "./battery.js";
 import type { Household, Neighbourhood } from "./neighbourhood.js";
 import { Prng, deriveSeed } from "./random.js";
-import type { HouseholdInterval, IntervalSimulation } from "./simulator.js";
+import type { EnergyWh, IntervalSimulation } from "./simulator.js";
 import { localTime } from "./time.js";
 
 /** How far inside the tariffs the grid's orders sit (token base units per kWh): see the header. */
@@ -221,7 +221,8 @@ export function normalQuantile(p: number): number {
  * bids ⌊deficit + Φ⁻¹(bidQuantile) · σ⌋, never below zero. At quantile 0.5 this is the forecast.
  */
 export function hedgedPositionWh(
-  household: Pick<HouseholdInterval, "forecast" | "clearSkyIndex">,
+  // Only the forecasts: the type keeps the actuals out of reach.
+  household: { readonly forecast: EnergyWh; readonly clearSkyIndex: { readonly forecast: number } },
   options: Pick<StrategyOptions, "offerQuantile" | "bidQuantile" | "clearSkyIndexSd" | "loadLogSd">,
 ): number {
   const { pvWh, loadWh, netWh } = household.forecast;
