@@ -4,9 +4,12 @@
  * collateral; the contract's views give free balances, each interval's receipts and payouts, the
  * operator funds and the token balance. Used by the demo's closing check and the e2e tests.
  */
-import { type Address, type PublicClient, erc20Abi, parseEventLogs } from "viem";
+import { type Address, type Log, type PublicClient, erc20Abi, parseEventLogs } from "viem";
 import { energyMarketAbi, gridRegistryAbi } from "../chain/abis.js";
 import { type Ledger, type LedgerOrder, marketLedger } from "../domain/ledger.js";
+
+/** Blocks per log read: a small share of a full demo day, so each response stays well below the body limit. */
+const LOG_BLOCKS_PER_READ = 1_000n;
 
 /** How many view calls are in flight at once (the local node answers a few hundred at a time well). */
 const READS_IN_FLIGHT = 64;
@@ -24,10 +27,15 @@ export async function readMarketLedger(
   token: Address,
   fromBlock = 0n,
 ): Promise<Ledger> {
-  const logs = parseEventLogs({
-    abi: energyMarketAbi,
-    logs: await client.getLogs({ address: market, fromBlock, toBlock: "latest" }),
-  });
+  // Read in block ranges: a full demo day's history in one response (15.7 MB) exceeds the HTTP
+  // client's 10 MB body limit, and the run then fails after its last interval.
+  const latest = await client.getBlockNumber({ cacheTime: 0 });
+  const raw: Log[] = [];
+  for (let from = fromBlock; from <= latest; from += LOG_BLOCKS_PER_READ) {
+    const to = from + LOG_BLOCKS_PER_READ - 1n < latest ? from + LOG_BLOCKS_PER_READ - 1n : latest;
+    raw.push(...(await client.getLogs({ address: market, fromBlock: from, toBlock: to })));
+  }
+  const logs = parseEventLogs({ abi: energyMarketAbi, logs: raw });
   const orders = new Map<string, LedgerOrder & { owner: string; intervalId: bigint }>();
   const closed = new Set<string>();
   const holders = new Set<Address>();
