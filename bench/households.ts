@@ -16,7 +16,7 @@
  *   HOUSEHOLDS_SEEDS=1,2 HOUSEHOLDS_QUANTILES=0.5/0.5,0.02/0.1 HOUSEHOLDS_INTERVALS=16 \
  *     HOUSEHOLDS_START_HOUR=9 HOUSEHOLDS_TRACE=h043 node --import tsx bench/households.ts
  *
- * Prints one line per (seed, offerQuantile/bidQuantile) and the five worst households; with
+ * Prints one line per (seed, offerQuantile/bidQuantile) and the HOUSEHOLDS_WORST (5) worst households; with
  * HOUSEHOLDS_TRACE, every interval of that household (forecast, actual, fills, price, deviation).
  */
 import { oneOrderPerSide } from "../oracle/src/demo/run.js";
@@ -46,6 +46,7 @@ const quantiles = (process.env.HOUSEHOLDS_QUANTILES ?? "0.5/0.5,0.02/0.1").split
 const intervals = Number(process.env.HOUSEHOLDS_INTERVALS ?? 96);
 const startHour = Number(process.env.HOUSEHOLDS_START_HOUR ?? 0);
 const trace = process.env.HOUSEHOLDS_TRACE;
+const worstShown = Number(process.env.HOUSEHOLDS_WORST ?? 5);
 const highs = await loadHighs();
 const gUsd = (baseUnits: number) => (baseUnits / 1e6).toFixed(3);
 
@@ -174,7 +175,7 @@ for (const seed of seeds) {
         `(${(100 * (1 - net / alone)).toFixed(1)} % below), worse off ${out.filter((x) => x.saving < 0).length}, ` +
         `by > 2 %: ${beyond}; imbalance kWh battery ${kWh("battery")} pv ${kWh("pv")} neither ${kWh("neither")}`,
     );
-    for (const x of out.sort((a, b) => a.saving - b.saving).slice(0, 5))
+    for (const x of out.sort((a, b) => a.saving - b.saving).slice(0, worstShown))
       console.log(
         `  ${x.id} ${x.cls}: saving ${gUsd(x.saving)}, grid alone ${gUsd(x.alone)}, fills ${gUsd(x.fills)}, ` +
           `charged ${gUsd(x.charged)}, paid ${gUsd(x.paid)}, short ${x.shortWh} Wh, long ${x.longWh} Wh`,
