@@ -21,21 +21,37 @@ async function inChunks<T, R>(items: readonly T[], read: (item: T) => Promise<R>
   return out;
 }
 
+/**
+ * Every log of `address` from `fromBlock` to the latest block, read in ranges of `blocksPerRead`
+ * blocks: a full demo day's history in one response (15.7 MB) exceeds the HTTP client's 10 MB body
+ * limit, and the demo then failed after its last interval.
+ */
+export async function getLogsInRanges(
+  client: Pick<PublicClient, "getBlockNumber" | "getLogs">,
+  address: Address,
+  fromBlock: bigint,
+  blocksPerRead: bigint = LOG_BLOCKS_PER_READ,
+): Promise<Log[]> {
+  if (blocksPerRead < 1n) throw new RangeError(`blocksPerRead must be at least 1, got ${blocksPerRead}`);
+  const latest = await client.getBlockNumber({ cacheTime: 0 });
+  const logs: Log[] = [];
+  for (let from = fromBlock; from <= latest; from += blocksPerRead) {
+    const to = from + blocksPerRead - 1n < latest ? from + blocksPerRead - 1n : latest;
+    logs.push(...(await client.getLogs({ address, fromBlock: from, toBlock: to })));
+  }
+  return logs;
+}
+
 export async function readMarketLedger(
   client: PublicClient,
   market: Address,
   token: Address,
   fromBlock = 0n,
 ): Promise<Ledger> {
-  // Read in block ranges: a full demo day's history in one response (15.7 MB) exceeds the HTTP
-  // client's 10 MB body limit, and the run then fails after its last interval.
-  const latest = await client.getBlockNumber({ cacheTime: 0 });
-  const raw: Log[] = [];
-  for (let from = fromBlock; from <= latest; from += LOG_BLOCKS_PER_READ) {
-    const to = from + LOG_BLOCKS_PER_READ - 1n < latest ? from + LOG_BLOCKS_PER_READ - 1n : latest;
-    raw.push(...(await client.getLogs({ address: market, fromBlock: from, toBlock: to })));
-  }
-  const logs = parseEventLogs({ abi: energyMarketAbi, logs: raw });
+  const logs = parseEventLogs({
+    abi: energyMarketAbi,
+    logs: await getLogsInRanges(client, market, fromBlock),
+  });
   const orders = new Map<string, LedgerOrder & { owner: string; intervalId: bigint }>();
   const closed = new Set<string>();
   const holders = new Set<Address>();
