@@ -4,9 +4,12 @@
  * collateral; the contract's views give free balances, each interval's receipts and payouts, the
  * operator funds and the token balance. Used by the demo's closing check and the e2e tests.
  */
-import { type Address, type PublicClient, erc20Abi, parseEventLogs } from "viem";
+import { type Address, type Log, type PublicClient, erc20Abi, parseEventLogs } from "viem";
 import { energyMarketAbi, gridRegistryAbi } from "../chain/abis.js";
 import { type Ledger, type LedgerOrder, marketLedger } from "../domain/ledger.js";
+
+/** Blocks per log read: a small share of a full demo day, so each response stays well below the body limit. */
+const LOG_BLOCKS_PER_READ = 1_000n;
 
 /** How many view calls are in flight at once (the local node answers a few hundred at a time well). */
 const READS_IN_FLIGHT = 64;
@@ -18,6 +21,27 @@ async function inChunks<T, R>(items: readonly T[], read: (item: T) => Promise<R>
   return out;
 }
 
+/**
+ * Every log of `address` from `fromBlock` to the latest block, read in ranges of `blocksPerRead`
+ * blocks: a full demo day's history in one response (15.7 MB) exceeds the HTTP client's 10 MB body
+ * limit, and the demo then failed after its last interval.
+ */
+export async function getLogsInRanges(
+  client: Pick<PublicClient, "getBlockNumber" | "getLogs">,
+  address: Address,
+  fromBlock: bigint,
+  blocksPerRead: bigint = LOG_BLOCKS_PER_READ,
+): Promise<Log[]> {
+  if (blocksPerRead < 1n) throw new RangeError(`blocksPerRead must be at least 1, got ${blocksPerRead}`);
+  const latest = await client.getBlockNumber({ cacheTime: 0 });
+  const logs: Log[] = [];
+  for (let from = fromBlock; from <= latest; from += blocksPerRead) {
+    const to = from + blocksPerRead - 1n < latest ? from + blocksPerRead - 1n : latest;
+    logs.push(...(await client.getLogs({ address, fromBlock: from, toBlock: to })));
+  }
+  return logs;
+}
+
 export async function readMarketLedger(
   client: PublicClient,
   market: Address,
@@ -26,7 +50,7 @@ export async function readMarketLedger(
 ): Promise<Ledger> {
   const logs = parseEventLogs({
     abi: energyMarketAbi,
-    logs: await client.getLogs({ address: market, fromBlock, toBlock: "latest" }),
+    logs: await getLogsInRanges(client, market, fromBlock),
   });
   const orders = new Map<string, LedgerOrder & { owner: string; intervalId: bigint }>();
   const closed = new Set<string>();

@@ -173,7 +173,7 @@ async function intervalState(chain: DemoChain, intervalId: bigint): Promise<Inte
  * A battery order that collides with its household's own order on the same side is dropped (the
  * battery then stays idle in that interval). The grid's orders are per zone.
  */
-function oneOrderPerSide(orders: readonly StrategyOrder[]): StrategyOrder[] {
+export function oneOrderPerSide(orders: readonly StrategyOrder[]): StrategyOrder[] {
   const merged = new Map<string, StrategyOrder>();
   for (const order of orders) {
     const key = order.owner === "grid" ? `grid/${order.zone}/${order.side}` : `${order.owner}/${order.side}`;

@@ -78,6 +78,8 @@ export {
 export {
   GRID_OWNER,
   batteryPriceThresholds,
+  hedgedPositionWh,
+  normalQuantile,
   parseStrategyOptions,
   placeOrders,
   strategyOptionsSchema,
