@@ -17,7 +17,7 @@
  */
 import type { Job, JobsOptions } from "bullmq";
 import { z } from "zod";
-import { dispatchInstanceSchema } from "../domain/dispatch/schema.js";
+import type { DispatchInstanceInput } from "../domain/dispatch/schema.js";
 import { UnrecoverableInputError, formatIssues } from "../domain/errors.js";
 import type { PipelineStep, QueueFactory } from "../infra/queue.js";
 import type { IntervalJobData, PipelineContext, ReportJobData } from "./context.js";
@@ -73,7 +73,12 @@ const solveData = intervalData.extend({
   ordersDigest: hex32 as z.ZodType<`0x${string}`, z.ZodTypeDef, `0x${string}`>,
   zoneCount: z.number().int().positive(),
   orders: z.array(chainOrderJson),
-  instance: dispatchInstanceSchema,
+  // The solver validates the instance field by field (dispatchInstanceSchema, a DispatchInputError
+  // naming the field) on its own thread; checking it here too would parse a 10,000-order instance
+  // twice more on the event loop that renews the job locks.
+  instance: z.custom<DispatchInstanceInput>((v) => typeof v === "object" && v !== null && !Array.isArray(v), {
+    message: "must be an object (its fields are checked by the solver)",
+  }),
 });
 
 // `report` and `extra` are decoded by the processor (reportFromJson), which names their fields.

@@ -4,7 +4,7 @@ import { QueueEvents } from "bullmq";
 import { UnrecoverableInputError } from "../../../oracle/src/domain/errors.js";
 import { PIPELINE_QUEUES, QueueFactory, type DeadLetterEntry } from "../../../oracle/src/infra/queue.js";
 import type { PipelineContext } from "../../../oracle/src/jobs/context.js";
-import { STEPS, STEP_LIST, enqueueStep, type StepData } from "../../../oracle/src/jobs/steps.js";
+import { STEPS, STEP_LIST, enqueueNext, enqueueStep, type StepData } from "../../../oracle/src/jobs/steps.js";
 import { startRedis, type RedisServer } from "../../helpers/redis.js";
 
 const ORDER = {
@@ -17,6 +17,17 @@ const ORDER = {
   limitPricePerKwh: "50",
   nonce: "1",
 };
+
+// Compile-time checks (`npx tsc --noEmit` fails if any of these lines type-checks); never called.
+export function typeChecks(queues: QueueFactory): void {
+  const sign = { kind: "schedule", intervalId: "1", report: {}, extra: {} } as const;
+  // @ts-expect-error collect lists only solve as its next step
+  void enqueueNext(queues, "collect", "sign", "sign", sign, { jobId: "x" });
+  // @ts-expect-error the solve step's data needs orders, zoneCount, ordersDigest and instance
+  void enqueueNext(queues, "collect", "solve", "solve", { intervalId: "1" }, { jobId: "x" });
+  // @ts-expect-error meter-ingest has no step
+  void enqueueStep(queues, "meter-ingest", "m", { intervalId: "1" }, { jobId: "x" });
+}
 
 describe("pipeline steps (jobs/steps.ts)", () => {
   it("has one step per pipeline queue with a worker, keyed by its queue name", () => {
