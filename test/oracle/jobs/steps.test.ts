@@ -1,6 +1,5 @@
 import { expect } from "chai";
 import { randomUUID } from "node:crypto";
-import { QueueEvents } from "bullmq";
 import { UnrecoverableInputError } from "../../../oracle/src/domain/errors.js";
 import { PIPELINE_QUEUES, QueueFactory, type DeadLetterEntry } from "../../../oracle/src/infra/queue.js";
 import type { PipelineContext } from "../../../oracle/src/jobs/context.js";
@@ -85,21 +84,21 @@ describe("pipeline steps (jobs/steps.ts)", () => {
     describe("when a worker reads malformed job data", () => {
       it("dead-letters the job on its first attempt with a reason naming the field", async () => {
         const name = "collect";
-        const events = new QueueEvents(name, { connection: { ...factory.connectionOptions }, prefix });
-        await events.waitUntilReady();
         // The check runs before the processor, so the processor (and this empty context) is never reached:
         // had it been, the context's missing fields would throw a plain, retried TypeError instead.
         const ctx = {} as PipelineContext;
-        factory.worker(name, (job, token) => STEPS.collect.run(ctx, job, token));
+        const worker = factory.worker(name, (job, token) => STEPS.collect.run(ctx, job, token));
+        // The worker's event fires after every failed attempt (after the dead-letter copy is written),
+        // so a job that were retried instead would fail the assertions below at once, not time out.
         const failed = new Promise<void>((resolve) => {
-          events.on("failed", ({ jobId, prev }) => {
-            if (jobId === "j-2" && prev === "active") resolve();
+          worker.on("failed", (job) => {
+            if (job?.id === "j-2") resolve();
           });
         });
         // Written past the producer's check, as a peer on an older version or a hand-edited Redis would.
         await factory.queue(name).add(name, { intervalId: 12 }, { jobId: "j-2" });
         await failed;
-        await events.close();
+        expect(await factory.queue(name).getJobState("j-2"), "not retried").to.equal("failed");
         const entry = (await factory.deadLetterQueue().getJob(`${name}-j-2`))?.data as DeadLetterEntry;
         expect(entry.queue).to.equal(name);
         expect(entry.attemptsMade).to.equal(1);
