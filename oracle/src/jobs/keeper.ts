@@ -44,6 +44,7 @@ import { QUEUE_NAMES } from "../infra/queue.js";
 import { TxSendError } from "../infra/tx-sender.js";
 import { rankDelayMs, submitRank } from "../domain/submit-rank.js";
 import { type PipelineContext, jobId, logFor, stateKey } from "./context.js";
+import { enqueueNext, enqueueStep } from "./steps.js";
 import { NotReadyError } from "./schedule.js";
 import { READS_IN_FLIGHT, settleOpenImbalances } from "./settle.js";
 
@@ -133,9 +134,10 @@ export async function keeperTick(ctx: PipelineContext): Promise<KeeperTickSummar
     members ??= (await readCommittee(ctx.client, ctx.config.committeeAddress)).members;
     const rank = submitRank(members, ctx.account.address, intervalId);
     const data: KeeperJobData = { intervalId: raw, part: 1 };
-    await ctx.queues
-      .queue(QUEUE_NAMES.keeper)
-      .add(QUEUE_NAMES.keeper, data, { jobId: id, delay: rankDelayMs(rank, ctx.settings.settleStaggerMs) });
+    await enqueueStep(ctx.queues, "keeper", QUEUE_NAMES.keeper, data, {
+      jobId: id,
+      delay: rankDelayMs(rank, ctx.settings.settleStaggerMs),
+    });
     enqueued.push(id);
   }
   return { now, enqueued };
@@ -322,9 +324,9 @@ export async function keeperProcessor(ctx: PipelineContext, job: Job<KeeperJobDa
     // The bound was reached: the next part continues at once (its own deterministic id).
     setPending(ctx, intervalId, pending);
     const next: KeeperJobData = { intervalId: job.data.intervalId, part: part + 1 };
-    await ctx.queues
-      .queue(QUEUE_NAMES.keeper)
-      .add(QUEUE_NAMES.keeper, next, { jobId: jobId(ctx, intervalId, `keeper-part${part + 1}`) });
+    await enqueueNext(ctx.queues, "keeper", "keeper", QUEUE_NAMES.keeper, next, {
+      jobId: jobId(ctx, intervalId, `keeper-part${part + 1}`),
+    });
     log.info({ taken, amounts, part }, "keeper bound reached, next part enqueued");
     return summary;
   }

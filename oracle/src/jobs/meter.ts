@@ -32,15 +32,15 @@ import { aggregateInterval, scheduledEnergy } from "../domain/meter/aggregate.js
 import { meterReportDecision, readingDeadline, silentMeters } from "../domain/meter/deadline.js";
 import { backoffDelayMs } from "../domain/backoff.js";
 import { stepWindow, windowAt } from "../domain/due-steps.js";
-import { QUEUE_NAMES } from "../infra/queue.js";
 import { type IntervalJobData, type PipelineContext, jobId, logFor } from "./context.js";
+import { enqueueNext } from "./steps.js";
 import { NotReadyError } from "./schedule.js";
 import { pullPeerReadings } from "./committee.js";
 import { type MeterExtra, committedSchedule } from "./settle.js";
 
 export interface MeterReportJobData extends IntervalJobData {
   /** Looks so far that found a silent meter before the reading deadline (drives the backoff). */
-  readonly waits?: number;
+  readonly waits?: number | undefined;
 }
 
 export async function meterReportProcessor(
@@ -123,7 +123,10 @@ export async function meterReportProcessor(
   const extra: MeterExtra = {
     leaves: leaves.map((l) => [l.participant, l.injectedWh.toString(), l.consumedWh.toString()]),
   };
-  await ctx.queues.queue(QUEUE_NAMES.sign).add(
+  await enqueueNext(
+    ctx.queues,
+    "meter-report",
+    "sign",
     "meter-sign",
     {
       kind: "meter",

@@ -29,16 +29,16 @@ import {
 import { UnrecoverableInputError } from "../domain/errors.js";
 import { type RetrySchedule, retryDue, retryStart } from "../domain/backoff.js";
 import { stepWindow, windowAt } from "../domain/due-steps.js";
-import { QUEUE_NAMES } from "../infra/queue.js";
 import { TxSendError } from "../infra/tx-sender.js";
 import { NotReadyError } from "./schedule.js";
 import { broadcastSignature, loadOwn, saveOwn, signaturesFor, storeSignature } from "./committee.js";
 import { rankDelayMs, submitRank } from "../domain/submit-rank.js";
 import { type PipelineContext, type ReportJobData, jobId, logFor } from "./context.js";
+import { enqueueNext, enqueueStep } from "./steps.js";
 
 export interface AggregateJobData extends ReportJobData {
   /** When this node re-sends its signature next (absent: at the first look). */
-  readonly resend?: RetrySchedule;
+  readonly resend?: RetrySchedule | undefined;
 }
 
 export interface SignJobData extends ReportJobData {
@@ -62,14 +62,14 @@ export async function enqueueAfterCommit(
 ): Promise<void> {
   const { members } = await readCommittee(ctx.client, ctx.config.committeeAddress);
   const rank = submitRank(members, ctx.account.address, intervalId);
-  const queue = kind === "schedule" ? QUEUE_NAMES.settleFills : QUEUE_NAMES.settleImbalance;
-  await ctx.queues
-    .queue(queue)
-    .add(
-      queue,
-      { intervalId: intervalId.toString() },
-      { jobId: jobId(ctx, intervalId, queue), delay: rankDelayMs(rank, ctx.settings.settleStaggerMs) },
-    );
+  const queue = kind === "schedule" ? "settle-fills" : "settle-imbalance";
+  await enqueueStep(
+    ctx.queues,
+    queue,
+    queue,
+    { intervalId: intervalId.toString() },
+    { jobId: jobId(ctx, intervalId, queue), delay: rankDelayMs(rank, ctx.settings.settleStaggerMs) },
+  );
 }
 
 export async function signProcessor(ctx: PipelineContext, job: Job<SignJobData>): Promise<Hex> {
@@ -92,7 +92,10 @@ export async function signProcessor(ctx: PipelineContext, job: Job<SignJobData>)
   });
   await storeSignature(ctx, report.kind, intervalId, digest, ctx.account.address, signature);
   const delivered = await broadcastSignature(ctx, report, signature);
-  await ctx.queues.queue(QUEUE_NAMES.aggregate).add(
+  await enqueueNext(
+    ctx.queues,
+    "sign",
+    "aggregate",
     stepName(report.kind, "aggregate"),
     {
       kind: report.kind,
@@ -126,7 +129,10 @@ export async function aggregateProcessor(
   const sigs = await signaturesFor(ctx, kind, intervalId, own.digest, committee.members);
   if (sigs.length >= committee.threshold) {
     const rank = submitRank(committee.members, ctx.account.address, intervalId);
-    await ctx.queues.queue(QUEUE_NAMES.submit).add(
+    await enqueueNext(
+      ctx.queues,
+      "aggregate",
+      "submit",
       stepName(kind, "submit"),
       { kind, intervalId: job.data.intervalId },
       {

@@ -32,8 +32,8 @@ import {
 import { stepWindow, windowAt } from "../domain/due-steps.js";
 import { BaseError, UnrecoverableInputError } from "../domain/errors.js";
 import { type DispatchInstanceInput, solveInWorker } from "../domain/dispatch/index.js";
-import { QUEUE_NAMES } from "../infra/queue.js";
 import { type IntervalJobData, type PipelineContext, jobId, logFor } from "./context.js";
+import { enqueueNext } from "./steps.js";
 
 /** Transient: the chain is not there yet (gate still open, logs lagging); retried with backoff. */
 export class NotReadyError extends BaseError {
@@ -162,7 +162,9 @@ export async function collectProcessor(ctx: PipelineContext, job: Job<IntervalJo
     orders: ordersToJson(collected.book.open),
     instance,
   };
-  await ctx.queues.queue(QUEUE_NAMES.solve).add("solve", data, { jobId: jobId(ctx, intervalId, "solve") });
+  await enqueueNext(ctx.queues, "collect", "solve", "solve", data, {
+    jobId: jobId(ctx, intervalId, "solve"),
+  });
   log.info(
     { orders: collected.book.open.length, ordersDigest: collected.book.ordersDigest },
     "interval collected",
@@ -208,7 +210,10 @@ export async function solveProcessor(ctx: PipelineContext, job: Job<SolveJobData
     filledWh: schedule.filledWh.map(String),
     zonePrices: schedule.zonePrices.map(String),
   };
-  await ctx.queues.queue(QUEUE_NAMES.sign).add(
+  await enqueueNext(
+    ctx.queues,
+    "solve",
+    "sign",
     "sign",
     {
       kind: "schedule",

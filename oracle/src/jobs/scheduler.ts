@@ -7,18 +7,20 @@
  * chain is.
  */
 import { zeroHash } from "viem";
-import { QUEUE_NAMES } from "../infra/queue.js";
 import { chainNow, intervalTimes, readCommittee, readIntervalState } from "../chain/market.js";
 import { type DueStep, dueSteps, tickIntervals } from "../domain/due-steps.js";
 import { rankDelayMs, submitRank } from "../domain/submit-rank.js";
 import { type PipelineContext, jobId } from "./context.js";
+import { type StepName, enqueueStep } from "./steps.js";
 
 /** The queue of each step the rule can ask for; the settle steps are staggered by rank. */
-const STEP_QUEUES: Readonly<Record<DueStep, { readonly queue: string; readonly staggered: boolean }>> = {
-  collect: { queue: QUEUE_NAMES.collect, staggered: false },
-  "settle-fills": { queue: QUEUE_NAMES.settleFills, staggered: true },
-  "meter-report": { queue: QUEUE_NAMES.meterReport, staggered: false },
-  "settle-imbalance": { queue: QUEUE_NAMES.settleImbalance, staggered: true },
+const STEP_QUEUES: Readonly<
+  Record<DueStep, { readonly queue: DueStep & StepName; readonly staggered: boolean }>
+> = {
+  collect: { queue: "collect", staggered: false },
+  "settle-fills": { queue: "settle-fills", staggered: true },
+  "meter-report": { queue: "meter-report", staggered: false },
+  "settle-imbalance": { queue: "settle-imbalance", staggered: true },
 };
 
 export interface TickSummary {
@@ -32,11 +34,11 @@ export async function schedulerTick(ctx: PipelineContext): Promise<TickSummary> 
   const { newest, oldest } = tickIntervals(t, now);
   const { members } = await readCommittee(ctx.client, ctx.config.committeeAddress);
   const enqueued: string[] = [];
-  const add = async (queue: string, intervalId: bigint, delay = 0) => {
+  const add = async (queue: DueStep & StepName, intervalId: bigint, delay = 0) => {
     const id = jobId(ctx, intervalId, queue);
     const existing = await ctx.queues.queue(queue).getJob(id);
     if (existing !== undefined) return;
-    await ctx.queues.queue(queue).add(queue, { intervalId: intervalId.toString() }, { jobId: id, delay });
+    await enqueueStep(ctx.queues, queue, queue, { intervalId: intervalId.toString() }, { jobId: id, delay });
     enqueued.push(id);
   };
   // Every interval up to `newest` has its gate closed (tickIntervals), so each is read.

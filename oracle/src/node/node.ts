@@ -6,7 +6,6 @@
  * run the keeper's (jobs/keeper.ts). `start()` once, `close()` any number of times (every resource
  * is closed even when one fails).
  */
-import type { Job } from "bullmq";
 import type { Redis } from "ioredis";
 import { Gauge } from "prom-client";
 import type { LocalAccount } from "viem";
@@ -21,18 +20,15 @@ import { unlockKeystore } from "../infra/keystore.js";
 import { type Logger, createLogger } from "../infra/logging.js";
 import { MeterStore } from "../infra/meter-store.js";
 import { type OracleMetrics, createMetrics } from "../infra/metrics.js";
-import { PIPELINE_QUEUES, QUEUE_NAMES, QueueFactory, closeAll } from "../infra/queue.js";
+import { PIPELINE_QUEUES, QueueFactory, closeAll } from "../infra/queue.js";
 import { TxSender } from "../infra/tx-sender.js";
 import { receivePeerReadings, receiveSignature } from "../jobs/committee.js";
 import type { PipelineContext, PipelineSettings, PipelineTestHooks } from "../jobs/context.js";
-import { meterReportProcessor } from "../jobs/meter.js";
-import { aggregateProcessor, signProcessor, submitProcessor } from "../jobs/report.js";
-import { collectProcessor, solveProcessor } from "../jobs/schedule.js";
 import { schedulerTick } from "../jobs/scheduler.js";
-import { settleFillsProcessor, settleImbalanceProcessor } from "../jobs/settle.js";
+import { STEP_LIST } from "../jobs/steps.js";
 import { proofSource } from "../jobs/proofs.js";
 import { WATCHED_MARKET_EVENTS, onMarketLog } from "../jobs/watcher.js";
-import { KEEPER_WATCHED_EVENTS, keeperProcessor, keeperTick, onOrderPlacedLog } from "../jobs/keeper.js";
+import { KEEPER_WATCHED_EVENTS, keeperTick, onOrderPlacedLog } from "../jobs/keeper.js";
 import { stateKey } from "../jobs/context.js";
 import { nodeMeterIngest } from "./meter-ingest.js";
 
@@ -183,20 +179,11 @@ export class OracleNode {
     };
     this.ctx = ctx;
 
-    const processors: Record<string, (job: Job, token?: string) => Promise<unknown>> = {
-      [QUEUE_NAMES.collect]: (job) => collectProcessor(ctx, job as never),
-      [QUEUE_NAMES.solve]: (job) => solveProcessor(ctx, job as never),
-      [QUEUE_NAMES.sign]: (job) => signProcessor(ctx, job as never),
-      [QUEUE_NAMES.aggregate]: (job, token) => aggregateProcessor(ctx, job as never, token),
-      [QUEUE_NAMES.submit]: (job) => submitProcessor(ctx, job as never),
-      [QUEUE_NAMES.settleFills]: (job) => settleFillsProcessor(ctx, job as never),
-      [QUEUE_NAMES.meterReport]: (job, token) => meterReportProcessor(ctx, job as never, token),
-      [QUEUE_NAMES.settleImbalance]: (job) => settleImbalanceProcessor(ctx, job as never),
-      [QUEUE_NAMES.keeper]: (job) => keeperProcessor(ctx, job as never),
-    };
-    for (const [name, processor] of Object.entries(processors)) {
-      const worker = queues.worker(name, (job, token) => processor(job, token), {
-        concurrency: name === QUEUE_NAMES.solve ? 1 : 4,
+    // One worker per step of the registry (jobs/steps.ts); each checks its job data when it reads it.
+    for (const step of STEP_LIST) {
+      const name = step.queue;
+      const worker = queues.worker(name, (job, token) => step.run(ctx, job, token), {
+        concurrency: step.concurrency,
         // Settlement pushes many transactions; the lock must outlive a slow RPC.
         lockDuration: 60_000,
       });
