@@ -939,7 +939,11 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
     }
 
     /// @inheritdoc IEnergyMarket
-    function positionOf(address owner, uint64 intervalId, Side side) external view returns (Position memory p) {
+    function positionOf(
+        address owner,
+        uint64 intervalId,
+        Side side
+    ) external view returns (Position memory p) {
         bytes32 slot = _positions[owner][intervalId][uint8(side)];
         if (slot == 0) return p;
         (bool settled, uint64 filledWh) = _settledRecord(slot);
@@ -953,12 +957,17 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         p.deliverySettled = _imbalanceSettled[owner][intervalId];
         (bool isGrid, ) = registry.gridZoneOf(owner);
         // Kept at fill settlement exactly so (see _settleFill), and released with the delivery.
-        if (!p.deliverySettled && !isGrid) p.collateralLocked = uint256(offerCollateralPerKwh).costUp(filledWh);
+        if (!p.deliverySettled && !isGrid)
+            p.collateralLocked = uint256(offerCollateralPerKwh).costUp(filledWh);
         if (side == Side.Sell) p.pendingPayout = _pendingPayouts[owner][intervalId];
     }
 
     /// @inheritdoc IEnergyMarket
-    function orderLock(Side side, uint64 quantityWh, uint128 limitPricePerKwh) external view returns (uint256) {
+    function orderLock(
+        Side side,
+        uint64 quantityWh,
+        uint128 limitPricePerKwh
+    ) external view returns (uint256) {
         return _lockOf(side, quantityWh, limitPricePerKwh);
     }
 

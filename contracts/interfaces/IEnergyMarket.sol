@@ -426,7 +426,11 @@ interface IEnergyMarket {
     function positionOf(address owner, uint64 intervalId, Side side) external view returns (Position memory);
     /// @notice What an order of these fields locks while open: for a bid `ceil(limit * quantityWh / 1000)` plus the
     /// collateral, for an offer the collateral `ceil(offerCollateralPerKwh * quantityWh / 1000)`.
-    function orderLock(Side side, uint64 quantityWh, uint128 limitPricePerKwh) external view returns (uint256);
+    function orderLock(
+        Side side,
+        uint64 quantityWh,
+        uint128 limitPricePerKwh
+    ) external view returns (uint256);
     /// @notice Operator funds.
     function operatorFunds() external view returns (uint256);
     /// @notice Everything the market owes (free balances, locks, unsettled interval receipts, operator funds): the

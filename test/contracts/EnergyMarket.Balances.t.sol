@@ -267,9 +267,31 @@ contract EnergyMarketBalancesTest is MarketBase {
         bytes32 bidId = _place(_order(alice, IEnergyMarket.Side.Buy, 0, 2000, 300_000));
         bytes32 offerId = _place(_order(alice, IEnergyMarket.Side.Sell, 0, 1000, 100_000));
         assertEq(market.lockedBalanceOf(alice), BID_LOCK + 100_000, "both open orders locked");
-        assertEq(market.balanceOf(alice) + market.lockedBalanceOf(alice), aliceFree, "free + locked conserved");
-        _assertPosition(alice, IEnergyMarket.Side.Buy, IEnergyMarket.PositionStatus.Open, bidId, 0, false, 0, 0);
-        _assertPosition(alice, IEnergyMarket.Side.Sell, IEnergyMarket.PositionStatus.Open, offerId, 0, false, 0, 0);
+        assertEq(
+            market.balanceOf(alice) + market.lockedBalanceOf(alice),
+            aliceFree,
+            "free + locked conserved"
+        );
+        _assertPosition(
+            alice,
+            IEnergyMarket.Side.Buy,
+            IEnergyMarket.PositionStatus.Open,
+            bidId,
+            0,
+            false,
+            0,
+            0
+        );
+        _assertPosition(
+            alice,
+            IEnergyMarket.Side.Sell,
+            IEnergyMarket.PositionStatus.Open,
+            offerId,
+            0,
+            false,
+            0,
+            0
+        );
     }
 
     function test_lockedBalanceOf_afterCancel_isZero() public {
@@ -304,10 +326,23 @@ contract EnergyMarketBalancesTest is MarketBase {
         Scenario memory s = _scenario(1500);
         _settleAll(s);
         assertEq(market.lockedBalanceOf(alice), KEPT, "buyer: the filled part's collateral");
-        assertEq(market.balanceOf(alice), aliceFree - 300_000 - KEPT, "buyer paid 300k, the rest of its lock freed");
+        assertEq(
+            market.balanceOf(alice),
+            aliceFree - 300_000 - KEPT,
+            "buyer paid 300k, the rest of its lock freed"
+        );
         assertEq(market.lockedBalanceOf(bob), KEPT + PAYOUT, "seller: collateral and withheld payout");
         assertEq(market.balanceOf(bob), bobFree - KEPT, "seller: the unfilled part's collateral freed");
-        _assertPosition(alice, IEnergyMarket.Side.Buy, IEnergyMarket.PositionStatus.Settled, 0, 1500, false, KEPT, 0);
+        _assertPosition(
+            alice,
+            IEnergyMarket.Side.Buy,
+            IEnergyMarket.PositionStatus.Settled,
+            0,
+            1500,
+            false,
+            KEPT,
+            0
+        );
         _assertPosition(
             bob,
             IEnergyMarket.Side.Sell,
@@ -331,7 +366,16 @@ contract EnergyMarketBalancesTest is MarketBase {
         market.settleImbalance(bob, interval, 1500, 0, new bytes32[](0));
         assertEq(market.lockedBalanceOf(bob), 0, "nothing locked after delivery");
         assertEq(market.balanceOf(bob), bobFree + PAYOUT, "paid for the delivered energy");
-        _assertPosition(bob, IEnergyMarket.Side.Sell, IEnergyMarket.PositionStatus.Settled, 0, 1500, true, 0, 0);
+        _assertPosition(
+            bob,
+            IEnergyMarket.Side.Sell,
+            IEnergyMarket.PositionStatus.Settled,
+            0,
+            1500,
+            true,
+            0,
+            0
+        );
         // Alice's leaf is missing: hers stays locked until the grace period ends.
         assertEq(market.lockedBalanceOf(alice), KEPT, "alice still locked");
     }
@@ -360,8 +404,26 @@ contract EnergyMarketBalancesTest is MarketBase {
         assertEq(market.lockedBalanceOf(bob), 0, "seller released");
         assertEq(market.balanceOf(alice), aliceFree - 300_000, "buyer paid its fill only");
         assertEq(market.balanceOf(bob), bobFree + PAYOUT, "seller paid: unmetered counts as delivered");
-        _assertPosition(alice, IEnergyMarket.Side.Buy, IEnergyMarket.PositionStatus.Settled, 0, 1500, true, 0, 0);
-        _assertPosition(bob, IEnergyMarket.Side.Sell, IEnergyMarket.PositionStatus.Settled, 0, 1500, true, 0, 0);
+        _assertPosition(
+            alice,
+            IEnergyMarket.Side.Buy,
+            IEnergyMarket.PositionStatus.Settled,
+            0,
+            1500,
+            true,
+            0,
+            0
+        );
+        _assertPosition(
+            bob,
+            IEnergyMarket.Side.Sell,
+            IEnergyMarket.PositionStatus.Settled,
+            0,
+            1500,
+            true,
+            0,
+            0
+        );
     }
 
     function test_lockedBalanceOf_gridAccountKeepsNothingLocked() public {
@@ -377,7 +439,14 @@ contract EnergyMarketBalancesTest is MarketBase {
         uint256[] memory prices = _prices(200_000, 200_000);
         _warpToGateClosure(interval);
         _commit(_report(interval, Merkle.root(leaves), 2, prices));
-        market.settleFills(interval, Merkle.root(leaves), prices, fills, new bytes32[](0), Merkle.allLeavesFlags(2));
+        market.settleFills(
+            interval,
+            Merkle.root(leaves),
+            prices,
+            fills,
+            new bytes32[](0),
+            Merkle.allLeavesFlags(2)
+        );
         assertEq(market.lockedBalanceOf(gridNorth), 0, "the grid is paid at fill settlement");
         _assertPosition(
             gridNorth,
@@ -400,7 +469,12 @@ contract EnergyMarketBalancesTest is MarketBase {
         IEnergyMarket.IntervalState memory st = market.intervalState(interval);
         uint256 books = market.operatorFunds() + st.receipts - st.payouts;
         address[4] memory who = [alice, bob, carol, dave];
-        for (uint256 i; i < who.length; ++i) books += market.balanceOf(who[i]) + market.lockedBalanceOf(who[i]);
-        assertEq(token.balanceOf(address(market)), books, "token balance == free + locked + surplus + operator");
+        for (uint256 i; i < who.length; ++i)
+            books += market.balanceOf(who[i]) + market.lockedBalanceOf(who[i]);
+        assertEq(
+            token.balanceOf(address(market)),
+            books,
+            "token balance == free + locked + surplus + operator"
+        );
     }
 }

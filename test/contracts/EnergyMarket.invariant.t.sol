@@ -1090,14 +1090,22 @@ contract EnergyMarketInvariantTest is MarketBase {
         uint256 sum = market.operatorFunds();
         for (uint256 i; i < handler.actorCount(); ++i) {
             address who = handler.actor(i);
-            assertEq(market.lockedBalanceOf(who), handler.ghostLocked(who), "lockedBalanceOf == the actor's locks");
+            assertEq(
+                market.lockedBalanceOf(who),
+                handler.ghostLocked(who),
+                "lockedBalanceOf == the actor's locks"
+            );
             sum += market.balanceOf(who) + market.lockedBalanceOf(who);
         }
         for (uint256 i; i < handler.committedCount(); ++i) {
             IEnergyMarket.IntervalState memory s = market.intervalState(handler.committedIntervals(i));
             sum += s.receipts - s.payouts;
         }
-        assertEq(token.balanceOf(address(market)), sum, "token balance == free + locked + surplus + operator funds");
+        assertEq(
+            token.balanceOf(address(market)),
+            sum,
+            "token balance == free + locked + surplus + operator funds"
+        );
     }
 
     /// @dev Invariant: the payouts the market withholds are exactly those of settled sell fills whose delivery is
