@@ -9,8 +9,8 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const runs = Number(process.argv[2] ?? 5);
-if (!existsSync(new URL("../dist/cli.js", import.meta.url))) {
-  console.error("dist/cli.js is missing: run `npm run build:cli` first");
+if (!existsSync(new URL("../dist/cli/main.js", import.meta.url))) {
+  console.error("dist/cli/main.js is missing: run `npm run build:cli` first");
   process.exit(2);
 }
 const args = ["bin/gridbrain.mjs", "dispatch", "solve", "examples/dispatch-two-zones.json"];

@@ -13,7 +13,7 @@ import module from "node:module";
 // skip compiling viem & co., most of what a cold start spends (docs/BENCHMARKS.md).
 module.enableCompileCache?.();
 
-const compiled = new URL("../dist/cli.js", import.meta.url);
+const compiled = new URL("../dist/cli/main.js", import.meta.url);
 const sources = new URL("../oracle/src/", import.meta.url);
 
 function mtime(url) {
@@ -52,7 +52,7 @@ if (process.env.GRIDBRAIN_FROM_SOURCE !== "1" && built !== undefined && built >=
   }
   if (tsx !== undefined) {
     tsx.register();
-    await import("../oracle/src/cli.ts");
+    await import("../oracle/src/cli/main.ts");
   } else if (built !== undefined) {
     // A production install (no tsx) whose sources look newer than dist/, e.g. copied after the
     // build: the compiled CLI is all there is to run.

@@ -83,7 +83,7 @@ const SKIPPED: readonly { pattern: RegExp; reason: string }[] = [
   },
   {
     pattern: /^npx gridbrain meter import/,
-    reason: "needs a node; test/oracle/meter-cli.test.ts imports examples/meter-readings.csv",
+    reason: "needs a node; test/oracle/cli/meter.test.ts imports examples/meter-readings.csv",
   },
   {
     pattern: /^npx gridbrain claim /,
@@ -99,8 +99,9 @@ const SKIPPED: readonly { pattern: RegExp; reason: string }[] = [
   },
   { pattern: /^npm run app/, reason: "a dev server that does not end / a Vite build" },
   {
-    pattern: /^npm run (lint|bench|bench:chaos|bench:value|test:browser|test:chaos)$/,
-    reason: "minutes (lint type-checks everything; benchmarks; test suites of their own)",
+    pattern: /^npm run (lint|check:abis|bench|bench:chaos|bench:value|test:browser|test:chaos)$/,
+    reason:
+      "minutes (lint type-checks everything and runs check:abis, which needs a fresh build; benchmarks; test suites of their own)",
   },
   { pattern: /^npm test$/, reason: "the whole test suite" },
   {

@@ -4,7 +4,7 @@ import { signaturesFor } from "../../oracle/src/jobs/committee.js";
 import { loadOwn } from "../../oracle/src/jobs/committee.js";
 import type { DispatchInstanceInput } from "../../oracle/src/domain/dispatch/index.js";
 import type { OracleNode } from "../../oracle/src/node/node.js";
-import { verifyInterval } from "../../oracle/src/verify.js";
+import { verifyInterval } from "../../oracle/src/cli/verify.js";
 import {
   type Env,
   GATE,

@@ -111,7 +111,7 @@ describe("keystore", function () {
 
   describe("gridbrain keystore (CLI)", () => {
     const cli = (...args: string[]) =>
-      spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "oracle/src/cli.ts"), ...args], {
+      spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "oracle/src/cli/main.ts"), ...args], {
         cwd: ROOT,
         encoding: "utf8",
       });

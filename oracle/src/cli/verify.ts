@@ -8,16 +8,16 @@
  * settle, and is reported as `unsettleable` with the amounts.
  */
 import { type Address, type Hex, type PublicClient } from "viem";
-import { energyMarketAbi } from "./chain/abis.js";
-import { type ChainOrder, readGrid, readIntervalState, readOrderBook } from "./chain/market.js";
-import type { IntervalBudget } from "./domain/budget.js";
+import { energyMarketAbi } from "../chain/abis.js";
+import { type ChainOrder, readGrid, readIntervalState, readOrderBook } from "../chain/market.js";
+import type { IntervalBudget } from "../domain/budget.js";
 import {
   type IntervalSchedule,
   clearingInstance,
   committedBudget,
   intervalSchedule,
-} from "./domain/clearing.js";
-import { solveInWorker } from "./domain/dispatch/index.js";
+} from "../domain/clearing.js";
+import { solveInWorker } from "../domain/dispatch/index.js";
 
 export interface VerifyParameters {
   readonly client: PublicClient;

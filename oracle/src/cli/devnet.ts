@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { formatIssues } from "./domain/errors.js";
+import { formatIssues } from "../domain/errors.js";
 
 function usageError(message: string): void {
   console.error(message);
@@ -39,7 +39,7 @@ export function registerDevnetCommands(program: Command): void {
     .option("--rpc-port <port>", "the Hardhat node's port", "8545")
     .option("--deployment-id <id>", "Ignition deployment id (deploy/deployments/<id>)", "devnet")
     .action(async (opts: Record<string, unknown>) => {
-      const d = await import("./devnet/devnet.js");
+      const d = await import("../devnet/devnet.js");
       const parsed = d.DevnetFlagsSchema.safeParse(opts);
       if (!parsed.success) return usageError(`Invalid options: ${formatIssues(parsed.error.issues)}`);
       const flags = parsed.data;
@@ -107,7 +107,7 @@ export function registerDevnetCommands(program: Command): void {
     )
     .option("--dir <dir>", "the directory given to `devnet up`", "out/devnet")
     .action(async (opts: { dir: string }) => {
-      const d = await import("./devnet/devnet.js");
+      const d = await import("../devnet/devnet.js");
       const stopped = await d.stopDevnet(opts.dir);
       if (stopped === undefined) {
         console.log(`no devnet state in ${opts.dir}: nothing to stop`);

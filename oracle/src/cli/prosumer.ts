@@ -27,14 +27,14 @@ import {
   http,
   parseAbi,
 } from "viem";
-import { energyMarketAbi, testTokenAbi } from "./chain/abis.js";
-import { createChainClients } from "./chain/market.js";
-import { Side, orderSide, sideCode } from "./domain/eip712.js";
-import { sourceLabel } from "./domain/energy-source.js";
-import { formatIssues } from "./domain/errors.js";
-import { keystoreAddress, unlockKeystore } from "./infra/keystore.js";
-import { FillProofResponseSchema, MeterProofResponseSchema } from "./infra/proofs.js";
-import { meterProofMessage } from "./domain/proof-request.js";
+import { energyMarketAbi, testTokenAbi } from "../chain/abis.js";
+import { createChainClients } from "../chain/market.js";
+import { Side, orderSide, sideCode } from "../domain/eip712.js";
+import { sourceLabel } from "../domain/energy-source.js";
+import { formatIssues } from "../domain/errors.js";
+import { keystoreAddress, unlockKeystore } from "../infra/keystore.js";
+import { FillProofResponseSchema, MeterProofResponseSchema } from "../infra/proofs.js";
+import { meterProofMessage } from "../domain/proof-request.js";
 
 /** The parts of EnergyCertificate (ERC-1155) the CLI uses. */
 const certificateAbi = parseAbi([

@@ -17,7 +17,7 @@ import {
   solveInWorker,
   summarizeSchedule,
   type DispatchMethod,
-} from "./domain/dispatch/index.js";
+} from "../domain/dispatch/index.js";
 
 interface SolveFlags {
   readonly out?: string;

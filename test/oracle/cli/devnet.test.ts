@@ -7,12 +7,12 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../../oracle/src/demo/local-services.js";
+import { PROJECT_ROOT } from "../../../oracle/src/demo/local-services.js";
 import {
   DevnetFlagsSchema,
   defaultParticipants,
   parseParticipantsFile,
-} from "../../oracle/src/devnet/devnet.js";
+} from "../../../oracle/src/devnet/devnet.js";
 
 const A = "0x00000000000000000000000000000000000A11cE";
 const B = "0x0000000000000000000000000000000000000B0b";

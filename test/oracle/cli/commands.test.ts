@@ -1,14 +1,14 @@
 /**
- * cli.ts loads only the command group a command needs (a faster cold start); this checks the table
+ * cli/main.ts loads only the command group a command needs (a faster cold start); this checks the table
  * it does that with against what each group really registers, so a new command cannot be
  * missing from it (it would then load every group, still correct but slow) or point at the wrong
  * group (it would then be unknown).
  */
 import { expect } from "chai";
 import { Command } from "commander";
-import { COMMAND_GROUPS, GROUPS, groupsFor } from "../../oracle/src/cli-commands.js";
+import { COMMAND_GROUPS, GROUPS, groupsFor } from "../../../oracle/src/cli/commands.js";
 
-describe("gridbrain command groups (cli-commands.ts)", function () {
+describe("gridbrain command groups (cli/commands.ts)", function () {
   this.timeout(60_000);
 
   it("maps every top-level command to the group that registers it, and nothing else", async () => {

@@ -21,12 +21,12 @@ import { readFileSync } from "node:fs";
 import { extname } from "node:path";
 import { type Command, Option } from "commander";
 import { z } from "zod";
-import { createChainClients, readMarketTiming } from "./chain/market.js";
-import { formatIssues } from "./domain/errors.js";
-import { type ImportRejection, type ImportResult, importCsv, importJson } from "./domain/meter/import.js";
-import { ConfigError, loadConfig } from "./infra/config.js";
-import { type IngestResult, MAX_INGEST_BATCH, MeterStore } from "./infra/meter-store.js";
-import { nodeMeterIngest } from "./node/meter-ingest.js";
+import { createChainClients, readMarketTiming } from "../chain/market.js";
+import { formatIssues } from "../domain/errors.js";
+import { type ImportRejection, type ImportResult, importCsv, importJson } from "../domain/meter/import.js";
+import { ConfigError, loadConfig } from "../infra/config.js";
+import { type IngestResult, MAX_INGEST_BATCH, MeterStore } from "../infra/meter-store.js";
+import { nodeMeterIngest } from "../node/meter-ingest.js";
 
 export type MeterFileFormat = "csv" | "json";
 

@@ -5,7 +5,7 @@
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import type { Hex } from "viem";
-import { keystoreAddress, readPasswordFile, writeKeystore, KeystoreError } from "./keystore.js";
+import { keystoreAddress, readPasswordFile, writeKeystore, KeystoreError } from "../infra/keystore.js";
 
 export function registerKeystoreCommands(program: Command): void {
   const keystore = program.command("keystore").description("encrypted signing keys (Web3 Secret Storage v3)");

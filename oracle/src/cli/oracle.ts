@@ -12,13 +12,13 @@ import {
   readCommitteeView,
   readIntervalState,
   readMarketTiming,
-} from "./chain/market.js";
-import { committeeStatusLines } from "./domain/committee.js";
-import { intervalPhase } from "./domain/interval-phase.js";
-import { ConfigError, ConfigSchema, envName, flagName, loadConfig } from "./infra/config.js";
-import { OracleNode } from "./node/node.js";
+} from "../chain/market.js";
+import { committeeStatusLines } from "../domain/committee.js";
+import { intervalPhase } from "../domain/interval-phase.js";
+import { ConfigError, ConfigSchema, envName, flagName, loadConfig } from "../infra/config.js";
+import { OracleNode } from "../node/node.js";
 import { verifyInterval } from "./verify.js";
-import { formatIssues } from "./domain/errors.js";
+import { formatIssues } from "../domain/errors.js";
 
 const readOnlySchema = z.object({
   rpcUrl: z.string().url("must be a URL"),

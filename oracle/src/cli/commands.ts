@@ -1,18 +1,18 @@
 /**
- * Which module registers each top-level command of the `gridbrain` CLI, so that cli.ts loads only
- * the group a command needs (test/oracle/cli.test.ts checks this table against the registrations).
+ * Which module registers each top-level command of the `gridbrain` CLI, so that main.ts loads only
+ * the group a command needs (test/oracle/cli/commands.test.ts checks this table against the registrations).
  */
 import type { Command } from "commander";
 
 type Register = (program: Command) => void;
 
 export const GROUPS: Readonly<Record<string, () => Promise<Register>>> = {
-  keystore: async () => (await import("./infra/keystore-cli.js")).registerKeystoreCommands,
-  oracle: async () => (await import("./oracle-cli.js")).registerOracleCommands,
-  dispatch: async () => (await import("./dispatch-cli.js")).registerDispatchCommands,
-  prosumer: async () => (await import("./prosumer-cli.js")).registerProsumerCommands,
-  meter: async () => (await import("./meter-cli.js")).registerMeterCommands,
-  devnet: async () => (await import("./devnet-cli.js")).registerDevnetCommands,
+  keystore: async () => (await import("./keystore.js")).registerKeystoreCommands,
+  oracle: async () => (await import("./oracle.js")).registerOracleCommands,
+  dispatch: async () => (await import("./dispatch.js")).registerDispatchCommands,
+  prosumer: async () => (await import("./prosumer.js")).registerProsumerCommands,
+  meter: async () => (await import("./meter.js")).registerMeterCommands,
+  devnet: async () => (await import("./devnet.js")).registerDevnetCommands,
 };
 
 /** The top-level commands each group registers. */

@@ -8,7 +8,7 @@
  * the help text lists every command.
  */
 import { Command } from "commander";
-import { GROUPS, groupsFor } from "./cli-commands.js";
+import { GROUPS, groupsFor } from "./commands.js";
 
 const program = new Command();
 program

@@ -11,17 +11,17 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { LocalAccount } from "viem";
-import { PROJECT_ROOT } from "../../oracle/src/demo/local-services.js";
+import { PROJECT_ROOT } from "../../../oracle/src/demo/local-services.js";
 import {
   METER_READING_TYPES,
   marketDomain,
   signMeterReading,
-} from "../../oracle/src/domain/meter/reading.js";
-import { startHttpServer, type HttpServer } from "../../oracle/src/infra/http.js";
-import { MeterStore, ingestMeterReadings } from "../../oracle/src/infra/meter-store.js";
-import { httpMeterSink, importMeterFile, type MeterImportResult } from "../../oracle/src/meter-cli.js";
-import { startRedis, type RedisServer } from "../helpers/redis.js";
-import { CHAIN_ID, CONTEXT, MARKET, METERS } from "./domain/meter/fixtures.js";
+} from "../../../oracle/src/domain/meter/reading.js";
+import { startHttpServer, type HttpServer } from "../../../oracle/src/infra/http.js";
+import { MeterStore, ingestMeterReadings } from "../../../oracle/src/infra/meter-store.js";
+import { httpMeterSink, importMeterFile, type MeterImportResult } from "../../../oracle/src/cli/meter.js";
+import { startRedis, type RedisServer } from "../../helpers/redis.js";
+import { CHAIN_ID, CONTEXT, MARKET, METERS } from "../domain/meter/fixtures.js";
 
 interface CliResult {
   readonly code: number;
