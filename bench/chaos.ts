@@ -16,7 +16,7 @@ import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { PROJECT_ROOT } from "../oracle/src/demo/local-services.js";
+import { PROJECT_ROOT } from "../oracle/src/devnet/local-services.js";
 import {
   conservation,
   deadLetterProblems,

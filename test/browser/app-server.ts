@@ -17,7 +17,7 @@ import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import { promisify } from "node:util";
 import type { AppSettings } from "../../app/vite.config.js";
-import { PROJECT_ROOT } from "../../oracle/src/demo/local-services.js";
+import { PROJECT_ROOT } from "../../oracle/src/devnet/local-services.js";
 
 const TYPES: Readonly<Record<string, string>> = {
   ".html": "text/html; charset=utf-8",

@@ -12,7 +12,7 @@ import { expect } from "chai";
 import { type Browser, type Page, chromium } from "playwright-core";
 import { formatUnits } from "viem";
 import { energyMarketAbi, gridRegistryAbi, testTokenAbi } from "../../oracle/src/chain/abis.js";
-import { PROJECT_ROOT } from "../../oracle/src/demo/local-services.js";
+import { PROJECT_ROOT } from "../../oracle/src/devnet/local-services.js";
 import { signMeterReading } from "../../oracle/src/domain/meter/reading.js";
 import type { OracleNode } from "../../oracle/src/node/node.js";
 import {

@@ -7,7 +7,7 @@ import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { type Address, type Hex, type PublicClient } from "viem";
 import { energyMarketAbi, gridRegistryAbi, testTokenAbi } from "../../oracle/src/chain/abis.js";
-import type { SuiteAddresses } from "../../oracle/src/demo/deploy.js";
+import type { SuiteAddresses } from "../../oracle/src/devnet/deploy.js";
 import { PIPELINE_QUEUES, QUEUE_NAMES, redisOptionsFromUrl } from "../../oracle/src/infra/queue.js";
 
 export interface OrderFact {

@@ -16,9 +16,9 @@ import {
   localMidnightUnix,
   NeighbourhoodSimulator,
 } from "../../oracle/src/domain/simulation/index.js";
-import { deployLocalSuite, type SuiteAddresses } from "../../oracle/src/demo/deploy.js";
-import { PROJECT_ROOT } from "../../oracle/src/demo/local-services.js";
-import { startOracleNodes, type OracleNodeProcesses } from "../../oracle/src/demo/oracle-nodes.js";
+import { deployLocalSuite, type SuiteAddresses } from "../../oracle/src/devnet/deploy.js";
+import { PROJECT_ROOT } from "../../oracle/src/devnet/local-services.js";
+import { startOracleNodes, type OracleNodeProcesses } from "../../oracle/src/devnet/oracle-nodes.js";
 import { runIntervals, type IntervalRecord } from "../../oracle/src/demo/run.js";
 import {
   connectDemoChain,

@@ -8,7 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, PROJECT_ROOT } from "../../oracle/src/demo/local-services.js";
+import { freePort, PROJECT_ROOT } from "../../oracle/src/devnet/local-services.js";
 
 async function until(what: string, child: () => ChildProcess, probe: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + 60_000;

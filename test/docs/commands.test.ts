@@ -24,7 +24,7 @@ import { expect } from "chai";
 import { execFile } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { PROJECT_ROOT, startHardhatNode, type LocalService } from "../../oracle/src/demo/local-services.js";
+import { PROJECT_ROOT, startHardhatNode, type LocalService } from "../../oracle/src/devnet/local-services.js";
 
 const DOCS = ["README.md", "docs/INTEGRATING.md"] as const;
 const COMMAND = /^(?:npx |npm |bash |\. scripts\/|GRIDBRAIN_WITH_BROWSER=1 |curl )/;

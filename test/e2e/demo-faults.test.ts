@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../../oracle/src/demo/local-services.js";
+import { PROJECT_ROOT } from "../../oracle/src/devnet/local-services.js";
 
 describe("npm run demo with an oracle node killed before readings are posted (e2e)", function () {
   this.timeout(900_000);

@@ -14,12 +14,12 @@ import { join } from "node:path";
 import { type Abi, type Address, type Hex, createWalletClient, http } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
-import type { SuiteAddresses } from "../../oracle/src/demo/deploy.js";
+import type { SuiteAddresses } from "../../oracle/src/devnet/deploy.js";
 import {
   type HardhatNodeService,
   PROJECT_ROOT,
   startHardhatNode,
-} from "../../oracle/src/demo/local-services.js";
+} from "../../oracle/src/devnet/local-services.js";
 import { DEV_MNEMONIC, connectDemoChain } from "../../oracle/src/demo/world.js";
 import { type RpcProxy, startRpcProxy } from "../helpers/rpc-proxy.js";
 

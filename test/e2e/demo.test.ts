@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../../oracle/src/demo/local-services.js";
+import { PROJECT_ROOT } from "../../oracle/src/devnet/local-services.js";
 
 interface RecordJson {
   intervalId: string;

@@ -13,7 +13,7 @@ import { createPublicClient, createWalletClient, http, parseEventLogs, type Publ
 import { privateKeyToAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
 import { energyMarketAbi, testTokenAbi } from "../../oracle/src/chain/abis.js";
-import { freePort, PROJECT_ROOT } from "../../oracle/src/demo/local-services.js";
+import { freePort, PROJECT_ROOT } from "../../oracle/src/devnet/local-services.js";
 import { isRunning, readDevnetState, type DevnetState } from "../../oracle/src/devnet/devnet.js";
 
 const CLI = join(PROJECT_ROOT, "bin", "gridbrain.mjs");

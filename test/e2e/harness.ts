@@ -15,7 +15,7 @@ import {
   zeroAddress,
 } from "viem";
 import { type LocalAccount, generatePrivateKey, mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
-import { deployLocalSuite, type SuiteAddresses } from "../../oracle/src/demo/deploy.js";
+import { deployLocalSuite, type SuiteAddresses } from "../../oracle/src/devnet/deploy.js";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import {
@@ -27,7 +27,7 @@ import {
   freePort,
   startChain,
   startRedis,
-} from "../../oracle/src/demo/local-services.js";
+} from "../../oracle/src/devnet/local-services.js";
 import { createChainClients } from "../../oracle/src/chain/market.js";
 import { energyMarketAbi, gridRegistryAbi, testTokenAbi } from "../../oracle/src/chain/abis.js";
 import { type Config, loadConfig } from "../../oracle/src/infra/config.js";

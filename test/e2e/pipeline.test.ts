@@ -1,4 +1,4 @@
-import { CHAIN_KINDS } from "../../oracle/src/demo/local-services.js";
+import { CHAIN_KINDS } from "../../oracle/src/devnet/local-services.js";
 import type { OracleNode } from "../../oracle/src/node/node.js";
 import { type Env, nodeConfigs, startEnv, startNodes } from "./harness.js";
 import { runFullInterval } from "./interval.js";

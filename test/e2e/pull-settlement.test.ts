@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { type Hex, getAddress } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { energyMarketAbi } from "../../oracle/src/chain/abis.js";
-import { PROJECT_ROOT } from "../../oracle/src/demo/local-services.js";
+import { PROJECT_ROOT } from "../../oracle/src/devnet/local-services.js";
 import { signMeterReading } from "../../oracle/src/domain/meter/reading.js";
 import { meterProofMessage } from "../../oracle/src/domain/proof-request.js";
 import { writeKeystore } from "../../oracle/src/infra/keystore.js";

@@ -7,7 +7,7 @@
  */
 import { expect } from "chai";
 import { Cluster } from "ioredis";
-import { type RedisCluster, startRedisCluster } from "../../oracle/src/demo/local-services.js";
+import { type RedisCluster, startRedisCluster } from "../../oracle/src/devnet/local-services.js";
 import type { OracleNode } from "../../oracle/src/node/node.js";
 import { type Env, nodeConfigs, startEnv, startNodes } from "./harness.js";
 import { runFullInterval } from "./interval.js";

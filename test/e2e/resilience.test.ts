@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { Address } from "viem";
 import { energyMarketAbi } from "../../oracle/src/chain/abis.js";
-import { PROJECT_ROOT } from "../../oracle/src/demo/local-services.js";
+import { PROJECT_ROOT } from "../../oracle/src/devnet/local-services.js";
 import { loadOwn } from "../../oracle/src/jobs/committee.js";
 import { submitRank } from "../../oracle/src/domain/submit-rank.js";
 import type { OracleNode } from "../../oracle/src/node/node.js";

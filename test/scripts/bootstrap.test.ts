@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { PROJECT_ROOT } from "../../oracle/src/demo/local-services.js";
+import { PROJECT_ROOT } from "../../oracle/src/devnet/local-services.js";
 
 describe("scripts/bootstrap.sh and scripts/run.sh", () => {
   let root: string;

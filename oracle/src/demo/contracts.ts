@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Abi } from "viem";
-import { PROJECT_ROOT } from "./local-services.js";
+import { PROJECT_ROOT } from "../devnet/local-services.js";
 
 function artifactAbi(name: string, source = `${name}.sol`): Abi {
   const file = join(PROJECT_ROOT, "artifacts", "contracts", source, `${name}.json`);

@@ -24,9 +24,9 @@ import {
 } from "../domain/simulation/index.js";
 import { pino } from "pino";
 import { createLogger, type Logger } from "../infra/logging.js";
-import { deployLocalSuite } from "./deploy.js";
-import { PROJECT_ROOT, startHardhatNode, startRedis } from "./local-services.js";
-import { startOracleNodes } from "./oracle-nodes.js";
+import { deployLocalSuite } from "../devnet/deploy.js";
+import { PROJECT_ROOT, startHardhatNode, startRedis } from "../devnet/local-services.js";
+import { startOracleNodes } from "../devnet/oracle-nodes.js";
 import { readMarketLedger } from "./ledger.js";
 import { type SummaryAccounting, formatLedger, formatSummary, htmlReport, summarize } from "./report.js";
 import { type UndoneAction, runIntervals } from "./run.js";

@@ -20,8 +20,8 @@ import { hardhat } from "viem/chains";
 import { sourceCode } from "../domain/energy-source.js";
 import type { Neighbourhood } from "../domain/simulation/index.js";
 import { demoAbis } from "./contracts.js";
-import type { SuiteAddresses } from "./deploy.js";
-import { DEV_MNEMONIC } from "./local-services.js";
+import type { SuiteAddresses } from "../devnet/deploy.js";
+import { DEV_MNEMONIC } from "../devnet/local-services.js";
 import { createDemoSender } from "./sender.js";
 
 // One definition of the dev mnemonic, shared with the chain launchers.

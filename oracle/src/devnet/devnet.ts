@@ -1,6 +1,7 @@
 /**
  * `gridbrain devnet up|down`: a local GridBrain network for developers and integrators, built from
- * the demo's pieces (demo/local-services.ts, demo/deploy.ts, demo/world.ts, demo/oracle-nodes.ts):
+ * the pieces it shares with the demo and the tests (local-services.ts, deploy.ts, oracle-nodes.ts here,
+ * and demo/world.ts):
  * a Hardhat node, a redis-server, the suite deployed with Ignition (LocalGridBrain and its test
  * token), a registry seeded with zones, lines, grid tariffs and the participants, participants
  * funded (ETH for gas and test tokens in their wallets, not deposited: depositing is the
@@ -20,9 +21,9 @@ import type { Address, Hex, PublicClient } from "viem";
 import { mnemonicToAccount, type HDAccount } from "viem/accounts";
 import { z } from "zod";
 import { formatIssues } from "../domain/errors.js";
-import { deployLocalSuite, type SuiteAddresses } from "../demo/deploy.js";
-import { DEV_MNEMONIC, PROJECT_ROOT, startHardhatNode, startRedis } from "../demo/local-services.js";
-import { startOracleNodes } from "../demo/oracle-nodes.js";
+import { deployLocalSuite, type SuiteAddresses } from "./deploy.js";
+import { DEV_MNEMONIC, PROJECT_ROOT, startHardhatNode, startRedis } from "./local-services.js";
+import { startOracleNodes } from "./oracle-nodes.js";
 import { connectDemoChain, defaultGridLayout, fundEth, type DemoChain } from "../demo/world.js";
 import { ENERGY_SOURCES, type EnergySource, sourceCode } from "../domain/energy-source.js";
 

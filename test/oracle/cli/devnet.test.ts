@@ -7,7 +7,7 @@ import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../../../oracle/src/demo/local-services.js";
+import { PROJECT_ROOT } from "../../../oracle/src/devnet/local-services.js";
 import {
   DevnetFlagsSchema,
   defaultParticipants,

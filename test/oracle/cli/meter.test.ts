@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { LocalAccount } from "viem";
-import { PROJECT_ROOT } from "../../../oracle/src/demo/local-services.js";
+import { PROJECT_ROOT } from "../../../oracle/src/devnet/local-services.js";
 import {
   METER_READING_TYPES,
   marketDomain,

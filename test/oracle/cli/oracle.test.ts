@@ -5,7 +5,7 @@
 import { expect } from "chai";
 import { execFile } from "node:child_process";
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../../../oracle/src/demo/local-services.js";
+import { PROJECT_ROOT } from "../../../oracle/src/devnet/local-services.js";
 
 function runCli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   // No GRIDBRAIN_* from the caller's environment: only the flags under test.

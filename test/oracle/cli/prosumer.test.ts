@@ -12,12 +12,12 @@ import { type Address, type Hex, createWalletClient, http } from "viem";
 import { generatePrivateKey, mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
 import { energyMarketAbi, gridRegistryAbi, testTokenAbi } from "../../../oracle/src/chain/abis.js";
 import { createChainClients } from "../../../oracle/src/chain/market.js";
-import { deployLocalSuite, type SuiteAddresses } from "../../../oracle/src/demo/deploy.js";
+import { deployLocalSuite, type SuiteAddresses } from "../../../oracle/src/devnet/deploy.js";
 import {
   PROJECT_ROOT,
   type LocalService,
   startHardhatNode,
-} from "../../../oracle/src/demo/local-services.js";
+} from "../../../oracle/src/devnet/local-services.js";
 import { writeKeystore } from "../../../oracle/src/infra/keystore.js";
 
 const MNEMONIC = "test test test test test test test test test test test junk";

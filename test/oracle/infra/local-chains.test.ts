@@ -1,10 +1,10 @@
 /**
- * `startChain` (oracle/src/demo/local-services.ts): Hardhat's node and Anvil must look the same to
+ * `startChain` (oracle/src/devnet/local-services.ts): Hardhat's node and Anvil must look the same to
  * every test and to the demo: chain id, the funded dev accounts, and exact control of block time.
  */
 import { expect } from "chai";
 import { mnemonicToAccount } from "viem/accounts";
-import { CHAIN_KINDS, DEV_MNEMONIC, startChain } from "../../../oracle/src/demo/local-services.js";
+import { CHAIN_KINDS, DEV_MNEMONIC, startChain } from "../../../oracle/src/devnet/local-services.js";
 
 const rpc = async (url: string, method: string, params: unknown[] = []): Promise<unknown> => {
   const res = await fetch(url, {

@@ -12,7 +12,7 @@ import {
   type DeadLetterEntry,
 } from "../../../oracle/src/infra/queue.js";
 import { startRedis, type RedisServer } from "../../helpers/redis.js";
-import { type RedisCluster, startRedisCluster } from "../../../oracle/src/demo/local-services.js";
+import { type RedisCluster, startRedisCluster } from "../../../oracle/src/devnet/local-services.js";
 
 const MARKET = "0xAbCdEf0123456789aBcDeF0123456789AbCdEf01";
 

@@ -1,5 +1,5 @@
 /**
- * The demo's committee: n oracle node processes (`gridbrain oracle serve`), each with its own
+ * A local committee (the demo, devnet, the chaos tests): n oracle node processes (`gridbrain oracle serve`), each with its own
  * encrypted keystore, password file, HTTP port and queue prefix (standing in for the separate
  * Redis each operator would run), all peers of each other over HTTP.
  */
