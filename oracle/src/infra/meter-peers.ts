@@ -125,10 +125,53 @@ export async function fetchPeerReadings(peer: string, intervalId: bigint): Promi
   return out;
 }
 
+/** How many refused readings of one peer a log line lists (the count is always logged). */
+const MAX_LOGGED_REFUSALS = 20;
+
+/** One reading a peer refused (its 422 item), indexed in the forwarded readings. */
+export interface PeerRefusal {
+  readonly index: number;
+  readonly code?: string;
+  readonly reason: string;
+}
+
+const RefusedBodySchema = z.object({
+  items: z.array(
+    z.object({
+      index: z.number().int().nonnegative(),
+      status: z.string(),
+      code: z.string().optional(),
+      reason: z.string().optional(),
+    }),
+  ),
+});
+
+/** The rejected items of a 422 page, shifted by the page's offset; the raw text if unparsable. */
+function refusals(text: string, pageOffset: number): PeerRefusal[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  const parsed = RefusedBodySchema.safeParse(json);
+  if (!parsed.success) return [{ index: pageOffset, reason: `unreadable 422 body: ${text.slice(0, 200)}` }];
+  return parsed.data.items
+    .filter((i) => i.status === "rejected")
+    .map((i) => ({
+      index: pageOffset + i.index,
+      ...(i.code === undefined ? {} : { code: i.code }),
+      reason: i.reason ?? "no reason given",
+    }));
+}
+
 /**
  * Sends readings this node accepted to every peer (pages of READINGS_PAGE_SIZE). A peer that is
- * down or refuses is logged once per call with the others in one line; it fetches what it missed
- * itself before its meter report. Returns the number of peers that took every page.
+ * down or fails is logged once per call with the others in one line; it fetches what it missed
+ * itself before its meter report. A peer that answers 422 refused every reading of that page (they
+ * failed its verification, e.g. its registry view lags): that is an answer, not an outage, so the
+ * next pages are still sent, nothing is resent, and the refusals are logged with the peer's
+ * reasons. Returns the number of peers that took every page.
  */
 export async function forwardReadings(
   peers: readonly string[],
@@ -141,22 +184,36 @@ export async function forwardReadings(
     pages.push(JSON.stringify(readings.slice(i, i + READINGS_PAGE_SIZE)));
   const results = await Promise.allSettled(
     peers.map(async (peer) => {
-      for (const body of pages) {
+      const refused: PeerRefusal[] = [];
+      for (const [p, body] of pages.entries()) {
         const response = await fetch(new URL("/committee/meter-readings", peer), {
           method: "POST",
           headers: { "content-type": "application/json" },
           body,
           signal: AbortSignal.timeout(PEER_TIMEOUT_MS),
         });
-        if (!response.ok) throw new Error(`${peer} answered ${response.status}: ${await response.text()}`);
+        if (response.status === 422) {
+          refused.push(...refusals(await readBounded(response, MAX_PAGE_BYTES), p * READINGS_PAGE_SIZE));
+          continue;
+        }
+        if (!response.ok)
+          throw new Error(`${peer} answered ${response.status}: ${(await response.text()).slice(0, 200)}`);
         await response.body?.cancel();
       }
+      return refused;
     }),
   );
   const failed = results.flatMap((r, i) =>
     r.status === "rejected" ? [{ peer: peers[i], reason: String(r.reason) }] : [],
   );
+  const refusedBy = results.flatMap((r, i) =>
+    r.status === "fulfilled" && r.value.length > 0
+      ? [{ peer: peers[i], refused: r.value.length, reasons: r.value.slice(0, MAX_LOGGED_REFUSALS) }]
+      : [],
+  );
   if (failed.length > 0)
     logger?.warn({ failed, readings: readings.length }, "peers did not take forwarded meter readings");
-  return peers.length - failed.length;
+  if (refusedBy.length > 0)
+    logger?.warn({ refusedBy, readings: readings.length }, "peers refused forwarded meter readings");
+  return peers.length - failed.length - refusedBy.length;
 }

@@ -197,7 +197,10 @@ export async function receivePeerReadings(ctx: PipelineContext, body: unknown): 
       { rejected: result.items.filter((i) => i.status === "rejected") },
       "rejected meter readings from a peer",
     );
-  return { status: 202, body: result as unknown as Record<string, unknown> };
+  // Same rule as POST /meter-readings: 422 when every item was rejected, so the sending node
+  // reads "refused" from the status; duplicates count as taken (a resend is harmless).
+  const status = result.accepted === 0 && result.rejected > 0 ? 422 : 202;
+  return { status, body: result as unknown as Record<string, unknown> };
 }
 
 /**

@@ -99,8 +99,8 @@ describe("meter readings between committee nodes", function () {
     });
   });
 
-  describe("when a peer sends a forged reading", () => {
-    it("rejects it with the reason and does not store it", async () => {
+  describe("when a peer sends only forged readings", () => {
+    it("answers 422, rejects each with the reason and stores none", async () => {
       const b = running[1]!;
       const meter = parties[3]!.meter!;
       // Signed by a key that is not the meter's: a peer inventing a reading it never received.
@@ -115,7 +115,8 @@ describe("meter readings between committee nodes", function () {
         { ...readingToWire(forged), meter: meter.address },
         tampered,
       ]);
-      expect(res.status).to.equal(202);
+      // Every item rejected: 422, so the sending node reads "refused" from the status alone.
+      expect(res.status).to.equal(422);
       expect(res.json).to.include({ accepted: 0, rejected: 2 });
       const codes = (res.json.items as { code: string }[]).map((i) => i.code);
       expect(codes).to.deep.equal(["wrong-signer", "wrong-signer"]);
