@@ -19,7 +19,11 @@ const ME = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
 /** The error viem throws from simulateContract when `abi` reverts with `data`. */
 function reverted(abi: typeof energyMarketAbi | readonly [], data: `0x${string}`): BaseError {
   const cause = new ContractFunctionRevertedError({ abi: abi as never, data, functionName: "withdraw" });
-  return new ContractFunctionExecutionError(cause, { abi: abi as never, functionName: "withdraw" });
+  return new ContractFunctionExecutionError(cause, {
+    abi: abi as never,
+    functionName: "withdraw",
+    args: [1n, ME],
+  });
 }
 
 describe("decodeRevert", () => {
