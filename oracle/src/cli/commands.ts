@@ -10,7 +10,7 @@ export const GROUPS: Readonly<Record<string, () => Promise<Register>>> = {
   keystore: async () => (await import("./keystore.js")).registerKeystoreCommands,
   oracle: async () => (await import("./oracle.js")).registerOracleCommands,
   dispatch: async () => (await import("./dispatch.js")).registerDispatchCommands,
-  prosumer: async () => (await import("./prosumer.js")).registerProsumerCommands,
+  prosumer: async () => (await import("./prosumer/commands.js")).registerProsumerCommands,
   meter: async () => (await import("./meter.js")).registerMeterCommands,
   devnet: async () => (await import("./devnet.js")).registerDevnetCommands,
 };

@@ -1,0 +1,136 @@
+/**
+ * Prosumer commands of the `gridbrain` CLI, for a keystore-held account trading on the market:
+ * `deposit`, `withdraw`, `bid`, `offer`, `cancel`, `orders`, `balance`, `certificates`, `retire`,
+ * `claim` (pull settlement of the account's own fill and imbalance with proofs from a node).
+ * Amounts are decimal strings in token units ("12.5"), converted with the token's decimals
+ * exactly (more fraction digits than the token has is an error, never rounded). Energy is given
+ * in kWh (at most 3 decimals: the chain counts Wh). Every flag is validated with zod; a contract
+ * revert is decoded to its custom error's name and arguments. `--json` prints one JSON document.
+ *
+ * This file registers the commands; each group's body lives beside it (funds, orders,
+ * certificates, claim), on the shared context.ts, parse.ts, state.ts, errors.ts and format.ts.
+ */
+import type { Command } from "commander";
+import { BaseError as ViemBaseError } from "viem";
+import { certificates, retire } from "./certificates.js";
+import { claim } from "./claim.js";
+import { type Context, type Flags, connect } from "./context.js";
+import { CliError, decodeRevert, explainRevert } from "./errors.js";
+import { jsonText } from "./format.js";
+import { balance, deposit, withdraw } from "./funds.js";
+import { cancel, orders, placeOrder } from "./orders.js";
+
+function withConnection(cmd: Command): Command {
+  return cmd
+    .option("--keystore <file>", "encrypted key of the account (GRIDBRAIN_KEYSTORE_PATH)")
+    .option("--password-file <file>", "file holding the keystore password (GRIDBRAIN_KEYSTORE_PASSWORD_FILE)")
+    .option("--rpc-url <url>", "JSON-RPC endpoint (GRIDBRAIN_RPC_URL)")
+    .option("--market <address>", "EnergyMarket address (GRIDBRAIN_MARKET_ADDRESS)")
+    .option("--from-block <n>", "first block to read events from", "0")
+    .option("--json", "print the result as JSON");
+}
+
+type Outcome = { result: unknown; text: string };
+
+function run(body: (ctx: Context, positional: readonly string[], flags: Flags) => Promise<Outcome>) {
+  return async (...received: unknown[]) => {
+    // commander passes the positional arguments, then the options object, then the command.
+    const flags = received[received.length - 2] as Flags;
+    const positional = received.slice(0, -2) as string[];
+    let ctx: Context | undefined;
+    try {
+      ctx = await connect(flags);
+      const outcome = await body(ctx, positional, flags);
+      console.log(flags["json"] === true ? jsonText(outcome.result) : outcome.text);
+    } catch (error) {
+      const revert = decodeRevert(error);
+      let name: string;
+      let message: string;
+      let code: 1 | 2 = 1;
+      if (revert !== undefined) {
+        name = revert.name;
+        message = explainRevert(ctx, revert.name, revert.args);
+      } else if (error instanceof CliError) {
+        name = error.errorName ?? (error.code === 2 ? "InvalidArguments" : "Error");
+        message = error.message;
+        code = error.code;
+      } else if (error instanceof ViemBaseError) {
+        name = error.name;
+        message = error.shortMessage;
+      } else {
+        name = (error as Error).name ?? "Error";
+        message = (error as Error).message ?? String(error);
+      }
+      if (flags["json"] === true) console.error(jsonText({ error: { name, message } }));
+      else console.error(`error: ${message}`);
+      process.exitCode = code;
+    }
+  };
+}
+
+export function registerProsumerCommands(program: Command): void {
+  withConnection(program.command("deposit"))
+    .description("move <amount> tokens (decimal, token units) from the wallet into the market")
+    .argument("<amount>", 'token units, e.g. "12.5"')
+    .option("--no-permit", "use approve + deposit even when the token supports EIP-2612 permit")
+    .action(run((ctx, [amount], flags) => deposit(ctx, amount!, flags["permit"] !== false)));
+
+  withConnection(program.command("withdraw"))
+    .description("send <amount> of the free market balance back to the wallet")
+    .argument("<amount>", 'token units, e.g. "12.5"')
+    .option("--to <address>", "recipient (default: the account)")
+    .action(run((ctx, [amount], flags) => withdraw(ctx, amount!, flags["to"])));
+
+  for (const side of ["bid", "offer"] as const)
+    withConnection(program.command(side))
+      .description(
+        side === "bid"
+          ? "buy energy: locks price × energy and the imbalance collateral until settlement"
+          : "sell energy: locks the imbalance collateral per kWh; paid once delivery is settled",
+      )
+      .option("--interval <n>", "interval id")
+      .option("--zone <z>", "zone id")
+      .option("--kwh <x>", "energy in kWh (at most 3 decimals)")
+      .option("--price <p>", `${side === "bid" ? "maximum" : "minimum"} price per kWh in token units`)
+      .option("--nonce <n>", "order nonce (default: random)")
+      .option("--dry-run", "only show the order and the lock it would take")
+      .action(run((ctx, _args, flags) => placeOrder(ctx, side, flags)));
+
+  withConnection(program.command("cancel"))
+    .description("cancel an open order before gate closure (its lock is returned)")
+    .argument("<orderId>", "the order id (0x…, 32 bytes)")
+    .action(run((ctx, [orderId]) => cancel(ctx, orderId!)));
+
+  withConnection(program.command("orders"))
+    .description(
+      "the account's orders with their state: open, closed, scheduled, settled (filled), cancelled, released",
+    )
+    .action(run((ctx) => orders(ctx)));
+
+  withConnection(program.command("balance"))
+    .description(
+      "free, locked (with the payouts pending delivery) and owed market balances, and the wallet's token balance",
+    )
+    .action(run((ctx) => balance(ctx)));
+
+  withConnection(program.command("certificates"))
+    .description("energy certificates (ERC-1155, 1 unit = 1 Wh) the account holds")
+    .action(run((ctx) => certificates(ctx)));
+
+  withConnection(program.command("claim"))
+    .description(
+      "settle the account's own fill and imbalance of an interval with proofs from an oracle node (pull settlement)",
+    )
+    .option("--interval <n>", "interval id")
+    .option("--node-url <url>", "an oracle node's HTTP URL, serving the Proof API (GRIDBRAIN_NODE_URL)")
+    .option("--only <what>", '"fill" or "imbalance" (default: both, the imbalance once it can settle)')
+    .action(run((ctx, _args, flags) => claim(ctx, flags)));
+
+  withConnection(program.command("retire"))
+    .description("retire <kWh> of certificate <id> for a beneficiary (burns them with a claim)")
+    .argument("<id>", "certificate id")
+    .argument("<kWh>", "energy in kWh (at most 3 decimals)")
+    .option("--beneficiary <address>", "who the claim is made for")
+    .option("--claim <text>", "claim data recorded in the event", "")
+    .action(run((ctx, [id, kwh], flags) => retire(ctx, id!, kwh!, flags)));
+}

@@ -1,0 +1,38 @@
+/** Validation of the prosumer commands' flags and arguments; every failure names the field (exit code 2). */
+import { z } from "zod";
+import { getAddress } from "viem";
+import { formatIssues } from "../../domain/errors.js";
+import { CliError } from "./errors.js";
+
+export const address = z
+  .string({ required_error: "is required" })
+  .regex(/^0x[0-9a-fA-F]{40}$/, "must be a 20-byte hex address")
+  .transform((v) => getAddress(v));
+export const decimal = z
+  .string({ required_error: "is required" })
+  .regex(/^\d+(\.\d+)?$/, 'must be a non-negative decimal number like "12.5"');
+export const uint = z
+  .string({ required_error: "is required" })
+  .regex(/^\d+$/, "must be a non-negative integer")
+  .transform((v) => BigInt(v));
+
+/** Exact decimal → base units with `decimals` fraction digits; never rounds. */
+export function toBaseUnits(value: string, decimals: number, field: string): bigint {
+  const match = /^(\d+)(?:\.(\d+))?$/.exec(value);
+  if (match === null)
+    throw new CliError(`${field}: must be a non-negative decimal number, got "${value}"`, 2);
+  const whole = match[1]!;
+  const fraction = (match[2] ?? "").replace(/0+$/, "");
+  if (fraction.length > decimals)
+    throw new CliError(
+      `${field}: "${value}" has more than ${decimals} decimal places (the smallest unit is 10^-${decimals})`,
+      2,
+    );
+  return BigInt(whole + fraction.padEnd(decimals, "0"));
+}
+
+export function parse<S extends z.ZodTypeAny>(schema: S, input: unknown): z.output<S> {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) throw new CliError(`Invalid arguments: ${formatIssues(parsed.error.issues)}`, 2);
+  return parsed.data as z.output<S>;
+}

@@ -1,0 +1,83 @@
+/**
+ * Revert decoding and explanation in cli/prosumer/errors.ts: a contract's custom error reaches the
+ * user by name with its arguments, amounts in token units, whichever contract raised it.
+ */
+import { expect } from "chai";
+import {
+  BaseError,
+  ContractFunctionExecutionError,
+  ContractFunctionRevertedError,
+  encodeErrorResult,
+  parseAbi,
+} from "viem";
+import { energyMarketAbi } from "../../../../oracle/src/chain/abis.js";
+import { certificateAbi } from "../../../../oracle/src/cli/prosumer/abi.js";
+import { decodeRevert, explainRevert } from "../../../../oracle/src/cli/prosumer/errors.js";
+
+const ME = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
+
+/** The error viem throws from simulateContract when `abi` reverts with `data`. */
+function reverted(abi: typeof energyMarketAbi | readonly [], data: `0x${string}`): BaseError {
+  const cause = new ContractFunctionRevertedError({ abi: abi as never, data, functionName: "withdraw" });
+  return new ContractFunctionExecutionError(cause, {
+    abi: abi as never,
+    functionName: "withdraw",
+    args: [1n, ME],
+  });
+}
+
+describe("decodeRevert", () => {
+  it("returns the custom error's name and arguments when the called contract's ABI has it", () => {
+    const data = encodeErrorResult({
+      abi: energyMarketAbi,
+      errorName: "InsufficientBalance",
+      args: [ME, 5n, 7n],
+    });
+    expect(decodeRevert(reverted(energyMarketAbi, data))).to.deep.equal({
+      name: "InsufficientBalance",
+      args: [ME, 5n, 7n],
+    });
+  });
+
+  it("decodes an error bubbled up from another contract with every contract's errors", () => {
+    const data = encodeErrorResult({ abi: certificateAbi, errorName: "ZeroBeneficiary" });
+    expect(decodeRevert(reverted([], data))).to.deep.equal({ name: "ZeroBeneficiary", args: [] });
+  });
+
+  it("names an unknown error by its selector", () => {
+    const data = encodeErrorResult({
+      abi: parseAbi(["error Nobody(uint256)"]),
+      errorName: "Nobody",
+      args: [1n],
+    });
+    expect(decodeRevert(reverted([], data))).to.deep.equal({
+      name: `unknown error ${data.slice(0, 10)}`,
+      args: [],
+    });
+  });
+
+  it("returns undefined for anything that is not a revert", () => {
+    expect(decodeRevert(new Error("boom"))).to.equal(undefined);
+    expect(decodeRevert(new BaseError("timeout"))).to.equal(undefined);
+  });
+});
+
+describe("explainRevert", () => {
+  const token = { decimals: 6, symbol: "gUSD" };
+
+  it("states the balances of InsufficientBalance in token units, with what to do", () => {
+    expect(explainRevert(token, "InsufficientBalance", [ME, 1_500_000n, 2_000_000n])).to.equal(
+      "InsufficientBalance: free balance 1.5 gUSD, needed 2 gUSD (deposit more first)",
+    );
+  });
+
+  it("prints raw amounts when no market is connected yet", () => {
+    expect(explainRevert(undefined, "InsufficientBalance", [ME, 1_500_000n, 2_000_000n])).to.equal(
+      "InsufficientBalance: free balance 1500000, needed 2000000 (deposit more first)",
+    );
+  });
+
+  it("falls back to the error's name and arguments for errors it has no sentence for", () => {
+    expect(explainRevert(token, "SomethingElse", [1n, "x"])).to.equal("SomethingElse(1, x)");
+  });
+});
