@@ -21,6 +21,13 @@ import { join } from "node:path";
 import GridBrain from "../../deploy/modules/GridBrain.js";
 import LocalGridBrain from "../../deploy/modules/LocalGridBrain.js";
 import { PROJECT_ROOT } from "../../oracle/src/devnet/local-services.js";
+// Typechain output of `hardhat build` (types/ is generated, not committed).
+import type {
+  EnergyCertificate,
+  EnergyMarket,
+  GridRegistry,
+  OracleCommittee,
+} from "../../types/ethers-contracts/index.js";
 
 const DEPLOYING = readFileSync(join(PROJECT_ROOT, "docs/DEPLOYING.md"), "utf8");
 
@@ -186,9 +193,24 @@ describe("docs/DEPLOYING.md", () => {
           typeof v === "string" && /^\d+n$/.test(v) ? BigInt(v.slice(0, -1)) : v,
         ]),
       );
-      const { market, registry, committee, certificates } = await ignition.deploy(GridBrain, {
-        parameters: { GridBrain: revived as never },
-      });
+      const deployed = await ignition.deploy(GridBrain, { parameters: { GridBrain: revived as never } });
+      // Typed views of the deployed addresses (Ignition returns untyped ethers contracts).
+      const market = (await ethers.getContractAt(
+        "EnergyMarket",
+        await deployed.market.getAddress(),
+      )) as unknown as EnergyMarket;
+      const registry = (await ethers.getContractAt(
+        "GridRegistry",
+        await deployed.registry.getAddress(),
+      )) as unknown as GridRegistry;
+      const committee = (await ethers.getContractAt(
+        "OracleCommittee",
+        await deployed.committee.getAddress(),
+      )) as unknown as OracleCommittee;
+      const certificates = (await ethers.getContractAt(
+        "EnergyCertificate",
+        await deployed.certificates.getAddress(),
+      )) as unknown as EnergyCertificate;
       const admin = example["admin"] as string;
       const operator = example["operator"] as string;
       const guardian = example["guardian"] as string;
