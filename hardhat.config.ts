@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
-import { defineConfig } from "hardhat/config";
+import { configVariable, defineConfig } from "hardhat/config";
 
 // The compiler is the `solc` npm package's WebAssembly build, pinned in package.json: Hardhat's
 // own compiler download is unreachable on our machines (npm registry only), and a pinned local
@@ -62,6 +62,23 @@ export default defineConfig({
       type: "http",
       chainType: "l1",
       url: process.env["GRIDBRAIN_RPC_URL"] ?? "http://127.0.0.1:8545",
+    },
+    // Real networks (docs/DEPLOYING.md). URL and deployer key are configuration variables: Hardhat
+    // resolves them only when a task connects to this network (an environment variable of the same
+    // name first, then the encrypted keystore of @nomicfoundation/hardhat-keystore, which the
+    // toolbox loads), so `npx hardhat test` on the default network never asks for them.
+    sepolia: {
+      type: "http",
+      chainType: "l1",
+      url: configVariable("SEPOLIA_RPC_URL"),
+      accounts: [configVariable("SEPOLIA_PRIVATE_KEY")],
+    },
+    // Any other EVM chain (a testnet, a private chain of a grid operator): the same, under its own names.
+    custom: {
+      type: "http",
+      chainType: "generic",
+      url: configVariable("GRIDBRAIN_CUSTOM_RPC_URL"),
+      accounts: [configVariable("GRIDBRAIN_CUSTOM_PRIVATE_KEY")],
     },
   },
 });
