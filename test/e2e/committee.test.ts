@@ -38,6 +38,9 @@ describe("committee disagreement and verify (e2e)", function () {
   before(async () => {
     env = await startEnv();
   });
+  // Each test's nodes stop after it, passed or failed: a committee left running would commit the
+  // next test's interval itself.
+  afterEach(stopNodes);
   after(async () => {
     await stopNodes();
     await env?.stop();
@@ -85,11 +88,16 @@ describe("committee disagreement and verify (e2e)", function () {
         held.map((s) => s.signer),
         "only its own signature backs the forged root",
       ).to.deep.equal([tampered.account.address]);
+      // A peer that had not computed its own report when the forged signature arrived keeps it under
+      // its digest (domain/peer-signatures.ts: it would count only if the peer computed the same
+      // report). So a peer may hold the tampered node's signature, but no honest member's.
       for (const peer of nodes.slice(1)) {
         const atPeer = await signaturesFor(peer.context, "schedule", intervalId, forged.digest, members);
-        expect(atPeer, `peer ${peer.address} stored no signature for the forged root`).to.have.length(0);
+        expect(
+          atPeer.map((s) => s.signer),
+          `peer ${peer.address}: no honest member signed the forged root`,
+        ).to.satisfy((signers: string[]) => signers.every((a) => a === tampered.account.address));
       }
-      await stopNodes();
     });
   });
 

@@ -15,6 +15,7 @@ import {
   placeOrders,
   type StrategyOrder,
 } from "../../../../oracle/src/domain/simulation/strategy.js";
+import { expectClose } from "../../../helpers/approx.js";
 
 const RETAIL = 300_000;
 const FEED_IN = 70_000;
@@ -230,10 +231,10 @@ describe("placeOrders", () => {
     });
 
     it("computes the standard normal quantile", () => {
-      expect(normalQuantile(0.5)).to.be.closeTo(0, 1e-9);
-      expect(normalQuantile(0.975)).to.be.closeTo(1.959964, 1e-6);
-      expect(normalQuantile(0.02)).to.be.closeTo(-2.053749, 1e-6);
-      expect(normalQuantile(0.1)).to.be.closeTo(-1.281552, 1e-6);
+      expectClose(normalQuantile(0.5), 0, 1e-9);
+      expectClose(normalQuantile(0.975), 1.959964, 1e-6);
+      expectClose(normalQuantile(0.02), -2.053749, 1e-6);
+      expectClose(normalQuantile(0.1), -1.281552, 1e-6);
       expect(() => normalQuantile(0)).to.throw(RangeError, /p must be in/);
     });
 
