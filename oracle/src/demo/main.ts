@@ -120,8 +120,13 @@ function step(
   message: string,
   level: "info" | "warn" | "error" = "info",
 ) {
-  console.log(line);
+  printLine(line);
   log[level](data, message);
+}
+
+/** The terminal channel of the demo command: every line a person reads goes through here. */
+function printLine(line: string): void {
+  process.stdout.write(`${line}\n`);
 }
 const TIMING = { intervalSeconds: 900, gateClosureSeconds: 300, meterGraceSeconds: 60 };
 const RETAIL = 300_000;
@@ -142,7 +147,7 @@ async function main(): Promise<void> {
     base: { component: "demo" },
     destination: pino.destination({ dest: logFile, sync: true }),
   });
-  console.log(`logs: ${join(workDir, "logs")} (demo.log and one per oracle node)`);
+  step(`logs: ${join(workDir, "logs")} (demo.log and one per oracle node)`, { workDir }, "demo started");
 
   let rpcUrl = process.env["RPC_URL"] || undefined; // empty means unset
   if (rpcUrl === undefined) {
@@ -264,11 +269,22 @@ async function main(): Promise<void> {
     },
     onInterval: (r, i) => {
       const prices = r.zonePrices.map((p) => (Number(p) / 1e6).toFixed(3)).join("/");
-      console.log(
+      step(
         `[${String(i + 1).padStart(3)}/${options.intervals}] interval ${r.intervalId} ` +
           `${new Date(r.startUnix * 1000).toISOString().slice(11, 16)}Z orders ${String(r.orders).padStart(3)} ` +
           `prices ${prices} imbalance ${(Number(r.imbalanceWh) / 1000).toFixed(1)} kWh ` +
           `gas ${r.gasUsed} ${r.final ? "final" : `NOT FINAL: ${r.problem}`}`,
+        {
+          intervalId: String(r.intervalId),
+          orders: r.orders,
+          zonePrices: r.zonePrices.map(String),
+          imbalanceWh: String(r.imbalanceWh),
+          gasUsed: String(r.gasUsed),
+          final: r.final,
+          problem: r.problem,
+        },
+        "interval done",
+        r.final ? "info" : "warn",
       );
       if (options.speed > 0) {
         const due = wallStart + ((i + 1) * TIMING.intervalSeconds * 1000) / options.speed;
@@ -304,8 +320,8 @@ async function main(): Promise<void> {
     feedInPerKwh: BigInt(FEED_IN),
   };
   const summary = summarize(records, fundsConserved, accounting, undone);
-  console.log(`\n${formatSummary(summary)}`);
-  console.log(formatLedger(ledger));
+  printLine(`\n${formatSummary(summary)}`);
+  printLine(formatLedger(ledger));
   if (!fundsConserved)
     step(
       "FUNDS NOT CONSERVED: see the ledger above and demo.log",
@@ -325,13 +341,15 @@ async function main(): Promise<void> {
     reportPath.replace(/\.html$/, ".json"),
     JSON.stringify({ summary, accounting, records }, (_, v) => (typeof v === "bigint" ? v.toString() : v), 2),
   );
-  console.log(`report: ${reportPath}`);
-  console.log(`wall time: ${((Date.now() - wallStart) / 1000).toFixed(0)} s`);
+  const wallSeconds = Math.round((Date.now() - wallStart) / 1000);
+  step(`report: ${reportPath}`, { reportPath }, "report written");
+  step(`wall time: ${wallSeconds} s`, { wallSeconds }, "demo finished");
   const ok = summary.finalIntervals === summary.intervals && fundsConserved;
   await shutdown(ok ? 0 : 1);
 }
 
 main().catch(async (error: unknown) => {
-  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+  log.error({ err: error }, "demo failed");
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   await shutdown(1);
 });
