@@ -6,14 +6,12 @@
  * every FillSettled must come from the order's owner's own transaction.
  */
 import { expect } from "chai";
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Hex, getAddress } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { energyMarketAbi } from "../../oracle/src/chain/abis.js";
-import { PROJECT_ROOT } from "../../oracle/src/devnet/local-services.js";
 import { signMeterReading } from "../../oracle/src/domain/meter/reading.js";
 import { meterProofMessage } from "../../oracle/src/domain/proof-request.js";
 import { writeKeystore } from "../../oracle/src/infra/keystore.js";
@@ -43,29 +41,10 @@ import {
   expectedPendingPayout,
   scenarioParties,
 } from "./scenario.js";
+import { runCli } from "../helpers/cli.js";
 
 /** Dev account index of each scenario party (scenario.ts). */
 const ACCOUNT_INDEX: Readonly<Record<string, number>> = { S1: 6, S2: 7, B1: 8, B2: 9, S3: 10, B3: 11 };
-
-interface CliResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function runCli(args: readonly string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [join(PROJECT_ROOT, "bin", "gridbrain.mjs"), ...args],
-      { cwd: PROJECT_ROOT, env: { ...process.env, NO_COLOR: "1" } },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
 
 describe("pull settlement (e2e): push disabled, each prosumer claims with `gridbrain claim`", function () {
   this.timeout(600_000);

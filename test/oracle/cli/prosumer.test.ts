@@ -4,7 +4,6 @@
  * `gridbrain` bin run as a child process exactly as a user would run it.
  */
 import { expect } from "chai";
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,29 +18,10 @@ import {
   startHardhatNode,
 } from "../../../oracle/src/devnet/local-services.js";
 import { writeKeystore } from "../../../oracle/src/infra/keystore.js";
+import { runCli } from "../../helpers/cli.js";
 
 const MNEMONIC = "test test test test test test test test test test test junk";
 const operator = mnemonicToAccount(MNEMONIC, { addressIndex: 0 });
-
-interface CliResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function runCli(args: readonly string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [join(PROJECT_ROOT, "bin", "gridbrain.mjs"), ...args],
-      { cwd: PROJECT_ROOT, env: { ...process.env, NO_COLOR: "1" } },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
 
 describe("prosumer CLI", function () {
   this.timeout(180_000);
