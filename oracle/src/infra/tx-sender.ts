@@ -55,6 +55,7 @@ import {
 } from "viem";
 import { getTransactionError } from "viem/utils";
 import { BaseError } from "../domain/errors.js";
+import { type RevertOutcome, type SendingStep, revertOutcome } from "../domain/revert-outcomes.js";
 import type { Logger } from "./logging.js";
 
 export type TxErrorKind =
@@ -506,4 +507,9 @@ export class TxSender extends EventEmitter {
     this.closed = true;
     await this.lock;
   }
+}
+
+/** What `error` means for `step` (domain/revert-outcomes.ts); `unknown` unless it is a TxSendError. */
+export function judgeSendError(step: SendingStep, error: unknown): RevertOutcome {
+  return error instanceof TxSendError ? revertOutcome(step, error) : { outcome: "unknown" };
 }

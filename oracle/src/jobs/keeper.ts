@@ -41,7 +41,7 @@ import {
 import { fillOpen } from "../domain/settlement-batches.js";
 import type { WatchedLog } from "../infra/chain-watcher.js";
 import { QUEUE_NAMES } from "../infra/queue.js";
-import { TxSendError } from "../infra/tx-sender.js";
+import { judgeSendError } from "../infra/tx-sender.js";
 import { rankDelayMs, submitRank } from "../domain/submit-rank.js";
 import { type PipelineContext, jobId, logFor, stateKey } from "./context.js";
 import { enqueueNext, enqueueStep } from "./steps.js";
@@ -204,9 +204,6 @@ async function lockedCollateral(ctx: PipelineContext, orders: readonly ChainOrde
   return owners.filter((_, i) => checks[i]);
 }
 
-/** Reverts meaning another node (or anyone) took this lock first. */
-const TAKEN = new Set(["OrderNotOpen", "ImbalanceAlreadySettled", "CollateralNotReleasable"]);
-
 export async function keeperProcessor(ctx: PipelineContext, job: Job<KeeperJobData>): Promise<string> {
   const intervalId = BigInt(job.data.intervalId);
   const part = job.data.part;
@@ -248,8 +245,9 @@ export async function keeperProcessor(ctx: PipelineContext, job: Job<KeeperJobDa
       log.info({ txHash: result.hash, kind, amount }, "keeper released a lock");
       return true;
     } catch (error) {
-      if (error instanceof TxSendError && error.errorName !== undefined && TAKEN.has(error.errorName)) {
-        log.debug({ kind, reason: error.errorName }, "lock already taken");
+      const judged = judgeSendError("keeper-release", error);
+      if (judged.outcome === "done-by-peer") {
+        log.debug({ kind, reason: judged.reason }, "lock already taken");
         return false;
       }
       throw error;

@@ -29,7 +29,7 @@ import {
 import { UnrecoverableInputError } from "../domain/errors.js";
 import { type RetrySchedule, retryDue, retryStart } from "../domain/backoff.js";
 import { stepWindow, windowAt } from "../domain/due-steps.js";
-import { TxSendError } from "../infra/tx-sender.js";
+import { judgeSendError } from "../infra/tx-sender.js";
 import { NotReadyError } from "./schedule.js";
 import { broadcastSignature, loadOwn, saveOwn, signaturesFor, storeSignature } from "./committee.js";
 import { rankDelayMs, submitRank } from "../domain/submit-rank.js";
@@ -237,14 +237,14 @@ export async function submitProcessor(ctx: PipelineContext, job: Job<ReportJobDa
     );
     log.info({ kind, signatures: sigs.length, gasUsed: result.receipt.gasUsed }, "report committed");
   } catch (error) {
-    const already =
-      (error instanceof TxSendError &&
-        (error.errorName === "AlreadyScheduled" || error.errorName === "AlreadyMetered")) ||
-      (await committed(ctx, kind, intervalId));
-    if (already) {
+    const judged = judgeSendError(`commit-${kind}`, error);
+    if (judged.outcome === "done-by-peer" || (await committed(ctx, kind, intervalId))) {
       log.info({ kind }, "another node committed first");
-    } else if (error instanceof TxSendError && !error.transient && error.kind === "revert") {
-      throw new UnrecoverableInputError("Commit reverted", { details: error.message, cause: error });
+    } else if (judged.outcome === "unrecoverable") {
+      throw new UnrecoverableInputError(judged.reason, {
+        details: judged.details ?? (error as Error).message,
+        cause: error,
+      });
     } else throw error;
   }
   await enqueueAfterCommit(ctx, kind, intervalId);

@@ -17,7 +17,7 @@ import { buildFillTree, buildMeterTree, scheduleCommitment } from "../domain/sch
 import { BaseError, UnrecoverableInputError } from "../domain/errors.js";
 import { fillBatches, fillOpen, imbalanceBatches } from "../domain/settlement-batches.js";
 import { stepWindow, windowAt } from "../domain/due-steps.js";
-import { TxSendError } from "../infra/tx-sender.js";
+import { judgeSendError } from "../infra/tx-sender.js";
 import { loadOwn } from "./committee.js";
 import { type IntervalJobData, type PipelineContext, logFor } from "./context.js";
 import { type ScheduleExtra, NotReadyError, ordersFromJson, recomputeSchedule } from "./schedule.js";
@@ -141,9 +141,6 @@ export async function settleFillsProcessor(ctx: PipelineContext, job: Job<Interv
       );
       sent++;
     } catch (error) {
-      // Another node settled some of these meanwhile: start over from the chain's view.
-      if (error instanceof TxSendError && error.errorName === "OrderNotOpen")
-        throw new BaseError("Fills settled concurrently", { cause: error });
       throw classifySettleFillsRevert(error);
     }
   }
@@ -159,19 +156,17 @@ export async function settleFillsProcessor(ctx: PipelineContext, job: Job<Interv
 }
 
 /**
- * A settle-fills revert that no retry can cure becomes unrecoverable (dead-lettered with the
- * reason) instead of being resent identically until the attempts run out: `BudgetExceeded` — the
- * batch settles buyers before sellers, so when a seller still overdraws the interval, the committed
- * schedule itself pays out more than it takes in and can never settle. Anything else is returned
- * unchanged.
+ * What a failed settle-fills send becomes (rule: domain/revert-outcomes.ts): a peer settled some of
+ * these meanwhile → a retryable error (the retry starts over from the chain's view); the schedule
+ * itself cannot settle (`BudgetExceeded`) → unrecoverable, dead-lettered with the reason; anything
+ * else is returned unchanged.
  */
 export function classifySettleFillsRevert(error: unknown): unknown {
-  if (!(error instanceof TxSendError) || error.errorName !== "BudgetExceeded") return error;
-  const [intervalId, payouts, receipts] = (error.errorArgs ?? []).map(String);
-  return new UnrecoverableInputError("The committed schedule cannot settle (BudgetExceeded)", {
-    details: `interval ${intervalId}: payouts ${payouts} > receipts ${receipts}`,
-    cause: error,
-  });
+  const judged = judgeSendError("settle-fills", error);
+  if (judged.outcome === "concurrent") return new BaseError("Fills settled concurrently", { cause: error });
+  if (judged.outcome === "unrecoverable")
+    return new UnrecoverableInputError(judged.reason, { details: judged.details, cause: error });
+  return error;
 }
 
 export interface MeterExtra {
@@ -263,7 +258,7 @@ export async function settleOpenImbalances(
     } catch (error) {
       // Another node settled some of these meanwhile (the batch reverts as a whole): start over from
       // the chain's view on the retry.
-      if (error instanceof TxSendError && error.errorName === "ImbalanceAlreadySettled")
+      if (judgeSendError("settle-imbalances", error).outcome === "concurrent")
         throw new BaseError("Imbalances settled concurrently", { cause: error });
       throw error;
     }

@@ -31,3 +31,13 @@ describe("classifySettleFillsRevert", () => {
     });
   });
 });
+
+describe("classifySettleFillsRevert, when a peer settled part of the batch (OrderNotOpen)", () => {
+  it("returns a retryable error that keeps the revert as cause", () => {
+    const revert = new TxSendError("Transaction reverted", { kind: "revert", errorName: "OrderNotOpen" });
+    const classified = classifySettleFillsRevert(revert);
+    expect(isUnrecoverable(classified), "retried").to.equal(false);
+    expect((classified as Error).message).to.equal("Fills settled concurrently");
+    expect((classified as BaseError).walk((e) => e === revert)).to.equal(revert);
+  });
+});

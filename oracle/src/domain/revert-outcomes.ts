@@ -1,0 +1,86 @@
+/**
+ * What a reverted transaction means for the pipeline step that sent it: one table, so a newcomer
+ * who adds a custom error to the market (or a step that sends a transaction) changes one file.
+ *
+ * The committee's nodes race each other on purpose (every node may commit, settle and release;
+ * jobs/report.ts staggers them by rank), so most reverts are not failures but "someone else did
+ * it first". The outcomes:
+ * - `done-by-peer`  — the effect the step wanted is on chain already; the step succeeds.
+ * - `concurrent`    — part of a batch was done by a peer meanwhile; the whole batch reverted, so the
+ *                     step retries from the chain's new view (a normal, retryable job failure).
+ * - `unrecoverable` — no retry can cure it; the job is dead-lettered at once with the reason.
+ * - `unknown`       — not a rule of this table; the caller rethrows the error as it is (a
+ *                     transient fault stays retryable, BullMQ's attempts decide).
+ *
+ * Pure: it reads the decoded revert (`errorName`, `errorArgs`, from infra/tx-sender.ts's
+ * TxSendError), not the error object, so it has no infra import and a plain unit test.
+ */
+
+/** The steps that send transactions and whose reverts have a meaning here. */
+export type SendingStep =
+  "commit-schedule" | "commit-meter" | "settle-fills" | "settle-imbalances" | "keeper-release";
+
+/** The part of a failed send this rule reads. */
+export interface RevertFacts {
+  /** viem/tx-sender's classification: only `revert` (a mined or simulated revert) is judged here. */
+  readonly kind: string;
+  /** Decoded custom error name, when the ABI knew it. */
+  readonly errorName: string | undefined;
+  readonly errorArgs?: readonly unknown[] | undefined;
+}
+
+export type RevertOutcome =
+  | { readonly outcome: "done-by-peer"; readonly reason: string }
+  | { readonly outcome: "concurrent"; readonly reason: string }
+  /** `details` absent: the caller gives the revert's own message. */
+  | { readonly outcome: "unrecoverable"; readonly reason: string; readonly details?: string }
+  | { readonly outcome: "unknown" };
+
+/** Custom errors meaning "the effect this step wanted is already on chain", per step. */
+const DONE_BY_PEER: Readonly<Record<SendingStep, readonly string[]>> = {
+  "commit-schedule": ["AlreadyScheduled"],
+  "commit-meter": ["AlreadyMetered"],
+  "settle-fills": [],
+  "settle-imbalances": [],
+  // A keeper releases one lock per transaction: taken first by anyone is the same outcome.
+  "keeper-release": ["OrderNotOpen", "ImbalanceAlreadySettled", "CollateralNotReleasable"],
+};
+
+/** Custom errors meaning "a peer settled part of this batch": the batch retries from the chain. */
+const CONCURRENT: Readonly<Record<SendingStep, readonly string[]>> = {
+  "commit-schedule": [],
+  "commit-meter": [],
+  "settle-fills": ["OrderNotOpen"],
+  "settle-imbalances": ["ImbalanceAlreadySettled"],
+  "keeper-release": [],
+};
+
+/** Every custom error name this table judges (a test checks each against the market's ABI). */
+export const JUDGED_ERROR_NAMES: readonly string[] = [
+  ...new Set([...Object.values(DONE_BY_PEER).flat(), ...Object.values(CONCURRENT).flat(), "BudgetExceeded"]),
+];
+
+export function revertOutcome(step: SendingStep, facts: RevertFacts): RevertOutcome {
+  if (facts.kind !== "revert") return { outcome: "unknown" };
+  const name = facts.errorName;
+  if (name !== undefined && DONE_BY_PEER[step].includes(name))
+    return { outcome: "done-by-peer", reason: name };
+  if (name !== undefined && CONCURRENT[step].includes(name)) return { outcome: "concurrent", reason: name };
+  if (step === "settle-fills" && name === "BudgetExceeded") {
+    // The batch settles buyers before sellers, so when a seller still overdraws the interval the
+    // committed schedule itself pays out more than it takes in: it can never settle.
+    const [intervalId, payouts, receipts] = (facts.errorArgs ?? []).map(String);
+    return {
+      outcome: "unrecoverable",
+      reason: "The committed schedule cannot settle (BudgetExceeded)",
+      details: `interval ${intervalId}: payouts ${payouts} > receipts ${receipts}`,
+    };
+  }
+  if (step === "commit-schedule" || step === "commit-meter") {
+    // A commit's inputs (the report and k signatures) were checked before sending; a revert that
+    // is not "already committed" means the contract rejects this report, and re-sending the same
+    // bytes cannot change that.
+    return { outcome: "unrecoverable", reason: "Commit reverted" };
+  }
+  return { outcome: "unknown" };
+}

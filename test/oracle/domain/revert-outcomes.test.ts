@@ -1,0 +1,66 @@
+import { expect } from "chai";
+import { JUDGED_ERROR_NAMES, revertOutcome } from "../../../oracle/src/domain/revert-outcomes.js";
+import { energyMarketAbi } from "../../../oracle/src/chain/abis.js";
+
+const revert = (errorName: string | undefined, errorArgs?: readonly unknown[]) => ({
+  kind: "revert",
+  errorName,
+  errorArgs,
+});
+
+describe("revertOutcome", () => {
+  it("takes AlreadyScheduled / AlreadyMetered as a peer's commit, only for the matching commit", () => {
+    expect(revertOutcome("commit-schedule", revert("AlreadyScheduled")).outcome).to.equal("done-by-peer");
+    expect(revertOutcome("commit-meter", revert("AlreadyMetered")).outcome).to.equal("done-by-peer");
+    // The other kind's error is a real rejection of this report, not someone else's success.
+    expect(revertOutcome("commit-schedule", revert("AlreadyMetered")).outcome).to.equal("unrecoverable");
+  });
+
+  it("dead-letters any other commit revert, decoded or not, leaving the details to the caller", () => {
+    for (const name of ["ScheduleWindowClosed", undefined]) {
+      const judged = revertOutcome("commit-meter", revert(name));
+      expect(judged).to.deep.equal({ outcome: "unrecoverable", reason: "Commit reverted" });
+    }
+  });
+
+  it("takes a lock already released by anyone as done, for each of the keeper's three locks", () => {
+    for (const name of ["OrderNotOpen", "ImbalanceAlreadySettled", "CollateralNotReleasable"])
+      expect(revertOutcome("keeper-release", revert(name))).to.deep.equal({
+        outcome: "done-by-peer",
+        reason: name,
+      });
+    expect(revertOutcome("keeper-release", revert("SettlementClosed")).outcome).to.equal("unknown");
+  });
+
+  it("retries a batch a peer partly settled, from the chain's view", () => {
+    expect(revertOutcome("settle-fills", revert("OrderNotOpen")).outcome).to.equal("concurrent");
+    expect(revertOutcome("settle-imbalances", revert("ImbalanceAlreadySettled")).outcome).to.equal(
+      "concurrent",
+    );
+    // The same name means nothing for the other batch: it is left to the caller.
+    expect(revertOutcome("settle-imbalances", revert("OrderNotOpen")).outcome).to.equal("unknown");
+  });
+
+  it("makes BudgetExceeded unrecoverable with the interval and the amounts", () => {
+    expect(revertOutcome("settle-fills", revert("BudgetExceeded", [7n, 136451n, 136410n]))).to.deep.equal({
+      outcome: "unrecoverable",
+      reason: "The committed schedule cannot settle (BudgetExceeded)",
+      details: "interval 7: payouts 136451 > receipts 136410",
+    });
+  });
+
+  it("judges only reverts: a timeout or transient fault is left to the job's retries", () => {
+    for (const kind of ["timeout", "transient", "nonce-too-low"])
+      expect(revertOutcome("commit-schedule", { kind, errorName: "AlreadyScheduled" }).outcome).to.equal(
+        "unknown",
+      );
+  });
+
+  it("names only custom errors the market's ABI declares (a renamed error would silently stop matching)", () => {
+    const declared = new Set<string>(
+      energyMarketAbi.filter((item) => item.type === "error").map((item) => item.name),
+    );
+    expect(JUDGED_ERROR_NAMES).to.have.length(6);
+    for (const name of JUDGED_ERROR_NAMES) expect(declared.has(name), name).to.equal(true);
+  });
+});
