@@ -13,6 +13,7 @@ export const GROUPS: Readonly<Record<string, () => Promise<Register>>> = {
   prosumer: async () => (await import("./prosumer/commands.js")).registerProsumerCommands,
   meter: async () => (await import("./meter.js")).registerMeterCommands,
   devnet: async () => (await import("./devnet.js")).registerDevnetCommands,
+  registry: async () => (await import("./registry.js")).registerRegistryCommands,
 };
 
 /** The top-level commands each group registers. */
@@ -34,6 +35,7 @@ export const COMMAND_GROUPS: Readonly<Record<string, keyof typeof GROUPS>> = {
   claim: "prosumer",
   meter: "meter",
   devnet: "devnet",
+  registry: "registry",
 };
 
 /** The groups `argv` needs: all of them unless its command (argv[2]) is known. */

@@ -1,0 +1,191 @@
+/**
+ * `gridbrain registry plan|apply <file>`: the grid registry from a JSON file, for the grid operator
+ * of a real network (docs/DEPLOYING.md, "Registry"). `plan` reads the chain and prints the calls
+ * that would make it match the file (no key needed); `apply` sends them in order with the operator
+ * key from a keystore, then reads the chain again and fails unless nothing is left to do. The file
+ * format and what it is authoritative for: domain/registry-plan.ts.
+ *
+ * Exit codes: 0 done (or nothing to do), 1 a transaction or the chain failed, 2 bad input (the
+ * file, a flag), with the field named.
+ */
+import { readFile } from "node:fs/promises";
+import type { Command } from "commander";
+import { type Address, BaseError as ViemBaseError, createWalletClient, getAddress } from "viem";
+import { gridRegistryAbi } from "../chain/abis.js";
+import { createChainClients } from "../chain/market.js";
+import { readRegistryOnChain } from "../chain/registry-state.js";
+import {
+  type RegistryCall,
+  RegistryFileError,
+  parseRegistryFile,
+  planRegistry,
+} from "../domain/registry-plan.js";
+import { KeystoreError, unlockKeystore } from "../infra/keystore.js";
+import { decodeRevert } from "./prosumer/errors.js";
+
+interface RegistryFlags {
+  readonly rpcUrl?: string;
+  readonly registry?: string;
+  readonly chainId?: string;
+  readonly keystore?: string;
+  readonly passwordFile?: string;
+  readonly json?: boolean;
+}
+
+class UsageError extends Error {
+  override name = "UsageError";
+}
+
+function required(value: string | undefined, flag: string, env: string): string {
+  const resolved = value ?? process.env[env];
+  if (resolved === undefined || resolved === "") throw new UsageError(`${flag}: is required (or set ${env})`);
+  return resolved;
+}
+
+async function loadPlan(path: string, flags: RegistryFlags) {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch {
+    throw new UsageError(`<file>: cannot read ${path}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`<file>: ${path} is not JSON (${(error as Error).message})`);
+  }
+  const file = parseRegistryFile(json);
+  const rpcUrl = required(flags.rpcUrl, "--rpc-url", "GRIDBRAIN_RPC_URL");
+  const registryText = required(flags.registry, "--registry", "GRIDBRAIN_REGISTRY_ADDRESS");
+  if (!/^0x[0-9a-fA-F]{40}$/.test(registryText))
+    throw new UsageError(`--registry: must be a 20-byte hex address, got "${registryText}"`);
+  const registry = getAddress(registryText);
+  let chainId = flags.chainId === undefined ? undefined : Number(flags.chainId);
+  if (chainId !== undefined && !(Number.isInteger(chainId) && chainId > 0))
+    throw new UsageError(`--chain-id: must be a positive integer, got "${flags.chainId}"`);
+  if (chainId === undefined) {
+    const probe = createChainClients(rpcUrl, 1).publicClient;
+    try {
+      chainId = await probe.getChainId();
+    } catch {
+      throw new UsageError(`--rpc-url: no JSON-RPC node answers at ${rpcUrl}`);
+    }
+  }
+  const clients = createChainClients(rpcUrl, chainId);
+  if ((await clients.publicClient.getCode({ address: registry })) === undefined)
+    throw new UsageError(`--registry: no contract at ${registry} on chain ${chainId}`);
+  const plan = planRegistry(file, await readRegistryOnChain(clients.publicClient, registry, file));
+  return { file, registry, clients, plan };
+}
+
+const describe = (call: RegistryCall) => `${call.functionName}: ${call.why}`;
+const jsonText = (value: unknown) =>
+  JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2);
+
+function run(body: (path: string, flags: RegistryFlags) => Promise<{ result: unknown; text: string }>) {
+  return async (path: string, flags: RegistryFlags) => {
+    try {
+      const outcome = await body(path, flags);
+      console.log(flags.json === true ? jsonText(outcome.result) : outcome.text);
+    } catch (error) {
+      const usage =
+        error instanceof UsageError || error instanceof RegistryFileError || error instanceof KeystoreError;
+      const revert = decodeRevert(error);
+      const message =
+        revert !== undefined
+          ? `the registry reverted with ${revert.name}(${revert.args.map(String).join(", ")})`
+          : error instanceof ViemBaseError
+            ? error.shortMessage
+            : (error as Error).message;
+      if (flags.json === true)
+        console.error(jsonText({ error: { name: revert?.name ?? (error as Error).name, message } }));
+      else console.error(`error: ${message}`);
+      process.exitCode = usage ? 2 : 1;
+    }
+  };
+}
+
+function withConnection(command: Command): Command {
+  return command
+    .argument("<file>", "registry file (JSON): zones, lines, participants, batteries")
+    .option("--rpc-url <url>", "JSON-RPC endpoint (or GRIDBRAIN_RPC_URL)")
+    .option("--registry <address>", "GridRegistry address (or GRIDBRAIN_REGISTRY_ADDRESS)")
+    .option("--chain-id <id>", "chain id (default: asked from the node)")
+    .option("--json", "print the result as JSON");
+}
+
+export function registerRegistryCommands(program: Command): void {
+  const registry = program.command("registry").description("the grid registry from a file (grid operator)");
+
+  withConnection(registry.command("plan"))
+    .description("print the registry calls that would make the chain match <file> (sends nothing)")
+    .action(
+      run(async (path, flags) => {
+        const { plan } = await loadPlan(path, flags);
+        return {
+          result: { calls: plan },
+          text:
+            plan.length === 0
+              ? "the registry matches the file: nothing to do"
+              : [`${plan.length} call(s):`, ...plan.map((c, i) => `  ${i + 1}. ${describe(c)}`)].join("\n"),
+        };
+      }),
+    );
+
+  withConnection(registry.command("apply"))
+    .description("send the planned calls with the operator key, then check that nothing is left")
+    .option("--keystore <path>", "operator keystore (or GRIDBRAIN_KEYSTORE_PATH)")
+    .option(
+      "--password-file <file>",
+      "file holding the keystore password (or GRIDBRAIN_KEYSTORE_PASSWORD_FILE)",
+    )
+    .action(
+      run(async (path, flags) => {
+        const keystorePath = required(flags.keystore, "--keystore", "GRIDBRAIN_KEYSTORE_PATH");
+        const passwordFile = required(
+          flags.passwordFile,
+          "--password-file",
+          "GRIDBRAIN_KEYSTORE_PASSWORD_FILE",
+        );
+        const { file, registry: address, clients, plan } = await loadPlan(path, flags);
+        const account = await unlockKeystore({ keystorePath, passwordFile });
+        const wallet = createWalletClient({ account, chain: clients.chain, transport: clients.transport });
+        const sent: { call: string; hash: string }[] = [];
+        const lines: string[] = [];
+        for (const call of plan) {
+          // Simulated first: a revert is reported with its decoded error before anything is sent.
+          const { request } = await clients.publicClient.simulateContract({
+            account,
+            address: address as Address,
+            abi: gridRegistryAbi,
+            functionName: call.functionName,
+            args: call.args as never,
+          });
+          const hash = await wallet.writeContract(request as Parameters<typeof wallet.writeContract>[0]);
+          const receipt = await clients.publicClient.waitForTransactionReceipt({
+            hash,
+            pollingInterval: 100,
+          });
+          if (receipt.status !== "success")
+            throw new Error(`${call.functionName} reverted on chain (transaction ${hash})`);
+          sent.push({ call: describe(call), hash });
+          lines.push(`sent ${describe(call)} (${hash})`);
+        }
+        const left = planRegistry(
+          file,
+          await readRegistryOnChain(clients.publicClient, address as Address, file),
+        );
+        if (left.length > 0)
+          throw new Error(
+            `after ${plan.length} call(s) the registry still differs: ${left.map(describe).join("; ")}`,
+          );
+        lines.push(
+          plan.length === 0
+            ? "the registry matches the file: nothing to do"
+            : `the registry matches the file (${plan.length} call(s))`,
+        );
+        return { result: { sent }, text: lines.join("\n") };
+      }),
+    );
+}
