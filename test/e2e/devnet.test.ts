@@ -12,9 +12,15 @@ import { join } from "node:path";
 import { createPublicClient, createWalletClient, http, parseEventLogs, type PublicClient } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
-import { energyMarketAbi, testTokenAbi } from "../../oracle/src/chain/abis.js";
+import { energyMarketAbi, gridRegistryAbi, testTokenAbi } from "../../oracle/src/chain/abis.js";
+import { ENERGY_SOURCES } from "../../oracle/src/domain/energy-source.js";
 import { freePort, PROJECT_ROOT } from "../../oracle/src/devnet/local-services.js";
-import { isRunning, readDevnetState, type DevnetState } from "../../oracle/src/devnet/devnet.js";
+import {
+  DEVNET_TARIFFS,
+  isRunning,
+  readDevnetState,
+  type DevnetState,
+} from "../../oracle/src/devnet/devnet.js";
 
 const CLI = join(PROJECT_ROOT, "bin", "gridbrain.mjs");
 
@@ -107,12 +113,42 @@ describe("gridbrain devnet", function () {
       for (const p of state.participants) {
         const [registered, zone] = await client.readContract({
           address: state.addresses.registry,
-          abi: (await import("../../oracle/src/chain/abis.js")).gridRegistryAbi,
+          abi: gridRegistryAbi,
           functionName: "participantZone",
           args: [p.address],
         });
         expect([registered, zone], p.address).to.deep.equal([true, p.zone]);
+        if (p.meter !== undefined)
+          expect(
+            await client.readContract({
+              address: state.addresses.registry,
+              abi: gridRegistryAbi,
+              functionName: "meterInfo",
+              args: [p.meter],
+            }),
+            `meter of ${p.address}`,
+          ).to.deep.equal({ participant: p.address, source: ENERGY_SOURCES.indexOf(p.source) });
       }
+      // Every zone has the devnet tariffs: a meter report pricing a zone without them reverts.
+      const zones = await client.readContract({
+        address: state.addresses.registry,
+        abi: gridRegistryAbi,
+        functionName: "zoneCount",
+      });
+      expect(zones).to.be.greaterThan(Math.max(...state.participants.map((p) => p.zone)));
+      for (let z = 0; z < zones; z++)
+        expect(
+          await client.readContract({
+            address: state.addresses.registry,
+            abi: gridRegistryAbi,
+            functionName: "zoneGrid",
+            args: [z],
+          }),
+          `zone ${z}`,
+        ).to.deep.include({
+          retailPerKwh: DEVNET_TARIFFS.retailPerKwh,
+          feedInPerKwh: DEVNET_TARIFFS.feedInPerKwh,
+        });
       for (const node of state.committee.nodes)
         expect((await fetch(`${node.url}/readyz`)).status).to.equal(200);
     });

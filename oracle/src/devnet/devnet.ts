@@ -25,7 +25,9 @@ import { deployLocalSuite, type SuiteAddresses } from "./deploy.js";
 import { DEV_MNEMONIC, PROJECT_ROOT, startHardhatNode, startRedis } from "./local-services.js";
 import { startOracleNodes } from "./oracle-nodes.js";
 import { connectDemoChain, defaultGridLayout, fundEth, type DemoChain } from "../demo/world.js";
-import { ENERGY_SOURCES, type EnergySource, sourceCode } from "../domain/energy-source.js";
+import { ENERGY_SOURCES, type EnergySource } from "../domain/energy-source.js";
+import { type RegistryFile, parseRegistryFile, planRegistry } from "../domain/registry-plan.js";
+import { readRegistryOnChain } from "../chain/registry-state.js";
 
 /** The market's timing on a devnet (seconds): the contract defaults, as on a real deployment. */
 export const DEVNET_TIMING = {
@@ -266,6 +268,36 @@ function parseTokens(amount: string): bigint {
   return BigInt(whole!) * 10n ** BigInt(TOKEN_DECIMALS) + BigInt(fraction.padEnd(TOKEN_DECIMALS, "0"));
 }
 
+/**
+ * The devnet's registry as a registry file (domain/registry-plan.ts): zones "Zone A", "Zone B", …
+ * on the demo's line layout with its grid fee both ways, the devnet tariffs in every zone and no
+ * grid account (on a devnet the participants trade among themselves), and the participants with
+ * their meters.
+ */
+export function devnetRegistryFile(zones: number, participants: readonly DevnetParticipant[]): RegistryFile {
+  const layout = defaultGridLayout(zones, DEVNET_TARIFFS);
+  return parseRegistryFile({
+    zones: Array.from({ length: zones }, (_, z) => ({
+      name: `Zone ${String.fromCharCode(65 + z)}`,
+      grid: {
+        retailPerKwh: String(DEVNET_TARIFFS.retailPerKwh),
+        feedInPerKwh: String(DEVNET_TARIFFS.feedInPerKwh),
+      },
+    })),
+    lines: layout.lines.map((line) => ({
+      between: [line.from, line.to],
+      capacityWh: String(line.capacityWh),
+      lossBps: line.lossBps,
+      feePerKwh: String(layout.gridFeePerKwh),
+    })),
+    participants: participants.map((p) => ({
+      address: p.address,
+      zone: p.zone,
+      ...(p.meter === undefined ? {} : { meter: { address: p.meter, source: p.source } }),
+    })),
+  });
+}
+
 /** Zones, lines, grid fees and tariffs, participants and meters; ETH and tokens; operator funds. */
 async function seed(
   chain: DemoChain,
@@ -276,26 +308,14 @@ async function seed(
   const { addresses, abis } = chain;
   const registry = (fn: string, args: readonly unknown[]) =>
     chain.send(operator, addresses.registry, abis.registry, fn, args);
-  const layout = defaultGridLayout(zones, DEVNET_TARIFFS);
-  for (let z = 0; z < zones; z++) await registry("addZone", [`Zone ${String.fromCharCode(65 + z)}`]);
-  for (const line of layout.lines) {
-    await registry("setLine", [line.from, line.to, line.capacityWh, line.lossBps]);
-    await registry("setGridFee", [line.from, line.to, layout.gridFeePerKwh]);
-    await registry("setGridFee", [line.to, line.from, layout.gridFeePerKwh]);
-  }
-  // Tariffs in every zone: the meter report's imbalance prices are bounded by them. No grid
-  // account: on a devnet the participants trade among themselves.
-  for (let z = 0; z < zones; z++)
-    await registry("setZoneGrid", [
-      z,
-      "0x0000000000000000000000000000000000000000",
-      DEVNET_TARIFFS.retailPerKwh,
-      DEVNET_TARIFFS.feedInPerKwh,
-    ]);
-  for (const p of participants) {
-    await registry("registerParticipant", [p.address, p.zone]);
-    if (p.meter !== undefined) await registry("registerMeter", [p.meter, p.address, sourceCode(p.source)]);
-  }
+  // The same path a real network's operator takes (`gridbrain registry apply`): the registry as a
+  // file, planned against the chain, sent in the planner's order.
+  const file = devnetRegistryFile(zones, participants);
+  for (const call of planRegistry(
+    file,
+    await readRegistryOnChain(chain.publicClient, addresses.registry, file),
+  ))
+    await registry(call.functionName, call.args);
   await fundEth(
     chain,
     participants.map((p) => p.address),
