@@ -116,3 +116,44 @@ export function dueSteps(
   } else steps.push("settle-imbalance");
   return steps;
 }
+
+/**
+ * Effects a completed job claimed that the chain no longer shows. The chain watcher notices a
+ * reorg only when it reaches its cursor, `confirmations` blocks behind the head; a shallower reorg
+ * that drops a commit or a settlement leaves the job that sent it completed, and the deterministic
+ * job id would keep the tick from adding the step again. So the tick compares (jobs/scheduler.ts):
+ *
+ *   submit (schedule) completed, interval not scheduled            → schedule-commit undone
+ *   meter-submit completed, interval not metered                   → meter-commit undone
+ *   settle-fills completed (push on), scheduled with fills pending → fill-settlement undone
+ *
+ * A submit completes only once the commit is on chain (its own or a peer's), and settle-fills only
+ * once no fill is pending, so on one chain these states arise from a reorg alone. (Behind a load
+ * balancer whose RPC nodes lag each other they can also arise from a stale read; the recovery is
+ * then redundant but harmless: every step reads the chain before it sends.)
+ */
+export type UndoneEffect = "schedule-commit" | "meter-commit" | "fill-settlement";
+
+/** Which of an interval's jobs are completed (settle-fills counts only with push settlement on). */
+export interface CompletedJobs {
+  readonly submitSchedule: boolean;
+  readonly submitMeter: boolean;
+  readonly settleFills: boolean;
+}
+
+/** The jobs whose completion the tick must look up for `state` (none for a settled interval). */
+export function jobsToCheck(state: StepState, settlementPush: boolean): (keyof CompletedJobs)[] {
+  const check: (keyof CompletedJobs)[] = [];
+  if (!state.scheduled) check.push("submitSchedule");
+  if (state.scheduled && !state.metered) check.push("submitMeter");
+  if (settlementPush && state.scheduled && state.fillsPending) check.push("settleFills");
+  return check;
+}
+
+export function undoneEffects(state: StepState, completed: CompletedJobs): UndoneEffect[] {
+  const undone: UndoneEffect[] = [];
+  if (completed.submitSchedule && !state.scheduled) undone.push("schedule-commit");
+  if (completed.submitMeter && !state.metered) undone.push("meter-commit");
+  if (completed.settleFills && state.scheduled && state.fillsPending) undone.push("fill-settlement");
+  return undone;
+}

@@ -8,7 +8,16 @@
  */
 import { zeroHash } from "viem";
 import { chainNow, intervalTimes, readCommittee, readIntervalState } from "../chain/market.js";
-import { type DueStep, dueSteps, tickIntervals } from "../domain/due-steps.js";
+import {
+  type CompletedJobs,
+  type DueStep,
+  type UndoneEffect,
+  dueSteps,
+  jobsToCheck,
+  tickIntervals,
+  undoneEffects,
+} from "../domain/due-steps.js";
+import { PIPELINE_QUEUES } from "../infra/queue.js";
 import { rankDelayMs, submitRank } from "../domain/submit-rank.js";
 import { type PipelineContext, jobId } from "./context.js";
 import { type StepName, enqueueStep } from "./steps.js";
@@ -23,9 +32,18 @@ const STEP_QUEUES: Readonly<
   "settle-imbalance": { queue: "settle-imbalance", staggered: true },
 };
 
+/** The queue and job-id step name of each job whose completion `undoneEffects` compares. */
+const CHECKED_JOBS: Readonly<Record<keyof CompletedJobs, string>> = {
+  submitSchedule: "submit",
+  submitMeter: "meter-submit",
+  settleFills: "settle-fills",
+};
+
 export interface TickSummary {
   readonly now: bigint;
   readonly enqueued: readonly string[];
+  /** Effects of completed jobs the chain no longer shows (a shallow reorg), by interval. */
+  readonly undone: readonly { intervalId: bigint; effects: readonly UndoneEffect[] }[];
 }
 
 export async function schedulerTick(ctx: PipelineContext): Promise<TickSummary> {
@@ -41,20 +59,36 @@ export async function schedulerTick(ctx: PipelineContext): Promise<TickSummary> 
     await enqueueStep(ctx.queues, queue, queue, { intervalId: intervalId.toString() }, { jobId: id, delay });
     enqueued.push(id);
   };
+  const undone: { intervalId: bigint; effects: UndoneEffect[] }[] = [];
   // Every interval up to `newest` has its gate closed (tickIntervals), so each is read.
   for (let id = newest; id >= oldest; id--) {
-    const state = await readIntervalState(ctx.client, ctx.config.marketAddress, id);
-    const steps = dueSteps(
-      intervalTimes(t, id),
-      {
-        scheduled: state.scheduled,
-        hasOrders: state.commitment !== zeroHash,
-        fillsPending: state.settledCount < state.fillCount,
-        metered: state.meterRoot !== zeroHash,
-      },
-      now,
-      ctx.settings.meterGraceSeconds,
-    );
+    const chainState = await readIntervalState(ctx.client, ctx.config.marketAddress, id);
+    const state = {
+      scheduled: chainState.scheduled,
+      hasOrders: chainState.commitment !== zeroHash,
+      fillsPending: chainState.settledCount < chainState.fillCount,
+      metered: chainState.meterRoot !== zeroHash,
+    };
+    const completed = { submitSchedule: false, submitMeter: false, settleFills: false };
+    for (const job of jobsToCheck(state, ctx.config.settlementPush)) {
+      const name = CHECKED_JOBS[job];
+      const found = await ctx.queues.queue(name).getJob(jobId(ctx, id, name));
+      completed[job] = found !== undefined && (await found.isCompleted());
+    }
+    const effects = undoneEffects(state, completed);
+    if (effects.length > 0) {
+      // The same recovery as for a reorg the watcher sees (node/node.ts): the orphaned
+      // transactions took their nonces with them, and the completed jobs must go so that the
+      // steps below can be added again.
+      ctx.sender.resyncNonce();
+      const forgotten = await ctx.queues.forgetCompleted(PIPELINE_QUEUES);
+      ctx.logger.warn(
+        { intervalId: id, effects, forgotten },
+        "completed steps undone on chain (a reorg shallower than confirmations): completed jobs forgotten, nonce resynced",
+      );
+      undone.push({ intervalId: id, effects });
+    }
+    const steps = dueSteps(intervalTimes(t, id), state, now, ctx.settings.meterGraceSeconds);
     const settleDelay = rankDelayMs(
       submitRank(members, ctx.account.address, id),
       ctx.settings.settleStaggerMs,
@@ -64,5 +98,5 @@ export async function schedulerTick(ctx: PipelineContext): Promise<TickSummary> 
       await add(queue, id, staggered ? settleDelay : 0);
     }
   }
-  return { now, enqueued };
+  return { now, enqueued, undone };
 }

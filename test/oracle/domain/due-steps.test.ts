@@ -2,6 +2,8 @@ import { expect } from "chai";
 import {
   type StepState,
   dueSteps,
+  jobsToCheck,
+  undoneEffects,
   stepWindow,
   tickIntervals,
   windowAt,
@@ -97,5 +99,41 @@ describe("windowAt", () => {
       "open",
       "closed",
     ]);
+  });
+});
+
+describe("undone effects (a reorg shallower than the watcher's confirmations)", () => {
+  const none = { submitSchedule: false, submitMeter: false, settleFills: false };
+  const settled = { scheduled: true, hasOrders: true, fillsPending: false, metered: true };
+
+  it("finds a completed commit or settlement the chain no longer shows", () => {
+    const dropped = { scheduled: false, hasOrders: true, fillsPending: false, metered: false };
+    expect(undoneEffects(dropped, { ...none, submitSchedule: true })).to.deep.equal(["schedule-commit"]);
+    const meterDropped = { ...settled, metered: false };
+    expect(undoneEffects(meterDropped, { ...none, submitMeter: true })).to.deep.equal(["meter-commit"]);
+    const fillsReopened = { ...settled, fillsPending: true };
+    expect(undoneEffects(fillsReopened, { ...none, settleFills: true })).to.deep.equal(["fill-settlement"]);
+  });
+
+  it("finds nothing while a step is merely in progress or its job not completed", () => {
+    // Not scheduled yet and the submit job not completed: the pipeline is still running.
+    expect(undoneEffects({ ...settled, scheduled: false, metered: false }, none)).to.deep.equal([]);
+    // Completed jobs whose effects are on chain.
+    expect(
+      undoneEffects(settled, { submitSchedule: true, submitMeter: true, settleFills: true }),
+    ).to.deep.equal([]);
+  });
+
+  it("looks up only the jobs the chain state contradicts, and settle-fills only with push on", () => {
+    expect(jobsToCheck(settled, true)).to.deep.equal([]);
+    expect(jobsToCheck({ ...settled, scheduled: false, metered: false }, true)).to.deep.equal([
+      "submitSchedule",
+    ]);
+    expect(jobsToCheck({ ...settled, metered: false, fillsPending: true }, true)).to.deep.equal([
+      "submitMeter",
+      "settleFills",
+    ]);
+    // Without push settlement a completed settle-fills job settles nothing, so it proves nothing.
+    expect(jobsToCheck({ ...settled, fillsPending: true }, false)).to.deep.equal([]);
   });
 });
