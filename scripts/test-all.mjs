@@ -12,13 +12,13 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  RESULTS_DIR_ENV,
-  exitCodeOf,
-  formatSummary,
-  parseRunnerResults,
-  summarizeStep,
-} from "./test-results.ts";
+import { register } from "tsx/esm/api";
+
+// Through tsx (as `npm run demo` runs): Node imports TypeScript by itself only from 22.18 on, and
+// bootstrap.sh accepts any Node 22.
+register();
+const { RESULTS_DIR_ENV, exitCodeOf, formatSummary, parseRunnerResults, summarizeStep } =
+  await import("./test-results.ts");
 
 const steps = [
   { name: "default profile: solidity + mocha", args: ["test"], env: {} },

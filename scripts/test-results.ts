@@ -10,7 +10,7 @@
  *   run as data (counts, and every suite's test results with status and reason). hardhat.config.ts
  *   overrides the task to write that result with `writeSolidityResults`; nothing parses text.
  *
- * Plain, erasable TypeScript: test-all.mjs imports this file with Node's own type stripping.
+ * test-all.mjs imports this file through tsx.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
