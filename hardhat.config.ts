@@ -1,6 +1,8 @@
 import { createRequire } from "node:module";
 import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
-import { configVariable, defineConfig } from "hardhat/config";
+import { configVariable, defineConfig, overrideTask } from "hardhat/config";
+import { join } from "node:path";
+import { RESULTS_DIR_ENV, solidityResults, writeRunnerResults } from "./scripts/test-results.js";
 
 // The compiler is the `solc` npm package's WebAssembly build, pinned in package.json: Hardhat's
 // own compiler download is unreachable on our machines (npm registry only), and a pinned local
@@ -9,9 +11,22 @@ import { configVariable, defineConfig } from "hardhat/config";
 const require = createRequire(import.meta.url);
 const SOLC_VERSION = "0.8.30";
 const solcJsPath = require.resolve("solc/soljson.js");
+// `npm test` (scripts/test-all.mjs) sets this to collect every runner's results as JSON there
+// (scripts/test-results.ts); other commands leave it unset and the runners report as usual.
+const testResultsDir = process.env[RESULTS_DIR_ENV];
 
 export default defineConfig({
   plugins: [hardhatToolboxMochaEthers],
+  tasks: [
+    // The Solidity runner has no reporter option: its task's return value is its machine-readable result.
+    overrideTask(["test", "solidity"])
+      .setInlineAction(async (args, _hre, runSuper) => {
+        const result: unknown = await runSuper(args);
+        writeRunnerResults(solidityResults(result));
+        return result;
+      })
+      .build(),
+  ],
   solidity: {
     profiles: {
       // Fast to compile; `npm test` runs every mocha suite and its first Solidity pass on it.
@@ -55,6 +70,12 @@ export default defineConfig({
     },
     mocha: {
       timeout: 120_000,
+      ...(testResultsDir === undefined || testResultsDir === ""
+        ? {}
+        : {
+            reporter: require.resolve("./scripts/mocha-results-reporter.cjs"),
+            reporterOptions: { output: join(testResultsDir, "mocha.json") },
+          }),
     },
   },
   networks: {

@@ -4,8 +4,21 @@
 //   2. Solidity tests again on production bytecode (optimizer + viaIR) with the deeper
 //      invariant campaign (GRIDBRAIN_INVARIANT_RUNS, 1000 by default): runs × depth 32 =
 //      32,000 handler calls per invariant (issue #15 asks for >= 10,000).
-// It ends with one plain "N passed, N failed" line summing every runner.
+// A failing step ends the run with its exit code. The runners print as usual; their counts and
+// failed tests are read from the JSON each writes into a fresh directory (scripts/test-results.ts),
+// not from the terminal output. It ends with the counts per step and runner, the failing tests by
+// name, and one plain "N passed, N failed" line summing every runner.
 import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { register } from "tsx/esm/api";
+
+// Through tsx (as `npm run demo` runs): Node imports TypeScript by itself only from 22.18 on, and
+// bootstrap.sh accepts any Node 22.
+register();
+const { RESULTS_DIR_ENV, exitCodeOf, formatSummary, parseRunnerResults, summarizeStep } =
+  await import("./test-results.ts");
 
 const steps = [
   { name: "default profile: solidity + mocha", args: ["test"], env: {} },
@@ -16,44 +29,48 @@ const steps = [
   },
 ];
 
-let passed = 0;
-let failed = 0;
-let skipped = 0;
-let exitCode = 0;
+// Reads the results the runners wrote; a file that does not have the expected shape is reported as
+// a failure of its step (the error names the file and the field), never skipped.
+function readResults(dir) {
+  const runners = [];
+  const problems = [];
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .sort()) {
+    try {
+      runners.push(parseRunnerResults(readFileSync(join(dir, file), "utf8"), file));
+    } catch (error) {
+      problems.push({ file, reason: error.message });
+    }
+  }
+  return { runners, problems };
+}
+
+const results = [];
 for (const step of steps) {
   console.log(`\n=== ${step.name} ===`);
-  const output = await new Promise((resolve) => {
+  const dir = mkdtempSync(join(tmpdir(), "gridbrain-test-results-"));
+  const code = await new Promise((resolve) => {
     const child = spawn("npx", ["hardhat", ...step.args], {
-      env: { ...process.env, ...step.env },
-      stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env, ...step.env, [RESULTS_DIR_ENV]: dir },
+      stdio: ["ignore", "inherit", "inherit"],
     });
-    let text = "";
-    child.stdout.on("data", (chunk) => {
-      process.stdout.write(chunk);
-      text += chunk.toString();
-    });
-    child.on("close", (code) => resolve({ code, text }));
+    // Killed by a signal (no exit code): a failure all the same.
+    child.on("close", (exitCode) => resolve(exitCode ?? 1));
   });
-  // Strip colour codes before reading the runners' "N passing" / "N failing" lines.
-  const plain = output.text.replace(/\u001b\[[0-9;]*m/g, "");
-  // `hardhat test` (every runner) ends with unindented totals, "450 passing (151 solidity,
-  // 299 mocha)" and "N failing (…)"; there the Solidity runner prints no line of its own. A single
-  // runner (`hardhat test solidity`) prints only its indented "  N passing". Count the totals when
-  // present, else the per-runner lines, so that nothing is counted twice or missed.
-  const count = (label) => {
-    const totals = [...plain.matchAll(new RegExp(`^(\\d+) ${label} \\(`, "gm"))];
-    const lines = totals.length > 0 ? totals : [...plain.matchAll(new RegExp(`^ +(\\d+) ${label}\\b`, "gm"))];
-    return lines.reduce((sum, m) => sum + Number(m[1]), 0);
-  };
-  passed += count("passing");
-  failed += count("failing");
-  // Skipped tests: "N skipped (…)" in the totals, mocha's own "  N pending" otherwise.
-  skipped += /^\d+ passing \(/m.test(plain) ? count("skipped") : count("pending");
-  if (output.code !== 0) {
-    exitCode = output.code ?? 1;
-    if (failed === 0) failed += 1; // a runner that crashed counts as a failure
-    break;
-  }
+  const { runners, problems } = readResults(dir);
+  rmSync(dir, { recursive: true, force: true });
+  // An unreadable results file is one more failed "test", named after the file, with the reason.
+  const unreadable = problems.map(({ file, reason }) => ({
+    runner: file,
+    passed: 0,
+    failed: 1,
+    skipped: 0,
+    failures: [{ title: "(results file)", reason }],
+  }));
+  const result = summarizeStep(step.name, code, [...runners, ...unreadable]);
+  results.push(result);
+  if (result.failed > 0 || code !== 0) break;
 }
-console.log(`\n${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ""}`);
-process.exit(exitCode);
+console.log(`\n${formatSummary(results).join("\n")}`);
+process.exit(exitCodeOf(results));

@@ -9,13 +9,25 @@ export interface CliResult {
   readonly stderr: string;
 }
 
+export interface RunCliOptions {
+  /**
+   * Leave out the caller's GRIDBRAIN_* variables, so that only the flags under test configure the
+   * command (a developer's shell or CI may export some).
+   */
+  readonly withoutGridbrainEnv?: boolean;
+}
+
 /** Resolves with the exit code and both streams; never rejects on a non-zero exit. */
-export function runCli(args: readonly string[]): Promise<CliResult> {
+export function runCli(args: readonly string[], options: RunCliOptions = {}): Promise<CliResult> {
+  const env =
+    options.withoutGridbrainEnv === true
+      ? Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("GRIDBRAIN_")))
+      : process.env;
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [join(PROJECT_ROOT, "bin", "gridbrain.mjs"), ...args],
-      { cwd: PROJECT_ROOT, env: { ...process.env, NO_COLOR: "1" } },
+      { cwd: PROJECT_ROOT, env: { ...env, NO_COLOR: "1" } },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
         resolve({ code, stdout, stderr });

@@ -5,7 +5,6 @@
  * registered, C not). The CLI runs as a child process through bin/gridbrain.mjs, as a user runs it.
  */
 import { expect } from "chai";
-import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,28 +19,9 @@ import {
 import { startHttpServer, type HttpServer } from "../../../oracle/src/infra/http.js";
 import { MeterStore, ingestMeterReadings } from "../../../oracle/src/infra/meter-store.js";
 import { httpMeterSink, importMeterFile, type MeterImportResult } from "../../../oracle/src/cli/meter.js";
+import { runCli } from "../../helpers/cli.js";
 import { startRedis, type RedisServer } from "../../helpers/redis.js";
 import { CHAIN_ID, CONTEXT, MARKET, METERS } from "../domain/meter/fixtures.js";
-
-interface CliResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function runCli(args: readonly string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [join(PROJECT_ROOT, "bin", "gridbrain.mjs"), ...args],
-      { cwd: PROJECT_ROOT, env: { ...process.env, NO_COLOR: "1" } },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
 
 /** Interval 2000000 starts at 2000000 × 900 = 1800000000 (unix seconds). */
 const INTERVAL = 2000000n;

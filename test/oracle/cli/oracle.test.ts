@@ -3,32 +3,17 @@
  * the flag and the env variable. No chain is needed: each case stops at configuration.
  */
 import { expect } from "chai";
-import { execFile } from "node:child_process";
-import { join } from "node:path";
-import { PROJECT_ROOT } from "../../../oracle/src/devnet/local-services.js";
+import { runCli } from "../../helpers/cli.js";
 
-function runCli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  // No GRIDBRAIN_* from the caller's environment: only the flags under test.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("GRIDBRAIN_")));
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [join(PROJECT_ROOT, "bin", "gridbrain.mjs"), ...args],
-      { cwd: PROJECT_ROOT, env: { ...env, NO_COLOR: "1" } },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+// No GRIDBRAIN_* from the caller's environment: only the flags under test.
+const FLAGS_ONLY = { withoutGridbrainEnv: true } as const;
 
 describe("oracle CLI flags", function () {
   this.timeout(60_000);
 
   describe("verify without any flag", () => {
     it("names every missing field with its flag and env variable, not a NaN", async () => {
-      const r = await runCli(["verify", "1"]);
+      const r = await runCli(["verify", "1"], FLAGS_ONLY);
       expect(r.code).to.equal(2);
       expect(r.stderr).to.not.match(/nan/i);
       expect(r.stderr).to.include("chainId: is required (--chain-id or GRIDBRAIN_CHAIN_ID)");
@@ -44,18 +29,21 @@ describe("oracle CLI flags", function () {
 
   describe("market status with a malformed chain id", () => {
     it("says what a chain id must be", async () => {
-      const r = await runCli([
-        "market",
-        "status",
-        "--rpc-url",
-        "http://127.0.0.1:1",
-        "--market-address",
-        `0x${"1".repeat(40)}`,
-        "--registry-address",
-        `0x${"2".repeat(40)}`,
-        "--chain-id",
-        "abc",
-      ]);
+      const r = await runCli(
+        [
+          "market",
+          "status",
+          "--rpc-url",
+          "http://127.0.0.1:1",
+          "--market-address",
+          `0x${"1".repeat(40)}`,
+          "--registry-address",
+          `0x${"2".repeat(40)}`,
+          "--chain-id",
+          "abc",
+        ],
+        FLAGS_ONLY,
+      );
       expect(r.code).to.equal(2);
       expect(r.stderr).to.include("chainId: must be a positive integer");
       expect(r.stderr).to.not.match(/nan/i);
@@ -64,14 +52,14 @@ describe("oracle CLI flags", function () {
 
   describe("oracle serve", () => {
     it("takes every config field as a flag, e.g. --confirmations, and validates it", async () => {
-      const r = await runCli(["oracle", "serve", "--confirmations", "65"]);
+      const r = await runCli(["oracle", "serve", "--confirmations", "65"], FLAGS_ONLY);
       expect(r.stderr, "not an unknown option").to.not.include("unknown option");
       expect(r.code).to.equal(2);
       expect(r.stderr).to.include("confirmations (--confirmations): must be <= 64");
     });
 
     it("does not take secrets as flags (they would show in the process list)", async () => {
-      const r = await runCli(["oracle", "serve", "--keystore-password", "hunter2"]);
+      const r = await runCli(["oracle", "serve", "--keystore-password", "hunter2"], FLAGS_ONLY);
       expect(r.code).to.not.equal(0);
       expect(r.stderr).to.include("unknown option '--keystore-password'");
     });

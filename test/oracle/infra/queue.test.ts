@@ -11,7 +11,7 @@ import {
   redisOptionsFromUrl,
   type DeadLetterEntry,
 } from "../../../oracle/src/infra/queue.js";
-import { startRedis, type RedisServer } from "../../helpers/redis.js";
+import { useQueueFactory } from "../../helpers/queue.js";
 import { type RedisCluster, startRedisCluster } from "../../../oracle/src/devnet/local-services.js";
 
 const MARKET = "0xAbCdEf0123456789aBcDeF0123456789AbCdEf01";
@@ -56,23 +56,7 @@ describe("redisOptionsFromUrl", () => {
 
 describe("QueueFactory", function () {
   this.timeout(30_000);
-  let redis: RedisServer;
-  let factory: QueueFactory;
-  let prefix: string;
-
-  before(async () => {
-    redis = await startRedis();
-  });
-  after(async () => {
-    await redis.stop();
-  });
-  beforeEach(() => {
-    prefix = `t${randomUUID().slice(0, 8)}`;
-    factory = new QueueFactory({ redisUrl: redis.url, prefix });
-  });
-  afterEach(async () => {
-    await factory.close();
-  });
+  const queues = useQueueFactory();
 
   it("names the ten pipeline queues", () => {
     expect(PIPELINE_QUEUES).to.have.members([
@@ -90,14 +74,14 @@ describe("QueueFactory", function () {
   });
 
   it("applies attempts 8 and exponential backoff of 500 ms by default", async () => {
-    const job = await factory.queue("solve").add("x", {}, { jobId: "a-1" });
+    const job = await queues.factory.queue("solve").add("x", {}, { jobId: "a-1" });
     expect(job.opts.attempts).to.equal(8);
     expect(job.opts.backoff).to.deep.equal({ type: "exponential", delay: 500 });
     expect(DEFAULT_JOB_OPTIONS.removeOnFail).to.equal(false);
   });
 
   it("adds a job with the same deterministic id once", async () => {
-    const q = factory.queue("collect");
+    const q = queues.factory.queue("collect");
     const id = jobIdFor(31337, MARKET, 7n, "collect");
     await q.add("c", { n: 1 }, { jobId: id });
     await q.add("c", { n: 2 }, { jobId: id });
@@ -107,13 +91,13 @@ describe("QueueFactory", function () {
 
   describe("forgetCompleted", () => {
     it("removes the completed jobs of the given queues, so the same deterministic id can be added again", async () => {
-      const q = factory.queue("collect");
+      const q = queues.factory.queue("collect");
       const done = jobIdFor(31337, MARKET, 8n, "collect");
       const failing = jobIdFor(31337, MARKET, 9n, "collect");
       const waiting = jobIdFor(31337, MARKET, 10n, "collect");
       await q.add("c", { n: 1 }, { jobId: done });
       await q.add("c", { n: 2 }, { jobId: failing, attempts: 1 });
-      const worker = factory.worker("collect", async (job) => {
+      const worker = queues.factory.worker("collect", async (job) => {
         if (job.id === failing) throw new UnrecoverableInputError("bad input");
         return "ok";
       });
@@ -122,7 +106,7 @@ describe("QueueFactory", function () {
       await worker.close();
       await q.add("c", { n: 3 }, { jobId: waiting });
 
-      expect(await factory.forgetCompleted(["collect"])).to.equal(1);
+      expect(await queues.factory.forgetCompleted(["collect"])).to.equal(1);
       expect(await q.getJob(done), "the completed job is gone").to.equal(undefined);
       expect(await q.getJobState(failing), "failed jobs are kept (dead letters)").to.equal("failed");
       expect(await q.getJobState(waiting), "pending jobs are kept").to.equal("waiting");
@@ -159,18 +143,21 @@ describe("QueueFactory", function () {
   describe("when a processor throws an UnrecoverableInputError", () => {
     it("dead-letters the job on its first attempt with the reason", async () => {
       const name = "sign";
-      const events = new QueueEvents(name, { connection: { ...factory.connectionOptions }, prefix });
+      const events = new QueueEvents(name, {
+        connection: { ...queues.factory.connectionOptions },
+        prefix: queues.prefix,
+      });
       await events.waitUntilReady();
       let calls = 0;
-      factory.worker(name, async () => {
+      queues.factory.worker(name, async () => {
         calls++;
         throw new UnrecoverableInputError("bad order set", { details: "order 3 has quantity 0" });
       });
       const failed = failedOnce(name, events, "j-1");
-      await factory.queue(name).add("s", { interval: "5" }, { jobId: "j-1" });
+      await queues.factory.queue(name).add("s", { interval: "5" }, { jobId: "j-1" });
       await failed;
       await events.close();
-      const dead = await factory.deadLetterQueue().getJob(`${name}-j-1`);
+      const dead = await queues.factory.deadLetterQueue().getJob(`${name}-j-1`);
       const entry = dead?.data as DeadLetterEntry;
       expect(calls).to.equal(1);
       expect(entry.queue).to.equal(name);
@@ -178,7 +165,7 @@ describe("QueueFactory", function () {
       expect(entry.data).to.deep.equal({ interval: "5" });
       expect(entry.reason).to.include("order 3 has quantity 0");
       expect(Number.isNaN(Date.parse(entry.failedAt))).to.equal(false);
-      const job = (await factory.queue(name).getJob("j-1")) as Job;
+      const job = (await queues.factory.queue(name).getJob("j-1")) as Job;
       expect(await job.getState()).to.equal("failed");
     });
   });
@@ -186,35 +173,43 @@ describe("QueueFactory", function () {
   describe("when a processor throws BullMQ's UnrecoverableError", () => {
     it("dead-letters it too", async () => {
       const name = "aggregate";
-      const events = new QueueEvents(name, { connection: { ...factory.connectionOptions }, prefix });
+      const events = new QueueEvents(name, {
+        connection: { ...queues.factory.connectionOptions },
+        prefix: queues.prefix,
+      });
       await events.waitUntilReady();
-      factory.worker(name, async () => {
+      queues.factory.worker(name, async () => {
         throw new UnrecoverableError("forged root");
       });
       const failed = failedOnce(name, events, "j-2");
-      await factory.queue(name).add("a", {}, { jobId: "j-2" });
+      await queues.factory.queue(name).add("a", {}, { jobId: "j-2" });
       await failed;
       await events.close();
-      expect((await factory.deadLetterQueue().getJob(`${name}-j-2`))?.data.reason).to.include("forged root");
+      expect((await queues.factory.deadLetterQueue().getJob(`${name}-j-2`))?.data.reason).to.include(
+        "forged root",
+      );
     });
   });
 
   describe("when a transient error persists", () => {
     it("retries until the last attempt and dead-letters only then", async () => {
       const name = "submit";
-      const events = new QueueEvents(name, { connection: { ...factory.connectionOptions }, prefix });
+      const events = new QueueEvents(name, {
+        connection: { ...queues.factory.connectionOptions },
+        prefix: queues.prefix,
+      });
       await events.waitUntilReady();
       let calls = 0;
       const dlqSizeAtCall: number[] = [];
-      factory.worker(name, async () => {
+      queues.factory.worker(name, async () => {
         calls++;
-        dlqSizeAtCall.push(await factory.deadLetterQueue().count());
+        dlqSizeAtCall.push(await queues.factory.deadLetterQueue().count());
         throw new Error("ECONNRESET");
       });
       const done = new Promise<void>((resolve) => {
         events.on("failed", ({ jobId }) => {
           if (jobId === "j-3")
-            void factory
+            void queues.factory
               .queue(name)
               .getJob("j-3")
               .then(async (j) => {
@@ -222,14 +217,14 @@ describe("QueueFactory", function () {
               });
         });
       });
-      await factory
+      await queues.factory
         .queue(name)
         .add("s", { k: 1 }, { jobId: "j-3", attempts: 3, backoff: { type: "fixed", delay: 10 } });
       await done;
       await events.close();
       expect(calls).to.equal(3);
       expect(dlqSizeAtCall).to.deep.equal([0, 0, 0]);
-      const entry = (await factory.deadLetterQueue().getJob(`${name}-j-3`))?.data as DeadLetterEntry;
+      const entry = (await queues.factory.deadLetterQueue().getJob(`${name}-j-3`))?.data as DeadLetterEntry;
       expect(entry.reason).to.equal("Error: ECONNRESET");
       expect(entry.attemptsMade).to.equal(3);
     });
@@ -237,14 +232,14 @@ describe("QueueFactory", function () {
 
   describe("close", () => {
     it("is idempotent and refuses new resources afterwards", async () => {
-      factory.queue("collect");
-      factory.worker("collect", async () => undefined);
-      const a = factory.close();
-      const b = factory.close();
+      queues.factory.queue("collect");
+      queues.factory.worker("collect", async () => undefined);
+      const a = queues.factory.close();
+      const b = queues.factory.close();
       expect(a).to.equal(b);
       await a;
-      expect(() => factory.queue("solve")).to.throw(/closed/);
-      expect(factory.connection.status).to.equal("end");
+      expect(() => queues.factory.queue("solve")).to.throw(/closed/);
+      expect(queues.factory.connection.status).to.equal("end");
     });
   });
 });

@@ -1,10 +1,9 @@
 import { expect } from "chai";
-import { randomUUID } from "node:crypto";
 import { UnrecoverableInputError } from "../../../oracle/src/domain/errors.js";
 import { PIPELINE_QUEUES, QueueFactory, type DeadLetterEntry } from "../../../oracle/src/infra/queue.js";
 import type { PipelineContext } from "../../../oracle/src/jobs/context.js";
 import { STEPS, STEP_LIST, enqueueNext, enqueueStep, type StepData } from "../../../oracle/src/jobs/steps.js";
-import { startRedis, type RedisServer } from "../../helpers/redis.js";
+import { useQueueFactory } from "../../helpers/queue.js";
 
 const ORDER = {
   orderId: `0x${"11".repeat(32)}`,
@@ -43,23 +42,7 @@ describe("pipeline steps (jobs/steps.ts)", () => {
 
   describe("on Redis", function () {
     this.timeout(30_000);
-    let redis: RedisServer;
-    let factory: QueueFactory;
-    let prefix: string;
-
-    before(async () => {
-      redis = await startRedis();
-    });
-    after(async () => {
-      await redis.stop();
-    });
-    beforeEach(() => {
-      prefix = `t${randomUUID().slice(0, 8)}`;
-      factory = new QueueFactory({ redisUrl: redis.url, prefix });
-    });
-    afterEach(async () => {
-      await factory.close();
-    });
+    const queues = useQueueFactory();
 
     describe("when a producer writes the wrong shape", () => {
       it("fails at the producer naming the field, and adds no job", async () => {
@@ -67,7 +50,7 @@ describe("pipeline steps (jobs/steps.ts)", () => {
         const bad = { ...data, orders: [{ ...ORDER, quantityWh: 1000 }] } as unknown as StepData<"solve">;
         let error: unknown;
         try {
-          await enqueueStep(factory, "solve", "solve", bad, { jobId: "j-1" });
+          await enqueueStep(queues.factory, "solve", "solve", bad, { jobId: "j-1" });
         } catch (e) {
           error = e;
         }
@@ -77,7 +60,7 @@ describe("pipeline steps (jobs/steps.ts)", () => {
           /^Malformed solve job data from the producer: orders\.0\.quantityWh: /,
         );
         expect((error as Error).message).to.include("Expected string, received number");
-        expect(await factory.queue("solve").count()).to.equal(0);
+        expect(await queues.factory.queue("solve").count()).to.equal(0);
       });
     });
 
@@ -87,7 +70,7 @@ describe("pipeline steps (jobs/steps.ts)", () => {
         // The check runs before the processor, so the processor (and this empty context) is never reached:
         // had it been, the context's missing fields would throw a plain, retried TypeError instead.
         const ctx = {} as PipelineContext;
-        const worker = factory.worker(name, (job, token) => STEPS.collect.run(ctx, job, token));
+        const worker = queues.factory.worker(name, (job, token) => STEPS.collect.run(ctx, job, token));
         // The worker's event fires after every failed attempt (after the dead-letter copy is written),
         // so a job that were retried instead would fail the assertions below at once, not time out.
         const failed = new Promise<void>((resolve) => {
@@ -96,10 +79,10 @@ describe("pipeline steps (jobs/steps.ts)", () => {
           });
         });
         // Written past the producer's check, as a peer on an older version or a hand-edited Redis would.
-        await factory.queue(name).add(name, { intervalId: 12 }, { jobId: "j-2" });
+        await queues.factory.queue(name).add(name, { intervalId: 12 }, { jobId: "j-2" });
         await failed;
-        expect(await factory.queue(name).getJobState("j-2"), "not retried").to.equal("failed");
-        const entry = (await factory.deadLetterQueue().getJob(`${name}-j-2`))?.data as DeadLetterEntry;
+        expect(await queues.factory.queue(name).getJobState("j-2"), "not retried").to.equal("failed");
+        const entry = (await queues.factory.deadLetterQueue().getJob(`${name}-j-2`))?.data as DeadLetterEntry;
         expect(entry.queue).to.equal(name);
         expect(entry.attemptsMade).to.equal(1);
         expect(entry.data).to.deep.equal({ intervalId: 12 });

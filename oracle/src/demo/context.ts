@@ -1,0 +1,79 @@
+/**
+ * What every phase of the demo's interval loop reads: the run's parameters, the accounts by
+ * address, the batteries' state of charge (carried from one interval to the next), and where an
+ * action the demo could not do is reported.
+ */
+import type { HDAccount } from "viem/accounts";
+import type { Neighbourhood, NeighbourhoodSimulator } from "../domain/simulation/index.js";
+import type { IntervalRecord, UndoneAction } from "./interval-record.js";
+import type { DemoAccounts, DemoChain } from "./world.js";
+
+export interface IntervalTiming {
+  readonly intervalSeconds: number;
+  readonly gateClosureSeconds: number;
+  /** The oracle nodes wait this long after an interval ends before reporting its meters. */
+  readonly meterGraceSeconds: number;
+}
+
+export interface RunParameters {
+  readonly chain: DemoChain;
+  readonly accounts: DemoAccounts;
+  readonly neighbourhood: Neighbourhood;
+  readonly simulator: NeighbourhoodSimulator;
+  readonly timing: IntervalTiming;
+  readonly intervals: number;
+  /** Oracle nodes' HTTP base URLs: meter readings are posted to each. */
+  readonly nodeUrls: readonly string[];
+  readonly retailPricePerKwh: number;
+  readonly feedInPricePerKwh: number;
+  /** Per-step wait limit for the committee (ms). */
+  readonly stepTimeoutMs: number;
+  readonly onInterval?: (record: IntervalRecord, index: number) => void | Promise<void>;
+  /** Called with each action the demo could not do; the run goes on (the committee may ride through). */
+  readonly onUndone?: (undone: UndoneAction) => void;
+  /** Fault injection: runs just before the meter readings of interval `index` (0-based) are posted. */
+  readonly beforeReadings?: (index: number) => Promise<void>;
+}
+
+export interface RunContext {
+  readonly parameters: RunParameters;
+  readonly chainId: number;
+  /** Household index by lower-case address. */
+  readonly householdByAddress: ReadonlyMap<string, number>;
+  /** The grid's zone accounts, lower-case. */
+  readonly gridAddresses: ReadonlySet<string>;
+  /** State of charge of each household's battery (Wh) by household id, updated as batteries follow their fills. */
+  readonly socWh: Record<string, number>;
+  /** Reports an action the demo could not do (first line of the reason); the run goes on. */
+  undone(intervalId: bigint, action: string, reason: unknown): void;
+}
+
+export async function runContext(parameters: RunParameters): Promise<RunContext> {
+  const { chain, accounts, neighbourhood } = parameters;
+  const socWh: Record<string, number> = {};
+  for (const h of neighbourhood.households) if (h.battery !== null) socWh[h.id] = h.battery.initialSocWh;
+  return {
+    parameters,
+    chainId: await chain.publicClient.getChainId(),
+    householdByAddress: new Map<string, number>(
+      accounts.households.map((a, i) => [a.address.toLowerCase(), i]),
+    ),
+    gridAddresses: new Set(accounts.grid.map((a) => a.address.toLowerCase())),
+    socWh,
+    undone: (intervalId, action, reason) =>
+      parameters.onUndone?.({
+        intervalId,
+        action,
+        reason: (reason instanceof Error ? reason.message : String(reason)).split("\n")[0]!,
+      }),
+  };
+}
+
+/** The account that signs for `owner`: a household's own, or the grid's account of its zone. */
+export function accountOf(context: RunContext, owner: string): HDAccount {
+  const { accounts } = context.parameters;
+  const houseIndex = context.householdByAddress.get(owner);
+  return houseIndex !== undefined
+    ? accounts.households[houseIndex]!
+    : accounts.grid.find((g) => g.address.toLowerCase() === owner)!;
+}
