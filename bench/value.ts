@@ -122,7 +122,8 @@ for (const seed of seeds) {
     // to the plan), and the two interval-i surplus forecasts measured and not kept.
     const variant = (over: Partial<DayData["options"]>) =>
       runPolicy({ ...data, options: { ...data.options, ...over } }, "rolling", highs);
-    const before = variant({ horizon: "atLeastMin", endValuePerKwh: 0 });
+    const before = variant({ horizon: "atLeastMin", endValuePerKwh: 0, offerLeadPremiumPerKwh: 0 });
+    const dayEndOnly = variant({ offerLeadPremiumPerKwh: 0 });
     const meters = variant({ surplusForecast: "meters" });
     const quantile = variant({ surplusForecast: "quantile" });
     const share = (c: bigint) =>
@@ -140,6 +141,7 @@ for (const seed of seeds) {
       // Diagnostics (see above).
       oracleBeforeCost: Number(before.cost),
       oracleBeforeShare: share(before.cost),
+      oracleDayEndOnlyShare: share(dayEndOnly.cost),
       oracleMetersShare: share(meters.cost),
       oracleQuantileShare: share(quantile.cost),
       heuristicShare: share(heuristic.cost),
@@ -149,6 +151,7 @@ for (const seed of seeds) {
         oracle: oracle.peakImportWh,
         perfectForesight: perfect.peakImportWh,
         oracleBefore: before.peakImportWh,
+        oracleDayEndOnly: dayEndOnly.peakImportWh,
         oracleMeters: meters.peakImportWh,
         oracleQuantile: quantile.peakImportWh,
       },
@@ -248,14 +251,14 @@ for (const r of forecastRows)
   lines.push(`| ${r.scope} | ${r.quantity} | ${r.method} | ${r.mae} | ${r.skill} |`);
 lines.push(
   "",
-  "| seed | weather | (a) none | (b) heuristic | (c) oracle | (d) perfect | (c) share | (b) share | (c) before | (c) meters | (c) quantile | peak import a/b/c/d Wh |",
-  "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+  "| seed | weather | (a) none | (b) heuristic | (c) oracle | (d) perfect | (c) share | (b) share | (c) before | (c) day end only | (c) meters | (c) quantile | peak import a/b/c/d Wh |",
+  "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
 );
 for (const r of valueRows) {
   const p = r.peakImportWh as Record<string, number>;
   const pct = (x: unknown) => (typeof x === "number" ? `${(x * 100).toFixed(1)}%` : "–");
   lines.push(
-    `| ${r.seed} | ${r.weather} | ${r.noBatteryCost} | ${r.heuristicCost} | ${r.oracleCost} | ${r.perfectForesightCost} | ${pct(r.oracleShare)} | ${pct(r.heuristicShare)} | ${pct(r.oracleBeforeShare)} | ${pct(r.oracleMetersShare)} | ${pct(r.oracleQuantileShare)} | ${p.noBattery}/${p.heuristic}/${p.oracle}/${p.perfectForesight} |`,
+    `| ${r.seed} | ${r.weather} | ${r.noBatteryCost} | ${r.heuristicCost} | ${r.oracleCost} | ${r.perfectForesightCost} | ${pct(r.oracleShare)} | ${pct(r.heuristicShare)} | ${pct(r.oracleBeforeShare)} | ${pct(r.oracleDayEndOnlyShare)} | ${pct(r.oracleMetersShare)} | ${pct(r.oracleQuantileShare)} | ${p.noBattery}/${p.heuristic}/${p.oracle}/${p.perfectForesight} |`,
   );
 }
 for (const r of rows)

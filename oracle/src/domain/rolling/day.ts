@@ -46,6 +46,8 @@ import {
   dayEndValuePerKwh,
   defaultRollingHorizon,
   solveRollingHorizonSync,
+  surplusLeadPremiumPerKwh,
+  valuationDayHorizon,
   type RollingInput,
 } from "./index.js";
 
@@ -80,6 +82,11 @@ export interface ValueDayOptions {
    * i − METER_LAG, solar-shaped; then also used for interval i itself in the plan).
    */
   readonly surplusForecast?: "orders" | "meters" | "quantile";
+  /**
+   * `RollingInput.offerLeadPremiumPerKwh`; default `surplusLeadPremiumPerKwh` of the grid's supply
+   * price R − 1 (3,000).
+   */
+  readonly offerLeadPremiumPerKwh?: number;
   /** For "quantile": the quantile (default `criticalSurplusQuantile`) and window (default 16). */
   readonly surplusQuantile?: number;
   readonly surplusWindow?: number;
@@ -430,7 +437,7 @@ export function rollingInputAt(
   const h = data.options.horizon;
   const horizon =
     h === undefined || h === "restOfDay"
-      ? data.intervalsPerDay - k
+      ? valuationDayHorizon(k, data.intervalsPerDay)
       : h === "atLeastMin"
         ? defaultRollingHorizon(k, data.intervalsPerDay)
         : h;
@@ -505,6 +512,8 @@ export function rollingInputAt(
       supplyPricePerKwh: R() - GRID_TIE_BREAK_PER_KWH,
       offtakePricePerKwh: F() + GRID_TIE_BREAK_PER_KWH,
     },
+    offerLeadPremiumPerKwh:
+      data.options.offerLeadPremiumPerKwh ?? surplusLeadPremiumPerKwh(R() - GRID_TIE_BREAK_PER_KWH),
     endValuePerKwh: data.options.endValuePerKwh ?? dayEndValuePerKwh(F() + GRID_TIE_BREAK_PER_KWH),
     ...(intervalForecast === undefined ? {} : { intervalForecast }),
   };

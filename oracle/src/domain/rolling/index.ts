@@ -58,7 +58,18 @@ export function dayEndValuePerKwh(gridOfftakePricePerKwh: number): number {
   return gridOfftakePricePerKwh;
 }
 
-/** Default horizon: the rest of the day, but at least this many intervals. */
+/**
+ * The committee's premium on forecast surplus, per kWh and interval of lead: 1% of the grid's
+ * supply price (3,000 at the demo's 299,999), rounded half up. A forecast offer at lead L is
+ * planned at its forecast price + L × this, so the plan charges from the surplus it sees in
+ * interval i's orders before counting on cheaper-looking surplus hours ahead, which on a cloudy
+ * day often does not come (docs/DISPATCH.md, "Surplus now before surplus forecast").
+ */
+export function surplusLeadPremiumPerKwh(gridSupplyPricePerKwh: number): number {
+  return Math.round(gridSupplyPricePerKwh / 100);
+}
+
+/** `defaultRollingHorizon` (the rule before): the rest of the day, but at least this many intervals. */
 export const MIN_ROLLING_HORIZON = 32;
 
 /** Owner recorded on the synthetic orders built from forecasts (never on chain). */
@@ -98,6 +109,12 @@ export const rollingInputSchema = z
      * efficiency (`endValuePerKwh`, docs/DISPATCH.md). Default 0: leftovers are worth nothing.
      */
     endValuePerKwh: uint.default(0),
+    /**
+     * Added to the forecast offers' price per interval of lead (t − i): a forecast surplus is
+     * counted on less the further off it is (docs/DISPATCH.md, "Surplus now before surplus
+     * forecast"). Default 0.
+     */
+    offerLeadPremiumPerKwh: uint.default(0),
     /**
      * The committee's own forecast of interval i's inflexible orders (rows with `intervalId` = i).
      * When given, the plan LP uses it (with the grid's rule) for interval i in place of the real
@@ -151,7 +168,20 @@ export interface RollingResult {
   readonly stats: DispatchStats;
 }
 
-/** Horizon default: the rest of the day from `intervalOfDay`, but at least MIN_ROLLING_HORIZON. */
+/**
+ * The committee's horizon: the rest of the valuation day from `intervalOfDay` (its last interval
+ * included), with what is left at the end valued at `dayEndValuePerKwh`. See docs/DISPATCH.md,
+ * "End of the horizon".
+ */
+export function valuationDayHorizon(intervalOfDay: number, intervalsPerDay = 96): number {
+  return Math.max(1, intervalsPerDay - intervalOfDay);
+}
+
+/**
+ * The rule before: the rest of the day from `intervalOfDay`, but at least MIN_ROLLING_HORIZON.
+ * After 16:00 it looks past midnight and keeps energy for the next morning's forecast deficits;
+ * kept for comparison (bench/value.ts, "(c) before").
+ */
 export function defaultRollingHorizon(intervalOfDay: number, intervalsPerDay = 96): number {
   return Math.max(MIN_ROLLING_HORIZON, intervalsPerDay - intervalOfDay);
 }
@@ -202,7 +232,7 @@ function buildPlanInstance(r: ParsedRollingInput): DispatchInstance {
   };
   for (const f of forecast) {
     add(f, "bid", f.bidWh, f.bidPricePerKwh);
-    add(f, "offer", f.offerWh, f.offerPricePerKwh);
+    add(f, "offer", f.offerWh, f.offerPricePerKwh + r.offerLeadPremiumPerKwh * (f.intervalId - r.interval));
     if (r.grid !== undefined) {
       add(f, "offer", f.bidWh + (chargeByZone.get(f.zone) ?? 0), r.grid.supplyPricePerKwh);
       add(f, "bid", f.offerWh + (dischargeByZone.get(f.zone) ?? 0), r.grid.offtakePricePerKwh);

@@ -15,6 +15,8 @@ import {
   criticalSurplusQuantile,
   dayEndValuePerKwh,
   defaultRollingHorizon,
+  surplusLeadPremiumPerKwh,
+  valuationDayHorizon,
   solveRollingHorizonSync,
   type RollingInput,
 } from "../../../../oracle/src/domain/rolling/index.js";
@@ -75,6 +77,27 @@ describe("rolling horizon", function () {
       expect(inst.horizon).to.deep.equal({ firstInterval: I, intervals: 2 });
     });
 
+    it("adds the lead premium to forecast offers only, per interval of lead", () => {
+      const f = (lead: number) => ({
+        intervalId: I + lead,
+        zone: 0,
+        bidWh: 10,
+        bidPricePerKwh: 250_000,
+        offerWh: 20,
+        offerPricePerKwh: 60_000,
+      });
+      const inst = buildRollingInstance(
+        base({ horizon: 4, forecast: [f(1), f(3)], grid: undefined, offerLeadPremiumPerKwh: 3_000 }),
+      );
+      const forecast = inst.orders.filter((o) => o.owner === FORECAST_OWNER);
+      expect(forecast.map((o) => [o.interval, o.side, o.limitPricePerKwh])).to.deep.equal([
+        [I + 1, "bid", 250_000],
+        [I + 1, "offer", 63_000],
+        [I + 3, "bid", 250_000],
+        [I + 3, "offer", 69_000],
+      ]);
+    });
+
     it("ignores forecasts outside (i, i + H)", () => {
       const f = { intervalId: I + 5, zone: 0, bidWh: 1, bidPricePerKwh: 1, offerWh: 1, offerPricePerKwh: 1 };
       const inst = buildRollingInstance(base({ forecast: [f], grid: undefined }));
@@ -129,6 +152,42 @@ describe("rolling horizon", function () {
         await loadHighs(),
       );
       expect(r.batteries[0]).to.include({ chargeWh: 0, dischargeWh: 0 });
+    });
+
+    it("charges from interval i's surplus before a forecast one that the premium makes dearer", async () => {
+      // i: 1,000 Wh offered at 60,000; i + 1: a forecast 1,000 Wh offered at 55,000; i + 2: a
+      // forecast 1,000 Wh bid at 250,000. One 1,000 Wh battery (lossless, empty) can serve the bid
+      // from either surplus. Without a premium the forecast one looks 5,000 cheaper and the plan
+      // waits; with 3,000 per interval of lead it costs 61,000 and the plan charges in i.
+      const over = (offerLeadPremiumPerKwh: number): Partial<RollingInput> => ({
+        horizon: 3,
+        grid: undefined,
+        orders: [{ ...base().orders[0]!, limitPricePerKwh: 60_000 }],
+        forecast: [
+          {
+            intervalId: I + 1,
+            zone: 0,
+            bidWh: 0,
+            bidPricePerKwh: 0,
+            offerWh: 1000,
+            offerPricePerKwh: 55_000,
+          },
+          {
+            intervalId: I + 2,
+            zone: 0,
+            bidWh: 1000,
+            bidPricePerKwh: 250_000,
+            offerWh: 0,
+            offerPricePerKwh: 0,
+          },
+        ],
+        offerLeadPremiumPerKwh,
+      });
+      const highs = await loadHighs();
+      const waits = solveRollingHorizonSync(base(over(0)), highs);
+      const charges = solveRollingHorizonSync(base(over(3_000)), highs);
+      expect(waits.batteries[0]).to.include({ chargeWh: 0 });
+      expect(charges.batteries[0]).to.include({ chargeWh: 1000 });
     });
 
     it("plans interval i on the committee's forecast when given, and commits the real orders", async () => {
@@ -259,8 +318,19 @@ describe("rolling horizon", function () {
     expect(criticalSurplusQuantile(299_999, 70_001, [])).to.equal(0.5);
   });
 
+  it("surplusLeadPremiumPerKwh is 1% of the grid's supply price, rounded half up", () => {
+    expect(surplusLeadPremiumPerKwh(299_999)).to.equal(3_000);
+    expect(surplusLeadPremiumPerKwh(150)).to.equal(2); // 1.5 → 2
+  });
+
   it("dayEndValuePerKwh is the grid's offtake bid", () => {
     expect(dayEndValuePerKwh(70_001)).to.equal(70_001);
+  });
+
+  it("valuationDayHorizon runs to the day's end, its last interval included", () => {
+    expect(valuationDayHorizon(0)).to.equal(96);
+    expect(valuationDayHorizon(80)).to.equal(16);
+    expect(valuationDayHorizon(95)).to.equal(1);
   });
 
   it("defaultRollingHorizon covers the rest of the day but at least 32 intervals", () => {
