@@ -155,10 +155,10 @@ describe("rolling horizon", function () {
     });
 
     it("charges from interval i's surplus before a forecast one that the premium makes dearer", async () => {
-      // i: 1,000 Wh offered at 60,000; i + 1: a forecast 1,000 Wh offered at 55,000; i + 2: a
+      // i: 1,000 Wh offered at 60,000; i + 1: a forecast 1,000 Wh offered at 58,000; i + 2: a
       // forecast 1,000 Wh bid at 250,000. One 1,000 Wh battery (lossless, empty) can serve the bid
-      // from either surplus. Without a premium the forecast one looks 5,000 cheaper and the plan
-      // waits; with 3,000 per interval of lead it costs 61,000 and the plan charges in i.
+      // from either surplus. Without a premium the forecast one looks 2,000 cheaper and the plan
+      // waits; with 3,000 per interval of lead (lead 1) it costs 61,000 and the plan charges in i.
       const over = (offerLeadPremiumPerKwh: number): Partial<RollingInput> => ({
         horizon: 3,
         grid: undefined,
@@ -170,7 +170,7 @@ describe("rolling horizon", function () {
             bidWh: 0,
             bidPricePerKwh: 0,
             offerWh: 1000,
-            offerPricePerKwh: 55_000,
+            offerPricePerKwh: 58_000,
           },
           {
             intervalId: I + 2,
