@@ -8,8 +8,11 @@
  * through its options, see WEATHER). Rows:
  *   { case: "forecast", method, quantity, mae, skill }   — leads 1–32, every interval of every day
  *   { seed, date, weather, noBatteryCost, heuristicCost, oracleCost, perfectForesightCost,
- *     oracleShare, heuristicShare, peakImportWh: {…} }
- *   { case: "rolling-horizon solve", prosumers: 1000, batteries: 300, horizon: 96, ms }
+ *     oracleShare, heuristicShare, peakImportWh: {…},
+ *     oracleBeforeShare, oracleDayEndOnlyShare, oracleMetersShare, oracleQuantileShare, … }
+ *     — the last four are (c) with one rule changed (docs/BENCHMARKS.md, "Value")
+ *   { case: "rolling-horizon solve", prosumers: 1000, batteries: 300, horizon: 96, ms, columns,
+ *     columnsWithoutMerging, cpuMs, loadAverage1m }
  *
  * Smaller runs while developing: VALUE_SEEDS=1 VALUE_WEATHER=sunny VALUE_BIG=0 npm run bench:value
  * (results are then not written unless VALUE_WRITE=1).

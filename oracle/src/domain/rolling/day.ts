@@ -4,7 +4,8 @@
  *   heuristic  — the household heuristic of strategy.ts: per-interval charge/discharge orders,
  *                cleared with the other orders; the battery does what its orders were filled
  *   rolling    — rolling-horizon dispatch: at each interval i the real orders of i, forecast
- *                orders after it (forecast/, default rule), every battery at its current SoC;
+ *                orders after it to the day's end (forecast/, default rule, offers at the lead
+ *                premium), every battery at its current SoC, leftovers valued at F + 1;
  *                interval i's battery steps are applied, then i + 1
  *   perfect    — perfect foresight: one LP over the whole day with the actual positions
  * Every policy is then valued the same way (`settleInterval`): each household's metered position
