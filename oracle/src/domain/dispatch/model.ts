@@ -6,6 +6,7 @@
  *        soc(k,t):      soc_t − soc_{t−1} − η_ch·ch_t + dis_t/η_dis = (t = 0 ? initialSoc : 0)
  *        0 ≤ x ≤ q,  0 ≤ f ≤ cap,  0 ≤ ch ≤ maxCh,  0 ≤ dis ≤ maxDis,  minSoc ≤ soc ≤ maxSoc,
  *        soc_{T−1} ≥ endSoc.
+ * Optionally (`LpOptions.endSocValuePerKwh`, the rolling horizon's plan) + Σ_batteries value·soc_{T−1}/1000.
  * See docs/DISPATCH.md for the meaning of each constraint.
  */
 import type { Highs, ModelData } from "highs";
