@@ -8,8 +8,11 @@
  * through its options, see WEATHER). Rows:
  *   { case: "forecast", method, quantity, mae, skill }   — leads 1–32, every interval of every day
  *   { seed, date, weather, noBatteryCost, heuristicCost, oracleCost, perfectForesightCost,
- *     oracleShare, heuristicShare, peakImportWh: {…} }
- *   { case: "rolling-horizon solve", prosumers: 1000, batteries: 300, horizon: 96, ms }
+ *     oracleShare, heuristicShare, peakImportWh: {…},
+ *     oracleBeforeShare, oracleDayEndOnlyShare, oracleMetersShare, oracleQuantileShare, … }
+ *     — the last four are (c) with one rule changed (docs/BENCHMARKS.md, "Value")
+ *   { case: "rolling-horizon solve", prosumers: 1000, batteries: 300, horizon: 96, ms, columns,
+ *     columnsWithoutMerging, cpuMs, loadAverage1m }
  *
  * Smaller runs while developing: VALUE_SEEDS=1 VALUE_WEATHER=sunny VALUE_BIG=0 npm run bench:value
  * (results are then not written unless VALUE_WRITE=1).
@@ -26,6 +29,7 @@ import {
   type ForecastQuantity,
   type ZoneIntervalObservation,
 } from "../oracle/src/domain/forecast/index.js";
+import { buildRollingInstance } from "../oracle/src/domain/rolling/index.js";
 import {
   rollingInputAt,
   runPolicy,
@@ -117,11 +121,14 @@ for (const seed of seeds) {
     const heuristic = runPolicy(data, "heuristic", highs);
     const oracle = runPolicy(data, "rolling", highs);
     const perfect = runPolicy(data, "perfect", highs);
-    const dayEnd = runPolicy(
-      { ...data, options: { ...data.options, horizon: "restOfDay" } },
-      "rolling",
-      highs,
-    );
+    // Diagnostics, each one change against (c): the rule before (H ≥ 32, leftovers worth nothing
+    // to the plan), and the two interval-i surplus forecasts measured and not kept.
+    const variant = (over: Partial<DayData["options"]>) =>
+      runPolicy({ ...data, options: { ...data.options, ...over } }, "rolling", highs);
+    const before = variant({ horizon: "atLeastMin", endValuePerKwh: 0, offerLeadPremiumPerKwh: 0 });
+    const dayEndOnly = variant({ offerLeadPremiumPerKwh: 0 });
+    const meters = variant({ surplusForecast: "meters" });
+    const quantile = variant({ surplusForecast: "quantile" });
     const share = (c: bigint) =>
       none.cost === perfect.cost ? null : Number(none.cost - c) / Number(none.cost - perfect.cost);
     const row = {
@@ -134,20 +141,27 @@ for (const seed of seeds) {
       oracleCost: Number(oracle.cost),
       perfectForesightCost: Number(perfect.cost),
       oracleShare: share(oracle.cost),
-      // Diagnostic: the same rolling horizon never looking past midnight.
-      oracleRestOfDayCost: Number(dayEnd.cost),
-      oracleRestOfDayShare: share(dayEnd.cost),
+      // Diagnostics (see above).
+      oracleBeforeCost: Number(before.cost),
+      oracleBeforeShare: share(before.cost),
+      oracleDayEndOnlyShare: share(dayEndOnly.cost),
+      oracleMetersShare: share(meters.cost),
+      oracleQuantileShare: share(quantile.cost),
       heuristicShare: share(heuristic.cost),
       peakImportWh: {
         noBattery: none.peakImportWh,
         heuristic: heuristic.peakImportWh,
         oracle: oracle.peakImportWh,
         perfectForesight: perfect.peakImportWh,
+        oracleBefore: before.peakImportWh,
+        oracleDayEndOnly: dayEndOnly.peakImportWh,
+        oracleMeters: meters.peakImportWh,
+        oracleQuantile: quantile.peakImportWh,
       },
       storedDeltaWh: {
         heuristic: heuristic.storedDeltaWh,
         oracle: oracle.storedDeltaWh,
-        oracleRestOfDay: dayEnd.storedDeltaWh,
+        oracleBefore: before.storedDeltaWh,
         perfectForesight: perfect.storedDeltaWh,
       },
       throughputWh: {
@@ -206,6 +220,9 @@ if (big) {
   const soc = new Map(owners.map((h) => [h.id, h.battery!.initialSocWh]));
   // 06:00, the start of the PV day: every battery has a decision to make over the next 24 h.
   const input = rollingInputAt(data, 24, soc, soc, owners);
+  // The same model without merging identical-price orders: size only (the solve is not repeated).
+  const { indexInstance, Layout } = await import("../oracle/src/domain/dispatch/indexed.js");
+  const unmerged = new Layout(indexInstance(buildRollingInstance(input)));
   await warmUpSolver(); // start the thread and load HiGHS outside the timing
   const t0 = performance.now();
   const cpu0 = process.cpuUsage(); // the whole process, the solver thread included
@@ -221,6 +238,7 @@ if (big) {
     forecastIntervals: (input.forecast?.length ?? 0) / 3,
     columns: result.stats.columns,
     lpRows: result.stats.rows,
+    columnsWithoutMerging: unmerged.numCols,
     solveMs: Math.round(result.stats.solveMs),
     ms,
     // Wall time on a shared machine; CPU time and the load average say how much was waiting.
@@ -236,14 +254,14 @@ for (const r of forecastRows)
   lines.push(`| ${r.scope} | ${r.quantity} | ${r.method} | ${r.mae} | ${r.skill} |`);
 lines.push(
   "",
-  "| seed | weather | (a) none | (b) heuristic | (c) oracle | (d) perfect | (c) share | (b) share | (c) to midnight share | peak import a/b/c/d Wh |",
-  "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+  "| seed | weather | (a) none | (b) heuristic | (c) oracle | (d) perfect | (c) share | (b) share | (c) before | (c) day end only | (c) meters | (c) quantile | peak import a/b/c/d Wh |",
+  "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
 );
 for (const r of valueRows) {
   const p = r.peakImportWh as Record<string, number>;
   const pct = (x: unknown) => (typeof x === "number" ? `${(x * 100).toFixed(1)}%` : "–");
   lines.push(
-    `| ${r.seed} | ${r.weather} | ${r.noBatteryCost} | ${r.heuristicCost} | ${r.oracleCost} | ${r.perfectForesightCost} | ${pct(r.oracleShare)} | ${pct(r.heuristicShare)} | ${pct(r.oracleRestOfDayShare)} | ${p.noBattery}/${p.heuristic}/${p.oracle}/${p.perfectForesight} |`,
+    `| ${r.seed} | ${r.weather} | ${r.noBatteryCost} | ${r.heuristicCost} | ${r.oracleCost} | ${r.perfectForesightCost} | ${pct(r.oracleShare)} | ${pct(r.heuristicShare)} | ${pct(r.oracleBeforeShare)} | ${pct(r.oracleDayEndOnlyShare)} | ${pct(r.oracleMetersShare)} | ${pct(r.oracleQuantileShare)} | ${p.noBattery}/${p.heuristic}/${p.oracle}/${p.perfectForesight} |`,
   );
 }
 for (const r of rows)

@@ -6,6 +6,7 @@
  *        soc(k,t):      soc_t − soc_{t−1} − η_ch·ch_t + dis_t/η_dis = (t = 0 ? initialSoc : 0)
  *        0 ≤ x ≤ q,  0 ≤ f ≤ cap,  0 ≤ ch ≤ maxCh,  0 ≤ dis ≤ maxDis,  minSoc ≤ soc ≤ maxSoc,
  *        soc_{T−1} ≥ endSoc.
+ * Optionally (`LpOptions.endSocValuePerKwh`, the rolling horizon's plan) + Σ_batteries value·soc_{T−1}/1000.
  * See docs/DISPATCH.md for the meaning of each constraint.
  */
 import type { Highs, ModelData } from "highs";
@@ -30,8 +31,18 @@ export interface LpSolution {
   };
 }
 
+export interface LpOptions {
+  /**
+   * Value of the energy each battery holds at the end of the horizon, token base units per kWh of
+   * state of charge, in `ix.batteries` order (missing or 0: none). The rolling horizon uses it so
+   * that energy left at its end is worth what the committee's rule says, not nothing
+   * (docs/DISPATCH.md, "Rolling horizon"). Adds value·soc_{T−1}/1000 to the objective.
+   */
+  readonly endSocValuePerKwh?: readonly number[];
+}
+
 /** Builds the model data (CSC) for `ix`. */
-export function buildModel(ix: IndexedInstance, highs: Highs): ModelData {
+export function buildModel(ix: IndexedInstance, highs: Highs, options: LpOptions = {}): ModelData {
   const lay = new Layout(ix);
   const { n, L, B, Z, T, numCols, numRows } = lay;
   const nnz = n + 2 * L * T * 2 + B * T * (2 + 2 + 2);
@@ -99,6 +110,7 @@ export function buildModel(ix: IndexedInstance, highs: Highs): ModelData {
       push(lay.socRow(kb, t), 1 / b.dischargeEfficiency);
       endCol();
       // state of charge at the end of interval t
+      if (t === T - 1) colCost[col] = (options.endSocValuePerKwh?.[kb] ?? 0) / 1000;
       colLower[col] = t === T - 1 ? Math.max(b.minSocWh, b.endSocWh) : b.minSocWh;
       colUpper[col] = b.maxSocWh;
       push(lay.socRow(kb, t), 1);
@@ -129,9 +141,9 @@ export function buildModel(ix: IndexedInstance, highs: Highs): ModelData {
 }
 
 /** Solves the LP with the pinned HiGHS options. Throws `DispatchModelError` unless optimal. */
-export function solveLp(ix: IndexedInstance, highs: Highs): LpSolution {
+export function solveLp(ix: IndexedInstance, highs: Highs, options: LpOptions = {}): LpSolution {
   const t0 = performance.now();
-  const data = buildModel(ix, highs);
+  const data = buildModel(ix, highs, options);
   const t1 = performance.now();
   if (data.numCols === 0) {
     // Nothing to decide (no orders, lines or batteries): HiGHS calls that model "empty".

@@ -251,3 +251,64 @@ export function observeOrders(
       };
     });
 }
+
+export interface SurplusQuantileInput {
+  /** The interval whose gate closes (i). */
+  readonly interval: number;
+  readonly intervalSeconds: number;
+  readonly zones: readonly number[];
+  /** Offered volume the real orders of i put up, per zone (Wh). */
+  readonly offeredWh: ReadonlyMap<number, number>;
+  /** Observed orders of past intervals (ZoneIntervalObservation, `offerWh` used). */
+  readonly orders: readonly ZoneIntervalObservation[];
+  /** Committed meter totals of past intervals (`offerWh` = Σ metered surplus), up to i − lag. */
+  readonly meters: readonly ZoneIntervalObservation[];
+  /** Last interval with committed meter totals (i − 2 at gate closure). */
+  readonly lastMetered: number;
+  /** Past intervals looked at (the daylight ones among them are used). */
+  readonly window: number;
+  /** Quantile of the surplus wanted, in (0, 1). */
+  readonly quantile: number;
+  readonly location: { readonly latitudeDeg: number; readonly longitudeDeg: number };
+}
+
+/**
+ * The committee's forecast of interval i's offered (PV surplus) volume per zone at a chosen
+ * quantile, from the real orders of i corrected by how the orders have missed the meters lately:
+ * for each of the last `window` metered intervals t with the sun above ~5.7° (sin ≥ 0.1), the
+ * error (metered − ordered surplus) / sin(elevation at t); the nearest-rank `quantile` of those,
+ * × sin(elevation at i), is added to the ordered volume (result floored at 0, rounded half up).
+ * With fewer than 4 such intervals, or the sun below ~5.7° at i, the ordered volume is returned.
+ * Why a quantile and not the mean: see docs/DISPATCH.md, "Surplus forecast for interval i".
+ * Pure and deterministic (Math.sin: V8's fdlibm port); a missing record skips that interval.
+ */
+export function surplusQuantileForecast(input: SurplusQuantileInput): Map<number, number> {
+  const sunSine = (intervalId: number) => {
+    const mid = intervalId * input.intervalSeconds + input.intervalSeconds / 2;
+    return Math.max(0, Math.sin((solarPosition(mid, input.location).elevationDeg * Math.PI) / 180));
+  };
+  const key = (zone: number, t: number) => `${zone}:${t}`;
+  const ordered = new Map(input.orders.map((o) => [key(o.zone, o.intervalId), o.offerWh]));
+  const metered = new Map(input.meters.map((m) => [key(m.zone, m.intervalId), m.offerWh]));
+  const sNow = sunSine(input.interval);
+  const out = new Map<number, number>();
+  for (const zone of input.zones) {
+    const base = input.offeredWh.get(zone) ?? 0;
+    const errors: number[] = [];
+    for (let t = input.lastMetered; t > input.lastMetered - input.window; t--) {
+      const s = sunSine(t);
+      const o = ordered.get(key(zone, t));
+      const m = metered.get(key(zone, t));
+      if (s < MIN_SUN_SINE || o === undefined || m === undefined) continue;
+      errors.push((m - o) / s);
+    }
+    if (errors.length < 4 || sNow < MIN_SUN_SINE) {
+      out.set(zone, base);
+      continue;
+    }
+    errors.sort((a, b) => a - b);
+    const rank = Math.min(errors.length, Math.max(1, Math.ceil(input.quantile * errors.length)));
+    out.set(zone, Math.max(0, Math.round(base + errors[rank - 1]! * sNow)));
+  }
+  return out;
+}

@@ -4,7 +4,8 @@
  *   heuristic  — the household heuristic of strategy.ts: per-interval charge/discharge orders,
  *                cleared with the other orders; the battery does what its orders were filled
  *   rolling    — rolling-horizon dispatch: at each interval i the real orders of i, forecast
- *                orders after it (forecast/, default rule), every battery at its current SoC;
+ *                orders after it to the day's end (forecast/, default rule, offers at the lead
+ *                premium), every battery at its current SoC, leftovers valued at F + 1;
  *                interval i's battery steps are applied, then i + 1
  *   perfect    — perfect foresight: one LP over the whole day with the actual positions
  * Every policy is then valued the same way (`settleInterval`): each household's metered position
@@ -21,6 +22,7 @@ import {
   DEFAULT_FORECAST_RULE,
   forecastZones,
   observeOrders,
+  surplusQuantileForecast,
   type ForecastRule,
   type ZoneIntervalObservation,
 } from "../forecast/index.js";
@@ -40,7 +42,15 @@ import {
   type StrategyOrder,
 } from "../simulation/strategy.js";
 import { localMidnightUnix } from "../simulation/time.js";
-import { defaultRollingHorizon, solveRollingHorizonSync, type RollingInput } from "./index.js";
+import {
+  criticalSurplusQuantile,
+  dayEndValuePerKwh,
+  defaultRollingHorizon,
+  solveRollingHorizonSync,
+  surplusLeadPremiumPerKwh,
+  valuationDayHorizon,
+  type RollingInput,
+} from "./index.js";
 
 export type BatteryPolicy = "none" | "heuristic" | "rolling" | "perfect";
 
@@ -55,13 +65,45 @@ export interface ValueDayOptions {
   /** Lines between zones, as in the dispatch instance. */
   readonly lines: readonly Line[];
   /**
-   * Rolling horizon H; default `defaultRollingHorizon` (rest of the day, at least 32);
-   * "restOfDay": never past the valued day's end (a diagnostic: the day's cost values energy left
-   * at midnight at the feed-in only, while H ≥ 32 keeps energy for the next morning).
+   * Rolling horizon H. Default "restOfDay": the valuation-day rule (never past the valued day's
+   * end, leftovers valued at `endValuePerKwh`); "atLeastMin": `defaultRollingHorizon` (rest of the
+   * day but at least 32, the rule before, which keeps energy for the next morning that the day's
+   * cost values at the feed-in only); or a fixed H.
    */
-  readonly horizon?: number | "restOfDay";
+  readonly horizon?: number | "restOfDay" | "atLeastMin";
   readonly forecastRule?: ForecastRule;
+  /**
+   * Price per kWh delivered at which the plan values energy left at its horizon's end
+   * (`RollingInput.endValuePerKwh`); default the grid's offtake bid F + 1 (`dayEndValuePerKwh`).
+   */
+  readonly endValuePerKwh?: number;
+  /**
+   * Where the committee's forecast of the offered (PV surplus) volume comes from: "orders" (the
+   * inflexible orders' history, the default rule) or "meters" (the committed meter totals of
+   * i − METER_LAG, solar-shaped; then also used for interval i itself in the plan).
+   */
+  readonly surplusForecast?: "orders" | "meters" | "quantile";
+  /**
+   * `RollingInput.offerLeadPremiumPerKwh`; default `surplusLeadPremiumPerKwh` of the grid's supply
+   * price R − 1 (3,000).
+   */
+  readonly offerLeadPremiumPerKwh?: number;
+  /** For "quantile": the quantile (default `criticalSurplusQuantile`) and window (default 16). */
+  readonly surplusQuantile?: number;
+  readonly surplusWindow?: number;
+  /**
+   * Meter lag for `surplusForecast: "meters"`; default METER_LAG. 0 is a diagnostic, not a rule:
+   * the plan then knows interval i's meters (what perfect knowledge of interval i is worth).
+   */
+  readonly meterLag?: number;
 }
+
+/**
+ * Intervals between the last committed meter totals and the interval whose gate closes: at
+ * gateClosure(i) = start(i) − 300 s interval i − 1 is still running, so i − 2 is the last one a
+ * meter report can have committed (docs/MARKET_RULES.md, "Timeline").
+ */
+export const METER_LAG = 2;
 
 export interface DayData {
   readonly options: ValueDayOptions;
@@ -74,6 +116,11 @@ export interface DayData {
   readonly dayStart: number;
   /** Observed inflexible orders per zone and interval, every simulated interval. */
   readonly history: readonly ZoneIntervalObservation[];
+  /**
+   * Committed meter totals per zone and interval, battery moves excluded: Σ deficits as `bidWh`,
+   * Σ surpluses as `offerWh`, prices those of the interval's orders.
+   */
+  readonly meterHistory: readonly ZoneIntervalObservation[];
   /** Registered PV per zone, W peak. */
   readonly pvWpByZone: Readonly<Record<string, number>>;
 }
@@ -131,11 +178,50 @@ export function simulateDayData(options: ValueDayOptions, extra = 0): DayData {
   const history = intervals.flatMap((interval) =>
     observeOrders(interval.intervalId, zones, inflexibleOrders(nb, interval, options.seed)),
   );
+  const meterHistory = intervals.flatMap((interval) => observeMeters(nb, interval, zones, history));
   const pvWpByZone: Record<string, number> = {};
   for (const h of nb.households)
     if (h.pv !== null)
       pvWpByZone[String(h.zone)] = (pvWpByZone[String(h.zone)] ?? 0) + Math.round(h.pv.peakPowerKwp * 1000);
-  return { options, zones, intervalSeconds, intervalsPerDay, intervals, dayStart, history, pvWpByZone };
+  return {
+    options,
+    zones,
+    intervalSeconds,
+    intervalsPerDay,
+    intervals,
+    dayStart,
+    history,
+    meterHistory,
+    pvWpByZone,
+  };
+}
+
+/** The zone totals a committed meter report gives for one interval (inflexible energy only). */
+function observeMeters(
+  nb: Neighbourhood,
+  interval: IntervalSimulation,
+  zones: readonly number[],
+  history: readonly ZoneIntervalObservation[],
+): ZoneIntervalObservation[] {
+  const zoneOf = new Map(nb.households.map((h) => [h.id, h.zone]));
+  return zones.map((zone) => {
+    let bidWh = 0;
+    let offerWh = 0;
+    for (const hi of interval.households) {
+      if (zoneOf.get(hi.id) !== zone) continue;
+      if (hi.actual.netWh < 0) bidWh -= hi.actual.netWh;
+      else offerWh += hi.actual.netWh;
+    }
+    const orders = history.find((h) => h.intervalId === interval.intervalId && h.zone === zone);
+    return {
+      intervalId: interval.intervalId,
+      zone,
+      bidWh,
+      bidPricePerKwh: orders?.bidPricePerKwh ?? 0,
+      offerWh,
+      offerPricePerKwh: orders?.offerPricePerKwh ?? 0,
+    };
+  });
 }
 
 function shiftDate(iso: string, days: number): string {
@@ -351,28 +437,70 @@ export function rollingInputAt(
   const i = interval.intervalId;
   const h = data.options.horizon;
   const horizon =
-    h === undefined
-      ? defaultRollingHorizon(k, data.intervalsPerDay)
-      : h === "restOfDay"
-        ? data.intervalsPerDay - k
+    h === undefined || h === "restOfDay"
+      ? valuationDayHorizon(k, data.intervalsPerDay)
+      : h === "atLeastMin"
+        ? defaultRollingHorizon(k, data.intervalsPerDay)
         : h;
   const real = toDispatchOrders(nb, inflexibleOrders(nb, interval, data.options.seed));
   const { bids, offers } = sumBySide(nb, real);
   const grid = gridOrders(nb, i, bids, offers, data.intervalSeconds, real.length + 1, owners);
+  const rule = data.options.forecastRule ?? DEFAULT_FORECAST_RULE;
   const history = data.history.filter((h) => h.intervalId <= i);
-  const forecast = forecastZones(
-    {
-      firstInterval: i + 1,
-      intervals: Math.max(1, horizon - 1),
+  const forecastFrom = (rows: readonly ZoneIntervalObservation[], first: number) =>
+    forecastZones(
+      {
+        firstInterval: first,
+        intervals: Math.max(1, i + horizon - first),
+        intervalSeconds: data.intervalSeconds,
+        zones: [...data.zones],
+        history: [...rows],
+        pvWpByZone: { ...data.pvWpByZone },
+        location: { ...nb.location },
+        intervalsPerDay: data.intervalsPerDay,
+      },
+      rule,
+    );
+  let forecast = forecastFrom(history, i + 1);
+  let intervalForecast: typeof forecast | undefined;
+  if (data.options.surplusForecast === "meters") {
+    // Offered volume from the last committed meter totals (solar-shaped); the rest from orders.
+    const lag = data.options.meterLag ?? METER_LAG;
+    const meters = data.meterHistory.filter((h) => h.intervalId <= i - lag);
+    const metered = new Map([
+      ...forecastFrom(meters, i - lag + 1).map((f) => [`${f.zone}:${f.intervalId}`, f.offerWh] as const),
+      ...meters
+        .filter((m) => m.intervalId === i)
+        .map((m) => [`${m.zone}:${m.intervalId}`, m.offerWh] as const),
+    ]);
+    const withMeters = (f: (typeof forecast)[number]) => ({
+      ...f,
+      offerWh: metered.get(`${f.zone}:${f.intervalId}`) ?? f.offerWh,
+    });
+    forecast = forecast.map(withMeters);
+    // Interval i: its real orders' totals, the offered volume replaced by the meter-based one.
+    intervalForecast = history.filter((h) => h.intervalId === i).map(withMeters);
+  }
+  if (data.options.surplusForecast === "quantile") {
+    const lastMetered = i - METER_LAG;
+    const offered = surplusQuantileForecast({
+      interval: i,
       intervalSeconds: data.intervalSeconds,
-      zones: [...data.zones],
-      history: [...history],
-      pvWpByZone: { ...data.pvWpByZone },
-      location: { ...nb.location },
-      intervalsPerDay: data.intervalsPerDay,
-    },
-    data.options.forecastRule ?? DEFAULT_FORECAST_RULE,
-  );
+      zones: data.zones,
+      offeredWh: new Map(history.filter((h) => h.intervalId === i).map((h) => [h.zone, h.offerWh])),
+      orders: history.filter((h) => h.intervalId <= lastMetered),
+      meters: data.meterHistory.filter((h) => h.intervalId <= lastMetered),
+      lastMetered,
+      window: data.options.surplusWindow ?? 16,
+      quantile:
+        data.options.surplusQuantile ??
+        criticalSurplusQuantile(R() - GRID_TIE_BREAK_PER_KWH, F() + GRID_TIE_BREAK_PER_KWH, owners),
+      location: nb.location,
+    });
+    intervalForecast = history
+      .filter((h) => h.intervalId === i)
+      .map((h) => ({ ...h, offerWh: offered.get(h.zone) ?? h.offerWh }));
+  }
   return {
     interval: i,
     horizon,
@@ -385,6 +513,10 @@ export function rollingInputAt(
       supplyPricePerKwh: R() - GRID_TIE_BREAK_PER_KWH,
       offtakePricePerKwh: F() + GRID_TIE_BREAK_PER_KWH,
     },
+    offerLeadPremiumPerKwh:
+      data.options.offerLeadPremiumPerKwh ?? surplusLeadPremiumPerKwh(R() - GRID_TIE_BREAK_PER_KWH),
+    endValuePerKwh: data.options.endValuePerKwh ?? dayEndValuePerKwh(F() + GRID_TIE_BREAK_PER_KWH),
+    ...(intervalForecast === undefined ? {} : { intervalForecast }),
   };
 }
 

@@ -16,12 +16,60 @@ import {
   type Battery,
   type DispatchInstance,
 } from "../dispatch/schema.js";
-import { indexInstance, Layout } from "../dispatch/indexed.js";
+import { compareDecimal, indexInstance, Layout } from "../dispatch/indexed.js";
 import { solveLp } from "../dispatch/model.js";
 import { parseDispatchInstance, solveDispatchSync, type DispatchStats } from "../dispatch/solve.js";
 import type { ScheduleFill, ScheduleFlow, SchedulePrice } from "../dispatch/schedule.js";
 
-/** Default horizon: the rest of the day, but at least this many intervals. */
+/**
+ * The quantile of interval i's PV surplus the plan should charge for (a newsvendor's critical
+ * ratio). A Wh charged that the surplus does not cover is imported at `supply` and comes back
+ * ×η later, where it saves `supply` again: it loses supply·(1 − η). A Wh of surplus not charged
+ * is sold at `offtake` instead of saving supply·η later: it loses supply·η − offtake. Charging
+ * up to the q-quantile with q = (supply·η − offtake) / (supply − offtake) minimises the expected
+ * loss. η is the round trip (charge × discharge efficiency), the mean over `batteries`
+ * (0.9025 for the demo's 0.95/0.95, which with 299,999 and 70,001 gives q ≈ 0.873). Returns
+ * 0.5 when no battery is listed or the ratio falls outside (0, 1).
+ */
+export function criticalSurplusQuantile(
+  supplyPricePerKwh: number,
+  offtakePricePerKwh: number,
+  batteries: readonly {
+    readonly battery: { chargeEfficiency: number; dischargeEfficiency: number } | null;
+  }[],
+): number {
+  const etas = batteries.flatMap((b) =>
+    b.battery === null ? [] : [b.battery.chargeEfficiency * b.battery.dischargeEfficiency],
+  );
+  if (etas.length === 0 || supplyPricePerKwh <= offtakePricePerKwh) return 0.5;
+  const eta = etas.reduce((a, b) => a + b, 0) / etas.length;
+  const q = (supplyPricePerKwh * eta - offtakePricePerKwh) / (supplyPricePerKwh - offtakePricePerKwh);
+  return q > 0 && q < 1 ? q : 0.5;
+}
+
+/**
+ * The valuation-day rule's price for energy left at the end of the day, per kWh the battery can
+ * deliver: the grid's standing offtake bid, the least the energy is certainly worth (it can be
+ * sold for it in the day's last interval, and the next day's first plan starts from it). The
+ * plan's horizon ends with the day, so no solve keeps energy for forecast deficits after midnight
+ * that the day's books credit at the feed-in only (docs/DISPATCH.md, "End of the horizon").
+ */
+export function dayEndValuePerKwh(gridOfftakePricePerKwh: number): number {
+  return gridOfftakePricePerKwh;
+}
+
+/**
+ * The committee's premium on forecast surplus, per kWh and interval of lead: 1% of the grid's
+ * supply price (3,000 at the demo's 299,999), rounded half up. A forecast offer at lead L is
+ * planned at its forecast price + L × this, so the plan charges from the surplus it sees in
+ * interval i's orders before counting on cheaper-looking surplus hours ahead, which on a cloudy
+ * day often does not come (docs/DISPATCH.md, "Surplus now before surplus forecast").
+ */
+export function surplusLeadPremiumPerKwh(gridSupplyPricePerKwh: number): number {
+  return Math.round(gridSupplyPricePerKwh / 100);
+}
+
+/** `defaultRollingHorizon` (the rule before): the rest of the day, but at least this many intervals. */
 export const MIN_ROLLING_HORIZON = 32;
 
 /** Owner recorded on the synthetic orders built from forecasts (never on chain). */
@@ -55,9 +103,35 @@ export const rollingInputSchema = z
      * `offtakePricePerKwh` for the forecast offers plus what they could discharge.
      */
     grid: z.object({ supplyPricePerKwh: uint, offtakePricePerKwh: uint }).strict().optional(),
+    /**
+     * What energy left in a battery at the end of the horizon is worth, per kWh it can deliver:
+     * the plan values each battery's final state of charge at this price × its discharge
+     * efficiency (`endValuePerKwh`, docs/DISPATCH.md). Default 0: leftovers are worth nothing.
+     */
+    endValuePerKwh: uint.default(0),
+    /**
+     * Added to the forecast offers' price per interval of lead (t − i): a forecast surplus is
+     * counted on less the further off it is (docs/DISPATCH.md, "Surplus now before surplus
+     * forecast"). Default 0.
+     */
+    offerLeadPremiumPerKwh: uint.default(0),
+    /**
+     * The committee's own forecast of interval i's inflexible orders (rows with `intervalId` = i).
+     * When given, the plan LP uses it (with the grid's rule) for interval i in place of the real
+     * orders; the commit still clears the real orders with each battery pinned to the plan's move.
+     */
+    intervalForecast: z.array(forecastSchema).optional(),
   })
   .strict()
   .superRefine((input, ctx) => {
+    input.intervalForecast?.forEach((f, k) => {
+      if (f.intervalId !== input.interval)
+        ctx.addIssue({
+          code: "custom",
+          path: ["intervalForecast", k, "intervalId"],
+          message: `must be the committed interval ${input.interval}, got ${f.intervalId}`,
+        });
+    });
     input.orders.forEach((o, k) => {
       if (o.interval !== input.interval)
         ctx.addIssue({
@@ -94,16 +168,42 @@ export interface RollingResult {
   readonly stats: DispatchStats;
 }
 
-/** Horizon default: the rest of the day from `intervalOfDay`, but at least MIN_ROLLING_HORIZON. */
+/**
+ * The committee's horizon: the rest of the valuation day from `intervalOfDay` (its last interval
+ * included), with what is left at the end valued at `dayEndValuePerKwh`. See docs/DISPATCH.md,
+ * "End of the horizon".
+ */
+export function valuationDayHorizon(intervalOfDay: number, intervalsPerDay = 96): number {
+  return Math.max(1, intervalsPerDay - intervalOfDay);
+}
+
+/**
+ * The rule before: the rest of the day from `intervalOfDay`, but at least MIN_ROLLING_HORIZON.
+ * After 16:00 it looks past midnight and keeps energy for the next morning's forecast deficits;
+ * kept for comparison (bench/value.ts, "(c) before").
+ */
 export function defaultRollingHorizon(intervalOfDay: number, intervalsPerDay = 96): number {
   return Math.max(MIN_ROLLING_HORIZON, intervalsPerDay - intervalOfDay);
 }
 
-/** Builds the multi-interval dispatch instance over [i, i + H). Validates; throws DispatchInputError. */
-export function buildRollingInstance(input: RollingInput): DispatchInstance {
+type ParsedRollingInput = z.output<typeof rollingInputSchema>;
+
+function parseRollingInput(input: RollingInput): ParsedRollingInput {
   const parsed = rollingInputSchema.safeParse(input);
   if (!parsed.success) throw new DispatchInputError(parsed.error);
-  const r = parsed.data;
+  return parsed.data;
+}
+
+/**
+ * Builds the multi-interval dispatch instance over [i, i + H): interval i's real orders (or, with
+ * `intervalForecast`, the committee's forecast of them), forecast orders after it. Validates;
+ * throws DispatchInputError.
+ */
+export function buildRollingInstance(input: RollingInput): DispatchInstance {
+  return buildPlanInstance(parseRollingInput(input));
+}
+
+function buildPlanInstance(r: ParsedRollingInput): DispatchInstance {
   const last = r.interval + r.horizon - 1;
   const chargeByZone = new Map<number, number>();
   const dischargeByZone = new Map<number, number>();
@@ -111,10 +211,12 @@ export function buildRollingInstance(input: RollingInput): DispatchInstance {
     chargeByZone.set(b.zone, (chargeByZone.get(b.zone) ?? 0) + b.maxChargeWh);
     dischargeByZone.set(b.zone, (dischargeByZone.get(b.zone) ?? 0) + b.maxDischargeWh);
   }
-  const forecast = r.forecast
-    .filter((f) => f.intervalId > r.interval && f.intervalId <= last)
-    .sort((a, b) => a.intervalId - b.intervalId || a.zone - b.zone);
-  const orders: z.input<typeof orderSchema>[] = [...r.orders];
+  const planned = r.intervalForecast !== undefined;
+  const forecast = [
+    ...(r.intervalForecast ?? []),
+    ...r.forecast.filter((f) => f.intervalId > r.interval && f.intervalId <= last),
+  ].sort((a, b) => a.intervalId - b.intervalId || a.zone - b.zone);
+  const orders: z.input<typeof orderSchema>[] = planned ? [] : [...r.orders];
   let next = FORECAST_ID_BASE;
   const add = (f: (typeof forecast)[number], side: OrderSide, quantityWh: number, price: number) => {
     if (quantityWh > 0)
@@ -130,7 +232,7 @@ export function buildRollingInstance(input: RollingInput): DispatchInstance {
   };
   for (const f of forecast) {
     add(f, "bid", f.bidWh, f.bidPricePerKwh);
-    add(f, "offer", f.offerWh, f.offerPricePerKwh);
+    add(f, "offer", f.offerWh, f.offerPricePerKwh + r.offerLeadPremiumPerKwh * (f.intervalId - r.interval));
     if (r.grid !== undefined) {
       add(f, "offer", f.bidWh + (chargeByZone.get(f.zone) ?? 0), r.grid.supplyPricePerKwh);
       add(f, "bid", f.offerWh + (dischargeByZone.get(f.zone) ?? 0), r.grid.offtakePricePerKwh);
@@ -143,6 +245,25 @@ export function buildRollingInstance(input: RollingInput): DispatchInstance {
     batteries: r.batteries,
     orders,
   });
+}
+
+/**
+ * The plan's model with every group of orders that the LP cannot tell apart — same interval,
+ * zone, side and limit price — merged into one order of their summed quantity (id: the group's
+ * smallest, so the result does not depend on input order). Exact: any fill of the merged order
+ * splits over the group with the same welfare and balance, and any fill of the group sums to one,
+ * so the optimal welfare is the same (a test checks it on random instances); only which of
+ * several optimal plans HiGHS returns may differ. Used for the plan only: the commit clears the
+ * real orders one by one.
+ */
+export function aggregatePlanOrders(instance: DispatchInstance): DispatchInstance {
+  const groups = new Map<string, DispatchInstance["orders"][number]>();
+  for (const o of [...instance.orders].sort((a, b) => compareDecimal(a.id, b.id))) {
+    const key = `${o.interval}:${o.zone}:${o.side}:${o.limitPricePerKwh}`;
+    const g = groups.get(key);
+    groups.set(key, g === undefined ? o : { ...g, quantityWh: g.quantityWh + o.quantityWh });
+  }
+  return { ...instance, orders: [...groups.values()] };
 }
 
 /**
@@ -160,17 +281,24 @@ export function buildRollingInstance(input: RollingInput): DispatchInstance {
  */
 export function solveRollingHorizonSync(input: RollingInput, highs: Highs): RollingResult {
   const t0 = performance.now();
-  let instance = buildRollingInstance(input);
+  const r = parseRollingInput(input);
+  let instance = aggregatePlanOrders(buildPlanInstance(r));
+  const solvePlan = (inst: DispatchInstance) => {
+    const ix = indexInstance(inst);
+    // Leftover energy is worth the rule's price for what it can deliver: × η_dis per Wh stored.
+    const endSocValuePerKwh = ix.batteries.map((b) => r.endValuePerKwh * b.dischargeEfficiency);
+    return solveLp(ix, highs, { endSocValuePerKwh });
+  };
   let relaxedEndSoc = false;
   let plan;
   try {
-    plan = solveLp(indexInstance(instance), highs);
+    plan = solvePlan(instance);
   } catch (error) {
     const floors = instance.batteries.some((b: Battery) => b.endSocWh > b.minSocWh);
     if (!(error instanceof DispatchModelError) || error.status !== "infeasible" || !floors) throw error;
     relaxedEndSoc = true;
     instance = { ...instance, batteries: instance.batteries.map((b) => ({ ...b, endSocWh: b.minSocWh })) };
-    plan = solveLp(indexInstance(instance), highs);
+    plan = solvePlan(instance);
   }
   const ix = indexInstance(instance);
   const lay = new Layout(ix);
@@ -192,7 +320,7 @@ export function solveRollingHorizonSync(input: RollingInput, highs: Highs): Roll
       zones: instance.zones,
       lines: instance.lines,
       batteries: pinned,
-      orders: instance.orders.filter((o) => o.interval === i),
+      orders: r.orders,
     },
     highs,
   );

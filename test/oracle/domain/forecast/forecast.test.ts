@@ -3,6 +3,7 @@ import {
   DEFAULT_FORECAST_RULE,
   forecastZones,
   observeOrders,
+  surplusQuantileForecast,
   type ForecastInput,
   type ZoneIntervalObservation,
 } from "../../../../oracle/src/domain/forecast/index.js";
@@ -189,5 +190,60 @@ describe("observeOrders", () => {
       { intervalId: 7, zone: 0, bidWh: 2, bidPricePerKwh: 101, offerWh: 4, offerPricePerKwh: 13 },
       { intervalId: 7, zone: 1, bidWh: 0, bidPricePerKwh: 0, offerWh: 0, offerPricePerKwh: 0 },
     ]);
+  });
+});
+
+describe("surplusQuantileForecast", () => {
+  // Midday in Amsterdam, 21 June 2027 (11:00 UTC): the sun is high for every interval used.
+  const i = Date.UTC(2027, 5, 21, 11, 0) / 1000 / 900;
+  const sine = (t: number) =>
+    Math.sin((solarPosition(t * 900 + 450, AMSTERDAM).elevationDeg * Math.PI) / 180);
+  const rows = (offers: readonly number[]) =>
+    offers.map((offerWh, k) => ({
+      intervalId: i - 2 - k,
+      zone: 0,
+      bidWh: 0,
+      bidPricePerKwh: 0,
+      offerWh,
+      offerPricePerKwh: 0,
+    }));
+  const orders = rows([1000, 1000, 1000, 1000, 1000]);
+  // Metered minus ordered at i−2 … i−6: +500, −200, +100, +300, 0.
+  const meters = rows([1500, 800, 1100, 1300, 1000]);
+  const run = (quantile: number, over: Partial<Parameters<typeof surplusQuantileForecast>[0]> = {}) =>
+    surplusQuantileForecast({
+      interval: i,
+      intervalSeconds: 900,
+      zones: [0],
+      offeredWh: new Map([[0, 2000]]),
+      orders,
+      meters,
+      lastMetered: i - 2,
+      window: 16,
+      quantile,
+      location: AMSTERDAM,
+      ...over,
+    }).get(0);
+
+  it("adds the nearest-rank quantile of the sun-normalised errors, scaled to interval i's sun", () => {
+    const errors = [500, -200, 100, 300, 0].map((e, k) => e / sine(i - 2 - k)).sort((a, b) => a - b);
+    // 5 errors: rank ⌈0.8·5⌉ = 4 → the 4th smallest; rank ⌈0.1·5⌉ = 1 → the smallest.
+    expect(run(0.8)).to.equal(Math.round(2000 + errors[3]! * sine(i)));
+    expect(run(0.1)).to.equal(Math.round(2000 + errors[0]! * sine(i)));
+    expect(run(0.8)).to.be.above(2000);
+    expect(run(0.1)).to.be.below(2000);
+  });
+
+  it("returns the ordered volume with fewer than 4 metered intervals in the window", () => {
+    expect(run(0.8, { window: 3 })).to.equal(2000);
+  });
+
+  it("returns the ordered volume at night", () => {
+    const night = Date.UTC(2027, 5, 21, 23, 0) / 1000 / 900;
+    expect(run(0.8, { interval: night, lastMetered: night - 2 })).to.equal(2000);
+  });
+
+  it("never forecasts a negative surplus", () => {
+    expect(run(0.1, { offeredWh: new Map([[0, 0]]) })).to.equal(0);
   });
 });

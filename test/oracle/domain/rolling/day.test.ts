@@ -1,6 +1,12 @@
 import { expect } from "chai";
 import { loadHighs } from "../../../../oracle/src/domain/dispatch/index.js";
-import { costDown, costUp, runPolicy, simulateDayData } from "../../../../oracle/src/domain/rolling/day.js";
+import {
+  costDown,
+  costUp,
+  rollingInputAt,
+  runPolicy,
+  simulateDayData,
+} from "../../../../oracle/src/domain/rolling/day.js";
 import { generateNeighbourhood } from "../../../../oracle/src/domain/simulation/index.js";
 
 describe("value day driver", function () {
@@ -10,6 +16,24 @@ describe("value day driver", function () {
     expect(costUp(299_999n, 1n)).to.equal(300n); // 299.999 → 300
     expect(costDown(299_999n, 1n)).to.equal(299n);
     expect(costUp(300_000n, 2n)).to.equal(600n); // exact: no rounding
+  });
+
+  it("plans to the valued day's end, with leftovers at the grid's offtake bid and the surplus premium", () => {
+    const neighbourhood = generateNeighbourhood({
+      seed: 3,
+      prosumers: 4,
+      zones: 1,
+      pvShare: 1,
+      batteryShareOfPv: 1,
+    });
+    const data = simulateDayData({ neighbourhood, date: "2027-06-21", seed: 3, lines: [] });
+    const soc = new Map(neighbourhood.households.map((h) => [h.id, h.battery!.initialSocWh]));
+    const evening = rollingInputAt(data, 80, soc);
+    expect(evening.horizon, "16 intervals left in the day").to.equal(16);
+    expect(evening.endValuePerKwh).to.equal(70_001);
+    expect(evening.offerLeadPremiumPerKwh).to.equal(3_000);
+    const before = rollingInputAt({ ...data, options: { ...data.options, horizon: "atLeastMin" } }, 80, soc);
+    expect(before.horizon).to.equal(32);
   });
 
   it("perfect foresight costs no more than any other policy, and batteries save money", async () => {
