@@ -1,7 +1,7 @@
 /**
  * `readCertificates`: the energy certificates (ERC-1155, 1 unit = 1 Wh, one id per interval and
  * source) an account holds: the ids it ever received (TransferSingle/TransferBatch events) with
- * their current balances, zero balances left out.
+ * their current balances (0 once all of an id is retired or sent on).
  */
 import type { Address, PublicClient } from "viem";
 import { energyCertificateAbi, energyMarketAbi } from "../chain/abis.js";
@@ -63,12 +63,9 @@ export async function readCertificates(
       }),
     ),
   );
-  const held: CertificateHolding[] = [];
-  ids.forEach((id, i) => {
-    const amountWh = balances[i]!;
-    if (amountWh === 0n) return;
+  const held = ids.map((id, i): CertificateHolding => {
     const { intervalId, sourceCode } = certificateOf(id);
-    held.push({ id, intervalId, sourceCode, source: sourceLabel(sourceCode), amountWh });
+    return { id, intervalId, sourceCode, source: sourceLabel(sourceCode), amountWh: balances[i]! };
   });
   return { certificates, held };
 }

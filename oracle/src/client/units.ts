@@ -19,12 +19,9 @@ export const KWH_DECIMALS = 3;
  *   more fraction digits than `decimals` (trailing zeros are allowed).
  */
 export function parseAmount(value: string, decimals: number, field: string): bigint {
-  const match = /^(\d+)(?:\.(\d+))?$/.exec(value.trim());
+  const match = /^(\d+)(?:\.(\d+))?$/.exec(value);
   if (match === null)
-    throw new InvalidParameterError(
-      field,
-      `must be a non-negative decimal number like "12.5", got "${value}"`,
-    );
+    throw new InvalidParameterError(field, `must be a non-negative decimal number, got "${value}"`);
   const fraction = (match[2] ?? "").replace(/0+$/, "");
   if (fraction.length > decimals)
     throw new InvalidParameterError(
