@@ -26,36 +26,26 @@ export async function readMarket(
   publicClient: PublicClient,
   parameters: ReadMarketParameters,
 ): Promise<ReadMarketReturnType> {
-  const read = <
-    F extends
-      | "token"
-      | "tokenDecimals"
-      | "offerCollateralPerKwh"
-      | "intervalSeconds"
-      | "gateClosureSeconds"
-      | "certificates",
-  >(
-    functionName: F,
-  ) => publicClient.readContract({ address: parameters.market, abi: energyMarketAbi, functionName });
+  const at = { address: parameters.market, abi: energyMarketAbi } as const;
   const [token, decimals, collateralPerKwh, intervalSeconds, gateClosureSeconds, certificates] =
     await Promise.all([
-      read("token"),
-      read("tokenDecimals"),
-      read("offerCollateralPerKwh"),
-      read("intervalSeconds"),
-      read("gateClosureSeconds"),
-      read("certificates"),
+      publicClient.readContract({ ...at, functionName: "token" }),
+      publicClient.readContract({ ...at, functionName: "tokenDecimals" }),
+      publicClient.readContract({ ...at, functionName: "offerCollateralPerKwh" }),
+      publicClient.readContract({ ...at, functionName: "intervalSeconds" }),
+      publicClient.readContract({ ...at, functionName: "gateClosureSeconds" }),
+      publicClient.readContract({ ...at, functionName: "certificates" }),
     ]);
   const symbol = await publicClient
-    .readContract({ address: token as Address, abi: testTokenAbi, functionName: "symbol" })
+    .readContract({ address: token, abi: testTokenAbi, functionName: "symbol" })
     .catch(() => "tokens");
   return {
-    token: token as Address,
+    token,
     decimals: Number(decimals),
     symbol,
-    collateralPerKwh: collateralPerKwh as bigint,
-    intervalSeconds: BigInt(intervalSeconds as bigint | number),
-    gateClosureSeconds: BigInt(gateClosureSeconds as bigint | number),
-    certificates: certificates as Address,
+    collateralPerKwh,
+    intervalSeconds: BigInt(intervalSeconds),
+    gateClosureSeconds: BigInt(gateClosureSeconds),
+    certificates,
   };
 }
