@@ -19,6 +19,7 @@ import * as prettier from "prettier";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const target = join(root, "oracle/src/chain/abis.ts");
 const contracts = [
+  ["energyCertificateAbi", "EnergyCertificate.sol/EnergyCertificate.json"],
   ["energyMarketAbi", "EnergyMarket.sol/EnergyMarket.json"],
   ["gridRegistryAbi", "GridRegistry.sol/GridRegistry.json"],
   ["oracleCommitteeAbi", "OracleCommittee.sol/OracleCommittee.json"],

@@ -21,7 +21,7 @@ import {
   planRegistry,
 } from "../domain/registry-plan.js";
 import { KeystoreError, unlockKeystore } from "../infra/keystore.js";
-import { decodeRevert } from "./prosumer/errors.js";
+import { decodeError } from "../client/errors.js";
 
 interface RegistryFlags {
   readonly rpcUrl?: string;
@@ -91,7 +91,7 @@ function run(body: (path: string, flags: RegistryFlags) => Promise<{ result: unk
     } catch (error) {
       const usage =
         error instanceof UsageError || error instanceof RegistryFileError || error instanceof KeystoreError;
-      const revert = decodeRevert(error);
+      const revert = decodeError(error);
       const message =
         revert !== undefined
           ? `the registry reverted with ${revert.name}(${revert.args.map(String).join(", ")})`

@@ -18,3 +18,13 @@ export function sourceLabel(code: number): string {
   const source = ENERGY_SOURCES[code];
   return source === undefined ? `source ${code}` : source[0]!.toUpperCase() + source.slice(1);
 }
+
+/** The certificates' ERC-1155 id of `source` in `intervalId`: `(intervalId << 8) | source` (`EnergyMarket.certificateId`). */
+export function certificateId(intervalId: bigint, source: EnergySource): bigint {
+  return (intervalId << 8n) | BigInt(sourceCode(source));
+}
+
+/** The interval and source code a certificate id stands for (the inverse of `certificateId`). */
+export function certificateOf(id: bigint): { intervalId: bigint; sourceCode: number } {
+  return { intervalId: id >> 8n, sourceCode: Number(id & 0xffn) };
+}

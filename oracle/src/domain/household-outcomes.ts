@@ -15,6 +15,7 @@
  * accounts and anyone else are left out of the household figures.
  */
 import type { Address } from "viem";
+import { costRoundedDown as costDown, costRoundedUp as costUp } from "./units.js";
 
 export type HouseholdClass = "battery" | "pv" | "neither";
 
@@ -98,9 +99,6 @@ export interface HouseholdOutcomesReturnType {
     readonly billedOutsideMarket: bigint;
   };
 }
-
-const costUp = (price: bigint, wh: bigint) => (price * wh + 999n) / 1000n;
-const costDown = (price: bigint, wh: bigint) => (price * wh) / 1000n;
 
 export function householdOutcomes(params: HouseholdOutcomesParameters): HouseholdOutcomesReturnType {
   const key = (a: string) => a.toLowerCase();

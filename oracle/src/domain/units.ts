@@ -21,3 +21,18 @@ export function costRoundedUp(pricePerKwh: bigint, energyWh: bigint): bigint {
   const product = pricePerKwh * energyWh;
   return (product + 999n) / 1000n;
 }
+
+/**
+ * What an order locks while open, as `EnergyMarket.orderLock` computes it: every order the
+ * imbalance collateral, a bid also its highest payment (limit price × energy), each rounded up
+ * (a charge: the market never holds too little).
+ */
+export function orderLock(
+  side: "bid" | "offer",
+  quantityWh: bigint,
+  limitPricePerKwh: bigint,
+  collateralPerKwh: bigint,
+): bigint {
+  const collateral = costRoundedUp(collateralPerKwh, quantityWh);
+  return side === "bid" ? collateral + costRoundedUp(limitPricePerKwh, quantityWh) : collateral;
+}

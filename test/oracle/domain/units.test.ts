@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { costRoundedDown, costRoundedUp, intervalIdAt } from "../../../oracle/src/domain/units.js";
+import { costRoundedDown, costRoundedUp, intervalIdAt, orderLock } from "../../../oracle/src/domain/units.js";
 
 describe("units", () => {
   describe("intervalIdAt", () => {
@@ -18,6 +18,27 @@ describe("units", () => {
       expect(costRoundedDown(1n, 1n)).to.equal(0n);
       expect(costRoundedUp(250n, 4000n)).to.equal(1000n);
       expect(costRoundedDown(250n, 4000n)).to.equal(1000n);
+    });
+  });
+  describe("orderLock", () => {
+    // 6-decimal token: 0.25 per kWh collateral, 0.10 per kWh limit price.
+    const collateral = 250_000n;
+    const price = 100_000n;
+
+    it("locks only the imbalance collateral for an offer", () => {
+      expect(orderLock("offer", 2_000n, price, collateral)).to.equal(500_000n);
+    });
+
+    it("locks the collateral and the highest payment for a bid", () => {
+      expect(orderLock("bid", 2_000n, price, collateral)).to.equal(500_000n + 200_000n);
+    });
+
+    it("rounds each part up to the next base unit (per kWh × Wh / 1000)", () => {
+      // 1 Wh at 1 base unit per kWh is 0.001 of a unit: the market locks 1, not 0.
+      expect(orderLock("offer", 1n, 0n, 1n)).to.equal(1n);
+      expect(orderLock("bid", 1n, 1n, 1n)).to.equal(2n);
+      expect(orderLock("bid", 1_000n, 1n, 1n)).to.equal(2n);
+      expect(orderLock("bid", 1_001n, 1n, 1n)).to.equal(4n);
     });
   });
 });

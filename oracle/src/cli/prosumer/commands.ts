@@ -8,14 +8,16 @@
  * revert is decoded to its custom error's name and arguments. `--json` prints one JSON document.
  *
  * This file registers the commands; each group's body lives beside it (funds, orders,
- * certificates, claim), on the shared context.ts, parse.ts, state.ts, errors.ts and format.ts.
+ * certificates, claim) and calls the client's actions (oracle/src/client/), on the shared
+ * context.ts, parse.ts, errors.ts and format.ts.
  */
 import type { Command } from "commander";
 import { BaseError as ViemBaseError } from "viem";
 import { certificates, retire } from "./certificates.js";
 import { claim } from "./claim.js";
 import { type Context, type Flags, connect } from "./context.js";
-import { CliError, decodeRevert, explainRevert } from "./errors.js";
+import { ClientError, InvalidParameterError, decodeError, explainError } from "../../client/index.js";
+import { CliError } from "./errors.js";
 import { jsonText } from "./format.js";
 import { balance, deposit, withdraw } from "./funds.js";
 import { cancel, orders, placeOrder } from "./orders.js";
@@ -43,13 +45,17 @@ function run(body: (ctx: Context, positional: readonly string[], flags: Flags) =
       const outcome = await body(ctx, positional, flags);
       console.log(flags["json"] === true ? jsonText(outcome.result) : outcome.text);
     } catch (error) {
-      const revert = decodeRevert(error);
+      const revert = decodeError(error);
       let name: string;
       let message: string;
       let code: 1 | 2 = 1;
       if (revert !== undefined) {
         name = revert.name;
-        message = explainRevert(ctx, revert.name, revert.args);
+        message = explainError(revert, ctx);
+      } else if (error instanceof ClientError) {
+        name = error instanceof InvalidParameterError ? "InvalidArguments" : error.errorName;
+        message = error.message;
+        if (error instanceof InvalidParameterError) code = 2;
       } else if (error instanceof CliError) {
         name = error.errorName ?? (error.code === 2 ? "InvalidArguments" : "Error");
         message = error.message;

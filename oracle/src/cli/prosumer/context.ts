@@ -1,20 +1,11 @@
 /**
  * The connection every prosumer command runs against: the node, the market and its token, the
- * keystore account, and a signer that simulates, sends and waits for a transaction.
+ * keystore account, and — once unlocked — the client's write clients (client/clients.ts).
  */
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
-import {
-  type Abi,
-  type Address,
-  type Hex,
-  type LocalAccount,
-  type PublicClient,
-  createPublicClient,
-  createWalletClient,
-  http,
-} from "viem";
-import { energyMarketAbi, testTokenAbi } from "../../chain/abis.js";
+import { type Address, type PublicClient, createPublicClient, createWalletClient, http } from "viem";
+import { type WriteClients, readMarket } from "../../client/index.js";
 import { createChainClients } from "../../chain/market.js";
 import { keystoreAddress, unlockKeystore } from "../../infra/keystore.js";
 import { CliError } from "./errors.js";
@@ -28,6 +19,9 @@ const connectionSchema = z.object({
   "--from-block": uint.default("0"),
 });
 
+/** Receipts are polled this often: a local chain mines at once, viem's default 4 s would dominate. */
+const RECEIPT_POLL_MS = 100;
+
 export interface Context {
   readonly client: PublicClient;
   readonly market: Address;
@@ -36,16 +30,10 @@ export interface Context {
   readonly token: Address;
   readonly decimals: number;
   readonly symbol: string;
+  readonly collateralPerKwh: bigint;
   readonly json: boolean;
-  /** Unlocks the keystore (needs --password-file). */
-  signer(): Promise<{ account: LocalAccount; send: (call: WriteCall) => Promise<Hex> }>;
-}
-
-export interface WriteCall {
-  readonly address: Address;
-  readonly abi: Abi;
-  readonly functionName: string;
-  readonly args: readonly unknown[];
+  /** Unlocks the keystore (needs --password-file) and returns the clients the client's write actions take. */
+  signer(): Promise<WriteClients>;
 }
 
 export type Flags = Record<string, unknown>;
@@ -72,26 +60,22 @@ export async function connect(flags: Flags): Promise<Context> {
   } catch {
     throw new CliError(`--rpc-url: no JSON-RPC node answers at ${c["--rpc-url"]}`, 2);
   }
-  const { chain, transport, publicClient: client } = createChainClients(c["--rpc-url"], chainId);
+  const { chain, transport } = createChainClients(c["--rpc-url"], chainId);
+  const client = createPublicClient({ chain, transport, pollingInterval: RECEIPT_POLL_MS }) as PublicClient;
   const market = c["--market"];
   if ((await client.getCode({ address: market })) === undefined)
     throw new CliError(`--market: no contract at ${market} on chain ${chainId}`, 2);
-  const [token, decimals] = await Promise.all([
-    client.readContract({ address: market, abi: energyMarketAbi, functionName: "token" }),
-    client.readContract({ address: market, abi: energyMarketAbi, functionName: "tokenDecimals" }),
-  ]);
-  const symbol = await client
-    .readContract({ address: token, abi: testTokenAbi, functionName: "symbol" })
-    .catch(() => "tokens");
-  let unlocked: Awaited<ReturnType<Context["signer"]>> | undefined;
+  const info = await readMarket(client, { market });
+  let unlocked: WriteClients | undefined;
   return {
     client,
     market,
     me,
     fromBlock: c["--from-block"],
-    token,
-    decimals: Number(decimals),
-    symbol,
+    token: info.token,
+    decimals: info.decimals,
+    symbol: info.symbol,
+    collateralPerKwh: info.collateralPerKwh,
     json: flags["json"] === true,
     async signer() {
       if (unlocked !== undefined) return unlocked;
@@ -101,22 +85,7 @@ export async function connect(flags: Flags): Promise<Context> {
         keystorePath: c["--keystore"],
         passwordFile: c["--password-file"],
       });
-      const wallet = createWalletClient({ account, chain, transport });
-      const send = async (call: WriteCall): Promise<Hex> => {
-        const { request } = await client.simulateContract({
-          account,
-          address: call.address,
-          abi: call.abi,
-          functionName: call.functionName,
-          args: call.args as unknown[],
-        });
-        const hash = await wallet.writeContract(request as Parameters<typeof wallet.writeContract>[0]);
-        const receipt = await client.waitForTransactionReceipt({ hash, pollingInterval: 100 });
-        if (receipt.status !== "success")
-          throw new CliError(`${call.functionName} reverted on chain (transaction ${hash})`);
-        return hash;
-      };
-      unlocked = { account, send };
+      unlocked = { publicClient: client, walletClient: createWalletClient({ account, chain, transport }) };
       return unlocked;
     },
   };

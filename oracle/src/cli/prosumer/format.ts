@@ -1,11 +1,6 @@
 /** Output of the prosumer commands: token amounts in token units and `--json` documents. */
 import { formatUnits } from "viem";
-
-/** What formatting a token amount needs from the connected market. */
-export interface TokenUnits {
-  readonly decimals: number;
-  readonly symbol: string;
-}
+import type { TokenUnits } from "../../client/index.js";
 
 /** JSON with bigints as decimal strings, indented for reading. */
 export const jsonText = (value: unknown) =>

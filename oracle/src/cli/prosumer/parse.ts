@@ -16,21 +16,6 @@ export const uint = z
   .regex(/^\d+$/, "must be a non-negative integer")
   .transform((v) => BigInt(v));
 
-/** Exact decimal → base units with `decimals` fraction digits; never rounds. */
-export function toBaseUnits(value: string, decimals: number, field: string): bigint {
-  const match = /^(\d+)(?:\.(\d+))?$/.exec(value);
-  if (match === null)
-    throw new CliError(`${field}: must be a non-negative decimal number, got "${value}"`, 2);
-  const whole = match[1]!;
-  const fraction = (match[2] ?? "").replace(/0+$/, "");
-  if (fraction.length > decimals)
-    throw new CliError(
-      `${field}: "${value}" has more than ${decimals} decimal places (the smallest unit is 10^-${decimals})`,
-      2,
-    );
-  return BigInt(whole + fraction.padEnd(decimals, "0"));
-}
-
 export function parse<S extends z.ZodTypeAny>(schema: S, input: unknown): z.output<S> {
   const parsed = schema.safeParse(input);
   if (!parsed.success) throw new CliError(`Invalid arguments: ${formatIssues(parsed.error.issues)}`, 2);

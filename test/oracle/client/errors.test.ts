@@ -1,6 +1,7 @@
 /**
- * Revert decoding and explanation in cli/prosumer/errors.ts: a contract's custom error reaches the
- * user by name with its arguments, amounts in token units, whichever contract raised it.
+ * Revert decoding and explanation (client/errors.ts): a contract's custom error reaches the user by
+ * name with its arguments, amounts in token units, whichever contract raised it. The same decoding
+ * of a real chain's revert runs in every action's test (e.g. withdraw.test.ts).
  */
 import { expect } from "chai";
 import {
@@ -10,9 +11,8 @@ import {
   encodeErrorResult,
   parseAbi,
 } from "viem";
-import { energyMarketAbi } from "../../../../oracle/src/chain/abis.js";
-import { certificateAbi } from "../../../../oracle/src/cli/prosumer/abi.js";
-import { decodeRevert, explainRevert } from "../../../../oracle/src/cli/prosumer/errors.js";
+import { energyCertificateAbi, energyMarketAbi } from "../../../oracle/src/chain/abis.js";
+import { decodeError, explainError } from "../../../oracle/src/client/index.js";
 
 const ME = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
 
@@ -26,22 +26,22 @@ function reverted(abi: typeof energyMarketAbi | readonly [], data: `0x${string}`
   });
 }
 
-describe("decodeRevert", () => {
+describe("decodeError", () => {
   it("returns the custom error's name and arguments when the called contract's ABI has it", () => {
     const data = encodeErrorResult({
       abi: energyMarketAbi,
       errorName: "InsufficientBalance",
       args: [ME, 5n, 7n],
     });
-    expect(decodeRevert(reverted(energyMarketAbi, data))).to.deep.equal({
+    expect(decodeError(reverted(energyMarketAbi, data))).to.deep.equal({
       name: "InsufficientBalance",
       args: [ME, 5n, 7n],
     });
   });
 
   it("decodes an error bubbled up from another contract with every contract's errors", () => {
-    const data = encodeErrorResult({ abi: certificateAbi, errorName: "ZeroBeneficiary" });
-    expect(decodeRevert(reverted([], data))).to.deep.equal({ name: "ZeroBeneficiary", args: [] });
+    const data = encodeErrorResult({ abi: energyCertificateAbi, errorName: "ZeroBeneficiary" });
+    expect(decodeError(reverted([], data))).to.deep.equal({ name: "ZeroBeneficiary", args: [] });
   });
 
   it("names an unknown error by its selector", () => {
@@ -50,34 +50,34 @@ describe("decodeRevert", () => {
       errorName: "Nobody",
       args: [1n],
     });
-    expect(decodeRevert(reverted([], data))).to.deep.equal({
+    expect(decodeError(reverted([], data))).to.deep.equal({
       name: `unknown error ${data.slice(0, 10)}`,
       args: [],
     });
   });
 
   it("returns undefined for anything that is not a revert", () => {
-    expect(decodeRevert(new Error("boom"))).to.equal(undefined);
-    expect(decodeRevert(new BaseError("timeout"))).to.equal(undefined);
+    expect(decodeError(new Error("boom"))).to.equal(undefined);
+    expect(decodeError(new BaseError("timeout"))).to.equal(undefined);
   });
 });
 
-describe("explainRevert", () => {
+describe("explainError", () => {
   const token = { decimals: 6, symbol: "gUSD" };
 
   it("states the balances of InsufficientBalance in token units, with what to do", () => {
-    expect(explainRevert(token, "InsufficientBalance", [ME, 1_500_000n, 2_000_000n])).to.equal(
+    expect(explainError({ name: "InsufficientBalance", args: [ME, 1_500_000n, 2_000_000n] }, token)).to.equal(
       "InsufficientBalance: free balance 1.5 gUSD, needed 2 gUSD (deposit more first)",
     );
   });
 
   it("prints raw amounts when no market is connected yet", () => {
-    expect(explainRevert(undefined, "InsufficientBalance", [ME, 1_500_000n, 2_000_000n])).to.equal(
+    expect(explainError({ name: "InsufficientBalance", args: [ME, 1_500_000n, 2_000_000n] })).to.equal(
       "InsufficientBalance: free balance 1500000, needed 2000000 (deposit more first)",
     );
   });
 
   it("falls back to the error's name and arguments for errors it has no sentence for", () => {
-    expect(explainRevert(token, "SomethingElse", [1n, "x"])).to.equal("SomethingElse(1, x)");
+    expect(explainError({ name: "SomethingElse", args: [1n, "x"] }, token)).to.equal("SomethingElse(1, x)");
   });
 });

@@ -1,0 +1,107 @@
+/**
+ * The GridBrain client: one typed module for everything a prosumer's program does with the
+ * contracts and an oracle node, in viem's style — each action is a function taking a viem client
+ * (a public client to read; a public and a wallet client to send) and one parameters object, in a
+ * file of its own. The CLI's prosumer commands, the web app and the demo use it; docs/INTEGRATING.md
+ * shows it in use.
+ */
+export { type AccountWalletClient, type ContractCall, type WriteClients, sendContract } from "./clients.js";
+export {
+  ClientError,
+  type DecodedError,
+  InvalidParameterError,
+  type TokenUnits,
+  decodeError,
+  errorAbi,
+  explainError,
+  isUserRejection,
+} from "./errors.js";
+export {
+  KWH_DECIMALS,
+  certificateId,
+  certificateOf,
+  costRoundedDown,
+  costRoundedUp,
+  intervalIdAt,
+  orderLock,
+  parseAmount,
+  parseKwh,
+  parsePositiveAmount,
+  randomOrderNonce,
+  sourceLabel,
+  type EnergySource,
+} from "./units.js";
+export { type ReadMarketParameters, type ReadMarketReturnType, readMarket } from "./readMarket.js";
+export { type DepositParameters, type DepositReturnType, PERMIT_TTL_SECONDS, deposit } from "./deposit.js";
+export { type WithdrawParameters, type WithdrawReturnType, withdraw } from "./withdraw.js";
+export {
+  type PlaceOrderParameters,
+  type PlaceOrderReturnType,
+  type PlaceSideParameters,
+  placeBid,
+  placeOffer,
+  placeOrder,
+} from "./placeOrder.js";
+export {
+  type CancelOrderParameters,
+  type CancelOrderReturnType,
+  cancelOrder,
+  readPlacedOrder,
+} from "./cancelOrder.js";
+export {
+  type OrderFacts,
+  type OrderRecord,
+  type OrderState,
+  type ReadOrdersParameters,
+  type ReadOrdersReturnType,
+  orderState,
+  readOrders,
+} from "./readOrders.js";
+export {
+  POSITION_STATUSES,
+  type PositionStatus,
+  type ReadPositionParameters,
+  type ReadPositionReturnType,
+  readPosition,
+} from "./readPosition.js";
+export { type ReadBalancesParameters, type ReadBalancesReturnType, readBalances } from "./readBalances.js";
+export {
+  type FillProof,
+  type GetFillProofParameters,
+  type GetMeterProofParameters,
+  type MeterProof,
+  PROOF_REQUEST_TTL_SECONDS,
+  getFillProof,
+  getMeterProof,
+} from "./nodeProofs.js";
+export { type ClaimFillParameters, type ClaimFillReturnType, claimFill } from "./claimFill.js";
+export {
+  type SettleImbalanceParameters,
+  type SettleImbalanceReturnType,
+  settleImbalance,
+} from "./settleImbalance.js";
+export {
+  type CertificateHolding,
+  type ReadCertificatesParameters,
+  type ReadCertificatesReturnType,
+  readCertificates,
+} from "./readCertificates.js";
+export {
+  type RetireCertificateParameters,
+  type RetireCertificateReturnType,
+  retireCertificate,
+} from "./retireCertificate.js";
+export {
+  type ClaimCertificatesParameters,
+  type ClaimCertificatesReturnType,
+  claimCertificates,
+} from "./claimCertificates.js";
+export {
+  type Order,
+  type OrderSide,
+  Side,
+  gridBrainDomain,
+  hashOrder,
+  orderSide,
+  sideCode,
+} from "../domain/eip712.js";
