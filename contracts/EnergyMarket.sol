@@ -18,7 +18,6 @@ import {IOracleCommittee} from "./interfaces/IOracleCommittee.sol";
 import {IEnergyCertificate} from "./interfaces/IEnergyCertificate.sol";
 import {SettlementMath} from "./libraries/SettlementMath.sol";
 import {MarketHashing} from "./libraries/MarketHashing.sol";
-import {IntervalClock} from "./libraries/IntervalClock.sol";
 import {Positions} from "./libraries/Positions.sol";
 
 /// @title EnergyMarket
@@ -166,9 +165,9 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
     /// less than `amount`, so the books never promise more than the market holds. The transfer comes before the
     /// credit here (measured, not assumed); every caller is nonReentrant.
     function _pull(uint256 amount) private returns (uint256 received) {
-        uint256 before = token.balanceOf(address(this));
+        uint256 before = _held();
         token.safeTransferFrom(msg.sender, address(this), amount);
-        received = token.balanceOf(address(this)) - before;
+        received = _held() - before;
         if (received == 0) revert ZeroAmount();
         _totalOwed += received;
     }
@@ -176,13 +175,7 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
     /// @inheritdoc IEnergyMarket
     function withdraw(uint256 amount, address to) external nonReentrant {
         if (amount == 0) revert ZeroAmount();
-        Account storage account = _accounts[msg.sender];
-        uint256 balance = account.free;
-        if (balance < amount) revert InsufficientBalance(msg.sender, balance, amount);
-        // Safe "unchecked" and cast: amount <= balance < 2^128.
-        unchecked {
-            account.free = uint128(balance - amount);
-        }
+        _debitFree(_accounts[msg.sender], amount);
         _totalOwed -= amount;
         emit Withdrawn(msg.sender, to, amount);
         token.safeTransfer(to, amount);
@@ -234,12 +227,8 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         {
             uint256 lock = _lockOf(side, quantityWh, limitPricePerKwh);
             Account storage account = _accounts[msg.sender];
-            uint256 balance = account.free;
-            if (balance < lock) revert InsufficientBalance(msg.sender, balance, lock);
-            // Safe "unchecked" and casts: lock <= balance < 2^128 (the add is checked).
-            unchecked {
-                account.free = uint128(balance - lock);
-            }
+            _debitFree(account, lock);
+            // Safe cast: lock <= the free balance < 2^128 (the add is checked).
             account.locked += uint128(lock);
         }
         slots[uint8(side)] = orderId;
@@ -287,7 +276,7 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         ScheduleReport calldata report,
         bytes calldata signatures
     ) external whenNotPaused {
-        if (report.market != address(this)) revert WrongMarket(report.market);
+        _requireThisMarket(report.market);
         uint64 intervalId = report.intervalId;
         uint256 opensAt = _gateClosure(intervalId);
         uint256 closesAt = _scheduleDeadline(intervalId);
@@ -299,7 +288,7 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         bytes32 digest = interval.commitment;
         if (report.ordersDigest != digest)
             revert OrdersDigestMismatch(intervalId, digest, report.ordersDigest);
-        committee.verify(hashScheduleReport(report), report.configEpoch, signatures);
+        _verifySigned(hashScheduleReport(report), report.configEpoch, signatures);
 
         // The digest is no longer needed (no order can be placed after gate closure): its slot now holds the
         // schedule commitment, which saves a fresh storage slot per interval.
@@ -361,8 +350,7 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
 
     /// @inheritdoc IEnergyMarket
     function collectGridRevenue(uint64 intervalId) external {
-        IntervalState storage interval = _intervals[intervalId];
-        if (!interval.scheduled) revert NotScheduled(intervalId);
+        IntervalState storage interval = _scheduledInterval(intervalId);
         _requireFillsSettled(interval, intervalId);
         _creditOperator(interval, intervalId);
     }
@@ -372,8 +360,7 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         bytes32 scheduleRoot,
         uint256[] calldata zonePrices
     ) private view returns (IntervalState storage interval) {
-        interval = _intervals[intervalId];
-        if (!interval.scheduled) revert NotScheduled(intervalId);
+        interval = _scheduledInterval(intervalId);
         uint256 deadline = _meterDeadline(intervalId);
         if (block.timestamp >= deadline) revert SettlementClosed(intervalId, deadline);
         _requireSchedule(interval, intervalId, scheduleRoot, zonePrices);
@@ -518,18 +505,17 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
     /// @dev Not paused: the pause stops new exposure (orders, schedules); the energy of a scheduled interval has been
     /// delivered, and a pause across its meter window must not cancel its imbalance settlement.
     function commitMeterReport(MeterReport calldata report, bytes calldata signatures) external {
-        if (report.market != address(this)) revert WrongMarket(report.market);
+        _requireThisMarket(report.market);
         uint64 intervalId = report.intervalId;
-        IntervalState storage interval = _intervals[intervalId];
-        if (!interval.scheduled) revert NotScheduled(intervalId);
-        uint256 opensAt = IntervalClock.end(intervalId, intervalSeconds);
+        IntervalState storage interval = _scheduledInterval(intervalId);
+        uint256 opensAt = _intervalStart(intervalId) + intervalSeconds;
         uint256 closesAt = _meterDeadline(intervalId);
         if (block.timestamp < opensAt || block.timestamp >= closesAt) {
             revert MeterWindowClosed(intervalId, opensAt, closesAt);
         }
         if (interval.meterRoot != 0) revert AlreadyMetered(intervalId);
         _requireSchedule(interval, intervalId, report.scheduleRoot, report.zonePrices);
-        committee.verify(hashMeterReport(report), report.configEpoch, signatures);
+        _verifySigned(hashMeterReport(report), report.configEpoch, signatures);
         interval.meterRoot = report.meterRoot;
         _storeImbalancePrices(intervalId, report);
         emit MeterReportCommitted(
@@ -757,10 +743,7 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         if (soldWh == 0 || injectedWh == 0) return;
         // The source at delivery, not at settlement (which has no deadline): a meter installed after the interval
         // started reads as Other.
-        IGridRegistry.Source source = registry.sourceAt(
-            seller,
-            IntervalClock.start(intervalId, intervalSeconds)
-        );
+        IGridRegistry.Source source = registry.sourceAt(seller, _intervalStart(intervalId));
         if (!_isRenewable(source)) return;
         uint256 energyWh = soldWh < injectedWh ? soldWh : injectedWh;
         _issuedWh[intervalId][source] += energyWh;
@@ -801,9 +784,7 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
             interval.meterRoot == 0 ||
             (interval.settledCount < interval.fillCount && block.timestamp < _meterDeadline(intervalId))
         ) revert CertificatesNotFinal(intervalId);
-        (bool settled, uint64 boughtWh) = Positions.settledFill(
-            _positions[buyer][intervalId][uint8(Side.Buy)]
-        );
+        (bool settled, uint64 boughtWh) = Positions.settledFill(_slotOf(buyer, intervalId, Side.Buy));
         if (!settled || boughtWh == 0) revert ZeroAmount();
         // The pools are shared pro rata to purchases, scaled down when they hold more than was bought (a lossy line:
         // sellers' energy is counted before losses, buyers' after), so that the interval never certifies more than
@@ -872,7 +853,7 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         if (amount == 0) revert ZeroAmount();
         if (address(asset) == address(token)) {
             // Only the excess over what the market owes: the users' and operator's money is never recoverable.
-            uint256 held = token.balanceOf(address(this));
+            uint256 held = _held();
             uint256 excess = held > _totalOwed ? held - _totalOwed : 0;
             if (amount > excess) revert ExceedsRecoverable(amount, excess);
         }
@@ -908,7 +889,7 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         uint64 intervalId,
         Side side
     ) external view returns (Position memory p) {
-        bytes32 slot = _positions[owner][intervalId][uint8(side)];
+        bytes32 slot = _slotOf(owner, intervalId, side);
         if (slot == 0) return p;
         (bool settled, uint64 filledWh) = Positions.settledFill(slot);
         if (!settled) {
@@ -945,12 +926,12 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
 
     /// @inheritdoc IEnergyMarket
     function position(address owner, uint64 intervalId, Side side) external view returns (bytes32) {
-        return _positions[owner][intervalId][uint8(side)];
+        return _slotOf(owner, intervalId, side);
     }
 
     /// @inheritdoc IEnergyMarket
     function settledFill(address owner, uint64 intervalId, Side side) external view returns (bool, uint64) {
-        return Positions.settledFill(_positions[owner][intervalId][uint8(side)]);
+        return Positions.settledFill(_slotOf(owner, intervalId, side));
     }
 
     /// @inheritdoc IEnergyMarket
@@ -1050,6 +1031,34 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
 
     /* INTERNAL */
 
+    // Several helpers below hold one check, external call or storage lookup that more than one function needs: the
+    // optimizer inlines what is written at each caller, and one private function measured smaller runtime code
+    // (docs/CONTRACTS.md, "Code size").
+
+    /// @dev The position slot of (owner, interval, side), for reading.
+    function _slotOf(address owner, uint64 intervalId, Side side) private view returns (bytes32) {
+        return _positions[owner][intervalId][uint8(side)];
+    }
+
+    function _requireThisMarket(address market) private view {
+        if (market != address(this)) revert WrongMarket(market);
+    }
+
+    /// @dev The market's token balance.
+    function _held() private view returns (uint256) {
+        return token.balanceOf(address(this));
+    }
+
+    /// @dev Reverts unless the committee of `configEpoch` signed `digest` (k of n).
+    function _verifySigned(bytes32 digest, uint64 configEpoch, bytes calldata signatures) private view {
+        committee.verify(digest, configEpoch, signatures);
+    }
+
+    function _scheduledInterval(uint64 intervalId) private view returns (IntervalState storage interval) {
+        interval = _intervals[intervalId];
+        if (!interval.scheduled) revert NotScheduled(intervalId);
+    }
+
     function _requireGateOpen(uint64 intervalId) private view {
         uint256 closesAt = _gateClosure(intervalId);
         if (block.timestamp >= closesAt) revert GateClosed(intervalId, closesAt);
@@ -1084,6 +1093,16 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         return _hashTypedDataV4(MarketHashing.orderHash(order));
     }
 
+    /// @dev Takes `amount` from the caller's free balance; reverts when it holds less.
+    function _debitFree(Account storage account, uint256 amount) private {
+        uint256 balance = account.free;
+        if (balance < amount) revert InsufficientBalance(msg.sender, balance, amount);
+        // Safe "unchecked" and cast: amount <= balance < 2^128.
+        unchecked {
+            account.free = uint128(balance - amount);
+        }
+    }
+
     /// @dev Moves funds of `who`: `lockedOut` leaves its locked funds, `lockedIn` enters them (a seller's withheld
     /// payout, from the interval's receipts), `credit` enters its free balance. Checked: the locked funds never go
     /// below zero, so a release can only return what was locked.
@@ -1093,13 +1112,17 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         account.free = SafeCast.toUint128(uint256(account.free) + credit);
     }
 
+    /// @dev The lock rule stays here, over the immutable collateral rate, like the interval clock below: as library
+    /// functions taking the immutables as arguments both measured larger runtime code (docs/CONTRACTS.md, "Code size").
     function _lockOf(Side side, uint64 quantityWh, uint128 limitPricePerKwh) private view returns (uint256) {
-        return Positions.lockOf(side, quantityWh, limitPricePerKwh, offerCollateralPerKwh);
+        // Both sides lock the imbalance collateral; a bid also locks its highest payment.
+        uint256 collateral = uint256(offerCollateralPerKwh).costUp(quantityWh);
+        return side == Side.Buy ? uint256(limitPricePerKwh).costUp(quantityWh) + collateral : collateral;
     }
 
     /// @dev The imbalance collateral of `energyWh`: kept at fill settlement exactly so, released with the delivery.
     function _collateralOf(uint256 energyWh) private view returns (uint256) {
-        return Positions.collateral(offerCollateralPerKwh, energyWh);
+        return uint256(offerCollateralPerKwh).costUp(energyWh);
     }
 
     /// @dev Settled energy on one side; reverts if an order on that side is still open.
@@ -1108,7 +1131,7 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         uint64 intervalId,
         Side side
     ) private view returns (uint256) {
-        bytes32 slot = _positions[participant][intervalId][uint8(side)];
+        bytes32 slot = _slotOf(participant, intervalId, side);
         if (slot == 0) return 0;
         (bool settled, uint64 filledWh) = Positions.settledFill(slot);
         if (!settled) revert FillNotSettled(slot);
@@ -1122,21 +1145,22 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
             source == IGridRegistry.Source.Hydro;
     }
 
+    /* INTERVAL CLOCK (docs/CONTRACTS.md, "Timeline of interval `i`") */
+
+    function _intervalStart(uint64 intervalId) private view returns (uint256) {
+        return uint256(intervalId) * intervalSeconds;
+    }
+
     function _gateClosure(uint64 intervalId) private view returns (uint256) {
-        return IntervalClock.gateClosure(intervalId, intervalSeconds, gateClosureSeconds);
+        uint256 start = _intervalStart(intervalId);
+        return start > gateClosureSeconds ? start - gateClosureSeconds : 0;
     }
 
     function _scheduleDeadline(uint64 intervalId) private view returns (uint256) {
-        return
-            IntervalClock.scheduleDeadline(
-                intervalId,
-                intervalSeconds,
-                gateClosureSeconds,
-                scheduleWindowSeconds
-            );
+        return _gateClosure(intervalId) + scheduleWindowSeconds;
     }
 
     function _meterDeadline(uint64 intervalId) private view returns (uint256) {
-        return IntervalClock.meterDeadline(intervalId, intervalSeconds, meterWindowSeconds);
+        return _intervalStart(intervalId) + intervalSeconds + meterWindowSeconds;
     }
 }
