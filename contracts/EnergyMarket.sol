@@ -17,6 +17,8 @@ import {IGridRegistry} from "./interfaces/IGridRegistry.sol";
 import {IOracleCommittee} from "./interfaces/IOracleCommittee.sol";
 import {IEnergyCertificate} from "./interfaces/IEnergyCertificate.sol";
 import {SettlementMath} from "./libraries/SettlementMath.sol";
+import {MarketHashing} from "./libraries/MarketHashing.sol";
+import {Positions} from "./libraries/Positions.sol";
 
 /// @title EnergyMarket
 /// @notice Escrowed order book, schedule commit, settlement of fills and imbalances; see {IEnergyMarket},
@@ -32,25 +34,11 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
     /// @notice Role that may pause orders and commits.
     bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
 
-    /// @dev keccak256("Order(address owner,uint64 intervalId,uint8 side,uint32 zoneId,uint64 quantityWh,
-    /// uint128 limitPricePerKwh,uint64 nonce)")
-    bytes32 public constant ORDER_TYPEHASH =
-        0x2622cf588842836f8e88111ab1e440f1ae9faef3e3e26d9caf137c575bde7b67;
-    /// @dev keccak256("ScheduleReport(address market,uint64 intervalId,uint64 configEpoch,bytes32 ordersDigest,
-    /// bytes32 scheduleRoot,uint32 fillCount,uint256[] zonePrices)")
-    bytes32 public constant SCHEDULE_REPORT_TYPEHASH =
-        0x521b8e06476542b7a3e138f39883aef500c23f589ac83dec198acfce3fd208d2;
-    /// @dev keccak256("MeterReport(address market,uint64 intervalId,uint64 configEpoch,bytes32 meterRoot,
-    /// bytes32 scheduleRoot,uint256[] zonePrices,uint256[] shortPrices,uint256[] longPrices)")
-    bytes32 public constant METER_REPORT_TYPEHASH =
-        0xd8f4b029f32f79c73bb2031af378894fdb8def23a326e0fb4f1585703cf7b8d0;
-    /// @dev keccak256("MeterReading(address meter,uint64 intervalId,uint64 injectedWh,uint64 consumedWh)")
-    bytes32 public constant METER_READING_TYPEHASH =
-        0x97975e507c2a54a0d204cdd28fa876e82d595adc7548640ae9200c6f9b99cac2;
-
-    /// @dev A position slot holding `SETTLED_FLAG | filledWh` is a settled fill. An order id (a keccak digest) has
-    /// this shape (bits 64..254 all zero) with probability 2^-191, i.e. never.
-    uint256 private constant _SETTLED_FLAG = 1 << 255;
+    /// @dev The EIP-712 type hashes, public for off-chain tooling; preimages in {MarketHashing}.
+    bytes32 public constant ORDER_TYPEHASH = MarketHashing.ORDER_TYPEHASH;
+    bytes32 public constant SCHEDULE_REPORT_TYPEHASH = MarketHashing.SCHEDULE_REPORT_TYPEHASH;
+    bytes32 public constant METER_REPORT_TYPEHASH = MarketHashing.METER_REPORT_TYPEHASH;
+    bytes32 public constant METER_READING_TYPEHASH = MarketHashing.METER_READING_TYPEHASH;
 
     /// @notice After an interval's meter deadline, keepers have this long to settle its imbalances; then a
     /// participant whose leaf is missing or lost takes its offer collateral back (releaseCollateral).
@@ -177,9 +165,9 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
     /// less than `amount`, so the books never promise more than the market holds. The transfer comes before the
     /// credit here (measured, not assumed); every caller is nonReentrant.
     function _pull(uint256 amount) private returns (uint256 received) {
-        uint256 before = token.balanceOf(address(this));
+        uint256 before = _held();
         token.safeTransferFrom(msg.sender, address(this), amount);
-        received = token.balanceOf(address(this)) - before;
+        received = _held() - before;
         if (received == 0) revert ZeroAmount();
         _totalOwed += received;
     }
@@ -187,13 +175,7 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
     /// @inheritdoc IEnergyMarket
     function withdraw(uint256 amount, address to) external nonReentrant {
         if (amount == 0) revert ZeroAmount();
-        Account storage account = _accounts[msg.sender];
-        uint256 balance = account.free;
-        if (balance < amount) revert InsufficientBalance(msg.sender, balance, amount);
-        // Safe "unchecked" and cast: amount <= balance < 2^128.
-        unchecked {
-            account.free = uint128(balance - amount);
-        }
+        _debitFree(_accounts[msg.sender], amount);
         _totalOwed -= amount;
         emit Withdrawn(msg.sender, to, amount);
         token.safeTransfer(to, amount);
@@ -232,43 +214,27 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         uint64 nonce
     ) private returns (bytes32 orderId) {
         if (quantityWh == 0) revert ZeroAmount();
-        uint256 closesAt = _gateClosure(intervalId);
-        if (block.timestamp >= closesAt) revert GateClosed(intervalId, closesAt);
+        _requireGateOpen(intervalId);
         bytes32[2] storage slots = _positions[msg.sender][intervalId];
         // Before gate closure a non-zero slot can only be an open order (fills settle after the commit).
         bytes32 existing = slots[uint8(side)];
         if (existing != 0) revert OrderSlotTaken(msg.sender, intervalId, side, existing);
 
         orderId = _hashTypedDataV4(
-            keccak256(
-                abi.encode(
-                    ORDER_TYPEHASH,
-                    msg.sender,
-                    intervalId,
-                    side,
-                    zoneId,
-                    quantityWh,
-                    limitPricePerKwh,
-                    nonce
-                )
-            )
+            MarketHashing.orderHash(msg.sender, intervalId, side, zoneId, quantityWh, limitPricePerKwh, nonce)
         );
         // Scoped: the legacy (non-IR) code generator runs out of stack slots with these locals in the function's scope.
         {
             uint256 lock = _lockOf(side, quantityWh, limitPricePerKwh);
             Account storage account = _accounts[msg.sender];
-            uint256 balance = account.free;
-            if (balance < lock) revert InsufficientBalance(msg.sender, balance, lock);
-            // Safe "unchecked" and casts: lock <= balance < 2^128 (the add is checked).
-            unchecked {
-                account.free = uint128(balance - lock);
-            }
+            _debitFree(account, lock);
+            // Safe cast: lock <= the free balance < 2^128 (the add is checked).
             account.locked += uint128(lock);
         }
         slots[uint8(side)] = orderId;
         // Before gate closure the commitment is the running orders digest (docs/CONTRACTS.md, "ordersDigest").
         IntervalState storage interval = _intervals[intervalId];
-        interval.commitment = keccak256(abi.encode(interval.commitment, orderId));
+        interval.commitment = MarketHashing.ordersDigestStep(interval.commitment, orderId);
         emit OrderPlaced(orderId, msg.sender, intervalId, side, zoneId, quantityWh, limitPricePerKwh, nonce);
     }
 
@@ -276,8 +242,7 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
     function cancelOrder(Order calldata order) external {
         bytes32 orderId = _hashOrder(order);
         if (order.owner != msg.sender) revert NotOrderOwner(orderId, msg.sender);
-        uint256 closesAt = _gateClosure(order.intervalId);
-        if (block.timestamp >= closesAt) revert GateClosed(order.intervalId, closesAt);
+        _requireGateOpen(order.intervalId);
         _closeOpenOrder(order, orderId);
         // The order stays in the digest: the solver sees this event and gives the order no leaf.
         emit OrderCancelled(orderId, order.owner, order.intervalId);
@@ -311,7 +276,7 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         ScheduleReport calldata report,
         bytes calldata signatures
     ) external whenNotPaused {
-        if (report.market != address(this)) revert WrongMarket(report.market);
+        _requireThisMarket(report.market);
         uint64 intervalId = report.intervalId;
         uint256 opensAt = _gateClosure(intervalId);
         uint256 closesAt = _scheduleDeadline(intervalId);
@@ -323,14 +288,11 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         bytes32 digest = interval.commitment;
         if (report.ordersDigest != digest)
             revert OrdersDigestMismatch(intervalId, digest, report.ordersDigest);
-        committee.verify(hashScheduleReport(report), report.configEpoch, signatures);
+        _verifySigned(hashScheduleReport(report), report.configEpoch, signatures);
 
         // The digest is no longer needed (no order can be placed after gate closure): its slot now holds the
         // schedule commitment, which saves a fresh storage slot per interval.
-        interval.commitment = _scheduleCommitment(
-            report.scheduleRoot,
-            keccak256(abi.encodePacked(report.zonePrices))
-        );
+        interval.commitment = MarketHashing.scheduleCommitment(report.scheduleRoot, report.zonePrices);
         interval.scheduled = true;
         interval.fillCount = report.fillCount;
         emit ScheduleCommitted(
@@ -376,7 +338,9 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         uint64 intervalId = fill.order.intervalId;
         IntervalState storage interval = _settleableInterval(intervalId, scheduleRoot, zonePrices);
         bytes32 orderId = _hashOrder(fill.order);
-        if (!MerkleProof.verifyCalldata(proof, scheduleRoot, _fillLeaf(orderId, fill.filledWh))) {
+        if (
+            !MerkleProof.verifyCalldata(proof, scheduleRoot, MarketHashing.fillLeaf(orderId, fill.filledWh))
+        ) {
             revert InvalidProof();
         }
         Tally memory tally = _loadTally(interval);
@@ -386,11 +350,8 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
 
     /// @inheritdoc IEnergyMarket
     function collectGridRevenue(uint64 intervalId) external {
-        IntervalState storage interval = _intervals[intervalId];
-        if (!interval.scheduled) revert NotScheduled(intervalId);
-        if (interval.settledCount < interval.fillCount && block.timestamp < _meterDeadline(intervalId)) {
-            revert FillsPending(intervalId, interval.settledCount, interval.fillCount);
-        }
+        IntervalState storage interval = _scheduledInterval(intervalId);
+        _requireFillsSettled(interval, intervalId);
         _creditOperator(interval, intervalId);
     }
 
@@ -399,15 +360,10 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         bytes32 scheduleRoot,
         uint256[] calldata zonePrices
     ) private view returns (IntervalState storage interval) {
-        interval = _intervals[intervalId];
-        if (!interval.scheduled) revert NotScheduled(intervalId);
+        interval = _scheduledInterval(intervalId);
         uint256 deadline = _meterDeadline(intervalId);
         if (block.timestamp >= deadline) revert SettlementClosed(intervalId, deadline);
-        if (
-            interval.commitment != _scheduleCommitment(scheduleRoot, keccak256(abi.encodePacked(zonePrices)))
-        ) {
-            revert ScheduleMismatch(intervalId);
-        }
+        _requireSchedule(interval, intervalId, scheduleRoot, zonePrices);
     }
 
     /// @dev Settles one proven fill: checks the order is open and the fill within its limits, moves the money
@@ -428,7 +384,7 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         {
             bytes32 slot = slots[uint8(order.side)];
             if (slot != orderId) {
-                if (skipSettled && uint256(slot) >> 64 == _SETTLED_FLAG >> 64) return;
+                if (skipSettled && Positions.isSettled(slot)) return;
                 revert OrderNotOpen(orderId);
             }
         }
@@ -446,9 +402,9 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         uint256 openLock = _lockOf(order.side, order.quantityWh, order.limitPricePerKwh);
         // The imbalance collateral of the filled part stays locked until the delivery is settled, except for the
         // grid's account, which is never settled for imbalance (docs/MARKET_RULES.md, "The grid").
-        (bool isGrid, ) = registry.gridZoneOf(order.owner);
+        bool isGrid = _isGrid(order.owner);
         // What stays locked for the delivery: the kept collateral, and below a seller's withheld payout.
-        uint256 keptLock = isGrid ? 0 : uint256(offerCollateralPerKwh).costUp(filledWh);
+        uint256 keptLock = isGrid ? 0 : _collateralOf(filledWh);
         if (order.side == Side.Buy) {
             if (price > order.limitPricePerKwh)
                 revert PriceOutsideLimit(orderId, price, order.limitPricePerKwh);
@@ -480,7 +436,7 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
                 keptLock += amount;
             }
         }
-        slots[uint8(order.side)] = bytes32(_SETTLED_FLAG | filledWh);
+        slots[uint8(order.side)] = Positions.settledRecord(filledWh);
         _move(order.owner, openLock, keptLock, credit);
         // Safe "unchecked": at most one increment per order.
         unchecked {
@@ -509,7 +465,7 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
                 revert FillIntervalMismatch(orderId, fill.order.intervalId, intervalId);
             }
             orderIds[i] = orderId;
-            leaves[i] = _fillLeaf(orderId, fill.filledWh);
+            leaves[i] = MarketHashing.fillLeaf(orderId, fill.filledWh);
         }
         if (!MerkleProof.multiProofVerifyCalldata(proof, proofFlags, scheduleRoot, leaves))
             revert InvalidProof();
@@ -549,21 +505,17 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
     /// @dev Not paused: the pause stops new exposure (orders, schedules); the energy of a scheduled interval has been
     /// delivered, and a pause across its meter window must not cancel its imbalance settlement.
     function commitMeterReport(MeterReport calldata report, bytes calldata signatures) external {
-        if (report.market != address(this)) revert WrongMarket(report.market);
+        _requireThisMarket(report.market);
         uint64 intervalId = report.intervalId;
-        IntervalState storage interval = _intervals[intervalId];
-        if (!interval.scheduled) revert NotScheduled(intervalId);
+        IntervalState storage interval = _scheduledInterval(intervalId);
         uint256 opensAt = _intervalStart(intervalId) + intervalSeconds;
         uint256 closesAt = _meterDeadline(intervalId);
         if (block.timestamp < opensAt || block.timestamp >= closesAt) {
             revert MeterWindowClosed(intervalId, opensAt, closesAt);
         }
         if (interval.meterRoot != 0) revert AlreadyMetered(intervalId);
-        if (
-            interval.commitment !=
-            _scheduleCommitment(report.scheduleRoot, keccak256(abi.encodePacked(report.zonePrices)))
-        ) revert ScheduleMismatch(intervalId);
-        committee.verify(hashMeterReport(report), report.configEpoch, signatures);
+        _requireSchedule(interval, intervalId, report.scheduleRoot, report.zonePrices);
+        _verifySigned(hashMeterReport(report), report.configEpoch, signatures);
         interval.meterRoot = report.meterRoot;
         _storeImbalancePrices(intervalId, report);
         emit MeterReportCommitted(
@@ -605,7 +557,13 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
     ) external nonReentrant {
         IntervalState storage interval = _intervals[intervalId];
         bytes32 meterRoot = _meterRootOf(interval, intervalId);
-        if (!MerkleProof.verifyCalldata(proof, meterRoot, _meterLeaf(participant, injectedWh, consumedWh))) {
+        if (
+            !MerkleProof.verifyCalldata(
+                proof,
+                meterRoot,
+                MarketHashing.meterLeaf(participant, injectedWh, consumedWh)
+            )
+        ) {
             revert InvalidProof();
         }
         _requireFillsSettled(interval, intervalId);
@@ -625,7 +583,11 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         if (count == 0) revert ZeroAmount();
         bytes32[] memory leaves = new bytes32[](count);
         for (uint256 i; i < count; ++i) {
-            leaves[i] = _meterLeaf(entries[i].participant, entries[i].injectedWh, entries[i].consumedWh);
+            leaves[i] = MarketHashing.meterLeaf(
+                entries[i].participant,
+                entries[i].injectedWh,
+                entries[i].consumedWh
+            );
         }
         if (!MerkleProof.multiProofVerifyCalldata(proof, proofFlags, meterRoot, leaves))
             revert InvalidProof();
@@ -663,13 +625,10 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         uint64 injectedWh,
         uint64 consumedWh
     ) private {
-        if (_imbalanceSettled[participant][intervalId])
-            revert ImbalanceAlreadySettled(participant, intervalId);
+        _markDeliverySettled(participant, intervalId);
         ImbalancePrices memory prices = _imbalancePricesOf(participant, intervalId);
         uint256 boughtWh = _settledEnergy(participant, intervalId, Side.Buy);
         uint256 soldWh = _settledEnergy(participant, intervalId, Side.Sell);
-
-        _imbalanceSettled[participant][intervalId] = true;
         // deviation = metered net − scheduled net = (injected − consumed) − (sold − bought).
         int256 deviationWh =
             (int256(uint256(injectedWh)) - int256(uint256(consumedWh))) - (int256(soldWh) - int256(boughtWh));
@@ -689,8 +648,7 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         address participant,
         uint64 intervalId
     ) private view returns (ImbalancePrices memory) {
-        (bool isGrid, ) = registry.gridZoneOf(participant);
-        if (isGrid) revert GridAccountNotSettled(participant);
+        if (_isGrid(participant)) revert GridAccountNotSettled(participant);
         (bool registered, uint32 zoneId) = registry.participantZone(participant);
         return _imbalancePrices[intervalId][registered ? zoneId : _UNZONED];
     }
@@ -704,8 +662,7 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         uint256 soldWh
     ) private returns (uint256 locked) {
         // Each side's collateral rounds up on its own, exactly as it was kept at fill settlement.
-        locked =
-            uint256(offerCollateralPerKwh).costUp(boughtWh) + uint256(offerCollateralPerKwh).costUp(soldWh);
+        locked = _collateralOf(boughtWh) + _collateralOf(soldWh);
         uint256 payout = _pendingPayouts[participant][intervalId];
         if (payout != 0) {
             delete _pendingPayouts[participant][intervalId];
@@ -775,15 +732,6 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         emit ImbalancePaymentClaimed(participant, amount);
     }
 
-    /// @dev StandardMerkleTree leaf of types ["address", "uint64", "uint64"].
-    function _meterLeaf(
-        address participant,
-        uint64 injectedWh,
-        uint64 consumedWh
-    ) private pure returns (bytes32) {
-        return keccak256(bytes.concat(keccak256(abi.encode(participant, injectedWh, consumedWh))));
-    }
-
     /// @dev Renewable energy both sold and metered as injected enters the interval's certificate pool, which the
     /// interval's buyers share pro rata to their settled purchases (claimCertificates).
     function _issueCertificates(
@@ -809,14 +757,11 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         uint256 deadline = _meterDeadline(intervalId);
         if (_intervals[intervalId].meterRoot != 0) deadline += COLLATERAL_GRACE_SECONDS;
         if (block.timestamp < deadline) revert CollateralNotReleasable(participant, intervalId, deadline);
-        if (_imbalanceSettled[participant][intervalId])
-            revert ImbalanceAlreadySettled(participant, intervalId);
-        _imbalanceSettled[participant][intervalId] = true;
+        _markDeliverySettled(participant, intervalId);
         // Unmetered: the delivery counts as done, so the withheld payout is released with the collateral. A grid
         // account kept nothing locked (its payout and collateral were credited at fill settlement).
-        (bool isGrid, ) = registry.gridZoneOf(participant);
         uint256 amount =
-            isGrid
+            _isGrid(participant)
                 ? 0
                 : _releaseDeliveryLocks(
                     participant,
@@ -839,7 +784,7 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
             interval.meterRoot == 0 ||
             (interval.settledCount < interval.fillCount && block.timestamp < _meterDeadline(intervalId))
         ) revert CertificatesNotFinal(intervalId);
-        (bool settled, uint64 boughtWh) = _settledRecord(_positions[buyer][intervalId][uint8(Side.Buy)]);
+        (bool settled, uint64 boughtWh) = Positions.settledFill(_slotOf(buyer, intervalId, Side.Buy));
         if (!settled || boughtWh == 0) revert ZeroAmount();
         // The pools are shared pro rata to purchases, scaled down when they hold more than was bought (a lossy line:
         // sellers' energy is counted before losses, buyers' after), so that the interval never certifies more than
@@ -908,7 +853,7 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         if (amount == 0) revert ZeroAmount();
         if (address(asset) == address(token)) {
             // Only the excess over what the market owes: the users' and operator's money is never recoverable.
-            uint256 held = token.balanceOf(address(this));
+            uint256 held = _held();
             uint256 excess = held > _totalOwed ? held - _totalOwed : 0;
             if (amount > excess) revert ExceedsRecoverable(amount, excess);
         }
@@ -944,9 +889,9 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         uint64 intervalId,
         Side side
     ) external view returns (Position memory p) {
-        bytes32 slot = _positions[owner][intervalId][uint8(side)];
+        bytes32 slot = _slotOf(owner, intervalId, side);
         if (slot == 0) return p;
-        (bool settled, uint64 filledWh) = _settledRecord(slot);
+        (bool settled, uint64 filledWh) = Positions.settledFill(slot);
         if (!settled) {
             p.status = PositionStatus.Open;
             p.orderId = slot;
@@ -955,10 +900,8 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         p.status = PositionStatus.Settled;
         p.filledWh = filledWh;
         p.deliverySettled = _imbalanceSettled[owner][intervalId];
-        (bool isGrid, ) = registry.gridZoneOf(owner);
         // Kept at fill settlement exactly so (see _settleFill), and released with the delivery.
-        if (!p.deliverySettled && !isGrid)
-            p.collateralLocked = uint256(offerCollateralPerKwh).costUp(filledWh);
+        if (!p.deliverySettled && !_isGrid(owner)) p.collateralLocked = _collateralOf(filledWh);
         if (side == Side.Sell) p.pendingPayout = _pendingPayouts[owner][intervalId];
     }
 
@@ -983,12 +926,12 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
 
     /// @inheritdoc IEnergyMarket
     function position(address owner, uint64 intervalId, Side side) external view returns (bytes32) {
-        return _positions[owner][intervalId][uint8(side)];
+        return _slotOf(owner, intervalId, side);
     }
 
     /// @inheritdoc IEnergyMarket
     function settledFill(address owner, uint64 intervalId, Side side) external view returns (bool, uint64) {
-        return _settledRecord(_positions[owner][intervalId][uint8(side)]);
+        return Positions.settledFill(_slotOf(owner, intervalId, side));
     }
 
     /// @inheritdoc IEnergyMarket
@@ -1048,41 +991,12 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
 
     /// @inheritdoc IEnergyMarket
     function hashScheduleReport(ScheduleReport calldata report) public view returns (bytes32) {
-        return
-            _hashTypedDataV4(
-                keccak256(
-                    abi.encode(
-                        SCHEDULE_REPORT_TYPEHASH,
-                        report.market,
-                        report.intervalId,
-                        report.configEpoch,
-                        report.ordersDigest,
-                        report.scheduleRoot,
-                        report.fillCount,
-                        keccak256(abi.encodePacked(report.zonePrices))
-                    )
-                )
-            );
+        return _hashTypedDataV4(MarketHashing.scheduleReportHash(report));
     }
 
     /// @inheritdoc IEnergyMarket
     function hashMeterReport(MeterReport calldata report) public view returns (bytes32) {
-        return
-            _hashTypedDataV4(
-                keccak256(
-                    abi.encode(
-                        METER_REPORT_TYPEHASH,
-                        report.market,
-                        report.intervalId,
-                        report.configEpoch,
-                        report.meterRoot,
-                        report.scheduleRoot,
-                        keccak256(abi.encodePacked(report.zonePrices)),
-                        keccak256(abi.encodePacked(report.shortPrices)),
-                        keccak256(abi.encodePacked(report.longPrices))
-                    )
-                )
-            );
+        return _hashTypedDataV4(MarketHashing.meterReportHash(report));
     }
 
     /// @inheritdoc IEnergyMarket
@@ -1092,10 +1006,7 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         uint64 injectedWh,
         uint64 consumedWh
     ) external view returns (bytes32) {
-        return
-            _hashTypedDataV4(
-                keccak256(abi.encode(METER_READING_TYPEHASH, meter, intervalId, injectedWh, consumedWh))
-            );
+        return _hashTypedDataV4(MarketHashing.meterReadingHash(meter, intervalId, injectedWh, consumedWh));
     }
 
     /// @inheritdoc IEnergyMarket
@@ -1120,34 +1031,76 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
 
     /* INTERNAL */
 
-    function _hashOrder(Order calldata order) private view returns (bytes32) {
-        return
-            _hashTypedDataV4(
-                keccak256(
-                    abi.encode(
-                        ORDER_TYPEHASH,
-                        order.owner,
-                        order.intervalId,
-                        order.side,
-                        order.zoneId,
-                        order.quantityWh,
-                        order.limitPricePerKwh,
-                        order.nonce
-                    )
-                )
-            );
+    // Several helpers below hold one check, external call or storage lookup that more than one function needs: the
+    // optimizer inlines what is written at each caller, and one private function measured smaller runtime code
+    // (docs/CONTRACTS.md, "Code size").
+
+    /// @dev The position slot of (owner, interval, side), for reading.
+    function _slotOf(address owner, uint64 intervalId, Side side) private view returns (bytes32) {
+        return _positions[owner][intervalId][uint8(side)];
     }
 
-    /// @dev StandardMerkleTree leaf of types ["bytes32", "uint64"]: keccak256(keccak256(abi.encode(id, filled))).
-    function _fillLeaf(bytes32 orderId, uint64 filledWh) private pure returns (bytes32) {
-        return keccak256(bytes.concat(keccak256(abi.encode(orderId, filledWh))));
+    function _requireThisMarket(address market) private view {
+        if (market != address(this)) revert WrongMarket(market);
     }
 
-    function _scheduleCommitment(
+    /// @dev The market's token balance.
+    function _held() private view returns (uint256) {
+        return token.balanceOf(address(this));
+    }
+
+    /// @dev Reverts unless the committee of `configEpoch` signed `digest` (k of n).
+    function _verifySigned(bytes32 digest, uint64 configEpoch, bytes calldata signatures) private view {
+        committee.verify(digest, configEpoch, signatures);
+    }
+
+    function _scheduledInterval(uint64 intervalId) private view returns (IntervalState storage interval) {
+        interval = _intervals[intervalId];
+        if (!interval.scheduled) revert NotScheduled(intervalId);
+    }
+
+    function _requireGateOpen(uint64 intervalId) private view {
+        uint256 closesAt = _gateClosure(intervalId);
+        if (block.timestamp >= closesAt) revert GateClosed(intervalId, closesAt);
+    }
+
+    /// @dev Checks that `scheduleRoot` and `zonePrices` are the interval's committed schedule.
+    function _requireSchedule(
+        IntervalState storage interval,
+        uint64 intervalId,
         bytes32 scheduleRoot,
-        bytes32 zonePricesHash
-    ) private pure returns (bytes32) {
-        return keccak256(abi.encode(scheduleRoot, zonePricesHash));
+        uint256[] calldata zonePrices
+    ) private view {
+        if (interval.commitment != MarketHashing.scheduleCommitment(scheduleRoot, zonePrices)) {
+            revert ScheduleMismatch(intervalId);
+        }
+    }
+
+    /// @dev Settles a participant's delivery once: by its meter leaf or by releasing its collateral.
+    function _markDeliverySettled(address participant, uint64 intervalId) private {
+        if (_imbalanceSettled[participant][intervalId])
+            revert ImbalanceAlreadySettled(participant, intervalId);
+        _imbalanceSettled[participant][intervalId] = true;
+    }
+
+    /// @dev Whether `account` is a zone's grid account: it is never settled for imbalance, and keeps nothing locked
+    /// for its deliveries (docs/MARKET_RULES.md, "The grid").
+    function _isGrid(address account) private view returns (bool isGrid) {
+        (isGrid, ) = registry.gridZoneOf(account);
+    }
+
+    function _hashOrder(Order calldata order) private view returns (bytes32) {
+        return _hashTypedDataV4(MarketHashing.orderHash(order));
+    }
+
+    /// @dev Takes `amount` from the caller's free balance; reverts when it holds less.
+    function _debitFree(Account storage account, uint256 amount) private {
+        uint256 balance = account.free;
+        if (balance < amount) revert InsufficientBalance(msg.sender, balance, amount);
+        // Safe "unchecked" and cast: amount <= balance < 2^128.
+        unchecked {
+            account.free = uint128(balance - amount);
+        }
     }
 
     /// @dev Moves funds of `who`: `lockedOut` leaves its locked funds, `lockedIn` enters them (a seller's withheld
@@ -1159,16 +1112,17 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         account.free = SafeCast.toUint128(uint256(account.free) + credit);
     }
 
+    /// @dev The lock rule stays here, over the immutable collateral rate, like the interval clock below: as library
+    /// functions taking the immutables as arguments both measured larger runtime code (docs/CONTRACTS.md, "Code size").
     function _lockOf(Side side, uint64 quantityWh, uint128 limitPricePerKwh) private view returns (uint256) {
         // Both sides lock the imbalance collateral; a bid also locks its highest payment.
         uint256 collateral = uint256(offerCollateralPerKwh).costUp(quantityWh);
         return side == Side.Buy ? uint256(limitPricePerKwh).costUp(quantityWh) + collateral : collateral;
     }
 
-    function _settledRecord(bytes32 slot) private pure returns (bool settled, uint64 filledWh) {
-        uint256 value = uint256(slot);
-        if (value >> 64 != _SETTLED_FLAG >> 64) return (false, 0);
-        return (true, uint64(value));
+    /// @dev The imbalance collateral of `energyWh`: kept at fill settlement exactly so, released with the delivery.
+    function _collateralOf(uint256 energyWh) private view returns (uint256) {
+        return uint256(offerCollateralPerKwh).costUp(energyWh);
     }
 
     /// @dev Settled energy on one side; reverts if an order on that side is still open.
@@ -1177,9 +1131,9 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         uint64 intervalId,
         Side side
     ) private view returns (uint256) {
-        bytes32 slot = _positions[participant][intervalId][uint8(side)];
+        bytes32 slot = _slotOf(participant, intervalId, side);
         if (slot == 0) return 0;
-        (bool settled, uint64 filledWh) = _settledRecord(slot);
+        (bool settled, uint64 filledWh) = Positions.settledFill(slot);
         if (!settled) revert FillNotSettled(slot);
         return filledWh;
     }
@@ -1190,6 +1144,8 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
             source == IGridRegistry.Source.Wind ||
             source == IGridRegistry.Source.Hydro;
     }
+
+    /* INTERVAL CLOCK (docs/CONTRACTS.md, "Timeline of interval `i`") */
 
     function _intervalStart(uint64 intervalId) private view returns (uint256) {
         return uint256(intervalId) * intervalSeconds;

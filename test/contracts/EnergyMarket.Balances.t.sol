@@ -14,20 +14,6 @@ contract EnergyMarketBalancesTest is MarketBase {
     }
 
     function test_constructor_failsOnZeroParameters() public {
-        IEnergyMarket.MarketConfig memory c = IEnergyMarket.MarketConfig(
-            address(token),
-            address(registry),
-            address(committee),
-            address(certificate),
-            admin,
-            operator,
-            guardian,
-            900,
-            300,
-            300,
-            86_400,
-            1
-        );
         string[7] memory fields = [
             "token",
             "registry",
@@ -38,7 +24,7 @@ contract EnergyMarketBalancesTest is MarketBase {
             "meterWindowSeconds"
         ];
         for (uint256 i; i < fields.length; ++i) {
-            IEnergyMarket.MarketConfig memory bad = c;
+            IEnergyMarket.MarketConfig memory bad = _marketConfig(address(token));
             if (i == 0) bad.token = address(0);
             if (i == 1) bad.registry = address(0);
             if (i == 2) bad.committee = address(0);
@@ -48,20 +34,6 @@ contract EnergyMarketBalancesTest is MarketBase {
             if (i == 6) bad.meterWindowSeconds = 0;
             vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.InvalidParameter.selector, fields[i]));
             new EnergyMarket(bad);
-            c = IEnergyMarket.MarketConfig(
-                address(token),
-                address(registry),
-                address(committee),
-                address(certificate),
-                admin,
-                operator,
-                guardian,
-                900,
-                300,
-                300,
-                86_400,
-                1
-            );
         }
     }
 

@@ -43,19 +43,12 @@ contract EnergyMarketHardeningTest is MarketBase {
         internal
         returns (IEnergyMarket.Fill[] memory fills, bytes32 root, uint256[] memory prices)
     {
-        IEnergyMarket.Order memory bid = _order(alice, IEnergyMarket.Side.Buy, 1, 900, 250_000);
-        IEnergyMarket.Order memory offer = _order(bob, IEnergyMarket.Side.Sell, 0, 1000, 200_000);
-        bytes32[] memory leaves = new bytes32[](2);
-        leaves[0] = _fillLeaf(_place(bid), 900);
-        leaves[1] = _fillLeaf(_place(offer), 1000);
-        prices = _prices(200_000, 250_000);
-        root = Merkle.root(leaves);
         fills = new IEnergyMarket.Fill[](2);
-        fills[0] = IEnergyMarket.Fill(bid, 900);
-        fills[1] = IEnergyMarket.Fill(offer, 1000);
-        _warpToGateClosure(interval);
-        _commit(_report(interval, root, 2, prices));
-        market.settleFills(interval, root, prices, fills, new bytes32[](0), Merkle.allLeavesFlags(2));
+        fills[0] = IEnergyMarket.Fill(_order(alice, IEnergyMarket.Side.Buy, 1, 900, 250_000), 900);
+        fills[1] = IEnergyMarket.Fill(_order(bob, IEnergyMarket.Side.Sell, 0, 1000, 200_000), 1000);
+        prices = _prices(200_000, 250_000);
+        (, root) = _placeAndCommit(fills, prices);
+        _settleFills(fills, root, prices);
     }
 
     /* 1. Certificates beyond energy bought */
@@ -80,25 +73,12 @@ contract EnergyMarketHardeningTest is MarketBase {
         // carol sells 1000 Wh with a non-renewable ("Other") meter; alice buys them.
         vm.prank(operator);
         registry.registerMeter(makeAddr("carol-meter"), carol, IGridRegistry.Source.Other);
-        IEnergyMarket.Order memory bid = _order(alice, IEnergyMarket.Side.Buy, 0, 1000, 300_000);
-        IEnergyMarket.Order memory offer = _order(carol, IEnergyMarket.Side.Sell, 0, 1000, 100_000);
-        bytes32[] memory leaves = new bytes32[](2);
-        leaves[0] = _fillLeaf(_place(bid), 1000);
-        leaves[1] = _fillLeaf(_place(offer), 1000);
-        uint256[] memory prices = _prices(200_000, 200_000);
         IEnergyMarket.Fill[] memory fills = new IEnergyMarket.Fill[](2);
-        fills[0] = IEnergyMarket.Fill(bid, 1000);
-        fills[1] = IEnergyMarket.Fill(offer, 1000);
-        _warpToGateClosure(interval);
-        _commit(_report(interval, Merkle.root(leaves), 2, prices));
-        market.settleFills(
-            interval,
-            Merkle.root(leaves),
-            prices,
-            fills,
-            new bytes32[](0),
-            Merkle.allLeavesFlags(2)
-        );
+        fills[0] = IEnergyMarket.Fill(_order(alice, IEnergyMarket.Side.Buy, 0, 1000, 300_000), 1000);
+        fills[1] = IEnergyMarket.Fill(_order(carol, IEnergyMarket.Side.Sell, 0, 1000, 100_000), 1000);
+        uint256[] memory prices = _prices(200_000, 200_000);
+        (, bytes32 root) = _placeAndCommit(fills, prices);
+        _settleFills(fills, root, prices);
         bytes32[] memory meter = new bytes32[](2);
         meter[0] = _meterLeaf(alice, 0, 1000);
         meter[1] = _meterLeaf(carol, 1000, 0);
@@ -173,23 +153,7 @@ contract EnergyMarketHardeningTest is MarketBase {
     /* 7. Fee-on-transfer tokens */
 
     function test_deposit_creditsWhatArrived() public {
-        FeeToken fee = new FeeToken();
-        EnergyMarket feeMarket = new EnergyMarket(
-            IEnergyMarket.MarketConfig({
-                token: address(fee),
-                registry: address(registry),
-                committee: address(committee),
-                certificates: address(certificate),
-                admin: admin,
-                operator: operator,
-                guardian: guardian,
-                intervalSeconds: INTERVAL_SECONDS,
-                gateClosureSeconds: GATE_CLOSURE_SECONDS,
-                scheduleWindowSeconds: SCHEDULE_WINDOW_SECONDS,
-                meterWindowSeconds: METER_WINDOW_SECONDS,
-                offerCollateralPerKwh: COLLATERAL_PER_KWH
-            })
-        );
+        (FeeToken fee, EnergyMarket feeMarket) = _feeMarket();
         fee.mint(alice, 2_000e6);
         vm.startPrank(alice);
         fee.approve(address(feeMarket), type(uint256).max);
@@ -205,28 +169,15 @@ contract EnergyMarketHardeningTest is MarketBase {
         // Bids lock their imbalance collateral too (100k/kWh): ~9.2e20 base units each at this quantity.
         _fund(alice, 1e22);
         _fund(carol, 1e22);
-        IEnergyMarket.Order memory a = _order(alice, IEnergyMarket.Side.Buy, 0, big, 1);
-        IEnergyMarket.Order memory c = _order(carol, IEnergyMarket.Side.Buy, 0, big, 1);
-        bytes32[] memory leaves = new bytes32[](2);
-        leaves[0] = _fillLeaf(_place(a), big);
-        leaves[1] = _fillLeaf(_place(c), big);
-        uint256[] memory prices = _prices(1, 1);
         IEnergyMarket.Fill[] memory fills = new IEnergyMarket.Fill[](2);
-        fills[0] = IEnergyMarket.Fill(a, big);
-        fills[1] = IEnergyMarket.Fill(c, big);
-        _warpToGateClosure(interval);
-        _commit(_report(interval, Merkle.root(leaves), 2, prices));
+        fills[0] = IEnergyMarket.Fill(_order(alice, IEnergyMarket.Side.Buy, 0, big, 1), big);
+        fills[1] = IEnergyMarket.Fill(_order(carol, IEnergyMarket.Side.Buy, 0, big, 1), big);
+        uint256[] memory prices = _prices(1, 1);
+        (, bytes32 root) = _placeAndCommit(fills, prices);
         vm.expectRevert(
             abi.encodeWithSelector(SafeCast.SafeCastOverflowedUintDowncast.selector, 64, uint256(big) * 2)
         );
-        market.settleFills(
-            interval,
-            Merkle.root(leaves),
-            prices,
-            fills,
-            new bytes32[](0),
-            Merkle.allLeavesFlags(2)
-        );
+        _settleFills(fills, root, prices);
     }
 
     /* 10. Guardian pause across the meter window */
@@ -283,28 +234,13 @@ contract EnergyMarketHardeningTest is MarketBase {
     /// @dev alice buys 1350 Wh in zone 1; bob (solar) sells 1000 and dave (wind) 500 Wh in zone 0: 1500 Wh sold
     /// before losses.
     function _twoSellerScenario() internal returns (bytes32[] memory meter) {
-        IEnergyMarket.Order memory bid = _order(alice, IEnergyMarket.Side.Buy, 1, 1350, 300_000);
-        IEnergyMarket.Order memory o1 = _order(bob, IEnergyMarket.Side.Sell, 0, 1000, 100_000);
-        IEnergyMarket.Order memory o2 = _order(dave, IEnergyMarket.Side.Sell, 0, 500, 100_000);
-        bytes32[] memory leaves = new bytes32[](3);
-        leaves[0] = _fillLeaf(_place(bid), 1350);
-        leaves[1] = _fillLeaf(_place(o1), 1000);
-        leaves[2] = _fillLeaf(_place(o2), 500);
-        uint256[] memory prices = _prices(200_000, 250_000);
         IEnergyMarket.Fill[] memory fills = new IEnergyMarket.Fill[](3);
-        fills[0] = IEnergyMarket.Fill(bid, 1350);
-        fills[1] = IEnergyMarket.Fill(o1, 1000);
-        fills[2] = IEnergyMarket.Fill(o2, 500);
-        _warpToGateClosure(interval);
-        _commit(_report(interval, Merkle.root(leaves), 3, prices));
-        market.settleFills(
-            interval,
-            Merkle.root(leaves),
-            prices,
-            fills,
-            new bytes32[](0),
-            Merkle.allLeavesFlags(3)
-        );
+        fills[0] = IEnergyMarket.Fill(_order(alice, IEnergyMarket.Side.Buy, 1, 1350, 300_000), 1350);
+        fills[1] = IEnergyMarket.Fill(_order(bob, IEnergyMarket.Side.Sell, 0, 1000, 100_000), 1000);
+        fills[2] = IEnergyMarket.Fill(_order(dave, IEnergyMarket.Side.Sell, 0, 500, 100_000), 500);
+        uint256[] memory prices = _prices(200_000, 250_000);
+        (, bytes32 root) = _placeAndCommit(fills, prices);
+        _settleFills(fills, root, prices);
         meter = new bytes32[](3);
         meter[0] = _meterLeaf(alice, 0, 1350);
         meter[1] = _meterLeaf(bob, 1000, 0);
@@ -404,19 +340,9 @@ contract EnergyMarketHardeningTest is MarketBase {
         );
         fills[1] = IEnergyMarket.Fill(_order(bob, IEnergyMarket.Side.Sell, 0, _sold[1], 1), _sold[1]);
         fills[2] = IEnergyMarket.Fill(_order(dave, IEnergyMarket.Side.Sell, 0, _sold[2], 1), _sold[2]);
-        bytes32[] memory leaves = new bytes32[](3);
-        for (uint256 i; i < 3; ++i) leaves[i] = _fillLeaf(_place(fills[i].order), fills[i].filledWh);
         uint256[] memory prices = _prices(1, 1_000_000);
-        _warpToGateClosure(interval);
-        _commit(_report(interval, Merkle.root(leaves), 3, prices));
-        market.settleFills(
-            interval,
-            Merkle.root(leaves),
-            prices,
-            fills,
-            new bytes32[](0),
-            Merkle.allLeavesFlags(3)
-        );
+        (, bytes32 root) = _placeAndCommit(fills, prices);
+        _settleFills(fills, root, prices);
         meter = new bytes32[](3);
         meter[0] = _meterLeaf(alice, 0, _sold[0]);
         meter[1] = _meterLeaf(bob, _injected[1], 0);
@@ -439,22 +365,7 @@ contract EnergyMarketHardeningTest is MarketBase {
 
     function _feeMarket() internal returns (FeeToken fee, EnergyMarket feeMarket) {
         fee = new FeeToken();
-        feeMarket = new EnergyMarket(
-            IEnergyMarket.MarketConfig({
-                token: address(fee),
-                registry: address(registry),
-                committee: address(committee),
-                certificates: address(certificate),
-                admin: admin,
-                operator: operator,
-                guardian: guardian,
-                intervalSeconds: INTERVAL_SECONDS,
-                gateClosureSeconds: GATE_CLOSURE_SECONDS,
-                scheduleWindowSeconds: SCHEDULE_WINDOW_SECONDS,
-                meterWindowSeconds: METER_WINDOW_SECONDS,
-                offerCollateralPerKwh: COLLATERAL_PER_KWH
-            })
-        );
+        feeMarket = new EnergyMarket(_marketConfig(address(fee)));
     }
 
     function testFuzz_deposit_creditsWhatArrived(uint256 amount, uint256 withdrawn) public {
@@ -547,17 +458,11 @@ contract EnergyMarketHardeningTest is MarketBase {
         uint64 filled,
         uint128 price
     ) internal returns (IEnergyMarket.Fill[] memory fills, bytes32[] memory leaves, uint256[] memory prices) {
-        IEnergyMarket.Order memory bid = _order(alice, IEnergyMarket.Side.Buy, 0, qty, price);
-        IEnergyMarket.Order memory offer = _order(bob, IEnergyMarket.Side.Sell, 0, qty, price);
-        leaves = new bytes32[](2);
-        leaves[0] = _fillLeaf(_place(bid), filled);
-        leaves[1] = _fillLeaf(_place(offer), filled);
-        prices = _prices(price, price);
         fills = new IEnergyMarket.Fill[](2);
-        fills[0] = IEnergyMarket.Fill(bid, filled);
-        fills[1] = IEnergyMarket.Fill(offer, filled);
-        _warpToGateClosure(interval);
-        _commit(_report(interval, Merkle.root(leaves), 2, prices));
+        fills[0] = IEnergyMarket.Fill(_order(alice, IEnergyMarket.Side.Buy, 0, qty, price), filled);
+        fills[1] = IEnergyMarket.Fill(_order(bob, IEnergyMarket.Side.Sell, 0, qty, price), filled);
+        prices = _prices(price, price);
+        (leaves, ) = _placeAndCommit(fills, prices);
     }
 
     /// @dev The collateral of a seller missing from the meter tree returns exactly at its bound, never before.

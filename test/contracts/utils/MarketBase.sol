@@ -56,22 +56,7 @@ abstract contract MarketBase is Test {
         _setMembers(5);
         committee = new OracleCommittee(admin, memberAddrs, 3, COMMITTEE_CHANGE_DELAY);
         certificate = new EnergyCertificate(admin, "https://gridbrain.example/certificates/{id}.json");
-        market = new EnergyMarket(
-            IEnergyMarket.MarketConfig({
-                token: address(token),
-                registry: address(registry),
-                committee: address(committee),
-                certificates: address(certificate),
-                admin: admin,
-                operator: operator,
-                guardian: guardian,
-                intervalSeconds: INTERVAL_SECONDS,
-                gateClosureSeconds: GATE_CLOSURE_SECONDS,
-                scheduleWindowSeconds: SCHEDULE_WINDOW_SECONDS,
-                meterWindowSeconds: METER_WINDOW_SECONDS,
-                offerCollateralPerKwh: COLLATERAL_PER_KWH
-            })
-        );
+        market = new EnergyMarket(_marketConfig(address(token)));
         bytes32 issuerRole = certificate.ISSUER_ROLE();
         vm.prank(admin);
         certificate.grantRole(issuerRole, address(market));
@@ -98,6 +83,26 @@ abstract contract MarketBase is Test {
     }
 
     /* HELPERS */
+
+    /// @dev The fixture's market configuration with `asset` as the settlement token: the committee, registry,
+    /// certificates, roles and timeline of setUp's market, for tests that deploy a market of their own.
+    function _marketConfig(address asset) internal view returns (IEnergyMarket.MarketConfig memory) {
+        return
+            IEnergyMarket.MarketConfig({
+                token: asset,
+                registry: address(registry),
+                committee: address(committee),
+                certificates: address(certificate),
+                admin: admin,
+                operator: operator,
+                guardian: guardian,
+                intervalSeconds: INTERVAL_SECONDS,
+                gateClosureSeconds: GATE_CLOSURE_SECONDS,
+                scheduleWindowSeconds: SCHEDULE_WINDOW_SECONDS,
+                meterWindowSeconds: METER_WINDOW_SECONDS,
+                offerCollateralPerKwh: COLLATERAL_PER_KWH
+            });
+    }
 
     function _setMembers(uint256 count) internal {
         delete memberKeys;
@@ -229,6 +234,32 @@ abstract contract MarketBase is Test {
 
     function _warpAfterInterval(uint64 intervalId) internal {
         vm.warp(uint256(intervalId + 1) * INTERVAL_SECONDS);
+    }
+
+    /// @dev Places every fill's order, warps to gate closure and commits the schedule of exactly these fills at
+    /// `prices`; returns their leaves (in `fills` order) and the schedule root.
+    function _placeAndCommit(
+        IEnergyMarket.Fill[] memory fills,
+        uint256[] memory prices
+    ) internal returns (bytes32[] memory leaves, bytes32 root) {
+        leaves = new bytes32[](fills.length);
+        for (uint256 i; i < fills.length; ++i)
+            leaves[i] = _fillLeaf(_place(fills[i].order), fills[i].filledWh);
+        root = Merkle.root(leaves);
+        _warpToGateClosure(interval);
+        _commit(_report(interval, root, uint32(fills.length), prices));
+    }
+
+    /// @dev Settles `fills` of a schedule committed by `_placeAndCommit` in one batch.
+    function _settleFills(IEnergyMarket.Fill[] memory fills, bytes32 root, uint256[] memory prices) internal {
+        market.settleFills(
+            interval,
+            root,
+            prices,
+            fills,
+            new bytes32[](0),
+            Merkle.allLeavesFlags(fills.length)
+        );
     }
 
     /// @dev A standard scenario: alice bids 2 kWh @ ≤ 300k, bob offers 2 kWh @ ≥ 100k (zone 0, price 200k),
