@@ -6,7 +6,9 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import hre, { network } from "hardhat";
+import type { Artifact } from "@nomicfoundation/ignition-core";
 import type { Address, Hex } from "viem";
+import { type SuiteContract, localSuiteModule } from "../deploy/modules/suite.js";
 import {
   Side,
   gridBrainDomain,
@@ -33,7 +35,8 @@ import type {
 /**
  * Other jobs on this checkout (default-profile test runs) rewrite artifacts/ at any time. Read the
  * five contracts' bytecode once, right after `--build-profile production` compiled them, check that
- * their build info is the production profile, and deploy from these copies only.
+ * their build info is the production profile, and deploy from these copies only (the Ignition
+ * module given them as artifacts).
  */
 const CONTRACTS = [
   "TestToken",
@@ -48,7 +51,7 @@ const productionRuns = (
     profiles: Record<string, { compilers: { settings?: { optimizer?: { runs?: number } } }[] }>;
   }
 ).profiles["production"]?.compilers[0]?.settings?.optimizer?.runs;
-const artifacts = new Map<string, { abi: unknown[]; bytecode: string }>();
+const artifacts: Partial<Record<SuiteContract, Artifact>> = {};
 for (const name of CONTRACTS) {
   const artifact = await hre.artifacts.readArtifact(name);
   const buildInfoId = await hre.artifacts.getBuildInfoId(name);
@@ -71,12 +74,12 @@ for (const name of CONTRACTS) {
         `${JSON.stringify(settings?.optimizer)}, viaIR ${settings?.viaIR}); another build overwrote ` +
         "artifacts/ after this run compiled. Run again.",
     );
-  artifacts.set(name, { abi: artifact.abi as unknown[], bytecode: artifact.bytecode });
+  artifacts[name] = artifact as unknown as Artifact;
 }
 
 process.stderr.write("connecting\n");
 const conn = await network.create({ override: { allowUnlimitedContractSize: true } });
-const { ethers, networkHelpers } = conn;
+const { ethers, ignition, networkHelpers } = conn;
 process.stderr.write("connected\n");
 const INTERVAL = 900n;
 const ZONE_PRICES = [200_000n, 250_000n];
@@ -92,52 +95,34 @@ function record(name: string, gas: number): void {
   process.stderr.write(`measured ${name}\n`);
 }
 
-async function deployContract(name: (typeof CONTRACTS)[number], args: unknown[] = []) {
-  const { abi, bytecode } = artifacts.get(name)!;
-  const [signer] = await ethers.getSigners();
-  const contract = await new ethers.ContractFactory(abi as never, bytecode, signer).deploy(...args);
-  await contract.waitForDeployment();
-  return contract;
-}
+// The deployment every caller uses (deploy/modules/suite.ts), from these artifact copies.
+const suiteModule = localSuiteModule(artifacts);
 
 async function deploy(committeeSize: number, threshold: number) {
-  const [admin] = await ethers.getSigners();
   const members = Array.from({ length: committeeSize }, () => ethers.Wallet.createRandom()).sort((a, b) =>
     BigInt(a.address) < BigInt(b.address) ? -1 : 1,
   );
-  const token = (await deployContract("TestToken")) as unknown as TestToken;
-  const registry = (await deployContract("GridRegistry", [
-    admin!.address,
-    admin!.address,
-  ])) as unknown as GridRegistry;
-  const committee = (await deployContract("OracleCommittee", [
-    admin!.address,
-    members.map((m) => m.address),
-    threshold,
-    172_800, // committee change delay: the contract's minimum (two days)
-  ])) as unknown as OracleCommittee;
-  const certificate = (await deployContract("EnergyCertificate", [
-    admin!.address,
-    "",
-  ])) as unknown as EnergyCertificate;
-  const market = (await deployContract("EnergyMarket", [
-    {
-      token: await token.getAddress(),
-      registry: await registry.getAddress(),
-      committee: await committee.getAddress(),
-      certificates: await certificate.getAddress(),
-      admin: admin!.address,
-      operator: admin!.address,
-      guardian: admin!.address,
-      intervalSeconds: INTERVAL,
-      gateClosureSeconds: 300n,
-      scheduleWindowSeconds: 300n,
-      meterWindowSeconds: 86_400n,
-      offerCollateralPerKwh: 100_000n,
+  // admin, operator and guardian: the deployer (the module's default).
+  const deployed = await ignition.deploy(suiteModule, {
+    parameters: {
+      LocalGridBrain: {
+        committeeMembers: members.map((m) => m.address),
+        committeeThreshold: threshold,
+        intervalSeconds: INTERVAL,
+        gateClosureSeconds: 300n,
+        scheduleWindowSeconds: 300n,
+        meterWindowSeconds: 86_400n,
+        offerCollateralPerKwh: 100_000n,
+        certificateUri: "",
+      },
     },
-  ])) as unknown as EnergyMarket;
+  });
+  const token = deployed.token as unknown as TestToken;
+  const registry = deployed.registry as unknown as GridRegistry;
+  const committee = deployed.committee as unknown as OracleCommittee;
+  const certificate = deployed.certificates as unknown as EnergyCertificate;
+  const market = deployed.market as unknown as EnergyMarket;
   const marketAddress = (await market.getAddress()) as Address;
-  await certificate.grantRole(await certificate.ISSUER_ROLE(), marketAddress);
   await registry.addZone("north");
   await registry.addZone("south");
   await registry.setZoneGrid(0, ethers.ZeroAddress, 400_000n, 50_000n);

@@ -3,11 +3,10 @@
  *
  *   npx hardhat ignition deploy deploy/modules/LocalGridBrain.ts --network localhost \
  *     --parameters deploy/parameters/localhost.json
+ *
+ * The contract tests' fixture (test/contracts/helpers/fixture.ts), the gas bench (bench/gas.ts)
+ * and the devnet (oracle/src/devnet/deploy.ts) deploy this same module in process.
  */
-import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
-import { defineSuite } from "./suite.js";
+import { localSuiteModule } from "./suite.js";
 
-export default buildModule("LocalGridBrain", (m) => {
-  const token = m.contract("TestToken");
-  return { token, ...defineSuite(m, token) };
-});
+export default localSuiteModule();

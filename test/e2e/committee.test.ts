@@ -3,17 +3,15 @@ import { energyMarketAbi } from "../../oracle/src/chain/abis.js";
 import { signaturesFor } from "../../oracle/src/jobs/committee.js";
 import { loadOwn } from "../../oracle/src/jobs/committee.js";
 import type { DispatchInstanceInput } from "../../oracle/src/domain/dispatch/index.js";
-import type { OracleNode } from "../../oracle/src/node/node.js";
 import { verifyInterval } from "../../oracle/src/cli/verify.js";
 import {
-  type Env,
+  type World,
   GATE,
   INTERVAL,
   nodeConfigs,
   placeOrders,
   setupMarket,
-  startEnv,
-  startNodes,
+  startWorld,
   waitFor,
 } from "./harness.js";
 import { byName, scenarioParties } from "./scenario.js";
@@ -28,21 +26,17 @@ const inflateB1 =
 
 describe("committee disagreement and verify (e2e)", function () {
   this.timeout(240_000);
-  let env: Env;
-  let nodes: OracleNode[] = [];
-  const stopNodes = async () => {
-    await Promise.allSettled(nodes.map((n) => n.close()));
-    nodes = [];
-  };
+  let env: World;
 
   before(async () => {
-    env = await startEnv();
+    env = await startWorld();
   });
   // Each test's nodes stop after it, passed or failed: a committee left running would commit the
   // next test's interval itself.
-  afterEach(stopNodes);
+  afterEach(async () => {
+    await env?.stopNodes();
+  });
   after(async () => {
-    await stopNodes();
     await env?.stop();
   });
 
@@ -55,7 +49,7 @@ describe("committee disagreement and verify (e2e)", function () {
       await env.setTime(intervalId * INTERVAL - GATE + 1n);
       const b1Id = BigInt(byName(parties, "B1").orderId!).toString();
       const { configs } = await nodeConfigs(env);
-      nodes = await startNodes(configs, (i) =>
+      const nodes = await env.startNodes(configs, (i) =>
         i === 0 ? { hooks: { tamperInstance: inflateB1(b1Id) } } : {},
       );
 
@@ -110,7 +104,7 @@ describe("committee disagreement and verify (e2e)", function () {
       const b1Id = BigInt(byName(parties, "B1").orderId!).toString();
       // Three colluding members (the threshold), all given the same tampered order set.
       const { configs } = await nodeConfigs(env, {}, 3);
-      nodes = await startNodes(configs, () => ({ hooks: { tamperInstance: inflateB1(b1Id) } }));
+      await env.startNodes(configs, () => ({ hooks: { tamperInstance: inflateB1(b1Id) } }));
       await waitFor("schedule committed", async () => {
         const s = await env.client.readContract({
           address: env.addresses.market,
@@ -120,7 +114,7 @@ describe("committee disagreement and verify (e2e)", function () {
         });
         return s.scheduled ? true : undefined;
       });
-      await stopNodes();
+      await env.stopNodes();
       const result = await verifyInterval({
         client: env.client,
         market: env.addresses.market,

@@ -154,6 +154,59 @@ export async function startEnv(options: StartEnvOptions = {}): Promise<Env> {
   };
 }
 
+/**
+ * The started world of an e2e test, one call: the Env (chain, Redis, suite deployed), the market
+ * set up when `market` is given, and the oracle nodes started through it. `stop()` closes the
+ * nodes first (they talk to the chain and Redis), then the Env; `stopNodes()` closes only the nodes,
+ * for a test whose committee must not outlive it.
+ */
+export interface World extends Env {
+  /** The nodes started through `startNodes` and not yet stopped through `stopNodes`. */
+  readonly nodes: readonly OracleNode[];
+  startNodes(
+    configs: readonly Config[],
+    extra?: (i: number) => Partial<OracleNodeOptions>,
+  ): Promise<OracleNode[]>;
+  stopNodes(): Promise<void>;
+}
+
+export interface StartWorldOptions extends StartEnvOptions {
+  /** Registers these parties in `zones` zones and funds them and the operator (`setupMarket`). */
+  readonly market?: { readonly parties: readonly Party[]; readonly zones: number };
+}
+
+export async function startWorld(options: StartWorldOptions = {}): Promise<World> {
+  const env = await startEnv(options);
+  try {
+    if (options.market !== undefined) await setupMarket(env, options.market.parties, options.market.zones);
+  } catch (error) {
+    await env.stop();
+    throw error;
+  }
+  let nodes: OracleNode[] = [];
+  const stopNodes = async () => {
+    const closing = nodes;
+    nodes = [];
+    await Promise.allSettled(closing.map((n) => n.close()));
+  };
+  return {
+    ...env,
+    get nodes() {
+      return nodes;
+    },
+    startNodes: async (configs, extra) => {
+      const started = await startNodes(configs, extra);
+      nodes.push(...started);
+      return started;
+    },
+    stopNodes,
+    stop: async () => {
+      await stopNodes();
+      await env.stop();
+    },
+  };
+}
+
 /** A participant of the scenario: its key, zone, order and meter. */
 export interface Party {
   readonly name: string;

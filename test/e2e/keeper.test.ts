@@ -18,19 +18,16 @@ import { readMarketLedger } from "../../oracle/src/demo/ledger.js";
 import { buildFillTree } from "../../oracle/src/domain/schedule.js";
 import { loadOwn } from "../../oracle/src/jobs/committee.js";
 import { type ScheduleExtra, ordersFromJson } from "../../oracle/src/jobs/schedule.js";
-import type { OracleNode } from "../../oracle/src/node/node.js";
 import {
   COLLATERAL_PER_KWH,
-  type Env,
+  type World,
   GATE,
   INTERVAL,
   type Party,
   costUp,
   nodeConfigs,
   placeOrders,
-  setupMarket,
-  startEnv,
-  startNodes,
+  startWorld,
   waitFor,
 } from "./harness.js";
 import { EXPECTED_FILLS, scenarioParties } from "./scenario.js";
@@ -40,24 +37,19 @@ const METER_WINDOW = 3600n;
 
 describe("keeper (e2e, 3-of-5 committee)", function () {
   this.timeout(300_000);
-  let env: Env;
+  let env: World;
   let parties: Party[];
-  let nodes: OracleNode[] = [];
-  const stopNodes = async () => {
-    await Promise.allSettled(nodes.map((n) => n.close()));
-    nodes = [];
-  };
 
   before(async () => {
-    env = await startEnv();
     parties = scenarioParties().filter((p) => p.name !== "B4");
-    await setupMarket(env, parties, 2);
+    env = await startWorld({ market: { parties, zones: 2 } });
   });
   after(async () => {
-    await stopNodes();
     await env?.stop();
   });
-  afterEach(stopNodes);
+  afterEach(async () => {
+    await env?.stopNodes();
+  });
 
   const read = <T>(functionName: string, args: unknown[]) =>
     env.client.readContract({
@@ -103,7 +95,7 @@ describe("keeper (e2e, 3-of-5 committee)", function () {
 
       // Two of five nodes: below the threshold of three, nothing can be committed.
       const { configs } = await nodeConfigs(env);
-      nodes = await startNodes(configs.slice(0, 2));
+      await env.startNodes(configs.slice(0, 2));
       const gateClosure = intervalId * INTERVAL - GATE;
       const deadline = gateClosure + SCHEDULE_WINDOW;
       await env.setTime(gateClosure + 1n);
@@ -133,7 +125,7 @@ describe("keeper (e2e, 3-of-5 committee)", function () {
       // The nodes' metrics count each release once, across the committee.
       const metric = async (name: "keeperReleases" | "keeperReleasedAmount") => {
         let total = 0;
-        for (const n of nodes)
+        for (const n of env.nodes)
           for (const v of (await n.context.metrics[name].get()).values)
             if (v.labels["kind"] === "order") total += v.value;
         return total;
@@ -155,7 +147,7 @@ describe("keeper (e2e, 3-of-5 committee)", function () {
       const before = await freeBalances();
       await placeOrders(env, parties, intervalId);
       const { configs } = await nodeConfigs(env);
-      nodes = await startNodes(configs);
+      await env.startNodes(configs);
       await env.setTime(intervalId * INTERVAL - GATE + 1n);
       await waitFor(
         `interval ${intervalId} scheduled and settled`,
@@ -169,7 +161,7 @@ describe("keeper (e2e, 3-of-5 committee)", function () {
         120_000,
       );
       // The committee stops before the interval ends: no meter report can be built.
-      await stopNodes();
+      await env.stopNodes();
       const held = await ledger();
       expect(
         held.exact,
@@ -182,7 +174,7 @@ describe("keeper (e2e, 3-of-5 committee)", function () {
       );
       const deadline = (intervalId + 1n) * INTERVAL + METER_WINDOW;
       await env.setTime(deadline);
-      nodes = await startNodes(configs.slice(0, 3));
+      await env.startNodes(configs.slice(0, 3));
 
       const released = await waitFor(
         `collateral of interval ${intervalId} released`,
@@ -237,9 +229,9 @@ describe("keeper (e2e, 3-of-5 committee)", function () {
       const fundsBefore = await read<bigint>("operatorFunds", []);
       await placeOrders(env, parties, intervalId);
       const { configs } = await nodeConfigs(env);
-      nodes = await startNodes(configs);
+      await env.startNodes(configs);
       // Fault: no node processes settle-fills (the queue is paused in each node's Redis).
-      for (const n of nodes) await n.context.queues.queue("settle-fills").pause();
+      for (const n of env.nodes) await n.context.queues.queue("settle-fills").pause();
       await env.setTime(intervalId * INTERVAL - GATE + 1n);
       await waitFor(
         `interval ${intervalId} scheduled`,
@@ -249,7 +241,7 @@ describe("keeper (e2e, 3-of-5 committee)", function () {
       );
       // Buyers claim their own fills (anyone may); the sellers' fills stay open.
       const own = await waitFor("a node's own schedule record", async () => {
-        for (const n of nodes) {
+        for (const n of env.nodes) {
           const o = await loadOwn<ScheduleExtra>(n.context, "schedule", intervalId);
           if (o !== undefined) return o;
         }
@@ -271,7 +263,7 @@ describe("keeper (e2e, 3-of-5 committee)", function () {
           tree.getProof(index),
         ]);
       }
-      await stopNodes();
+      await env.stopNodes();
       const stalled = await read<{
         receipts: bigint;
         payouts: bigint;
@@ -286,7 +278,7 @@ describe("keeper (e2e, 3-of-5 committee)", function () {
 
       const deadline = (intervalId + 1n) * INTERVAL + METER_WINDOW;
       await env.setTime(deadline);
-      nodes = await startNodes(configs.slice(2, 5));
+      await env.startNodes(configs.slice(2, 5));
       const credited = await waitFor(
         `grid revenue of interval ${intervalId} collected`,
         async () => {

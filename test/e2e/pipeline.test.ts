@@ -1,6 +1,5 @@
 import { CHAIN_KINDS } from "../../oracle/src/devnet/local-services.js";
-import type { OracleNode } from "../../oracle/src/node/node.js";
-import { type Env, nodeConfigs, startEnv, startNodes } from "./harness.js";
+import { type World, nodeConfigs, startWorld } from "./harness.js";
 import { runFullInterval } from "./interval.js";
 
 // The same interval, the same assertions, on each local chain client (Hardhat's EDR node and
@@ -8,14 +7,12 @@ import { runFullInterval } from "./interval.js";
 for (const chain of CHAIN_KINDS)
   describe(`oracle pipeline (e2e, 3-of-5 committee, ${chain})`, function () {
     this.timeout(240_000);
-    let env: Env;
-    let nodes: OracleNode[] = [];
+    let env: World;
 
     before(async () => {
-      env = await startEnv({ chain });
+      env = await startWorld({ chain });
     });
     after(async () => {
-      await Promise.allSettled(nodes.map((n) => n.close()));
       await env?.stop();
     });
 
@@ -23,8 +20,7 @@ for (const chain of CHAIN_KINDS)
       it("commits once, settles every fill and every imbalance with the hand-computed balances", async () => {
         await runFullInterval(env, async () => {
           const { configs } = await nodeConfigs(env);
-          nodes = await startNodes(configs);
-          return nodes;
+          return env.startNodes(configs);
         });
       });
     });

@@ -15,9 +15,8 @@ import { energyMarketAbi } from "../../oracle/src/chain/abis.js";
 import { signMeterReading } from "../../oracle/src/domain/meter/reading.js";
 import { meterProofMessage } from "../../oracle/src/domain/proof-request.js";
 import { writeKeystore } from "../../oracle/src/infra/keystore.js";
-import type { OracleNode } from "../../oracle/src/node/node.js";
 import {
-  type Env,
+  type World,
   GATE,
   INTERVAL,
   OPERATOR_FUNDS,
@@ -26,8 +25,7 @@ import {
   nodeConfigs,
   placeOrders,
   setupMarket,
-  startEnv,
-  startNodes,
+  startWorld,
   waitFor,
 } from "./harness.js";
 import {
@@ -48,16 +46,14 @@ const ACCOUNT_INDEX: Readonly<Record<string, number>> = { S1: 6, S2: 7, B1: 8, B
 
 describe("pull settlement (e2e): push disabled, each prosumer claims with `gridbrain claim`", function () {
   this.timeout(600_000);
-  let env: Env;
-  let nodes: OracleNode[] = [];
+  let env: World;
   let dir: string;
 
   before(async () => {
-    env = await startEnv();
+    env = await startWorld();
     dir = mkdtempSync(join(tmpdir(), "gridbrain-claim-"));
   });
   after(async () => {
-    await Promise.allSettled(nodes.map((n) => n.close()));
     await env?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -86,7 +82,7 @@ describe("pull settlement (e2e): push disabled, each prosumer claims with `gridb
 
     await env.setTime(intervalId * INTERVAL - GATE + 1n);
     const { configs } = await nodeConfigs(env, { settlementPush: "false" }, 3);
-    nodes = await startNodes(configs);
+    const nodes = await env.startNodes(configs);
     const nodeUrl = nodes[0]!.url;
 
     const state = () =>

@@ -8,23 +8,22 @@
 import { expect } from "chai";
 import { Cluster } from "ioredis";
 import { type RedisCluster, startRedisCluster } from "../../oracle/src/devnet/local-services.js";
-import type { OracleNode } from "../../oracle/src/node/node.js";
-import { type Env, nodeConfigs, startEnv, startNodes } from "./harness.js";
+import { type World, nodeConfigs, startWorld } from "./harness.js";
 import { runFullInterval } from "./interval.js";
 
 const PREFIXES = ["{gridbrain}", "{gridbrain-node2}", "{gridbrain-node3}"];
 
 describe("oracle pipeline on a Redis Cluster (e2e, 3 masters, Anvil)", function () {
   this.timeout(240_000);
-  let env: Env;
+  let env: World;
   let cluster: RedisCluster;
-  let nodes: OracleNode[] = [];
 
   before(async () => {
-    [env, cluster] = await Promise.all([startEnv({ chain: "anvil" }), startRedisCluster({ masters: 3 })]);
+    [env, cluster] = await Promise.all([startWorld({ chain: "anvil" }), startRedisCluster({ masters: 3 })]);
   });
   after(async () => {
-    await Promise.allSettled(nodes.map((n) => n.close()));
+    // The nodes first: they hold connections to the Cluster.
+    await env?.stopNodes();
     await Promise.allSettled([env?.stop(), cluster?.stop()]);
   });
 
@@ -38,11 +37,10 @@ describe("oracle pipeline on a Redis Cluster (e2e, 3 masters, Anvil)", function 
           redisClusterNodes: cluster.urls.slice(1),
           queuePrefix: PREFIXES[i]!,
         }));
-        nodes = await startNodes(onCluster);
-        return nodes;
+        return env.startNodes(onCluster);
       });
 
-      const client = nodes[0]!.context.queues.connection;
+      const client = env.nodes[0]!.context.queues.connection;
       expect(client, "node 1 talks to the Cluster through ioredis's Cluster client").to.be.instanceOf(
         Cluster,
       );

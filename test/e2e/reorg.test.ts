@@ -10,8 +10,7 @@ import type { Hash } from "viem";
 import { energyMarketAbi } from "../../oracle/src/chain/abis.js";
 import { stateKey } from "../../oracle/src/jobs/context.js";
 import { createLogger } from "../../oracle/src/infra/logging.js";
-import type { OracleNode } from "../../oracle/src/node/node.js";
-import { type Env, GATE, INTERVAL, nodeConfigs, startEnv, startNodes, waitFor } from "./harness.js";
+import { GATE, INTERVAL, type World, nodeConfigs, startWorld, waitFor } from "./harness.js";
 import {
   EXPECTED_FILLS,
   EXPECTED_PRICES,
@@ -26,15 +25,13 @@ const CONFIRMATIONS = 2n;
 
 describe("chain reorg (e2e, Anvil, 3 of a 3-of-5 committee)", function () {
   this.timeout(240_000);
-  let env: Env;
-  let nodes: OracleNode[] = [];
+  let env: World;
   const warnings: string[][] = [[], [], []];
 
   before(async () => {
-    env = await startEnv({ chain: "anvil" });
+    env = await startWorld({ chain: "anvil" });
   });
   after(async () => {
-    await Promise.allSettled(nodes.map((n) => n.close()));
     await env?.stop();
   });
 
@@ -46,7 +43,7 @@ describe("chain reorg (e2e, Anvil, 3 of a 3-of-5 committee)", function () {
 
       // Three nodes are a quorum of the 3-of-5 committee; each logs its warnings to the test.
       const { configs } = await nodeConfigs(env, { confirmations: String(CONFIRMATIONS) }, 3);
-      nodes = await startNodes(configs, (i) => ({
+      const nodes = await env.startNodes(configs, (i) => ({
         logger: createLogger({
           level: "warn",
           destination: { write: (line: string) => void warnings[i]!.push(line) },

@@ -16,9 +16,9 @@ import { energyMarketAbi } from "../../oracle/src/chain/abis.js";
 import { PROJECT_ROOT } from "../../oracle/src/devnet/local-services.js";
 import { loadOwn } from "../../oracle/src/jobs/committee.js";
 import { submitRank } from "../../oracle/src/domain/submit-rank.js";
-import type { OracleNode } from "../../oracle/src/node/node.js";
 import {
   type Env,
+  type World,
   type Party,
   GATE,
   INTERVAL,
@@ -26,9 +26,7 @@ import {
   devKey,
   nodeConfigs,
   placeOrders,
-  setupMarket,
-  startEnv,
-  startNodes,
+  startWorld,
   waitFor,
 } from "./harness.js";
 import { scenarioParties } from "./scenario.js";
@@ -137,21 +135,18 @@ function spawnNode(configPath: string): NodeProcess {
 
 describe("oracle pipeline resilience (e2e, 3-of-5 committee)", function () {
   this.timeout(300_000);
-  let env: Env;
+  let env: World;
   let parties: Party[];
-  let nodes: OracleNode[] = [];
   let processes: NodeProcess[] = [];
   const workDir = mkdtempSync(join(tmpdir(), "gridbrain-resilience-"));
   const stopAll = async () => {
-    await Promise.allSettled([...nodes.map((n) => n.close()), ...processes.map((p) => p.kill9())]);
-    nodes = [];
+    await Promise.allSettled([env?.stopNodes(), ...processes.map((p) => p.kill9())]);
     processes = [];
   };
 
   before(async () => {
-    env = await startEnv();
     parties = scenarioParties().filter((p) => p.name !== "B4");
-    await setupMarket(env, parties, 2);
+    env = await startWorld({ market: { parties, zones: 2 } });
   });
   after(async () => {
     await stopAll();
@@ -172,7 +167,7 @@ describe("oracle pipeline resilience (e2e, 3-of-5 committee)", function () {
     it("commits the interval exactly once and settles every fill", async () => {
       const intervalId = await nextInterval();
       const { configs } = await nodeConfigs(env);
-      nodes = await startNodes(configs);
+      const nodes = await env.startNodes(configs);
       // Blocks are mined only on request until the restart, so no commit can land before it.
       await env.rpc("evm_setAutomine", [false]);
       try {
@@ -235,7 +230,7 @@ describe("oracle pipeline resilience (e2e, 3-of-5 committee)", function () {
     );
     const proc = spawnNode(configPath);
     processes = [proc];
-    nodes = await startNodes(configs.filter((_, i) => i !== first));
+    await env.startNodes(configs.filter((_, i) => i !== first));
     await proc.waitForLog("oracle node started");
     await closeGate(intervalId);
     const line = await proc.waitForLog(killAt, { intervalId: intervalId.toString(), ...fields });

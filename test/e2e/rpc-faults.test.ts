@@ -5,17 +5,15 @@
  */
 import { expect } from "chai";
 import { energyMarketAbi } from "../../oracle/src/chain/abis.js";
-import type { OracleNode } from "../../oracle/src/node/node.js";
 import { type FaultProxy, draw, startFaultProxy } from "./fault-proxy.js";
 import {
-  type Env,
+  type World,
   GATE,
   INTERVAL,
   nodeConfigs,
   placeOrders,
   setupMarket,
-  startEnv,
-  startNodes,
+  startWorld,
   waitFor,
 } from "./harness.js";
 import { EXPECTED_FILLS, scenarioParties } from "./scenario.js";
@@ -35,15 +33,15 @@ describe("fault proxy", () => {
 
 describe("oracle pipeline under RPC faults (e2e, 3-of-5 committee)", function () {
   this.timeout(240_000);
-  let env: Env;
+  let env: World;
   let proxy: FaultProxy | undefined;
-  let nodes: OracleNode[] = [];
 
   before(async () => {
-    env = await startEnv();
+    env = await startWorld();
   });
   after(async () => {
-    await Promise.allSettled(nodes.map((n) => n.close()));
+    // The nodes first: they talk to the chain through the proxy.
+    await env?.stopNodes();
     await proxy?.close();
     await env?.stop();
   });
@@ -65,7 +63,7 @@ describe("oracle pipeline under RPC faults (e2e, 3-of-5 committee)", function ()
         lifetimeMs: 230_000,
       });
       const { configs } = await nodeConfigs(env, { rpcUrl: proxy.url });
-      nodes = await startNodes(configs);
+      await env.startNodes(configs);
       await env.setTime(intervalId * INTERVAL - GATE + 1n);
 
       const market = env.addresses.market;

@@ -1,5 +1,6 @@
 import { network } from "hardhat";
 import type { Address } from "viem";
+import LocalGridBrain from "../../../deploy/modules/LocalGridBrain.js";
 // Typechain output of `hardhat build` (types/ is generated, not committed).
 import type {
   EnergyCertificate,
@@ -27,46 +28,40 @@ export const COLLATERAL_PER_KWH = 100_000n;
 export const COMMITTEE_CHANGE_DELAY = 172_800n;
 
 export async function deploySuite(conn: Connection, committeeSize = 5, threshold = 3) {
-  const { ethers } = conn;
+  const { ethers, ignition } = conn;
   const [admin, operator, guardian, alice, bob, carol, dave] = await ethers.getSigners();
   if (!admin || !operator || !guardian || !alice || !bob || !carol || !dave)
     throw new Error("not enough signers");
   const members = Array.from({ length: committeeSize }, () => ethers.Wallet.createRandom()).sort((a, b) =>
     BigInt(a.address) < BigInt(b.address) ? -1 : 1,
   );
-  const token = (await ethers.deployContract("TestToken")) as unknown as TestToken;
-  const registry = (await ethers.deployContract("GridRegistry", [
-    admin.address,
-    operator.address,
-  ])) as unknown as GridRegistry;
-  const committee = (await ethers.deployContract("OracleCommittee", [
-    admin.address,
-    members.map((m) => m.address),
-    threshold,
-    COMMITTEE_CHANGE_DELAY,
-  ])) as unknown as OracleCommittee;
-  const certificate = (await ethers.deployContract("EnergyCertificate", [
-    admin.address,
-    "",
-  ])) as unknown as EnergyCertificate;
-  const market = (await ethers.deployContract("EnergyMarket", [
-    {
-      token: await token.getAddress(),
-      registry: await registry.getAddress(),
-      committee: await committee.getAddress(),
-      certificates: await certificate.getAddress(),
-      admin: admin.address,
-      operator: operator.address,
-      guardian: guardian.address,
-      intervalSeconds: INTERVAL_SECONDS,
-      gateClosureSeconds: 300n,
-      scheduleWindowSeconds: 300n,
-      meterWindowSeconds: 86_400n,
-      offerCollateralPerKwh: COLLATERAL_PER_KWH,
+  // The deployment every other caller uses (deploy/modules/suite.ts), from signer 0 = admin, with
+  // the roles split and the test timing given as module parameters.
+  const deployed = await ignition.deploy(LocalGridBrain, {
+    parameters: {
+      LocalGridBrain: {
+        committeeMembers: members.map((m) => m.address),
+        committeeThreshold: threshold,
+        committeeChangeDelaySeconds: COMMITTEE_CHANGE_DELAY,
+        admin: admin.address,
+        operator: operator.address,
+        guardian: guardian.address,
+        intervalSeconds: INTERVAL_SECONDS,
+        gateClosureSeconds: 300n,
+        scheduleWindowSeconds: 300n,
+        meterWindowSeconds: 86_400n,
+        offerCollateralPerKwh: COLLATERAL_PER_KWH,
+        certificateUri: "",
+      },
     },
-  ])) as unknown as EnergyMarket;
+  });
+  // Typed views: Ignition returns untyped ethers contracts of the same ABIs.
+  const token = deployed.token as unknown as TestToken;
+  const registry = deployed.registry as unknown as GridRegistry;
+  const committee = deployed.committee as unknown as OracleCommittee;
+  const certificate = deployed.certificates as unknown as EnergyCertificate;
+  const market = deployed.market as unknown as EnergyMarket;
   const marketAddress = (await market.getAddress()) as Address;
-  await certificate.grantRole(await certificate.ISSUER_ROLE(), marketAddress);
   await registry.connect(operator).addZone("north");
   await registry.connect(operator).addZone("south");
   // The grid's tariffs (retail 0.40, feed-in 0.05 per kWh): they bound the meter report's imbalance prices.
