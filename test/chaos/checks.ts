@@ -3,13 +3,12 @@
  * (facts.ts). Each returns the problems it found, worded with the interval, the parties and the
  * amounts, so that a failing run says what went wrong without a re-run.
  */
+import { costRoundedUp, orderLock } from "../../oracle/src/domain/units.js";
 import type { ChainFacts, FillFact, RedisFacts } from "./facts.js";
 
 const BUY = 0;
 const SELL = 1;
 const lower = (a: string) => a.toLowerCase();
-/** The contract's SettlementMath.costUp: price per kWh × Wh / 1000, rounded up. */
-const costUp = (pricePerKwh: bigint, wh: bigint) => (pricePerKwh * wh + 999n) / 1000n;
 
 /** Orders still holding a lock: placed and neither settled, cancelled nor released. */
 function openOrders(f: ChainFacts) {
@@ -31,7 +30,7 @@ function pendingCollateral(f: ChainFacts): { fill: FillFact; amount: bigint }[] 
     .filter((x) => !f.gridAccounts.has(lower(x.owner)) && !done.has(keyOf(x.owner, x.intervalId)))
     .map((fill) => ({
       fill,
-      amount: costUp(f.offerCollateralPerKwh, fill.filledWh) + (fill.side === SELL ? fill.amount : 0n),
+      amount: costRoundedUp(f.offerCollateralPerKwh, fill.filledWh) + (fill.side === SELL ? fill.amount : 0n),
     }))
     .filter((x) => x.amount > 0n);
 }
@@ -60,11 +59,14 @@ export function conservation(f: ChainFacts): ConservationResult {
   const parts = {
     freeBalances: sum([...f.balances.values()]),
     openOrderLocks: sum(
-      openOrders(f).map(
-        (o) =>
-          // A bid locks its payment and, like an offer, the imbalance collateral of its quantity.
-          (o.side === BUY ? costUp(o.limitPricePerKwh, o.quantityWh) : 0n) +
-          costUp(f.offerCollateralPerKwh, o.quantityWh),
+      // A bid locks its payment and, like an offer, the imbalance collateral of its quantity.
+      openOrders(f).map((o) =>
+        orderLock(
+          o.side === BUY ? "bid" : "offer",
+          o.quantityWh,
+          o.limitPricePerKwh,
+          f.offerCollateralPerKwh,
+        ),
       ),
     ),
     deliveryLocks: sum(pendingCollateral(f).map((x) => x.amount)),

@@ -2,7 +2,7 @@
  * What the actions run on: a viem public client (reads, simulation, receipts) and, for the actions
  * that send, a wallet client with its account (a local key in the CLI, the browser wallet in the
  * app). `sendContract` is the one write path: simulate (a revert surfaces with its custom error
- * before anything is signed), send, wait for the receipt.
+ * before anything is signed), send, wait for the receipt — unless the caller brings its own `send`.
  */
 import type { Abi, Account, Address, Chain, Hex, PublicClient, Transport, WalletClient } from "viem";
 import { ClientError } from "./errors.js";
@@ -12,6 +12,15 @@ export type AccountWalletClient = WalletClient<Transport, Chain | undefined, Acc
 export interface WriteClients {
   readonly publicClient: PublicClient;
   readonly walletClient: AccountWalletClient;
+  /**
+   * The caller's own write path, used by `sendContract` instead of simulate + `writeContract` +
+   * receipt: for a sender that manages its account's nonces itself and rides out chain stalls or
+   * replaces stuck transactions (the demo's sender, demo/sender.ts, built on infra/tx-sender.ts),
+   * which viem's one-shot `writeContract` would race for nonces. It sends `call` from
+   * `walletClient.account` (the actions read the owner's address from there) and resolves with the
+   * hash only once that transaction is mined and succeeded; it throws otherwise.
+   */
+  readonly send?: (call: ContractCall) => Promise<Hex>;
 }
 
 export interface ContractCall {
@@ -22,12 +31,14 @@ export interface ContractCall {
 }
 
 /**
- * Simulates `call` from the wallet's account, sends it and waits for its receipt.
+ * Simulates `call` from the wallet's account, sends it and waits for its receipt; with
+ * `clients.send`, hands `call` to it instead (no simulation, no `writeContract`).
  * @returns the transaction hash.
  * @throws viem's ContractFunctionExecutionError (decode it with `decodeError`) when the call reverts
  *   in simulation; ClientError `TransactionReverted` when the mined transaction reverted.
  */
 export async function sendContract(clients: WriteClients, call: ContractCall): Promise<Hex> {
+  if (clients.send !== undefined) return clients.send(call);
   const { publicClient, walletClient } = clients;
   const account = walletClient.account;
   const { request } = await publicClient.simulateContract({

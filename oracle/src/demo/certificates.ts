@@ -3,8 +3,8 @@
  * and received (anyone may claim for a buyer; here the owners do, in parallel).
  */
 import { parseEventLogs, type Address } from "viem";
+import { claimCertificates as claimBuyerCertificates } from "../client/index.js";
 import { Side } from "../domain/eip712.js";
-import { sourceCode } from "../domain/energy-source.js";
 import type { EventLog } from "./chain-reads.js";
 import { accountOf, type RunContext } from "./context.js";
 
@@ -30,12 +30,13 @@ export async function claimCertificates(
       const account = accountOf(context, buyer.owner.toLowerCase());
       // A buyer whose share rounds to nothing has nothing to claim: the call's gas estimate
       // reverts ZeroAmount before anything is sent.
-      const hash = await chain
-        .send(account, chain.addresses.market, chain.abis.market, "claimCertificates", [
-          buyer.owner,
-          intervalId,
-          sourceCode("solar"),
-        ])
+      const hash = await claimBuyerCertificates(chain.clientsOf(account), {
+        market: chain.addresses.market,
+        buyer: buyer.owner,
+        intervalId,
+        source: "solar",
+      })
+        .then((claim) => claim.transaction)
         .catch((error: unknown) => {
           if (!String(error).includes("ZeroAmount"))
             context.undone(intervalId, `claim certificates of ${buyer.owner}`, error);

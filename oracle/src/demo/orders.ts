@@ -3,6 +3,7 @@
  */
 import type { HDAccount } from "viem/accounts";
 import { placeOrders, type IntervalSimulation, type StrategyOrder } from "../domain/simulation/index.js";
+import { placeOrder } from "../client/index.js";
 import { sideCode } from "../domain/eip712.js";
 import { advanceTo } from "./chain-reads.js";
 import type { RunContext } from "./context.js";
@@ -76,13 +77,17 @@ export async function placeIntervalOrders(
     wanted.map((order) => {
       const account = ownerAccount(order);
       purposeBySlot.set(`${account.address.toLowerCase()}/${sideCode(order.side)}`, order.purpose);
-      return chain.send(
-        account,
-        chain.addresses.market,
-        chain.abis.market,
-        order.side === "bid" ? "placeBid" : "placeOffer",
-        [intervalId, order.zone, BigInt(order.quantityWh), BigInt(order.limitPricePerKwh), 0n],
-      );
+      // Nonce 0: one order per owner, interval and side (oneOrderPerSide), so ids stay distinct
+      // and the same from run to run.
+      return placeOrder(chain.clientsOf(account), {
+        market: chain.addresses.market,
+        side: order.side,
+        intervalId,
+        zoneId: order.zone,
+        quantityWh: BigInt(order.quantityWh),
+        limitPricePerKwh: BigInt(order.limitPricePerKwh),
+        nonce: 0n,
+      });
     }),
   );
   // An order that could not be placed (e.g. the chain stalled past gate closure) is left out;

@@ -8,6 +8,7 @@
  */
 import {
   createPublicClient,
+  createWalletClient,
   http,
   nonceManager,
   type Abi,
@@ -17,6 +18,7 @@ import {
 } from "viem";
 import { mnemonicToAccount, type HDAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
+import { type WriteClients, deposit } from "../client/index.js";
 import { sourceCode } from "../domain/energy-source.js";
 import type { Neighbourhood } from "../domain/simulation/index.js";
 import { demoAbis } from "./contracts.js";
@@ -64,6 +66,12 @@ export interface DemoChain {
     functionName: string,
     args: readonly unknown[],
   ): Promise<Hex>;
+  /**
+   * The typed client's clients for `account` (client/clients.ts), writing through the demo's
+   * sender: the client's actions (orders, deposits, claims) then share the sender's per-account
+   * queue and nonce stream with `send`, and ride chain stalls the same way.
+   */
+  clientsOf(account: HDAccount): WriteClients;
 }
 
 const DEMO_MAX_FEE_PER_GAS = 50_000_000_000n; // 50 gwei
@@ -112,6 +120,17 @@ export function connectDemoChain(
     addresses,
     abis,
     send: (account, to, abi, functionName, args) => sender.send(account, { to, abi, functionName, args }),
+    clientsOf: (account) => ({
+      publicClient: publicClient as PublicClient,
+      walletClient: createWalletClient({ account, chain: hardhat, transport }),
+      send: (call) =>
+        sender.send(account, {
+          to: call.address,
+          abi: call.abi,
+          functionName: call.functionName,
+          args: call.args,
+        }),
+    }),
   };
 }
 
@@ -211,11 +230,12 @@ export async function setUpNeighbourhood(
     }
   }
 
-  // Tokens: mint, approve, deposit — households and the grid in parallel (one nonce stream each).
+  // Tokens: mint, then the client's deposit (approve + deposit, the transactions the demo always
+  // sent: its gas figures stay comparable) — households and the grid in parallel (one nonce
+  // stream each).
   const fund = async (account: HDAccount, amount: bigint) => {
     await chain.send(account, addresses.token, abis.token, "mint", [account.address, amount]);
-    await chain.send(account, addresses.token, abis.token, "approve", [addresses.market, amount]);
-    await chain.send(account, addresses.market, abis.market, "deposit", [amount]);
+    await deposit(chain.clientsOf(account), { market: addresses.market, amount, method: "approve" });
   };
   await Promise.all([
     ...accounts.households.map((a) => fund(a, HOUSEHOLD_DEPOSIT)),

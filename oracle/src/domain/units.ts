@@ -11,6 +11,12 @@ export function intervalIdAt(unixSeconds: bigint, intervalSeconds: bigint): bigi
   return unixSeconds / intervalSeconds;
 }
 
+/*
+ * The cost rounding is SettlementMath's, on uint256: both functions are for non-negative price and
+ * energy, as every caller passes. For a negative product BigInt division truncates toward zero, so
+ * neither is a floor or a ceiling there (costRoundedUp(1n, -1000n) is 0n, not -1n).
+ */
+
 /** Cost of `energyWh` at `pricePerKwh`, rounded down: what the market pays out. */
 export function costRoundedDown(pricePerKwh: bigint, energyWh: bigint): bigint {
   return (pricePerKwh * energyWh) / 1000n;

@@ -19,6 +19,11 @@ describe("units", () => {
       expect(costRoundedUp(250n, 4000n)).to.equal(1000n);
       expect(costRoundedDown(250n, 4000n)).to.equal(1000n);
     });
+    it("rounds a fraction of a unit as SettlementMath does (the valued day's costs, rolling/day.ts)", () => {
+      expect(costRoundedUp(299_999n, 1n)).to.equal(300n); // 299.999 → 300
+      expect(costRoundedDown(299_999n, 1n)).to.equal(299n);
+      expect(costRoundedUp(300_000n, 2n)).to.equal(600n); // exact: no rounding
+    });
   });
   describe("orderLock", () => {
     // 6-decimal token: 0.25 per kWh collateral, 0.10 per kWh limit price.

@@ -42,6 +42,7 @@ import {
   type StrategyOrder,
 } from "../simulation/strategy.js";
 import { localMidnightUnix } from "../simulation/time.js";
+import { costRoundedDown, costRoundedUp } from "../units.js";
 import {
   criticalSurplusQuantile,
   dayEndValuePerKwh,
@@ -402,22 +403,14 @@ export function settleInterval(
     const x = BigInt(fill.get(o.id) ?? 0);
     const p = price.get(o.zone) ?? 0n;
     const rest = BigInt(o.quantityWh) - x;
-    if (o.side === "bid") cost += costUp(p, x) + costUp(BigInt(R()), rest);
-    else cost -= costDown(p, x);
+    // SettlementMath's rounding: buyers are charged up, sellers paid down. Every amount here is
+    // non-negative (prices clamped at 0, fills within their order), where units.ts is exact.
+    if (o.side === "bid") cost += costRoundedUp(p, x) + costRoundedUp(BigInt(R()), rest);
+    else cost -= costRoundedDown(p, x);
   }
   let importWh = 0;
   for (const g of grid) if (g.side === "offer") importWh += fill.get(g.id) ?? 0;
   return { cost, importWh };
-}
-
-/** SettlementMath.costUp: ⌈p·e/1000⌉. */
-export function costUp(pricePerKwh: bigint, energyWh: bigint): bigint {
-  const product = pricePerKwh * energyWh;
-  return product / 1000n + (product % 1000n === 0n ? 0n : 1n);
-}
-/** SettlementMath.costDown: ⌊p·e/1000⌋. */
-export function costDown(pricePerKwh: bigint, energyWh: bigint): bigint {
-  return (pricePerKwh * energyWh) / 1000n;
 }
 
 /**

@@ -1,22 +1,10 @@
 import { expect } from "chai";
 import { loadHighs } from "../../../../oracle/src/domain/dispatch/index.js";
-import {
-  costDown,
-  costUp,
-  rollingInputAt,
-  runPolicy,
-  simulateDayData,
-} from "../../../../oracle/src/domain/rolling/day.js";
+import { rollingInputAt, runPolicy, simulateDayData } from "../../../../oracle/src/domain/rolling/day.js";
 import { generateNeighbourhood } from "../../../../oracle/src/domain/simulation/index.js";
 
 describe("value day driver", function () {
   this.timeout(300_000);
-
-  it("rounds costs as SettlementMath does: buyers up, sellers down", () => {
-    expect(costUp(299_999n, 1n)).to.equal(300n); // 299.999 → 300
-    expect(costDown(299_999n, 1n)).to.equal(299n);
-    expect(costUp(300_000n, 2n)).to.equal(600n); // exact: no rounding
-  });
 
   it("plans to the valued day's end, with leftovers at the grid's offtake bid and the surplus premium", () => {
     const neighbourhood = generateNeighbourhood({
