@@ -29,6 +29,8 @@ import {
   startRedis,
 } from "../../oracle/src/devnet/local-services.js";
 import { createChainClients } from "../../oracle/src/chain/market.js";
+import { type AccountWalletClient, type WriteClients } from "../../oracle/src/client/clients.js";
+import { deposit, placeOrder } from "../../oracle/src/client/index.js";
 import { energyMarketAbi, gridRegistryAbi, testTokenAbi } from "../../oracle/src/chain/abis.js";
 import { type Config, loadConfig } from "../../oracle/src/infra/config.js";
 import { createLogger } from "../../oracle/src/infra/logging.js";
@@ -243,29 +245,37 @@ export async function setupMarket(env: Env, parties: readonly Party[], zones: nu
         p.side === "offer" ? 1 : 0,
       ]);
     await env.write(operator, token, testTokenAbi, "mint", [p.account.address, DEPOSIT]);
-    await env.write(p.account, token, testTokenAbi, "approve", [m, DEPOSIT]);
-    await env.write(p.account, m, energyMarketAbi, "deposit", [DEPOSIT]);
+    await deposit(clientsOf(env, p.account), { market: m, amount: DEPOSIT, method: "approve" });
   }
   await env.write(operator, token, testTokenAbi, "mint", [operator.address, OPERATOR_FUNDS]);
   await env.write(operator, token, testTokenAbi, "approve", [m, OPERATOR_FUNDS]);
   await env.write(operator, m, energyMarketAbi, "depositOperatorFunds", [OPERATOR_FUNDS]);
 }
 
-/** Places each party's order for `intervalId`; records the order id from the OrderPlaced log. */
+/** Places each party's order for `intervalId` through the typed client; its order id is checked against the OrderPlaced log. */
 export async function placeOrders(env: Env, parties: Party[], intervalId: bigint): Promise<void> {
   for (const [i, p] of parties.entries()) {
-    const fn = p.side === "bid" ? "placeBid" : "placeOffer";
-    const hash = await env.write(p.account, env.addresses.market, energyMarketAbi, fn, [
+    const placed = await placeOrder(clientsOf(env, p.account), {
+      market: env.addresses.market,
+      side: p.side,
       intervalId,
-      p.zone,
-      p.quantityWh,
-      p.limit,
-      BigInt(i),
-    ]);
-    const receipt = await env.client.getTransactionReceipt({ hash });
+      zoneId: p.zone,
+      quantityWh: p.quantityWh,
+      limitPricePerKwh: p.limit,
+      nonce: BigInt(i),
+    });
+    // The client computes the id off chain; the contract's event is the check.
+    const receipt = await env.client.getTransactionReceipt({ hash: placed.transaction });
     const [log] = parseEventLogs({ abi: energyMarketAbi, eventName: "OrderPlaced", logs: receipt.logs });
-    p.orderId = log!.args.orderId;
+    if (log?.args.orderId !== placed.orderId)
+      throw new Error(`order id of ${p.name}: client ${placed.orderId}, OrderPlaced ${log?.args.orderId}`);
+    p.orderId = placed.orderId;
   }
+}
+
+/** The typed client's write clients for `account` on the test chain (oracle/src/client/). */
+export function clientsOf(env: Env, account: LocalAccount): WriteClients {
+  return { publicClient: env.client, walletClient: env.wallet(account) as AccountWalletClient };
 }
 
 export function newMeter(): LocalAccount {
