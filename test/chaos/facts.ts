@@ -8,7 +8,8 @@ import { Redis } from "ioredis";
 import { type Address, type Hex, type PublicClient } from "viem";
 import { energyMarketAbi, gridRegistryAbi, testTokenAbi } from "../../oracle/src/chain/abis.js";
 import type { SuiteAddresses } from "../../oracle/src/devnet/deploy.js";
-import { PIPELINE_QUEUES, QUEUE_NAMES, redisOptionsFromUrl } from "../../oracle/src/infra/queue.js";
+import { DEAD_LETTER_QUEUE, redisOptionsFromUrl } from "../../oracle/src/infra/queue.js";
+import { PIPELINE_QUEUES } from "../../oracle/src/jobs/steps.js";
 
 export interface OrderFact {
   readonly orderId: Hex;
@@ -252,7 +253,7 @@ export async function readRedisFacts(redisUrl: string, prefixes: readonly string
         await queue.close();
       }
     }
-    const dlq = new Queue(QUEUE_NAMES.deadLetter, { connection, prefix });
+    const dlq = new Queue(DEAD_LETTER_QUEUE, { connection, prefix });
     try {
       for (const job of await dlq.getJobs([
         "waiting",

@@ -15,7 +15,6 @@ import { signMeterReading } from "../../oracle/src/domain/meter/reading.js";
 import { buildMeterTree } from "../../oracle/src/domain/schedule.js";
 import { loadOwn } from "../../oracle/src/jobs/committee.js";
 import { jobId } from "../../oracle/src/jobs/context.js";
-import { QUEUE_NAMES } from "../../oracle/src/infra/queue.js";
 import type { Config } from "../../oracle/src/infra/config.js";
 import type { OracleNode } from "../../oracle/src/node/node.js";
 import {
@@ -209,9 +208,7 @@ describe("meter report below quorum (e2e, readings posted to 2 of 5 nodes)", fun
     // Every node's meter-report job has looked, found S2's meter silent, and re-delayed itself.
     await waitFor("every node's meter report waiting", async () => {
       for (const n of live) {
-        const job = await n.context.queues
-          .queue(QUEUE_NAMES.meterReport)
-          .getJob(jobId(n.context, c, QUEUE_NAMES.meterReport));
+        const job = await n.context.queues.queue("meter-report").getJob(jobId(n.context, c, "meter-report"));
         if (((job?.data as { waits?: number } | undefined)?.waits ?? 0) < 1) return undefined;
       }
       return true;

@@ -26,26 +26,11 @@ import type { Address } from "viem";
 import { isUnrecoverable } from "../domain/errors.js";
 import type { Logger } from "./logging.js";
 
-export const QUEUE_NAMES = {
-  collect: "collect",
-  solve: "solve",
-  sign: "sign",
-  aggregate: "aggregate",
-  submit: "submit",
-  settleFills: "settle-fills",
-  meterIngest: "meter-ingest",
-  meterReport: "meter-report",
-  settleImbalance: "settle-imbalance",
-  /** Liveness paths after the deadlines: releases, late imbalance settlement, grid revenue (jobs/keeper.ts). */
-  keeper: "keeper",
-  deadLetter: "dead-letter",
-} as const;
-
-export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
-export type PipelineStep = Exclude<QueueName, "dead-letter">;
-export const PIPELINE_QUEUES: readonly PipelineStep[] = Object.values(QUEUE_NAMES).filter(
-  (n): n is PipelineStep => n !== "dead-letter",
-);
+/**
+ * The one queue infra names itself: failed jobs are copied here with their reason. The pipeline's
+ * queues are named by its steps (jobs/steps.ts, `STEP_NAMES`), so infra needs nothing from jobs/.
+ */
+export const DEAD_LETTER_QUEUE = "dead-letter";
 
 /** attempts 8, exponential backoff from 500 ms (0.5, 1, 2, … 32 s: ~64 s in all). Failed jobs kept. */
 export const DEFAULT_JOB_OPTIONS: Readonly<JobsOptions> = Object.freeze({
@@ -208,7 +193,7 @@ export class QueueFactory {
   }
 
   deadLetterQueue(): Queue<DeadLetterEntry> {
-    return this.queue<DeadLetterEntry>(QUEUE_NAMES.deadLetter);
+    return this.queue<DeadLetterEntry>(DEAD_LETTER_QUEUE);
   }
 
   /**

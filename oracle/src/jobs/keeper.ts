@@ -40,7 +40,6 @@ import {
 } from "../domain/keeper.js";
 import { fillOpen } from "../domain/settlement-batches.js";
 import type { WatchedLog } from "../infra/chain-watcher.js";
-import { QUEUE_NAMES } from "../infra/queue.js";
 import { judgeSendError } from "../infra/tx-sender.js";
 import { rankDelayMs, submitRank } from "../domain/submit-rank.js";
 import { type PipelineContext, jobId, logFor, stateKey } from "./context.js";
@@ -120,7 +119,7 @@ export async function keeperTick(ctx: PipelineContext): Promise<KeeperTickSummar
     const intervalId = BigInt(raw);
     // A job already taken (or dead-lettered, with its reason) is not added twice.
     const id = jobId(ctx, intervalId, "keeper");
-    if ((await ctx.queues.queue(QUEUE_NAMES.keeper).getJob(id)) !== undefined) continue;
+    if ((await ctx.queues.queue("keeper").getJob(id)) !== undefined) continue;
     if ((waitUntil.get(raw) ?? 0n) > now) continue;
     const state = await readIntervalState(ctx.client, ctx.config.marketAddress, intervalId);
     const decision = keeperDecision(t, intervalId, now, ruleState(state));
@@ -134,7 +133,7 @@ export async function keeperTick(ctx: PipelineContext): Promise<KeeperTickSummar
     members ??= (await readCommittee(ctx.client, ctx.config.committeeAddress)).members;
     const rank = submitRank(members, ctx.account.address, intervalId);
     const data: KeeperJobData = { intervalId: raw, part: 1 };
-    await enqueueStep(ctx.queues, "keeper", QUEUE_NAMES.keeper, data, {
+    await enqueueStep(ctx.queues, "keeper", "keeper", data, {
       jobId: id,
       delay: rankDelayMs(rank, ctx.settings.settleStaggerMs),
     });
@@ -322,7 +321,7 @@ export async function keeperProcessor(ctx: PipelineContext, job: Job<KeeperJobDa
     // The bound was reached: the next part continues at once (its own deterministic id).
     setPending(ctx, intervalId, pending);
     const next: KeeperJobData = { intervalId: job.data.intervalId, part: part + 1 };
-    await enqueueNext(ctx.queues, "keeper", "keeper", QUEUE_NAMES.keeper, next, {
+    await enqueueNext(ctx.queues, "keeper", "keeper", "keeper", next, {
       jobId: jobId(ctx, intervalId, `keeper-part${part + 1}`),
     });
     log.info({ taken, amounts, part }, "keeper bound reached, next part enqueued");

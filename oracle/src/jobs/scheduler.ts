@@ -17,10 +17,9 @@ import {
   tickIntervals,
   undoneEffects,
 } from "../domain/due-steps.js";
-import { PIPELINE_QUEUES } from "../infra/queue.js";
 import { rankDelayMs, submitRank } from "../domain/submit-rank.js";
 import { type PipelineContext, jobId } from "./context.js";
-import { type StepName, enqueueStep } from "./steps.js";
+import { PIPELINE_QUEUES, type StepName, enqueueStep } from "./steps.js";
 
 /** The queue of each step the rule can ask for; the settle steps are staggered by rank. */
 const STEP_QUEUES: Readonly<

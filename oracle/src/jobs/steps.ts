@@ -5,12 +5,11 @@
  * the data against the receiving step's schema; workers check it again when they read a job
  * (`readJob`), so malformed data is dead-lettered at once with the field and the reason.
  *
- * Queue names come from `QUEUE_NAMES` (infra/queue.ts, so infra needs nothing from jobs/); the
- * registry's type requires exactly one entry per pipeline queue, so a name without a step, or a
- * step without a name, does not type-check.
+ * A step's name is its queue's name (`STEP_NAMES`, here); the registry's type requires exactly one
+ * entry per name, so a name without a step, or a step without a name, does not type-check.
  *
- * Adding a step: its name in `QUEUE_NAMES`, its processor (a jobs/ file), its entry here, and the
- * `enqueueStep` call in the step before it.
+ * Adding a step (3 files): its name in `STEP_NAMES` and its entry here, its processor (a jobs/
+ * file), and the `enqueueNext` call in the step before it.
  *
  * The processors are referenced through arrow functions: the job files import `enqueueStep` from
  * here, and deferring the reference keeps that import cycle harmless whichever module loads first.
@@ -19,7 +18,7 @@ import type { Job, JobsOptions } from "bullmq";
 import { z } from "zod";
 import type { DispatchInstanceInput } from "../domain/dispatch/schema.js";
 import { UnrecoverableInputError, formatIssues } from "../domain/errors.js";
-import type { PipelineStep, QueueFactory } from "../infra/queue.js";
+import type { QueueFactory } from "../infra/queue.js";
 import type { IntervalJobData, PipelineContext, ReportJobData } from "./context.js";
 import { keeperProcessor, type KeeperJobData } from "./keeper.js";
 import { meterReportProcessor, type MeterReportJobData } from "./meter.js";
@@ -34,10 +33,22 @@ import { collectProcessor, solveProcessor, type SolveJobData } from "./schedule.
 import { settleFillsProcessor, settleImbalanceProcessor } from "./settle.js";
 
 /**
- * The queues with a worker. `meter-ingest` is a queue name with neither worker nor producer:
- * readings arrive over HTTP into the MeterStore (node/meter-ingest.ts).
+ * The pipeline's steps, each the name of its BullMQ queue. (Meter readings are not a step: they
+ * arrive over HTTP into the MeterStore, node/meter-ingest.ts.)
  */
-export type StepName = Exclude<PipelineStep, "meter-ingest">;
+export const STEP_NAMES = [
+  "collect",
+  "solve",
+  "sign",
+  "aggregate",
+  "submit",
+  "settle-fills",
+  "meter-report",
+  "settle-imbalance",
+  /** Liveness paths after the deadlines: releases, late imbalance settlement, grid revenue (jobs/keeper.ts). */
+  "keeper",
+] as const;
+export type StepName = (typeof STEP_NAMES)[number];
 
 export interface StepDefinition<Data, Next extends StepName = StepName, Queue extends StepName = StepName> {
   readonly queue: Queue;
@@ -202,6 +213,9 @@ export type StepsAfter<S extends StepName> = Steps[S]["next"][number];
 
 /** Every step, for the node to start a worker on each. */
 export const STEP_LIST: readonly RunnableStep[] = Object.values(STEPS);
+
+/** The queues of the pipeline (every step's), for what acts on all of them: metrics, reorg recovery. */
+export const PIPELINE_QUEUES: readonly StepName[] = STEP_NAMES;
 
 /** Checks `data` against `schema` (the schema of `step`); the error names the field and the reason. */
 function checkStepData(step: StepName, schema: z.ZodTypeAny, data: unknown, origin: string): void {

@@ -5,7 +5,6 @@ import { Cluster, Redis } from "ioredis";
 import { UnrecoverableInputError } from "../../../oracle/src/domain/errors.js";
 import {
   DEFAULT_JOB_OPTIONS,
-  PIPELINE_QUEUES,
   QueueFactory,
   jobIdFor,
   redisOptionsFromUrl,
@@ -57,21 +56,6 @@ describe("redisOptionsFromUrl", () => {
 describe("QueueFactory", function () {
   this.timeout(30_000);
   const queues = useQueueFactory();
-
-  it("names the ten pipeline queues", () => {
-    expect(PIPELINE_QUEUES).to.have.members([
-      "collect",
-      "solve",
-      "sign",
-      "aggregate",
-      "submit",
-      "settle-fills",
-      "meter-ingest",
-      "meter-report",
-      "settle-imbalance",
-      "keeper",
-    ]);
-  });
 
   it("applies attempts 8 and exponential backoff of 500 ms by default", async () => {
     const job = await queues.factory.queue("solve").add("x", {}, { jobId: "a-1" });
