@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { expectClose } from "../../../helpers/approx.js";
 import {
   DispatchInputError,
   loadHighs,
@@ -313,8 +314,8 @@ describe("rolling horizon", function () {
   it("criticalSurplusQuantile is the newsvendor ratio (supply·η − offtake) / (supply − offtake)", () => {
     const battery = { chargeEfficiency: 0.95, dischargeEfficiency: 0.95 };
     const q = criticalSurplusQuantile(299_999, 70_001, [{ battery }, { battery: null }]);
-    expect(q).to.be.closeTo((299_999 * 0.9025 - 70_001) / (299_999 - 70_001), 1e-12);
-    expect(q).to.be.closeTo(0.8728, 1e-4);
+    expectClose(q, (299_999 * 0.9025 - 70_001) / (299_999 - 70_001), 1e-12);
+    expectClose(q, 0.8728, 1e-4);
     expect(criticalSurplusQuantile(299_999, 70_001, [])).to.equal(0.5);
   });
 
