@@ -245,8 +245,17 @@ export async function enqueueStep<S extends StepName>(
   await queues.queue<unknown>(step).add(jobName, data, options);
 }
 
-/** `enqueueStep` from the processor of `from`, which must list `to` among its `next` steps. */
-export function enqueueNext<From extends StepName, To extends StepsAfter<From>>(
+/**
+ * `enqueueStep` from the processor of `from`, which must list `to` among its `next` steps.
+ *
+ * A step that ran again enqueues its next step again, under the same deterministic job id. If that
+ * job failed for good the first time, the add would be a no-op and the pipeline would stall, so the
+ * failed job is replaced (the dead-letter queue keeps its copy and reason). Seen after a Redis
+ * restart: the sign step had stored its report in the old Redis and enqueued aggregate in the new
+ * one, which found no report and was dead-lettered; the re-run sign's aggregate was then never
+ * added, and resilience.test's interval was never committed.
+ */
+export async function enqueueNext<From extends StepName, To extends StepsAfter<From>>(
   queues: QueueFactory,
   _from: From,
   to: To,
@@ -254,5 +263,7 @@ export function enqueueNext<From extends StepName, To extends StepsAfter<From>>(
   data: StepData<To>,
   options: JobsOptions & { readonly jobId: string },
 ): Promise<void> {
-  return enqueueStep(queues, to, jobName, data, options);
+  const previous = await queues.queue<unknown>(to).getJob(options.jobId);
+  if (previous !== undefined && (await previous.isFailed())) await previous.remove();
+  await enqueueStep(queues, to, jobName, data, options);
 }

@@ -107,5 +107,36 @@ describe("pipeline steps (jobs/steps.ts)", () => {
         );
       });
     });
+
+    describe("when a step enqueues its next step again after that step's job failed for good", () => {
+      it("replaces the failed job (the dead-letter queue keeps the failure) instead of adding nothing", async () => {
+        const name = "settle-fills";
+        let runs = 0;
+        const worker = queues.factory.worker(name, async () => {
+          runs++;
+          if (runs === 1) throw new UnrecoverableInputError("No own report");
+          return "done";
+        });
+        const settled = (state: "failed" | "completed") =>
+          new Promise<void>((resolve) =>
+            worker.on(state, (job: { id?: string | undefined } | undefined) => {
+              if (job?.id === "j-3") resolve();
+            }),
+          );
+        const failed = settled("failed");
+        await enqueueNext(queues.factory, "submit", name, name, { intervalId: "5" }, { jobId: "j-3" });
+        await failed;
+        expect(await queues.factory.queue(name).getJobState("j-3")).to.equal("failed");
+
+        const completed = settled("completed");
+        await enqueueNext(queues.factory, "submit", name, name, { intervalId: "5" }, { jobId: "j-3" });
+        expect(await queues.factory.queue(name).getJobState("j-3"), "added again").to.not.equal("failed");
+        await completed;
+        expect(runs, "the step ran again").to.equal(2);
+        expect(await queues.factory.queue(name).getJobState("j-3")).to.equal("completed");
+        const entry = (await queues.factory.deadLetterQueue().getJob(`${name}-j-3`))?.data as DeadLetterEntry;
+        expect(entry.reason).to.equal("UnrecoverableInputError: No own report");
+      });
+    });
   });
 });
