@@ -6,19 +6,12 @@
  * commit the same schedule again and settle every fill exactly once on the final chain.
  */
 import { expect } from "chai";
+import { expectSettledOnceAfterReorg, intervalReads } from "./reorg-checks.js";
 import type { Hash } from "viem";
-import { energyMarketAbi } from "../../oracle/src/chain/abis.js";
 import { stateKey } from "../../oracle/src/jobs/context.js";
 import { createLogger } from "../../oracle/src/infra/logging.js";
 import { GATE, INTERVAL, type World, nodeConfigs, startWorld, waitFor } from "./harness.js";
-import {
-  EXPECTED_FILLS,
-  EXPECTED_PRICES,
-  bookScenarioOrders,
-  byName,
-  expectedFreeAfterFills,
-  scenarioParties,
-} from "./scenario.js";
+import { EXPECTED_PRICES, bookScenarioOrders, scenarioParties } from "./scenario.js";
 
 /** The nodes' default confirmation depth (config `confirmations`). */
 const CONFIRMATIONS = 2n;
@@ -50,34 +43,7 @@ describe("chain reorg (e2e, Anvil, 3 of a 3-of-5 committee)", function () {
         }),
       }));
 
-      const market = env.addresses.market;
-      const intervalState = () =>
-        env.client.readContract({
-          address: market,
-          abi: energyMarketAbi,
-          functionName: "intervalState",
-          args: [intervalId],
-        });
-      const allSettled = async () => {
-        const s = await intervalState();
-        return s.scheduled && s.fillCount > 0 && s.settledCount === s.fillCount ? s : undefined;
-      };
-      const commitsOf = () =>
-        env.client.getContractEvents({
-          address: market,
-          abi: energyMarketAbi,
-          eventName: "ScheduleCommitted",
-          fromBlock: 0n,
-          args: { intervalId },
-        });
-      const fillsOf = () =>
-        env.client.getContractEvents({
-          address: market,
-          abi: energyMarketAbi,
-          eventName: "FillSettled",
-          fromBlock: 0n,
-          args: { intervalId },
-        });
+      const { allSettled, commitsOf, fillsOf } = intervalReads(env, intervalId);
 
       await waitFor("all fills settled before the reorg", allSettled);
       const [first] = await commitsOf();
@@ -107,31 +73,8 @@ describe("chain reorg (e2e, Anvil, 3 of a 3-of-5 committee)", function () {
       const state = await waitFor("all fills settled again on the new chain", allSettled, 120_000);
       expect(state.fillCount, "one leaf per open order (B4 cancelled)").to.equal(6);
 
-      const commits = await commitsOf();
-      expect(commits, "exactly one ScheduleCommitted on the final chain").to.have.length(1);
-      expect(commits[0]!.blockHash, "committed again, in a new block").to.not.equal(orphanHash);
-      expect(commits[0]!.args.zonePrices).to.deep.equal(EXPECTED_PRICES);
-
-      const fills = await fillsOf();
-      const ids = fills.map((f) => f.args.orderId!.toLowerCase());
-      expect(new Set(ids).size, "no fill settled twice").to.equal(fills.length);
-      expect(fills, "no fill lost").to.have.length(6);
-      const filled = new Map(fills.map((f) => [f.args.orderId!.toLowerCase(), f.args.filledWh!]));
-      for (const [name, wh] of Object.entries(EXPECTED_FILLS))
-        expect(filled.get(byName(parties, name).orderId!.toLowerCase()), `fill of ${name}`).to.equal(wh);
-
-      // Balances prove the same: each party paid or was paid once.
-      for (const name of ["S1", "S2", "B1", "B2", "S3", "B3", "B4"]) {
-        const p = byName(parties, name);
-        const expected = expectedFreeAfterFills(parties, name);
-        const balance = await env.client.readContract({
-          address: market,
-          abi: energyMarketAbi,
-          functionName: "balanceOf",
-          args: [p.account.address],
-        });
-        expect(balance, `${name} after the reorg`).to.equal(expected);
-      }
+      const commit = await expectSettledOnceAfterReorg(env, parties, intervalId, orphanHash);
+      expect(commit.args.zonePrices).to.deep.equal(EXPECTED_PRICES);
 
       // Every watcher noticed the reorg and now stands on the canonical chain.
       for (const [i, node] of nodes.entries()) {

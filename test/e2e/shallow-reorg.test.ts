@@ -8,19 +8,13 @@
  * stayed unscheduled until the keeper released its locks at the deadline.)
  */
 import { expect } from "chai";
+import { expectSettledOnceAfterReorg, intervalReads } from "./reorg-checks.js";
 import type { Hash } from "viem";
-import { energyMarketAbi } from "../../oracle/src/chain/abis.js";
 import { jobId, stateKey } from "../../oracle/src/jobs/context.js";
 import { createLogger } from "../../oracle/src/infra/logging.js";
 import type { OracleNode } from "../../oracle/src/node/node.js";
 import { type Env, GATE, INTERVAL, nodeConfigs, startEnv, startNodes, waitFor } from "./harness.js";
-import {
-  EXPECTED_FILLS,
-  bookScenarioOrders,
-  byName,
-  expectedFreeAfterFills,
-  scenarioParties,
-} from "./scenario.js";
+import { bookScenarioOrders, scenarioParties } from "./scenario.js";
 
 /** Deeper than the reorg below, so no watcher reaches the dropped blocks. */
 const CONFIRMATIONS = 20n;
@@ -50,32 +44,7 @@ describe("chain reorg shallower than confirmations (e2e, Anvil, 3 of a 3-of-5 co
         destination: { write: (line: string) => void warnings[i]!.push(line) },
       }),
     }));
-    const market = env.addresses.market;
-    const allSettled = async () => {
-      const s = await env.client.readContract({
-        address: market,
-        abi: energyMarketAbi,
-        functionName: "intervalState",
-        args: [intervalId],
-      });
-      return s.scheduled && s.fillCount > 0 && s.settledCount === s.fillCount ? s : undefined;
-    };
-    const commitsOf = () =>
-      env.client.getContractEvents({
-        address: market,
-        abi: energyMarketAbi,
-        eventName: "ScheduleCommitted",
-        fromBlock: 0n,
-        args: { intervalId },
-      });
-    const fillsOf = () =>
-      env.client.getContractEvents({
-        address: market,
-        abi: energyMarketAbi,
-        eventName: "FillSettled",
-        fromBlock: 0n,
-        args: { intervalId },
-      });
+    const { allSettled, commitsOf } = intervalReads(env, intervalId);
 
     await waitFor("all fills settled before the reorg", allSettled);
     // And no node still holds a submit or settle job waiting its turn (they are staggered by
@@ -109,26 +78,7 @@ describe("chain reorg shallower than confirmations (e2e, Anvil, 3 of a 3-of-5 co
 
     const state = await waitFor("all fills settled again on the new chain", allSettled, 120_000);
     expect(state.fillCount).to.equal(6);
-    const commits = await commitsOf();
-    expect(commits, "exactly one ScheduleCommitted on the final chain").to.have.length(1);
-    expect(commits[0]!.blockHash, "committed again, in a new block").to.not.equal(orphanHash);
-    const fills = await fillsOf();
-    expect(new Set(fills.map((f) => f.args.orderId!.toLowerCase())).size, "no fill settled twice").to.equal(
-      6,
-    );
-    expect(fills, "no fill lost").to.have.length(6);
-    const filled = new Map(fills.map((f) => [f.args.orderId!.toLowerCase(), f.args.filledWh!]));
-    for (const [name, wh] of Object.entries(EXPECTED_FILLS))
-      expect(filled.get(byName(parties, name).orderId!.toLowerCase()), `fill of ${name}`).to.equal(wh);
-    for (const name of ["S1", "S2", "B1", "B2", "S3", "B3", "B4"]) {
-      const balance = await env.client.readContract({
-        address: market,
-        abi: energyMarketAbi,
-        functionName: "balanceOf",
-        args: [byName(parties, name).account.address],
-      });
-      expect(balance, `${name} after the reorg`).to.equal(expectedFreeAfterFills(parties, name));
-    }
+    await expectSettledOnceAfterReorg(env, parties, intervalId, orphanHash);
     const noticed = warnings.flat().filter((l) => l.includes("completed steps undone on chain"));
     expect(noticed.length, "some node's tick noticed the undone commit").to.be.greaterThan(0);
   });
