@@ -37,56 +37,74 @@ export async function readRegistryOnChain(
       read<{ account: Address; retailPerKwh: bigint; feedInPerKwh: bigint }>("zoneGrid", [z]),
     ),
   );
+  // The reads are independent: issued together, the transport batches them into few requests.
+  const pairs = Array.from({ length: known }, (_, a) =>
+    Array.from({ length: known - a - 1 }, (_, k) => [a, a + 1 + k] as const),
+  ).flat();
   const lines = new Map<string, { capacityWh: bigint; lossBps: number }>();
-  for (let a = 0; a < known; a++)
-    for (let b = a + 1; b < known; b++) {
-      const line = await read<{ capacityWh: bigint; lossBps: number; exists: boolean }>("lineBetween", [
-        a,
-        b,
-      ]);
-      if (line.exists) lines.set(pairKey(a, b), { capacityWh: line.capacityWh, lossBps: line.lossBps });
-    }
-  const fees = new Map<string, bigint>();
-  for (const [from, to] of feePairs(file))
-    if (from < zoneCount && to < zoneCount)
-      fees.set(feeKey(from, to), await read<bigint>("gridFee", [from, to]));
+  for (const [[a, b], line] of await Promise.all(
+    pairs.map(
+      async ([a, b]) =>
+        [
+          [a, b],
+          await read<{ capacityWh: bigint; lossBps: number; exists: boolean }>("lineBetween", [a, b]),
+        ] as const,
+    ),
+  ))
+    if (line.exists) lines.set(pairKey(a, b), { capacityWh: line.capacityWh, lossBps: line.lossBps });
+  const fees = new Map<string, bigint>(
+    await Promise.all(
+      feePairs(file)
+        .filter(([from, to]) => from < zoneCount && to < zoneCount)
+        .map(async ([from, to]) => [feeKey(from, to), await read<bigint>("gridFee", [from, to])] as const),
+    ),
+  );
+  const meterInfo = (meter: Address) => read<{ participant: Address; source: number }>("meterInfo", [meter]);
   const participants = new Map<
     Address,
     { registered: boolean; zone: number; meter: Address; meterSource: (typeof ENERGY_SOURCES)[number] }
   >();
   const meterOwners = new Map<Address, Address>();
-  for (const p of file.participants) {
-    const [registered, zone] = await read<[boolean, number]>("participantZone", [p.address]);
-    const meter = await read<Address>("meterOf", [p.address]);
-    const source =
-      meter === ZERO
-        ? 0
-        : Number((await read<{ participant: Address; source: number }>("meterInfo", [meter])).source);
-    participants.set(p.address, {
-      registered,
-      zone: Number(zone),
-      meter,
-      meterSource: ENERGY_SOURCES[source] ?? "other",
-    });
-    if (p.meter !== undefined)
-      meterOwners.set(
-        p.meter.address,
-        (await read<{ participant: Address; source: number }>("meterInfo", [p.meter.address])).participant,
-      );
-  }
-  const batteryCount = Number(await read<number>("batteryCount"));
-  const batteries: ({ id: number } & ChainBattery)[] = [];
-  for (let id = 0; id < batteryCount; id++) {
-    const b = await read<ChainBattery>("battery", [id]);
-    // A removed battery keeps its id with a zero owner.
-    if (b.owner !== ZERO)
-      batteries.push({
-        id,
-        ...b,
-        zoneId: Number(b.zoneId),
-        chargeEfficiencyBps: Number(b.chargeEfficiencyBps),
-        dischargeEfficiencyBps: Number(b.dischargeEfficiencyBps),
+  await Promise.all(
+    file.participants.map(async (p) => {
+      const [[registered, zone], meter, wanted] = await Promise.all([
+        read<[boolean, number]>("participantZone", [p.address]),
+        read<Address>("meterOf", [p.address]),
+        p.meter === undefined ? undefined : meterInfo(p.meter.address),
+      ]);
+      // The participant's current meter is usually the file's: read it once.
+      const current =
+        meter === ZERO
+          ? undefined
+          : meter.toLowerCase() === p.meter?.address
+            ? wanted
+            : await meterInfo(meter);
+      participants.set(p.address, {
+        registered,
+        zone: Number(zone),
+        meter,
+        meterSource: ENERGY_SOURCES[Number(current?.source ?? 0)] ?? "other",
       });
-  }
+      if (p.meter !== undefined) meterOwners.set(p.meter.address, wanted!.participant);
+    }),
+  );
+  const batteryCount = Number(await read<number>("batteryCount"));
+  const batteries = (
+    await Promise.all(
+      Array.from({ length: batteryCount }, async (_, id) => ({
+        id,
+        b: await read<ChainBattery>("battery", [id]),
+      })),
+    )
+  )
+    // A removed battery keeps its id with a zero owner.
+    .filter(({ b }) => b.owner !== ZERO)
+    .map(({ id, b }) => ({
+      id,
+      ...b,
+      zoneId: Number(b.zoneId),
+      chargeEfficiencyBps: Number(b.chargeEfficiencyBps),
+      dischargeEfficiencyBps: Number(b.dischargeEfficiencyBps),
+    }));
   return { zoneCount, zoneGrids, lines, fees, participants, meterOwners, batteries };
 }
