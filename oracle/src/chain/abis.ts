@@ -1671,6 +1671,532 @@ export const energyMarketAbi = [
   },
 ] as const;
 
+export const flexibilityMarketAbi = [
+  {
+    inputs: [{ internalType: "bytes32", name: "orderId", type: "bytes32" }],
+    name: "AlreadyRefunded",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint32", name: "batteryId", type: "uint32" },
+      { internalType: "address", name: "owner", type: "address" },
+    ],
+    name: "BatteryOwnerChanged",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint32", name: "batteryId", type: "uint32" },
+      { internalType: "uint64", name: "energyWh", type: "uint64" },
+      { internalType: "uint64", name: "maxWh", type: "uint64" },
+    ],
+    name: "ExceedsPower",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "bytes32", name: "orderId", type: "bytes32" },
+      { internalType: "uint256", name: "spent", type: "uint256" },
+      { internalType: "uint128", name: "budget", type: "uint128" },
+    ],
+    name: "FlexBudgetExceeded",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint64", name: "intervalId", type: "uint64" },
+      { internalType: "uint64", name: "expected", type: "uint64" },
+    ],
+    name: "FlexIntervalOutOfOrder",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint32", name: "batteryId", type: "uint32" },
+      { internalType: "bytes32", name: "orderId", type: "bytes32" },
+    ],
+    name: "FlexOrderExists",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "bytes32", name: "orderId", type: "bytes32" },
+      { internalType: "uint64", name: "intervalId", type: "uint64" },
+    ],
+    name: "FlexOrderNotActive",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "bytes32", name: "orderId", type: "bytes32" },
+      { internalType: "uint256", name: "price", type: "uint256" },
+      { internalType: "uint128", name: "limit", type: "uint128" },
+    ],
+    name: "FlexPriceOutsideLimit",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint64", name: "intervalId", type: "uint64" },
+      { internalType: "uint256", name: "given", type: "uint256" },
+      { internalType: "uint256", name: "active", type: "uint256" },
+    ],
+    name: "FlexStepCount",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "uint32", name: "batteryId", type: "uint32" }],
+    name: "FlexStepsNotAscending",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "owner", type: "address" },
+      { internalType: "uint256", name: "balance", type: "uint256" },
+      { internalType: "uint256", name: "needed", type: "uint256" },
+    ],
+    name: "InsufficientBalance",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "string", name: "field", type: "string" },
+      { internalType: "string", name: "reason", type: "string" },
+    ],
+    name: "InvalidFlexOrder",
+    type: "error",
+  },
+  { inputs: [], name: "InvalidProof", type: "error" },
+  {
+    inputs: [
+      { internalType: "uint32", name: "batteryId", type: "uint32" },
+      { internalType: "address", name: "caller", type: "address" },
+      { internalType: "address", name: "owner", type: "address" },
+    ],
+    name: "NotBatteryOwner",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint64", name: "intervalId", type: "uint64" },
+      { internalType: "uint256", name: "meterDeadline", type: "uint256" },
+    ],
+    name: "NotMissedYet",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "bytes32", name: "orderId", type: "bytes32" },
+      { internalType: "uint64", name: "endInterval", type: "uint64" },
+    ],
+    name: "RefundNotYet",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "uint64", name: "intervalId", type: "uint64" }],
+    name: "ScheduleMismatch",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint32", name: "batteryId", type: "uint32" },
+      { internalType: "int256", name: "socWh", type: "int256" },
+      { internalType: "uint64", name: "minSocWh", type: "uint64" },
+      { internalType: "uint64", name: "maxSocWh", type: "uint64" },
+    ],
+    name: "SocOutOfBounds",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "bytes32", name: "orderId", type: "bytes32" }],
+    name: "UnknownFlexOrder",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint64", name: "firstInterval", type: "uint64" },
+      { internalType: "uint64", name: "firstOpenInterval", type: "uint64" },
+    ],
+    name: "WindowInPast",
+    type: "error",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "bytes32", name: "orderId", type: "bytes32" },
+      { indexed: true, internalType: "address", name: "owner", type: "address" },
+      { indexed: false, internalType: "uint256", name: "amount", type: "uint256" },
+    ],
+    name: "FlexFundsRefunded",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "uint64", name: "intervalId", type: "uint64" },
+      { indexed: false, internalType: "uint32", name: "activeOrders", type: "uint32" },
+    ],
+    name: "FlexIntervalMissed",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "uint64", name: "intervalId", type: "uint64" },
+      { indexed: false, internalType: "uint32", name: "steps", type: "uint32" },
+      { indexed: false, internalType: "uint256", name: "charged", type: "uint256" },
+      { indexed: false, internalType: "uint256", name: "paid", type: "uint256" },
+    ],
+    name: "FlexIntervalSettled",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "bytes32", name: "orderId", type: "bytes32" },
+      { indexed: true, internalType: "uint32", name: "batteryId", type: "uint32" },
+      { indexed: false, internalType: "uint64", name: "endInterval", type: "uint64" },
+    ],
+    name: "FlexOrderEnded",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "bytes32", name: "orderId", type: "bytes32" },
+      { indexed: true, internalType: "address", name: "owner", type: "address" },
+      { indexed: true, internalType: "uint32", name: "batteryId", type: "uint32" },
+      {
+        components: [
+          { internalType: "address", name: "owner", type: "address" },
+          { internalType: "uint32", name: "batteryId", type: "uint32" },
+          { internalType: "uint64", name: "firstInterval", type: "uint64" },
+          { internalType: "uint64", name: "lastInterval", type: "uint64" },
+          { internalType: "uint128", name: "maxChargePricePerKwh", type: "uint128" },
+          { internalType: "uint128", name: "minDischargePricePerKwh", type: "uint128" },
+          { internalType: "uint128", name: "chargeBudget", type: "uint128" },
+          { internalType: "uint64", name: "initialSocWh", type: "uint64" },
+          { internalType: "uint64", name: "nonce", type: "uint64" },
+        ],
+        indexed: false,
+        internalType: "struct IFlexibilityMarket.FlexOrder",
+        name: "order",
+        type: "tuple",
+      },
+    ],
+    name: "FlexOrderPlaced",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "bytes32", name: "orderId", type: "bytes32" },
+      { indexed: true, internalType: "uint32", name: "batteryId", type: "uint32" },
+      { indexed: true, internalType: "uint64", name: "intervalId", type: "uint64" },
+      { indexed: false, internalType: "enum IFlexibilityMarket.Direction", name: "direction", type: "uint8" },
+      { indexed: false, internalType: "uint64", name: "energyWh", type: "uint64" },
+      { indexed: false, internalType: "uint64", name: "socWh", type: "uint64" },
+      { indexed: false, internalType: "uint256", name: "amount", type: "uint256" },
+    ],
+    name: "FlexStepSettled",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "address", name: "owner", type: "address" },
+      { indexed: true, internalType: "address", name: "to", type: "address" },
+      { indexed: false, internalType: "uint256", name: "amount", type: "uint256" },
+    ],
+    name: "Withdrawn",
+    type: "event",
+  },
+  {
+    inputs: [],
+    name: "MAX_WINDOW_INTERVALS",
+    outputs: [{ internalType: "uint64", name: "", type: "uint64" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint64", name: "intervalId", type: "uint64" }],
+    name: "activeOrderCount",
+    outputs: [{ internalType: "uint32", name: "", type: "uint32" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "address", name: "owner", type: "address" }],
+    name: "balanceOf",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint32", name: "batteryId", type: "uint32" }],
+    name: "batteryState",
+    outputs: [
+      {
+        components: [
+          { internalType: "bytes32", name: "orderId", type: "bytes32" },
+          { internalType: "uint64", name: "socWh", type: "uint64" },
+          { internalType: "uint64", name: "socInterval", type: "uint64" },
+        ],
+        internalType: "struct IFlexibilityMarket.BatteryState",
+        name: "",
+        type: "tuple",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        components: [
+          { internalType: "address", name: "owner", type: "address" },
+          { internalType: "uint32", name: "batteryId", type: "uint32" },
+          { internalType: "uint64", name: "firstInterval", type: "uint64" },
+          { internalType: "uint64", name: "lastInterval", type: "uint64" },
+          { internalType: "uint128", name: "maxChargePricePerKwh", type: "uint128" },
+          { internalType: "uint128", name: "minDischargePricePerKwh", type: "uint128" },
+          { internalType: "uint128", name: "chargeBudget", type: "uint128" },
+          { internalType: "uint64", name: "initialSocWh", type: "uint64" },
+          { internalType: "uint64", name: "nonce", type: "uint64" },
+        ],
+        internalType: "struct IFlexibilityMarket.FlexOrder",
+        name: "order",
+        type: "tuple",
+      },
+    ],
+    name: "cancelFlexOrder",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        components: [
+          { internalType: "address", name: "owner", type: "address" },
+          { internalType: "uint32", name: "batteryId", type: "uint32" },
+          { internalType: "uint64", name: "firstInterval", type: "uint64" },
+          { internalType: "uint64", name: "lastInterval", type: "uint64" },
+          { internalType: "uint128", name: "maxChargePricePerKwh", type: "uint128" },
+          { internalType: "uint128", name: "minDischargePricePerKwh", type: "uint128" },
+          { internalType: "uint128", name: "chargeBudget", type: "uint128" },
+          { internalType: "uint64", name: "initialSocWh", type: "uint64" },
+          { internalType: "uint64", name: "nonce", type: "uint64" },
+        ],
+        internalType: "struct IFlexibilityMarket.FlexOrder",
+        name: "current",
+        type: "tuple",
+      },
+      {
+        components: [
+          { internalType: "address", name: "owner", type: "address" },
+          { internalType: "uint32", name: "batteryId", type: "uint32" },
+          { internalType: "uint64", name: "firstInterval", type: "uint64" },
+          { internalType: "uint64", name: "lastInterval", type: "uint64" },
+          { internalType: "uint128", name: "maxChargePricePerKwh", type: "uint128" },
+          { internalType: "uint128", name: "minDischargePricePerKwh", type: "uint128" },
+          { internalType: "uint128", name: "chargeBudget", type: "uint128" },
+          { internalType: "uint64", name: "initialSocWh", type: "uint64" },
+          { internalType: "uint64", name: "nonce", type: "uint64" },
+        ],
+        internalType: "struct IFlexibilityMarket.FlexOrder",
+        name: "replacement",
+        type: "tuple",
+      },
+    ],
+    name: "changeFlexOrder",
+    outputs: [{ internalType: "bytes32", name: "orderId", type: "bytes32" }],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint64", name: "intervalId", type: "uint64" }],
+    name: "closeMissedInterval",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "firstOpenInterval",
+    outputs: [{ internalType: "uint64", name: "", type: "uint64" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "bytes32", name: "orderId", type: "bytes32" },
+      { internalType: "enum IFlexibilityMarket.Direction", name: "direction", type: "uint8" },
+    ],
+    name: "flexStepKey",
+    outputs: [{ internalType: "bytes32", name: "", type: "bytes32" }],
+    stateMutability: "pure",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        components: [
+          { internalType: "address", name: "owner", type: "address" },
+          { internalType: "uint32", name: "batteryId", type: "uint32" },
+          { internalType: "uint64", name: "firstInterval", type: "uint64" },
+          { internalType: "uint64", name: "lastInterval", type: "uint64" },
+          { internalType: "uint128", name: "maxChargePricePerKwh", type: "uint128" },
+          { internalType: "uint128", name: "minDischargePricePerKwh", type: "uint128" },
+          { internalType: "uint128", name: "chargeBudget", type: "uint128" },
+          { internalType: "uint64", name: "initialSocWh", type: "uint64" },
+          { internalType: "uint64", name: "nonce", type: "uint64" },
+        ],
+        internalType: "struct IFlexibilityMarket.FlexOrder",
+        name: "order",
+        type: "tuple",
+      },
+    ],
+    name: "hashFlexOrder",
+    outputs: [{ internalType: "bytes32", name: "", type: "bytes32" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "nextInterval",
+    outputs: [{ internalType: "uint64", name: "", type: "uint64" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "bytes32", name: "orderId", type: "bytes32" }],
+    name: "orderState",
+    outputs: [
+      {
+        components: [
+          { internalType: "bool", name: "placed", type: "bool" },
+          { internalType: "uint64", name: "endInterval", type: "uint64" },
+          { internalType: "uint128", name: "spent", type: "uint128" },
+          { internalType: "bool", name: "refunded", type: "bool" },
+        ],
+        internalType: "struct IFlexibilityMarket.OrderState",
+        name: "",
+        type: "tuple",
+      },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        components: [
+          { internalType: "address", name: "owner", type: "address" },
+          { internalType: "uint32", name: "batteryId", type: "uint32" },
+          { internalType: "uint64", name: "firstInterval", type: "uint64" },
+          { internalType: "uint64", name: "lastInterval", type: "uint64" },
+          { internalType: "uint128", name: "maxChargePricePerKwh", type: "uint128" },
+          { internalType: "uint128", name: "minDischargePricePerKwh", type: "uint128" },
+          { internalType: "uint128", name: "chargeBudget", type: "uint128" },
+          { internalType: "uint64", name: "initialSocWh", type: "uint64" },
+          { internalType: "uint64", name: "nonce", type: "uint64" },
+        ],
+        internalType: "struct IFlexibilityMarket.FlexOrder",
+        name: "order",
+        type: "tuple",
+      },
+    ],
+    name: "placeFlexOrder",
+    outputs: [{ internalType: "bytes32", name: "orderId", type: "bytes32" }],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      {
+        components: [
+          { internalType: "address", name: "owner", type: "address" },
+          { internalType: "uint32", name: "batteryId", type: "uint32" },
+          { internalType: "uint64", name: "firstInterval", type: "uint64" },
+          { internalType: "uint64", name: "lastInterval", type: "uint64" },
+          { internalType: "uint128", name: "maxChargePricePerKwh", type: "uint128" },
+          { internalType: "uint128", name: "minDischargePricePerKwh", type: "uint128" },
+          { internalType: "uint128", name: "chargeBudget", type: "uint128" },
+          { internalType: "uint64", name: "initialSocWh", type: "uint64" },
+          { internalType: "uint64", name: "nonce", type: "uint64" },
+        ],
+        internalType: "struct IFlexibilityMarket.FlexOrder",
+        name: "order",
+        type: "tuple",
+      },
+    ],
+    name: "refundFlexFunds",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "address", name: "participant", type: "address" },
+      { internalType: "uint64", name: "intervalId", type: "uint64" },
+    ],
+    name: "scheduledNetWh",
+    outputs: [{ internalType: "int256", name: "", type: "int256" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "uint64", name: "intervalId", type: "uint64" },
+      { internalType: "bytes32", name: "scheduleRoot", type: "bytes32" },
+      { internalType: "uint256[]", name: "zonePrices", type: "uint256[]" },
+      {
+        components: [
+          {
+            components: [
+              { internalType: "address", name: "owner", type: "address" },
+              { internalType: "uint32", name: "batteryId", type: "uint32" },
+              { internalType: "uint64", name: "firstInterval", type: "uint64" },
+              { internalType: "uint64", name: "lastInterval", type: "uint64" },
+              { internalType: "uint128", name: "maxChargePricePerKwh", type: "uint128" },
+              { internalType: "uint128", name: "minDischargePricePerKwh", type: "uint128" },
+              { internalType: "uint128", name: "chargeBudget", type: "uint128" },
+              { internalType: "uint64", name: "initialSocWh", type: "uint64" },
+              { internalType: "uint64", name: "nonce", type: "uint64" },
+            ],
+            internalType: "struct IFlexibilityMarket.FlexOrder",
+            name: "order",
+            type: "tuple",
+          },
+          { internalType: "enum IFlexibilityMarket.Direction", name: "direction", type: "uint8" },
+          { internalType: "uint64", name: "energyWh", type: "uint64" },
+        ],
+        internalType: "struct IFlexibilityMarket.FlexStep[]",
+        name: "steps",
+        type: "tuple[]",
+      },
+      { internalType: "bytes32[]", name: "proof", type: "bytes32[]" },
+      { internalType: "bool[]", name: "proofFlags", type: "bool[]" },
+    ],
+    name: "settleFlexSteps",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "amount", type: "uint256" },
+      { internalType: "address", name: "to", type: "address" },
+    ],
+    name: "withdraw",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+] as const;
+
 export const gridRegistryAbi = [
   {
     inputs: [
