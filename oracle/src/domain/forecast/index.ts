@@ -1,6 +1,6 @@
 /**
  * Forecasts of the inflexible orders of each zone over the next intervals, from data every oracle
- * node reads identically (past orders per zone and interval, registered PV capacity), so every
+ * node reads identically (past orders per zone and interval, which zones have PV), so every
  * node computes the same integers and signs the same schedule. See docs/DISPATCH.md, "Forecasts".
  *
  * Pure and deterministic: integer outputs, no I/O, no clock. Baselines:
@@ -17,8 +17,8 @@ import { UnrecoverableInputError, formatIssues } from "../errors.js";
 import { solarPosition } from "../simulation/solar.js";
 
 /**
- * What a chain reader fills for one zone and one past interval: the inflexible (non-battery,
- * non-grid) orders placed there. Volumes in Wh, prices the volume-weighted mean limit (token base
+ * What the chain reader (chain/forecast-history.ts, `readForecastHistory`) fills for one zone and
+ * one past interval: the inflexible (non-battery, non-grid) orders placed there. Volumes in Wh, prices the volume-weighted mean limit (token base
  * units per kWh, rounded half up). A zone-interval with no orders is a record of zeros; a record
  * that could not be read is absent.
  */
