@@ -58,7 +58,8 @@ export function orderControlsBattery(active: ActiveFlexOrder): boolean {
  * charge at its start:
  * - power: `floor(maxChargeW * intervalSeconds / 3600)` (likewise discharge);
  * - state of charge: the largest `c` with `soc + floor(c * ηc / 10000) <= maxSocWh`, i.e.
- *   `floor(((maxSocWh − soc + 1) * 10000 − 1) / ηc)`, and the largest `g` with
+ *   `floor(((maxSocWh − soc + 1) * 10000 − 1) / ηc)` (at a full battery still the few Wh that
+ *   store 0: the contract accepts them), and the largest `g` with
  *   `ceil(g * 10000 / ηd) <= soc − minSocWh`, i.e. `floor((soc − minSocWh) * ηd / 10000)`;
  * - budget: the largest `q` with `ceil(maxChargePrice * q / 1000) <= budget − spent`, i.e.
  *   `floor((budget − spent) * 1000 / maxChargePrice)` (no limit at a price of 0): the zone price a
@@ -70,7 +71,7 @@ export function stepLimits(active: ActiveFlexOrder, intervalSeconds: bigint): St
   if (b === null || !orderControlsBattery(active)) return { maxChargeWh: 0n, maxDischargeWh: 0n };
   const soc = active.socWh;
   const socCharge =
-    soc >= b.maxSocWh ? 0n : ((b.maxSocWh - soc + 1n) * BPS - 1n) / BigInt(b.chargeEfficiencyBps);
+    soc > b.maxSocWh ? 0n : ((b.maxSocWh - soc + 1n) * BPS - 1n) / BigInt(b.chargeEfficiencyBps);
   const socDischarge = soc <= b.minSocWh ? 0n : ((soc - b.minSocWh) * BigInt(b.dischargeEfficiencyBps)) / BPS;
   const left = active.order.chargeBudget - active.spent;
   const price = active.order.maxChargePricePerKwh;
