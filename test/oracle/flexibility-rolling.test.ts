@@ -5,7 +5,7 @@ import {
   flexIntervalSchedule,
   scheduleBudget,
 } from "../../oracle/src/domain/clearing.js";
-import { loadHighs } from "../../oracle/src/domain/dispatch/index.js";
+import { loadHighs, solveRollingInWorker } from "../../oracle/src/domain/dispatch/index.js";
 import {
   FLEX_CHARGE,
   FLEX_DISCHARGE,
@@ -211,6 +211,16 @@ describe("flexibility orders in the rolling horizon", function () {
         { orderId: flexStepKey(ORDER_ID, FLEX_CHARGE), filledWh: 0n },
       ]);
       expect(s.fillCount).to.equal(input.orders.length + 1);
+    });
+
+    it("gives the same result on the solver thread", async () => {
+      const input = rollingWithFlex(twoZones, [flexOrder(100_000n)]);
+      const [inWorker, inThread] = await Promise.all([
+        solveRollingInWorker(input),
+        loadHighs().then((h) => solveRollingHorizonSync(input, h)),
+      ]);
+      expect(inWorker.flexFills, "the synthetic fills cross the thread").to.have.length(1);
+      expect({ ...inWorker, stats: undefined }).to.deep.equal({ ...inThread, stats: undefined });
     });
 
     it("rejects a flex entry for a battery the input does not list, naming it", async () => {
