@@ -16,6 +16,9 @@ import {
   type ActiveFlexOrder,
   type RegisteredBattery,
 } from "../../oracle/src/domain/flexibility/index.js";
+import { BudgetExceededError } from "../../oracle/src/domain/budget.js";
+import { assertScheduleBudget, scheduleBudget } from "../../oracle/src/domain/clearing.js";
+import { ZERO_DIGEST } from "../../oracle/src/domain/schedule.js";
 import { Prng } from "../../oracle/src/domain/simulation/random.js";
 
 const OWNER = "0x00000000000000000000000000000000000000a1" as Address;
@@ -362,5 +365,42 @@ describe("scheduledSocAt", () => {
     expect(() =>
       scheduledSocAt(103n, order, { socWh: 0n, socInterval: 100n }, [step(103n, FLEX_CHARGE, 1n)], eta),
     ).to.throw(/must be after 100 and before 103/);
+  });
+});
+
+describe("the budget rule with flexibility steps", () => {
+  const step = (batteryId: number, direction: 0 | 1, energyWh: bigint, zoneId: number | null = 1) => ({
+    orderId: ORDER_ID,
+    batteryId,
+    zoneId,
+    direction,
+    energyWh,
+    socWh: 0n,
+    leaf: { orderId: flexStepKey(ORDER_ID, direction), filledWh: energyWh },
+  });
+  const schedule = (flexSteps: ReturnType<typeof step>[]) => ({
+    orders: [],
+    filledWh: [],
+    zonePrices: [0n, 70_001n],
+    scheduleRoot: ZERO_DIGEST,
+    flexSteps,
+  });
+
+  it("charges a charge like a bid (rounded up) and pays a discharge like an offer (rounded down)", () => {
+    // 70,001 × 591 / 1,000 = 41,370.591 → 41,371 charged; 70,001 × 333 / 1,000 = 23,310.333 → 23,310 paid.
+    expect(
+      scheduleBudget(schedule([step(1, FLEX_CHARGE, 591n), step(2, FLEX_DISCHARGE, 333n)])),
+    ).to.deep.equal({
+      receipts: 41_371n,
+      payouts: 23_310n,
+      balanced: true,
+    });
+  });
+
+  it("refuses a schedule whose discharges are paid by nobody, and needs no price for a 0 Wh step", () => {
+    expect(() => assertScheduleBudget(5n, schedule([step(2, FLEX_DISCHARGE, 333n)]))).to.throw(
+      BudgetExceededError,
+    );
+    expect(scheduleBudget(schedule([step(3, FLEX_CHARGE, 0n, null)])).balanced).to.equal(true);
   });
 });
