@@ -229,6 +229,18 @@ describe("flexibility orders in the rolling horizon", function () {
         /flex\.0\.batteryId: must be one of the batteries, got 7/,
       );
     });
+
+    it("rejects one order on two batteries, naming the entry", () => {
+      const input = rollingWithFlex(twoZones, [flexOrder(100_000n)]);
+      const second = { ...input.batteries![0]!, id: "8" };
+      const flex = [...input.flex!, { ...input.flex![0]!, batteryId: "8" }];
+      expect(() =>
+        solveRollingHorizonSync(
+          { ...input, batteries: [...input.batteries!, second], flex },
+          undefined as never,
+        ),
+      ).to.throw(/flex\.1\.orderId: duplicate order 0x5a5a/);
+    });
   });
 
   describe("property: random instances with flex batteries", () => {

@@ -137,6 +137,7 @@ export const rollingInputSchema = z
   .superRefine((input, ctx) => {
     const batteryIds = new Set(input.batteries.map((b) => b.id));
     const flexIds = new Set<string>();
+    const flexOrders = new Set<string>();
     input.flex?.forEach((f, k) => {
       if (!batteryIds.has(f.batteryId))
         ctx.addIssue({
@@ -151,6 +152,14 @@ export const rollingInputSchema = z
           message: `duplicate battery ${f.batteryId}`,
         });
       flexIds.add(f.batteryId);
+      const orderId = f.orderId.toLowerCase();
+      if (flexOrders.has(orderId))
+        ctx.addIssue({
+          code: "custom",
+          path: ["flex", k, "orderId"],
+          message: `duplicate order ${f.orderId}`,
+        });
+      flexOrders.add(orderId);
     });
     input.intervalForecast?.forEach((f, k) => {
       if (f.intervalId !== input.interval)
