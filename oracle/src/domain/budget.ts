@@ -109,7 +109,9 @@ export function assertIntervalBudget(
 /**
  * The rule applied to every interval of a dispatch schedule, as its orders would settle on-chain:
  * each order pays or receives its (interval, zone) price floored at 0. Batteries are not orders
- * on-chain and are left out (the market has no flexibility-order type yet). Keyed by interval id.
+ * on-chain and are left out: a battery under a flexibility order is cleared by the rolling commit
+ * as a synthetic order of the instance (flexibility/plan.ts), and counts here as that order; one
+ * without an order settles nothing. Keyed by interval id.
  */
 export function scheduleBudgets(
   instance: DispatchInstance,

@@ -10,12 +10,14 @@
  *   fill leaf each; side 0 (buy) is a bid, side 1 (sell) an offer;
  * - zones 0 .. zoneCount-1; lines as registered, fee = the line's fee per kWh (the registry reader
  *   already takes the higher directional fee), loss = bps/10⁴;
- * - batteries are not passed to the solver: the market has no flexibility-order type yet, so a
- *   battery scheduled without an order would move energy nobody pays for;
+ * - batteries are not passed to the one-interval solver: a battery moves only under a standing
+ *   flexibility order, which the rolling solve clears as a synthetic order of the interval
+ *   (flexibility/plan.ts); `flexIntervalSchedule` then adds one step leaf per active order;
  * - zone prices: the schedule's price per zone, floored at 0 (`chainZonePrice`, domain/budget.ts:
  *   uint256 on-chain; a negative price only arises in a zone where no seller clears, and 0 keeps
  *   every buyer within its bid); a zone the schedule gives no price gets 0;
- * - schedule root: the fill tree over one leaf per order (`scheduleRootOf`);
+ * - schedule root: the fill tree over one leaf per order (`scheduleRootOf`), plus with flexibility
+ *   one leaf `(flexStepKey(orderId, direction), energyWh)` per active flexibility order;
  * - budget: the contract's per-interval rule (domain/budget.ts) on exactly these fills and
  *   prices; the dispatch engine's rounding guarantees it, and the committee checks it before
  *   signing, so a schedule that could never settle is never committed.
@@ -23,12 +25,21 @@
  * Pure: the chain's data comes in as arguments.
  */
 import type { Hex } from "viem";
-import { type IntervalBudget, assertIntervalBudget, chainZonePrice, intervalBudget } from "./budget.js";
+import {
+  type BudgetFill,
+  type IntervalBudget,
+  assertIntervalBudget,
+  chainZonePrice,
+  intervalBudget,
+} from "./budget.js";
 import type { DispatchResult } from "./dispatch/solve.js";
+import type { ScheduleFill, SchedulePrice } from "./dispatch/schedule.js";
 import type { DispatchInstanceInput } from "./dispatch/schema.js";
 import { orderSide } from "./eip712.js";
 import { UnrecoverableInputError } from "./errors.js";
 import { scheduleRootOf } from "./schedule.js";
+import { FLEX_CHARGE, type ActiveFlexOrder } from "./flexibility/types.js";
+import { flexSteps, type FlexStep } from "./flexibility/steps.js";
 
 /** What the clearing rules need of an on-chain order (chain/market.ts `ChainOrder` has it). */
 export interface ClearingOrder {
@@ -98,6 +109,11 @@ export interface IntervalSchedule<O extends ClearingOrder = ClearingOrder> {
   /** On-chain zone prices (uint256), indexed by zone id. */
   readonly zonePrices: readonly bigint[];
   readonly scheduleRoot: Hex;
+  /**
+   * Only in a schedule with flexibility orders (`flexIntervalSchedule`): one step per active
+   * order, ascending battery id; each is a leaf of `scheduleRoot` and counts in the budget.
+   */
+  readonly flexSteps?: readonly FlexStep[];
 }
 
 /**
@@ -111,7 +127,23 @@ export function intervalSchedule<O extends ClearingOrder>(
   zoneCount: number,
   result: DispatchResult,
 ): IntervalSchedule<O> {
-  const fills = new Map(result.schedule.fills.map((f) => [f.orderId, f.filledWh]));
+  const { filledWh, zonePrices } = fillsAndPrices(
+    orders,
+    zoneCount,
+    result.schedule.fills,
+    result.schedule.prices,
+  );
+  const scheduleRoot = scheduleRootOf(orders.map((o, i) => ({ orderId: o.orderId, filledWh: filledWh[i]! })));
+  return { orders, filledWh, zonePrices, scheduleRoot };
+}
+
+function fillsAndPrices(
+  orders: readonly ClearingOrder[],
+  zoneCount: number,
+  solved: readonly ScheduleFill[],
+  prices: readonly SchedulePrice[],
+) {
+  const fills = new Map(solved.map((f) => [f.orderId, f.filledWh]));
   const filledWh = orders.map((o) => {
     const f = fills.get(BigInt(o.orderId).toString());
     if (f === undefined)
@@ -119,9 +151,51 @@ export function intervalSchedule<O extends ClearingOrder>(
     return BigInt(f);
   });
   const zonePrices = Array.from({ length: zoneCount }, () => 0n);
-  for (const p of result.schedule.prices) zonePrices[p.zone] = chainZonePrice(p.pricePerKwh);
-  const scheduleRoot = scheduleRootOf(orders.map((o, i) => ({ orderId: o.orderId, filledWh: filledWh[i]! })));
-  return { orders, filledWh, zonePrices, scheduleRoot };
+  for (const p of prices) zonePrices[p.zone] = chainZonePrice(p.pricePerKwh);
+  return { filledWh, zonePrices };
+}
+
+/** An interval's schedule with its flexibility orders' steps. */
+export interface FlexIntervalSchedule<O extends ClearingOrder = ClearingOrder> extends IntervalSchedule<O> {
+  readonly flexSteps: readonly FlexStep[];
+  /** Leaves of the schedule tree: the open orders plus the active flexibility orders. */
+  readonly fillCount: number;
+}
+
+/**
+ * The schedule of an interval with flexibility orders, from the rolling solve's result: the fills
+ * of the real open orders (`fills`), one step per active flexibility order from the synthetic
+ * orders' fills (`flexFills`; an order without one steps 0 Wh), the zone prices, and the root over
+ * both kinds of leaf. With no active order it is `intervalSchedule`'s schedule plus `flexSteps: []`
+ * and `fillCount`.
+ *
+ * @throws UnrecoverableInputError when the solver returned no fill for one of `orders`, or the
+ *   steps are malformed (flexSteps).
+ */
+export function flexIntervalSchedule<O extends ClearingOrder>(
+  orders: readonly O[],
+  zoneCount: number,
+  result: {
+    readonly fills: readonly ScheduleFill[];
+    readonly prices: readonly SchedulePrice[];
+    readonly flexFills?: readonly ScheduleFill[] | undefined;
+  },
+  active: readonly ActiveFlexOrder[],
+): FlexIntervalSchedule<O> {
+  const { filledWh, zonePrices } = fillsAndPrices(orders, zoneCount, result.fills, result.prices);
+  const steps = flexSteps(active, result.flexFills ?? []);
+  const scheduleRoot = scheduleRootOf([
+    ...orders.map((o, i) => ({ orderId: o.orderId, filledWh: filledWh[i]! })),
+    ...steps.map((s) => s.leaf),
+  ]);
+  return {
+    orders,
+    filledWh,
+    zonePrices,
+    scheduleRoot,
+    flexSteps: steps,
+    fillCount: orders.length + steps.length,
+  };
 }
 
 /** The contract's budget rule on the schedule as it reaches the chain. */
@@ -142,10 +216,23 @@ export function committedBudget(zonePrices: readonly bigint[], schedule: Interva
   return scheduleBudget({ ...schedule, zonePrices });
 }
 
-function budgetFills(schedule: IntervalSchedule) {
-  return schedule.orders.map((o, i) => ({
+/**
+ * The fills the contract's budget counts: every order's, and every flexibility step's — a charge
+ * pays like a bid (rounded up), a discharge is paid like an offer (rounded down); recordFlexibility
+ * adds them to the interval's receipts and payouts.
+ */
+function budgetFills(schedule: IntervalSchedule): BudgetFill[] {
+  const fills: BudgetFill[] = schedule.orders.map((o, i) => ({
     side: orderSide(o.side),
     zone: o.zoneId,
     filledWh: schedule.filledWh[i]!,
   }));
+  for (const s of schedule.flexSteps ?? [])
+    // A step without a zone (battery gone) is 0 Wh, which the budget skips before any price.
+    fills.push({
+      side: s.direction === FLEX_CHARGE ? "bid" : "offer",
+      zone: s.zoneId ?? 0,
+      filledWh: s.energyWh,
+    });
+  return fills;
 }

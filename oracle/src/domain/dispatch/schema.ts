@@ -27,10 +27,10 @@ const uint = z
  * Energy bound: 10^12 Wh (1 TWh) per order/line/battery quantity keeps the LP well scaled and
  * every integer product `price * energy` exact in the bigint settlement maths.
  */
-const MAX_WH = 1_000_000_000_000;
+export const MAX_WH = 1_000_000_000_000;
 const wh = uint.max(MAX_WH, `must be at most ${MAX_WH} Wh`);
 /** Prices: at most 10^12 token base units per kWh. */
-const MAX_PRICE = 1_000_000_000_000;
+export const MAX_PRICE = 1_000_000_000_000;
 const price = uint.max(MAX_PRICE, `must be at most ${MAX_PRICE} per kWh`);
 
 const efficiency = z

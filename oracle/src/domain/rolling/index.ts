@@ -5,6 +5,7 @@
  * the solver thread (`solveRollingInWorker`, dispatch/worker.ts).
  */
 import type { Highs } from "highs";
+import type { Hex } from "viem";
 import { z } from "zod";
 import { observationSchema } from "../forecast/index.js";
 import { DispatchInputError, DispatchModelError } from "../dispatch/errors.js";
@@ -19,6 +20,9 @@ import {
 import { compareDecimal, indexInstance, Layout } from "../dispatch/indexed.js";
 import { solveLp } from "../dispatch/model.js";
 import { parseDispatchInstance, solveDispatchSync, type DispatchStats } from "../dispatch/solve.js";
+import { flexCommitEntrySchema, syntheticFlexOrder } from "../flexibility/plan.js";
+import { flexStepKey, socAfterStep } from "../flexibility/rules.js";
+import { FLEX_CHARGE, FLEX_DISCHARGE, type FlexDirection } from "../flexibility/types.js";
 import type { ScheduleFill, ScheduleFlow, SchedulePrice } from "../dispatch/schedule.js";
 
 /**
@@ -121,9 +125,33 @@ export const rollingInputSchema = z
      * orders; the commit still clears the real orders with each battery pinned to the plan's move.
      */
     intervalForecast: z.array(forecastSchema).optional(),
+    /**
+     * Batteries under a flexibility order (each listed in `batteries`): the commit clears their
+     * planned move in i as a synthetic order at the order's price limit, clamped to what the
+     * contract accepts, instead of pinning them (docs/DISPATCH.md, "Flexibility orders"). Batteries
+     * not listed are pinned as before.
+     */
+    flex: z.array(flexCommitEntrySchema).optional(),
   })
   .strict()
   .superRefine((input, ctx) => {
+    const batteryIds = new Set(input.batteries.map((b) => b.id));
+    const flexIds = new Set<string>();
+    input.flex?.forEach((f, k) => {
+      if (!batteryIds.has(f.batteryId))
+        ctx.addIssue({
+          code: "custom",
+          path: ["flex", k, "batteryId"],
+          message: `must be one of the batteries, got ${f.batteryId}`,
+        });
+      if (flexIds.has(f.batteryId))
+        ctx.addIssue({
+          code: "custom",
+          path: ["flex", k, "batteryId"],
+          message: `duplicate battery ${f.batteryId}`,
+        });
+      flexIds.add(f.batteryId);
+    });
     input.intervalForecast?.forEach((f, k) => {
       if (f.intervalId !== input.interval)
         ctx.addIssue({
@@ -160,6 +188,12 @@ export interface RollingResult {
   readonly prices: readonly SchedulePrice[];
   readonly flows: readonly ScheduleFlow[];
   readonly batteries: readonly RollingBatteryStep[];
+  /**
+   * Only with `flex` in the input: the fills of the synthetic orders of interval i (ids: decimal
+   * uint256 of `flexStepKey(orderId, direction)`), which are the flex batteries' steps in
+   * `batteries`. Not in `fills`.
+   */
+  readonly flexFills?: readonly ScheduleFill[];
   /**
    * True when the end-of-horizon SoC floors made the problem infeasible and it was re-solved with
    * every floor at minSocWh (a deterministic rule, so every node does the same).
@@ -303,43 +337,65 @@ export function solveRollingHorizonSync(input: RollingInput, highs: Highs): Roll
   const ix = indexInstance(instance);
   const lay = new Layout(ix);
   const i = instance.horizon.firstInterval;
-  // Net planned move of each battery in interval i, floored to whole Wh (a 1e-6 tolerance absorbs
-  // the LP's float noise around integers).
-  const pinned = ix.batteries.map((b, k): Battery => {
-    const net = plan.x[lay.batteryCol(k, 0, 0)]! - plan.x[lay.batteryCol(k, 0, 1)]!;
+  const flex = new Map((r.flex ?? []).map((f) => [f.batteryId, f]));
+  const netOf = (k: number) => plan.x[lay.batteryCol(k, 0, 0)]! - plan.x[lay.batteryCol(k, 0, 1)]!;
+  // A flex battery's planned move becomes a synthetic order of interval i (flexibility/plan.ts).
+  const synthetic = ix.batteries.flatMap((b, k) => {
+    const entry = flex.get(b.id);
+    const order = entry === undefined ? null : syntheticFlexOrder(i, entry, b, netOf(k));
+    return order === null ? [] : [order];
+  });
+  // Net planned move of each other battery in interval i, floored to whole Wh (a 1e-6 tolerance
+  // absorbs the LP's float noise around integers).
+  const pinned = ix.batteries.flatMap((b, k): Battery[] => (flex.has(b.id) ? [] : [pin(b, netOf(k))]));
+  function pin(b: Battery, net: number): Battery {
     const q = Math.floor(Math.abs(net) + 1e-6);
     if (net > 0) {
       const target = Math.min(b.maxSocWh, b.initialSocWh + Math.floor(q * b.chargeEfficiency));
       return { ...b, maxChargeWh: q, maxDischargeWh: 0, endSocWh: Math.max(b.minSocWh, target) };
     }
     return { ...b, maxChargeWh: 0, maxDischargeWh: net < 0 ? q : 0, endSocWh: b.minSocWh };
-  });
+  }
   const commit = solveDispatchSync(
     {
       horizon: { firstInterval: i, intervals: 1 },
       zones: instance.zones,
       lines: instance.lines,
       batteries: pinned,
-      orders: r.orders,
+      orders: [...r.orders, ...synthetic],
     },
     highs,
   );
   const s = commit.schedule;
+  const pinnedSteps = s.batteries.map((b): RollingBatteryStep => {
+    const step = b.steps[0];
+    return {
+      batteryId: b.batteryId,
+      chargeWh: step?.chargeWh ?? 0,
+      dischargeWh: step?.dischargeWh ?? 0,
+      socWh: step?.socWh ?? 0,
+    };
+  });
+  const syntheticIds = new Set(synthetic.map((o) => o.id));
+  const flexFills = s.fills.filter((f) => syntheticIds.has(f.orderId));
+  const flexPart =
+    r.flex === undefined
+      ? { fills: s.fills, batteries: pinnedSteps }
+      : {
+          fills: s.fills.filter((f) => !syntheticIds.has(f.orderId)),
+          batteries: [...pinnedSteps, ...flexBatterySteps(r.flex, flexFills)].sort((a, b) =>
+            compareDecimal(a.batteryId, b.batteryId),
+          ),
+          flexFills,
+        };
   return {
     interval: i,
     horizon: instance.horizon.intervals,
-    fills: s.fills,
+    fills: flexPart.fills,
     prices: s.prices,
     flows: s.flows,
-    batteries: s.batteries.map((b) => {
-      const step = b.steps[0];
-      return {
-        batteryId: b.batteryId,
-        chargeWh: step?.chargeWh ?? 0,
-        dischargeWh: step?.dischargeWh ?? 0,
-        socWh: step?.socWh ?? 0,
-      };
-    }),
+    batteries: flexPart.batteries,
+    ...("flexFills" in flexPart ? { flexFills: flexPart.flexFills } : {}),
     relaxedEndSoc,
     stats: {
       ...commit.stats,
@@ -353,4 +409,31 @@ export function solveRollingHorizonSync(input: RollingInput, highs: Highs): Roll
       totalMs: performance.now() - t0,
     },
   };
+}
+
+/**
+ * The flex batteries' steps of interval i: the fill of each one's synthetic order (none: idle), and
+ * the state of charge after it by the contract's integer rule, from the contract's state of charge.
+ */
+function flexBatterySteps(
+  entries: readonly z.output<typeof flexCommitEntrySchema>[],
+  fills: readonly ScheduleFill[],
+): RollingBatteryStep[] {
+  const filled = new Map(fills.map((f) => [f.orderId, f.filledWh]));
+  const fillOf = (orderId: string, direction: FlexDirection) =>
+    filled.get(BigInt(flexStepKey(orderId as Hex, direction)).toString()) ?? 0;
+  return entries.map((e) => {
+    const chargeWh = fillOf(e.orderId, FLEX_CHARGE);
+    const dischargeWh = fillOf(e.orderId, FLEX_DISCHARGE);
+    const efficiencies = {
+      chargeEfficiencyBps: e.chargeEfficiencyBps,
+      dischargeEfficiencyBps: e.dischargeEfficiencyBps,
+    };
+    const soc = BigInt(e.socWh);
+    const after =
+      dischargeWh > 0
+        ? socAfterStep(soc, FLEX_DISCHARGE, BigInt(dischargeWh), efficiencies)
+        : socAfterStep(soc, FLEX_CHARGE, BigInt(chargeWh), efficiencies);
+    return { batteryId: e.batteryId, chargeWh, dischargeWh, socWh: Number(after) };
+  });
 }
