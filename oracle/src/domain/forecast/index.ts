@@ -1,6 +1,6 @@
 /**
  * Forecasts of the inflexible orders of each zone over the next intervals, from data every oracle
- * node reads identically (past orders per zone and interval, registered PV capacity), so every
+ * node reads identically (past orders per zone and interval, which zones have PV), so every
  * node computes the same integers and signs the same schedule. See docs/DISPATCH.md, "Forecasts".
  *
  * Pure and deterministic: integer outputs, no I/O, no clock. Baselines:
@@ -17,8 +17,8 @@ import { UnrecoverableInputError, formatIssues } from "../errors.js";
 import { solarPosition } from "../simulation/solar.js";
 
 /**
- * What a chain reader fills for one zone and one past interval: the inflexible (non-battery,
- * non-grid) orders placed there. Volumes in Wh, prices the volume-weighted mean limit (token base
+ * What the chain reader (chain/forecast-history.ts, `readForecastHistory`) fills for one zone and
+ * one past interval: the inflexible (non-battery, non-grid) orders placed there. Volumes in Wh, prices the volume-weighted mean limit (token base
  * units per kWh, rounded half up). A zone-interval with no orders is a record of zeros; a record
  * that could not be read is absent.
  */
@@ -311,4 +311,60 @@ export function surplusQuantileForecast(input: SurplusQuantileInput): Map<number
     out.set(zone, Math.max(0, Math.round(base + errors[rank - 1]! * sNow)));
   }
   return out;
+}
+
+export interface IntervalForecastInput {
+  /** The interval being committed (i): its orders are the last known ones. */
+  readonly interval: number;
+  /** H: intervals of the rolling horizon, i included; rows are given for i+1 … i+H−1. */
+  readonly horizon: number;
+  readonly zones: readonly number[];
+  readonly intervalSeconds: number;
+  /** Records of [i − history, i] (`readForecastHistory`); absent ones are simply missing. */
+  readonly observations: readonly ZoneIntervalObservation[];
+  /** Zones with a registered solar meter: solarShape shapes their offers, others use persistence. */
+  readonly solarZones: readonly number[];
+  readonly location: { readonly latitudeDeg: number; readonly longitudeDeg: number };
+}
+
+/**
+ * The committee's forecast for the rolling horizon at the gate closure of i: `forecastZones` from
+ * i + 1 for H − 1 intervals, sorted by (interval, zone), in the shape of `RollingInput.forecast`
+ * (empty for H = 1). Missing records take the documented fallback (module doc,
+ * docs/DISPATCH.md "Forecasts"). A day must hold a whole number of intervals (`yesterday`).
+ * Throws `UnrecoverableInputError` naming the field on bad input.
+ */
+export function forecastForInterval(
+  input: IntervalForecastInput,
+  rule: ForecastRule | ForecastMethod = DEFAULT_FORECAST_RULE,
+): ZoneIntervalForecast[] {
+  const bad = (field: string, reason: string): never => {
+    throw new UnrecoverableInputError("invalid forecast input", { details: `${field}: ${reason}`, field });
+  };
+  if (!Number.isSafeInteger(input.horizon) || input.horizon < 1)
+    bad("horizon", `must be an integer of at least 1, got ${input.horizon}`);
+  if (
+    !Number.isSafeInteger(input.intervalSeconds) ||
+    input.intervalSeconds < 1 ||
+    86_400 % input.intervalSeconds !== 0
+  )
+    bad("intervalSeconds", `must divide a day (86400 s), got ${input.intervalSeconds}`);
+  if (input.horizon === 1) return [];
+  // The registry records no PV capacity. solarShape scales the last offer by s(t)/s(i), so the
+  // capacity cancels out; forecastZones only asks whether a zone has any (> 0): 1 W marks it.
+  const pvWpByZone: Record<string, number> = {};
+  for (const zone of input.solarZones) pvWpByZone[String(zone)] = 1;
+  return forecastZones(
+    {
+      firstInterval: input.interval + 1,
+      intervals: input.horizon - 1,
+      intervalSeconds: input.intervalSeconds,
+      zones: [...input.zones],
+      history: input.observations.map((o) => ({ ...o })),
+      pvWpByZone,
+      location: { latitudeDeg: input.location.latitudeDeg, longitudeDeg: input.location.longitudeDeg },
+      intervalsPerDay: 86_400 / input.intervalSeconds,
+    },
+    rule,
+  );
 }

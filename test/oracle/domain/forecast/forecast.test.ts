@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import {
   DEFAULT_FORECAST_RULE,
+  forecastForInterval,
   forecastZones,
   observeOrders,
   surplusQuantileForecast,
@@ -245,5 +246,79 @@ describe("surplusQuantileForecast", () => {
 
   it("never forecasts a negative surplus", () => {
     expect(run(0.1, { offeredWh: new Map([[0, 0]]) })).to.equal(0);
+  });
+});
+
+describe("forecastForInterval", () => {
+  // Midday in Amsterdam, 21 June 2027 (11:00 UTC): the sun is high at i and after.
+  const i = Date.UTC(2027, 5, 21, 11, 0) / 1000 / 900;
+  const sine = (t: number) =>
+    Math.sin((solarPosition(t * 900 + 450, AMSTERDAM).elevationDeg * Math.PI) / 180);
+  const record = (intervalId: number, zone: number, offerWh: number): ZoneIntervalObservation => ({
+    intervalId,
+    zone,
+    bidWh: 300,
+    bidPricePerKwh: 200_000,
+    offerWh,
+    offerPricePerKwh: 70_000,
+  });
+  const base = {
+    interval: i,
+    horizon: 3,
+    zones: [0, 1],
+    intervalSeconds: 900,
+    observations: [record(i, 0, 1_000), record(i, 1, 1_000)],
+    solarZones: [1],
+    location: AMSTERDAM,
+  };
+
+  describe("when given the records of i", () => {
+    it("gives rows for i+1 … i+H−1 sorted by (interval, zone), solar-shaping only the zones with PV", () => {
+      const rows = forecastForInterval(base, "solarShape");
+      expect(rows.map((r) => [r.intervalId, r.zone])).to.deep.equal([
+        [i + 1, 0],
+        [i + 1, 1],
+        [i + 2, 0],
+        [i + 2, 1],
+      ]);
+      // Zone 0 has no solar meter: persistence. Zone 1: 1,000 × s(t)/s(i), rounded.
+      expect(rows.map((r) => r.offerWh)).to.deep.equal([
+        1_000,
+        Math.round((1_000 * sine(i + 1)) / sine(i)),
+        1_000,
+        Math.round((1_000 * sine(i + 2)) / sine(i)),
+      ]);
+      expect(rows[1]!.offerWh, "the sun moves between i and i + 1").to.not.equal(1_000);
+    });
+
+    it("equals forecastZones from i + 1 with the day's intervals from intervalSeconds", () => {
+      expect(forecastForInterval(base)).to.deep.equal(
+        forecastZones({
+          firstInterval: i + 1,
+          intervals: 2,
+          intervalSeconds: 900,
+          zones: [0, 1],
+          history: base.observations,
+          pvWpByZone: { "1": 5_000 },
+          location: AMSTERDAM,
+          intervalsPerDay: 96,
+        }),
+      );
+    });
+
+    it("gives no rows for H = 1 (interval i alone)", () => {
+      expect(forecastForInterval({ ...base, horizon: 1 })).to.deep.equal([]);
+    });
+  });
+
+  describe("when the input is bad", () => {
+    it("names the field", () => {
+      expect(() => forecastForInterval({ ...base, horizon: 0 }))
+        .to.throw(UnrecoverableInputError)
+        .with.property("field", "horizon");
+      expect(() => forecastForInterval({ ...base, intervalSeconds: 7 }))
+        .to.throw(UnrecoverableInputError)
+        .with.property("field", "intervalSeconds");
+    });
   });
 });
