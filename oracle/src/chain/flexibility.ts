@@ -16,47 +16,8 @@
  * `flexSettledThrough`) and a later `verify`.
  */
 import { type Address, type Hex, type PublicClient, getAddress, zeroAddress } from "viem";
+import type { ActiveFlexOrder, FlexOrderFields } from "../domain/flexibility/index.js";
 import { flexibilityMarketAbi, gridRegistryAbi } from "./abis.js";
-
-/** A flexibility order's fields as placed (the contract's FlexOrder struct). */
-export interface ChainFlexOrder {
-  readonly owner: Address;
-  readonly batteryId: number;
-  readonly firstInterval: bigint;
-  readonly lastInterval: bigint;
-  readonly maxChargePricePerKwh: bigint;
-  readonly minDischargePricePerKwh: bigint;
-  readonly chargeBudget: bigint;
-  readonly initialSocWh: bigint;
-  readonly nonce: bigint;
-}
-
-/** A battery as the registry stores it (`GridRegistry.battery`). */
-export interface ChainBatteryRecord {
-  readonly owner: Address;
-  readonly zoneId: number;
-  readonly capacityWh: bigint;
-  readonly maxChargeW: bigint;
-  readonly maxDischargeW: bigint;
-  readonly chargeEfficiencyBps: number;
-  readonly dischargeEfficiencyBps: number;
-  readonly minSocWh: bigint;
-  readonly maxSocWh: bigint;
-}
-
-/** One order active in the interval, with its state at the start of the interval. */
-export interface ActiveFlexOrderRead {
-  readonly orderId: Hex;
-  readonly order: ChainFlexOrder;
-  /** The last interval it is active in. */
-  readonly endInterval: bigint;
-  /** Charged to its budget by the steps of earlier intervals. */
-  readonly spent: bigint;
-  /** The battery's scheduled state of charge at the start of the interval. */
-  readonly socWh: bigint;
-  /** The battery as registered now; null when it was removed. */
-  readonly battery: ChainBatteryRecord | null;
-}
 
 const placedEvent = flexibilityMarketAbi.find((x) => x.type === "event" && x.name === "FlexOrderPlaced")!;
 const endedEvent = flexibilityMarketAbi.find((x) => x.type === "event" && x.name === "FlexOrderEnded")!;
@@ -82,7 +43,11 @@ export async function readFlexibilityMarket(client: PublicClient, market: Addres
 
 /** Every interval before the returned one has its steps settled, missed or had no active order. */
 export async function flexSettledThrough(client: PublicClient, flexibilityMarket: Address): Promise<bigint> {
-  return client.readContract({ address: flexibilityMarket, abi: flexibilityMarketAbi, functionName: "nextInterval" });
+  return client.readContract({
+    address: flexibilityMarket,
+    abi: flexibilityMarketAbi,
+    functionName: "nextInterval",
+  });
 }
 
 /**
@@ -95,7 +60,7 @@ export async function readActiveFlexOrders(
   intervalId: bigint,
   fromBlock: bigint,
   toBlock?: bigint,
-): Promise<ActiveFlexOrderRead[]> {
+): Promise<ActiveFlexOrder[]> {
   const range = { fromBlock, ...(toBlock === undefined ? { toBlock: "latest" as const } : { toBlock }) };
   const address = addresses.flexibilityMarket;
   const [placedLogs, endedLogs, stepLogs] = await Promise.all([
@@ -108,12 +73,15 @@ export async function readActiveFlexOrders(
     const id = log.args.orderId.toLowerCase();
     const previous = ended.get(id);
     // An order ends once; were it logged twice, the earlier end is the binding one.
-    ended.set(id, previous === undefined || log.args.endInterval < previous ? log.args.endInterval : previous);
+    ended.set(
+      id,
+      previous === undefined || log.args.endInterval < previous ? log.args.endInterval : previous,
+    );
   }
   const active = placedLogs
     .map((log) => {
       const o = log.args.order;
-      const order: ChainFlexOrder = {
+      const order: FlexOrderFields = {
         owner: getAddress(o.owner),
         batteryId: o.batteryId,
         firstInterval: o.firstInterval,
@@ -141,12 +109,10 @@ export async function readActiveFlexOrders(
       }),
     ),
   );
-  return active.map((a, k): ActiveFlexOrderRead => {
+  return active.map((a, k): ActiveFlexOrder => {
     const earlier = stepLogs.filter((l) => l.args.intervalId < intervalId);
     const ownSteps = earlier.filter((l) => l.args.orderId.toLowerCase() === a.orderId);
-    const spent = ownSteps
-      .filter((l) => l.args.direction === 0)
-      .reduce((sum, l) => sum + l.args.amount, 0n);
+    const spent = ownSteps.filter((l) => l.args.direction === 0).reduce((sum, l) => sum + l.args.amount, 0n);
     // The battery's last settled step since this order began (any order of the battery: a change
     // continues the same battery), else the order's declared starting state.
     let last: (typeof earlier)[number] | undefined;
@@ -159,7 +125,8 @@ export async function readActiveFlexOrders(
         last = l;
     const b = batteries[k]!;
     return {
-      ...a,
+      orderId: a.orderId,
+      order: a.order,
       spent,
       socWh: last === undefined ? a.order.initialSocWh : last.args.socWh,
       battery:
