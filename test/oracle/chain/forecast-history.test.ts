@@ -210,6 +210,14 @@ describe("readForecastHistory", function () {
       expect(shuffled).to.equal(once);
     });
 
+    it("reads the same records at a later confirmed head (books are final at gate closure)", async () => {
+      const now = await readForecastHistory(params());
+      await chain.mineAt((await chain.now()) + 60n);
+      const later = await chain.publicClient.getBlockNumber({ cacheTime: 0 });
+      expect(later, "a later head").to.be.greaterThan(toBlock);
+      expect(await readForecastHistory(params({ toBlock: later }))).to.deep.equal(now);
+    });
+
     it("marks the interval whose gate had not closed at toBlock absent", async () => {
       const read = await readForecastHistory(params({ toBlock: headBeforeLastGate }));
       expect(read.absentIntervals).to.deep.equal([{ intervalId: Number(i()), reason: "gate-open" }]);
@@ -235,6 +243,24 @@ describe("readForecastHistory", function () {
           { t: i0, zone: zoneB, offer: [2_000, 65_000] },
         ]),
       );
+    });
+
+    it("makes every interval read absent when the range's first block cannot be read either", async () => {
+      const failing = failingAt(chain.publicClient, chain.market, faultBlock);
+      const client: ForecastHistoryClient = {
+        ...failing,
+        getBlock: (async (args: { blockNumber?: bigint }) => {
+          if (args.blockNumber === faultBlock) throw new Error("forced fault: eth_getBlockByNumber");
+          return chain.publicClient.getBlock(args as never);
+        }) as PublicClient["getBlock"],
+      };
+      const read = await readForecastHistory(params({ client, blocksPerRead: 1n }));
+      expect(read.absentIntervals.map((a) => [a.intervalId, a.reason])).to.deep.equal([
+        [Number(i0), "read-failed"],
+        [Number(i0 + 1n), "read-failed"],
+        [Number(i0 + 2n), "read-failed"],
+      ]);
+      expect(read.observations).to.deep.equal([]);
     });
 
     it("then forecasts by the fallback rule: absent persistence is 0, recentMean averages the records that exist", async () => {

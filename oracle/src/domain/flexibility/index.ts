@@ -6,4 +6,3 @@ export * from "./types.js";
 export * from "./rules.js";
 export * from "./plan.js";
 export * from "./steps.js";
-export * from "./soc.js";

@@ -20,7 +20,7 @@ import {
 import { compareDecimal, indexInstance, Layout } from "../dispatch/indexed.js";
 import { solveLp } from "../dispatch/model.js";
 import { parseDispatchInstance, solveDispatchSync, type DispatchStats } from "../dispatch/solve.js";
-import { flexCommitEntrySchema, syntheticFlexOrder } from "../flexibility/plan.js";
+import { flexCommitEntrySchema, syntheticFlexOrder, type FlexCommitEntry } from "../flexibility/plan.js";
 import { flexStepKey, socAfterStep } from "../flexibility/rules.js";
 import { FLEX_CHARGE, FLEX_DISCHARGE, type FlexDirection } from "../flexibility/types.js";
 import type { ScheduleFill, ScheduleFlow, SchedulePrice } from "../dispatch/schedule.js";
@@ -137,6 +137,7 @@ export const rollingInputSchema = z
   .superRefine((input, ctx) => {
     const batteryIds = new Set(input.batteries.map((b) => b.id));
     const flexIds = new Set<string>();
+    const flexOrders = new Set<string>();
     input.flex?.forEach((f, k) => {
       if (!batteryIds.has(f.batteryId))
         ctx.addIssue({
@@ -151,6 +152,14 @@ export const rollingInputSchema = z
           message: `duplicate battery ${f.batteryId}`,
         });
       flexIds.add(f.batteryId);
+      const orderId = f.orderId.toLowerCase();
+      if (flexOrders.has(orderId))
+        ctx.addIssue({
+          code: "custom",
+          path: ["flex", k, "orderId"],
+          message: `duplicate order ${f.orderId}`,
+        });
+      flexOrders.add(orderId);
     });
     input.intervalForecast?.forEach((f, k) => {
       if (f.intervalId !== input.interval)
@@ -310,6 +319,10 @@ export function aggregatePlanOrders(instance: DispatchInstance): DispatchInstanc
  * forecast order is willing at the zone price (seen on the demo's data: "imbalance of −1 Wh cannot
  * be absorbed" in a forecast interval).
  *
+ * A battery listed in `flex` is not pinned: its move becomes a synthetic order of interval i at its
+ * flexibility order's price limit, clamped to what the contract accepts, whose fill is its step
+ * (`flexFills`; docs/DISPATCH.md, "Flexibility orders"). Without `flex` the result is as before.
+ *
  * If the end-of-horizon SoC floors make the plan infeasible, it is re-solved once with every
  * floor at minSocWh (`relaxedEndSoc`).
  */
@@ -345,17 +358,17 @@ export function solveRollingHorizonSync(input: RollingInput, highs: Highs): Roll
     const order = entry === undefined ? null : syntheticFlexOrder(i, entry, b, netOf(k));
     return order === null ? [] : [order];
   });
-  // Net planned move of each other battery in interval i, floored to whole Wh (a 1e-6 tolerance
-  // absorbs the LP's float noise around integers).
-  const pinned = ix.batteries.flatMap((b, k): Battery[] => (flex.has(b.id) ? [] : [pin(b, netOf(k))]));
-  function pin(b: Battery, net: number): Battery {
+  // Every other battery is pinned to its net planned move in interval i, floored to whole Wh (a
+  // 1e-6 tolerance absorbs the LP's float noise around integers).
+  const pin = (b: Battery, net: number): Battery => {
     const q = Math.floor(Math.abs(net) + 1e-6);
     if (net > 0) {
       const target = Math.min(b.maxSocWh, b.initialSocWh + Math.floor(q * b.chargeEfficiency));
       return { ...b, maxChargeWh: q, maxDischargeWh: 0, endSocWh: Math.max(b.minSocWh, target) };
     }
     return { ...b, maxChargeWh: 0, maxDischargeWh: net < 0 ? q : 0, endSocWh: b.minSocWh };
-  }
+  };
+  const pinned = ix.batteries.flatMap((b, k) => (flex.has(b.id) ? [] : [pin(b, netOf(k))]));
   const commit = solveDispatchSync(
     {
       horizon: { firstInterval: i, intervals: 1 },
@@ -376,26 +389,23 @@ export function solveRollingHorizonSync(input: RollingInput, highs: Highs): Roll
       socWh: step?.socWh ?? 0,
     };
   });
+  // With flex: the synthetic fills are the flex batteries' steps, kept apart from the real fills.
   const syntheticIds = new Set(synthetic.map((o) => o.id));
   const flexFills = s.fills.filter((f) => syntheticIds.has(f.orderId));
-  const flexPart =
+  const batteries =
     r.flex === undefined
-      ? { fills: s.fills, batteries: pinnedSteps }
-      : {
-          fills: s.fills.filter((f) => !syntheticIds.has(f.orderId)),
-          batteries: [...pinnedSteps, ...flexBatterySteps(r.flex, flexFills)].sort((a, b) =>
-            compareDecimal(a.batteryId, b.batteryId),
-          ),
-          flexFills,
-        };
+      ? pinnedSteps
+      : [...pinnedSteps, ...flexBatterySteps(r.flex, flexFills)].sort((a, b) =>
+          compareDecimal(a.batteryId, b.batteryId),
+        );
   return {
     interval: i,
     horizon: instance.horizon.intervals,
-    fills: flexPart.fills,
+    fills: r.flex === undefined ? s.fills : s.fills.filter((f) => !syntheticIds.has(f.orderId)),
     prices: s.prices,
     flows: s.flows,
-    batteries: flexPart.batteries,
-    ...("flexFills" in flexPart ? { flexFills: flexPart.flexFills } : {}),
+    batteries,
+    ...(r.flex === undefined ? {} : { flexFills }),
     relaxedEndSoc,
     stats: {
       ...commit.stats,
@@ -416,7 +426,7 @@ export function solveRollingHorizonSync(input: RollingInput, highs: Highs): Roll
  * the state of charge after it by the contract's integer rule, from the contract's state of charge.
  */
 function flexBatterySteps(
-  entries: readonly z.output<typeof flexCommitEntrySchema>[],
+  entries: readonly FlexCommitEntry[],
   fills: readonly ScheduleFill[],
 ): RollingBatteryStep[] {
   const filled = new Map(fills.map((f) => [f.orderId, f.filledWh]));

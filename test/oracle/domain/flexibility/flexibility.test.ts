@@ -10,13 +10,15 @@ import {
   flexCommitOrders,
   flexStepKey,
   flexSteps,
-  scheduledSocAt,
   socAfterStep,
   stepLimits,
   type ActiveFlexOrder,
   type RegisteredBattery,
-} from "../../oracle/src/domain/flexibility/index.js";
-import { Prng } from "../../oracle/src/domain/simulation/random.js";
+} from "../../../../oracle/src/domain/flexibility/index.js";
+import { BudgetExceededError } from "../../../../oracle/src/domain/budget.js";
+import { assertScheduleBudget, scheduleBudget } from "../../../../oracle/src/domain/clearing.js";
+import { ZERO_DIGEST } from "../../../../oracle/src/domain/schedule.js";
+import { Prng } from "../../../../oracle/src/domain/simulation/random.js";
 
 const OWNER = "0x00000000000000000000000000000000000000a1" as Address;
 const OTHER = "0x00000000000000000000000000000000000000b2" as Address;
@@ -327,40 +329,39 @@ describe("flexibility rules", () => {
   });
 });
 
-describe("scheduledSocAt", () => {
-  const eta = { chargeEfficiencyBps: 9_500, dischargeEfficiencyBps: 9_500 };
-  const order = { firstInterval: 100n, initialSocWh: 3_000n };
-  const step = (intervalId: bigint, direction: 0 | 1, energyWh: bigint) => ({
-    intervalId,
-    order,
+describe("the budget rule with flexibility steps", () => {
+  const step = (batteryId: number, direction: 0 | 1, energyWh: bigint, zoneId: number | null = 1) => ({
+    orderId: ORDER_ID,
+    batteryId,
+    zoneId,
     direction,
     energyWh,
+    socWh: 0n,
+    leaf: { orderId: flexStepKey(ORDER_ID, direction), filledWh: energyWh },
+  });
+  const schedule = (flexSteps: ReturnType<typeof step>[]) => ({
+    orders: [],
+    filledWh: [],
+    zonePrices: [0n, 70_001n],
+    scheduleRoot: ZERO_DIGEST,
+    flexSteps,
   });
 
-  it("is the order's initialSocWh in its first interval, whatever the contract holds", () => {
-    expect(scheduledSocAt(100n, order, { socWh: 42n, socInterval: 90n }, [], eta)).to.equal(3_000n);
+  it("charges a charge like a bid (rounded up) and pays a discharge like an offer (rounded down)", () => {
+    // 70,001 × 591 / 1,000 = 41,370.591 → 41,371 charged; 70,001 × 333 / 1,000 = 23,310.333 → 23,310 paid.
+    expect(
+      scheduleBudget(schedule([step(1, FLEX_CHARGE, 591n), step(2, FLEX_DISCHARGE, 333n)])),
+    ).to.deep.equal({
+      receipts: 41_371n,
+      payouts: 23_310n,
+      balanced: true,
+    });
   });
 
-  it("carries the contract's state through committed, unsettled steps by the integer rule", () => {
-    // Settled through 100 at 3,950 Wh; 101 charges 1,000 (+950), 102 discharges 950 (−1,000).
-    const pending = [step(102n, FLEX_DISCHARGE, 950n), step(101n, FLEX_CHARGE, 1_000n)];
-    expect(scheduledSocAt(103n, order, { socWh: 3_950n, socInterval: 100n }, pending, eta)).to.equal(3_900n);
-    expect(scheduledSocAt(101n, order, { socWh: 3_950n, socInterval: 100n }, [], eta)).to.equal(3_950n);
-  });
-
-  it("starts a pending first interval from the order's initialSocWh, not the previous order's state", () => {
-    const pending = [step(100n, FLEX_CHARGE, 1_000n)];
-    expect(scheduledSocAt(101n, order, { socWh: 42n, socInterval: 90n }, pending, eta)).to.equal(3_950n);
-  });
-
-  it("rejects a pending step already settled or not before the interval, naming it", () => {
-    expect(() =>
-      scheduledSocAt(103n, order, { socWh: 0n, socInterval: 101n }, [step(101n, FLEX_CHARGE, 1n)], eta),
-    )
-      .to.throw(/out of range/)
-      .with.property("field", "pending.0.intervalId");
-    expect(() =>
-      scheduledSocAt(103n, order, { socWh: 0n, socInterval: 100n }, [step(103n, FLEX_CHARGE, 1n)], eta),
-    ).to.throw(/must be after 100 and before 103/);
+  it("refuses a schedule whose discharges are paid by nobody, and needs no price for a 0 Wh step", () => {
+    expect(() => assertScheduleBudget(5n, schedule([step(2, FLEX_DISCHARGE, 333n)]))).to.throw(
+      BudgetExceededError,
+    );
+    expect(scheduleBudget(schedule([step(3, FLEX_CHARGE, 0n, null)])).balanced).to.equal(true);
   });
 });

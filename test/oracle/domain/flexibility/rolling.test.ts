@@ -4,8 +4,8 @@ import {
   type ClearingOrder,
   flexIntervalSchedule,
   scheduleBudget,
-} from "../../oracle/src/domain/clearing.js";
-import { loadHighs, solveRollingInWorker } from "../../oracle/src/domain/dispatch/index.js";
+} from "../../../../oracle/src/domain/clearing.js";
+import { loadHighs, solveRollingInWorker } from "../../../../oracle/src/domain/dispatch/index.js";
 import {
   FLEX_CHARGE,
   FLEX_DISCHARGE,
@@ -15,15 +15,15 @@ import {
   flexStepViolations,
   type ActiveFlexOrder,
   type RegisteredBattery,
-} from "../../oracle/src/domain/flexibility/index.js";
+} from "../../../../oracle/src/domain/flexibility/index.js";
 import {
   solveRollingHorizonSync,
   type RollingInput,
   type RollingResult,
-} from "../../oracle/src/domain/rolling/index.js";
-import { intervalBudget } from "../../oracle/src/domain/budget.js";
-import { buildFillTree } from "../../oracle/src/domain/schedule.js";
-import { Prng } from "../../oracle/src/domain/simulation/random.js";
+} from "../../../../oracle/src/domain/rolling/index.js";
+import { intervalBudget } from "../../../../oracle/src/domain/budget.js";
+import { buildFillTree } from "../../../../oracle/src/domain/schedule.js";
+import { Prng } from "../../../../oracle/src/domain/simulation/random.js";
 
 const A = (n: number) => `0x${n.toString(16).padStart(40, "0")}` as Address;
 const I = 500;
@@ -228,6 +228,18 @@ describe("flexibility orders in the rolling horizon", function () {
       expect(() => solveRollingHorizonSync({ ...input, batteries: [] }, undefined as never)).to.throw(
         /flex\.0\.batteryId: must be one of the batteries, got 7/,
       );
+    });
+
+    it("rejects one order on two batteries, naming the entry", () => {
+      const input = rollingWithFlex(twoZones, [flexOrder(100_000n)]);
+      const second = { ...input.batteries![0]!, id: "8" };
+      const flex = [...input.flex!, { ...input.flex![0]!, batteryId: "8" }];
+      expect(() =>
+        solveRollingHorizonSync(
+          { ...input, batteries: [...input.batteries!, second], flex },
+          undefined as never,
+        ),
+      ).to.throw(/flex\.1\.orderId: duplicate order 0x5a5a/);
     });
   });
 
