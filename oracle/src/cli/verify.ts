@@ -9,15 +9,11 @@
  */
 import { type Address, type Hex, type PublicClient } from "viem";
 import { energyMarketAbi } from "../chain/abis.js";
-import { type ChainOrder, readGrid, readIntervalState, readOrderBook } from "../chain/market.js";
+import { readIntervalState } from "../chain/market.js";
 import type { IntervalBudget } from "../domain/budget.js";
-import {
-  type IntervalSchedule,
-  clearingInstance,
-  committedBudget,
-  intervalSchedule,
-} from "../domain/clearing.js";
-import { solveInWorker } from "../domain/dispatch/index.js";
+import { committedBudget } from "../domain/clearing.js";
+import { flexStepViolations } from "../domain/flexibility/index.js";
+import { type CollectOptions, recomputeSchedule } from "../jobs/schedule.js";
 
 export interface VerifyParameters {
   readonly client: PublicClient;
@@ -26,6 +22,8 @@ export interface VerifyParameters {
   readonly intervalId: bigint;
   /** First block to read logs from (the market's deployment block is enough). */
   readonly fromBlock?: bigint;
+  /** The committee's site location (its config); default the config's default. */
+  readonly location?: CollectOptions["location"];
 }
 
 export interface FillDifference {
@@ -39,7 +37,10 @@ export interface FillDifference {
 export type VerifyResult =
   | { readonly status: "not-scheduled"; readonly intervalId: bigint }
   | {
-      /** `unsettleable`: the committed schedule is the recomputed one but fails the budget rule. */
+      /**
+       * `unsettleable`: the committed schedule is the recomputed one but fails the budget rule or
+       * holds a flexibility step the contract refuses.
+       */
       readonly status: "ok" | "mismatch" | "unsettleable";
       readonly intervalId: bigint;
       readonly committed: {
@@ -82,11 +83,19 @@ export async function verifyInterval(params: VerifyParameters): Promise<VerifyRe
     fillCount: event.args.fillCount,
     zonePrices: [...event.args.zonePrices],
   };
-  const { schedule, ordersDigest } = await recompute(client, market, params.registry, intervalId, fromBlock);
+  // The pipeline's own collect and solve (jobs/schedule.ts): the clearing rules of domain/, the
+  // rolling horizon when flexibility orders were active, the same pinned solver.
+  const { schedule, ordersDigest, active } = await recomputeSchedule(
+    client,
+    { market, registry: params.registry },
+    intervalId,
+    fromBlock,
+    params.location === undefined ? {} : { location: params.location },
+  );
   const recomputed = {
     ordersDigest,
     scheduleRoot: schedule.scheduleRoot,
-    fillCount: schedule.orders.length,
+    fillCount: "fillCount" in schedule ? schedule.fillCount : schedule.orders.length,
     zonePrices: [...schedule.zonePrices],
   };
   const differences: string[] = [];
@@ -109,11 +118,28 @@ export async function verifyInterval(params: VerifyParameters): Promise<VerifyRe
 
   const rootMatches = committed.scheduleRoot.toLowerCase() === recomputed.scheduleRoot.toLowerCase();
   const budget = rootMatches ? committedBudget(committed.zonePrices, schedule) : undefined;
-  const unsettleable = budget !== undefined && !budget.balanced;
-  if (unsettleable)
-    differences.push(
+  const violations =
+    rootMatches && "flexSteps" in schedule
+      ? flexStepViolations(
+          schedule.flexSteps,
+          active,
+          committed.zonePrices,
+          await client.readContract({
+            address: market,
+            abi: energyMarketAbi,
+            functionName: "intervalSeconds",
+          }),
+        )
+      : [];
+  // What makes the committed schedule (the recomputed one) impossible to settle on chain.
+  const unsettleable: string[] = [];
+  if (budget !== undefined && !budget.balanced)
+    unsettleable.push(
       `budget: payouts ${budget.payouts} > receipts ${budget.receipts}, the committed schedule can never settle (BudgetExceeded)`,
     );
+  for (const v of violations)
+    unsettleable.push(`flexibility step of battery ${v.batteryId}: the contract refuses it (${v.error})`);
+  differences.push(...unsettleable);
 
   const fills: FillDifference[] = [];
   if (differences.length > 0) {
@@ -138,7 +164,7 @@ export async function verifyInterval(params: VerifyParameters): Promise<VerifyRe
     status:
       differences.length === 0
         ? "ok"
-        : unsettleable && differences.length === 1
+        : differences.length === unsettleable.length
           ? "unsettleable"
           : "mismatch",
     intervalId,
@@ -148,23 +174,4 @@ export async function verifyInterval(params: VerifyParameters): Promise<VerifyRe
     budget,
     fills,
   };
-}
-
-/**
- * The schedule of `intervalId` recomputed from chain data alone, through the clearing rules the
- * pipeline's collect and solve steps apply (domain/clearing.ts) and the same pinned solver.
- */
-async function recompute(
-  client: PublicClient,
-  market: Address,
-  registry: Address,
-  intervalId: bigint,
-  fromBlock: bigint,
-): Promise<{ schedule: IntervalSchedule<ChainOrder>; ordersDigest: Hex }> {
-  const [book, grid] = await Promise.all([
-    readOrderBook(client, market, intervalId, fromBlock),
-    readGrid(client, registry),
-  ]);
-  const result = await solveInWorker(clearingInstance(intervalId, book.open, grid));
-  return { schedule: intervalSchedule(book.open, grid.zoneCount, result), ordersDigest: book.ordersDigest };
 }

@@ -30,7 +30,10 @@ export interface StepTimes {
 /** What the rule needs of `EnergyMarket.intervalState`. */
 export interface StepState {
   readonly scheduled: boolean;
-  /** Some order was placed (the running orders digest is not zero). */
+  /**
+   * Some order was placed (the running orders digest is not zero), or a flexibility order is
+   * active in the interval (its step must be committed even when nobody else trades).
+   */
   readonly hasOrders: boolean;
   /** settledCount < fillCount. */
   readonly fillsPending: boolean;

@@ -13,8 +13,12 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { type Address, getAddress, isAddress } from "viem";
 import { BaseError } from "../domain/errors.js";
+import { AMSTERDAM } from "../domain/simulation/solar.js";
 
 export const ENV_PREFIX = "GRIDBRAIN_";
+
+/** The default neighbourhood location: the demo's (simulation/solar.ts AMSTERDAM). */
+export const DEFAULT_SITE_LOCATION = AMSTERDAM;
 
 const address = (what: string) =>
   z
@@ -30,6 +34,16 @@ const int = (min: number, max: number) =>
     z
       .number({ invalid_type_error: "must be an integer" })
       .int("must be an integer")
+      .min(min, `must be >= ${min}`)
+      .max(max, `must be <= ${max}`),
+  );
+
+/** Decimal numbers from flags/env arrive as strings; JSON files give numbers. */
+const num = (min: number, max: number) =>
+  z.preprocess(
+    (v) => (typeof v === "string" && /^-?\d+(\.\d+)?$/.test(v.trim()) ? Number(v.trim()) : v),
+    z
+      .number({ invalid_type_error: "must be a number" })
       .min(min, `must be >= ${min}`)
       .max(max, `must be <= ${max}`),
   );
@@ -160,6 +174,13 @@ export const ConfigSchema = z
     peerRetryMaxMs: int(100, 600_000).default(30_000),
     /** Meter reports are built this long (chain time) after the interval ends. */
     meterGraceSeconds: int(0, 86_400).default(120),
+    /**
+     * The neighbourhood's location, for the forecast's solar shape in the rolling horizon
+     * (docs/DISPATCH.md, "Forecasts"). Every committee node must use the same values: they shape
+     * the schedule it signs. Default: the demo's neighbourhood (Amsterdam).
+     */
+    siteLatitudeDeg: num(-90, 90).default(DEFAULT_SITE_LOCATION.latitudeDeg),
+    siteLongitudeDeg: num(-180, 180).default(DEFAULT_SITE_LOCATION.longitudeDeg),
   })
   .strict()
   .superRefine((c, ctx) => {

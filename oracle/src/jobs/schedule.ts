@@ -9,7 +9,7 @@
  * budget check) is domain/clearing.ts's; `gridbrain verify` applies the same functions.
  */
 import type { Job } from "bullmq";
-import type { Address, Hex, PublicClient } from "viem";
+import { type Address, type Hex, type PublicClient, zeroAddress } from "viem";
 import { energyMarketAbi } from "../chain/abis.js";
 import {
   type ChainOrder,
@@ -21,17 +21,27 @@ import {
   readGrid,
   readIntervalState,
   readOrderBook,
+  readZoneGrids,
 } from "../chain/market.js";
 import { type ScheduleReport, bigintReplacer, reportToJson } from "../chain/reports.js";
+import { flexSettledThrough, readActiveFlexOrders, readFlexibilityMarket } from "../chain/flexibility.js";
+import { readForecastHistory } from "../chain/forecast-history.js";
 import {
+  type FlexIntervalSchedule,
   type IntervalSchedule,
   assertScheduleBudget,
   clearingInstance,
+  flexIntervalSchedule,
   intervalSchedule,
 } from "../domain/clearing.js";
 import { stepWindow, windowAt } from "../domain/due-steps.js";
 import { BaseError, UnrecoverableInputError } from "../domain/errors.js";
-import { type DispatchInstanceInput, solveInWorker } from "../domain/dispatch/index.js";
+import { type DispatchInstanceInput, solveInWorker, solveRollingInWorker } from "../domain/dispatch/index.js";
+import { type ActiveFlexOrder, flexStepViolations } from "../domain/flexibility/index.js";
+import { forecastForInterval } from "../domain/forecast/index.js";
+import { DEFAULT_SITE_LOCATION } from "../infra/config.js";
+import type { RollingInput } from "../domain/rolling/index.js";
+import { committeeHorizon, rollingClearingInput } from "../domain/rolling-clearing.js";
 import { type IntervalJobData, type PipelineContext, jobId, logFor } from "./context.js";
 import { enqueueNext } from "./steps.js";
 
@@ -45,20 +55,118 @@ export interface CollectedInterval {
   readonly book: OrderBook;
   readonly grid: GridModel;
   readonly instance: DispatchInstanceInput;
+  /**
+   * With active flexibility orders: the rolling horizon the committee solves instead of
+   * `instance` (domain/rolling-clearing.ts), and the orders it schedules.
+   */
+  readonly flexibility?: { readonly rolling: RollingInput; readonly active: readonly ActiveFlexOrder[] };
 }
 
-/** Reads the order book and the grid of `intervalId` from the chain; the instance is domain/clearing.ts's rule. */
+/**
+ * What the rolling horizon needs besides the chain: the market's interval length (read from the
+ * market when absent) and the neighbourhood's location (config `siteLatitudeDeg`/`siteLongitudeDeg`;
+ * default the config's default, the demo's neighbourhood).
+ */
+export interface CollectOptions {
+  readonly intervalSeconds?: bigint;
+  readonly location?: { readonly latitudeDeg: number; readonly longitudeDeg: number };
+}
+
+/**
+ * Reads the order book and the grid of `intervalId` from the chain; the instance is
+ * domain/clearing.ts's rule. When the market settles with a flexibility market and orders are
+ * active in the interval, also reads them (chain/flexibility.ts), the forecast's history
+ * (chain/forecast-history.ts) and the zones' tariffs, and builds the rolling input
+ * (domain/rolling-clearing.ts). Pure reads of the chain, so `verify` recomputes the same.
+ */
 export async function collectInterval(
   client: PublicClient,
   addresses: { market: Address; registry: Address },
   intervalId: bigint,
   fromBlock: bigint,
+  options: CollectOptions = {},
 ): Promise<CollectedInterval> {
-  const [book, grid] = await Promise.all([
+  const [book, grid, flexibilityMarket] = await Promise.all([
     readOrderBook(client, addresses.market, intervalId, fromBlock),
     readGrid(client, addresses.registry),
+    readFlexibilityMarket(client, addresses.market),
   ]);
-  return { intervalId, book, grid, instance: clearingInstance(intervalId, book.open, grid) };
+  const instance = clearingInstance(intervalId, book.open, grid);
+  if (flexibilityMarket === zeroAddress) return { intervalId, book, grid, instance };
+  const active = await readActiveFlexOrders(
+    client,
+    { flexibilityMarket, registry: addresses.registry },
+    intervalId,
+    fromBlock,
+  );
+  if (active.length === 0) return { intervalId, book, grid, instance };
+  const toBlock = await client.getBlockNumber();
+  const intervalSeconds =
+    options.intervalSeconds ??
+    (await client.readContract({
+      address: addresses.market,
+      abi: energyMarketAbi,
+      functionName: "intervalSeconds",
+    }));
+  const location = options.location ?? DEFAULT_SITE_LOCATION;
+  const [history, tariffs] = await Promise.all([
+    readForecastHistory({
+      client,
+      market: addresses.market,
+      registry: addresses.registry,
+      startBlock: fromBlock,
+      toBlock,
+      interval: intervalId,
+      location,
+    }),
+    readZoneGrids(client, addresses.registry),
+  ]);
+  // A node that could not read part of the history would forecast differently from its peers:
+  // it retries rather than sign a different schedule.
+  if (history.failedRanges.length > 0)
+    throw new NotReadyError("Part of the forecast's history could not be read", {
+      details: history.failedRanges.map((r) => `${r.fromBlock}-${r.toBlock}: ${r.message}`).join("; "),
+    });
+  const forecast = forecastForInterval({
+    interval: Number(intervalId),
+    horizon: committeeHorizon(intervalId, intervalSeconds),
+    zones: history.zones,
+    intervalSeconds: Number(intervalSeconds),
+    observations: history.observations,
+    solarZones: history.solarZones,
+    location: history.location,
+  });
+  const rolling = rollingClearingInput({
+    intervalId,
+    orders: book.open,
+    grid,
+    tariffs,
+    active,
+    forecast,
+    intervalSeconds,
+  });
+  return { intervalId, book, grid, instance, flexibility: { rolling, active } };
+}
+
+/**
+ * The live pipeline schedules interval i only once the flexibility market has settled every
+ * earlier interval it will settle: the orders' state at the start of i (scheduled SoC, spent
+ * budget) is read from settled steps. An earlier interval still pending there is either committed
+ * (its steps settle within seconds of the commit: wait) or was never scheduled and is past its
+ * schedule deadline (it will be closed as missed, batteries idle: nothing to wait for).
+ */
+async function awaitEarlierFlexSteps(ctx: PipelineContext, intervalId: bigint, now: bigint): Promise<void> {
+  const flexibilityMarket = await readFlexibilityMarket(ctx.client, ctx.config.marketAddress);
+  if (flexibilityMarket === zeroAddress) return;
+  const next = await flexSettledThrough(ctx.client, flexibilityMarket);
+  for (let j = next; j < intervalId; j++) {
+    const state = await readIntervalState(ctx.client, ctx.config.marketAddress, j);
+    const deadline = intervalTimes(ctx.timing, j).scheduleDeadline;
+    if (state.scheduled || now < deadline)
+      throw new NotReadyError("An earlier interval's flexibility steps are not settled yet", {
+        details: `interval ${j} (flexibility market at ${next})`,
+      });
+  }
 }
 
 /** The committee's report of a schedule (what `sign` signs). */
@@ -67,7 +175,7 @@ export function scheduleReport(
   intervalId: bigint,
   configEpoch: bigint,
   ordersDigest: Hex,
-  schedule: IntervalSchedule,
+  schedule: IntervalSchedule | FlexIntervalSchedule,
 ): ScheduleReport {
   return {
     market,
@@ -75,7 +183,7 @@ export function scheduleReport(
     configEpoch,
     ordersDigest,
     scheduleRoot: schedule.scheduleRoot,
-    fillCount: schedule.orders.length,
+    fillCount: "fillCount" in schedule ? schedule.fillCount : schedule.orders.length,
     zonePrices: schedule.zonePrices,
   };
 }
@@ -85,6 +193,69 @@ export interface SolveJobData extends IntervalJobData {
   readonly zoneCount: number;
   readonly orders: readonly ChainOrderJson[];
   readonly instance: DispatchInstanceInput;
+  /** With active flexibility orders (`CollectedInterval.flexibility`), as JSON. */
+  readonly flexibility?: { readonly rolling: RollingInput; readonly active: readonly ActiveFlexOrderJson[] };
+}
+
+/** `ActiveFlexOrder` with its bigints as decimal strings (BullMQ data is JSON). */
+export type ActiveFlexOrderJson = ReturnType<typeof activeFlexToJson>[number];
+
+export function activeFlexToJson(active: readonly ActiveFlexOrder[]) {
+  return active.map((a) => ({
+    orderId: a.orderId,
+    order: {
+      ...a.order,
+      firstInterval: a.order.firstInterval.toString(),
+      lastInterval: a.order.lastInterval.toString(),
+      maxChargePricePerKwh: a.order.maxChargePricePerKwh.toString(),
+      minDischargePricePerKwh: a.order.minDischargePricePerKwh.toString(),
+      chargeBudget: a.order.chargeBudget.toString(),
+      initialSocWh: a.order.initialSocWh.toString(),
+      nonce: a.order.nonce.toString(),
+    },
+    spent: a.spent.toString(),
+    socWh: a.socWh.toString(),
+    battery:
+      a.battery === null
+        ? null
+        : {
+            ...a.battery,
+            capacityWh: a.battery.capacityWh.toString(),
+            maxChargeW: a.battery.maxChargeW.toString(),
+            maxDischargeW: a.battery.maxDischargeW.toString(),
+            minSocWh: a.battery.minSocWh.toString(),
+            maxSocWh: a.battery.maxSocWh.toString(),
+          },
+  }));
+}
+
+export function activeFlexFromJson(active: readonly ActiveFlexOrderJson[]): ActiveFlexOrder[] {
+  return active.map((a) => ({
+    orderId: a.orderId,
+    order: {
+      ...a.order,
+      firstInterval: BigInt(a.order.firstInterval),
+      lastInterval: BigInt(a.order.lastInterval),
+      maxChargePricePerKwh: BigInt(a.order.maxChargePricePerKwh),
+      minDischargePricePerKwh: BigInt(a.order.minDischargePricePerKwh),
+      chargeBudget: BigInt(a.order.chargeBudget),
+      initialSocWh: BigInt(a.order.initialSocWh),
+      nonce: BigInt(a.order.nonce),
+    },
+    spent: BigInt(a.spent),
+    socWh: BigInt(a.socWh),
+    battery:
+      a.battery === null
+        ? null
+        : {
+            ...a.battery,
+            capacityWh: BigInt(a.battery.capacityWh),
+            maxChargeW: BigInt(a.battery.maxChargeW),
+            maxDischargeW: BigInt(a.battery.maxDischargeW),
+            minSocWh: BigInt(a.battery.minSocWh),
+            maxSocWh: BigInt(a.battery.maxSocWh),
+          },
+  }));
 }
 
 export type ChainOrderJson = {
@@ -95,6 +266,19 @@ export interface ScheduleExtra {
   readonly orders: readonly ChainOrderJson[];
   readonly filledWh: readonly string[];
   readonly zonePrices: readonly string[];
+  /** With active flexibility orders: the orders and one step per order, the other leaves of the tree. */
+  readonly flexibility?: {
+    readonly active: readonly ActiveFlexOrderJson[];
+    readonly steps: readonly FlexStepJson[];
+  };
+}
+
+/** A committed flexibility step as stored with the schedule (settle-fills sends it). */
+export interface FlexStepJson {
+  readonly orderId: Hex;
+  readonly batteryId: number;
+  readonly direction: 0 | 1;
+  readonly energyWh: string;
 }
 
 export function ordersToJson(orders: readonly ChainOrder[]): ChainOrderJson[] {
@@ -109,15 +293,6 @@ export function ordersFromJson(orders: readonly ChainOrderJson[]): ChainOrder[] 
     limitPricePerKwh: BigInt(o.limitPricePerKwh),
     nonce: BigInt(o.nonce),
   }));
-}
-
-export function scheduleFromExtra(
-  extra: ScheduleExtra,
-): IntervalSchedule<ChainOrder> & { orders: ChainOrder[] } {
-  const orders = ordersFromJson(extra.orders);
-  const filledWh = extra.filledWh.map((f) => BigInt(f));
-  const zonePrices = extra.zonePrices.map((p) => BigInt(p));
-  return { orders, filledWh, zonePrices, scheduleRoot: "0x" as Hex };
 }
 
 export async function collectProcessor(ctx: PipelineContext, job: Job<IntervalJobData>): Promise<string> {
@@ -137,11 +312,13 @@ export async function collectProcessor(ctx: PipelineContext, job: Job<IntervalJo
       details: `chain time ${now} >= ${window.closesAt}`,
     });
 
+  await awaitEarlierFlexSteps(ctx, intervalId, now);
   const collected = await collectInterval(
     ctx.client,
     { market: ctx.config.marketAddress, registry: ctx.config.registryAddress },
     intervalId,
     ctx.config.startBlock,
+    collectOptions(ctx),
   );
   const onChain = await ctx.client.readContract({
     address: ctx.config.marketAddress,
@@ -161,42 +338,101 @@ export async function collectProcessor(ctx: PipelineContext, job: Job<IntervalJo
     zoneCount: collected.grid.zoneCount,
     orders: ordersToJson(collected.book.open),
     instance,
+    ...(collected.flexibility === undefined
+      ? {}
+      : {
+          flexibility: {
+            rolling: collected.flexibility.rolling,
+            active: activeFlexToJson(collected.flexibility.active),
+          },
+        }),
   };
   await enqueueNext(ctx.queues, "collect", "solve", "solve", data, {
     jobId: jobId(ctx, intervalId, "solve"),
   });
   log.info(
-    { orders: collected.book.open.length, ordersDigest: collected.book.ordersDigest },
+    {
+      orders: collected.book.open.length,
+      flexibilityOrders: collected.flexibility?.active.length ?? 0,
+      ordersDigest: collected.book.ordersDigest,
+    },
     "interval collected",
   );
   return `collected ${collected.book.open.length} orders`;
 }
 
-/** Solves on a worker thread and maps the result to the market's schedule. Shared with `verify`. */
+/** The node's settings `collectInterval` needs. */
+export function collectOptions(ctx: PipelineContext): CollectOptions {
+  return {
+    intervalSeconds: ctx.timing.intervalSeconds,
+    location: { latitudeDeg: ctx.config.siteLatitudeDeg, longitudeDeg: ctx.config.siteLongitudeDeg },
+  };
+}
+
+/**
+ * Solves on a worker thread and maps the result to the market's schedule: interval i alone, or,
+ * with active flexibility orders, the rolling horizon (domain/rolling-clearing.ts) whose
+ * synthetic orders' fills become the orders' steps. Shared with `verify`.
+ */
 export async function solveSchedule(
   ctx: { metrics?: PipelineContext["metrics"] },
   orders: readonly ChainOrder[],
   zoneCount: number,
   instance: DispatchInstanceInput,
-): Promise<IntervalSchedule<ChainOrder>> {
+  flexibility?: { readonly rolling: RollingInput; readonly active: readonly ActiveFlexOrder[] },
+): Promise<IntervalSchedule<ChainOrder> | FlexIntervalSchedule<ChainOrder>> {
   const started = performance.now();
   try {
-    const result = await solveInWorker(instance);
+    const schedule =
+      flexibility === undefined
+        ? intervalSchedule(orders, zoneCount, await solveInWorker(instance))
+        : flexIntervalSchedule(
+            orders,
+            zoneCount,
+            await solveRollingInWorker(flexibility.rolling),
+            flexibility.active,
+          );
     ctx.metrics?.solveDuration.observe({ outcome: "ok" }, (performance.now() - started) / 1000);
-    return intervalSchedule(orders, zoneCount, result);
+    return schedule;
   } catch (error) {
     ctx.metrics?.solveDuration.observe({ outcome: "error" }, (performance.now() - started) / 1000);
     throw error;
   }
 }
 
+/**
+ * Never sign what the contract could not settle: the budget rule, and every flexibility step
+ * against the contract's checks (dead-lettered with the interval, the battery and the error).
+ */
+export function assertSettleable(
+  intervalId: bigint,
+  schedule: IntervalSchedule | FlexIntervalSchedule,
+  active: readonly ActiveFlexOrder[],
+  intervalSeconds: bigint,
+): void {
+  assertScheduleBudget(intervalId, schedule);
+  if (!("flexSteps" in schedule)) return;
+  const violations = flexStepViolations(schedule.flexSteps, active, schedule.zonePrices, intervalSeconds);
+  if (violations.length > 0)
+    throw new UnrecoverableInputError("A flexibility step would not settle", {
+      details: violations.map((v) => `interval ${intervalId} battery ${v.batteryId}: ${v.error}`).join("; "),
+    });
+}
+
 export async function solveProcessor(ctx: PipelineContext, job: Job<SolveJobData>): Promise<string> {
   const intervalId = BigInt(job.data.intervalId);
   const log = logFor(ctx, job, intervalId);
   const orders = ordersFromJson(job.data.orders);
-  const schedule = await solveSchedule(ctx, orders, job.data.zoneCount, job.data.instance);
-  // Never sign what the contract could not settle: dead-lettered with the interval and amounts.
-  assertScheduleBudget(intervalId, schedule);
+  const flex = job.data.flexibility;
+  const active = flex === undefined ? [] : activeFlexFromJson(flex.active);
+  const schedule = await solveSchedule(
+    ctx,
+    orders,
+    job.data.zoneCount,
+    job.data.instance,
+    flex === undefined ? undefined : { rolling: flex.rolling, active },
+  );
+  assertSettleable(intervalId, schedule, active, ctx.timing.intervalSeconds);
   const committee = await readCommittee(ctx.client, ctx.config.committeeAddress);
   const report = scheduleReport(
     ctx.config.marketAddress,
@@ -209,6 +445,9 @@ export async function solveProcessor(ctx: PipelineContext, job: Job<SolveJobData
     orders: job.data.orders,
     filledWh: schedule.filledWh.map(String),
     zonePrices: schedule.zonePrices.map(String),
+    ...(flex === undefined || !("flexSteps" in schedule)
+      ? {}
+      : { flexibility: { active: flex.active, steps: flexStepsToJson(schedule.flexSteps) } }),
   };
   await enqueueNext(
     ctx.queues,
@@ -225,8 +464,26 @@ export async function solveProcessor(ctx: PipelineContext, job: Job<SolveJobData
       jobId: jobId(ctx, intervalId, "sign"),
     },
   );
-  log.info({ scheduleRoot: schedule.scheduleRoot, zonePrices: schedule.zonePrices }, "interval solved");
+  log.info(
+    {
+      scheduleRoot: schedule.scheduleRoot,
+      zonePrices: schedule.zonePrices,
+      flexSteps: "flexSteps" in schedule ? schedule.flexSteps.length : 0,
+    },
+    "interval solved",
+  );
   return schedule.scheduleRoot;
+}
+
+export function flexStepsToJson(
+  steps: readonly { orderId: Hex; batteryId: number; direction: 0 | 1; energyWh: bigint }[],
+): FlexStepJson[] {
+  return steps.map((s) => ({
+    orderId: s.orderId,
+    batteryId: s.batteryId,
+    direction: s.direction,
+    energyWh: s.energyWh.toString(),
+  }));
 }
 
 /** Recomputes the schedule of `intervalId` from chain data (for settlement after a lost Redis, and `verify`). */
@@ -235,14 +492,24 @@ export async function recomputeSchedule(
   addresses: { market: Address; registry: Address },
   intervalId: bigint,
   fromBlock: bigint,
+  options: CollectOptions = {},
   metrics?: PipelineContext["metrics"],
-): Promise<{ schedule: IntervalSchedule<ChainOrder>; ordersDigest: Hex }> {
-  const collected = await collectInterval(client, addresses, intervalId, fromBlock);
+): Promise<{
+  schedule: IntervalSchedule<ChainOrder> | FlexIntervalSchedule<ChainOrder>;
+  ordersDigest: Hex;
+  active: readonly ActiveFlexOrder[];
+}> {
+  const collected = await collectInterval(client, addresses, intervalId, fromBlock, options);
   const schedule = await solveSchedule(
     metrics === undefined ? {} : { metrics },
     collected.book.open,
     collected.grid.zoneCount,
     collected.instance,
+    collected.flexibility,
   );
-  return { schedule, ordersDigest: collected.book.ordersDigest };
+  return {
+    schedule,
+    ordersDigest: collected.book.ordersDigest,
+    active: collected.flexibility?.active ?? [],
+  };
 }

@@ -6,7 +6,9 @@
  * rank. State is read from the chain each time, so a node that lost its Redis picks up where the
  * chain is.
  */
-import { zeroHash } from "viem";
+import { zeroAddress, zeroHash } from "viem";
+import { flexibilityMarketAbi } from "../chain/abis.js";
+import { flexSettledThrough, readFlexibilityMarket } from "../chain/flexibility.js";
 import { chainNow, intervalTimes, readCommittee, readIntervalState } from "../chain/market.js";
 import {
   type CompletedJobs,
@@ -59,12 +61,14 @@ export async function schedulerTick(ctx: PipelineContext): Promise<TickSummary> 
     enqueued.push(id);
   };
   const undone: { intervalId: bigint; effects: UndoneEffect[] }[] = [];
+  const flexibility = await flexibilityActivity(ctx);
   // Every interval up to `newest` has its gate closed (tickIntervals), so each is read.
   for (let id = newest; id >= oldest; id--) {
     const chainState = await readIntervalState(ctx.client, ctx.config.marketAddress, id);
     const state = {
       scheduled: chainState.scheduled,
-      hasOrders: chainState.commitment !== zeroHash,
+      hasOrders:
+        chainState.commitment !== zeroHash || (!chainState.scheduled && (await flexibility.active(id))),
       fillsPending: chainState.settledCount < chainState.fillCount,
       metered: chainState.meterRoot !== zeroHash,
     };
@@ -98,4 +102,24 @@ export async function schedulerTick(ctx: PipelineContext): Promise<TickSummary> 
     }
   }
   return { now, enqueued, undone };
+}
+
+/**
+ * Whether flexibility orders are active in an interval not yet settled at the flexibility market
+ * (its count is exact from the market's cursor on; every interval before it is settled or closed).
+ */
+async function flexibilityActivity(ctx: PipelineContext): Promise<{ active(id: bigint): Promise<boolean> }> {
+  const address = await readFlexibilityMarket(ctx.client, ctx.config.marketAddress);
+  if (address === zeroAddress) return { active: async () => false };
+  const next = await flexSettledThrough(ctx.client, address);
+  return {
+    active: async (id) =>
+      id >= next &&
+      (await ctx.client.readContract({
+        address,
+        abi: flexibilityMarketAbi,
+        functionName: "activeOrderCount",
+        args: [id],
+      })) > 0,
+  };
 }

@@ -10,17 +10,26 @@
  */
 import type { Job } from "bullmq";
 import { type Address, type Hex, encodeFunctionData } from "viem";
-import { energyMarketAbi } from "../chain/abis.js";
+import { energyMarketAbi, flexibilityMarketAbi } from "../chain/abis.js";
+import { flexSettledThrough, readFlexibilityMarket } from "../chain/flexibility.js";
+import { type ActiveFlexOrder, type FlexOrderFields, flexStepKey } from "../domain/flexibility/index.js";
 import { type ChainOrder, chainNow, intervalTimes, readIntervalState } from "../chain/market.js";
 import { scheduleRootOf } from "../chain/reports.js";
-import { buildFillTree, buildMeterTree, scheduleCommitment } from "../domain/schedule.js";
+import { type FillLeaf, buildFillTree, buildMeterTree, scheduleCommitment } from "../domain/schedule.js";
 import { BaseError, UnrecoverableInputError } from "../domain/errors.js";
 import { fillBatches, fillOpen, imbalanceBatches } from "../domain/settlement-batches.js";
 import { stepWindow, windowAt } from "../domain/due-steps.js";
 import { judgeSendError } from "../infra/tx-sender.js";
 import { loadOwn } from "./committee.js";
 import { type IntervalJobData, type PipelineContext, logFor } from "./context.js";
-import { type ScheduleExtra, NotReadyError, ordersFromJson, recomputeSchedule } from "./schedule.js";
+import {
+  type ScheduleExtra,
+  NotReadyError,
+  activeFlexFromJson,
+  collectOptions,
+  ordersFromJson,
+  recomputeSchedule,
+} from "./schedule.js";
 
 /**
  * How many state reads a settlement step keeps in flight. Unbounded, a 10,000-order interval sent
@@ -46,6 +55,41 @@ export interface SettlementView {
   readonly filledWh: readonly bigint[];
   readonly zonePrices: readonly bigint[];
   readonly root: Hex;
+  /** The active flexibility orders' steps (the tree's other leaves), in ascending battery id. */
+  readonly flexSteps: readonly SettlementFlexStep[];
+}
+
+/** A step as settleFlexSteps takes it, with its leaf. */
+export interface SettlementFlexStep {
+  readonly order: FlexOrderFields;
+  readonly direction: 0 | 1;
+  readonly energyWh: bigint;
+  readonly leaf: FillLeaf;
+}
+
+function settlementFlexSteps(
+  active: readonly ActiveFlexOrder[],
+  steps: readonly { orderId: Hex; direction: 0 | 1; energyWh: bigint }[],
+): SettlementFlexStep[] {
+  const byId = new Map(active.map((a) => [a.orderId.toLowerCase(), a.order]));
+  return steps.map((s) => {
+    const order = byId.get(s.orderId.toLowerCase());
+    if (order === undefined)
+      throw new UnrecoverableInputError("A flexibility step has no active order", { details: s.orderId });
+    return {
+      order,
+      direction: s.direction,
+      energyWh: s.energyWh,
+      leaf: { orderId: flexStepKey(s.orderId, s.direction), filledWh: s.energyWh },
+    };
+  });
+}
+
+function viewLeaves(view: Omit<SettlementView, "root">): FillLeaf[] {
+  return [
+    ...view.orders.map((o, i) => ({ orderId: o.orderId, filledWh: view.filledWh[i]! })),
+    ...view.flexSteps.map((s) => s.leaf),
+  ];
 }
 
 /** This node's schedule of a committed interval: its own record, or recomputed from chain data. */
@@ -55,18 +99,23 @@ export async function committedSchedule(ctx: PipelineContext, intervalId: bigint
   if (own !== undefined) {
     const orders = ordersFromJson(own.extra.orders);
     const filledWh = own.extra.filledWh.map((f) => BigInt(f));
-    view = {
-      orders,
-      filledWh,
-      zonePrices: own.extra.zonePrices.map((p) => BigInt(p)),
-      root: scheduleRootOf(orders.map((o, i) => ({ orderId: o.orderId, filledWh: filledWh[i]! }))),
-    };
+    const flex = own.extra.flexibility;
+    const flexSteps =
+      flex === undefined
+        ? []
+        : settlementFlexSteps(
+            activeFlexFromJson(flex.active),
+            flex.steps.map((s) => ({ ...s, energyWh: BigInt(s.energyWh) })),
+          );
+    const partial = { orders, filledWh, zonePrices: own.extra.zonePrices.map((p) => BigInt(p)), flexSteps };
+    view = { ...partial, root: scheduleRootOf(viewLeaves(partial)) };
   } else {
-    const { schedule } = await recomputeSchedule(
+    const { schedule, active } = await recomputeSchedule(
       ctx.client,
       { market: ctx.config.marketAddress, registry: ctx.config.registryAddress },
       intervalId,
       ctx.config.startBlock,
+      collectOptions(ctx),
       ctx.metrics,
     );
     view = {
@@ -74,6 +123,7 @@ export async function committedSchedule(ctx: PipelineContext, intervalId: bigint
       filledWh: schedule.filledWh,
       zonePrices: schedule.zonePrices,
       root: schedule.scheduleRoot,
+      flexSteps: "flexSteps" in schedule ? settlementFlexSteps(active, schedule.flexSteps) : [],
     };
   }
   const state = await readIntervalState(ctx.client, ctx.config.marketAddress, intervalId);
@@ -95,9 +145,7 @@ export async function settleFillsProcessor(ctx: PipelineContext, job: Job<Interv
   if (windowAt(settleFillsWindow(ctx, intervalId), now) === "closed")
     throw new UnrecoverableInputError("Settlement window closed", { details: `interval ${intervalId}` });
   const view = await committedSchedule(ctx, intervalId);
-  const tree = buildFillTree(
-    view.orders.map((o, i) => ({ orderId: o.orderId, filledWh: view.filledWh[i]! })),
-  );
+  const tree = buildFillTree(viewLeaves(view));
   const indexOf = new Map<string, number>();
   for (const [i, [orderId]] of tree.entries()) indexOf.set(orderId.toLowerCase(), i);
 
@@ -113,36 +161,24 @@ export async function settleFillsProcessor(ctx: PipelineContext, job: Job<Interv
   const pending = view.orders
     .map((order, i) => ({ order, side: order.side, filledWh: view.filledWh[i]! }))
     .filter((f, i) => fillOpen(slots[i]!, f.order.orderId));
+  // Buyers, then the flexibility steps (charges pay in, discharges are paid from the buyers'
+  // receipts), then sellers: every prefix keeps the interval's payouts within its receipts.
+  const budget = ctx.settings.settlementBatchGasBudget;
   let sent = 0;
-  for (const batch of fillBatches(pending, ctx.settings.settlementBatchGasBudget)) {
-    const multi = tree.getMultiProof(batch.map((f) => indexOf.get(f.order.orderId.toLowerCase())!));
-    const byId = new Map(batch.map((f) => [f.order.orderId.toLowerCase(), f]));
-    const fills = multi.leaves.map(([orderId, filledWh]) => {
-      const f = byId.get(orderId.toLowerCase())!;
-      const { orderId: _id, ...order } = f.order;
-      return { order, filledWh: BigInt(filledWh) };
-    });
-    const data = encodeFunctionData({
-      abi: energyMarketAbi,
-      functionName: "settleFills",
-      args: [intervalId, view.root, [...view.zonePrices], fills, multi.proof as Hex[], multi.proofFlags],
-    });
-    try {
-      const result = await ctx.sender.send({
-        to: ctx.config.marketAddress,
-        data,
-        abi: energyMarketAbi,
-        kind: "settle-fills",
-      });
-      ctx.metrics.gasSpent.inc({ kind: "settle-fills" }, Number(result.receipt.gasUsed));
-      log.info(
-        { txHash: result.hash, fills: batch.length, gasUsed: result.receipt.gasUsed },
-        "fills settled",
-      );
-      sent++;
-    } catch (error) {
-      throw classifySettleFillsRevert(error);
-    }
+  for (const batch of fillBatches(
+    pending.filter((f) => f.side === 0),
+    budget,
+  )) {
+    await sendFillBatch(ctx, log, intervalId, view, tree, indexOf, batch);
+    sent++;
+  }
+  if (view.flexSteps.length > 0 && (await settleFlexBatch(ctx, log, intervalId, view, tree, indexOf))) sent++;
+  for (const batch of fillBatches(
+    pending.filter((f) => f.side === 1),
+    budget,
+  )) {
+    await sendFillBatch(ctx, log, intervalId, view, tree, indexOf, batch);
+    sent++;
   }
   const after = await readIntervalState(ctx.client, ctx.config.marketAddress, intervalId);
   if (after.settledCount < after.fillCount)
@@ -152,7 +188,99 @@ export async function settleFillsProcessor(ctx: PipelineContext, job: Job<Interv
     { stage: "settled" },
     Number((await chainNow(ctx.client)) - times.gateClosure),
   );
-  return `settled ${pending.length} fills in ${sent} transactions`;
+  return `settled ${pending.length} fills and ${view.flexSteps.length} flexibility steps in ${sent} transactions`;
+}
+
+type FillTreeOf = ReturnType<typeof buildFillTree>;
+type PendingFill = { order: ChainOrder; side: 0 | 1; filledWh: bigint };
+
+async function sendFillBatch(
+  ctx: PipelineContext,
+  log: ReturnType<typeof logFor>,
+  intervalId: bigint,
+  view: SettlementView,
+  tree: FillTreeOf,
+  indexOf: ReadonlyMap<string, number>,
+  batch: readonly PendingFill[],
+): Promise<void> {
+  const multi = tree.getMultiProof(batch.map((f) => indexOf.get(f.order.orderId.toLowerCase())!));
+  const byId = new Map(batch.map((f) => [f.order.orderId.toLowerCase(), f]));
+  const fills = multi.leaves.map(([orderId, filledWh]) => {
+    const f = byId.get(orderId.toLowerCase())!;
+    const { orderId: _id, ...order } = f.order;
+    return { order, filledWh: BigInt(filledWh) };
+  });
+  const data = encodeFunctionData({
+    abi: energyMarketAbi,
+    functionName: "settleFills",
+    args: [intervalId, view.root, [...view.zonePrices], fills, multi.proof as Hex[], multi.proofFlags],
+  });
+  try {
+    const result = await ctx.sender.send({
+      to: ctx.config.marketAddress,
+      data,
+      abi: energyMarketAbi,
+      kind: "settle-fills",
+    });
+    ctx.metrics.gasSpent.inc({ kind: "settle-fills" }, Number(result.receipt.gasUsed));
+    log.info({ txHash: result.hash, fills: batch.length, gasUsed: result.receipt.gasUsed }, "fills settled");
+  } catch (error) {
+    throw classifySettleFillsRevert(error);
+  }
+}
+
+/**
+ * Settles the interval's flexibility steps in one `settleFlexSteps` (the contract takes every
+ * active order's step at once). Returns false when they are settled already (by a peer); throws
+ * NotReadyError while an earlier interval is still pending at the flexibility market.
+ */
+async function settleFlexBatch(
+  ctx: PipelineContext,
+  log: ReturnType<typeof logFor>,
+  intervalId: bigint,
+  view: SettlementView,
+  tree: FillTreeOf,
+  indexOf: ReadonlyMap<string, number>,
+): Promise<boolean> {
+  const flexibilityMarket = await readFlexibilityMarket(ctx.client, ctx.config.marketAddress);
+  const next = await flexSettledThrough(ctx.client, flexibilityMarket);
+  if (next > intervalId) return false;
+  if (next < intervalId) {
+    // An earlier interval with active orders is not settled (or closed as missed) yet.
+    const pendingActive = await ctx.client.readContract({
+      address: flexibilityMarket,
+      abi: flexibilityMarketAbi,
+      functionName: "activeOrderCount",
+      args: [next],
+    });
+    if (pendingActive > 0)
+      throw new NotReadyError("An earlier interval's flexibility steps are pending", {
+        details: `interval ${next} (${pendingActive} active orders)`,
+      });
+  }
+  const multi = tree.getMultiProof(view.flexSteps.map((s) => indexOf.get(s.leaf.orderId.toLowerCase())!));
+  const byKey = new Map(view.flexSteps.map((s) => [s.leaf.orderId.toLowerCase(), s]));
+  const steps = multi.leaves.map(([key]) => {
+    const s = byKey.get(key.toLowerCase())!;
+    return { order: s.order, direction: s.direction, energyWh: s.energyWh };
+  });
+  const data = encodeFunctionData({
+    abi: flexibilityMarketAbi,
+    functionName: "settleFlexSteps",
+    args: [intervalId, view.root, [...view.zonePrices], steps, multi.proof as Hex[], multi.proofFlags],
+  });
+  const result = await ctx.sender.send({
+    to: flexibilityMarket,
+    data,
+    abi: flexibilityMarketAbi,
+    kind: "settle-flex",
+  });
+  ctx.metrics.gasSpent.inc({ kind: "settle-flex" }, Number(result.receipt.gasUsed));
+  log.info(
+    { txHash: result.hash, steps: steps.length, gasUsed: result.receipt.gasUsed },
+    "flexibility steps settled",
+  );
+  return true;
 }
 
 /**

@@ -1,0 +1,148 @@
+/**
+ * The flexibility orders of one interval as the committee schedules them, read from the chain
+ * alone (FlexibilityMarket's events and the registry's batteries), so every node and
+ * `gridbrain verify` build the same input:
+ *
+ * - the orders active in interval i: placed (`FlexOrderPlaced`), first ≤ i ≤ end, where end is the
+ *   order's lastInterval or, after a cancel or change, the `FlexOrderEnded` interval;
+ * - each order's state at the START of i, from the settled steps of earlier intervals
+ *   (`FlexStepSettled`): what it has spent of its budget, and the battery's scheduled state of
+ *   charge (the socWh of the battery's last settled step at or after the order's first interval,
+ *   else the order's initialSocWh — the contract's rule);
+ * - the battery as registered now (null when removed: a zero owner).
+ *
+ * Because the state comes from events of intervals before i, the same reader serves the live
+ * pipeline (which first waits until every earlier interval's steps are settled:
+ * `flexSettledThrough`) and a later `verify`.
+ */
+import { type Address, type Hex, type PublicClient, getAddress, zeroAddress } from "viem";
+import type { ActiveFlexOrder, FlexOrderFields } from "../domain/flexibility/index.js";
+import { flexibilityMarketAbi, gridRegistryAbi } from "./abis.js";
+
+const placedEvent = flexibilityMarketAbi.find((x) => x.type === "event" && x.name === "FlexOrderPlaced")!;
+const endedEvent = flexibilityMarketAbi.find((x) => x.type === "event" && x.name === "FlexOrderEnded")!;
+const stepEvent = flexibilityMarketAbi.find((x) => x.type === "event" && x.name === "FlexStepSettled")!;
+
+/** The flexibility market the EnergyMarket settles with (zero address: none set). */
+export async function readFlexibilityMarket(client: PublicClient, market: Address): Promise<Address> {
+  const address = await client.readContract({
+    address: market,
+    abi: [
+      {
+        type: "function",
+        name: "flexibilityMarket",
+        stateMutability: "view",
+        inputs: [],
+        outputs: [{ type: "address" }],
+      },
+    ] as const,
+    functionName: "flexibilityMarket",
+  });
+  return getAddress(address);
+}
+
+/** Every interval before the returned one has its steps settled, missed or had no active order. */
+export async function flexSettledThrough(client: PublicClient, flexibilityMarket: Address): Promise<bigint> {
+  return client.readContract({
+    address: flexibilityMarket,
+    abi: flexibilityMarketAbi,
+    functionName: "nextInterval",
+  });
+}
+
+/**
+ * The orders active in `intervalId` with their state at its start (see the file comment), in
+ * ascending battery id (the order the contract settles steps in).
+ */
+export async function readActiveFlexOrders(
+  client: PublicClient,
+  addresses: { flexibilityMarket: Address; registry: Address },
+  intervalId: bigint,
+  fromBlock: bigint,
+  toBlock?: bigint,
+): Promise<ActiveFlexOrder[]> {
+  const range = { fromBlock, ...(toBlock === undefined ? { toBlock: "latest" as const } : { toBlock }) };
+  const address = addresses.flexibilityMarket;
+  const [placedLogs, endedLogs, stepLogs] = await Promise.all([
+    client.getLogs({ address, event: placedEvent, ...range, strict: true }),
+    client.getLogs({ address, event: endedEvent, ...range, strict: true }),
+    client.getLogs({ address, event: stepEvent, ...range, strict: true }),
+  ]);
+  const ended = new Map<string, bigint>();
+  for (const log of endedLogs) {
+    const id = log.args.orderId.toLowerCase();
+    const previous = ended.get(id);
+    // An order ends once; were it logged twice, the earlier end is the binding one.
+    ended.set(
+      id,
+      previous === undefined || log.args.endInterval < previous ? log.args.endInterval : previous,
+    );
+  }
+  const active = placedLogs
+    .map((log) => {
+      const o = log.args.order;
+      const order: FlexOrderFields = {
+        owner: getAddress(o.owner),
+        batteryId: o.batteryId,
+        firstInterval: o.firstInterval,
+        lastInterval: o.lastInterval,
+        maxChargePricePerKwh: o.maxChargePricePerKwh,
+        minDischargePricePerKwh: o.minDischargePricePerKwh,
+        chargeBudget: o.chargeBudget,
+        initialSocWh: o.initialSocWh,
+        nonce: o.nonce,
+      };
+      const end = ended.get(log.args.orderId.toLowerCase());
+      const endInterval = end !== undefined && end < order.lastInterval ? end : order.lastInterval;
+      return { orderId: log.args.orderId.toLowerCase() as Hex, order, endInterval };
+    })
+    .filter((o) => o.order.firstInterval <= intervalId && intervalId <= o.endInterval)
+    .sort((a, b) => a.order.batteryId - b.order.batteryId);
+
+  const batteries = await Promise.all(
+    active.map((a) =>
+      client.readContract({
+        address: addresses.registry,
+        abi: gridRegistryAbi,
+        functionName: "battery",
+        args: [a.order.batteryId],
+      }),
+    ),
+  );
+  return active.map((a, k): ActiveFlexOrder => {
+    const earlier = stepLogs.filter((l) => l.args.intervalId < intervalId);
+    const ownSteps = earlier.filter((l) => l.args.orderId.toLowerCase() === a.orderId);
+    const spent = ownSteps.filter((l) => l.args.direction === 0).reduce((sum, l) => sum + l.args.amount, 0n);
+    // The battery's last settled step since this order began (any order of the battery: a change
+    // continues the same battery), else the order's declared starting state.
+    let last: (typeof earlier)[number] | undefined;
+    for (const l of earlier)
+      if (
+        l.args.batteryId === a.order.batteryId &&
+        l.args.intervalId >= a.order.firstInterval &&
+        (last === undefined || l.args.intervalId > last.args.intervalId)
+      )
+        last = l;
+    const b = batteries[k]!;
+    return {
+      orderId: a.orderId,
+      order: a.order,
+      spent,
+      socWh: last === undefined ? a.order.initialSocWh : last.args.socWh,
+      battery:
+        b.owner === zeroAddress
+          ? null
+          : {
+              owner: getAddress(b.owner),
+              zoneId: b.zoneId,
+              capacityWh: b.capacityWh,
+              maxChargeW: b.maxChargeW,
+              maxDischargeW: b.maxDischargeW,
+              chargeEfficiencyBps: b.chargeEfficiencyBps,
+              dischargeEfficiencyBps: b.dischargeEfficiencyBps,
+              minSocWh: b.minSocWh,
+              maxSocWh: b.maxSocWh,
+            },
+    };
+  });
+}
