@@ -18,7 +18,12 @@
 
 /** The steps that send transactions and whose reverts have a meaning here. */
 export type SendingStep =
-  "commit-schedule" | "commit-meter" | "settle-fills" | "settle-imbalances" | "keeper-release";
+  | "commit-schedule"
+  | "commit-meter"
+  | "settle-fills"
+  | "settle-flex"
+  | "settle-imbalances"
+  | "keeper-release";
 
 /** The part of a failed send this rule reads. */
 export interface RevertFacts {
@@ -41,6 +46,7 @@ const DONE_BY_PEER: Readonly<Record<SendingStep, readonly string[]>> = {
   "commit-schedule": ["AlreadyScheduled"],
   "commit-meter": ["AlreadyMetered"],
   "settle-fills": [],
+  "settle-flex": [],
   "settle-imbalances": [],
   // A keeper releases one lock per transaction: taken first by anyone is the same outcome.
   "keeper-release": ["OrderNotOpen", "ImbalanceAlreadySettled", "CollateralNotReleasable"],
@@ -51,13 +57,19 @@ const CONCURRENT: Readonly<Record<SendingStep, readonly string[]>> = {
   "commit-schedule": [],
   "commit-meter": [],
   "settle-fills": ["OrderNotOpen"],
+  "settle-flex": [],
   "settle-imbalances": ["ImbalanceAlreadySettled"],
   "keeper-release": [],
 };
 
 /** Every custom error name this table judges (a test checks each against the market's ABI). */
 export const JUDGED_ERROR_NAMES: readonly string[] = [
-  ...new Set([...Object.values(DONE_BY_PEER).flat(), ...Object.values(CONCURRENT).flat(), "BudgetExceeded"]),
+  ...new Set([
+    ...Object.values(DONE_BY_PEER).flat(),
+    ...Object.values(CONCURRENT).flat(),
+    "BudgetExceeded",
+    "FlexIntervalOutOfOrder",
+  ]),
 ];
 
 export function revertOutcome(step: SendingStep, facts: RevertFacts): RevertOutcome {
@@ -75,6 +87,15 @@ export function revertOutcome(step: SendingStep, facts: RevertFacts): RevertOutc
       reason: "The committed schedule cannot settle (BudgetExceeded)",
       details: `interval ${intervalId}: payouts ${payouts} > receipts ${receipts}`,
     };
+  }
+  if (step === "settle-flex" && name === "FlexIntervalOutOfOrder") {
+    // The flexibility market settles intervals in order (IFlexibilityMarket): past this interval
+    // already means a peer settled it; short of it, an earlier interval is still pending there
+    // (its batch or the keeper's closeMissedInterval comes first), so retry from the chain.
+    const [intervalId, expected] = (facts.errorArgs ?? []).map((v) => BigInt(String(v)));
+    return expected !== undefined && intervalId !== undefined && expected > intervalId
+      ? { outcome: "done-by-peer", reason: "FlexIntervalOutOfOrder (settled by a peer)" }
+      : { outcome: "concurrent", reason: "FlexIntervalOutOfOrder (an earlier interval is pending)" };
   }
   if (step === "commit-schedule" || step === "commit-meter") {
     // A commit's inputs (the report and k signatures) were checked before sending; a revert that

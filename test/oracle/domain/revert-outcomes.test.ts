@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { JUDGED_ERROR_NAMES, revertOutcome } from "../../../oracle/src/domain/revert-outcomes.js";
-import { energyMarketAbi } from "../../../oracle/src/chain/abis.js";
+import { energyMarketAbi, flexibilityMarketAbi } from "../../../oracle/src/chain/abis.js";
 
 const revert = (errorName: string | undefined, errorArgs?: readonly unknown[]) => ({
   kind: "revert",
@@ -9,6 +9,16 @@ const revert = (errorName: string | undefined, errorArgs?: readonly unknown[]) =
 });
 
 describe("revertOutcome", () => {
+  it("takes a flexibility batch the cursor has passed as a peer's, and one it has not reached as a retry", () => {
+    expect(revertOutcome("settle-flex", revert("FlexIntervalOutOfOrder", [10n, 11n])).outcome).to.equal(
+      "done-by-peer",
+    );
+    expect(revertOutcome("settle-flex", revert("FlexIntervalOutOfOrder", [10n, 8n])).outcome).to.equal(
+      "concurrent",
+    );
+    expect(revertOutcome("settle-flex", revert("ScheduleMismatch", [10n])).outcome).to.equal("unknown");
+  });
+
   it("takes AlreadyScheduled / AlreadyMetered as a peer's commit, only for the matching commit", () => {
     expect(revertOutcome("commit-schedule", revert("AlreadyScheduled")).outcome).to.equal("done-by-peer");
     expect(revertOutcome("commit-meter", revert("AlreadyMetered")).outcome).to.equal("done-by-peer");
@@ -58,9 +68,11 @@ describe("revertOutcome", () => {
 
   it("names only custom errors the market's ABI declares (a renamed error would silently stop matching)", () => {
     const declared = new Set<string>(
-      energyMarketAbi.filter((item) => item.type === "error").map((item) => item.name),
+      [...energyMarketAbi, ...flexibilityMarketAbi]
+        .filter((item) => item.type === "error")
+        .map((item) => item.name),
     );
-    expect(JUDGED_ERROR_NAMES).to.have.length(6);
+    expect(JUDGED_ERROR_NAMES).to.have.length(7);
     for (const name of JUDGED_ERROR_NAMES) expect(declared.has(name), name).to.equal(true);
   });
 });
