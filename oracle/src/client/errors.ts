@@ -2,7 +2,7 @@
  * The client's errors: one `ClientError` (the oracle's `BaseError`: short message, details,
  * cause), `InvalidParameterError` for input that can never succeed (it names the field), and
  * `decodeError`, which turns a contract revert anywhere in a cause chain into its custom error's
- * name and arguments, from the ABIs of all five contracts.
+ * name and arguments, from the ABIs of all six contracts.
  */
 import {
   type Abi,
@@ -15,6 +15,7 @@ import {
 import {
   energyCertificateAbi,
   energyMarketAbi,
+  flexibilityMarketAbi,
   gridRegistryAbi,
   oracleCommitteeAbi,
   testTokenAbi,
@@ -45,6 +46,7 @@ export class InvalidParameterError extends ClientError {
 /** Every custom error a GridBrain call can revert with, including those bubbling up from the token. */
 export const errorAbi = [
   ...energyMarketAbi,
+  ...flexibilityMarketAbi,
   ...gridRegistryAbi,
   ...oracleCommitteeAbi,
   ...energyCertificateAbi,
