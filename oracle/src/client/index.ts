@@ -131,6 +131,11 @@ export {
   type RefundFlexFundsReturnType,
   refundFlexFunds,
 } from "./refundFlexFunds.js";
+export {
+  type ReadFlexBalanceParameters,
+  type ReadFlexBalanceReturnType,
+  readFlexBalance,
+} from "./readFlexBalance.js";
 export { type WithdrawFlexParameters, type WithdrawFlexReturnType, withdrawFlex } from "./withdrawFlex.js";
 export {
   type FlexOrderFacts,
