@@ -16,6 +16,7 @@ import {IEnergyMarket} from "./interfaces/IEnergyMarket.sol";
 import {IGridRegistry} from "./interfaces/IGridRegistry.sol";
 import {IOracleCommittee} from "./interfaces/IOracleCommittee.sol";
 import {IEnergyCertificate} from "./interfaces/IEnergyCertificate.sol";
+import {IFlexibilityMarket} from "./interfaces/IFlexibilityMarket.sol";
 import {SettlementMath} from "./libraries/SettlementMath.sol";
 import {MarketHashing} from "./libraries/MarketHashing.sol";
 import {Positions} from "./libraries/Positions.sol";
@@ -60,6 +61,9 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
     uint64 public immutable scheduleWindowSeconds;
     uint64 public immutable meterWindowSeconds;
     uint128 public immutable offerCollateralPerKwh;
+    /// @dev The deployer may set the flexibility market once, like the admin: the deployment sets it right after
+    /// both contracts exist, while the admin may be a cold multisig (docs/DEPLOYING.md).
+    address private immutable _deployer;
 
     /* STORAGE */
 
@@ -92,6 +96,8 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
     mapping(address participant => uint256) private _imbalanceOwed;
     /// @dev Invariant: _totalImbalanceOwed == Σ _imbalanceOwed; the operator withdraws only funds beyond it.
     uint256 private _totalImbalanceOwed;
+    /// @dev IFlexibilityMarket: settles battery steps as leaves of the schedules committed here; set once.
+    address private _flexibilityMarket;
 
     /// @dev An account's free and locked funds. uint128 holds 3.4e38 base units, far beyond any token supply that a
     /// deposit could bring (a deposit that would overflow reverts).
@@ -126,6 +132,7 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         scheduleWindowSeconds = config.scheduleWindowSeconds;
         meterWindowSeconds = config.meterWindowSeconds;
         offerCollateralPerKwh = config.offerCollateralPerKwh;
+        _deployer = msg.sender;
         _grantRole(DEFAULT_ADMIN_ROLE, config.admin);
         _grantRole(OPERATOR_ROLE, config.operator);
         _grantRole(GUARDIAN_ROLE, config.guardian);
@@ -353,6 +360,31 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         IntervalState storage interval = _scheduledInterval(intervalId);
         _requireFillsSettled(interval, intervalId);
         _creditOperator(interval, intervalId);
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function recordFlexibility(
+        uint64 intervalId,
+        uint32 steps,
+        uint256 charged,
+        uint256 paid
+    ) external nonReentrant {
+        address flex = _flexibilityMarket;
+        if (msg.sender != flex) revert NotFlexibilityMarket(msg.sender);
+        IntervalState storage interval = _scheduledInterval(intervalId);
+        uint256 deadline = _meterDeadline(intervalId);
+        if (block.timestamp >= deadline) revert SettlementClosed(intervalId, deadline);
+        Tally memory tally = _loadTally(interval);
+        // The flexibility market's charges are receipts like a buyer's payment (the tokens arrived before this
+        // call), its discharge payouts are paid from them like a seller's, and its steps are leaves of the schedule.
+        tally.receipts += charged;
+        uint256 payouts = tally.payouts + paid;
+        if (payouts > tally.receipts) revert BudgetExceeded(intervalId, payouts, tally.receipts);
+        tally.payouts = payouts;
+        tally.settledCount += steps;
+        _storeTally(interval, intervalId, tally);
+        _totalOwed = _totalOwed + charged - paid;
+        if (paid != 0) token.safeTransfer(flex, paid);
     }
 
     function _settleableInterval(
@@ -629,9 +661,10 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         ImbalancePrices memory prices = _imbalancePricesOf(participant, intervalId);
         uint256 boughtWh = _settledEnergy(participant, intervalId, Side.Buy);
         uint256 soldWh = _settledEnergy(participant, intervalId, Side.Sell);
-        // deviation = metered net − scheduled net = (injected − consumed) − (sold − bought).
+        // deviation = metered net − scheduled net = (injected − consumed) − (sold − bought + flexibility net).
         int256 deviationWh =
-            (int256(uint256(injectedWh)) - int256(uint256(consumedWh))) - (int256(soldWh) - int256(boughtWh));
+            (int256(uint256(injectedWh)) - int256(uint256(consumedWh))) -
+                (int256(soldWh) - int256(boughtWh) + _flexNetOf(participant, intervalId));
         _applyImbalance(
             participant,
             intervalId,
@@ -640,6 +673,14 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
             prices
         );
         _issueCertificates(participant, intervalId, soldWh, injectedWh);
+    }
+
+    /// @dev The participant's scheduled flexibility net (discharged − charged) in the interval; 0 without a
+    /// flexibility market.
+    function _flexNetOf(address participant, uint64 intervalId) private view returns (int256) {
+        address flex = _flexibilityMarket;
+        return
+            flex == address(0) ? int256(0) : IFlexibilityMarket(flex).scheduledNetWh(participant, intervalId);
     }
 
     /// @dev The imbalance prices of `participant`'s zone (the interval's worst for an address without a zone);
@@ -862,6 +903,17 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
     }
 
     /// @inheritdoc IEnergyMarket
+    /// @dev The admin, or the deployer (the deployment sets it right after both contracts exist); once.
+    function setFlexibilityMarket(address flexibilityMarket_) external {
+        if (msg.sender != _deployer) _checkRole(DEFAULT_ADMIN_ROLE);
+        address current = _flexibilityMarket;
+        if (current != address(0)) revert FlexibilityMarketAlreadySet(current);
+        if (flexibilityMarket_ == address(0)) revert InvalidParameter("flexibilityMarket");
+        _flexibilityMarket = flexibilityMarket_;
+        emit FlexibilityMarketSet(flexibilityMarket_);
+    }
+
+    /// @inheritdoc IEnergyMarket
     function pause() external onlyRole(GUARDIAN_ROLE) {
         _pause();
     }
@@ -917,6 +969,11 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
     /// @inheritdoc IEnergyMarket
     function operatorFunds() external view returns (uint256) {
         return _operatorFunds;
+    }
+
+    /// @inheritdoc IEnergyMarket
+    function flexibilityMarket() external view returns (address) {
+        return _flexibilityMarket;
     }
 
     /// @inheritdoc IEnergyMarket

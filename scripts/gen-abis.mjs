@@ -21,8 +21,7 @@ const target = join(root, "oracle/src/chain/abis.ts");
 const contracts = [
   ["energyCertificateAbi", "EnergyCertificate.sol/EnergyCertificate.json"],
   ["energyMarketAbi", "EnergyMarket.sol/EnergyMarket.json"],
-  // The interface until contracts/FlexibilityMarket.sol exists (issue 14); then that contract.
-  ["flexibilityMarketAbi", "interfaces/IFlexibilityMarket.sol/IFlexibilityMarket.json"],
+  ["flexibilityMarketAbi", "FlexibilityMarket.sol/FlexibilityMarket.json"],
   ["gridRegistryAbi", "GridRegistry.sol/GridRegistry.json"],
   ["oracleCommitteeAbi", "OracleCommittee.sol/OracleCommittee.json"],
   ["testTokenAbi", "mocks/TestToken.sol/TestToken.json"],

@@ -206,6 +206,8 @@ interface IEnergyMarket {
     event OperatorFundsWithdrawn(address indexed to, uint256 amount);
     /// @notice `amount` of `asset` sent to the market by mistake was recovered to `to`.
     event TokensRecovered(address indexed asset, address indexed to, uint256 amount);
+    /// @notice The flexibility market (IFlexibilityMarket) was set, once, by the admin.
+    event FlexibilityMarketSet(address flexibilityMarket);
 
     /* ERRORS */
 
@@ -277,6 +279,10 @@ interface IEnergyMarket {
     error GridAccountNotSettled(address account);
     /// @notice Nothing is owed to `participant`, or the operator funds are empty.
     error NothingOwed(address participant);
+    /// @notice Only the flexibility market may record flexibility settlements; `caller` is not it.
+    error NotFlexibilityMarket(address caller);
+    /// @notice The flexibility market is set once; it is already `current`.
+    error FlexibilityMarketAlreadySet(address current);
 
     /* BALANCES */
 
@@ -391,6 +397,17 @@ interface IEnergyMarket {
     /// `floor(boughtWh(buyer) * issuedWh(interval, source) / boughtWh(interval))` minus what it already received.
     function claimCertificates(address buyer, uint64 intervalId, IGridRegistry.Source source) external;
 
+    /* FLEXIBILITY (issue 14; the rules are IFlexibilityMarket's) */
+
+    /// @notice Sets the flexibility market, once. Admin role.
+    function setFlexibilityMarket(address flexibilityMarket) external;
+
+    /// @notice Called by the flexibility market when it settles an interval's flexibility steps: `steps` leaves of
+    /// the interval's schedule are settled (they count toward `fillCount`); `charged` tokens, already transferred to
+    /// this contract, join the interval's receipts; `paid` is taken from them (budget-checked like a seller's fill)
+    /// and transferred to the flexibility market. Only before the interval's meter deadline.
+    function recordFlexibility(uint64 intervalId, uint32 steps, uint256 charged, uint256 paid) external;
+
     /* OPERATOR */
 
     /// @notice Adds `amount` to the operator funds (which pay long imbalances).
@@ -433,6 +450,8 @@ interface IEnergyMarket {
     ) external view returns (uint256);
     /// @notice Operator funds.
     function operatorFunds() external view returns (uint256);
+    /// @notice The flexibility market (address(0) until set).
+    function flexibilityMarket() external view returns (address);
     /// @notice Everything the market owes (free balances, locks, unsettled interval receipts, operator funds): the
     /// settlement tokens received minus those paid out.
     function totalOwed() external view returns (uint256);

@@ -108,8 +108,10 @@ interface IFlexibilityMarket {
     error FlexIntervalOutOfOrder(uint64 intervalId, uint64 expected);
     /// @notice The batch has `given` steps; `intervalId` has `active` active orders, all settled together.
     error FlexStepCount(uint64 intervalId, uint256 given, uint256 active);
-    /// @notice Steps must be in strictly ascending battery id.
-    error FlexStepsNotAscending(uint32 batteryId);
+    /// @notice The batch has two steps of `batteryId` (a battery has one active order, hence one step, per interval).
+    error DuplicateFlexStep(uint32 batteryId);
+    /// @notice The schedule has no price for the battery's registered zone `zoneId` (`zoneCount` prices).
+    error UnknownZonePrice(uint32 batteryId, uint32 zoneId, uint256 zoneCount);
     /// @notice The step exceeds the battery's registered power `maxWh` per interval.
     error ExceedsPower(uint32 batteryId, uint64 energyWh, uint64 maxWh);
     /// @notice The step would take the scheduled state of charge outside [minSocWh, maxSocWh].
@@ -157,8 +159,8 @@ interface IFlexibilityMarket {
 
     /// @notice Settles every active order's step of `intervalId` against the schedule committed on EnergyMarket
     /// (`scheduleRoot` and `zonePrices` must match its commitment), with one OpenZeppelin multiproof (steps in the
-    /// order the proof expects, battery ids strictly ascending). Intervals settle in order; intervals with no
-    /// active order are passed over. Anyone may call it, until the interval's meter deadline.
+    /// order the proof expects; each battery once). Intervals settle in order; intervals with no active order are
+    /// passed over. Anyone may call it, until the interval's meter deadline.
     function settleFlexSteps(
         uint64 intervalId,
         bytes32 scheduleRoot,

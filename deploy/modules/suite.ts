@@ -1,6 +1,6 @@
 /**
- * The GridBrain suite as Ignition futures: registry, oracle committee, certificates and market,
- * roles wired. Shared by `GridBrain.ts` (token given as a parameter) and `LocalGridBrain.ts`
+ * The GridBrain suite as Ignition futures: registry, oracle committee, certificates, market and
+ * flexibility market, roles wired. Shared by `GridBrain.ts` (token given as a parameter) and `LocalGridBrain.ts`
  * (token deployed alongside), and the one deployment path of the contract tests' fixture, the gas
  * bench and the devnet. Parameters (all under the calling module's id):
  *   committeeMembers (address[], ascending order not required), committeeThreshold (k, a strict
@@ -17,7 +17,12 @@ import { keccak256, toUtf8Bytes } from "ethers";
 const ISSUER_ROLE = keccak256(toUtf8Bytes("ISSUER_ROLE"));
 
 export type SuiteContract =
-  "TestToken" | "GridRegistry" | "OracleCommittee" | "EnergyCertificate" | "EnergyMarket";
+  | "TestToken"
+  | "GridRegistry"
+  | "OracleCommittee"
+  | "EnergyCertificate"
+  | "EnergyMarket"
+  | "FlexibilityMarket";
 
 /**
  * Artifacts to deploy instead of the ones Ignition reads from artifacts/ at deployment time. The
@@ -65,7 +70,11 @@ export function defineSuite(m: IgnitionModuleBuilder, token: ArgumentType, artif
   ]);
   // Only the market mints certificates, for renewable energy it has seen delivered and settled.
   m.call(certificates, "grantRole", [ISSUER_ROLE, market], { id: "grantIssuerRoleToMarket" });
-  return { registry, committee, certificates, market };
+  // Standing flexibility orders of batteries (issue 14), settled as leaves of the market's schedules. The market
+  // accepts it once, from its deployer (this account) or its admin.
+  const flexibilityMarket = contract("FlexibilityMarket", [market, registry, token]);
+  m.call(market, "setFlexibilityMarket", [flexibilityMarket], { id: "setFlexibilityMarket" });
+  return { registry, committee, certificates, market, flexibilityMarket };
 }
 
 /**

@@ -447,6 +447,11 @@ export const energyMarketAbi = [
     type: "error",
   },
   {
+    inputs: [{ internalType: "address", name: "current", type: "address" }],
+    name: "FlexibilityMarketAlreadySet",
+    type: "error",
+  },
+  {
     inputs: [
       { internalType: "uint64", name: "intervalId", type: "uint64" },
       { internalType: "uint256", name: "gateClosure", type: "uint256" },
@@ -499,6 +504,11 @@ export const energyMarketAbi = [
       { internalType: "uint256", name: "closesAt", type: "uint256" },
     ],
     name: "MeterWindowClosed",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "address", name: "caller", type: "address" }],
+    name: "NotFlexibilityMarket",
     type: "error",
   },
   {
@@ -669,6 +679,12 @@ export const energyMarketAbi = [
       { indexed: false, internalType: "uint256", name: "amount", type: "uint256" },
     ],
     name: "FillSettled",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [{ indexed: false, internalType: "address", name: "flexibilityMarket", type: "address" }],
+    name: "FlexibilityMarketSet",
     type: "event",
   },
   {
@@ -1117,6 +1133,13 @@ export const energyMarketAbi = [
     type: "function",
   },
   {
+    inputs: [],
+    name: "flexibilityMarket",
+    outputs: [{ internalType: "address", name: "", type: "address" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
     inputs: [{ internalType: "uint64", name: "intervalId", type: "uint64" }],
     name: "gateClosure",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
@@ -1448,6 +1471,18 @@ export const energyMarketAbi = [
   },
   {
     inputs: [
+      { internalType: "uint64", name: "intervalId", type: "uint64" },
+      { internalType: "uint32", name: "steps", type: "uint32" },
+      { internalType: "uint256", name: "charged", type: "uint256" },
+      { internalType: "uint256", name: "paid", type: "uint256" },
+    ],
+    name: "recordFlexibility",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
       { internalType: "contract IERC20", name: "asset", type: "address" },
       { internalType: "uint256", name: "amount", type: "uint256" },
       { internalType: "address", name: "to", type: "address" },
@@ -1528,6 +1563,13 @@ export const energyMarketAbi = [
     name: "scheduleWindowSeconds",
     outputs: [{ internalType: "uint64", name: "", type: "uint64" }],
     stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "address", name: "flexibilityMarket_", type: "address" }],
+    name: "setFlexibilityMarket",
+    outputs: [],
+    stateMutability: "nonpayable",
     type: "function",
   },
   {
@@ -1673,6 +1715,15 @@ export const energyMarketAbi = [
 
 export const flexibilityMarketAbi = [
   {
+    inputs: [
+      { internalType: "contract IEnergyMarket", name: "market_", type: "address" },
+      { internalType: "contract IGridRegistry", name: "registry_", type: "address" },
+      { internalType: "contract IERC20", name: "token_", type: "address" },
+    ],
+    stateMutability: "nonpayable",
+    type: "constructor",
+  },
+  {
     inputs: [{ internalType: "bytes32", name: "orderId", type: "bytes32" }],
     name: "AlreadyRefunded",
     type: "error",
@@ -1683,6 +1734,11 @@ export const flexibilityMarketAbi = [
       { internalType: "address", name: "owner", type: "address" },
     ],
     name: "BatteryOwnerChanged",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "uint32", name: "batteryId", type: "uint32" }],
+    name: "DuplicateFlexStep",
     type: "error",
   },
   {
@@ -1746,11 +1802,6 @@ export const flexibilityMarketAbi = [
     type: "error",
   },
   {
-    inputs: [{ internalType: "uint32", name: "batteryId", type: "uint32" }],
-    name: "FlexStepsNotAscending",
-    type: "error",
-  },
-  {
     inputs: [
       { internalType: "address", name: "owner", type: "address" },
       { internalType: "uint256", name: "balance", type: "uint256" },
@@ -1768,6 +1819,8 @@ export const flexibilityMarketAbi = [
     type: "error",
   },
   { inputs: [], name: "InvalidProof", type: "error" },
+  { inputs: [], name: "InvalidShortString", type: "error" },
+  { inputs: [], name: "MerkleProofInvalidMultiproof", type: "error" },
   {
     inputs: [
       { internalType: "uint32", name: "batteryId", type: "uint32" },
@@ -1785,12 +1838,26 @@ export const flexibilityMarketAbi = [
     name: "NotMissedYet",
     type: "error",
   },
+  { inputs: [], name: "ReentrancyGuardReentrantCall", type: "error" },
   {
     inputs: [
       { internalType: "bytes32", name: "orderId", type: "bytes32" },
       { internalType: "uint64", name: "endInterval", type: "uint64" },
     ],
     name: "RefundNotYet",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint8", name: "bits", type: "uint8" },
+      { internalType: "uint256", name: "value", type: "uint256" },
+    ],
+    name: "SafeCastOverflowedUintDowncast",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "address", name: "token", type: "address" }],
+    name: "SafeERC20FailedOperation",
     type: "error",
   },
   {
@@ -1808,9 +1875,19 @@ export const flexibilityMarketAbi = [
     name: "SocOutOfBounds",
     type: "error",
   },
+  { inputs: [{ internalType: "string", name: "str", type: "string" }], name: "StringTooLong", type: "error" },
   {
     inputs: [{ internalType: "bytes32", name: "orderId", type: "bytes32" }],
     name: "UnknownFlexOrder",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint32", name: "batteryId", type: "uint32" },
+      { internalType: "uint32", name: "zoneId", type: "uint32" },
+      { internalType: "uint256", name: "zoneCount", type: "uint256" },
+    ],
+    name: "UnknownZonePrice",
     type: "error",
   },
   {
@@ -1821,6 +1898,7 @@ export const flexibilityMarketAbi = [
     name: "WindowInPast",
     type: "error",
   },
+  { anonymous: false, inputs: [], name: "EIP712DomainChanged", type: "event" },
   {
     anonymous: false,
     inputs: [
@@ -1911,6 +1989,13 @@ export const flexibilityMarketAbi = [
     ],
     name: "Withdrawn",
     type: "event",
+  },
+  {
+    inputs: [],
+    name: "FLEX_ORDER_TYPEHASH",
+    outputs: [{ internalType: "bytes32", name: "", type: "bytes32" }],
+    stateMutability: "view",
+    type: "function",
   },
   {
     inputs: [],
@@ -2024,6 +2109,28 @@ export const flexibilityMarketAbi = [
   },
   {
     inputs: [],
+    name: "domainSeparator",
+    outputs: [{ internalType: "bytes32", name: "", type: "bytes32" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "eip712Domain",
+    outputs: [
+      { internalType: "bytes1", name: "fields", type: "bytes1" },
+      { internalType: "string", name: "name", type: "string" },
+      { internalType: "string", name: "version", type: "string" },
+      { internalType: "uint256", name: "chainId", type: "uint256" },
+      { internalType: "address", name: "verifyingContract", type: "address" },
+      { internalType: "bytes32", name: "salt", type: "bytes32" },
+      { internalType: "uint256[]", name: "extensions", type: "uint256[]" },
+    ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
     name: "firstOpenInterval",
     outputs: [{ internalType: "uint64", name: "", type: "uint64" }],
     stateMutability: "view",
@@ -2037,6 +2144,13 @@ export const flexibilityMarketAbi = [
     name: "flexStepKey",
     outputs: [{ internalType: "bytes32", name: "", type: "bytes32" }],
     stateMutability: "pure",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "gateClosureSeconds",
+    outputs: [{ internalType: "uint64", name: "", type: "uint64" }],
+    stateMutability: "view",
     type: "function",
   },
   {
@@ -2060,6 +2174,20 @@ export const flexibilityMarketAbi = [
     ],
     name: "hashFlexOrder",
     outputs: [{ internalType: "bytes32", name: "", type: "bytes32" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "intervalSeconds",
+    outputs: [{ internalType: "uint64", name: "", type: "uint64" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "market",
+    outputs: [{ internalType: "contract IEnergyMarket", name: "", type: "address" }],
     stateMutability: "view",
     type: "function",
   },
@@ -2138,6 +2266,13 @@ export const flexibilityMarketAbi = [
     type: "function",
   },
   {
+    inputs: [],
+    name: "registry",
+    outputs: [{ internalType: "contract IGridRegistry", name: "", type: "address" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
     inputs: [
       { internalType: "address", name: "participant", type: "address" },
       { internalType: "uint64", name: "intervalId", type: "uint64" },
@@ -2183,6 +2318,13 @@ export const flexibilityMarketAbi = [
     name: "settleFlexSteps",
     outputs: [],
     stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "token",
+    outputs: [{ internalType: "contract IERC20", name: "", type: "address" }],
+    stateMutability: "view",
     type: "function",
   },
   {
