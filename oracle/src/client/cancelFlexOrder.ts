@@ -4,7 +4,7 @@
  * or missed. Given only the id, the order's fields are read from its `FlexOrderPlaced` event.
  */
 import type { Hex } from "viem";
-import { flexibilityMarketAbi } from "../chain/abis.js";
+import { energyMarketAbi, flexibilityMarketAbi, gridRegistryAbi } from "../chain/abis.js";
 import { type WriteClients, sendContract } from "./clients.js";
 import { InvalidParameterError } from "./errors.js";
 import {
@@ -26,7 +26,8 @@ export interface CancelFlexOrderReturnType {
 }
 
 /**
- * @throws InvalidParameterError `orderId` (not an id, or the order is another account's);
+ * @throws InvalidParameterError `orderId` (not an id, or neither the order nor its battery is the
+ *   account's);
  *   ClientError `FlexOrderNotFound`; a revert such as `UnknownFlexOrder` (decode it with `decodeError`).
  */
 export async function cancelFlexOrder(
@@ -40,8 +41,25 @@ export async function cancelFlexOrder(
       ? parameters.order
       : await readPlacedFlexOrder(publicClient, flexMarket, parameters.orderId, parameters.fromBlock ?? 0n);
   const me = walletClient.account.address;
-  if (order.owner.toLowerCase() !== me.toLowerCase())
-    throw new InvalidParameterError("orderId", `the order belongs to ${order.owner}, not to ${me}`);
+  // The contract lets the order's owner or the battery's registered owner (after a sale) cancel it.
+  if (order.owner.toLowerCase() !== me.toLowerCase()) {
+    const registry = await publicClient.readContract({
+      address: parameters.market,
+      abi: energyMarketAbi,
+      functionName: "registry",
+    });
+    const battery = await publicClient.readContract({
+      address: registry,
+      abi: gridRegistryAbi,
+      functionName: "battery",
+      args: [order.batteryId],
+    });
+    if (battery.owner.toLowerCase() !== me.toLowerCase())
+      throw new InvalidParameterError(
+        "orderId",
+        `the order belongs to ${order.owner} and battery ${order.batteryId} to ${battery.owner}, not to ${me}`,
+      );
+  }
   const at = { address: flexMarket, abi: flexibilityMarketAbi } as const;
   const orderId = await publicClient.readContract({
     ...at,

@@ -12,10 +12,9 @@ import { type FlexEarnings, flexEarnings, readStepsOf } from "./readFlexSteps.js
 
 /**
  * - `active`: intervals of its window are still to be settled;
- * - `refundable`: every interval it was active in is settled or missed and budget is unspent
- *   (`refundFlexFunds` returns it);
- * - `ended`: no interval left and nothing to refund (or ended before its window and not yet
- *   refundable);
+ * - `refundable`: budget is unspent and every interval it was active in is settled or missed — or
+ *   it was ended before its window, so it never was active (`refundFlexFunds` returns it);
+ * - `ended`: no interval left and nothing to refund;
  * - `refunded`: its unspent budget was returned.
  */
 export type FlexOrderStatus = "active" | "ended" | "refundable" | "refunded";
@@ -51,9 +50,11 @@ export interface FlexOrderFacts {
 /** An order's status (pure); see `FlexOrderStatus`. */
 export function flexOrderStatus(f: FlexOrderFacts): FlexOrderStatus {
   if (f.refunded) return "refunded";
-  const settledThrough = f.nextInterval > f.endInterval;
-  if (!settledThrough && f.endInterval >= f.firstInterval) return "active";
-  return settledThrough && f.unspent > 0n ? "refundable" : "ended";
+  // The contract's refund rule: ended before its window, or the cursor is past its last interval.
+  const neverActive = f.endInterval < f.firstInterval;
+  const settledThrough = neverActive || f.nextInterval > f.endInterval;
+  if (!settledThrough) return "active";
+  return f.unspent > 0n ? "refundable" : "ended";
 }
 
 export interface ReadFlexOrdersParameters extends FlexTarget {

@@ -10,9 +10,17 @@ import {
   changeFlexOrder,
   placeFlexOrder,
   readFlexOrders,
+  refundFlexFunds,
 } from "../../../oracle/src/client/index.js";
 import { type ClientChain, clientChain } from "./chain.js";
-import { type BatteryOwner, batteryOwner, firstOpen, flexMarketOf, tokenBalance } from "./flexChain.js";
+import {
+  type BatteryOwner,
+  batteryOwner,
+  firstOpen,
+  flexBalance,
+  flexMarketOf,
+  tokenBalance,
+} from "./flexChain.js";
 
 describe("changeFlexOrder and cancelFlexOrder", function () {
   this.timeout(180_000);
@@ -62,8 +70,8 @@ describe("changeFlexOrder and cancelFlexOrder", function () {
     const next = orders.find((o) => o.orderId === changed.orderId)!;
     expect(previous.endedEarly).to.equal(true);
     expect(previous.endInterval, "never active").to.equal(placed.order.firstInterval - 1n);
-    expect(previous.status).to.not.equal("active");
-    expect(previous.unspent, "the whole budget, refundable once the cursor passes").to.equal(800_000n);
+    expect(previous.status, "never active: refundable at once").to.equal("refundable");
+    expect(previous.unspent).to.equal(800_000n);
     expect(next).to.deep.include({ status: "active", spent: 0n, unspent: 500_001n, endedEarly: false });
     expect(next.order.maxChargePricePerKwh).to.equal(90_000n);
     await cancelFlexOrder(owner.clients, { market: chain.market, order: changed.order });
@@ -90,7 +98,18 @@ describe("changeFlexOrder and cancelFlexOrder", function () {
     expect(out.endInterval).to.equal(placed.order.firstInterval - 1n);
     const [record] = await readFlexOrders(chain.publicClient, { market: chain.market, owner: owner.address });
     expect(record?.endedEarly).to.equal(true);
-    expect(record?.status).to.not.equal("active");
+    expect(record?.status).to.equal("refundable");
+  });
+
+  it("refundFlexFunds: returns the whole budget of an order cancelled before its window, to the token unit", async () => {
+    const owner = await batteryOwner(chain);
+    const placed = await place(owner, 777_777n);
+    await cancelFlexOrder(owner.clients, { market: chain.market, order: placed.order });
+    const out = await refundFlexFunds(owner.clients, { market: chain.market, orderId: placed.orderId });
+    expect(out.amount).to.equal(777_777n);
+    expect(await flexBalance(chain, owner.address)).to.equal(777_777n);
+    const [record] = await readFlexOrders(chain.publicClient, { market: chain.market, owner: owner.address });
+    expect(record).to.deep.include({ status: "refunded", unspent: 0n });
   });
 
   it("cancelFlexOrder: another account's order is refused naming orderId, before anything is sent", async () => {

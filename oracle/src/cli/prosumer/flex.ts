@@ -195,8 +195,8 @@ export async function flexCancel(ctx: Context, orderIdText: string, flags: Flags
   return {
     result: { orderId, cancelled: true, endInterval, transactions: [transaction] },
     text: never
-      ? `cancelled ${orderId} before its window: it was never active; its budget is refundable once interval ${endInterval} is settled`
-      : `cancelled ${orderId}: active through interval ${endInterval}; the unspent budget is refundable once it is settled`,
+      ? `cancelled ${orderId} before its window: it was never active; flex refund returns its whole budget now`
+      : `cancelled ${orderId}: active through interval ${endInterval}; flex refund returns the unspent budget once that interval is settled`,
   };
 }
 
