@@ -3,7 +3,7 @@
  * prosumer, the flexibility market's address and token reads, and the committee played by hand for
  * one interval's steps — a schedule whose tree holds the steps' leaves
  * `(flexStepKey(orderId, direction), energyWh)`, committed with two members' signatures, then
- * `settleFlexSteps` with the multiproof.
+ * `settleFlexSteps` with the multiproof (after the bids' fills that pay for a discharge).
  *
  * The flexibility market settles intervals in order, so a test that settles first closes, as
  * missed, every earlier interval that another test left with an active order (`catchUp`).
@@ -20,8 +20,13 @@ import {
 } from "../../../oracle/src/chain/abis.js";
 import type { FlexOrder, WriteClients } from "../../../oracle/src/client/index.js";
 import { DEV_MNEMONIC } from "../../../oracle/src/devnet/local-services.js";
-import { gridBrainDomain, hashScheduleReport } from "../../../oracle/src/domain/eip712.js";
-import { buildFillTree, fillMultiProof } from "../../../oracle/src/domain/schedule.js";
+import {
+  type Order,
+  gridBrainDomain,
+  hashOrder,
+  hashScheduleReport,
+} from "../../../oracle/src/domain/eip712.js";
+import { buildFillTree, fillMultiProof, fillProof } from "../../../oracle/src/domain/schedule.js";
 import { CHAIN_ID, type ClientChain, quorum } from "./chain.js";
 
 /** The registered battery of the flexibility tests: 10 kWh, 10 kW both ways, 95 % each way, SoC 1–9 kWh. */
@@ -128,16 +133,54 @@ export interface Step {
   readonly energyWh: bigint;
 }
 
+/** A bid on EnergyMarket filled in the same schedule (what pays for a discharge). */
+export interface BidFill {
+  readonly order: Order & { readonly orderId: Hex };
+  readonly filledWh: bigint;
+}
+
+/** A zone-0 bid of `who` (already funded on the market) for `intervalId`, placed directly on the market. */
+export async function placeBid(
+  chain: ClientChain,
+  who: WriteClients,
+  intervalId: bigint,
+  quantityWh: bigint,
+  limitPricePerKwh: bigint,
+): Promise<Order & { readonly orderId: Hex }> {
+  const order: Order = {
+    owner: who.walletClient.account.address,
+    intervalId,
+    side: 0,
+    zoneId: 0,
+    quantityWh,
+    limitPricePerKwh,
+    nonce: 1n,
+  };
+  const hash = await who.walletClient.writeContract({
+    address: chain.market,
+    abi: energyMarketAbi,
+    functionName: "placeBid",
+    args: [intervalId, 0, quantityWh, limitPricePerKwh, 1n],
+    chain: who.walletClient.chain,
+  });
+  expect((await chain.publicClient.waitForTransactionReceipt({ hash })).status, "placeBid").to.equal(
+    "success",
+  );
+  return { ...order, orderId: hashOrder(gridBrainDomain(CHAIN_ID, chain.market), order) };
+}
+
 /**
  * Plays the committee for `intervalId`: moves chain time to its gate closure, commits a schedule
- * whose tree holds exactly `steps` (ascending battery ids) at zone 0 price `zonePrice`, and
- * settles them with `settleFlexSteps`. Returns the FlexStepSettled logs' amounts.
+ * whose tree holds exactly `steps` and `bids` at zone 0 price `zonePrice`, settles the bids'
+ * fills first (their payments are the receipts a discharge is paid from), then the steps with
+ * `settleFlexSteps`. Returns the FlexStepSettled logs' amounts.
  */
 export async function settleSteps(
   chain: ClientChain,
   intervalId: bigint,
   zonePrice: bigint,
   steps: readonly Step[],
+  bids: readonly BidFill[] = [],
 ): Promise<bigint[]> {
   const { publicClient, market } = chain;
   const flex = await flexMarketOf(chain);
@@ -165,7 +208,10 @@ export async function settleSteps(
     args: [intervalId],
   });
   if ((await chain.now()) <= gate) await chain.mineAt(gate + 1n);
-  const tree = buildFillTree(keyed.map((s) => ({ orderId: s.key, filledWh: s.energyWh })));
+  const tree = buildFillTree([
+    ...keyed.map((s) => ({ orderId: s.key, filledWh: s.energyWh })),
+    ...bids.map((b) => ({ orderId: b.order.orderId, filledWh: b.filledWh })),
+  ]);
   const zonePrices = [zonePrice];
   const configEpoch = await publicClient.readContract({
     address: chain.addresses.committee,
@@ -183,11 +229,20 @@ export async function settleSteps(
       args: [intervalId],
     }),
     scheduleRoot: tree.root as Hex,
-    fillCount: steps.length,
+    fillCount: steps.length + bids.length,
     zonePrices,
   };
   const signatures = await quorum(hashScheduleReport(gridBrainDomain(CHAIN_ID, market), report));
   await chain.operatorSend(market, energyMarketAbi, "commitSchedule", [report, signatures]);
+  for (const { order, filledWh } of bids) {
+    const { orderId, ...fields } = order;
+    await chain.operatorSend(market, energyMarketAbi, "claimFill", [
+      report.scheduleRoot,
+      zonePrices,
+      { order: fields, filledWh },
+      fillProof(tree, orderId),
+    ]);
+  }
   const multi = fillMultiProof(
     tree,
     keyed.map((s) => s.key),

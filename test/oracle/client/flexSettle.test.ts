@@ -23,6 +23,7 @@ import {
   catchUp,
   firstOpen,
   flexBalance,
+  placeBid,
   settleSteps,
   tokenBalance,
 } from "./flexChain.js";
@@ -32,6 +33,7 @@ describe("a settled flexibility order (readFlexSteps, readFlexOrders, refundFlex
   let chain: ClientChain;
   let owner: BatteryOwner;
   let placed: PlaceFlexOrderReturnType;
+  let buyerBid: Awaited<ReturnType<typeof placeBid>>;
   const BUDGET = 1_000_000n;
 
   before(async () => {
@@ -49,6 +51,9 @@ describe("a settled flexibility order (readFlexSteps, readFlexOrders, refundFlex
       chargeBudget: BUDGET,
       initialSocWh: 2_000n,
     });
+    const buyer = await chain.newProsumer();
+    await chain.fund(buyer, 5_000_000n);
+    buyerBid = await placeBid(chain, buyer, first + 1n, 1_500n, 300_000n);
     // Charge: ceil(150 000 × 2 000 / 1000) = 300 000 paid; SoC 2 000 + floor(2 000 × 0.95) = 3 900.
     await settleSteps(chain, first, 150_000n, [
       { order: placed.order, direction: "charge", energyWh: 2_000n },
@@ -78,9 +83,14 @@ describe("a settled flexibility order (readFlexSteps, readFlexOrders, refundFlex
 
   it("readFlexSteps: both steps with energy, SoC and amount; earned = credits − costs", async () => {
     // Discharge: floor(300 000 × 1 500 / 1000) = 450 000 credited; SoC 3 900 − ceil(1 500 / 0.95) = 2 321.
-    const amounts = await settleSteps(chain, placed.order.lastInterval, 300_000n, [
-      { order: placed.order, direction: "discharge", energyWh: 1_500n },
-    ]);
+    // A neighbour buys the 1.5 kWh at the same price: its payment is what the market pays the battery from.
+    const amounts = await settleSteps(
+      chain,
+      placed.order.lastInterval,
+      300_000n,
+      [{ order: placed.order, direction: "discharge", energyWh: 1_500n }],
+      [{ order: buyerBid, filledWh: 1_500n }],
+    );
     expect(amounts).to.deep.equal([450_000n]);
     const out = await readFlexSteps(chain.publicClient, { market: chain.market, orderId: placed.orderId });
     expect(out.steps.map((s) => [s.intervalId, s.direction, s.energyWh, s.socWh, s.amount])).to.deep.equal([
