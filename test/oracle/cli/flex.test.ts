@@ -199,6 +199,35 @@ describe("gridbrain flex (prosumer CLI)", function () {
     });
   });
 
+  describe("when the owner refunds the cancelled order, changes a new one and withdraws", function () {
+    it("refund: returns the whole 1.5-token budget of the order cancelled before its window", async function () {
+      const out = await json(["flex", "refund", orderId]);
+      expect(out).to.include({ orderId, refunded: "1500000" });
+    });
+
+    it("change: flags left out keep the current order's values", async function () {
+      const placed = await json(["flex", "place", ...placeArgs({ "--budget": "0.5" })]);
+      const out = await json(["flex", "change", placed["orderId"] as string, "--max-charge-price", "0.1"]);
+      expect(out["orderId"]).to.match(ORDER_ID);
+      expect(out).to.include({
+        previous: placed["orderId"],
+        maxChargePricePerKwh: "100000",
+        minDischargePricePerKwh: "250000",
+        chargeBudget: "500000",
+        initialSocWh: "4500",
+        firstInterval: String(first),
+        lastInterval: String(first + 7n),
+      });
+    });
+
+    it("withdraw: sends the refunded 1.5 tokens to the wallet", async function () {
+      const before = await walletBalance();
+      const out = await json(["flex", "withdraw", "1.5"]);
+      expect(out["balance"]).to.equal("0");
+      expect(await walletBalance()).to.equal(before + 1_500_000n);
+    });
+  });
+
   describe("when an input is bad, the command names it and exits 2", function () {
     it("place: a budget with more decimals than the token names --budget", async function () {
       const stderr = await refused(["flex", "place", ...placeArgs({ "--budget": "1.1234567" })], "--budget");
