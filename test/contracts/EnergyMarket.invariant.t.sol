@@ -11,6 +11,8 @@ import {IEnergyMarket} from "../../contracts/interfaces/IEnergyMarket.sol";
 import {SettlementMath} from "../../contracts/libraries/SettlementMath.sol";
 import {EnergyCertificate} from "../../contracts/EnergyCertificate.sol";
 import {IGridRegistry} from "../../contracts/interfaces/IGridRegistry.sol";
+import {FlexibilityMarket} from "../../contracts/FlexibilityMarket.sol";
+import {IFlexibilityMarket} from "../../contracts/interfaces/IFlexibilityMarket.sol";
 
 /// @notice Drives the market through deposits, withdrawals, orders, cancellations, schedule commits with two zone
 /// prices and line losses, fill settlement, meter reports, imbalance settlement (single and batched), releases of
@@ -91,6 +93,27 @@ contract MarketHandler is Test {
     uint256 public collateralReleases;
     uint256 public owedClaims;
 
+    // Flexibility (issue 14): bob's battery in zone 0 and dave's in zone 1, standing orders of up to 4 intervals
+    // from an initial 5000 Wh in [0, 10000] Wh at 1000 Wh per interval, so that any sequence of steps, settled or
+    // missed, stays within the state-of-charge bounds; charges within the budget committed so far, discharges within
+    // the interval's budget left after the sellers.
+    FlexibilityMarket public flex;
+    struct FlexGhost {
+        IFlexibilityMarket.FlexOrder order;
+        uint64 end;
+        uint256 committedSpend; // Σ cost of the charges scheduled so far (settled or not): <= budget
+        bool refunded;
+    }
+    FlexGhost[] internal _flexGhosts;
+    mapping(uint32 batteryId => uint32 zoneId) internal _batteryZone;
+    mapping(uint64 intervalId => IFlexibilityMarket.FlexStep[]) internal _flexSteps;
+    mapping(uint64 intervalId => bool) internal _flexScheduled;
+    uint256 public flexStepsSettled;
+    uint256 public flexMissed;
+    uint256 public flexRefunds;
+    uint256 public flexMismatches; // a step credited other than price × energy, rounded down
+    uint256 public flexStuck; // a refund past its bound that reverted
+
     constructor(
         EnergyMarket market_,
         TestToken token_,
@@ -121,6 +144,25 @@ contract MarketHandler is Test {
             _isGrid[actors_[a]] = isGrid;
             _zoneOf[actors_[a]] = isGrid ? gridZone : zone;
         }
+    }
+
+    /// @dev Sets the flexibility market and the two batteries (their owners are bob and dave).
+    function setFlex(FlexibilityMarket flex_, uint32 bobBattery, uint32 daveBattery) external {
+        require(address(flex) == address(0), "set once"); // the campaign calls it too
+        flex = flex_;
+        _batteryZone[bobBattery] = 0;
+        _batteryZone[daveBattery] = 1;
+    }
+
+    function flexGhostCount() external view returns (uint256) {
+        return _flexGhosts.length;
+    }
+
+    /// @dev The budget not yet spent of a placed, unrefunded order.
+    function flexUnspent(uint256 k) external view returns (uint256) {
+        FlexGhost storage g = _flexGhosts[k];
+        if (g.refunded) return 0;
+        return g.order.chargeBudget - flex.orderState(flex.hashFlexOrder(g.order)).spent;
     }
 
     function actorCount() external view returns (uint256) {
@@ -332,8 +374,9 @@ contract MarketHandler is Test {
             prices,
             (_matchable(intervalId, prices) * fillPct) / 100
         );
-        _fillSells(intervalId, prices, bought + (bought * lossBps) / 10_000, budget);
-        n = _leafOrders[intervalId].length;
+        budget = _fillSells(intervalId, prices, bought + (bought * lossBps) / 10_000, budget);
+        _scheduleFlex(intervalId, prices, budget, fillPct);
+        n = _leafOrders[intervalId].length + _flexSteps[intervalId].length;
         root = n == 0 ? bytes32(0) : Merkle.root(_leaves(intervalId));
     }
 
@@ -380,7 +423,7 @@ contract MarketHandler is Test {
         uint256[] memory prices,
         uint256 sellLeft,
         uint256 budget
-    ) internal {
+    ) internal returns (uint256) {
         uint256[] storage ids = _ordersOf[intervalId];
         delete _leafOrders[intervalId];
         for (uint256 i; i < ids.length; ++i) {
@@ -400,6 +443,45 @@ contract MarketHandler is Test {
             g.scheduled = true;
             _leafOrders[intervalId].push(ids[i]);
         }
+        return budget;
+    }
+
+    /// @dev One step leaf per flexibility order active in the interval: by `seed`, idle, a charge within the
+    /// order's price limit and budget, or a discharge within its limit and the interval's `budget` left (price × Wh).
+    function _scheduleFlex(
+        uint64 intervalId,
+        uint256[] memory prices,
+        uint256 budget,
+        uint256 seed
+    ) internal {
+        delete _flexSteps[intervalId];
+        for (uint256 k; k < _flexGhosts.length; ++k) {
+            FlexGhost storage g = _flexGhosts[k];
+            if (intervalId < g.order.firstInterval || intervalId > g.end) continue;
+            uint256 price = prices[_batteryZone[g.order.batteryId]];
+            uint256 mode = uint256(keccak256(abi.encode(seed, k, intervalId))) % 3;
+            IFlexibilityMarket.FlexStep memory step = IFlexibilityMarket.FlexStep(
+                g.order,
+                IFlexibilityMarket.Direction.Charge,
+                0
+            );
+            if (mode == 1 && price <= g.order.maxChargePricePerKwh) {
+                uint256 room = g.order.chargeBudget - g.committedSpend;
+                uint256 e = price == 0 ? 1000 : (room * 1000) / price;
+                if (e > 1000) e = 1000;
+                step.energyWh = uint64(e);
+                g.committedSpend += SettlementMath.costUp(price, e);
+            } else if (mode == 2 && price != 0 && price >= g.order.minDischargePricePerKwh) {
+                uint256 e = budget / price;
+                if (e > 1000) e = 1000;
+                budget -= e * price;
+                step.direction = IFlexibilityMarket.Direction.Discharge;
+                step.energyWh = uint64(e);
+                if (e == 0) step.direction = IFlexibilityMarket.Direction.Charge;
+            }
+            _flexSteps[intervalId].push(step);
+        }
+        _flexScheduled[intervalId] = true;
     }
 
     function _sigs(bytes32 digest) internal view returns (bytes memory sigs) {
@@ -466,14 +548,8 @@ contract MarketHandler is Test {
             fills[j] = IEnergyMarket.Fill(g.order, g.filledWh);
             if (!g.settled) expected[_actorIndex(g.order.owner)] += int256(_creditOf(intervalId, g));
         }
-        market.settleFills(
-            intervalId,
-            _rootOf[intervalId],
-            _pricesOf[intervalId],
-            fills,
-            new bytes32[](0),
-            Merkle.allLeavesFlags(n)
-        );
+        (bytes32[] memory proof, bool[] memory flags) = Merkle.multiProof(_leaves(intervalId), _range(0, n));
+        market.settleFills(intervalId, _rootOf[intervalId], _pricesOf[intervalId], fills, proof, flags);
         for (uint256 a; a < actors.length; ++a) {
             if (int256(market.balanceOf(actors[a])) - before[a] != expected[a]) ++fillResultMismatches;
         }
@@ -642,6 +718,7 @@ contract MarketHandler is Test {
                         _settle(intervalId, j);
                 }
             }
+            if (_nextFlexInterval() == intervalId && _flexScheduled[intervalId]) _settleFlex(intervalId);
             _meter(intervalId, 0, energySeed);
         }
         intervalId = _meteredReady(intervalSeed);
@@ -727,11 +804,16 @@ contract MarketHandler is Test {
             sold != 0 &&
             e.injectedWh == 0 &&
             bought == 0 &&
+            flex.scheduledNetWh(who, intervalId) == 0 &&
             credit > SettlementMath.costUp(collateralPerKwh, sold)
         ) ++nonDeliveringGains;
         IEnergyMarket.ImbalancePrices memory prices = market.imbalancePrices(intervalId, _zoneOf[who]);
         int256 deviation =
-            int256(uint256(e.injectedWh)) - int256(uint256(e.consumedWh)) - int256(sold) + int256(bought);
+            int256(uint256(e.injectedWh)) -
+                int256(uint256(e.consumedWh)) -
+                int256(sold) +
+                int256(bought) -
+                flex.scheduledNetWh(who, intervalId);
         if (deviation < 0) {
             uint256 charge = SettlementMath.costUp(prices.shortPricePerKwh, uint256(-deviation));
             uint256 charged = charge < locked ? charge : locked;
@@ -851,6 +933,124 @@ contract MarketHandler is Test {
         try market.claimCertificates(who, intervalId, source) {} catch {}
     }
 
+    /* ACTIONS: FLEXIBILITY */
+
+    function placeFlex(
+        uint256 ownerSeed,
+        uint256 ahead,
+        uint256 len,
+        uint256 budget,
+        uint256 limits
+    ) external {
+        bool isBob = ownerSeed % 2 == 0;
+        address who = actors[isBob ? 1 : 3];
+        uint32 batteryId = isBob ? 0 : 1;
+        uint64 first = flex.firstOpenInterval() + uint64(bound(ahead, 0, 3));
+        IFlexibilityMarket.FlexOrder memory o = IFlexibilityMarket.FlexOrder(
+            who,
+            batteryId,
+            first,
+            first + uint64(bound(len, 0, 3)),
+            uint128(bound(limits & 0xffffffff, 0, 1_000_000)),
+            uint128(bound(limits >> 128, 0, 1_000_000)),
+            uint128(bound(budget, 0, 10e6)),
+            5000,
+            uint64(_flexGhosts.length)
+        );
+        token.mint(who, o.chargeBudget);
+        vm.startPrank(who);
+        token.approve(address(flex), o.chargeBudget);
+        try flex.placeFlexOrder(o) {
+            _flexGhosts.push(FlexGhost(o, o.lastInterval, 0, false));
+        } catch {}
+        vm.stopPrank();
+    }
+
+    function cancelFlex(uint256 seed) external {
+        if (_flexGhosts.length == 0) return;
+        FlexGhost storage g = _flexGhosts[seed % _flexGhosts.length];
+        vm.prank(g.order.owner);
+        try flex.cancelFlexOrder(g.order) {
+            g.end = flex.orderState(flex.hashFlexOrder(g.order)).endInterval;
+        } catch {}
+    }
+
+    /// @dev Settles the flexibility steps of the next interval with active orders (its buyers first, so a discharge
+    /// is paid from their receipts), or closes it as missed once past its meter deadline.
+    function settleFlex() external {
+        uint64 intervalId = _nextFlexInterval();
+        if (intervalId == type(uint64).max) return;
+        if (_now() >= market.meterDeadline(intervalId)) {
+            flex.closeMissedInterval(intervalId);
+            ++flexMissed;
+        } else if (_flexScheduled[intervalId]) {
+            _settleFlex(intervalId);
+        }
+    }
+
+    function _settleFlex(uint64 intervalId) internal {
+        uint256[] storage leafOrders = _leafOrders[intervalId];
+        for (uint256 j; j < leafOrders.length; ++j) {
+            Ghost storage g = ghosts[leafOrders[j]];
+            if (g.order.side == IEnergyMarket.Side.Buy && !g.settled) _settle(intervalId, j);
+        }
+        IFlexibilityMarket.FlexStep[] memory steps = _flexSteps[intervalId];
+        uint256 nf = leafOrders.length;
+        (bytes32[] memory proof, bool[] memory flags) = Merkle.multiProof(
+            _leaves(intervalId),
+            _range(nf, nf + steps.length)
+        );
+        uint256[] memory before = new uint256[](steps.length);
+        for (uint256 k; k < steps.length; ++k) before[k] = flex.balanceOf(steps[k].order.owner);
+        flex.settleFlexSteps(intervalId, _rootOf[intervalId], _pricesOf[intervalId], steps, proof, flags);
+        for (uint256 k; k < steps.length; ++k) {
+            // Each owner has one battery, so its balance moves by its own step's payout only.
+            uint256 expected =
+                steps[k].direction == IFlexibilityMarket.Direction.Discharge
+                    ? SettlementMath.costDown(
+                        _pricesOf[intervalId][_batteryZone[steps[k].order.batteryId]],
+                        steps[k].energyWh
+                    )
+                    : 0;
+            if (flex.balanceOf(steps[k].order.owner) - before[k] != expected) ++flexMismatches;
+        }
+        flexStepsSettled += steps.length;
+    }
+
+    /// @dev Refunds an order once its last active interval is settled or missed (it must succeed then).
+    function refundFlex(uint256 seed) external {
+        if (_flexGhosts.length == 0) return;
+        FlexGhost storage g = _flexGhosts[seed % _flexGhosts.length];
+        if (g.refunded) return;
+        bool due = g.end < g.order.firstInterval || flex.nextInterval() > g.end;
+        try flex.refundFlexFunds(g.order) {
+            g.refunded = true;
+            ++flexRefunds;
+        } catch {
+            if (due) ++flexStuck;
+        }
+    }
+
+    function withdrawFlex(uint256 ownerSeed, uint256 amount) external {
+        address who = actors[ownerSeed % 2 == 0 ? 1 : 3];
+        uint256 balance = flex.balanceOf(who);
+        if (balance == 0) return;
+        vm.prank(who);
+        flex.withdraw(bound(amount, 1, balance), who);
+    }
+
+    /// @dev The first interval from the cursor on in which a ghost order is active, or the uint64 maximum.
+    function _nextFlexInterval() internal view returns (uint64 next) {
+        next = type(uint64).max;
+        uint64 cursor = flex.nextInterval();
+        for (uint256 k; k < _flexGhosts.length; ++k) {
+            FlexGhost storage g = _flexGhosts[k];
+            if (g.end < g.order.firstInterval || g.end < cursor) continue;
+            uint64 from = g.order.firstInterval > cursor ? g.order.firstInterval : cursor;
+            if (from < next) next = from;
+        }
+    }
+
     /* ACTIONS: COMMITTEE */
 
     /// @dev Proposes a strict-majority committee of a non-empty subset of the five keys.
@@ -929,13 +1129,25 @@ contract MarketHandler is Test {
         }
     }
 
+    /// @dev The schedule tree's leaves: the fills in `_leafOrders` order, then the flexibility steps.
     function _leaves(uint64 intervalId) internal view returns (bytes32[] memory leaves) {
         uint256[] storage leafOrders = _leafOrders[intervalId];
-        leaves = new bytes32[](leafOrders.length);
-        for (uint256 j; j < leafOrders.length; ++j) {
+        IFlexibilityMarket.FlexStep[] storage steps = _flexSteps[intervalId];
+        uint256 nf = leafOrders.length;
+        leaves = new bytes32[](nf + steps.length);
+        for (uint256 j; j < nf; ++j) {
             Ghost storage g = ghosts[leafOrders[j]];
             leaves[j] = keccak256(bytes.concat(keccak256(abi.encode(market.hashOrder(g.order), g.filledWh))));
         }
+        for (uint256 j; j < steps.length; ++j) {
+            bytes32 key = flex.flexStepKey(flex.hashFlexOrder(steps[j].order), steps[j].direction);
+            leaves[nf + j] = keccak256(bytes.concat(keccak256(abi.encode(key, steps[j].energyWh))));
+        }
+    }
+
+    function _range(uint256 from, uint256 to) internal pure returns (uint256[] memory ks) {
+        ks = new uint256[](to - from);
+        for (uint256 k; k < ks.length; ++k) ks[k] = from + k;
     }
 
     function _lockOf(IEnergyMarket.Order memory o) internal view returns (uint256) {
@@ -971,6 +1183,15 @@ contract EnergyMarketInvariantTest is MarketBase {
             memberAddrs,
             actors
         );
+        // Flexibility: bob's battery in zone 0, dave's in zone 1 (ids 0 and 1).
+        FlexibilityMarket flex = new FlexibilityMarket(market, registry, token);
+        vm.prank(admin);
+        market.setFlexibilityMarket(address(flex));
+        vm.startPrank(operator);
+        registry.registerBattery(IGridRegistry.Battery(bob, 0, 10_000, 4000, 4000, 9000, 9000, 0, 10_000));
+        registry.registerBattery(IGridRegistry.Battery(dave, 1, 10_000, 4000, 4000, 9000, 9000, 0, 10_000));
+        vm.stopPrank();
+        handler.setFlex(flex, 0, 1);
         targetContract(address(handler));
     }
 
@@ -1060,6 +1281,46 @@ contract EnergyMarketInvariantTest is MarketBase {
         invariant_certificatesWithinRenewableSoldAndInjected();
     }
 
+    /// @dev The flexibility actions reach every stage: orders of both batteries, a schedule with their steps,
+    /// settlement (buyers first), a missed interval, refunds and a withdrawal.
+    function test_handler_reachesFlexStages() public {
+        handler.place(0, 1, true, 0, 2000, 1_000_000); // alice bids 2 kWh, zone 0
+        handler.place(1, 1, false, 0, 3000, 1); // bob offers 3 kWh, zone 0
+        uint64 intervalId = uint64(vm.getBlockTimestamp() / 900) + 1;
+        handler.placeFlex(0, 0, 1, 1e6, 0); // bob's battery, two intervals
+        handler.placeFlex(1, 0, 0, 1e6, 0); // dave's battery, one interval
+        assertEq(handler.flexGhostCount(), 2, "both placed");
+        vm.warp(market.gateClosure(intervalId));
+        handler.commit(200_000, 50_000, 0, 100);
+        assertEq(market.intervalState(intervalId).fillCount, 4, "two fills and two steps");
+        handler.settleFlex();
+        assertEq(handler.flexStepsSettled(), 2, "both steps settled");
+        // The next interval has no market order: never scheduled, so its step is missed.
+        vm.warp(market.meterDeadline(intervalId + 1));
+        handler.settleFlex();
+        assertEq(handler.flexMissed(), 1, "missed");
+        handler.refundFlex(0);
+        handler.refundFlex(1);
+        assertEq(handler.flexRefunds(), 2, "both refunded");
+        handler.withdrawFlex(0, type(uint256).max);
+        invariant_flexTokensEqualBooks();
+        invariant_tokenBalanceEqualsBooks();
+        invariant_lockedBalancesMatchBooks();
+    }
+
+    /// @dev Invariant: the flexibility market holds exactly its owners' balances (discharge earnings, refunds) and
+    /// the unspent budgets of its unrefunded orders; every refund past its bound succeeds; every discharge is
+    /// credited price × energy, rounded down.
+    function invariant_flexTokensEqualBooks() public view {
+        FlexibilityMarket flex = handler.flex();
+        uint256 sum;
+        for (uint256 i; i < handler.actorCount(); ++i) sum += flex.balanceOf(handler.actor(i));
+        for (uint256 k; k < handler.flexGhostCount(); ++k) sum += handler.flexUnspent(k);
+        assertEq(token.balanceOf(address(flex)), sum, "flex tokens == balances + unspent budgets");
+        assertEq(handler.flexStuck(), 0, "a refund past its bound reverted");
+        assertEq(handler.flexMismatches(), 0, "a discharge credited other than price x energy");
+    }
+
     /// @dev Leaves the operator funds empty, so that the next long payment stays owed.
     function _drainOperatorFunds() internal {
         uint256 funds = market.operatorFunds() - market.totalImbalanceOwed();
@@ -1080,6 +1341,7 @@ contract EnergyMarketInvariantTest is MarketBase {
         }
         assertEq(token.balanceOf(address(market)), sum, "token balance == books");
         assertEq(market.totalOwed(), sum, "totalOwed == books");
+        assertGe(token.balanceOf(address(market)), market.totalOwed(), "the market holds what it owes");
     }
 
     /// @dev Invariant: every actor's `lockedBalanceOf` is its open orders' locks plus the kept collateral and withheld

@@ -1,7 +1,11 @@
 import { expect } from "chai";
 import type { Address, Hex } from "viem";
 import {
+  FlexDirection,
   Side,
+  flexOrderId,
+  flexStepKey,
+  flexibilityDomain,
   gridBrainDomain,
   hashMeterReading,
   hashMeterReport,
@@ -132,6 +136,69 @@ describe("EIP-712 twins (oracle/src/domain/eip712.ts)", function () {
             consumedWh: 0n,
           }),
         ).to.throw(/reading\.injectedWh is not a uint64/);
+      });
+    });
+  });
+  describe("flexOrderId and flexStepKey", function () {
+    describe("when given the same order", function () {
+      it("equal the flexibility market's hashFlexOrder and flexStepKey", async function () {
+        const { flexibilityMarket, market, bob, chainId } = await fixture();
+        const address = (await flexibilityMarket.getAddress()) as Address;
+        expect(await market.flexibilityMarket()).to.equal(address);
+        const order = {
+          owner: bob.address as Address,
+          batteryId: 7,
+          firstInterval: 2_000_000n,
+          lastInterval: 2_000_671n,
+          maxChargePricePerKwh: 2n ** 127n,
+          minDischargePricePerKwh: 150_000n,
+          chargeBudget: 1_000_000n,
+          initialSocWh: 2_000n,
+          nonce: 3n,
+        };
+        const id = flexOrderId(flexibilityDomain(chainId, address), order);
+        expect(id).to.equal(await flexibilityMarket.hashFlexOrder(order));
+        for (const direction of [FlexDirection.Charge, FlexDirection.Discharge]) {
+          expect(flexStepKey(id, direction)).to.equal(await flexibilityMarket.flexStepKey(id, direction));
+        }
+      });
+    });
+
+    describe("when the domain is the market's", function () {
+      it("differs from the contract's digest", async function () {
+        const { flexibilityMarket, bob, chainId, marketAddress } = await fixture();
+        const order = {
+          owner: bob.address as Address,
+          batteryId: 0,
+          firstInterval: 1n,
+          lastInterval: 1n,
+          maxChargePricePerKwh: 0n,
+          minDischargePricePerKwh: 0n,
+          chargeBudget: 0n,
+          initialSocWh: 0n,
+          nonce: 0n,
+        };
+        expect(flexOrderId(flexibilityDomain(chainId, marketAddress), order)).to.not.equal(
+          await flexibilityMarket.hashFlexOrder(order),
+        );
+      });
+    });
+
+    describe("when a field is out of range", function () {
+      it("throws naming the field", function () {
+        const domain = flexibilityDomain(1n, `0x${"11".repeat(20)}` as Address);
+        const order = {
+          owner: `0x${"22".repeat(20)}` as Address,
+          batteryId: 0,
+          firstInterval: 1n,
+          lastInterval: 1n,
+          maxChargePricePerKwh: 0n,
+          minDischargePricePerKwh: 0n,
+          chargeBudget: 2n ** 128n,
+          initialSocWh: 0n,
+          nonce: 0n,
+        };
+        expect(() => flexOrderId(domain, order)).to.throw("order.chargeBudget is not a uint128");
       });
     });
   });

@@ -3,10 +3,21 @@
  * function here returns the same 32-byte digest as the contract's `hash…` view of the same name;
  * test/contracts/eip712.test.ts proves it against a deployed market.
  *
- * Domain: name "GridBrain", version "1", chainId, verifyingContract = the EnergyMarket address.
+ * Domain: name "GridBrain", version "1", chainId, verifyingContract = the EnergyMarket address;
+ * the FlexibilityMarket's FlexOrder: name "GridBrain FlexibilityMarket", version "1", chainId,
+ * verifyingContract = the FlexibilityMarket address (contracts/FlexibilityMarket.sol).
  * Pure: no I/O, no clock, no logging.
  */
-import { type Address, type Hex, getAddress, hashTypedData, isAddress, isHex } from "viem";
+import {
+  type Address,
+  type Hex,
+  encodeAbiParameters,
+  getAddress,
+  hashTypedData,
+  isAddress,
+  isHex,
+  keccak256,
+} from "viem";
 import { UnrecoverableInputError } from "./errors.js";
 
 export const EIP712_NAME = "GridBrain";
@@ -242,6 +253,99 @@ export function meterReadingTypedData(domain: GridBrainDomain, reading: MeterRea
 /** Equals `EnergyMarket.hashMeterReading`. */
 export function hashMeterReading(domain: GridBrainDomain, reading: MeterReading): Hex {
   return hashTypedData(meterReadingTypedData(domain, reading));
+}
+
+/* FLEXIBILITY (contracts/FlexibilityMarket.sol, issue 14) */
+
+export const FLEX_EIP712_NAME = "GridBrain FlexibilityMarket";
+
+export interface FlexibilityDomain {
+  readonly name: typeof FLEX_EIP712_NAME;
+  readonly version: typeof EIP712_VERSION;
+  readonly chainId: bigint;
+  readonly verifyingContract: Address;
+}
+
+/** Direction of a flexibility step, as the contract's `enum Direction { Charge, Discharge }`. */
+export const FlexDirection = { Charge: 0, Discharge: 1 } as const;
+export type FlexDirection = (typeof FlexDirection)[keyof typeof FlexDirection];
+
+/** `FlexOrder(address owner,uint32 batteryId,uint64 firstInterval,uint64 lastInterval,uint128 maxChargePricePerKwh,uint128 minDischargePricePerKwh,uint128 chargeBudget,uint64 initialSocWh,uint64 nonce)` */
+export const flexOrderTypes = {
+  FlexOrder: [
+    { name: "owner", type: "address" },
+    { name: "batteryId", type: "uint32" },
+    { name: "firstInterval", type: "uint64" },
+    { name: "lastInterval", type: "uint64" },
+    { name: "maxChargePricePerKwh", type: "uint128" },
+    { name: "minDischargePricePerKwh", type: "uint128" },
+    { name: "chargeBudget", type: "uint128" },
+    { name: "initialSocWh", type: "uint64" },
+    { name: "nonce", type: "uint64" },
+  ],
+} as const;
+
+/** A standing flexibility order (IFlexibilityMarket.FlexOrder). */
+export interface FlexOrder {
+  readonly owner: Address;
+  readonly batteryId: number;
+  readonly firstInterval: bigint;
+  readonly lastInterval: bigint;
+  readonly maxChargePricePerKwh: bigint;
+  readonly minDischargePricePerKwh: bigint;
+  readonly chargeBudget: bigint;
+  readonly initialSocWh: bigint;
+  readonly nonce: bigint;
+}
+
+/** The FlexibilityMarket's EIP-712 domain. */
+export function flexibilityDomain(chainId: bigint | number, flexibilityMarket: Address): FlexibilityDomain {
+  const id = BigInt(chainId);
+  if (id <= 0n) throw new UnrecoverableInputError("invalid chain id", { field: "chainId", details: `${id}` });
+  return {
+    name: FLEX_EIP712_NAME,
+    version: EIP712_VERSION,
+    chainId: id,
+    verifyingContract: checkAddress("flexibilityMarket", flexibilityMarket),
+  };
+}
+
+/** Typed data of a flexibility order, ready for `signTypedData` or `hashTypedData`. */
+export function flexOrderTypedData(domain: FlexibilityDomain, order: FlexOrder) {
+  checkUint("order.batteryId", BigInt(order.batteryId), 32);
+  checkUint("order.firstInterval", order.firstInterval, 64);
+  checkUint("order.lastInterval", order.lastInterval, 64);
+  checkUint("order.maxChargePricePerKwh", order.maxChargePricePerKwh, 128);
+  checkUint("order.minDischargePricePerKwh", order.minDischargePricePerKwh, 128);
+  checkUint("order.chargeBudget", order.chargeBudget, 128);
+  checkUint("order.initialSocWh", order.initialSocWh, 64);
+  checkUint("order.nonce", order.nonce, 64);
+  return {
+    domain,
+    types: flexOrderTypes,
+    primaryType: "FlexOrder" as const,
+    message: { ...order, owner: checkAddress("order.owner", order.owner) },
+  };
+}
+
+/** The flexibility order id: EIP-712 digest of the order (equals `FlexibilityMarket.hashFlexOrder`). */
+export function flexOrderId(domain: FlexibilityDomain, order: FlexOrder): Hex {
+  return hashTypedData(flexOrderTypedData(domain, order));
+}
+
+/**
+ * The id under which an order's step is a leaf of the schedule tree, `keccak256(abi.encode(orderId,
+ * direction))` (equals `FlexibilityMarket.flexStepKey`); the leaf is `(key, energyWh)` like a fill's.
+ */
+export function flexStepKey(orderId: Hex, direction: FlexDirection): Hex {
+  checkBytes32("orderId", orderId);
+  if (direction !== FlexDirection.Charge && direction !== FlexDirection.Discharge) {
+    throw new UnrecoverableInputError("invalid flexibility direction", {
+      field: "direction",
+      details: `${direction}`,
+    });
+  }
+  return keccak256(encodeAbiParameters([{ type: "bytes32" }, { type: "uint8" }], [orderId, direction]));
 }
 
 /* VALIDATION */

@@ -5,6 +5,7 @@ import LocalGridBrain from "../../../deploy/modules/LocalGridBrain.js";
 import type {
   EnergyCertificate,
   EnergyMarket,
+  FlexibilityMarket,
   GridRegistry,
   OracleCommittee,
   TestToken,
@@ -62,6 +63,7 @@ export async function deploySuite(conn: Connection, committeeSize = 5, threshold
   const certificate = deployed.certificates as unknown as EnergyCertificate;
   const market = deployed.market as unknown as EnergyMarket;
   const marketAddress = (await market.getAddress()) as Address;
+  const flexibilityMarket = deployed.flexibilityMarket as unknown as FlexibilityMarket;
   await registry.connect(operator).addZone("north");
   await registry.connect(operator).addZone("south");
   // The grid's tariffs (retail 0.40, feed-in 0.05 per kWh): they bound the meter report's imbalance prices.
@@ -88,6 +90,7 @@ export async function deploySuite(conn: Connection, committeeSize = 5, threshold
     certificate,
     market,
     marketAddress,
+    flexibilityMarket,
     members,
     chainId,
     interval,

@@ -39,4 +39,39 @@ library Merkle {
         flags = new bool[](n - 1);
         for (uint256 i; i < n - 1; ++i) flags[i] = true;
     }
+
+    /// @notice Multiproof of `leaves[ks[0]], leaves[ks[1]], …` (`ks` strictly ascending, which is the order
+    /// OpenZeppelin's multiproof takes them in: leaf k sits at heap index 2n − 2 − k), built like
+    /// StandardMerkleTree.getMultiProof.
+    function multiProof(
+        bytes32[] memory leaves,
+        uint256[] memory ks
+    ) internal pure returns (bytes32[] memory proof, bool[] memory flags) {
+        bytes32[] memory nodes = tree(leaves);
+        uint256 n = leaves.length;
+        uint256[] memory queue = new uint256[](2 * n + ks.length);
+        uint256 head;
+        uint256 tail;
+        for (uint256 i; i < ks.length; ++i) queue[tail++] = 2 * n - 2 - ks[i];
+        bytes32[] memory proofBuf = new bytes32[](2 * n);
+        bool[] memory flagBuf = new bool[](2 * n);
+        uint256 proofLen;
+        uint256 flagLen;
+        while (head < tail && queue[head] > 0) {
+            uint256 j = queue[head++];
+            uint256 sibling = j % 2 == 1 ? j + 1 : j - 1;
+            if (head < tail && queue[head] == sibling) {
+                flagBuf[flagLen++] = true;
+                ++head;
+            } else {
+                flagBuf[flagLen++] = false;
+                proofBuf[proofLen++] = nodes[sibling];
+            }
+            queue[tail++] = (j - 1) / 2;
+        }
+        proof = new bytes32[](proofLen);
+        for (uint256 i; i < proofLen; ++i) proof[i] = proofBuf[i];
+        flags = new bool[](flagLen);
+        for (uint256 i; i < flagLen; ++i) flags[i] = flagBuf[i];
+    }
 }
