@@ -11,6 +11,7 @@ import {
   type FlexOrder,
   type FlexTarget,
   flexOrderArg,
+  flexOrderIdOn,
   readPlacedFlexOrder,
   resolveFlexMarket,
 } from "./flexMarket.js";
@@ -61,11 +62,7 @@ export async function cancelFlexOrder(
       );
   }
   const at = { address: flexMarket, abi: flexibilityMarketAbi } as const;
-  const orderId = await publicClient.readContract({
-    ...at,
-    functionName: "hashFlexOrder",
-    args: [flexOrderArg(order)],
-  });
+  const orderId = await flexOrderIdOn(publicClient, flexMarket, order);
   const transaction = await sendContract(clients, {
     ...at,
     functionName: "cancelFlexOrder",

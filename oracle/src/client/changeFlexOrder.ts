@@ -12,6 +12,7 @@ import {
   type FlexOrder,
   type FlexTarget,
   flexOrderArg,
+  flexOrderIdOn,
   placedFlexOrderId,
   readPlacedFlexOrder,
   resolveFlexMarket,
@@ -55,12 +56,7 @@ export async function changeFlexOrder(
     );
   const checked = await validateFlexOrder(publicClient, { ...parameters, flexMarket, order });
   const transactions = await approveShortfall(clients, checked.token, flexMarket, order.chargeBudget);
-  const expected = await publicClient.readContract({
-    address: flexMarket,
-    abi: flexibilityMarketAbi,
-    functionName: "hashFlexOrder",
-    args: [flexOrderArg(order)],
-  });
+  const expected = await flexOrderIdOn(publicClient, flexMarket, order);
   const hash = await sendContract(clients, {
     address: flexMarket,
     abi: flexibilityMarketAbi,

@@ -1,32 +1,18 @@
 /**
  * What every flexibility action shares: the standing order's fields as the contract takes them
  * (IFlexibilityMarket.FlexOrder), where the flexibility market is (EnergyMarket's
- * `flexibilityMarket()`, unless the caller names it), and an order's fields read back from its
- * `FlexOrderPlaced` event when the caller has only its id.
+ * `flexibilityMarket()`, unless the caller names it), the order's id (the EIP-712 digest under the
+ * FlexibilityMarket's domain, domain/eip712.ts, computed without a call), and an order's fields
+ * read back from its `FlexOrderPlaced` event when the caller has only its id.
  */
 import { type Address, type Hex, type PublicClient, parseEventLogs, zeroAddress } from "viem";
 import { energyMarketAbi, flexibilityMarketAbi } from "../chain/abis.js";
+import { type FlexOrder, flexOrderId, flexibilityDomain } from "../domain/eip712.js";
+import { chainIdOf } from "./clients.js";
 import { ClientError, InvalidParameterError } from "./errors.js";
 
-/** A standing flexibility order (IFlexibilityMarket.FlexOrder). Its id is the contract's `hashFlexOrder`. */
-export interface FlexOrder {
-  /** The battery's registered owner (the account that places it). */
-  readonly owner: Address;
-  readonly batteryId: number;
-  /** First interval of the window; its gate must still be open when placed. */
-  readonly firstInterval: bigint;
-  /** Last interval of the window, inclusive. */
-  readonly lastInterval: bigint;
-  /** The battery charges only at a zone price <= this (token base units per kWh). */
-  readonly maxChargePricePerKwh: bigint;
-  /** The battery discharges only at a zone price >= this (token base units per kWh). */
-  readonly minDischargePricePerKwh: bigint;
-  /** Token base units locked at placement (transferred from the wallet) to pay for charging. */
-  readonly chargeBudget: bigint;
-  /** The battery's state of charge at the start of `firstInterval`, Wh, as its owner measures it. */
-  readonly initialSocWh: bigint;
-  readonly nonce: bigint;
-}
+/** A standing flexibility order (IFlexibilityMarket.FlexOrder): the domain's EIP-712 twin. */
+export type { FlexOrder } from "../domain/eip712.js";
 
 /** Where a flexibility action runs: the EnergyMarket and, optionally, its flexibility market. */
 export interface FlexTarget {
@@ -102,9 +88,18 @@ export const flexOrderArg = (o: FlexOrder) => ({
   nonce: o.nonce,
 });
 
+/** The id of `order` on `flexMarket` (equals the contract's `hashFlexOrder`). */
+export async function flexOrderIdOn(
+  publicClient: PublicClient,
+  flexMarket: Address,
+  order: FlexOrder,
+): Promise<Hex> {
+  return flexOrderId(flexibilityDomain(await chainIdOf(publicClient), flexMarket), order);
+}
+
 /**
- * The id in the FlexOrderPlaced log of transaction `hash`, checked to equal `expected` (the
- * contract's `hashFlexOrder` of the order sent).
+ * The id in the FlexOrderPlaced log of transaction `hash`, checked to equal `expected` (the id of
+ * the order sent).
  * @throws ClientError `FlexOrderIdMismatch` when the log is missing or names another id.
  */
 export async function placedFlexOrderId(

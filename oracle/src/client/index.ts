@@ -158,6 +158,8 @@ export {
   type Order,
   type OrderSide,
   Side,
+  flexOrderId,
+  flexibilityDomain,
   gridBrainDomain,
   hashOrder,
   orderSide,

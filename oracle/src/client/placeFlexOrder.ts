@@ -2,13 +2,19 @@
  * `placeFlexOrder`: places a standing flexibility order for a battery the wallet's account owns.
  * The order is checked first (`validateFlexOrder`: every rejection names its field); the token is
  * approved for `chargeBudget` when the allowance is short (the contract takes the budget with
- * `transferFrom`); the id returned is the contract's `hashFlexOrder`, checked against the
- * `FlexOrderPlaced` log.
+ * `transferFrom`); the id returned is the order's EIP-712 digest (domain/eip712.ts `flexOrderId`,
+ * equal to the contract's `hashFlexOrder`), checked against the `FlexOrderPlaced` log.
  */
 import type { Address, Hex } from "viem";
 import { flexibilityMarketAbi, testTokenAbi } from "../chain/abis.js";
 import { type WriteClients, sendContract } from "./clients.js";
-import { type FlexOrder, type FlexTarget, flexOrderArg, placedFlexOrderId } from "./flexMarket.js";
+import {
+  type FlexOrder,
+  type FlexTarget,
+  flexOrderArg,
+  flexOrderIdOn,
+  placedFlexOrderId,
+} from "./flexMarket.js";
 import { randomOrderNonce } from "./units.js";
 import { validateFlexOrder } from "./validateFlexOrder.js";
 
@@ -38,12 +44,7 @@ export async function placeFlexOrder(
   const checked = await validateFlexOrder(publicClient, { ...parameters, order });
   const { flexMarket } = checked;
   const transactions = await approveShortfall(clients, checked.token, flexMarket, order.chargeBudget);
-  const expected = await publicClient.readContract({
-    address: flexMarket,
-    abi: flexibilityMarketAbi,
-    functionName: "hashFlexOrder",
-    args: [flexOrderArg(order)],
-  });
+  const expected = await flexOrderIdOn(publicClient, flexMarket, order);
   const hash = await sendContract(clients, {
     address: flexMarket,
     abi: flexibilityMarketAbi,
