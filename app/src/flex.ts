@@ -7,7 +7,7 @@
  * is signed.
  */
 import { type Address, formatUnits } from "viem";
-import { gridRegistryAbi } from "../../oracle/src/chain/abis.ts";
+import { flexibilityMarketAbi, gridRegistryAbi } from "../../oracle/src/chain/abis.ts";
 import {
   type FlexOrderFields,
   type FlexOrderRecord,
@@ -19,8 +19,10 @@ import {
   readFlexBalance,
   readFlexOrders,
   refundFlexFunds,
+  resolveFlexMarket,
 } from "../../oracle/src/client/index.ts";
-import { $, buttonCell, flexTarget, fmt, reader, row, settings, state } from "./state.ts";
+import { describeError } from "./errors.ts";
+import { $, buttonCell, flexTarget, fmt, reader, row, settings, state, status } from "./state.ts";
 import { writeClients } from "./wallet.ts";
 
 type Act = (done: string, work: () => Promise<void>) => Promise<void>;
@@ -78,7 +80,12 @@ export async function showFlex(account: Address, act: Act): Promise<void> {
       ]);
       const active = o.status === "active";
       tr.append(
-        buttonCell("Change", active ? () => startChange(o) : undefined),
+        buttonCell(
+          "Change",
+          active
+            ? () => void startChange(o).catch((error: unknown) => status(describeError(error), "error"))
+            : undefined,
+        ),
         buttonCell(
           "Cancel",
           active
@@ -103,14 +110,23 @@ export async function showFlex(account: Address, act: Act): Promise<void> {
   );
 }
 
-/** Fills the form with `o`'s values and turns it into a change of `o`. */
-function startChange(o: FlexOrderRecord): void {
+/**
+ * Fills the form with `o`'s values and turns it into a change of `o`; the window starts at the
+ * first open interval at the earliest (a change takes effect from there).
+ */
+async function startChange(o: FlexOrderRecord): Promise<void> {
+  const flexMarket = await resolveFlexMarket(reader, flexTarget);
+  const firstOpen = await reader.readContract({
+    address: flexMarket,
+    abi: flexibilityMarketAbi,
+    functionName: "firstOpenInterval",
+  });
   replacing = o;
   const form = $("flex-form") as HTMLFormElement;
   const set = (name: string, value: string) =>
     ((form.elements.namedItem(name) as HTMLInputElement).value = value);
   ($("flex-battery") as HTMLSelectElement).value = String(o.order.batteryId);
-  set("first", String(o.order.firstInterval));
+  set("first", String(o.order.firstInterval > firstOpen ? o.order.firstInterval : firstOpen));
   set("last", String(o.order.lastInterval));
   set("maxCharge", formatUnits(o.order.maxChargePricePerKwh, state.decimals));
   set("minDischarge", formatUnits(o.order.minDischargePricePerKwh, state.decimals));

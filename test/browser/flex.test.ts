@@ -180,11 +180,12 @@ describe("prosumer web app: battery flexibility (browser)", function () {
     await page.click("#flex-submit");
     await untilText(page, "#status", "Flexibility order changed");
     await untilText(page, "#flex-mode", "New order");
-    const active = await flexRow(page, "active");
-    expect(active[2]).to.equal(gusd(100_000n));
+    // The status shows before the redraw: wait for the replaced order's new state first.
     const old = await flexRow(page, "refundable");
     expect(old[2]).to.equal(gusd(120_000n));
     expect(old[5]).to.equal(`ended: ${gusd(BUDGET)} refundable`);
+    const active = await flexRow(page, "active");
+    expect(active[2]).to.equal(gusd(100_000n));
     await untilText(page, "#wallet-balance", gusd(MINTED - 2n * BUDGET));
   });
 
