@@ -1,5 +1,5 @@
 /**
- * Gas of the key EnergyMarket operations on production bytecode (optimizer 10k runs + viaIR):
+ * Gas of the key EnergyMarket and FlexibilityMarket operations on production bytecode (optimizer 10k runs + viaIR):
  * `npm run bench:gas` = `hardhat run bench/gas.ts --build-profile production`.
  * Prints a table and writes bench/results/gas.json ({ "<operation>": { "gas": n } }), receipt
  * gasUsed (21,000 intrinsic gas included). Per-fill figures are a batch's gasUsed / fills.
@@ -10,7 +10,11 @@ import type { Artifact } from "@nomicfoundation/ignition-core";
 import type { Address, Hex } from "viem";
 import { type SuiteContract, localSuiteModule } from "../deploy/modules/suite.js";
 import {
+  FlexDirection,
   Side,
+  flexOrderId,
+  flexStepKey,
+  flexibilityDomain,
   gridBrainDomain,
   hashMeterReport,
   hashOrder,
@@ -27,6 +31,7 @@ import {
 import type {
   EnergyCertificate,
   EnergyMarket,
+  FlexibilityMarket,
   GridRegistry,
   OracleCommittee,
   TestToken,
@@ -44,6 +49,7 @@ const CONTRACTS = [
   "OracleCommittee",
   "EnergyCertificate",
   "EnergyMarket",
+  "FlexibilityMarket",
 ] as const;
 // The production profile's optimizer runs, as hardhat.config.ts sets them.
 const productionRuns = (
@@ -123,6 +129,8 @@ async function deploy(committeeSize: number, threshold: number) {
   const certificate = deployed.certificates as unknown as EnergyCertificate;
   const market = deployed.market as unknown as EnergyMarket;
   const marketAddress = (await market.getAddress()) as Address;
+  const flex = deployed.flexibilityMarket as unknown as FlexibilityMarket;
+  const flexAddress = (await flex.getAddress()) as Address;
   await registry.addZone("north");
   await registry.addZone("south");
   await registry.setZoneGrid(0, ethers.ZeroAddress, 400_000n, 50_000n);
@@ -135,8 +143,11 @@ async function deploy(committeeSize: number, threshold: number) {
     certificate,
     market,
     marketAddress,
+    flex,
+    flexAddress,
     members,
     domain: gridBrainDomain(chainId, marketAddress),
+    flexDomain: flexibilityDomain(chainId, flexAddress),
   };
 }
 
@@ -436,6 +447,88 @@ for (const n of [1, 10, 100]) {
   }
   // Marginal gas of one more participant in a batch (what GAS_PER_IMBALANCE sizes batches with).
   record("settleImbalances_marginalPerParticipant", (batchGas.get(50)! - batchGas.get(10)!) / 40);
+}
+
+/**
+ * n battery owners (fresh wallets, one registered battery each in zone 0) place a standing order
+ * for `interval` only; returns them with their order ids.
+ */
+async function placeFlexOrders(suite: Suite, interval: bigint, n: number) {
+  const placed = [];
+  for (let i = 0; i < n; i++) {
+    const wallet = ethers.Wallet.createRandom().connect(ethers.provider);
+    await networkHelpers.setBalance(wallet.address, 10n ** 20n);
+    const batteryId = Number(await suite.registry.batteryCount());
+    await suite.registry.registerBattery({
+      owner: wallet.address,
+      zoneId: 0,
+      capacityWh: 10_000n,
+      maxChargeW: 4000n,
+      maxDischargeW: 4000n,
+      chargeEfficiencyBps: 9000,
+      dischargeEfficiencyBps: 9000,
+      minSocWh: 1000n,
+      maxSocWh: 9000n,
+    });
+    const order = {
+      owner: wallet.address as Address,
+      batteryId,
+      firstInterval: interval,
+      lastInterval: interval,
+      maxChargePricePerKwh: 300_000n,
+      minDischargePricePerKwh: 150_000n,
+      chargeBudget: 1_000_000n,
+      initialSocWh: 2000n,
+      nonce: 0n,
+    };
+    await suite.token.mint(wallet.address, order.chargeBudget);
+    await suite.token.connect(wallet).approve(suite.flexAddress, order.chargeBudget);
+    const gas = await gasOf(suite.flex.connect(wallet).placeFlexOrder(order));
+    placed.push({ order, wallet, gas, id: flexOrderId(suite.flexDomain, order) });
+  }
+  return placed;
+}
+
+{
+  // placeFlexOrder on a battery's first order (its state slots are fresh), then cancelled before its
+  // window (so it never blocks the settlement cursor).
+  const interval = (await currentInterval()) + 3n;
+  const [p] = await placeFlexOrders(a, interval, 1);
+  record("placeFlexOrder", p!.gas);
+  record("cancelFlexOrder", await gasOf(a.flex.connect(p!.wallet).cancelFlexOrder(p!.order)));
+}
+for (const n of [1, 10, 100]) {
+  // settleFlexSteps: n batteries each charging 500 Wh at 200,000 per kWh (100,000 charged each), one
+  // multiproof batch; the schedule holds only these steps, so the market credits the interval's surplus
+  // to the operator in the same call.
+  const interval = (await currentInterval()) + 2n;
+  const placed = await placeFlexOrders(a, interval, n);
+  const steps = placed.map((p) => ({ order: p.order, direction: FlexDirection.Charge, energyWh: 500n }));
+  const tree = buildFillTree(
+    placed.map((p) => ({ orderId: flexStepKey(p.id, FlexDirection.Charge), filledWh: 500n })),
+  );
+  const report = {
+    market: a.marketAddress,
+    intervalId: interval,
+    configEpoch: await a.committee.epoch(),
+    ordersDigest: (await a.market.ordersDigest(interval)) as Hex,
+    scheduleRoot: tree.root as Hex,
+    fillCount: n,
+    zonePrices: ZONE_PRICES,
+  };
+  await networkHelpers.time.increaseTo(await a.market.gateClosure(interval));
+  await a.market.commitSchedule(report, sign(a, hashScheduleReport(a.domain, report), 3));
+  const multi = fillMultiProof(
+    tree,
+    placed.map((p) => flexStepKey(p.id, FlexDirection.Charge)),
+  );
+  const byKey = new Map(steps.map((s, i) => [flexStepKey(placed[i]!.id, FlexDirection.Charge), s]));
+  const ordered = multi.leaves.map((l) => byKey.get(l.orderId)!);
+  const gas = await gasOf(
+    a.flex.settleFlexSteps(interval, tree.root, ZONE_PRICES, ordered, multi.proof, multi.proofFlags),
+  );
+  record(`settleFlexSteps_batch${n}`, gas);
+  record(`settleFlexSteps_perStep_batch${n}`, gas / n);
 }
 
 // Suite B: 7-of-10 committee.
