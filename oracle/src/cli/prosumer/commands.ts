@@ -193,7 +193,7 @@ export function registerProsumerCommands(program: Command): void {
     .action(run((ctx, [orderId], flags) => flexShow(ctx, orderId, flags)));
   withFlexConnection(flex.command("refund"))
     .description(
-      "return an ended order's unspent budget to the flexibility balance, once its last interval is settled",
+      "return an ended order's unspent budget to the flexibility balance, once its last interval is settled (at once for an order ended before its window)",
     )
     .argument("<orderId>", "the order id (0x…, 32 bytes)")
     .action(run((ctx, [orderId], flags) => flexRefund(ctx, orderId!, flags)));
