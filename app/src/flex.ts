@@ -51,8 +51,21 @@ function statusText(o: FlexOrderRecord): string {
   return o.status;
 }
 
-/** Redraws the panel: owned batteries, the flexibility balance and the account's orders. */
+/**
+ * Redraws the panel: owned batteries, the flexibility balance and the account's orders. A market
+ * without a flexibility market (an older deployment) leaves the panel saying so and the rest of
+ * the app working.
+ */
 export async function showFlex(account: Address, act: Act): Promise<void> {
+  try {
+    await drawFlex(account, act);
+  } catch (error) {
+    $("flex-none").textContent = `Battery flexibility unavailable: ${describeError(error)}`;
+    $("flex-none").hidden = false;
+  }
+}
+
+async function drawFlex(account: Address, act: Act): Promise<void> {
   const [batteries, orders, balance] = await Promise.all([
     ownedBatteries(account),
     readFlexOrders(reader, { ...flexTarget, owner: account }),
@@ -62,6 +75,7 @@ export async function showFlex(account: Address, act: Act): Promise<void> {
   const chosen = select.value;
   select.replaceChildren(...batteries.map((id) => new Option(`battery ${id}`, String(id))));
   if (chosen !== "") select.value = chosen;
+  $("flex-none").textContent = "No battery registered to this account.";
   $("flex-none").hidden = batteries.length > 0;
   $("flex-balance").textContent = fmt(balance);
   listed.clear();
