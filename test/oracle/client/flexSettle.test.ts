@@ -11,6 +11,7 @@ import {
   InvalidParameterError,
   decodeError,
   placeFlexOrder,
+  readFlexBalance,
   readFlexOrders,
   readFlexSteps,
   refundFlexFunds,
@@ -28,7 +29,7 @@ import {
   tokenBalance,
 } from "./flexChain.js";
 
-describe("a settled flexibility order (readFlexSteps, readFlexOrders, refundFlexFunds, withdrawFlex)", function () {
+describe("a settled flexibility order (readFlexSteps, readFlexOrders, refundFlexFunds, withdrawFlex, readFlexBalance)", function () {
   this.timeout(300_000);
   let chain: ClientChain;
   let owner: BatteryOwner;
@@ -138,8 +139,12 @@ describe("a settled flexibility order (readFlexSteps, readFlexOrders, refundFlex
     expect(tooMuch).to.be.instanceOf(InvalidParameterError);
     expect((tooMuch as InvalidParameterError).field).to.equal("amount");
     const walletBefore = await tokenBalance(chain, owner.address);
+    const balance = () =>
+      readFlexBalance(chain.publicClient, { market: chain.market, account: owner.address });
+    expect(await balance(), "credit + refund").to.equal(1_150_000n);
     const out = await withdrawFlex(owner.clients, { market: chain.market, amount: 1_150_000n });
     expect(out.balance).to.equal(0n);
+    expect(await balance()).to.equal(0n);
     expect(await tokenBalance(chain, owner.address)).to.equal(walletBefore + 1_150_000n);
   });
 });
