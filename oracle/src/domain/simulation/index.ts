@@ -90,3 +90,11 @@ export {
   type StrategyOptionsInput,
   type StrategyOrder,
 } from "./strategy.js";
+export {
+  MAX_WINDOW_INTERVALS,
+  flexWindows,
+  standingFlexOrder,
+  type FlexWindow,
+  type StandingFlexOrder,
+  type StandingFlexOrderParameters,
+} from "./flex-orders.js";
