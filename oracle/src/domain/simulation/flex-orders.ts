@@ -3,7 +3,8 @@
  * orders"), as the demo's agents place it: one order per window of the run, at the household's
  * fixed battery price thresholds, with a charging budget that cannot run out within the window.
  */
-import type { Household } from "./neighbourhood.js";
+import { applyBatteryEnergy } from "./battery.js";
+import type { HomeBattery, Household } from "./neighbourhood.js";
 import { batteryPriceThresholds, type StrategyOptions } from "./strategy.js";
 
 /** FlexibilityMarket.MAX_WINDOW_INTERVALS: the longest window one order may cover (7 days of 15 minutes). */
@@ -85,4 +86,58 @@ export function standingFlexOrder(p: StandingFlexOrderParameters): StandingFlexO
     chargeBudget: perIntervalCost * BigInt(p.windowIntervals),
     initialSocWh: BigInt(p.socWh),
   };
+}
+
+export interface FollowedStep {
+  /** What the battery drew from / delivered to the grid (Wh); at most the scheduled step. */
+  readonly chargeWh: number;
+  readonly dischargeWh: number;
+  /** Its simulated state of charge after the interval (Wh). */
+  readonly socWh: number;
+  /** False when it could not do the whole scheduled step. */
+  readonly followed: boolean;
+}
+
+/**
+ * The physical battery follows its settled step (direction and grid-side energy) from its simulated
+ * state of charge. Where the simulated SoC drifted from the scheduled one (the contract's integer
+ * rule against the simulation's, a missed interval) the full step may not fit: it then does the
+ * largest part of it that keeps the SoC within its window, and its meter shows the shortfall, which
+ * is settled as imbalance like any other deviation.
+ */
+export function followFlexStep(
+  battery: HomeBattery,
+  socWh: number,
+  step: { readonly direction: "charge" | "discharge"; readonly energyWh: number },
+): FollowedStep {
+  if (!Number.isSafeInteger(step.energyWh) || step.energyWh < 0)
+    throw new RangeError(`energyWh must be a non-negative integer, got ${step.energyWh}`);
+  const apply = (energy: number) =>
+    step.direction === "charge"
+      ? applyBatteryEnergy(battery, socWh, energy, 0)
+      : applyBatteryEnergy(battery, socWh, 0, energy);
+  const result = (energy: number, soc: number): FollowedStep => ({
+    chargeWh: step.direction === "charge" ? energy : 0,
+    dischargeWh: step.direction === "discharge" ? energy : 0,
+    socWh: soc,
+    followed: energy === step.energyWh,
+  });
+  try {
+    return result(step.energyWh, apply(step.energyWh));
+  } catch {
+    // Start from the SoC headroom (floating point, so possibly a Wh off) and step down to what fits.
+    const headroom =
+      step.direction === "charge"
+        ? Math.floor(Math.max(0, battery.maxSocWh - socWh) / battery.chargeEfficiency) + 1
+        : Math.floor(Math.max(0, socWh - battery.minSocWh) * battery.dischargeEfficiency) + 1;
+    for (let energy = Math.min(step.energyWh, headroom); energy > 0; energy--) {
+      try {
+        return result(energy, apply(energy));
+      } catch {
+        // does not fit yet
+      }
+    }
+    // A SoC already outside its window (never, from the simulation) stays where it is.
+    return result(0, socWh);
+  }
 }

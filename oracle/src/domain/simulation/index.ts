@@ -93,7 +93,9 @@ export {
 export {
   MAX_WINDOW_INTERVALS,
   flexWindows,
+  followFlexStep,
   standingFlexOrder,
+  type FollowedStep,
   type FlexWindow,
   type StandingFlexOrder,
   type StandingFlexOrderParameters,

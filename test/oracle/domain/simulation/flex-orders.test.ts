@@ -2,6 +2,7 @@ import { expect } from "chai";
 import {
   MAX_WINDOW_INTERVALS,
   flexWindows,
+  followFlexStep,
   standingFlexOrder,
 } from "../../../../oracle/src/domain/simulation/flex-orders.js";
 import { generateNeighbourhood } from "../../../../oracle/src/domain/simulation/neighbourhood.js";
@@ -98,5 +99,56 @@ describe("standingFlexOrder", () => {
     expect(() =>
       standingFlexOrder({ ...base, household: withBattery[0]!, windowIntervals: 4, socWh: -1 }),
     ).to.throw(RangeError, /socWh/);
+  });
+});
+
+describe("followFlexStep", () => {
+  const battery = {
+    capacityWh: 10_000,
+    maxPowerW: 4_000,
+    chargeEfficiency: 0.95,
+    dischargeEfficiency: 0.95,
+    minSocWh: 1_000,
+    maxSocWh: 10_000,
+    initialSocWh: 5_000,
+  };
+  describe("when the step fits the simulated state of charge", () => {
+    it("does the whole step by the simulation's rule", () => {
+      expect(followFlexStep(battery, 5_000, { direction: "charge", energyWh: 1_000 })).to.deep.equal({
+        chargeWh: 1_000,
+        dischargeWh: 0,
+        socWh: 5_950,
+        followed: true,
+      });
+      expect(followFlexStep(battery, 5_000, { direction: "discharge", energyWh: 950 })).to.deep.equal({
+        chargeWh: 0,
+        dischargeWh: 950,
+        socWh: 4_000,
+        followed: true,
+      });
+    });
+  });
+  describe("when the simulated state of charge drifted and the step does not fit", () => {
+    it("does the largest part that keeps the SoC in its window, and says it did not follow", () => {
+      const charge = followFlexStep(battery, 9_900, { direction: "charge", energyWh: 1_000 });
+      expect(charge.followed).to.equal(false);
+      expect(charge.chargeWh, "floor(106 · 0.95) = 100 fills the last 100 Wh").to.equal(106);
+      expect(charge.socWh).to.equal(10_000);
+      const discharge = followFlexStep(battery, 1_100, { direction: "discharge", energyWh: 500 });
+      expect(discharge.followed).to.equal(false);
+      expect(discharge.dischargeWh, "ceil(95 / 0.95) = 100 empties it to the floor").to.equal(95);
+      expect(discharge.socWh).to.equal(1_000);
+    });
+    it("stays idle when nothing fits", () => {
+      expect(followFlexStep(battery, 1_000, { direction: "discharge", energyWh: 300 })).to.deep.equal({
+        chargeWh: 0,
+        dischargeWh: 0,
+        socWh: 1_000,
+        followed: false,
+      });
+    });
+  });
+  it("a 0 Wh step is followed", () => {
+    expect(followFlexStep(battery, 1_000, { direction: "charge", energyWh: 0 }).followed).to.equal(true);
   });
 });
