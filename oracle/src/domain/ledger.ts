@@ -123,5 +123,11 @@ export function flexLedger(input: FlexLedgerInput): FlexLedger {
     return s + o.chargeBudget - o.spent;
   }, 0n);
   const owed = balances + unspentBudgets;
-  return { tokenBalance: input.tokenBalance, balances, unspentBudgets, owed, exact: owed === input.tokenBalance };
+  return {
+    tokenBalance: input.tokenBalance,
+    balances,
+    unspentBudgets,
+    owed,
+    exact: owed === input.tokenBalance,
+  };
 }

@@ -101,13 +101,17 @@ describe("householdOutcomes › when a battery settles flexibility steps", () =>
     intervals: [
       {
         fills: [],
-        flexSteps: [{ owner: B, batteryId: 0, direction: 0, energyWh: 1_000n, socWh: 5_950n, amount: 120_000n }],
+        flexSteps: [
+          { owner: B, batteryId: 0, direction: 0, energyWh: 1_000n, socWh: 5_950n, amount: 120_000n },
+        ],
         imbalances: [],
         readings: [{ participant: B, injectedWh: 0n, consumedWh: 1_000n }],
       },
       {
         fills: [],
-        flexSteps: [{ owner: B, batteryId: 0, direction: 1, energyWh: 950n, socWh: 4_950n, amount: 190_000n }],
+        flexSteps: [
+          { owner: B, batteryId: 0, direction: 1, energyWh: 950n, socWh: 4_950n, amount: 190_000n },
+        ],
         imbalances: [],
         readings: [{ participant: B, injectedWh: 950n, consumedWh: 0n }],
       },

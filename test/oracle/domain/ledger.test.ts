@@ -84,9 +84,9 @@ describe("flexLedger", () => {
     it("is not exact", () => {
       expect(flexLedger({ ...input, tokenBalance: 1_570_001n }).exact).to.equal(false);
       expect(flexLedger({ ...input, tokenBalance: 1_569_999n }).exact).to.equal(false);
-      expect(flexLedger({ ...input, tokenBalance: 1_570_000n, openBudgets: input.openBudgets.slice(1) }).exact).to.equal(
-        false,
-      );
+      expect(
+        flexLedger({ ...input, tokenBalance: 1_570_000n, openBudgets: input.openBudgets.slice(1) }).exact,
+      ).to.equal(false);
     });
   });
   it("rejects an order that spent more than its budget, naming the field", () => {

@@ -20,7 +20,10 @@ export interface FlexWindow {
  * The run's intervals split into consecutive windows of at most `maxWindowIntervals`.
  * @throws RangeError naming the argument when it is not a positive integer (0 intervals: no window).
  */
-export function flexWindows(intervals: number, maxWindowIntervals: number = MAX_WINDOW_INTERVALS): FlexWindow[] {
+export function flexWindows(
+  intervals: number,
+  maxWindowIntervals: number = MAX_WINDOW_INTERVALS,
+): FlexWindow[] {
   if (!Number.isSafeInteger(intervals) || intervals < 0)
     throw new RangeError(`intervals must be a non-negative integer, got ${intervals}`);
   if (!Number.isSafeInteger(maxWindowIntervals) || maxWindowIntervals < 1)
@@ -67,8 +70,14 @@ export interface StandingFlexOrder {
 export function standingFlexOrder(p: StandingFlexOrderParameters): StandingFlexOrder {
   const battery = p.household.battery;
   if (battery === null) throw new RangeError(`household ${p.household.id} has no battery`);
-  if (!Number.isSafeInteger(p.windowIntervals) || p.windowIntervals < 1 || p.windowIntervals > MAX_WINDOW_INTERVALS)
-    throw new RangeError(`windowIntervals must be an integer in [1, ${MAX_WINDOW_INTERVALS}], got ${p.windowIntervals}`);
+  if (
+    !Number.isSafeInteger(p.windowIntervals) ||
+    p.windowIntervals < 1 ||
+    p.windowIntervals > MAX_WINDOW_INTERVALS
+  )
+    throw new RangeError(
+      `windowIntervals must be an integer in [1, ${MAX_WINDOW_INTERVALS}], got ${p.windowIntervals}`,
+    );
   if (!Number.isSafeInteger(p.intervalSeconds) || p.intervalSeconds < 1)
     throw new RangeError(`intervalSeconds must be a positive integer, got ${p.intervalSeconds}`);
   if (!Number.isSafeInteger(p.socWh) || p.socWh < 0)

@@ -6,7 +6,10 @@ import {
   standingFlexOrder,
 } from "../../../../oracle/src/domain/simulation/flex-orders.js";
 import { generateNeighbourhood } from "../../../../oracle/src/domain/simulation/neighbourhood.js";
-import { batteryPriceThresholds, parseStrategyOptions } from "../../../../oracle/src/domain/simulation/strategy.js";
+import {
+  batteryPriceThresholds,
+  parseStrategyOptions,
+} from "../../../../oracle/src/domain/simulation/strategy.js";
 
 const neighbourhood = generateNeighbourhood({ seed: 1, prosumers: 50, zones: 3 });
 const options = parseStrategyOptions();
