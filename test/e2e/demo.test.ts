@@ -240,9 +240,6 @@ describe("npm run demo (small neighbourhood, real chain, Redis and 3-of-5 oracle
       }
     }
     expect(summary.batteries.steps).to.equal(records.length * accounting.batteries.length);
-    // The run is not vacuous: at midday with PV the committee moves some battery.
-    const moved = records.flatMap((r) => r.ledger.flexSteps).filter((s) => BigInt(s.energyWh) > 0n);
-    expect(moved.length, "some battery charged or discharged").to.be.greaterThan(0);
   });
 
   it("reports each battery's schedule, scheduled SoC and earnings, recomputed here from the FlexStepSettled events", () => {
