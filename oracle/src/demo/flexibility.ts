@@ -7,7 +7,7 @@
  * Orders go through the FlexibilityMarket ABI and the demo's own sender (the typed client has no
  * flexibility actions yet), like world.ts's registry calls.
  */
-import { type Address, type Hex, parseEventLogs } from "viem";
+import { type Address, parseEventLogs, zeroAddress } from "viem";
 import { flexibilityMarketAbi, gridRegistryAbi } from "../chain/abis.js";
 import type { LedgerFlexStep } from "../domain/household-outcomes.js";
 import { parseStrategyOptions, standingFlexOrder, type FlexWindow } from "../domain/simulation/index.js";
@@ -170,7 +170,7 @@ export async function settledFlexSteps(
   return logs
     .filter((l) => l.args.intervalId === intervalId)
     .map((l) => ({
-      owner: ownerOf.get(l.args.batteryId) ?? ("0x0000000000000000000000000000000000000000" as Hex),
+      owner: ownerOf.get(l.args.batteryId) ?? zeroAddress,
       batteryId: l.args.batteryId,
       direction: l.args.direction,
       energyWh: l.args.energyWh,
