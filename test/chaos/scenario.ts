@@ -282,6 +282,7 @@ export async function startSuite(options: SuiteOptions): Promise<ChaosSuite> {
             `[${label}] interval ${r.intervalId} ${r.final ? "final" : `NOT FINAL: ${r.problem}`} (${((Date.now() - wallStart) / 1000).toFixed(0)} s)`,
           ),
       })
+        .then((result) => result.records)
         .catch((error: unknown) => {
           demoError = error instanceof Error ? error.message : String(error);
           log(`[${label}] demo stopped: ${demoError}`);

@@ -16,6 +16,14 @@ interface RecordJson {
   buyers: number;
   ledger: {
     fills: { owner: string; side: number; amount: string }[];
+    flexSteps: {
+      owner: string;
+      batteryId: number;
+      direction: number;
+      energyWh: string;
+      socWh: string;
+      amount: string;
+    }[];
     imbalances: {
       participant: string;
       deviationWh: string;
@@ -41,6 +49,23 @@ interface SummaryJson {
     savingMax: string;
   };
   grid: { revenue: string };
+  batteries: {
+    count: number;
+    chargedWh: string;
+    dischargedWh: string;
+    chargeCost: string;
+    dischargeCredit: string;
+    earned: string;
+    steps: number;
+    notFollowed: number;
+    perBattery: {
+      batteryId: number;
+      owner: string;
+      stepsWh: string[];
+      scheduledSocWh: string[];
+      earned: string;
+    }[];
+  };
 }
 
 interface AccountingJson {
@@ -48,6 +73,7 @@ interface AccountingJson {
   gridAccounts: string[];
   retailPerKwh: string;
   feedInPerKwh: string;
+  batteries: { batteryId: number; owner: string; initialSocWh: string }[];
 }
 
 describe("npm run demo (small neighbourhood, real chain, Redis and 3-of-5 oracle node processes)", function () {
@@ -160,6 +186,12 @@ describe("npm run demo (small neighbourhood, real chain, Redis and 3-of-5 oracle
         if (net.has(who)) net.set(who, net.get(who)! + (f.side === 0 ? amount : -amount));
         if (grid.has(who)) gridRevenue += f.side === 1 ? amount : -amount;
       }
+      // A battery's charges are paid from its owner's flexibility budget, its discharges credited.
+      for (const step of r.ledger.flexSteps) {
+        const who = step.owner.toLowerCase();
+        const amount = BigInt(step.amount);
+        if (net.has(who)) net.set(who, net.get(who)! + (step.direction === 0 ? amount : -amount));
+      }
       for (const i of r.ledger.imbalances) {
         const who = i.participant.toLowerCase();
         expect(grid.has(who), `grid account ${who} settled for imbalance`).to.equal(false);
@@ -194,11 +226,70 @@ describe("npm run demo (small neighbourhood, real chain, Redis and 3-of-5 oracle
     expect(BigInt(summary.grid.revenue), "grid revenue").to.equal(gridRevenue);
   });
 
+  it("schedules every battery through its standing flexibility order: one settled step per battery and interval", () => {
+    expect(accounting.batteries.length, "the small neighbourhood has batteries").to.be.greaterThan(0);
+    expect(summary.batteries.count).to.equal(accounting.batteries.length);
+    for (const r of records) {
+      const ids = r.ledger.flexSteps.map((s) => s.batteryId).sort((a, b) => a - b);
+      expect(ids, `interval ${r.intervalId}: one step per battery`).to.deep.equal(
+        accounting.batteries.map((b) => b.batteryId).sort((a, b) => a - b),
+      );
+      for (const step of r.ledger.flexSteps) {
+        const owner = accounting.batteries.find((b) => b.batteryId === step.batteryId)!.owner;
+        expect(step.owner.toLowerCase(), "the step's owner is the battery's").to.equal(owner.toLowerCase());
+      }
+    }
+    expect(summary.batteries.steps).to.equal(records.length * accounting.batteries.length);
+  });
+
+  it("reports each battery's schedule, scheduled SoC and earnings, recomputed here from the FlexStepSettled events", () => {
+    let charged = 0n;
+    let discharged = 0n;
+    let chargeCost = 0n;
+    let dischargeCredit = 0n;
+    for (const b of accounting.batteries) {
+      const reported = summary.batteries.perBattery.find((x) => x.batteryId === b.batteryId)!;
+      let soc = BigInt(b.initialSocWh);
+      let earned = 0n;
+      const steps: bigint[] = [];
+      const socs: bigint[] = [];
+      for (const r of records) {
+        const step = r.ledger.flexSteps.find((s) => s.batteryId === b.batteryId);
+        const energy = step === undefined ? 0n : BigInt(step.energyWh);
+        const amount = step === undefined ? 0n : BigInt(step.amount);
+        const charge = step === undefined || step.direction === 0;
+        steps.push(charge ? energy : -energy);
+        if (step !== undefined) soc = BigInt(step.socWh);
+        socs.push(soc);
+        earned += charge ? -amount : amount;
+        if (charge) {
+          charged += energy;
+          chargeCost += amount;
+        } else {
+          discharged += energy;
+          dischargeCredit += amount;
+        }
+      }
+      expect(reported.stepsWh.map(BigInt), `battery ${b.batteryId} schedule`).to.deep.equal(steps);
+      expect(reported.scheduledSocWh.map(BigInt), `battery ${b.batteryId} scheduled SoC`).to.deep.equal(socs);
+      expect(BigInt(reported.earned), `battery ${b.batteryId} earned`).to.equal(earned);
+    }
+    expect(BigInt(summary.batteries.chargedWh), "charged").to.equal(charged);
+    expect(BigInt(summary.batteries.dischargedWh), "discharged").to.equal(discharged);
+    expect(BigInt(summary.batteries.chargeCost), "charge cost").to.equal(chargeCost);
+    expect(BigInt(summary.batteries.dischargeCredit), "discharge credit").to.equal(dischargeCredit);
+    expect(BigInt(summary.batteries.earned), "earned").to.equal(dischargeCredit - chargeCost);
+    expect(output, "the terminal summary prints the batteries' earnings").to.match(
+      /batteries \(\d+\)\s+earned/,
+    );
+  });
+
   it("writes a self-contained HTML report with charts", () => {
     expect(existsSync(reportPath)).to.equal(true);
     const html = readFileSync(reportPath, "utf8");
     expect(html).to.contain("<svg");
     expect(html).to.contain("Zone prices");
+    expect(html).to.contain("Scheduled state of charge of each battery");
     expect(html).not.to.match(/<script|https?:\/\/(?!gridbrain)/);
   });
 });

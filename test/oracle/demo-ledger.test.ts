@@ -1,6 +1,7 @@
 import { expect } from "chai";
-import type { Log } from "viem";
-import { getLogsInRanges } from "../../oracle/src/demo/ledger.js";
+import { type AbiEvent, type Log, encodeAbiParameters, encodeEventTopics } from "viem";
+import { flexibilityMarketAbi } from "../../oracle/src/chain/abis.js";
+import { getLogsInRanges, readFlexLedger } from "../../oracle/src/demo/ledger.js";
 
 const MARKET = "0x00000000000000000000000000000000000000aa" as const;
 
@@ -50,5 +51,76 @@ describe("demo ledger: getLogsInRanges", () => {
     }
     expect(error).to.be.instanceOf(RangeError);
     expect((error as Error).message).to.match(/blocksPerRead/);
+  });
+});
+
+describe("demo ledger: readFlexLedger", () => {
+  const FLEX = "0x00000000000000000000000000000000000000f1" as const;
+  const TOKEN = "0x00000000000000000000000000000000000000f2" as const;
+  const OWNER_A = "0x00000000000000000000000000000000000000a1" as const;
+  const OWNER_B = "0x00000000000000000000000000000000000000b2" as const;
+  const id = (n: number) => `0x${n.toString(16).padStart(64, "0")}` as const;
+  const order = (owner: `0x${string}`, batteryId: number, chargeBudget: bigint) => ({
+    owner,
+    batteryId,
+    firstInterval: 10n,
+    lastInterval: 20n,
+    maxChargePricePerKwh: 100_000n,
+    minDischargePricePerKwh: 150_000n,
+    chargeBudget,
+    initialSocWh: 5_000n,
+    nonce: 0n,
+  });
+  const eventLog = (eventName: string, args: Record<string, unknown>, blockNumber: bigint): Log => {
+    const event = flexibilityMarketAbi.find((e) => e.type === "event" && e.name === eventName) as AbiEvent;
+    const topics = encodeEventTopics({ abi: [event], eventName, args } as never);
+    const data = encodeAbiParameters(
+      event.inputs.filter((i) => !i.indexed),
+      event.inputs.filter((i) => !i.indexed).map((i) => args[i.name!]),
+    );
+    return { address: FLEX, topics, data, blockNumber, logIndex: 0 } as unknown as Log;
+  };
+  // Order 1 (A, budget 1,000,000) spent 120,000 and is open; order 2 (B, 500,000) was refunded;
+  // A holds 190,000 of discharge credits, B its refund of 500,000.
+  const logs = [
+    eventLog(
+      "FlexOrderPlaced",
+      { orderId: id(1), owner: OWNER_A, batteryId: 0, order: order(OWNER_A, 0, 1_000_000n) },
+      1n,
+    ),
+    eventLog(
+      "FlexOrderPlaced",
+      { orderId: id(2), owner: OWNER_B, batteryId: 1, order: order(OWNER_B, 1, 500_000n) },
+      2n,
+    ),
+    eventLog("FlexFundsRefunded", { orderId: id(2), owner: OWNER_B, amount: 500_000n }, 3n),
+  ];
+  const client = (tokenBalance: bigint) =>
+    ({
+      getBlockNumber: async () => 3n,
+      getLogs: async ({ fromBlock, toBlock }: { fromBlock: bigint; toBlock: bigint }) =>
+        logs.filter((l) => l.blockNumber! >= fromBlock && l.blockNumber! <= toBlock),
+      readContract: async ({ functionName, args }: { functionName: string; args: readonly unknown[] }) => {
+        if (functionName === "balanceOf" && args[0] === FLEX) return tokenBalance;
+        if (functionName === "balanceOf")
+          return String(args[0]).toLowerCase() === OWNER_A ? 190_000n : 500_000n;
+        if (functionName === "orderState") {
+          if (args[0] !== id(1))
+            throw new Error(`orderState of a refunded order ${String(args[0])} was read`);
+          return { placed: true, endInterval: 20n, spent: 120_000n, refunded: false };
+        }
+        throw new Error(`unexpected read ${functionName}`);
+      },
+    }) as unknown as Parameters<typeof readFlexLedger>[0];
+
+  it("counts owners' balances and the unspent budget of every order not refunded, from the events", async () => {
+    const ledger = await readFlexLedger(client(190_000n + 500_000n + 880_000n), FLEX, TOKEN);
+    expect(ledger.balances).to.equal(690_000n);
+    expect(ledger.unspentBudgets, "order 1's budget − spent; order 2 refunded").to.equal(880_000n);
+    expect(ledger.exact).to.equal(true);
+  });
+
+  it("is not exact when the contract holds one unit less than it owes", async () => {
+    expect((await readFlexLedger(client(1_569_999n), FLEX, TOKEN)).exact).to.equal(false);
   });
 });

@@ -3,7 +3,9 @@
  * address, the batteries' state of charge (carried from one interval to the next), and where an
  * action the demo could not do is reported.
  */
+import type { Address } from "viem";
 import type { HDAccount } from "viem/accounts";
+import { batteryIdsByOwner, flexibilityMarketOf, type DemoBattery } from "./flexibility.js";
 import type { Neighbourhood, NeighbourhoodSimulator } from "../domain/simulation/index.js";
 import type { IntervalRecord, UndoneAction } from "./interval-record.js";
 import type { DemoAccounts, DemoChain } from "./world.js";
@@ -42,8 +44,12 @@ export interface RunContext {
   readonly householdByAddress: ReadonlyMap<string, number>;
   /** The grid's zone accounts, lower-case. */
   readonly gridAddresses: ReadonlySet<string>;
-  /** State of charge of each household's battery (Wh) by household id, updated as batteries follow their fills. */
+  /** State of charge of each household's battery (Wh) by household id, updated as batteries follow their steps. */
   readonly socWh: Record<string, number>;
+  /** EnergyMarket's FlexibilityMarket, where the batteries' standing orders live. */
+  readonly flexibilityMarket: Address;
+  /** The neighbourhood's batteries with their registry ids, in household order. */
+  readonly batteries: readonly DemoBattery[];
   /** Reports an action the demo could not do (first line of the reason); the run goes on. */
   undone(intervalId: bigint, action: string, reason: unknown): void;
 }
@@ -52,6 +58,16 @@ export async function runContext(parameters: RunParameters): Promise<RunContext>
   const { chain, accounts, neighbourhood } = parameters;
   const socWh: Record<string, number> = {};
   for (const h of neighbourhood.households) if (h.battery !== null) socWh[h.id] = h.battery.initialSocWh;
+  const ids = await batteryIdsByOwner(chain);
+  const batteries: DemoBattery[] = [];
+  for (const h of neighbourhood.households) {
+    if (h.battery === null) continue;
+    const owner = accounts.households[h.index]!.address;
+    const batteryId = ids.get(owner.toLowerCase());
+    if (batteryId === undefined)
+      throw new Error(`household ${h.id}'s battery is not registered (owner ${owner})`);
+    batteries.push({ householdId: h.id, batteryId, owner, initialSocWh: BigInt(h.battery.initialSocWh) });
+  }
   return {
     parameters,
     chainId: await chain.publicClient.getChainId(),
@@ -60,6 +76,8 @@ export async function runContext(parameters: RunParameters): Promise<RunContext>
     ),
     gridAddresses: new Set(accounts.grid.map((a) => a.address.toLowerCase())),
     socWh,
+    flexibilityMarket: await flexibilityMarketOf(chain),
+    batteries,
     undone: (intervalId, action, reason) =>
       parameters.onUndone?.({
         intervalId,

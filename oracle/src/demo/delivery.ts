@@ -1,15 +1,16 @@
 /**
  * Phase 3 of an interval: delivery. What the settled fills bought and sold per zone, then each
- * household's batteries follow their scheduled fills and its meter measures the actual energy.
+ * household's battery follows its settled flexibility step and its meter (net of house and
+ * battery) measures the actual energy.
  */
 import type { Address } from "viem";
 import type { HDAccount } from "viem/accounts";
-import { applyBatteryEnergy, meterReading, type IntervalSimulation } from "../domain/simulation/index.js";
+import type { LedgerFlexStep } from "../domain/household-outcomes.js";
+import { followFlexStep, meterReading, type IntervalSimulation } from "../domain/simulation/index.js";
 import { Side } from "../domain/eip712.js";
 import type { EventLog } from "./chain-reads.js";
 import type { RunContext } from "./context.js";
 import type { ZoneEnergy } from "./interval-record.js";
-import type { PlacedOrders } from "./orders.js";
 
 export interface Reading {
   readonly participant: Address;
@@ -29,6 +30,8 @@ export interface Delivery {
   readonly renewableDeliveredWh: bigint;
   /** Every battery's state of charge after this interval, summed (Wh). */
   readonly batterySocWh: number;
+  /** Batteries that could not do their whole settled step (simulated SoC drifted from the scheduled one). */
+  readonly batteriesNotFollowing: number;
 }
 
 interface FillTally {
@@ -73,16 +76,21 @@ function tallyFills(context: RunContext, fills: readonly EventLog[]): FillTally 
   return { filledBy, zones, householdPaid, householdReceived };
 }
 
-/** Updates `context.socWh` as the batteries charge and discharge. */
+/**
+ * Updates `context.socWh` as the batteries charge and discharge. A battery with no settled step
+ * (the interval was not scheduled) idles, as the contract takes it.
+ */
 export function deliver(
   context: RunContext,
   sim: IntervalSimulation,
-  orders: PlacedOrders,
   fills: readonly EventLog[],
+  flexSteps: readonly LedgerFlexStep[],
 ): Delivery {
   const { accounts, neighbourhood, retailPricePerKwh, feedInPricePerKwh } = context.parameters;
   const { socWh } = context;
-  const { purposeBySlot } = orders;
+  const batteryIdOf = new Map(context.batteries.map((b) => [b.householdId, b.batteryId]));
+  const stepOf = new Map(flexSteps.map((s) => [s.batteryId, s]));
+  let batteriesNotFollowing = 0;
   const { filledBy, zones, householdPaid, householdReceived } = tallyFills(context, fills);
   const readings: Reading[] = [];
   let actualPvWh = 0;
@@ -94,19 +102,18 @@ export function deliver(
     const owner = accounts.households[house.index]!.address.toLowerCase();
     let chargeWh = 0;
     let dischargeWh = 0;
-    if (house.battery !== null) {
-      if (purposeBySlot.get(`${owner}/${Side.Buy}`) === "battery-charge")
-        chargeWh = Number(filledBy.get(`${owner}/${Side.Buy}`) ?? 0n);
-      if (purposeBySlot.get(`${owner}/${Side.Sell}`) === "battery-discharge")
-        dischargeWh = Number(filledBy.get(`${owner}/${Side.Sell}`) ?? 0n);
-      try {
-        socWh[house.id] = applyBatteryEnergy(house.battery, socWh[house.id]!, chargeWh, dischargeWh);
-      } catch {
-        // The battery cannot follow its schedule (state of charge limits): it stays idle and the
-        // household's meter shows the difference, which is settled as imbalance.
-        chargeWh = 0;
-        dischargeWh = 0;
-      }
+    const step = stepOf.get(batteryIdOf.get(house.id) ?? -1);
+    if (house.battery !== null && step !== undefined) {
+      // Where the simulated SoC cannot take the whole step, the battery does what it can; the
+      // meter shows the rest, which EnergyMarket settles as imbalance against the scheduled net.
+      const followed = followFlexStep(house.battery, socWh[house.id]!, {
+        direction: step.direction === 0 ? "charge" : "discharge",
+        energyWh: Number(step.energyWh),
+      });
+      socWh[house.id] = followed.socWh;
+      chargeWh = followed.chargeWh;
+      dischargeWh = followed.dischargeWh;
+      if (!followed.followed) batteriesNotFollowing++;
     }
     const reading = meterReading({
       pvWh: hs.actual.pvWh,
@@ -143,5 +150,6 @@ export function deliver(
     noMarketCost,
     renewableDeliveredWh,
     batterySocWh: Object.values(socWh).reduce((sum, v) => sum + v, 0),
+    batteriesNotFollowing,
   };
 }

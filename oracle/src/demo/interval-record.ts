@@ -12,7 +12,10 @@ export interface IntervalRecord {
   readonly zones: readonly ZoneEnergy[];
   readonly actualPvWh: number;
   readonly actualLoadWh: number;
+  /** Every battery's simulated state of charge after the interval, summed (Wh). */
   readonly batterySocWh: number;
+  /** Batteries that could not do their whole settled step in this interval. */
+  readonly batteriesNotFollowing: number;
   readonly imbalanceWh: bigint;
   /** The part of imbalanceWh where households delivered less (or used more) than scheduled. */
   readonly imbalanceShortWh: bigint;
@@ -31,7 +34,7 @@ export interface IntervalRecord {
   /** Buyers with a settled fill, households and the grid (claims round down, so issued − claimed ≤ buyers). */
   readonly buyers: number;
   readonly gasUsed: bigint;
-  /** The interval's FillSettled and ImbalanceSettled events and the households' meter readings: the
+  /** The interval's FillSettled, FlexStepSettled and ImbalanceSettled events and the households' meter readings: the
    * input of every household's outcome (domain/household-outcomes.ts), kept in the JSON report so a
    * reader can recompute the summary. */
   readonly ledger: IntervalLedger;

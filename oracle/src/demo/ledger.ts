@@ -3,10 +3,18 @@
  * market's event history tells which orders are still open and which sell fills still hold
  * collateral; the contract's views give free balances, each interval's receipts and payouts, the
  * operator funds and the token balance. Used by the demo's closing check and the e2e tests.
+ * FlexibilityMarket's books likewise: its events list the orders placed and refunded; its views
+ * give what each spent, the owners' balances and its token balance.
  */
-import { type Address, type Log, type PublicClient, erc20Abi, parseEventLogs } from "viem";
-import { energyMarketAbi, gridRegistryAbi } from "../chain/abis.js";
-import { type Ledger, type LedgerOrder, marketLedger } from "../domain/ledger.js";
+import { type Address, type Hex, type Log, type PublicClient, erc20Abi, parseEventLogs } from "viem";
+import { energyMarketAbi, flexibilityMarketAbi, gridRegistryAbi } from "../chain/abis.js";
+import {
+  type FlexLedger,
+  type Ledger,
+  type LedgerOrder,
+  flexLedger,
+  marketLedger,
+} from "../domain/ledger.js";
 
 /** Blocks per log read: a small share of a full demo day, so each response stays well below the body limit. */
 const LOG_BLOCKS_PER_READ = 1_000n;
@@ -151,5 +159,61 @@ export async function readMarketLedger(
     intervalSurpluses: states.map((s) => s.receipts - s.payouts),
     operatorFunds,
     offerCollateralPerKwh,
+  });
+}
+
+/**
+ * Every term of FlexibilityMarket's identity (domain/ledger.ts `flexLedger`) read from the chain:
+ * `FlexOrderPlaced` gives each order's budget and owner, `FlexFundsRefunded` the orders whose
+ * unspent budget went back to their owner; `orderState` what each order's charges spent.
+ */
+export async function readFlexLedger(
+  client: Pick<PublicClient, "getBlockNumber" | "getLogs" | "readContract">,
+  flexibilityMarket: Address,
+  token: Address,
+  fromBlock = 0n,
+): Promise<FlexLedger> {
+  const logs = parseEventLogs({
+    abi: flexibilityMarketAbi,
+    logs: await getLogsInRanges(client, flexibilityMarket, fromBlock),
+  });
+  const budgets = new Map<Hex, bigint>();
+  const refunded = new Set<Hex>();
+  const owners = new Set<Address>();
+  for (const log of logs) {
+    if (log.eventName === "FlexOrderPlaced") {
+      budgets.set(log.args.orderId, log.args.order.chargeBudget);
+      owners.add(log.args.owner);
+    } else if (log.eventName === "FlexFundsRefunded") refunded.add(log.args.orderId);
+  }
+  const open = [...budgets.entries()].filter(([id]) => !refunded.has(id));
+  const [tokenBalance, balances, states] = await Promise.all([
+    client.readContract({
+      address: token,
+      abi: erc20Abi,
+      functionName: "balanceOf",
+      args: [flexibilityMarket],
+    }),
+    inChunks([...owners], (o) =>
+      client.readContract({
+        address: flexibilityMarket,
+        abi: flexibilityMarketAbi,
+        functionName: "balanceOf",
+        args: [o],
+      }),
+    ),
+    inChunks(open, ([id]) =>
+      client.readContract({
+        address: flexibilityMarket,
+        abi: flexibilityMarketAbi,
+        functionName: "orderState",
+        args: [id],
+      }),
+    ),
+  ]);
+  return flexLedger({
+    tokenBalance,
+    balances,
+    openBudgets: open.map(([, chargeBudget], i) => ({ chargeBudget, spent: states[i]!.spent })),
   });
 }

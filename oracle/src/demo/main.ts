@@ -27,7 +27,7 @@ import { createLogger, type Logger } from "../infra/logging.js";
 import { deployLocalSuite } from "../devnet/deploy.js";
 import { PROJECT_ROOT, startHardhatNode, startRedis } from "../devnet/local-services.js";
 import { startOracleNodes } from "../devnet/oracle-nodes.js";
-import { readMarketLedger } from "./ledger.js";
+import { readFlexLedger, readMarketLedger } from "./ledger.js";
 import { type SummaryAccounting, formatLedger, formatSummary, htmlReport, summarize } from "./report.js";
 import { type UndoneAction, runIntervals } from "./run.js";
 import {
@@ -237,7 +237,7 @@ async function main(): Promise<void> {
     seed: options.seed,
   });
   const undone: UndoneAction[] = [];
-  const records = await runIntervals({
+  const run = await runIntervals({
     chain,
     accounts,
     neighbourhood,
@@ -294,10 +294,14 @@ async function main(): Promise<void> {
     },
   });
 
+  const { records } = run;
   // Conservation: the market holds exactly what it owes — free balances plus every lock (open
   // bids and offers, collateral of settled sell fills, receipts not yet paid out or credited,
-  // operator funds) — and every token minted is in a wallet or in the market.
+  // operator funds); the flexibility market holds its owners' balances and every unspent charging
+  // budget; and every token minted (the set-up's and the batteries' budgets) is in a wallet or in
+  // one of the two markets.
   const ledger = await readMarketLedger(chain.publicClient, addresses.market, addresses.token);
+  const flexLedger = await readFlexLedger(chain.publicClient, run.flexibilityMarket, addresses.token);
   const tokenBalance = async (holder: `0x${string}`) =>
     (await chain.publicClient.readContract({
       address: addresses.token,
@@ -308,7 +312,11 @@ async function main(): Promise<void> {
   const holders = [accounts.operator, ...accounts.grid, ...accounts.households].map((a) => a.address);
   let wallets = 0n;
   for (const h of holders) wallets += await tokenBalance(h);
-  const fundsConserved = ledger.exact && ledger.marketTokenBalance + wallets === mintedTotal(accounts);
+  const minted = mintedTotal(accounts) + run.flexBudgetsMinted;
+  const fundsConserved =
+    ledger.exact &&
+    flexLedger.exact &&
+    ledger.marketTokenBalance + flexLedger.tokenBalance + wallets === minted;
 
   const accounting: SummaryAccounting = {
     households: neighbourhood.households.map((h) => ({
@@ -318,18 +326,25 @@ async function main(): Promise<void> {
     gridAccounts: accounts.grid.map((a) => a.address),
     retailPerKwh: BigInt(RETAIL),
     feedInPerKwh: BigInt(FEED_IN),
+    batteries: run.batteries.map((b) => ({
+      batteryId: b.batteryId,
+      owner: b.owner,
+      initialSocWh: b.initialSocWh,
+    })),
   };
   const summary = summarize(records, fundsConserved, accounting, undone);
   printLine(`\n${formatSummary(summary)}`);
-  printLine(formatLedger(ledger));
+  printLine(formatLedger(ledger, flexLedger));
   if (!fundsConserved)
     step(
       "FUNDS NOT CONSERVED: see the ledger above and demo.log",
       {
         marketHolds: String(ledger.marketTokenBalance),
         owes: String(ledger.owed),
+        flexibilityMarketHolds: String(flexLedger.tokenBalance),
+        flexibilityMarketOwes: String(flexLedger.owed),
         wallets: String(wallets),
-        minted: String(mintedTotal(accounts)),
+        minted: String(minted),
       },
       "funds not conserved",
       "error",

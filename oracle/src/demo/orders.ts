@@ -1,5 +1,7 @@
 /**
  * Phase 1 of an interval: every agent places its orders, from forecasts, just before gate closure.
+ * Households trade only their own PV and load: their batteries take part through standing
+ * flexibility orders (flexibility.ts), which the committee schedules, not per-interval orders.
  */
 import type { HDAccount } from "viem/accounts";
 import { placeOrders, type IntervalSimulation, type StrategyOrder } from "../domain/simulation/index.js";
@@ -11,7 +13,7 @@ import type { RunContext } from "./context.js";
 export interface PlacedOrders {
   /** The orders the agents wanted, one per owner and side; some may have failed to be placed. */
   readonly wanted: readonly StrategyOrder[];
-  /** What each order is for, by `<lower-case owner>/<side code>`: tells a battery's fill from its household's. */
+  /** What each order is for, by `<lower-case owner>/<side code>`. */
   readonly purposeBySlot: ReadonlyMap<string, StrategyOrder["purpose"]>;
 }
 
@@ -65,6 +67,7 @@ export async function placeIntervalOrders(
       options: {
         retailPricePerKwh: context.parameters.retailPricePerKwh,
         feedInPricePerKwh: context.parameters.feedInPricePerKwh,
+        batteryOrders: false,
       },
     }),
   );

@@ -1,15 +1,17 @@
 /**
  * The demo's closing summary and its self-contained HTML report (inline SVG, no scripts, no
- * network): zone prices over the day, supply and demand, battery state of charge, and net zone
- * imports (the energy the lines carried into each zone).
+ * network): zone prices over the day, supply and demand, battery state of charge, each battery's
+ * committed schedule and what it earned, and net zone imports (the energy the lines carried into
+ * each zone).
  */
 import type { Address } from "viem";
+import { type BatteryOutcome, batteryOutcomes } from "../domain/battery-outcomes.js";
 import {
   type HouseholdClass,
   type HouseholdOutcome,
   householdOutcomes,
 } from "../domain/household-outcomes.js";
-import type { Ledger } from "../domain/ledger.js";
+import type { FlexLedger, Ledger } from "../domain/ledger.js";
 import { PHASES, type IntervalRecord, type Phase, type UndoneAction } from "./run.js";
 
 /** Who is who and the tariffs, for the per-household accounting. */
@@ -18,6 +20,31 @@ export interface SummaryAccounting {
   readonly gridAccounts: readonly Address[];
   readonly retailPerKwh: bigint;
   readonly feedInPerKwh: bigint;
+  /** Every battery: registry id, owner, state of charge before the first interval. */
+  readonly batteries: readonly {
+    readonly batteryId: number;
+    readonly owner: Address;
+    readonly initialSocWh: bigint;
+  }[];
+}
+
+/**
+ * The batteries under their standing flexibility orders, from the FlexStepSettled events alone
+ * (domain/battery-outcomes.ts), and how often a battery could not do its whole step.
+ */
+export interface BatteriesSummary {
+  readonly count: number;
+  readonly chargedWh: bigint;
+  readonly dischargedWh: bigint;
+  readonly chargeCost: bigint;
+  readonly dischargeCredit: bigint;
+  /** Σ discharge credits − Σ charge costs. */
+  readonly earned: bigint;
+  /** Settled steps (one per battery and scheduled interval). */
+  readonly steps: number;
+  /** Steps a battery could not do in full (its simulated SoC drifted from the scheduled one). */
+  readonly notFollowed: number;
+  readonly perBattery: readonly BatteryOutcome[];
 }
 
 /** Households' figures (token base units): computed from the chain events and meter readings. */
@@ -26,6 +53,8 @@ export interface HouseholdsSummary {
   readonly netCost: bigint;
   readonly gridAloneCost: bigint;
   readonly fillsNet: bigint;
+  /** Their batteries' charge costs − discharge credits. */
+  readonly flexNet: bigint;
   readonly imbalanceCharged: bigint;
   readonly imbalancePaid: bigint;
   readonly worseOff: number;
@@ -48,6 +77,7 @@ export interface DemoSummary {
   readonly selfSufficiency: number;
   readonly averageZonePrices: readonly number[];
   readonly households: HouseholdsSummary;
+  readonly batteries: BatteriesSummary;
   /** The grid's revenue, on its own line: its accounts' supply − offtake, plus short charges billed outside. */
   readonly grid: {
     readonly revenue: bigint;
@@ -99,6 +129,10 @@ export function summarize(
   }
   const tradedLocally = bought > gridSupply ? bought - gridSupply : 0n;
   const outcomes = householdOutcomes({ ...accounting, intervals: records.map((r) => r.ledger) });
+  const batteries = batteryOutcomes({
+    batteries: accounting.batteries,
+    intervals: records.map((r) => r.ledger),
+  });
   return {
     intervals: records.length,
     finalIntervals: records.filter((r) => r.final).length,
@@ -113,6 +147,7 @@ export function summarize(
       netCost: outcomes.netCost,
       gridAloneCost: outcomes.gridAloneCost,
       fillsNet: outcomes.fillsNet,
+      flexNet: outcomes.flexNet,
       imbalanceCharged: outcomes.imbalanceCharged,
       imbalancePaid: outcomes.imbalancePaid,
       worseOff: outcomes.worseOff,
@@ -123,6 +158,17 @@ export function summarize(
       worst: outcomes.worst,
       imbalanceWhByClass: outcomes.imbalanceWhByClass,
       perHousehold: outcomes.households,
+    },
+    batteries: {
+      count: batteries.batteries.length,
+      chargedWh: batteries.chargedWh,
+      dischargedWh: batteries.dischargedWh,
+      chargeCost: batteries.chargeCost,
+      dischargeCredit: batteries.dischargeCredit,
+      earned: batteries.earned,
+      steps: records.reduce((n, r) => n + (r.ledger.flexSteps?.length ?? 0), 0),
+      notFollowed: records.reduce((n, r) => n + r.batteriesNotFollowing, 0),
+      perBattery: batteries.batteries,
     },
     grid: outcomes.grid,
     imbalanceWh,
@@ -149,7 +195,7 @@ const pct = (a: bigint, b: bigint) =>
 /** The worst household and what its cost is made of, so the reader sees why. */
 function worstReason(w: HouseholdOutcome): string {
   return (
-    `${w.address} (${w.class}): saving ${money(w.saving)} gUSD — fills ${money(w.fillsNet)}, ` +
+    `${w.address} (${w.class}): saving ${money(w.saving)} gUSD — fills ${money(w.fillsNet)}, battery ${money(w.flexNet)}, ` +
     `imbalance charged ${money(w.imbalanceCharged)} (${kwh(w.imbalanceWh)} kWh deviated), paid ${money(w.imbalancePaid)}, ` +
     `grid alone ${money(w.gridAloneCost)}`
   );
@@ -165,10 +211,11 @@ export function formatSummary(s: DemoSummary): string {
     `self-sufficiency         ${(s.selfSufficiency * 100).toFixed(1)} % of ${kwh(s.consumptionWh)} kWh consumed`,
     `average zone prices      ${s.averageZonePrices.map((p, z) => `zone ${z}: ${money(p)}`).join(", ")} gUSD/kWh`,
     `households (${h.count})         net cost ${money(h.netCost)} gUSD with GridBrain vs ${money(h.gridAloneCost)} gUSD with the grid alone (${pct(h.netCost, h.gridAloneCost)})`,
-    `  of which               fills ${money(h.fillsNet)}, imbalance charged ${money(h.imbalanceCharged)}, imbalance paid ${money(h.imbalancePaid)} gUSD`,
+    `  of which               fills ${money(h.fillsNet)}, batteries ${money(h.flexNet)}, imbalance charged ${money(h.imbalanceCharged)}, imbalance paid ${money(h.imbalancePaid)} gUSD`,
     `  saving per household   min ${money(h.savingMin)}, median ${money(h.savingMedian)}, max ${money(h.savingMax)} gUSD; worse off ${h.worseOff} (by > 2 %: ${h.worseOffBeyond2Percent})`,
     ...(h.worst === undefined ? [] : [`  worst                  ${worstReason(h.worst)}`]),
     `  imbalance by class     battery ${kwh(h.imbalanceWhByClass.battery)}, PV only ${kwh(h.imbalanceWhByClass.pv)}, neither ${kwh(h.imbalanceWhByClass.neither)} kWh`,
+    ...formatBatteries(s.batteries),
     `grid revenue             ${money(s.grid.revenue)} gUSD (supply − offtake ${money(s.grid.fillsNet)}, short charges billed outside the market ${money(s.grid.billedOutsideMarket)})`,
     `imbalance volume         ${kwh(s.imbalanceWh)} kWh (short ${kwh(s.imbalanceShortWh)}, long ${kwh(s.imbalanceWh - s.imbalanceShortWh)})`,
     `certificates issued      ${kwh(s.certificatesWh)} kWh (renewable energy bought and delivered)`,
@@ -181,13 +228,35 @@ export function formatSummary(s: DemoSummary): string {
   return lines.join("\n");
 }
 
+/** The batteries' totals, then one line per battery: what it earned and its scheduled SoC over the run. */
+function formatBatteries(b: BatteriesSummary): string[] {
+  if (b.count === 0) return [`batteries                none`];
+  return [
+    `batteries (${b.count})            earned ${money(b.earned)} gUSD: discharged ${kwh(b.dischargedWh)} kWh for ${money(b.dischargeCredit)}, charged ${kwh(b.chargedWh)} kWh for ${money(b.chargeCost)} gUSD (standing flexibility orders, ${b.steps} steps settled; not followed in full ${b.notFollowed})`,
+    ...b.perBattery.map((x) => {
+      const soc = x.scheduledSocWh;
+      return (
+        `  battery ${String(x.batteryId).padEnd(3)} ${x.owner.slice(0, 10)}…  earned ${money(x.earned)} gUSD, ` +
+        `charged ${kwh(x.chargedWh)}, discharged ${kwh(x.dischargedWh)} kWh, ` +
+        `scheduled SoC ${soc.length === 0 ? "n/a" : `${kwh(soc[0]!)} … ${kwh(soc[soc.length - 1]!)} kWh (min ${kwh(soc.reduce((m, v) => (v < m ? v : m)))}, max ${kwh(soc.reduce((m, v) => (v > m ? v : m)))})`}`
+      );
+    }),
+  ];
+}
+
 /** The market's books at the end of the run: what it holds against every kind of lock it owes. */
-export function formatLedger(l: Ledger): string {
+export function formatLedger(l: Ledger, flex?: FlexLedger): string {
   return [
     `market holds             ${money(l.marketTokenBalance)} gUSD; owes ${money(l.owed)} gUSD:`,
     `  free ${money(l.free)}, bids ${money(l.bids)}, offer collateral ${money(l.offerCollateral)}, ` +
       `fill collateral ${money(l.fillCollateral)}, unsettled payouts ${money(l.unsettledPayouts)}, ` +
       `operator funds ${money(l.operatorFunds)}`,
+    ...(flex === undefined
+      ? []
+      : [
+          `flexibility market holds ${money(flex.tokenBalance)} gUSD; owes ${money(flex.owed)} gUSD: ` +
+            `owners' balances ${money(flex.balances)}, unspent charging budgets ${money(flex.unspentBudgets)}`,
+        ]),
   ].join("\n");
 }
 
@@ -250,6 +319,22 @@ export function htmlReport(records: readonly IntervalRecord[], summary: DemoSumm
   const battery = lineChart("Battery state of charge (all home batteries)", "kWh", [
     { name: "state of charge", values: records.map((r) => r.batterySocWh / 1000) },
   ]);
+  const batterySchedules = lineChart(
+    "Scheduled state of charge of each battery (FlexStepSettled)",
+    "kWh",
+    summary.batteries.perBattery.map((b) => ({
+      name: `battery ${b.batteryId}`,
+      values: b.scheduledSocWh.map((v) => Number(v) / 1000),
+    })),
+  );
+  const batterySteps = lineChart(
+    "Each battery's committed step (+ charge, − discharge)",
+    "kWh",
+    summary.batteries.perBattery.map((b) => ({
+      name: `battery ${b.batteryId}`,
+      values: b.stepsWh.map((v) => Number(v) / 1000),
+    })),
+  );
   const imports = lineChart(
     "Net energy imported into each zone over its lines (scheduled buys − sells − grid)",
     "kWh",
@@ -274,13 +359,23 @@ export function htmlReport(records: readonly IntervalRecord[], summary: DemoSumm
 td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}pre{background:#f6f6f6;padding:1em}</style></head><body>
 <h1>GridBrain demo report</h1>
 <pre>${formatSummary(summary)}</pre>
-${prices}${supplyDemand}${battery}${imports}
-<h2>Households</h2><table><tr><th>household</th><th>class</th><th>fills net</th><th>imbalance charged</th>
+${prices}${supplyDemand}${battery}${batterySchedules}${batterySteps}${imports}
+<h2>Batteries (standing flexibility orders)</h2><table><tr><th>battery</th><th>owner</th><th>charged kWh</th>
+<th>charge cost</th><th>discharged kWh</th><th>discharge credit</th><th>earned</th><th>schedule (Wh per interval, + charge / − discharge)</th></tr>
+${summary.batteries.perBattery
+  .map(
+    (b) =>
+      `<tr><td>${b.batteryId}</td><td>${b.owner.slice(0, 10)}…</td><td>${kwh(b.chargedWh)}</td><td>${money(b.chargeCost)}</td>` +
+      `<td>${kwh(b.dischargedWh)}</td><td>${money(b.dischargeCredit)}</td><td>${money(b.earned)}</td>` +
+      `<td style="text-align:left;font-family:monospace">${b.stepsWh.join(" ")}</td></tr>`,
+  )
+  .join("\n")}</table>
+<h2>Households</h2><table><tr><th>household</th><th>class</th><th>fills net</th><th>battery net</th><th>imbalance charged</th>
 <th>imbalance paid</th><th>net cost</th><th>grid alone</th><th>saving</th></tr>
 ${summary.households.perHousehold
   .map(
     (h) =>
-      `<tr><td>${h.address.slice(0, 10)}…</td><td>${h.class}</td><td>${money(h.fillsNet)}</td><td>${money(h.imbalanceCharged)}</td>` +
+      `<tr><td>${h.address.slice(0, 10)}…</td><td>${h.class}</td><td>${money(h.fillsNet)}</td><td>${money(h.flexNet)}</td><td>${money(h.imbalanceCharged)}</td>` +
       `<td>${money(h.imbalancePaid)}</td><td>${money(h.netCost)}</td><td>${money(h.gridAloneCost)}</td><td>${money(h.saving)}</td></tr>`,
   )
   .join("\n")}</table>

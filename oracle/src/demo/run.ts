@@ -14,7 +14,10 @@ import { gasSince } from "./accounting.js";
 import { claimCertificates } from "./certificates.js";
 import { awaitClearing, type Clearing } from "./clearing.js";
 import { runContext, type RunContext, type RunParameters } from "./context.js";
+import { flexWindows } from "../domain/simulation/index.js";
+import type { LedgerFlexStep } from "../domain/household-outcomes.js";
 import { deliver, type Delivery } from "./delivery.js";
+import { moveFlexCursor, placeFlexOrders, settledFlexSteps } from "./flexibility.js";
 import { awaitImbalances } from "./imbalance.js";
 import { stopwatch, type IntervalRecord, type Stopwatch } from "./interval-record.js";
 import { postMeterReadings } from "./meters.js";
@@ -32,13 +35,26 @@ interface PendingInterval {
   readonly firstBlock: bigint;
   readonly orders: PlacedOrders;
   readonly clearing: Clearing;
+  /** FlexStepSettled events of the interval (none when it was not scheduled in time). */
+  readonly flexSteps: readonly LedgerFlexStep[];
   readonly delivery: Delivery;
   /** Time spent on this interval's order and clearing steps (the rest is added when it finishes). */
   readonly watch: Stopwatch;
 }
 
-export async function runIntervals(parameters: RunParameters): Promise<IntervalRecord[]> {
+export interface RunResult {
+  readonly records: IntervalRecord[];
+  /** The neighbourhood's batteries (registry id, owner, initial SoC): the report's battery rows. */
+  readonly batteries: RunContext["batteries"];
+  readonly flexibilityMarket: `0x${string}`;
+  /** Tokens minted into the battery owners' wallets for their flexibility budgets. */
+  readonly flexBudgetsMinted: bigint;
+}
+
+export async function runIntervals(parameters: RunParameters): Promise<RunResult> {
   const context = await runContext(parameters);
+  const windows = flexWindows(parameters.intervals).map((w, index) => ({ ...w, index }));
+  let flexBudgetsMinted = 0n;
   const { chain, simulator, timing } = parameters;
   const records: IntervalRecord[] = [];
   let pending: PendingInterval | undefined;
@@ -50,6 +66,19 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
     const firstBlock = (await chain.publicClient.getBlockNumber()) + 1n;
     const watch = stopwatch();
 
+    // 0. Before the run, FlexibilityMarket's cursor is moved up to it (see moveFlexCursor); as a
+    // window starts, the battery owners place their standing flexibility orders.
+    if (index === 0) {
+      const cursor = await moveFlexCursor(context, intervalId, sim.startUnix).catch((error: unknown) => {
+        context.undone(intervalId, "move the flexibility market's cursor", error);
+        return undefined;
+      });
+      if (cursor === undefined)
+        context.undone(intervalId, "move the flexibility market's cursor", "no interval to close");
+    }
+    const window = windows.find((w) => w.offset === index);
+    if (window !== undefined && context.batteries.length > 0)
+      flexBudgetsMinted += await placeFlexOrders(context, window, intervalId);
     // 1. Orders, placed from forecasts before gate closure.
     const orders = await placeIntervalOrders(context, sim);
     watch.lap("orders");
@@ -61,16 +90,23 @@ export async function runIntervals(parameters: RunParameters): Promise<IntervalR
       firstBlock,
     );
     watch.lap("clearing");
-    // 3. Delivery: batteries follow their scheduled fills; meters measure the actual energy.
-    const delivery = deliver(context, sim, orders, clearing.fills);
+    // 3. Delivery: batteries follow their settled steps; meters measure the actual energy.
+    const flexSteps =
+      clearing.problem === undefined ? await settledFlexSteps(context, intervalId, firstBlock) : [];
+    const delivery = deliver(context, sim, clearing.fills, flexSteps);
 
     // The previous interval is delivering now; finish it (meters, imbalances, certificates)
     // before this one's delivery. Chain time is before the previous interval's end here.
     if (pending !== undefined) await finish(pending);
-    pending = { sim, index, intervalId, firstBlock, orders, clearing, delivery, watch };
+    pending = { sim, index, intervalId, firstBlock, orders, clearing, flexSteps, delivery, watch };
   }
   if (pending !== undefined) await finish(pending);
-  return records;
+  return {
+    records,
+    batteries: context.batteries,
+    flexibilityMarket: context.flexibilityMarket,
+    flexBudgetsMinted,
+  };
 
   async function finish(p: PendingInterval): Promise<void> {
     const record = await finishInterval(context, p, gasCursor ?? p.firstBlock);
@@ -86,7 +122,7 @@ async function finishInterval(
   p: PendingInterval,
   gasFromBlock: bigint,
 ): Promise<{ record: IntervalRecord; nextGasBlock: bigint }> {
-  const { sim, index, intervalId, firstBlock, orders, clearing, delivery, watch } = p;
+  const { sim, index, intervalId, firstBlock, orders, clearing, flexSteps, delivery, watch } = p;
   watch.restart(); // the time since its clearing step belongs to the next interval's steps
   // 4. Meters sign their readings and send them to every oracle node; then the interval ends.
   await postMeterReadings(context, index, intervalId, sim.startUnix, delivery.readings);
@@ -114,6 +150,7 @@ async function finishInterval(
     actualPvWh: delivery.actualPvWh,
     actualLoadWh: delivery.actualLoadWh,
     batterySocWh: delivery.batterySocWh,
+    batteriesNotFollowing: delivery.batteriesNotFollowing,
     imbalanceWh: imbalance.imbalanceWh,
     imbalanceShortWh: imbalance.imbalanceShortWh,
     imbalanceCharged: imbalance.imbalanceCharged,
@@ -131,6 +168,7 @@ async function finishInterval(
         const a = l.args as { owner: `0x${string}`; side: number; amount: bigint };
         return { owner: a.owner, side: a.side, amount: a.amount };
       }),
+      flexSteps,
       imbalances: imbalance.imbalances,
       readings: delivery.readings.map((r) => ({
         participant: r.participant,

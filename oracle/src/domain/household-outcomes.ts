@@ -5,7 +5,9 @@
  * With GridBrain, a household's net cost is what it paid for its buy fills, minus what it was paid
  * for its sell fills (`FillSettled.amount`, credited at delivery), plus its short imbalance charges
  * (`charged`, and `uncovered`: the part beyond its interval locks that the grid bills outside the
- * market), minus its long imbalance payments (`paid`, and `uncovered`: the part still owed to it).
+ * market), minus its long imbalance payments (`paid`, and `uncovered`: the part still owed to it),
+ * plus what its battery's standing flexibility order paid for charging minus what its discharges
+ * were credited (`FlexStepSettled.amount`).
  *
  * With the grid alone, the same meter readings are billed at the tariffs: consumption at retail
  * (rounded up, as a charge), injection at feed-in (rounded down, as a payment), per interval.
@@ -40,9 +42,27 @@ export interface LedgerReading {
   readonly consumedWh: bigint;
 }
 
-/** One interval's facts: its FillSettled and ImbalanceSettled events and the households' meter readings. */
+/** A battery's settled step (FlexibilityMarket's FlexStepSettled event, with the order's owner). */
+export interface LedgerFlexStep {
+  readonly owner: Address;
+  readonly batteryId: number;
+  /** 0 charge, 1 discharge (the contract's `Direction`). */
+  readonly direction: number;
+  readonly energyWh: bigint;
+  /** The battery's scheduled state of charge after the step. */
+  readonly socWh: bigint;
+  /** Paid for a charge (from the order's budget), credited for a discharge. */
+  readonly amount: bigint;
+}
+
+/**
+ * One interval's facts: its FillSettled, FlexStepSettled and ImbalanceSettled events and the
+ * households' meter readings.
+ */
 export interface IntervalLedger {
   readonly fills: readonly LedgerFill[];
+  /** Absent in reports written before batteries took part through flexibility orders. */
+  readonly flexSteps?: readonly LedgerFlexStep[];
   readonly imbalances: readonly LedgerImbalance[];
   readonly readings: readonly LedgerReading[];
 }
@@ -62,6 +82,8 @@ export interface HouseholdOutcome {
   readonly class: HouseholdClass;
   /** Paid for buy fills − received for sell fills. */
   readonly fillsNet: bigint;
+  /** Its battery's charges − discharge credits (flexibility steps). */
+  readonly flexNet: bigint;
   /** Short charges collected plus the uncovered part billed by the grid. */
   readonly imbalanceCharged: bigint;
   /** Long payments, paid or still owed. */
@@ -79,6 +101,7 @@ export interface HouseholdOutcomesReturnType {
   readonly netCost: bigint;
   readonly gridAloneCost: bigint;
   readonly fillsNet: bigint;
+  readonly flexNet: bigint;
   readonly imbalanceCharged: bigint;
   readonly imbalancePaid: bigint;
   /** Households whose net cost exceeds their grid-alone cost. */
@@ -105,7 +128,7 @@ export function householdOutcomes(params: HouseholdOutcomesParameters): Househol
   const rows = new Map(
     params.households.map((h) => [
       key(h.address),
-      { ...h, fillsNet: 0n, charged: 0n, paid: 0n, gridAlone: 0n, imbalanceWh: 0n },
+      { ...h, fillsNet: 0n, flexNet: 0n, charged: 0n, paid: 0n, gridAlone: 0n, imbalanceWh: 0n },
     ]),
   );
   const grid = new Set(params.gridAccounts.map(key));
@@ -117,6 +140,10 @@ export function householdOutcomes(params: HouseholdOutcomesParameters): Househol
       const signed = f.side === 0 ? f.amount : -f.amount;
       if (row !== undefined) row.fillsNet += signed;
       else if (grid.has(key(f.owner))) gridFills -= signed;
+    }
+    for (const step of interval.flexSteps ?? []) {
+      const row = rows.get(key(step.owner));
+      if (row !== undefined) row.flexNet += step.direction === 0 ? step.amount : -step.amount;
     }
     for (const i of interval.imbalances) {
       const row = rows.get(key(i.participant));
@@ -134,11 +161,12 @@ export function householdOutcomes(params: HouseholdOutcomesParameters): Househol
     }
   }
   const households: HouseholdOutcome[] = [...rows.values()].map((r) => {
-    const netCost = r.fillsNet + r.charged - r.paid;
+    const netCost = r.fillsNet + r.flexNet + r.charged - r.paid;
     return {
       address: r.address,
       class: r.class,
       fillsNet: r.fillsNet,
+      flexNet: r.flexNet,
       imbalanceCharged: r.charged,
       imbalancePaid: r.paid,
       netCost,
@@ -162,6 +190,7 @@ export function householdOutcomes(params: HouseholdOutcomesParameters): Househol
     netCost: sum((h) => h.netCost),
     gridAloneCost: sum((h) => h.gridAloneCost),
     fillsNet: sum((h) => h.fillsNet),
+    flexNet: sum((h) => h.flexNet),
     imbalanceCharged: sum((h) => h.imbalanceCharged),
     imbalancePaid: sum((h) => h.imbalancePaid),
     worseOff: households.filter((h) => h.saving < 0n).length,

@@ -93,3 +93,41 @@ export function marketLedger(input: LedgerInput): Ledger {
     exact: owed === input.marketTokenBalance,
   };
 }
+
+/**
+ * FlexibilityMarket's conservation identity (its storage invariant), as a pure sum:
+ *
+ *   token.balanceOf(flexibilityMarket) == Σ owners' balances (discharge credits and refunds not withdrawn)
+ *                                       + Σ (chargeBudget − spent) of placed orders not refunded
+ */
+export interface FlexLedgerInput {
+  readonly tokenBalance: bigint;
+  readonly balances: readonly bigint[];
+  /** Each placed order not yet refunded: its budget and what its charges spent. */
+  readonly openBudgets: readonly { readonly chargeBudget: bigint; readonly spent: bigint }[];
+}
+
+export interface FlexLedger {
+  readonly tokenBalance: bigint;
+  readonly balances: bigint;
+  readonly unspentBudgets: bigint;
+  readonly owed: bigint;
+  readonly exact: boolean;
+}
+
+export function flexLedger(input: FlexLedgerInput): FlexLedger {
+  const balances = input.balances.reduce((s, x) => s + x, 0n);
+  const unspentBudgets = input.openBudgets.reduce((s, o) => {
+    if (o.spent > o.chargeBudget)
+      throw new RangeError(`openBudgets: spent ${o.spent} exceeds the budget ${o.chargeBudget}`);
+    return s + o.chargeBudget - o.spent;
+  }, 0n);
+  const owed = balances + unspentBudgets;
+  return {
+    tokenBalance: input.tokenBalance,
+    balances,
+    unspentBudgets,
+    owed,
+    exact: owed === input.tokenBalance,
+  };
+}

@@ -88,3 +88,46 @@ describe("householdOutcomes", () => {
     expect(worse.worseOffBeyond2Percent).to.equal(1); // 10_000 > 2 % of 300_000 = 6_000
   });
 });
+
+describe("householdOutcomes › when a battery settles flexibility steps", () => {
+  const outcome = householdOutcomes({
+    retailPerKwh: 300_000n,
+    feedInPerKwh: 70_000n,
+    households: [
+      { address: A, class: "pv" },
+      { address: B, class: "battery" },
+    ],
+    gridAccounts: [G],
+    intervals: [
+      {
+        fills: [],
+        flexSteps: [
+          { owner: B, batteryId: 0, direction: 0, energyWh: 1_000n, socWh: 5_950n, amount: 120_000n },
+        ],
+        imbalances: [],
+        readings: [{ participant: B, injectedWh: 0n, consumedWh: 1_000n }],
+      },
+      {
+        fills: [],
+        flexSteps: [
+          { owner: B, batteryId: 0, direction: 1, energyWh: 950n, socWh: 4_950n, amount: 190_000n },
+        ],
+        imbalances: [],
+        readings: [{ participant: B, injectedWh: 950n, consumedWh: 0n }],
+      },
+    ],
+  });
+  const b = outcome.households.find((h) => h.address === B)!;
+
+  it("adds its charges and subtracts its discharge credits in its net cost", () => {
+    expect(b.flexNet).to.equal(120_000n - 190_000n);
+    expect(b.netCost).to.equal(-70_000n);
+    expect(outcome.flexNet).to.equal(-70_000n);
+    expect(outcome.households.find((h) => h.address === A)!.flexNet).to.equal(0n);
+  });
+
+  it("compares it with the grid alone on the same readings", () => {
+    expect(b.gridAloneCost).to.equal(300_000n - 66_500n);
+    expect(b.saving).to.equal(300_000n - 66_500n + 70_000n);
+  });
+});

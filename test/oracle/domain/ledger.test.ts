@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { type LedgerInput, marketLedger } from "../../../oracle/src/domain/ledger.js";
+import { type LedgerInput, flexLedger, marketLedger } from "../../../oracle/src/domain/ledger.js";
 
 // One market holding every kind of lock at once; the token balance is the hand-computed sum.
 const COLLATERAL = 100_000n;
@@ -60,5 +60,39 @@ describe("marketLedger", () => {
     it("is not exact", () => {
       expect(marketLedger({ ...base, marketTokenBalance: TOTAL + 1n }).exact).to.equal(false);
     });
+  });
+});
+
+describe("flexLedger", () => {
+  const input = {
+    tokenBalance: 0n,
+    balances: [190_000n, 0n],
+    openBudgets: [
+      { chargeBudget: 1_000_000n, spent: 120_000n },
+      { chargeBudget: 500_000n, spent: 0n },
+    ],
+  };
+  describe("when the flexibility market holds its owners' balances and every unspent budget", () => {
+    it("is exact", () => {
+      const l = flexLedger({ ...input, tokenBalance: 190_000n + 880_000n + 500_000n });
+      expect(l.balances).to.equal(190_000n);
+      expect(l.unspentBudgets).to.equal(1_380_000n);
+      expect(l.exact).to.equal(true);
+    });
+  });
+  describe("when it holds one unit more or less, or a budget is left out", () => {
+    it("is not exact", () => {
+      expect(flexLedger({ ...input, tokenBalance: 1_570_001n }).exact).to.equal(false);
+      expect(flexLedger({ ...input, tokenBalance: 1_569_999n }).exact).to.equal(false);
+      expect(
+        flexLedger({ ...input, tokenBalance: 1_570_000n, openBudgets: input.openBudgets.slice(1) }).exact,
+      ).to.equal(false);
+    });
+  });
+  it("rejects an order that spent more than its budget, naming the field", () => {
+    expect(() => flexLedger({ ...input, openBudgets: [{ chargeBudget: 1n, spent: 2n }] })).to.throw(
+      RangeError,
+      /openBudgets/,
+    );
   });
 });

@@ -90,3 +90,13 @@ export {
   type StrategyOptionsInput,
   type StrategyOrder,
 } from "./strategy.js";
+export {
+  MAX_WINDOW_INTERVALS,
+  flexWindows,
+  followFlexStep,
+  standingFlexOrder,
+  type FollowedStep,
+  type FlexWindow,
+  type StandingFlexOrder,
+  type StandingFlexOrderParameters,
+} from "./flex-orders.js";
