@@ -11,53 +11,8 @@ import { type Address, parseEventLogs, zeroAddress } from "viem";
 import { flexibilityMarketAbi, gridRegistryAbi } from "../chain/abis.js";
 import type { LedgerFlexStep } from "../domain/household-outcomes.js";
 import { parseStrategyOptions, standingFlexOrder, type FlexWindow } from "../domain/simulation/index.js";
-import { advanceTo, chainNow } from "./chain-reads.js";
 import type { RunContext } from "./context.js";
 import type { DemoChain } from "./world.js";
-
-/**
- * FlexibilityMarket keeps a cursor (`nextInterval`) at the interval open when it was deployed until
- * its first settlement, and each oracle node, before scheduling interval i, reads EnergyMarket's
- * state of every interval between that cursor and i (jobs/schedule.ts). The demo's day lies months
- * after the deployment (~19,000 intervals of reads per schedule attempt: the first interval then
- * timed out at 120 s), so before the run the demo closes a quiet interval just before its first one
- * as missed — anyone may, once its meter deadline has passed; none had an order — which moves the
- * cursor there. Moves chain time to 7 minutes before the first gate closure (as the order phase does).
- * Returns the cursor, or undefined when no interval could be closed (the nodes then walk the gap).
- */
-export async function moveFlexCursor(
-  context: RunContext,
-  firstInterval: bigint,
-  firstStartUnix: number,
-): Promise<bigint | undefined> {
-  const { chain, accounts, timing } = context.parameters;
-  await advanceTo(chain, firstStartUnix - timing.gateClosureSeconds - 420);
-  const now = BigInt(await chainNow(chain));
-  const cursor = await chain.publicClient.readContract({
-    address: context.flexibilityMarket,
-    abi: flexibilityMarketAbi,
-    functionName: "nextInterval",
-  });
-  // The latest interval before the run whose meter deadline has passed (a few intervals back).
-  for (let k = firstInterval - 2n; k > cursor && k > firstInterval - 64n; k--) {
-    const deadline = (await chain.publicClient.readContract({
-      address: chain.addresses.market,
-      abi: chain.abis.market,
-      functionName: "meterDeadline",
-      args: [k],
-    })) as bigint;
-    if (deadline > now) continue;
-    await chain.send(
-      accounts.operator,
-      context.flexibilityMarket,
-      flexibilityMarketAbi,
-      "closeMissedInterval",
-      [k],
-    );
-    return k + 1n;
-  }
-  return undefined;
-}
 
 /** A registered battery of the neighbourhood: its household, registry id and owner. */
 export interface DemoBattery {

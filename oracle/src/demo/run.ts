@@ -17,7 +17,7 @@ import { runContext, type RunContext, type RunParameters } from "./context.js";
 import { flexWindows } from "../domain/simulation/index.js";
 import type { LedgerFlexStep } from "../domain/household-outcomes.js";
 import { deliver, type Delivery } from "./delivery.js";
-import { moveFlexCursor, placeFlexOrders, settledFlexSteps } from "./flexibility.js";
+import { placeFlexOrders, settledFlexSteps } from "./flexibility.js";
 import { awaitImbalances } from "./imbalance.js";
 import { stopwatch, type IntervalRecord, type Stopwatch } from "./interval-record.js";
 import { postMeterReadings } from "./meters.js";
@@ -66,16 +66,7 @@ export async function runIntervals(parameters: RunParameters): Promise<RunResult
     const firstBlock = (await chain.publicClient.getBlockNumber()) + 1n;
     const watch = stopwatch();
 
-    // 0. Before the run, FlexibilityMarket's cursor is moved up to it (see moveFlexCursor); as a
-    // window starts, the battery owners place their standing flexibility orders.
-    if (index === 0) {
-      const cursor = await moveFlexCursor(context, intervalId, sim.startUnix).catch((error: unknown) => {
-        context.undone(intervalId, "move the flexibility market's cursor", error);
-        return undefined;
-      });
-      if (cursor === undefined)
-        context.undone(intervalId, "move the flexibility market's cursor", "no interval to close");
-    }
+    // 0. As a window starts, the battery owners place their standing flexibility orders.
     const window = windows.find((w) => w.offset === index);
     if (window !== undefined && context.batteries.length > 0)
       flexBudgetsMinted += await placeFlexOrders(context, window, intervalId);
