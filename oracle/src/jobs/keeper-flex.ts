@@ -34,6 +34,7 @@ import { KEEPER_MAX_TX_PER_JOB, boundedWork } from "../domain/keeper.js";
 import { rankDelayMs, submitRank } from "../domain/submit-rank.js";
 import { judgeSendError } from "../infra/tx-sender.js";
 import { type PipelineContext, jobId, logFor } from "./context.js";
+import { READS_IN_FLIGHT } from "./settle.js";
 import { enqueueStep } from "./steps.js";
 
 export interface KeeperFlexJobData {
@@ -79,22 +80,30 @@ async function readView(ctx: PipelineContext): Promise<FlexView | undefined> {
   return { flexibilityMarket, cursor, orders, windows };
 }
 
+function readOrderState(ctx: PipelineContext, view: FlexView, orderId: Hex) {
+  return ctx.client.readContract({
+    address: view.flexibilityMarket,
+    abi: flexibilityMarketAbi,
+    functionName: "orderState",
+    args: [orderId],
+  });
+}
+
 /** The finished orders this node is not done with, with their on-chain state: the refund candidates. */
 async function refundCandidates(ctx: PipelineContext, view: FlexView) {
   const done = doneOf(ctx);
   const finished = view.orders.filter(
     (o, k) => !done.has(o.orderId) && flexOrderFinished(view.windows[k]!, view.cursor),
   );
-  const states = await Promise.all(
-    finished.map((o) =>
-      ctx.client.readContract({
-        address: view.flexibilityMarket,
-        abi: flexibilityMarketAbi,
-        functionName: "orderState",
-        args: [o.orderId],
-      }),
-    ),
-  );
+  // At most READS_IN_FLIGHT reads at once (settle.ts's limit): a backlog of ended orders after a
+  // restart must not flood the RPC node.
+  const states: Awaited<ReturnType<typeof readOrderState>>[] = [];
+  for (let i = 0; i < finished.length; i += READS_IN_FLIGHT)
+    states.push(
+      ...(await Promise.all(
+        finished.slice(i, i + READS_IN_FLIGHT).map((o) => readOrderState(ctx, view, o.orderId)),
+      )),
+    );
   const due: FlexOrderOnChain[] = [];
   finished.forEach((o, k) => {
     const s = states[k]!;
