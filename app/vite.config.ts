@@ -1,7 +1,7 @@
 /**
  * Vite config of the prosumer web app. Contract addresses come from an Ignition deployment
  * (`deploy/deployments/<GRIDBRAIN_DEPLOYMENT or local-demo>/deployed_addresses.json`) or from
- * `GRIDBRAIN_MARKET_ADDRESS`; the chain from `GRIDBRAIN_RPC_URL` / `GRIDBRAIN_CHAIN_ID`.
+ * `GRIDBRAIN_MARKET_ADDRESS` (and `GRIDBRAIN_FLEX_MARKET_ADDRESS`); the chain from `GRIDBRAIN_RPC_URL` / `GRIDBRAIN_CHAIN_ID`.
  * Tests build against their own deployment with `appConfig(settings)` (no environment read).
  */
 import { existsSync, readFileSync } from "node:fs";
@@ -16,6 +16,8 @@ const project = resolve(root, "..");
 export interface AppSettings {
   readonly market: string;
   readonly registry: string;
+  /** The FlexibilityMarket; absent or "": the one the market names (`flexibilityMarket()`). */
+  readonly flexMarket?: string;
   readonly rpcUrl: string;
   readonly chainId: number;
 }
@@ -30,6 +32,7 @@ export function settingsFromEnv(env: Readonly<Record<string, string | undefined>
   return {
     market: env["GRIDBRAIN_MARKET_ADDRESS"] ?? deployed["LocalGridBrain#EnergyMarket"] ?? "",
     registry: env["GRIDBRAIN_REGISTRY_ADDRESS"] ?? deployed["LocalGridBrain#GridRegistry"] ?? "",
+    flexMarket: env["GRIDBRAIN_FLEX_MARKET_ADDRESS"] ?? deployed["LocalGridBrain#FlexibilityMarket"] ?? "",
     rpcUrl: env["GRIDBRAIN_RPC_URL"] ?? "http://127.0.0.1:8545",
     chainId: Number(env["GRIDBRAIN_CHAIN_ID"] ?? "31337"),
   };

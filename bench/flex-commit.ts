@@ -29,7 +29,8 @@ for (const date of ["2027-06-21", "2027-11-12"]) {
     pvShare: 0.6,
     batteryShareOfPv: 0.6,
   });
-  const data = simulateDayData({ neighbourhood, date, seed, lines: [] });
+  // Pinned input; the flex entries below are this bench's own (grid-price limits).
+  const data = simulateDayData({ neighbourhood, date, seed, lines: [], rollingCommit: "pinned" });
   const soc = new Map(
     neighbourhood.households.filter((h) => h.battery).map((h) => [h.id, h.battery!.initialSocWh]),
   );

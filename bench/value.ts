@@ -8,9 +8,12 @@
  * through its options, see WEATHER). Rows:
  *   { case: "forecast", method, quantity, mae, skill }   — leads 1–32, every interval of every day
  *   { seed, date, weather, noBatteryCost, heuristicCost, oracleCost, perfectForesightCost,
- *     oracleShare, heuristicShare, peakImportWh: {…},
+ *     oracleShare, heuristicShare, peakImportWh: {…}, oraclePinnedCost, oraclePinnedShare,
  *     oracleBeforeShare, oracleDayEndOnlyShare, oracleMetersShare, oracleQuantileShare, … }
- *     — the last four are (c) with one rule changed (docs/BENCHMARKS.md, "Value")
+ *     — (c) = oracle is committed as the live committee commits (every battery under a
+ *     flexibility order at its owner's limits, rolling/day.ts `rollingCommit: "flex"`);
+ *     oraclePinned = the same plan with every battery pinned to its move (the commit before);
+ *     the last four are (c) pinned with one rule changed (docs/BENCHMARKS.md, "Value")
  *   { case: "rolling-horizon solve", prosumers: 1000, batteries: 300, horizon: 96, ms, columns,
  *     columnsWithoutMerging, cpuMs, loadAverage1m }
  *
@@ -35,6 +38,7 @@ import {
   runPolicy,
   simulateDayData,
   type DayData,
+  type PolicyOutcome,
 } from "../oracle/src/domain/rolling/day.js";
 import { generateNeighbourhood } from "../oracle/src/domain/simulation/index.js";
 
@@ -121,10 +125,16 @@ for (const seed of seeds) {
     const heuristic = runPolicy(data, "heuristic", highs);
     const oracle = runPolicy(data, "rolling", highs);
     const perfect = runPolicy(data, "perfect", highs);
-    // Diagnostics, each one change against (c): the rule before (H ≥ 32, leftovers worth nothing
-    // to the plan), and the two interval-i surplus forecasts measured and not kept.
+    // Diagnostics, each one change against (c) pinned (the commit they were measured with): the
+    // commit rule itself, the rule before (H ≥ 32, leftovers worth nothing to the plan), and the
+    // two interval-i surplus forecasts measured and not kept.
     const variant = (over: Partial<DayData["options"]>) =>
-      runPolicy({ ...data, options: { ...data.options, ...over } }, "rolling", highs);
+      runPolicy(
+        { ...data, options: { ...data.options, rollingCommit: "pinned", ...over } },
+        "rolling",
+        highs,
+      );
+    const pinned = variant({});
     const before = variant({ horizon: "atLeastMin", endValuePerKwh: 0, offerLeadPremiumPerKwh: 0 });
     const dayEndOnly = variant({ offerLeadPremiumPerKwh: 0 });
     const meters = variant({ surplusForecast: "meters" });
@@ -142,6 +152,8 @@ for (const seed of seeds) {
       perfectForesightCost: Number(perfect.cost),
       oracleShare: share(oracle.cost),
       // Diagnostics (see above).
+      oraclePinnedCost: Number(pinned.cost),
+      oraclePinnedShare: share(pinned.cost),
       oracleBeforeCost: Number(before.cost),
       oracleBeforeShare: share(before.cost),
       oracleDayEndOnlyShare: share(dayEndOnly.cost),
@@ -153,6 +165,7 @@ for (const seed of seeds) {
         heuristic: heuristic.peakImportWh,
         oracle: oracle.peakImportWh,
         perfectForesight: perfect.peakImportWh,
+        oraclePinned: pinned.peakImportWh,
         oracleBefore: before.peakImportWh,
         oracleDayEndOnly: dayEndOnly.peakImportWh,
         oracleMeters: meters.peakImportWh,
@@ -161,20 +174,46 @@ for (const seed of seeds) {
       storedDeltaWh: {
         heuristic: heuristic.storedDeltaWh,
         oracle: oracle.storedDeltaWh,
+        oraclePinned: pinned.storedDeltaWh,
         oracleBefore: before.storedDeltaWh,
         perfectForesight: perfect.storedDeltaWh,
       },
       throughputWh: {
         heuristic: sum(heuristic.chargeWh) + sum(heuristic.dischargeWh),
         oracle: sum(oracle.chargeWh) + sum(oracle.dischargeWh),
+        oraclePinned: sum(pinned.chargeWh) + sum(pinned.dischargeWh),
         perfectForesight: sum(perfect.chargeWh) + sum(perfect.dischargeWh),
       },
       relaxedSolves: oracle.relaxedSolves,
+      // Where the two commits' battery moves part (largest |cost difference| interval; for the trace).
+      largestDifference: largestDifference(oracle, pinned),
       seconds: Math.round((performance.now() - t0) / 100) / 10,
     };
     valueRows.push(row);
     process.stderr.write(`${JSON.stringify(row)}\n`);
   }
+}
+
+/** The interval where the live and the pinned commit's costs differ most, with both sides' data. */
+function largestDifference(live: PolicyOutcome, pinned: PolicyOutcome) {
+  let k = 0;
+  const diff = (j: number) => live.intervalCost[j]! - pinned.intervalCost[j]!;
+  for (let j = 1; j < live.intervalCost.length; j++) {
+    const d = diff(j);
+    const best = diff(k);
+    if ((d < 0n ? -d : d) > (best < 0n ? -best : best)) k = j;
+  }
+  const side = (o: PolicyOutcome) => ({
+    cost: Number(o.intervalCost[k]),
+    chargeWh: o.chargeWh[k],
+    dischargeWh: o.dischargeWh[k],
+    commitPrices: o.commitPrices[k]!.map((p) => p.pricePerKwh),
+    settlePrices: o.settlePrices[k]!.map((p) => p.pricePerKwh),
+    steps: Object.fromEntries(
+      [...o.steps[k]!].filter(([, s]) => s.chargeWh + s.dischargeWh > 0).map(([id, s]) => [id, s]),
+    ),
+  });
+  return { intervalOfDay: k, live: side(live), pinned: side(pinned) };
 }
 
 function sum(xs: readonly number[]): number {
@@ -218,7 +257,8 @@ if (big) {
     horizon: 96,
   });
   const soc = new Map(owners.map((h) => [h.id, h.battery!.initialSocWh]));
-  // 06:00, the start of the PV day: every battery has a decision to make over the next 24 h.
+  // 06:00, the start of the PV day: every battery has a decision to make over the next 24 h. The
+  // input carries the 300 batteries' flexibility orders (`flex`), as the live committee's does.
   const input = rollingInputAt(data, 24, soc, soc, owners);
   // The same model without merging identical-price orders: size only (the solve is not repeated).
   const { indexInstance, Layout } = await import("../oracle/src/domain/dispatch/indexed.js");
@@ -235,6 +275,8 @@ if (big) {
     batteries: owners.length,
     horizon: 96,
     orders: input.orders.length,
+    // Every battery under a flexibility order, as the live committee commits (rolling/day.ts).
+    flexOrders: input.flex?.length ?? 0,
     forecastIntervals: (input.forecast?.length ?? 0) / 3,
     columns: result.stats.columns,
     lpRows: result.stats.rows,
@@ -254,14 +296,14 @@ for (const r of forecastRows)
   lines.push(`| ${r.scope} | ${r.quantity} | ${r.method} | ${r.mae} | ${r.skill} |`);
 lines.push(
   "",
-  "| seed | weather | (a) none | (b) heuristic | (c) oracle | (d) perfect | (c) share | (b) share | (c) before | (c) day end only | (c) meters | (c) quantile | peak import a/b/c/d Wh |",
-  "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+  "| seed | weather | (a) none | (b) heuristic | (c) oracle | (d) perfect | (c) share | (b) share | (c) pinned | (c) before | (c) day end only | (c) meters | (c) quantile | peak import a/b/c/d Wh |",
+  "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
 );
 for (const r of valueRows) {
   const p = r.peakImportWh as Record<string, number>;
   const pct = (x: unknown) => (typeof x === "number" ? `${(x * 100).toFixed(1)}%` : "–");
   lines.push(
-    `| ${r.seed} | ${r.weather} | ${r.noBatteryCost} | ${r.heuristicCost} | ${r.oracleCost} | ${r.perfectForesightCost} | ${pct(r.oracleShare)} | ${pct(r.heuristicShare)} | ${pct(r.oracleBeforeShare)} | ${pct(r.oracleDayEndOnlyShare)} | ${pct(r.oracleMetersShare)} | ${pct(r.oracleQuantileShare)} | ${p.noBattery}/${p.heuristic}/${p.oracle}/${p.perfectForesight} |`,
+    `| ${r.seed} | ${r.weather} | ${r.noBatteryCost} | ${r.heuristicCost} | ${r.oracleCost} | ${r.perfectForesightCost} | ${pct(r.oracleShare)} | ${pct(r.heuristicShare)} | ${pct(r.oraclePinnedShare)} | ${pct(r.oracleBeforeShare)} | ${pct(r.oracleDayEndOnlyShare)} | ${pct(r.oracleMetersShare)} | ${pct(r.oracleQuantileShare)} | ${p.noBattery}/${p.heuristic}/${p.oracle}/${p.perfectForesight} (pinned ${p.oraclePinned}) |`,
   );
 }
 for (const r of rows)

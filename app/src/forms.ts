@@ -1,6 +1,10 @@
-/** The forms and buttons: deposit, withdraw, the order form with its lock preview, connect and switch network. */
+/**
+ * The forms and buttons: deposit, withdraw, the order form with its lock preview, the battery
+ * flexibility form (flex.ts), connect and switch network.
+ */
 import { orderLock, parseAmount, parseKwh } from "../../oracle/src/client/index.ts";
 import { describeError } from "./errors.ts";
+import { wireFlexForm } from "./flex.ts";
 import { depositAmount, withdrawAmount } from "./funds.ts";
 import { placeInZone } from "./orders.ts";
 import { act, refresh } from "./refresh.ts";
@@ -46,6 +50,7 @@ export function wireForms(): void {
       ),
     );
   };
+  wireFlexForm(act);
   $("connect").onclick = () =>
     void connect()
       .then((connected) => (connected ? refresh() : undefined))

@@ -2,13 +2,15 @@
  * The prosumer web app: connect a wallet, check the network, show balances, deposit (permit when
  * the token supports it) and withdraw, the zone's order book for the next open intervals, bid and
  * offer forms with the lock shown before signing, my orders with their state and imbalance, zone
- * prices per interval as a chart, certificates and retirement. Every contract revert is shown by
- * its custom error name.
+ * prices per interval as a chart, certificates and retirement, and the battery flexibility panel
+ * (standing orders of the account's batteries). Every contract revert is shown by its custom
+ * error name.
  *
  * Every contract call goes through the client module (oracle/src/client/); the app is split by
  * concern: state.ts (settings, read client, state), wallet.ts (discovery, connection, network),
  * funds.ts (balances, deposit, withdraw), orders.ts (book, my orders, placing), certificates.ts,
- * forms.ts (forms and buttons), refresh.ts (redraw after each action), errors.ts (messages).
+ * flex.ts (battery flexibility orders), forms.ts (forms and buttons), refresh.ts (redraw after
+ * each action), errors.ts (messages).
  */
 import { readMarket } from "../../oracle/src/client/index.ts";
 import { describeError } from "./errors.ts";

@@ -3,6 +3,7 @@ import { energyMarketAbi } from "../../oracle/src/chain/abis.ts";
 import { drawPriceChart } from "./chart.ts";
 import { showCertificates } from "./certificates.ts";
 import { describeError } from "./errors.ts";
+import { showFlex } from "./flex.ts";
 import { showBalances } from "./funds.ts";
 import { openIntervals, readZone, showBook, showIntervals, showMyOrders } from "./orders.ts";
 import { $, fmt, market, reader, state, status } from "./state.ts";
@@ -26,7 +27,12 @@ export async function refresh(): Promise<void> {
     fromBlock: 0n,
     toBlock: "latest",
   });
-  await Promise.all([showBook(open, zone), showMyOrders(account, act), showBalances()]);
+  await Promise.all([
+    showBook(open, zone),
+    showMyOrders(account, act),
+    showBalances(),
+    showFlex(account, act),
+  ]);
   drawPriceChart(
     $("price-chart") as unknown as SVGSVGElement,
     schedules

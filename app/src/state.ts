@@ -14,7 +14,13 @@ import {
 import type { AccountWalletClient } from "../../oracle/src/client/index.ts";
 import type { DiscoveredWallet } from "./wallet.ts";
 
-declare const __GRIDBRAIN__: { market: string; registry: string; rpcUrl: string; chainId: number };
+declare const __GRIDBRAIN__: {
+  market: string;
+  registry: string;
+  flexMarket?: string;
+  rpcUrl: string;
+  chainId: number;
+};
 export const settings = __GRIDBRAIN__;
 
 export const chain = defineChain({
@@ -30,6 +36,11 @@ export const reader: PublicClient = createPublicClient({
   pollingInterval: 1_000,
 }) as PublicClient;
 export const market = settings.market as Address;
+/** Where the flexibility actions run: the market's flexibility market unless the build names one. */
+export const flexTarget: { market: Address; flexMarket?: Address } =
+  settings.flexMarket === undefined || settings.flexMarket === ""
+    ? { market }
+    : { market, flexMarket: settings.flexMarket as Address };
 
 export interface State {
   wallets: readonly DiscoveredWallet[];

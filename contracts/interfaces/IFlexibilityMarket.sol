@@ -145,7 +145,8 @@ interface IFlexibilityMarket {
         FlexOrder calldata replacement
     ) external returns (bytes32 orderId);
 
-    /// @notice Ends the caller's order after the last interval whose gate has closed.
+    /// @notice Ends the order after the last interval whose gate has closed (or before its window, if that has not
+    /// started). The order's owner, or the battery's current registered owner, may call it.
     function cancelFlexOrder(FlexOrder calldata order) external;
 
     /// @notice Returns the unspent budget of an ended order to its owner's balance, once every interval it was

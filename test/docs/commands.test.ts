@@ -86,6 +86,10 @@ const SKIPPED: readonly { pattern: RegExp; reason: string }[] = [
     reason: "needs a node; test/oracle/cli/meter.test.ts imports examples/meter-readings.csv",
   },
   {
+    pattern: /^npx gridbrain flex /,
+    reason: "needs a keystore and a registered battery; test/oracle/cli/flex.test.ts runs each subcommand",
+  },
+  {
     pattern: /^npx gridbrain claim /,
     reason: "needs a committed interval; test/e2e/pull-settlement.test.ts",
   },

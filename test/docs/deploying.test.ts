@@ -221,6 +221,8 @@ describe("docs/DEPLOYING.md", () => {
       expect(await market.registry()).to.equal(await registry.getAddress());
       expect(await market.committee()).to.equal(await committee.getAddress());
       expect(await market.certificates()).to.equal(await certificates.getAddress());
+      // Set by the deployer although the admin is a cold address it does not hold (DEPLOYING.md).
+      expect(await market.flexibilityMarket()).to.equal(await deployed.flexibilityMarket.getAddress());
 
       expect(await market.hasRole(DEFAULT_ADMIN, admin)).to.equal(true);
       expect(await market.hasRole(id("OPERATOR_ROLE"), operator)).to.equal(true);

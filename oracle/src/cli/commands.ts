@@ -33,6 +33,7 @@ export const COMMAND_GROUPS: Readonly<Record<string, keyof typeof GROUPS>> = {
   certificates: "prosumer",
   retire: "prosumer",
   claim: "prosumer",
+  flex: "prosumer",
   meter: "meter",
   devnet: "devnet",
   registry: "registry",

@@ -15,7 +15,14 @@ import {
 } from "../chain/market.js";
 import { committeeStatusLines } from "../domain/committee.js";
 import { intervalPhase } from "../domain/interval-phase.js";
-import { ConfigError, ConfigSchema, envName, flagName, loadConfig } from "../infra/config.js";
+import {
+  ConfigError,
+  ConfigSchema,
+  DEFAULT_SITE_LOCATION,
+  envName,
+  flagName,
+  loadConfig,
+} from "../infra/config.js";
 import { OracleNode } from "../node/node.js";
 import { verifyInterval } from "./verify.js";
 import { formatIssues } from "../domain/errors.js";
@@ -36,6 +43,10 @@ const readOnlySchema = z.object({
     .regex(/^0x[0-9a-fA-F]{40}$/, "must be a 20-byte hex address")
     .transform((v) => getAddress(v)),
   startBlock: z.coerce.bigint().default(0n),
+  // The committee's site location (the same settings as `oracle serve`): the rolling horizon's
+  // forecast of PV zones depends on it, so verify must use the committee's values.
+  siteLatitudeDeg: z.coerce.number().min(-90, "must be >= -90").max(90, "must be <= 90").optional(),
+  siteLongitudeDeg: z.coerce.number().min(-180, "must be >= -180").max(180, "must be <= 180").optional(),
 });
 
 const REQUIRED_READ_ONLY = ["rpcUrl", "chainId", "marketAddress", "registryAddress"] as const;
@@ -57,6 +68,8 @@ function readOnlyConfig(flags: Record<string, unknown>) {
     marketAddress: pick("marketAddress"),
     registryAddress: pick("registryAddress"),
     startBlock: pick("startBlock"),
+    siteLatitudeDeg: pick("siteLatitudeDeg"),
+    siteLongitudeDeg: pick("siteLongitudeDeg"),
   });
   if (!parsed.success) {
     console.error(`Invalid configuration: ${formatIssues(parsed.error.issues)}`);
@@ -89,7 +102,9 @@ function chainOptions(cmd: Command): Command {
     .option("--chain-id <id>", "chain id (GRIDBRAIN_CHAIN_ID)")
     .option("--market-address <address>", "EnergyMarket (GRIDBRAIN_MARKET_ADDRESS)")
     .option("--registry-address <address>", "GridRegistry (GRIDBRAIN_REGISTRY_ADDRESS)")
-    .option("--start-block <n>", "first block to read logs from (GRIDBRAIN_START_BLOCK)");
+    .option("--start-block <n>", "first block to read logs from (GRIDBRAIN_START_BLOCK)")
+    .option("--site-latitude-deg <deg>", "the committee's site latitude (GRIDBRAIN_SITE_LATITUDE_DEG)")
+    .option("--site-longitude-deg <deg>", "the committee's site longitude (GRIDBRAIN_SITE_LONGITUDE_DEG)");
 }
 
 export function registerOracleCommands(program: Command): void {
@@ -134,6 +149,10 @@ export function registerOracleCommands(program: Command): void {
         registry: c.registryAddress as Address,
         intervalId,
         fromBlock: c.startBlock,
+        location: {
+          latitudeDeg: c.siteLatitudeDeg ?? DEFAULT_SITE_LOCATION.latitudeDeg,
+          longitudeDeg: c.siteLongitudeDeg ?? DEFAULT_SITE_LOCATION.longitudeDeg,
+        },
       });
       if (opts["json"] === true)
         console.log(

@@ -2,7 +2,7 @@
  * The client's errors: one `ClientError` (the oracle's `BaseError`: short message, details,
  * cause), `InvalidParameterError` for input that can never succeed (it names the field), and
  * `decodeError`, which turns a contract revert anywhere in a cause chain into its custom error's
- * name and arguments, from the ABIs of all five contracts.
+ * name and arguments, from the ABIs of all six contracts.
  */
 import {
   type Abi,
@@ -15,6 +15,7 @@ import {
 import {
   energyCertificateAbi,
   energyMarketAbi,
+  flexibilityMarketAbi,
   gridRegistryAbi,
   oracleCommitteeAbi,
   testTokenAbi,
@@ -45,6 +46,7 @@ export class InvalidParameterError extends ClientError {
 /** Every custom error a GridBrain call can revert with, including those bubbling up from the token. */
 export const errorAbi = [
   ...energyMarketAbi,
+  ...flexibilityMarketAbi,
   ...gridRegistryAbi,
   ...oracleCommitteeAbi,
   ...energyCertificateAbi,
@@ -117,6 +119,16 @@ export function explainError(decoded: DecodedError, units?: TokenUnits): string 
       return `ERC20InsufficientAllowance: allowance ${amount(args[1])}, needed ${amount(args[2])}`;
     case "ERC1155InsufficientBalance":
       return `ERC1155InsufficientBalance: you hold ${String(args[1])} Wh of certificate ${String(args[3])}, needed ${String(args[2])} Wh`;
+    case "WindowInPast":
+      return `WindowInPast: interval ${String(args[0])} has closed; the first open interval is ${String(args[1])}`;
+    case "NotBatteryOwner":
+      return `NotBatteryOwner: battery ${String(args[0])} belongs to ${String(args[2])}, not to ${String(args[1])}`;
+    case "FlexOrderExists":
+      return `FlexOrderExists: battery ${String(args[0])} already has order ${String(args[1])} in or after this window; change it instead`;
+    case "InvalidFlexOrder":
+      return `InvalidFlexOrder: ${String(args[0])} ${String(args[1])}`;
+    case "RefundNotYet":
+      return `RefundNotYet: order ${String(args[0])} is refundable once interval ${String(args[1])} is settled or missed`;
     case "ZeroAmount":
       return "ZeroAmount: the amount or quantity must not be zero";
     default:

@@ -97,9 +97,69 @@ export {
   claimCertificates,
 } from "./claimCertificates.js";
 export {
+  type FlexDirection,
+  type FlexOrder,
+  type FlexTarget,
+  checkFlexOrderId,
+  readPlacedFlexOrder,
+  resolveFlexMarket,
+} from "./flexMarket.js";
+export {
+  type ValidateFlexOrderParameters,
+  type ValidateFlexOrderReturnType,
+  validateFlexOrder,
+} from "./validateFlexOrder.js";
+export {
+  type FlexOrderFields,
+  type PlaceFlexOrderParameters,
+  type PlaceFlexOrderReturnType,
+  flexOrderOf,
+  placeFlexOrder,
+} from "./placeFlexOrder.js";
+export {
+  type ChangeFlexOrderParameters,
+  type ChangeFlexOrderReturnType,
+  changeFlexOrder,
+} from "./changeFlexOrder.js";
+export {
+  type CancelFlexOrderParameters,
+  type CancelFlexOrderReturnType,
+  cancelFlexOrder,
+} from "./cancelFlexOrder.js";
+export {
+  type RefundFlexFundsParameters,
+  type RefundFlexFundsReturnType,
+  refundFlexFunds,
+} from "./refundFlexFunds.js";
+export {
+  type ReadFlexBalanceParameters,
+  type ReadFlexBalanceReturnType,
+  readFlexBalance,
+} from "./readFlexBalance.js";
+export { type WithdrawFlexParameters, type WithdrawFlexReturnType, withdrawFlex } from "./withdrawFlex.js";
+export {
+  type FlexOrderFacts,
+  type FlexOrderRecord,
+  type FlexOrderStatus,
+  type ReadFlexOrdersParameters,
+  type ReadFlexOrdersReturnType,
+  flexOrderStatus,
+  readFlexOrders,
+} from "./readFlexOrders.js";
+export {
+  type FlexEarnings,
+  type FlexStepRecord,
+  type ReadFlexStepsParameters,
+  type ReadFlexStepsReturnType,
+  flexEarnings,
+  readFlexSteps,
+} from "./readFlexSteps.js";
+export {
   type Order,
   type OrderSide,
   Side,
+  flexOrderId,
+  flexibilityDomain,
   gridBrainDomain,
   hashOrder,
   orderSide,

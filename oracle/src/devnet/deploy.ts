@@ -15,6 +15,8 @@ export interface SuiteAddresses {
   readonly committee: `0x${string}`;
   readonly certificates: `0x${string}`;
   readonly market: `0x${string}`;
+  /** The FlexibilityMarket the suite sets on the market (EnergyMarket.flexibilityMarket()). */
+  readonly flexibilityMarket: `0x${string}`;
 }
 
 export interface DeployLocalSuiteParameters {
@@ -92,5 +94,6 @@ export async function deployLocalSuite(parameters: DeployLocalSuiteParameters): 
     committee: pick("OracleCommittee"),
     certificates: pick("EnergyCertificate"),
     market: pick("EnergyMarket"),
+    flexibilityMarket: pick("FlexibilityMarket"),
   };
 }

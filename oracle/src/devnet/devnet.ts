@@ -478,6 +478,7 @@ export function describeDevnet(state: DevnetState, stateFile: string): string {
     `  committee  ${a.committee}  (${state.committee.threshold}-of-${state.committee.nodes.length})`,
     `  token      ${a.token}  (test token gUSD, 6 decimals, public mint)`,
     `  certificates ${a.certificates}`,
+    `  flexibility ${a.flexibilityMarket}  (battery flexibility orders: npx gridbrain flex --help)`,
     "  oracle nodes:",
     ...state.committee.nodes.map((n, i) => `    ${i}  ${n.url}  ${n.address}  log ${n.log}`),
     "  participants (zone, meter):",

@@ -21,6 +21,7 @@ export type SendingStep =
   | "commit-schedule"
   | "commit-meter"
   | "settle-fills"
+  | "settle-flex"
   | "settle-imbalances"
   | "keeper-release"
   | "keeper-flex";
@@ -30,6 +31,7 @@ export const STEP_CONTRACT: Readonly<Record<SendingStep, "energy-market" | "flex
   "commit-schedule": "energy-market",
   "commit-meter": "energy-market",
   "settle-fills": "energy-market",
+  "settle-flex": "flexibility-market",
   "settle-imbalances": "energy-market",
   "keeper-release": "energy-market",
   "keeper-flex": "flexibility-market",
@@ -56,6 +58,7 @@ const DONE_BY_PEER: Readonly<Record<SendingStep, readonly string[]>> = {
   "commit-schedule": ["AlreadyScheduled"],
   "commit-meter": ["AlreadyMetered"],
   "settle-fills": [],
+  "settle-flex": [],
   "settle-imbalances": [],
   // A keeper releases one lock per transaction: taken first by anyone is the same outcome.
   "keeper-release": ["OrderNotOpen", "ImbalanceAlreadySettled", "CollateralNotReleasable"],
@@ -69,6 +72,7 @@ const CONCURRENT: Readonly<Record<SendingStep, readonly string[]>> = {
   "commit-schedule": [],
   "commit-meter": [],
   "settle-fills": ["OrderNotOpen"],
+  "settle-flex": [],
   "settle-imbalances": ["ImbalanceAlreadySettled"],
   "keeper-release": [],
   "keeper-flex": [],
@@ -79,6 +83,7 @@ const BY_ARGUMENTS: Readonly<Record<SendingStep, readonly string[]>> = {
   "commit-schedule": [],
   "commit-meter": [],
   "settle-fills": ["BudgetExceeded"],
+  "settle-flex": ["FlexIntervalOutOfOrder"],
   "settle-imbalances": [],
   "keeper-release": [],
   "keeper-flex": ["FlexIntervalOutOfOrder"],
@@ -129,6 +134,15 @@ export function revertOutcome(step: SendingStep, facts: RevertFacts): RevertOutc
       reason: "The committed schedule cannot settle (BudgetExceeded)",
       details: `interval ${intervalId}: payouts ${payouts} > receipts ${receipts}`,
     };
+  }
+  if (step === "settle-flex" && name === "FlexIntervalOutOfOrder") {
+    // The flexibility market settles intervals in order (IFlexibilityMarket): past this interval
+    // already means a peer settled it; short of it, an earlier interval is still pending there
+    // (its batch or the keeper's closeMissedInterval comes first), so retry from the chain.
+    const [intervalId, expected] = (facts.errorArgs ?? []).map((v) => BigInt(String(v)));
+    return expected !== undefined && intervalId !== undefined && expected > intervalId
+      ? { outcome: "done-by-peer", reason: "FlexIntervalOutOfOrder (settled by a peer)" }
+      : { outcome: "concurrent", reason: "FlexIntervalOutOfOrder (an earlier interval is pending)" };
   }
   if (step === "keeper-flex" && name === "FlexIntervalOutOfOrder") {
     // FlexIntervalOutOfOrder(intervalId, expected): the cursor is past the interval this close

@@ -10,7 +10,7 @@
  */
 import type { Job } from "bullmq";
 import { type Address, type Hex, type PublicClient, zeroAddress } from "viem";
-import { energyMarketAbi } from "../chain/abis.js";
+import { energyMarketAbi, flexibilityMarketAbi } from "../chain/abis.js";
 import {
   type ChainOrder,
   type GridModel,
@@ -150,21 +150,29 @@ export async function collectInterval(
 
 /**
  * The live pipeline schedules interval i only once the flexibility market has settled every
- * earlier interval it will settle: the orders' state at the start of i (scheduled SoC, spent
- * budget) is read from settled steps. An earlier interval still pending there is either committed
- * (its steps settle within seconds of the commit: wait) or was never scheduled and is past its
- * schedule deadline (it will be closed as missed, batteries idle: nothing to wait for).
+ * earlier interval whose steps it can still settle: the orders' state at the start of i (scheduled
+ * SoC, spent budget) is read from settled steps. An earlier interval with active orders and not
+ * settled there is either committed and before its meter deadline (its steps settle within
+ * seconds of the commit: wait), or it never will be (not committed by its schedule deadline, or
+ * past its meter deadline): `closeMissedInterval` records it with its batteries idle, which is
+ * what the reader assumes. Only intervals whose meter deadline is still ahead are read (a handful).
  */
 async function awaitEarlierFlexSteps(ctx: PipelineContext, intervalId: bigint, now: bigint): Promise<void> {
   const flexibilityMarket = await readFlexibilityMarket(ctx.client, ctx.config.marketAddress);
   if (flexibilityMarket === zeroAddress) return;
   const next = await flexSettledThrough(ctx.client, flexibilityMarket);
-  for (let j = next; j < intervalId; j++) {
+  for (let j = intervalId - 1n; j >= next && intervalTimes(ctx.timing, j).meterDeadline > now; j--) {
+    const active = await ctx.client.readContract({
+      address: flexibilityMarket,
+      abi: flexibilityMarketAbi,
+      functionName: "activeOrderCount",
+      args: [j],
+    });
+    if (active === 0) continue;
     const state = await readIntervalState(ctx.client, ctx.config.marketAddress, j);
-    const deadline = intervalTimes(ctx.timing, j).scheduleDeadline;
-    if (state.scheduled || now < deadline)
+    if (state.scheduled || now < intervalTimes(ctx.timing, j).scheduleDeadline)
       throw new NotReadyError("An earlier interval's flexibility steps are not settled yet", {
-        details: `interval ${j} (flexibility market at ${next})`,
+        details: `interval ${j}: ${active} active orders (flexibility market at ${next})`,
       });
   }
 }

@@ -232,7 +232,8 @@ async function sendFillBatch(
 /**
  * Settles the interval's flexibility steps in one `settleFlexSteps` (the contract takes every
  * active order's step at once). Returns false when they are settled already (by a peer); throws
- * NotReadyError while an earlier interval is still pending at the flexibility market.
+ * NotReadyError while an earlier interval with active orders is still pending at the flexibility
+ * market (the revert says so: domain/revert-outcomes.ts).
  */
 async function settleFlexBatch(
   ctx: PipelineContext,
@@ -243,21 +244,7 @@ async function settleFlexBatch(
   indexOf: ReadonlyMap<string, number>,
 ): Promise<boolean> {
   const flexibilityMarket = await readFlexibilityMarket(ctx.client, ctx.config.marketAddress);
-  const next = await flexSettledThrough(ctx.client, flexibilityMarket);
-  if (next > intervalId) return false;
-  if (next < intervalId) {
-    // An earlier interval with active orders is not settled (or closed as missed) yet.
-    const pendingActive = await ctx.client.readContract({
-      address: flexibilityMarket,
-      abi: flexibilityMarketAbi,
-      functionName: "activeOrderCount",
-      args: [next],
-    });
-    if (pendingActive > 0)
-      throw new NotReadyError("An earlier interval's flexibility steps are pending", {
-        details: `interval ${next} (${pendingActive} active orders)`,
-      });
-  }
+  if ((await flexSettledThrough(ctx.client, flexibilityMarket)) > intervalId) return false;
   const multi = tree.getMultiProof(view.flexSteps.map((s) => indexOf.get(s.leaf.orderId.toLowerCase())!));
   const byKey = new Map(view.flexSteps.map((s) => [s.leaf.orderId.toLowerCase(), s]));
   const steps = multi.leaves.map(([key]) => {
@@ -269,12 +256,21 @@ async function settleFlexBatch(
     functionName: "settleFlexSteps",
     args: [intervalId, view.root, [...view.zonePrices], steps, multi.proof as Hex[], multi.proofFlags],
   });
-  const result = await ctx.sender.send({
-    to: flexibilityMarket,
-    data,
-    abi: flexibilityMarketAbi,
-    kind: "settle-flex",
-  });
+  let result;
+  try {
+    result = await ctx.sender.send({
+      to: flexibilityMarket,
+      data,
+      abi: flexibilityMarketAbi,
+      kind: "settle-flex",
+    });
+  } catch (error) {
+    const judged = judgeSendError("settle-flex", error);
+    if (judged.outcome === "done-by-peer") return false;
+    if (judged.outcome === "concurrent")
+      throw new NotReadyError("An earlier interval's flexibility steps are pending", { cause: error });
+    throw error;
+  }
   ctx.metrics.gasSpent.inc({ kind: "settle-flex" }, Number(result.receipt.gasUsed));
   log.info(
     { txHash: result.hash, steps: steps.length, gasUsed: result.receipt.gasUsed },

@@ -27,6 +27,30 @@ describe("oracle CLI flags", function () {
     });
   });
 
+  describe("verify with a site latitude off the globe", () => {
+    it("names the field and the bound before reading the chain", async () => {
+      const r = await runCli(
+        [
+          "verify",
+          "1",
+          "--rpc-url",
+          "http://127.0.0.1:1",
+          "--chain-id",
+          "31337",
+          "--market-address",
+          `0x${"1".repeat(40)}`,
+          "--registry-address",
+          `0x${"2".repeat(40)}`,
+          "--site-latitude-deg",
+          "95",
+        ],
+        FLAGS_ONLY,
+      );
+      expect(r.code).to.equal(2);
+      expect(r.stderr).to.include("siteLatitudeDeg: must be <= 90");
+    });
+  });
+
   describe("market status with a malformed chain id", () => {
     it("says what a chain id must be", async () => {
       const r = await runCli(

@@ -175,7 +175,7 @@ async function start(): Promise<ClientChain> {
 }
 
 /** Signatures of two committee members over `digest`, concatenated in ascending signer order. */
-async function quorum(digest: Hex): Promise<Hex> {
+export async function quorum(digest: Hex): Promise<Hex> {
   const signers = [...members.slice(0, 2)].sort((a, b) => (BigInt(a.address) < BigInt(b.address) ? -1 : 1));
   return concat(await Promise.all(signers.map((m) => m.sign({ hash: digest }))));
 }

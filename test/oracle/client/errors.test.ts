@@ -71,6 +71,15 @@ describe("explainError", () => {
     );
   });
 
+  it("says where a flexibility window may start, and what to do about an existing order", () => {
+    expect(explainError({ name: "WindowInPast", args: [100n, 103n] })).to.equal(
+      "WindowInPast: interval 100 has closed; the first open interval is 103",
+    );
+    expect(explainError({ name: "FlexOrderExists", args: [2, "0xab"] })).to.equal(
+      "FlexOrderExists: battery 2 already has order 0xab in or after this window; change it instead",
+    );
+  });
+
   it("prints raw amounts when no market is connected yet", () => {
     expect(explainError({ name: "InsufficientBalance", args: [ME, 1_500_000n, 2_000_000n] })).to.equal(
       "InsufficientBalance: free balance 1500000, needed 2000000 (deposit more first)",

@@ -13,6 +13,16 @@ const revert = (errorName: string | undefined, errorArgs?: readonly unknown[]) =
 });
 
 describe("revertOutcome", () => {
+  it("takes a flexibility batch the cursor has passed as a peer's, and one it has not reached as a retry", () => {
+    expect(revertOutcome("settle-flex", revert("FlexIntervalOutOfOrder", [10n, 11n])).outcome).to.equal(
+      "done-by-peer",
+    );
+    expect(revertOutcome("settle-flex", revert("FlexIntervalOutOfOrder", [10n, 8n])).outcome).to.equal(
+      "concurrent",
+    );
+    expect(revertOutcome("settle-flex", revert("ScheduleMismatch", [10n])).outcome).to.equal("unknown");
+  });
+
   it("takes AlreadyScheduled / AlreadyMetered as a peer's commit, only for the matching commit", () => {
     expect(revertOutcome("commit-schedule", revert("AlreadyScheduled")).outcome).to.equal("done-by-peer");
     expect(revertOutcome("commit-meter", revert("AlreadyMetered")).outcome).to.equal("done-by-peer");

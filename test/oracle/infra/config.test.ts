@@ -90,6 +90,26 @@ describe("loadConfig", () => {
     });
   });
 
+  describe("the site location (the rolling horizon's solar-shaped forecast)", () => {
+    it("defaults to the demo's neighbourhood and reads decimal degrees from env", () => {
+      const d = loadConfig({ flags: { config: file }, env: {} });
+      expect([d.siteLatitudeDeg, d.siteLongitudeDeg]).to.deep.equal([52.37, 4.9]);
+      const c = loadConfig({
+        flags: { config: file },
+        env: { GRIDBRAIN_SITE_LATITUDE_DEG: "-33.87", GRIDBRAIN_SITE_LONGITUDE_DEG: "151.21" },
+      });
+      expect([c.siteLatitudeDeg, c.siteLongitudeDeg]).to.deep.equal([-33.87, 151.21]);
+    });
+    it("names the field and the reason for a latitude off the globe or a word", () => {
+      expect(
+        loadError({ flags: { config: file }, env: { GRIDBRAIN_SITE_LATITUDE_DEG: "91" } }).message,
+      ).to.include("siteLatitudeDeg (GRIDBRAIN_SITE_LATITUDE_DEG): must be <= 90");
+      expect(
+        loadError({ flags: { config: file }, env: { GRIDBRAIN_SITE_LONGITUDE_DEG: "east" } }).message,
+      ).to.include("siteLongitudeDeg (GRIDBRAIN_SITE_LONGITUDE_DEG): must be a number");
+    });
+  });
+
   describe("when several fields are bad", () => {
     it("reports all of them at once", () => {
       const e = loadError({ flags: { config: file, httpPort: "-1", chainId: "0" }, env: {} });

@@ -1,14 +1,15 @@
 /**
  * Prosumer commands of the `gridbrain` CLI, for a keystore-held account trading on the market:
  * `deposit`, `withdraw`, `bid`, `offer`, `cancel`, `orders`, `balance`, `certificates`, `retire`,
- * `claim` (pull settlement of the account's own fill and imbalance with proofs from a node).
+ * `claim` (pull settlement of the account's own fill and imbalance with proofs from a node), and
+ * `flex place|change|cancel|show|refund|withdraw` (a battery's standing flexibility orders).
  * Amounts are decimal strings in token units ("12.5"), converted with the token's decimals
  * exactly (more fraction digits than the token has is an error, never rounded). Energy is given
  * in kWh (at most 3 decimals: the chain counts Wh). Every flag is validated with zod; a contract
  * revert is decoded to its custom error's name and arguments. `--json` prints one JSON document.
  *
  * This file registers the commands; each group's body lives beside it (funds, orders,
- * certificates, claim) and calls the client's actions (oracle/src/client/), on the shared
+ * certificates, claim, flex) and calls the client's actions (oracle/src/client/), on the shared
  * context.ts, parse.ts, errors.ts and format.ts.
  */
 import type { Command } from "commander";
@@ -19,8 +20,29 @@ import { type Context, type Flags, connect } from "./context.js";
 import { ClientError, InvalidParameterError, decodeError, explainError } from "../../client/index.js";
 import { CliError } from "./errors.js";
 import { jsonText } from "./format.js";
+import { flexCancel, flexChange, flexPlace, flexRefund, flexShow, flexWithdraw } from "./flex.js";
 import { balance, deposit, withdraw } from "./funds.js";
 import { cancel, orders, placeOrder } from "./orders.js";
+
+/** The flags of a flexibility order; `place` requires them all, `change` keeps the current order's for those left out. */
+function withFlexOrderFlags(cmd: Command): Command {
+  return cmd
+    .option("--battery <id>", "battery id (registered, owned by the account)")
+    .option("--first-interval <n>", "first interval of the window (its gate must be open)")
+    .option("--last-interval <n>", "last interval of the window, inclusive")
+    .option("--max-charge-price <p>", "charge only at a zone price <= this, token units per kWh")
+    .option("--min-discharge-price <p>", "discharge only at a zone price >= this, token units per kWh")
+    .option("--budget <amount>", "token units locked from the wallet to pay for charging")
+    .option("--soc-kwh <x>", "the battery's state of charge at the start of the window, kWh (3 decimals)")
+    .option("--nonce <n>", "order nonce (default: random)");
+}
+
+function withFlexConnection(cmd: Command): Command {
+  return withConnection(cmd).option(
+    "--flex-market <address>",
+    "FlexibilityMarket address (GRIDBRAIN_FLEX_MARKET_ADDRESS; default: the market's flexibilityMarket())",
+  );
+}
 
 function withConnection(cmd: Command): Command {
   return cmd
@@ -139,4 +161,45 @@ export function registerProsumerCommands(program: Command): void {
     .option("--beneficiary <address>", "who the claim is made for")
     .option("--claim <text>", "claim data recorded in the event", "")
     .action(run((ctx, [id, kwh], flags) => retire(ctx, id!, kwh!, flags)));
+
+  const flex = program
+    .command("flex")
+    .description(
+      "standing flexibility orders of a battery the account owns: place, change, cancel, show, refund, withdraw",
+    );
+  withFlexOrderFlags(withFlexConnection(flex.command("place")))
+    .description(
+      "place a standing order for a window of intervals: price limits to charge and discharge, a charging budget locked once",
+    )
+    .action(run((ctx, _args, flags) => flexPlace(ctx, flags)));
+  withFlexOrderFlags(withFlexConnection(flex.command("change")))
+    .description(
+      "replace <orderId> from the first open interval; flags left out keep the current order's values (the SoC: the battery's scheduled one)",
+    )
+    .argument("<orderId>", "the current order's id (0x…, 32 bytes)")
+    .action(run((ctx, [orderId], flags) => flexChange(ctx, orderId!, flags)));
+  withFlexConnection(flex.command("cancel"))
+    .description(
+      "end <orderId> after the last interval whose gate has closed (its unspent budget becomes refundable)",
+    )
+    .argument("<orderId>", "the order id (0x…, 32 bytes)")
+    .action(run((ctx, [orderId], flags) => flexCancel(ctx, orderId!, flags)));
+  withFlexConnection(flex.command("show"))
+    .description(
+      "the account's flexibility orders (state, budget spent, scheduled SoC, earnings) and balance; with <orderId>, its settled steps",
+    )
+    .argument("[orderId]", "one order's id, to list its steps")
+    .option("--battery <id>", "only this battery's orders")
+    .action(run((ctx, [orderId], flags) => flexShow(ctx, orderId, flags)));
+  withFlexConnection(flex.command("refund"))
+    .description(
+      "return an ended order's unspent budget to the flexibility balance, once its last interval is settled (at once for an order ended before its window)",
+    )
+    .argument("<orderId>", "the order id (0x…, 32 bytes)")
+    .action(run((ctx, [orderId], flags) => flexRefund(ctx, orderId!, flags)));
+  withFlexConnection(flex.command("withdraw"))
+    .description("send <amount> of the flexibility balance (earnings and refunds) to the wallet")
+    .argument("<amount>", 'token units, e.g. "12.5"')
+    .option("--to <address>", "recipient (default: the account)")
+    .action(run((ctx, [amount], flags) => flexWithdraw(ctx, amount!, flags)));
 }

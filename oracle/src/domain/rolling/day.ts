@@ -6,7 +6,11 @@
  *   rolling    — rolling-horizon dispatch: at each interval i the real orders of i, forecast
  *                orders after it to the day's end (forecast/, default rule, offers at the lead
  *                premium), every battery at its current SoC, leftovers valued at F + 1;
- *                interval i's battery steps are applied, then i + 1
+ *                interval i's battery steps are applied, then i + 1. Committed as the live
+ *                committee commits (`rollingCommit: "flex"`, the default): every battery under a
+ *                flexibility order at its owner's limits (`batteryPriceThresholds`), its step the
+ *                fill of its synthetic order; or, the rule before, pinned to the plan's move
+ *                (`rollingCommit: "pinned"`)
  *   perfect    — perfect foresight: one LP over the whole day with the actual positions
  * Every policy is then valued the same way (`settleInterval`): each household's metered position
  * (actual PV − load − charge + discharge) is cleared against the grid and its neighbours and
@@ -16,8 +20,12 @@
  * Pure given a loaded HiGHS (passed in): no I/O, no clock.
  */
 import type { Highs } from "highs";
+import { toHex, type Address } from "viem";
 import type { Battery, Line, Order } from "../dispatch/schema.js";
+import type { SchedulePrice } from "../dispatch/schedule.js";
 import { solveDispatchSync } from "../dispatch/solve.js";
+import { flexCommitEntries, type FlexCommitEntry } from "../flexibility/plan.js";
+import type { ActiveFlexOrder } from "../flexibility/types.js";
 import {
   DEFAULT_FORECAST_RULE,
   forecastZones,
@@ -36,6 +44,7 @@ import type { CloudModel } from "../simulation/cloud.js";
 import type { HomeBattery, Household, Neighbourhood } from "../simulation/neighbourhood.js";
 import { NeighbourhoodSimulator, type IntervalSimulation } from "../simulation/simulator.js";
 import {
+  batteryPriceThresholds,
   GRID_TIE_BREAK_PER_KWH,
   parseStrategyOptions,
   placeOrders,
@@ -97,6 +106,15 @@ export interface ValueDayOptions {
    * the plan then knows interval i's meters (what perfect knowledge of interval i is worth).
    */
   readonly meterLag?: number;
+  /**
+   * How policy "rolling" commits interval i. "flex" (default): as the live committee does
+   * (jobs/schedule.ts), every battery under a flexibility order at its owner's price limits
+   * (`batteryPriceThresholds`, what the demo's owners place) with the contract's caps and an
+   * ample budget (`flexEntriesAt`); its step is its synthetic order's fill, and the day's cost
+   * settles the step on the battery's own account (`settleInterval`, `batteryAccounts`).
+   * "pinned": every battery pinned to the plan's move in i (the commit before flexibility orders).
+   */
+  readonly rollingCommit?: "flex" | "pinned";
 }
 
 /**
@@ -139,6 +157,14 @@ export interface PolicyOutcome {
   /** Battery energy moved per interval of the day: Σ charge and Σ discharge over batteries, Wh. */
   readonly chargeWh: readonly number[];
   readonly dischargeWh: readonly number[];
+  /** Per interval of the day: the households' cost (before the end-of-day SoC value). */
+  readonly intervalCost: readonly bigint[];
+  /** Per interval: the settlement's zone prices (`settleInterval`). */
+  readonly settlePrices: readonly (readonly SchedulePrice[])[];
+  /** Per interval, policy "rolling" only: the commit's zone prices (the rolling solve's). */
+  readonly commitPrices: readonly (readonly SchedulePrice[])[];
+  /** Per interval: each battery's applied step, by household id. */
+  readonly steps: readonly ReadonlyMap<string, { chargeWh: number; dischargeWh: number }>[];
 }
 
 const R = () => parseStrategyOptions().retailPricePerKwh;
@@ -149,6 +175,68 @@ export function householdAddress(index: number): string {
 }
 export function gridAddress(zone: number): string {
   return `0x${"e".repeat(32)}${zone.toString(16).padStart(8, "0")}`;
+}
+/** The account a battery's steps settle on when kept apart from its household's meter. */
+export function batteryAddress(index: number): string {
+  return `0x${"b".repeat(32)}${(index + 1).toString(16).padStart(8, "0")}`;
+}
+
+/**
+ * A flexibility order's budget in the bench: ample (10^24 base units), so only power and state of
+ * charge cap a step, as for a demo owner who locked enough for the window.
+ */
+export const AMPLE_FLEX_BUDGET = 10n ** 24n;
+
+/**
+ * The rolling input's `flex` entries at interval `intervalId`: one flexibility order per battery
+ * of `owners`, at the limits the demo's battery owners place (`batteryPriceThresholds`: charge at
+ * most ~F + 30% of the spread, discharge at least ~F + 50% and at least the round-trip break-even),
+ * the battery registered as the demo registers it (oracle/src/demo/world.ts: power rounded to W,
+ * efficiencies to bps, SoC bounds to Wh), the contract's state of charge = the simulated one
+ * floored to Wh, and the caps of `flexCommitEntries` (power, SoC, budget `AMPLE_FLEX_BUDGET`).
+ */
+export function flexEntriesAt(
+  data: DayData,
+  intervalId: number,
+  soc: ReadonlyMap<string, number>,
+  owners: readonly Household[],
+): FlexCommitEntry[] {
+  const options = parseStrategyOptions();
+  const active = owners.map((h): ActiveFlexOrder => {
+    const b = h.battery!;
+    const limits = batteryPriceThresholds(h, data.options.seed, options);
+    const owner = householdAddress(h.index) as Address;
+    const socWh = BigInt(Math.max(0, Math.floor(soc.get(h.id)! + 1e-6)));
+    const powerW = BigInt(Math.round(b.maxPowerW));
+    return {
+      orderId: toHex(BigInt(h.index + 1), { size: 32 }),
+      order: {
+        owner,
+        batteryId: h.index + 1,
+        firstInterval: BigInt(intervalId),
+        lastInterval: BigInt(intervalId),
+        maxChargePricePerKwh: BigInt(limits.chargeMaxPricePerKwh),
+        minDischargePricePerKwh: BigInt(limits.dischargeMinPricePerKwh),
+        chargeBudget: AMPLE_FLEX_BUDGET,
+        initialSocWh: socWh,
+        nonce: 0n,
+      },
+      spent: 0n,
+      socWh,
+      battery: {
+        owner,
+        zoneId: h.zone,
+        capacityWh: BigInt(Math.round(b.capacityWh)),
+        maxChargeW: powerW,
+        maxDischargeW: powerW,
+        chargeEfficiencyBps: Math.round(b.chargeEfficiency * 10_000),
+        dischargeEfficiencyBps: Math.round(b.dischargeEfficiency * 10_000),
+        minSocWh: BigInt(Math.round(b.minSocWh)),
+        maxSocWh: BigInt(Math.round(b.maxSocWh)),
+      },
+    };
+  });
+  return flexCommitEntries(active, BigInt(data.intervalSeconds));
 }
 
 /** Simulates yesterday, the day and `extra` intervals after it, and observes every interval. */
@@ -331,35 +419,57 @@ function batteryOf(h: Household, socWh: number, endSocWh: number, intervalSecond
 export interface IntervalSettlement {
   readonly cost: bigint;
   readonly importWh: number;
+  readonly prices: readonly SchedulePrice[];
 }
 
 /**
  * Clears the households' metered positions of one interval (bid at retail R / offer at feed-in F,
  * the grid at R − 1 / F + 1, the lines) and settles every household at its zone price with the
  * contract's rounding. An unfilled position (none in practice) is charged at R or paid nothing.
+ *
+ * `batteryAccounts`: each battery's step is settled on its own account, as the contract settles a
+ * flexibility step at the zone price like a fill (charge: a bid, charged ⌈p·Wh/1000⌉; discharge:
+ * an offer, paid ⌊…⌋), and the household's meter holds its inflexible position only; the day's
+ * cost is still the sum over households and their batteries. Without it the step is netted into
+ * the household's metered position (the valuation before). The zones' net positions, hence the
+ * grid's trades and imports, are the same either way; what differs is the rounding of the split
+ * amounts (and which price HiGHS reports where the zone price is not unique).
  */
 export function settleInterval(
   data: DayData,
   interval: IntervalSimulation,
   moves: ReadonlyMap<string, { chargeWh: number; dischargeWh: number }>,
   highs: Highs,
+  batteryAccounts = false,
 ): IntervalSettlement {
   const nb = data.options.neighbourhood;
   const orders: Order[] = [];
-  for (const hi of interval.households) {
-    const house = nb.households.find((h) => h.id === hi.id)!;
-    const m = moves.get(hi.id);
-    const net = hi.actual.netWh - (m?.chargeWh ?? 0) + (m?.dischargeWh ?? 0);
-    if (net === 0) continue;
+  const position = (owner: string, zone: number, net: number) => {
+    if (net === 0) return;
     orders.push({
       id: String(orders.length + 1),
-      owner: householdAddress(house.index),
-      zone: house.zone,
+      owner,
+      zone,
       side: net < 0 ? "bid" : "offer",
       quantityWh: Math.abs(net),
       limitPricePerKwh: net < 0 ? R() : F(),
       interval: interval.intervalId,
     });
+  };
+  for (const hi of interval.households) {
+    const house = nb.households.find((h) => h.id === hi.id)!;
+    const m = moves.get(hi.id);
+    if (batteryAccounts) {
+      position(householdAddress(house.index), house.zone, hi.actual.netWh);
+      position(batteryAddress(house.index), house.zone, -(m?.chargeWh ?? 0));
+      position(batteryAddress(house.index), house.zone, m?.dischargeWh ?? 0);
+    } else {
+      position(
+        householdAddress(house.index),
+        house.zone,
+        hi.actual.netWh - (m?.chargeWh ?? 0) + (m?.dischargeWh ?? 0),
+      );
+    }
   }
   const { bids, offers } = sumBySide(nb, orders);
   const grid: Order[] = [];
@@ -385,7 +495,7 @@ export function settleInterval(
         interval: interval.intervalId,
       });
   }
-  if (orders.length === 0) return { cost: 0n, importWh: 0 };
+  if (orders.length === 0) return { cost: 0n, importWh: 0, prices: [] };
   const { schedule } = solveDispatchSync(
     {
       horizon: { firstInterval: interval.intervalId, intervals: 1 },
@@ -410,7 +520,7 @@ export function settleInterval(
   }
   let importWh = 0;
   for (const g of grid) if (g.side === "offer") importWh += fill.get(g.id) ?? 0;
-  return { cost, importWh };
+  return { cost, importWh, prices: schedule.prices };
 }
 
 /**
@@ -425,6 +535,7 @@ export function rollingInputAt(
   endSoc: ReadonlyMap<string, number> = soc,
   owners: readonly Household[] = data.options.neighbourhood.households.filter((h) => h.battery !== null),
 ): RollingInput {
+  const flexCommit = (data.options.rollingCommit ?? "flex") === "flex";
   const nb = data.options.neighbourhood;
   const interval = data.intervals[data.dayStart + k]!;
   const i = interval.intervalId;
@@ -510,6 +621,7 @@ export function rollingInputAt(
       data.options.offerLeadPremiumPerKwh ?? surplusLeadPremiumPerKwh(R() - GRID_TIE_BREAK_PER_KWH),
     endValuePerKwh: data.options.endValuePerKwh ?? dayEndValuePerKwh(F() + GRID_TIE_BREAK_PER_KWH),
     ...(intervalForecast === undefined ? {} : { intervalForecast }),
+    ...(flexCommit ? { flex: flexEntriesAt(data, i, soc, owners) } : {}),
   };
 }
 
@@ -517,7 +629,11 @@ type Planner = (
   k: number,
   interval: IntervalSimulation,
   soc: ReadonlyMap<string, number>,
-) => { moves: Map<string, { chargeWh: number; dischargeWh: number }>; relaxed?: boolean };
+) => {
+  moves: Map<string, { chargeWh: number; dischargeWh: number }>;
+  relaxed?: boolean;
+  prices?: readonly SchedulePrice[];
+};
 
 /**
  * Runs the day under `policy`: plan interval i, apply the battery moves to the actual state of
@@ -529,6 +645,11 @@ export function runPolicy(data: DayData, policy: BatteryPolicy, highs: Highs): P
   const startSoc = new Map(owners.map((h) => [h.id, h.battery!.initialSocWh]));
   const soc = new Map(startSoc);
   const planner = plannerFor(data, policy, highs, startSoc);
+  const batteryAccounts = policy === "rolling" && (data.options.rollingCommit ?? "flex") === "flex";
+  const intervalCost: bigint[] = [];
+  const settlePrices: (readonly SchedulePrice[])[] = [];
+  const commitPrices: (readonly SchedulePrice[])[] = [];
+  const steps: Map<string, { chargeWh: number; dischargeWh: number }>[] = [];
   let cost = 0n;
   let peak = 0;
   let relaxedSolves = 0;
@@ -554,8 +675,12 @@ export function runPolicy(data: DayData, policy: BatteryPolicy, highs: Highs): P
     }
     chargeWh.push(ch);
     dischargeWh.push(dis);
-    const settled = settleInterval(data, interval, applied, highs);
+    const settled = settleInterval(data, interval, applied, highs, batteryAccounts);
     cost += settled.cost;
+    intervalCost.push(settled.cost);
+    settlePrices.push(settled.prices);
+    commitPrices.push(plan.prices ?? []);
+    steps.push(applied);
     peak = Math.max(peak, settled.importWh);
   }
   // Energy left in (or taken from) the batteries at the end of the day is valued at what it can
@@ -569,7 +694,19 @@ export function runPolicy(data: DayData, policy: BatteryPolicy, highs: Highs): P
     );
     cost -= BigInt(value);
   }
-  return { policy, cost, peakImportWh: peak, storedDeltaWh, relaxedSolves, chargeWh, dischargeWh };
+  return {
+    policy,
+    cost,
+    peakImportWh: peak,
+    storedDeltaWh,
+    relaxedSolves,
+    chargeWh,
+    dischargeWh,
+    intervalCost,
+    settlePrices,
+    commitPrices,
+    steps,
+  };
 }
 
 function plannerFor(
@@ -626,7 +763,7 @@ function plannerFor(
         const moves = new Map<string, { chargeWh: number; dischargeWh: number }>();
         for (const b of result.batteries)
           moves.set(byBatteryId.get(b.batteryId)!.id, { chargeWh: b.chargeWh, dischargeWh: b.dischargeWh });
-        return { moves, relaxed: result.relaxedEndSoc };
+        return { moves, relaxed: result.relaxedEndSoc, prices: result.prices };
       };
     case "perfect": {
       // One LP over the day on the actual positions, computed once, replayed interval by interval.

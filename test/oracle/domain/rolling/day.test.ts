@@ -1,7 +1,16 @@
 import { expect } from "chai";
 import { loadHighs } from "../../../../oracle/src/domain/dispatch/index.js";
-import { rollingInputAt, runPolicy, simulateDayData } from "../../../../oracle/src/domain/rolling/day.js";
+import {
+  AMPLE_FLEX_BUDGET,
+  rollingInputAt,
+  runPolicy,
+  simulateDayData,
+} from "../../../../oracle/src/domain/rolling/day.js";
 import { generateNeighbourhood } from "../../../../oracle/src/domain/simulation/index.js";
+import {
+  batteryPriceThresholds,
+  parseStrategyOptions,
+} from "../../../../oracle/src/domain/simulation/strategy.js";
 
 describe("value day driver", function () {
   this.timeout(300_000);
@@ -50,5 +59,63 @@ describe("value day driver", function () {
     expect(perfect.cost <= rolling.cost).to.equal(true);
     expect(rolling.cost < none.cost).to.equal(true);
     expect(none.storedDeltaWh).to.equal(0);
+  });
+
+  it("commits every battery through a flexibility order at its owner's limits, as the live committee does", async () => {
+    const neighbourhood = generateNeighbourhood({
+      seed: 3,
+      prosumers: 4,
+      zones: 1,
+      pvShare: 1,
+      batteryShareOfPv: 1,
+    });
+    const data = simulateDayData({
+      neighbourhood,
+      date: "2027-06-21",
+      seed: 3,
+      cloud: { mean: 0.95, stationarySd: 0.05 },
+      lines: [],
+    });
+    const soc = new Map(neighbourhood.households.map((h) => [h.id, h.battery!.initialSocWh]));
+    const input = rollingInputAt(data, 48, soc);
+    const options = parseStrategyOptions();
+    expect(input.flex, "one flexibility order per battery").to.have.length(4);
+    for (const h of neighbourhood.households) {
+      const entry = input.flex!.find((f) => f.batteryId === String(h.index + 1))!;
+      const limits = batteryPriceThresholds(h, 3, options);
+      expect(entry.maxChargePricePerKwh).to.equal(String(limits.chargeMaxPricePerKwh));
+      expect(entry.minDischargePricePerKwh).to.equal(String(limits.dischargeMinPricePerKwh));
+      const powerWh = Math.floor((Math.round(h.battery!.maxPowerW) * 900) / 3600);
+      expect(entry.maxChargeWh).to.be.at.most(powerWh);
+      expect(entry.socWh).to.equal(Math.floor(h.battery!.initialSocWh));
+    }
+    expect(AMPLE_FLEX_BUDGET > 10n ** 20n).to.equal(true);
+    const pinnedInput = rollingInputAt(
+      { ...data, options: { ...data.options, rollingCommit: "pinned" } },
+      48,
+      soc,
+    );
+    expect(pinnedInput.flex).to.equal(undefined);
+
+    const highs = await loadHighs();
+    const none = runPolicy(data, "none", highs);
+    const live = runPolicy(data, "rolling", highs);
+    const perfect = runPolicy(data, "perfect", highs);
+    expect(live.cost < none.cost, "the flex-committed batteries save money").to.equal(true);
+    expect(perfect.cost <= live.cost).to.equal(true);
+    // Every committed step respects its order's price limit at the commit's zone price.
+    let moved = 0;
+    live.steps.forEach((steps, k) => {
+      const price = live.commitPrices[k]!.find((p) => p.zone === 0)!.pricePerKwh;
+      for (const h of neighbourhood.households) {
+        const step = steps.get(h.id);
+        if (step === undefined) continue;
+        const limits = batteryPriceThresholds(h, 3, options);
+        if (step.chargeWh > 0) expect(price).to.be.at.most(limits.chargeMaxPricePerKwh);
+        if (step.dischargeWh > 0) expect(price).to.be.at.least(limits.dischargeMinPricePerKwh);
+        if (step.chargeWh + step.dischargeWh > 0) moved++;
+      }
+    });
+    expect(moved, "the batteries move").to.be.greaterThan(0);
   });
 });

@@ -1,0 +1,271 @@
+/**
+ * `gridbrain flex …` against a real local network: a Hardhat node with the suite deployed by
+ * Ignition, a prosumer whose key is in an encrypted keystore and who owns a registered battery,
+ * and the `gridbrain` bin run as a child process as a user would run it. Place, show and cancel
+ * end to end; one bad input per command, each naming its flag and exiting 2.
+ */
+import { expect } from "chai";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Address, type Hex, createWalletClient, http } from "viem";
+import { generatePrivateKey, mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
+import {
+  energyMarketAbi,
+  flexibilityMarketAbi,
+  gridRegistryAbi,
+  testTokenAbi,
+} from "../../../oracle/src/chain/abis.js";
+import { createChainClients } from "../../../oracle/src/chain/market.js";
+import { deployLocalSuite, type SuiteAddresses } from "../../../oracle/src/devnet/deploy.js";
+import {
+  PROJECT_ROOT,
+  type LocalService,
+  startHardhatNode,
+} from "../../../oracle/src/devnet/local-services.js";
+import { writeKeystore } from "../../../oracle/src/infra/keystore.js";
+import { runCli } from "../../helpers/cli.js";
+
+const MNEMONIC = "test test test test test test test test test test test junk";
+const operator = mnemonicToAccount(MNEMONIC, { addressIndex: 0 });
+const ORDER_ID = /^0x[0-9a-f]{64}$/;
+
+describe("gridbrain flex (prosumer CLI)", function () {
+  this.timeout(180_000);
+
+  let chain: LocalService;
+  let addresses: SuiteAddresses;
+  let dir: string;
+  let prosumer: Address;
+  let common: string[];
+  let client: ReturnType<typeof createChainClients>["publicClient"];
+  let first: bigint;
+  let orderId: string;
+
+  const json = async (args: readonly string[]): Promise<Record<string, unknown>> => {
+    const result = await runCli([...args, ...common, "--json"]);
+    expect(result.stderr, `stderr of ${args.join(" ")}`).to.equal("");
+    expect(result.code, `exit code of ${args.join(" ")}`).to.equal(0);
+    return JSON.parse(result.stdout) as Record<string, unknown>;
+  };
+  const refused = async (args: readonly string[], flag: string) => {
+    const result = await runCli([...args, ...common]);
+    expect(result.code, result.stderr).to.equal(2);
+    expect(result.stderr).to.contain(flag);
+    return result.stderr;
+  };
+  const walletBalance = () =>
+    client.readContract({
+      address: addresses.token,
+      abi: testTokenAbi,
+      functionName: "balanceOf",
+      args: [prosumer],
+    });
+  const placeArgs = (overrides: Record<string, string> = {}) =>
+    Object.entries({
+      "--battery": "0",
+      "--first-interval": String(first),
+      "--last-interval": String(first + 7n),
+      "--max-charge-price": "0.12",
+      "--min-discharge-price": "0.25",
+      "--budget": "1.5",
+      "--soc-kwh": "4.5",
+      ...overrides,
+    }).flat();
+
+  before(async function () {
+    chain = await startHardhatNode();
+    addresses = await deployLocalSuite({
+      rpcUrl: chain.url,
+      committeeMembers: [1, 2, 3].map((i) => mnemonicToAccount(MNEMONIC, { addressIndex: i }).address),
+      committeeThreshold: 2,
+      deploymentId: `flex-cli-${chain.port}`,
+    });
+    ({ publicClient: client } = createChainClients(chain.url, 31337));
+    const wallet = createWalletClient({
+      account: operator,
+      chain: client.chain!,
+      transport: http(chain.url),
+    });
+    const send = async (address: Address, abi: unknown, functionName: string, args: unknown[]) => {
+      const hash = await wallet.writeContract({
+        address,
+        abi: abi as typeof testTokenAbi,
+        functionName: functionName as "mint",
+        args: args as [Address, bigint],
+      });
+      const receipt = await client.waitForTransactionReceipt({ hash, pollingInterval: 50 });
+      expect(receipt.status, functionName).to.equal("success");
+    };
+
+    dir = mkdtempSync(join(tmpdir(), "gridbrain-flex-"));
+    const key: Hex = generatePrivateKey();
+    prosumer = privateKeyToAccount(key).address;
+    writeFileSync(join(dir, "password"), "correct horse\n");
+    await writeKeystore({
+      path: join(dir, "keystore.json"),
+      password: "correct horse",
+      privateKey: key,
+      options: { scryptN: 4096 },
+    });
+    await client.request({
+      method: "hardhat_setBalance" as never,
+      params: [prosumer, "0x56BC75E2D63100000"] as never,
+    });
+    await send(addresses.registry, gridRegistryAbi, "addZone", ["Zone A"]);
+    await send(addresses.registry, gridRegistryAbi, "registerParticipant", [prosumer, 0]);
+    await send(addresses.registry, gridRegistryAbi, "registerBattery", [
+      {
+        owner: prosumer,
+        zoneId: 0,
+        capacityWh: 10_000n,
+        maxChargeW: 5_000n,
+        maxDischargeW: 5_000n,
+        chargeEfficiencyBps: 9_500,
+        dischargeEfficiencyBps: 9_500,
+        minSocWh: 1_000n,
+        maxSocWh: 9_000n,
+      },
+    ]);
+    await send(addresses.token, testTokenAbi, "mint", [prosumer, 100_000_000n]); // 100 tokens (6 decimals)
+    common = [
+      "--keystore",
+      join(dir, "keystore.json"),
+      "--password-file",
+      join(dir, "password"),
+      "--rpc-url",
+      chain.url,
+      "--market",
+      addresses.market,
+    ];
+    const flex = await client.readContract({
+      address: addresses.market,
+      abi: energyMarketAbi,
+      functionName: "flexibilityMarket",
+    });
+    first =
+      (await client.readContract({
+        address: flex,
+        abi: flexibilityMarketAbi,
+        functionName: "firstOpenInterval",
+      })) + 2n;
+  });
+
+  after(async function () {
+    await chain?.stop();
+    if (chain !== undefined)
+      rmSync(join(PROJECT_ROOT, "deploy", "deployments", `flex-cli-${chain.port}`), {
+        recursive: true,
+        force: true,
+      });
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe("when a battery owner places, shows and cancels an order", function () {
+    it("place: locks the 1.5-token budget as exactly 1 500 000 base units from the wallet", async function () {
+      const before = await walletBalance();
+      const out = await json(["flex", "place", ...placeArgs()]);
+      orderId = out["orderId"] as string;
+      expect(orderId).to.match(ORDER_ID);
+      expect(out).to.include({
+        chargeBudget: "1500000",
+        maxChargePricePerKwh: "120000",
+        minDischargePricePerKwh: "250000",
+        initialSocWh: "4500",
+        firstInterval: String(first),
+        batteryId: 0,
+      });
+      expect(await walletBalance()).to.equal(before - 1_500_000n);
+    });
+
+    it("show: lists it as active with its budget unspent and nothing earned", async function () {
+      const out = await json(["flex", "show"]);
+      expect(out["balance"]).to.equal("0");
+      const orders = out["orders"] as { orderId: string; status: string; unspent: string; earned: string }[];
+      expect(orders).to.have.length(1);
+      expect(orders[0]).to.include({ orderId, status: "active", unspent: "1500000", earned: "0" });
+      const text = await runCli(["flex", "show", ...common]);
+      expect(text.code, text.stderr).to.equal(0);
+      expect(text.stdout).to.match(
+        new RegExp(`^${orderId} active: battery 0, intervals ${first}–${first + 7n}`, "m"),
+      );
+    });
+
+    it("cancel: ends it before its window (at firstInterval - 1)", async function () {
+      const out = await json(["flex", "cancel", orderId]);
+      expect(out).to.include({ orderId, cancelled: true, endInterval: String(first - 1n) });
+      const orders = (await json(["flex", "show"]))["orders"] as { orderId: string; status: string }[];
+      expect(orders[0]?.status).to.not.equal("active");
+    });
+  });
+
+  describe("when the owner refunds the cancelled order, changes a new one and withdraws", function () {
+    it("refund: returns the whole 1.5-token budget of the order cancelled before its window", async function () {
+      const out = await json(["flex", "refund", orderId]);
+      expect(out).to.include({ orderId, refunded: "1500000" });
+    });
+
+    it("change: flags left out keep the current order's values", async function () {
+      const placed = await json(["flex", "place", ...placeArgs({ "--budget": "0.5" })]);
+      const out = await json(["flex", "change", placed["orderId"] as string, "--max-charge-price", "0.1"]);
+      expect(out["orderId"]).to.match(ORDER_ID);
+      expect(out).to.include({
+        previous: placed["orderId"],
+        maxChargePricePerKwh: "100000",
+        minDischargePricePerKwh: "250000",
+        chargeBudget: "500000",
+        initialSocWh: "4500",
+        firstInterval: String(first),
+        lastInterval: String(first + 7n),
+      });
+    });
+
+    it("withdraw: sends the refunded 1.5 tokens to the wallet", async function () {
+      const before = await walletBalance();
+      const out = await json(["flex", "withdraw", "1.5"]);
+      expect(out["balance"]).to.equal("0");
+      expect(await walletBalance()).to.equal(before + 1_500_000n);
+    });
+  });
+
+  describe("when an input is bad, the command names it and exits 2", function () {
+    it("place: a budget with more decimals than the token names --budget", async function () {
+      const stderr = await refused(["flex", "place", ...placeArgs({ "--budget": "1.1234567" })], "--budget");
+      expect(stderr).to.contain("more than 6 decimal places");
+    });
+
+    it("place: a window in the past names --first-interval and the first open interval", async function () {
+      const stderr = await refused(
+        ["flex", "place", ...placeArgs({ "--first-interval": "1" })],
+        "--first-interval",
+      );
+      expect(stderr).to.contain("first open interval is");
+    });
+
+    it("place: a SoC outside the battery's bounds names --soc-kwh", async function () {
+      const stderr = await refused(["flex", "place", ...placeArgs({ "--soc-kwh": "9.5" })], "--soc-kwh");
+      expect(stderr).to.contain("[1000, 9000] Wh");
+    });
+
+    it("change: a malformed order id names orderId", async function () {
+      await refused(["flex", "change", "0x1234"], "orderId");
+    });
+
+    it("cancel: a malformed order id names orderId", async function () {
+      await refused(["flex", "cancel", "not-an-id"], "orderId");
+    });
+
+    it("show: a battery id that is not an integer names --battery", async function () {
+      await refused(["flex", "show", "--battery", "one"], "--battery");
+    });
+
+    it("refund: a malformed order id names orderId", async function () {
+      await refused(["flex", "refund", "0x"], "orderId");
+    });
+
+    it("withdraw: a zero amount names amount", async function () {
+      const stderr = await refused(["flex", "withdraw", "0"], "amount");
+      expect(stderr).to.contain("must be greater than zero");
+    });
+  });
+});
