@@ -254,5 +254,13 @@ describe("keeper: flexibility intervals and refunds (e2e, 3-of-5)", function () 
     expect(await readFlex<bigint>("balanceOf", [owner.address]), "earnings + budget − spent").to.equal(
       earned + BUDGET - kept.spent,
     );
+    // Figures for docs/OPERATIONS.md ("Keeper"): how soon after the meter deadline the keeper closed
+    // j, and how soon after j + 1's steps settled it refunded the order.
+    const settledBlock = await env.client.getBlock({ blockNumber: steps[0]!.blockNumber });
+    const refundBlock = await env.client.getBlock({ blockNumber: refund.blockNumber });
+    console.log(
+      `      keeper closed interval j ${closeBlock.timestamp - meterDeadline} chain s after its meter deadline; ` +
+        `refunded ${refund.args.amount} base units ${refundBlock.timestamp - settledBlock.timestamp} chain s after j + 1's steps settled`,
+    );
   });
 });
