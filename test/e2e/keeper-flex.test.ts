@@ -4,7 +4,9 @@
  *   missed interval: a battery's order is active in j and j + 1; j passes with no committee
  *   running (never committed); the committee starts and commits j + 1, whose flexibility step
  *   cannot settle while FlexibilityMarket's cursor is at j. After j's meter deadline the nodes'
- *   keeper closes j (FlexIntervalMissed) and j + 1's steps and fills settle.
+ *   keeper closes j (FlexIntervalMissed), pushes j + 1's settlement again (its settle-fills jobs
+ *   gave up long before, as they do in production, where j's meter deadline is an hour after
+ *   j + 1's commit), and j + 1's steps and fills settle.
  *
  *   refunds: the same order, ended with its window, and a second battery's order cancelled before
  *   its window are refunded by the keeper, so each owner's balance in FlexibilityMarket holds its
@@ -20,6 +22,7 @@ import {
   gridRegistryAbi,
   testTokenAbi,
 } from "../../oracle/src/chain/abis.js";
+import { jobIdFor } from "../../oracle/src/infra/queue.js";
 import {
   type Party,
   type World,
@@ -192,6 +195,24 @@ describe("keeper: flexibility intervals and refunds (e2e, 3-of-5)", function () 
     );
     expect(await readFlex<bigint>("balanceOf", [otherOwner.address]), "the whole budget back").to.equal(
       CANCELLED_BUDGET,
+    );
+
+    // As in production, where j's meter deadline is an hour away: every node's settle-fills job of
+    // j + 1 gives up (its retries last about a minute) while the cursor holds its step back.
+    const settleJob = jobIdFor(31337, market, j + 1n, "settle-fills");
+    await waitFor(
+      `every node's settle-fills job of ${j + 1n} failed for good`,
+      async () => {
+        for (const n of env.nodes) {
+          const job = await n.context.queues.queue("settle-fills").getJob(settleJob);
+          if (job === undefined || !(await job.isFailed())) return undefined;
+        }
+        return true;
+      },
+      180_000,
+    );
+    expect((await intervalState(j + 1n)).settledCount, "the step not settled").to.be.lessThan(
+      committed.fillCount,
     );
 
     const meterDeadline = (j + 1n) * INTERVAL + METER_WINDOW;

@@ -112,3 +112,25 @@ export function flexRefundDue(o: FlexRefundFacts, cursor: bigint): boolean {
     throw new RangeError(`spent: must not exceed chargeBudget ${o.chargeBudget}, got ${o.spent}`);
   return !o.refunded && o.chargeBudget > o.spent && flexOrderFinished(o, cursor);
 }
+
+/**
+ * The intervals whose fill settlement may have given up while `cursor` was held back, and may
+ * still settle now (inclusive range), or undefined for none: from the cursor (every interval
+ * before it is settled, missed or idle there), but none whose meter deadline has passed
+ * (EnergyMarket settles nothing of it then), up to the last interval whose gate has closed
+ * (gateClosure(i) = i·I − G ≤ now). A settle-fills job that waited for an earlier interval's
+ * flexibility steps retries for about a minute (infra/queue.ts) and then fails for good, while
+ * the interval that blocked it is closed only at its meter deadline, an hour later with the
+ * deployed defaults: after a close, the keeper has these intervals' settlement pushed again.
+ * Which of them need it is the scheduler's rule (`dueSteps` names settle-fills).
+ */
+export function flexResettleRange(
+  t: KeeperTiming,
+  cursor: bigint,
+  now: bigint,
+): { readonly from: bigint; readonly to: bigint } | undefined {
+  const closed = lastPastMeterDeadline(t, now);
+  const from = closed !== undefined && closed + 1n > cursor ? closed + 1n : cursor;
+  const to = (now + t.gateClosureSeconds) / t.intervalSeconds;
+  return from <= to ? { from, to } : undefined;
+}

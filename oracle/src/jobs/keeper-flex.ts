@@ -15,7 +15,7 @@
  * cursor or the first refundable order moved) on the next tick.
  */
 import type { Job } from "bullmq";
-import { type Address, type Hex, encodeFunctionData, parseEventLogs, zeroAddress } from "viem";
+import { type Address, type Hex, encodeFunctionData, parseEventLogs, zeroAddress, zeroHash } from "viem";
 import { flexibilityMarketAbi } from "../chain/abis.js";
 import {
   type FlexOrderOnChain,
@@ -23,19 +23,21 @@ import {
   readFlexibilityMarket,
   readFlexOrders,
 } from "../chain/flexibility.js";
-import { chainNow, readCommittee } from "../chain/market.js";
+import { chainNow, intervalTimes, readCommittee, readIntervalState } from "../chain/market.js";
+import { dueSteps } from "../domain/due-steps.js";
 import {
   type FlexOrderWindow,
   flexIntervalsToClose,
   flexOrderFinished,
   flexRefundDue,
+  flexResettleRange,
 } from "../domain/flex-keeper.js";
 import { KEEPER_MAX_TX_PER_JOB, boundedWork } from "../domain/keeper.js";
 import { rankDelayMs, submitRank } from "../domain/submit-rank.js";
 import { judgeSendError } from "../infra/tx-sender.js";
 import { type PipelineContext, jobId, logFor } from "./context.js";
 import { READS_IN_FLIGHT } from "./settle.js";
-import { enqueueStep } from "./steps.js";
+import { enqueueNext, enqueueStep } from "./steps.js";
 
 export interface KeeperFlexJobData {
   readonly kind: "close" | "refund";
@@ -171,6 +173,51 @@ export async function keeperFlexTick(ctx: PipelineContext): Promise<KeeperFlexTi
   return { enqueued };
 }
 
+/**
+ * After a close moved the cursor: the settle-fills jobs of the intervals it held back may have
+ * failed for good meanwhile (domain/flex-keeper.ts, `flexResettleRange`); each one the scheduler's
+ * rule still finds due is enqueued again on this node, replacing a failed job, with its rank delay.
+ */
+async function pushSettlementAgain(ctx: PipelineContext, flexibilityMarket: Address): Promise<bigint[]> {
+  const [cursor, now] = await Promise.all([
+    flexSettledThrough(ctx.client, flexibilityMarket),
+    chainNow(ctx.client),
+  ]);
+  const range = flexResettleRange(ctx.timing, cursor, now);
+  if (range === undefined) return [];
+  let members: readonly Address[] | undefined;
+  const pushed: bigint[] = [];
+  for (let k = range.from; k <= range.to; k++) {
+    const s = await readIntervalState(ctx.client, ctx.config.marketAddress, k);
+    const state = {
+      scheduled: s.scheduled,
+      hasOrders: true,
+      fillsPending: s.settledCount < s.fillCount,
+      metered: s.meterRoot !== zeroHash,
+    };
+    if (
+      !dueSteps(intervalTimes(ctx.timing, k), state, now, ctx.settings.meterGraceSeconds).includes(
+        "settle-fills",
+      )
+    )
+      continue;
+    members ??= (await readCommittee(ctx.client, ctx.config.committeeAddress)).members;
+    await enqueueNext(
+      ctx.queues,
+      "keeper-flex",
+      "settle-fills",
+      "settle-fills",
+      { intervalId: k.toString() },
+      {
+        jobId: jobId(ctx, k, "settle-fills"),
+        delay: rankDelayMs(submitRank(members, ctx.account.address, k), ctx.settings.settleStaggerMs),
+      },
+    );
+    pushed.push(k);
+  }
+  return pushed;
+}
+
 export async function keeperFlexProcessor(
   ctx: PipelineContext,
   job: Job<KeeperFlexJobData>,
@@ -218,7 +265,11 @@ export async function keeperFlexProcessor(
       );
       if (sent) closed++;
     }
-    log.info({ closed, intervals: due.map(String), more }, "keeper closed missed flexibility intervals");
+    const resettled = due.length > 0 ? await pushSettlementAgain(ctx, view.flexibilityMarket) : [];
+    log.info(
+      { closed, intervals: due.map(String), more, resettled: resettled.map(String) },
+      "keeper closed missed flexibility intervals",
+    );
     return `closed ${closed} of ${due.length} missed flexibility intervals${more ? " (more next tick)" : ""}`;
   }
 

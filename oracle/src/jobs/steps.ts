@@ -207,7 +207,8 @@ export const STEPS = {
     queue: "keeper-flex",
     schema: keeperFlexData,
     process: (ctx, job) => keeperFlexProcessor(ctx, job),
-    next: [],
+    // After a close, the settlement of the intervals the cursor held back is pushed again.
+    next: ["settle-fills"],
     // The closes must go in cursor order: one job at a time per node.
     concurrency: 1,
   }),

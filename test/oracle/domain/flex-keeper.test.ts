@@ -5,6 +5,7 @@ import {
   flexIntervalsToClose,
   flexOrderFinished,
   flexRefundDue,
+  flexResettleRange,
   lastPastMeterDeadline,
 } from "../../../oracle/src/domain/flex-keeper.js";
 import { keeperDeadlines } from "../../../oracle/src/domain/keeper.js";
@@ -138,5 +139,34 @@ describe("flexibility keeper rule", () => {
     it("rejects spent above the budget, naming the field", () => {
       expect(() => flexRefundDue(facts({ spent: 1_001n }), J + 4n)).to.throw(RangeError, /^spent: /);
     });
+  });
+});
+
+describe("flexResettleRange", () => {
+  const T2 = {
+    intervalSeconds: 900n,
+    gateClosureSeconds: 300n,
+    scheduleWindowSeconds: 600n,
+    meterWindowSeconds: 3600n,
+  };
+  const K = 2_000_000n;
+  const md = (i: bigint) => keeperDeadlines(T2, i).meterDeadline;
+
+  it("starts after the last interval past its meter deadline and ends at the last closed gate", () => {
+    // At j's meter deadline j is closed for settlement; j + 1 … j + 5 have closed gates
+    // (gateClosure(j + 5) = (j + 5)·900 − 300 ≤ (j + 1)·900 + 3600), j + 6 has not.
+    expect(flexResettleRange(T2, K, md(K))).to.deep.equal({ from: K + 1n, to: K + 5n });
+    expect(flexResettleRange(T2, K, md(K) - 1n), "one second earlier j still settles").to.deep.equal({
+      from: K,
+      to: K + 5n,
+    });
+  });
+
+  it("starts at the cursor when the cursor is later", () => {
+    expect(flexResettleRange(T2, K + 3n, md(K))).to.deep.equal({ from: K + 3n, to: K + 5n });
+  });
+
+  it("is empty when the cursor is past every closed gate", () => {
+    expect(flexResettleRange(T2, K + 6n, md(K))).to.equal(undefined);
   });
 });
