@@ -17,6 +17,7 @@
  */
 import { type Address, type Hex, type PublicClient, getAddress, zeroAddress } from "viem";
 import type { ActiveFlexOrder, FlexOrderFields } from "../domain/flexibility/index.js";
+import { flexEndInterval } from "../domain/flex-keeper.js";
 import { flexibilityMarketAbi, gridRegistryAbi } from "./abis.js";
 
 const placedEvent = flexibilityMarketAbi.find((x) => x.type === "event" && x.name === "FlexOrderPlaced")!;
@@ -50,6 +51,67 @@ export async function flexSettledThrough(client: PublicClient, flexibilityMarket
   });
 }
 
+/** An order as the events give it: its fields, id and last active interval (see `flexEndInterval`). */
+export interface FlexOrderOnChain {
+  readonly orderId: Hex;
+  readonly order: FlexOrderFields;
+  readonly endInterval: bigint;
+}
+
+/**
+ * Every order placed on the flexibility market since `fromBlock`, with its last active interval
+ * (FlexOrderPlaced and FlexOrderEnded), in the order placed. What the keeper reads to find the
+ * intervals to close and the orders to refund.
+ */
+export async function readFlexOrders(
+  client: PublicClient,
+  flexibilityMarket: Address,
+  fromBlock: bigint,
+): Promise<FlexOrderOnChain[]> {
+  const range = { fromBlock, toBlock: "latest" as const };
+  const [placedLogs, endedLogs] = await Promise.all([
+    client.getLogs({ address: flexibilityMarket, event: placedEvent, ...range, strict: true }),
+    client.getLogs({ address: flexibilityMarket, event: endedEvent, ...range, strict: true }),
+  ]);
+  return ordersFromLogs(placedLogs, endedLogs);
+}
+
+type PlacedLog = { args: { orderId: Hex; order: FlexOrderFields } };
+type EndedLog = { args: { orderId: Hex; endInterval: bigint } };
+
+/** Placed orders with the end their FlexOrderEnded events give them. */
+function ordersFromLogs(
+  placedLogs: readonly PlacedLog[],
+  endedLogs: readonly EndedLog[],
+): FlexOrderOnChain[] {
+  const ended = new Map<string, bigint>();
+  for (const log of endedLogs) {
+    const id = log.args.orderId.toLowerCase();
+    const previous = ended.get(id);
+    // An order ends once; were it logged twice, the earlier end is the binding one.
+    ended.set(
+      id,
+      previous === undefined || log.args.endInterval < previous ? log.args.endInterval : previous,
+    );
+  }
+  return placedLogs.map((log) => {
+    const o = log.args.order;
+    const order: FlexOrderFields = {
+      owner: getAddress(o.owner),
+      batteryId: o.batteryId,
+      firstInterval: o.firstInterval,
+      lastInterval: o.lastInterval,
+      maxChargePricePerKwh: o.maxChargePricePerKwh,
+      minDischargePricePerKwh: o.minDischargePricePerKwh,
+      chargeBudget: o.chargeBudget,
+      initialSocWh: o.initialSocWh,
+      nonce: o.nonce,
+    };
+    const endInterval = flexEndInterval(order.lastInterval, ended.get(log.args.orderId.toLowerCase()));
+    return { orderId: log.args.orderId.toLowerCase() as Hex, order, endInterval };
+  });
+}
+
 /**
  * The orders active in `intervalId` with their state at its start (see the file comment), in
  * ascending battery id (the order the contract settles steps in).
@@ -68,34 +130,7 @@ export async function readActiveFlexOrders(
     client.getLogs({ address, event: endedEvent, ...range, strict: true }),
     client.getLogs({ address, event: stepEvent, ...range, strict: true }),
   ]);
-  const ended = new Map<string, bigint>();
-  for (const log of endedLogs) {
-    const id = log.args.orderId.toLowerCase();
-    const previous = ended.get(id);
-    // An order ends once; were it logged twice, the earlier end is the binding one.
-    ended.set(
-      id,
-      previous === undefined || log.args.endInterval < previous ? log.args.endInterval : previous,
-    );
-  }
-  const active = placedLogs
-    .map((log) => {
-      const o = log.args.order;
-      const order: FlexOrderFields = {
-        owner: getAddress(o.owner),
-        batteryId: o.batteryId,
-        firstInterval: o.firstInterval,
-        lastInterval: o.lastInterval,
-        maxChargePricePerKwh: o.maxChargePricePerKwh,
-        minDischargePricePerKwh: o.minDischargePricePerKwh,
-        chargeBudget: o.chargeBudget,
-        initialSocWh: o.initialSocWh,
-        nonce: o.nonce,
-      };
-      const end = ended.get(log.args.orderId.toLowerCase());
-      const endInterval = end !== undefined && end < order.lastInterval ? end : order.lastInterval;
-      return { orderId: log.args.orderId.toLowerCase() as Hex, order, endInterval };
-    })
+  const active = ordersFromLogs(placedLogs, endedLogs)
     .filter((o) => o.order.firstInterval <= intervalId && intervalId <= o.endInterval)
     .sort((a, b) => a.order.batteryId - b.order.batteryId);
 

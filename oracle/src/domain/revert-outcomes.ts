@@ -23,7 +23,19 @@ export type SendingStep =
   | "settle-fills"
   | "settle-flex"
   | "settle-imbalances"
-  | "keeper-release";
+  | "keeper-release"
+  | "keeper-flex";
+
+/** The contract each step sends to: its custom errors are the ones that contract declares. */
+export const STEP_CONTRACT: Readonly<Record<SendingStep, "energy-market" | "flexibility-market">> = {
+  "commit-schedule": "energy-market",
+  "commit-meter": "energy-market",
+  "settle-fills": "energy-market",
+  "settle-flex": "flexibility-market",
+  "settle-imbalances": "energy-market",
+  "keeper-release": "energy-market",
+  "keeper-flex": "flexibility-market",
+};
 
 /** The part of a failed send this rule reads. */
 export interface RevertFacts {
@@ -50,6 +62,9 @@ const DONE_BY_PEER: Readonly<Record<SendingStep, readonly string[]>> = {
   "settle-imbalances": [],
   // A keeper releases one lock per transaction: taken first by anyone is the same outcome.
   "keeper-release": ["OrderNotOpen", "ImbalanceAlreadySettled", "CollateralNotReleasable"],
+  // closeMissedInterval / refundFlexFunds: a refund done by anyone is the same outcome. (A close a
+  // peer did first reverts FlexIntervalOutOfOrder, judged by its arguments below.)
+  "keeper-flex": ["AlreadyRefunded"],
 };
 
 /** Custom errors meaning "a peer settled part of this batch": the batch retries from the chain. */
@@ -60,16 +75,48 @@ const CONCURRENT: Readonly<Record<SendingStep, readonly string[]>> = {
   "settle-flex": [],
   "settle-imbalances": ["ImbalanceAlreadySettled"],
   "keeper-release": [],
+  "keeper-flex": [],
 };
 
-/** Every custom error name this table judges (a test checks each against the market's ABI). */
+/** Custom errors judged by their arguments in `revertOutcome`, per step. */
+const BY_ARGUMENTS: Readonly<Record<SendingStep, readonly string[]>> = {
+  "commit-schedule": [],
+  "commit-meter": [],
+  "settle-fills": ["BudgetExceeded"],
+  "settle-flex": ["FlexIntervalOutOfOrder"],
+  "settle-imbalances": [],
+  "keeper-release": [],
+  "keeper-flex": ["FlexIntervalOutOfOrder"],
+};
+
+const namesOf = (step: SendingStep) => [...DONE_BY_PEER[step], ...CONCURRENT[step], ...BY_ARGUMENTS[step]];
+
+/**
+ * Every custom error name this table judges, per contract its steps send to (a test checks each
+ * against that contract's ABI: a renamed error would silently stop matching).
+ */
+export const JUDGED_ERROR_NAMES_BY_CONTRACT: Readonly<
+  Record<"energy-market" | "flexibility-market", readonly string[]>
+> = {
+  "energy-market": [
+    ...new Set(
+      (Object.keys(STEP_CONTRACT) as SendingStep[])
+        .filter((s) => STEP_CONTRACT[s] === "energy-market")
+        .flatMap(namesOf),
+    ),
+  ],
+  "flexibility-market": [
+    ...new Set(
+      (Object.keys(STEP_CONTRACT) as SendingStep[])
+        .filter((s) => STEP_CONTRACT[s] === "flexibility-market")
+        .flatMap(namesOf),
+    ),
+  ],
+};
+
+/** Every custom error name this table judges, whatever the contract. */
 export const JUDGED_ERROR_NAMES: readonly string[] = [
-  ...new Set([
-    ...Object.values(DONE_BY_PEER).flat(),
-    ...Object.values(CONCURRENT).flat(),
-    "BudgetExceeded",
-    "FlexIntervalOutOfOrder",
-  ]),
+  ...new Set(Object.values(JUDGED_ERROR_NAMES_BY_CONTRACT).flat()),
 ];
 
 export function revertOutcome(step: SendingStep, facts: RevertFacts): RevertOutcome {
@@ -96,6 +143,15 @@ export function revertOutcome(step: SendingStep, facts: RevertFacts): RevertOutc
     return expected !== undefined && intervalId !== undefined && expected > intervalId
       ? { outcome: "done-by-peer", reason: "FlexIntervalOutOfOrder (settled by a peer)" }
       : { outcome: "concurrent", reason: "FlexIntervalOutOfOrder (an earlier interval is pending)" };
+  }
+  if (step === "keeper-flex" && name === "FlexIntervalOutOfOrder") {
+    // FlexIntervalOutOfOrder(intervalId, expected): the cursor is past the interval this close
+    // wanted, so someone closed (or settled) it first. An `expected` at or before it means an
+    // earlier interval still blocks it: not this table's to judge (the job retries).
+    const [intervalId, expected] = facts.errorArgs ?? [];
+    if (typeof intervalId === "bigint" && typeof expected === "bigint" && expected > intervalId)
+      return { outcome: "done-by-peer", reason: name };
+    return { outcome: "unknown" };
   }
   if (step === "commit-schedule" || step === "commit-meter") {
     // A commit's inputs (the report and k signatures) were checked before sending; a revert that

@@ -21,6 +21,7 @@ import { UnrecoverableInputError, formatIssues } from "../domain/errors.js";
 import type { QueueFactory } from "../infra/queue.js";
 import type { IntervalJobData, PipelineContext, ReportJobData } from "./context.js";
 import { keeperProcessor, type KeeperJobData } from "./keeper.js";
+import { keeperFlexProcessor, type KeeperFlexJobData } from "./keeper-flex.js";
 import { meterReportProcessor, type MeterReportJobData } from "./meter.js";
 import {
   aggregateProcessor,
@@ -47,6 +48,8 @@ export const STEP_NAMES = [
   "settle-imbalance",
   /** Liveness paths after the deadlines: releases, late imbalance settlement, grid revenue (jobs/keeper.ts). */
   "keeper",
+  /** FlexibilityMarket's liveness paths: missed intervals closed, ended orders refunded (jobs/keeper-flex.ts). */
+  "keeper-flex",
 ] as const;
 export type StepName = (typeof STEP_NAMES)[number];
 
@@ -103,6 +106,7 @@ const aggregateData = reportData.extend({
 const meterReportData = intervalData.extend({ waits: z.number().int().nonnegative().optional() });
 
 const keeperData = z.object({ intervalId: decimal, part: z.number().int().positive() });
+const keeperFlexData = z.object({ kind: z.enum(["close", "refund"]), intervalId: decimal });
 
 /** A step as the node sees it: one worker each, whatever its data type. */
 export interface RunnableStep {
@@ -198,6 +202,15 @@ export const STEPS = {
     // A keeper job that reaches its bound continues in a next part.
     next: ["keeper"],
     concurrency: 4,
+  }),
+  "keeper-flex": step<KeeperFlexJobData>()({
+    queue: "keeper-flex",
+    schema: keeperFlexData,
+    process: (ctx, job) => keeperFlexProcessor(ctx, job),
+    // After a close, the settlement of the intervals the cursor held back is pushed again.
+    next: ["settle-fills"],
+    // The closes must go in cursor order: one job at a time per node.
+    concurrency: 1,
   }),
 } as const satisfies { readonly [S in StepName]: { readonly queue: S } };
 

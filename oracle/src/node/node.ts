@@ -29,6 +29,7 @@ import { PIPELINE_QUEUES, STEP_LIST } from "../jobs/steps.js";
 import { proofSource } from "../jobs/proofs.js";
 import { WATCHED_MARKET_EVENTS, onMarketLog } from "../jobs/watcher.js";
 import { KEEPER_WATCHED_EVENTS, keeperTick, onOrderPlacedLog } from "../jobs/keeper.js";
+import { keeperFlexTick } from "../jobs/keeper-flex.js";
 import { stateKey } from "../jobs/context.js";
 import { nodeMeterIngest } from "./meter-ingest.js";
 
@@ -279,6 +280,8 @@ export class OracleNode {
         .catch((error: unknown) => this.ctx?.logger.warn({ err: error }, "scheduler tick failed"))
         .then(() => keeperTick(this.context))
         .catch((error: unknown) => this.ctx?.logger.warn({ err: error }, "keeper tick failed"))
+        .then(() => keeperFlexTick(this.context))
+        .catch((error: unknown) => this.ctx?.logger.warn({ err: error }, "flexibility keeper tick failed"))
         .finally(() => this.scheduleTick(this.options.tickMs ?? this.config.pollIntervalMs));
     }, delay);
   }

@@ -1,5 +1,9 @@
 import { expect } from "chai";
-import { JUDGED_ERROR_NAMES, revertOutcome } from "../../../oracle/src/domain/revert-outcomes.js";
+import {
+  JUDGED_ERROR_NAMES,
+  JUDGED_ERROR_NAMES_BY_CONTRACT,
+  revertOutcome,
+} from "../../../oracle/src/domain/revert-outcomes.js";
 import { energyMarketAbi, flexibilityMarketAbi } from "../../../oracle/src/chain/abis.js";
 
 const revert = (errorName: string | undefined, errorArgs?: readonly unknown[]) => ({
@@ -42,6 +46,32 @@ describe("revertOutcome", () => {
     expect(revertOutcome("keeper-release", revert("SettlementClosed")).outcome).to.equal("unknown");
   });
 
+  it("takes a flexibility interval a peer closed first (the cursor moved past it) as done", () => {
+    // FlexIntervalOutOfOrder(intervalId, expected): expected > intervalId → closed or settled by anyone.
+    expect(revertOutcome("keeper-flex", revert("FlexIntervalOutOfOrder", [7n, 8n]))).to.deep.equal({
+      outcome: "done-by-peer",
+      reason: "FlexIntervalOutOfOrder",
+    });
+    // An earlier interval still blocks it (expected < intervalId), or args not decoded: not a peer's work.
+    expect(revertOutcome("keeper-flex", revert("FlexIntervalOutOfOrder", [7n, 5n])).outcome).to.equal(
+      "unknown",
+    );
+    expect(revertOutcome("keeper-flex", revert("FlexIntervalOutOfOrder")).outcome).to.equal("unknown");
+    expect(revertOutcome("keeper-flex", revert("NotMissedYet", [7n, 1n])).outcome).to.equal("unknown");
+    // The same name means nothing for the market's keeper path.
+    expect(revertOutcome("keeper-release", revert("FlexIntervalOutOfOrder", [7n, 8n])).outcome).to.equal(
+      "unknown",
+    );
+  });
+
+  it("takes a flexibility refund anyone made first as done", () => {
+    expect(revertOutcome("keeper-flex", revert("AlreadyRefunded"))).to.deep.equal({
+      outcome: "done-by-peer",
+      reason: "AlreadyRefunded",
+    });
+    expect(revertOutcome("keeper-flex", revert("RefundNotYet")).outcome).to.equal("unknown");
+  });
+
   it("retries a batch a peer partly settled, from the chain's view", () => {
     expect(revertOutcome("settle-fills", revert("OrderNotOpen")).outcome).to.equal("concurrent");
     expect(revertOutcome("settle-imbalances", revert("ImbalanceAlreadySettled")).outcome).to.equal(
@@ -66,13 +96,20 @@ describe("revertOutcome", () => {
       );
   });
 
-  it("names only custom errors the market's ABI declares (a renamed error would silently stop matching)", () => {
-    const declared = new Set<string>(
-      [...energyMarketAbi, ...flexibilityMarketAbi]
-        .filter((item) => item.type === "error")
-        .map((item) => item.name),
-    );
-    expect(JUDGED_ERROR_NAMES).to.have.length(7);
-    for (const name of JUDGED_ERROR_NAMES) expect(declared.has(name), name).to.equal(true);
+  it("names only custom errors the ABI of the contract each step sends to declares (a renamed error would silently stop matching)", () => {
+    const declared = (abi: readonly { type: string; name?: string }[]) =>
+      new Set<string>(abi.filter((item) => item.type === "error").map((item) => item.name!));
+    const market = declared(energyMarketAbi);
+    const flex = declared(flexibilityMarketAbi);
+    expect(JUDGED_ERROR_NAMES_BY_CONTRACT["energy-market"]).to.have.length(6);
+    for (const name of JUDGED_ERROR_NAMES_BY_CONTRACT["energy-market"])
+      expect(market.has(name), `EnergyMarket declares ${name}`).to.equal(true);
+    expect(JUDGED_ERROR_NAMES_BY_CONTRACT["flexibility-market"]).to.have.members([
+      "AlreadyRefunded",
+      "FlexIntervalOutOfOrder",
+    ]);
+    for (const name of JUDGED_ERROR_NAMES_BY_CONTRACT["flexibility-market"])
+      expect(flex.has(name), `FlexibilityMarket declares ${name}`).to.equal(true);
+    expect(JUDGED_ERROR_NAMES).to.have.length(8);
   });
 });

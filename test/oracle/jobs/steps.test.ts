@@ -46,14 +46,18 @@ describe("pipeline steps (jobs/steps.ts)", () => {
       "meter-report",
       "settle-imbalance",
       "keeper",
+      "keeper-flex",
     ]);
     expect(PIPELINE_QUEUES).to.have.members(STEP_LIST.map((s) => s.queue));
     for (const [key, step] of Object.entries(STEPS)) expect(step.queue).to.equal(key);
   });
 
-  it("runs one solve at a time and four jobs of every other step", () => {
+  it("runs one solve and one flexibility keeper job at a time, and four jobs of every other step", () => {
+    // keeper-flex closes intervals in the contract's cursor order: two at once would race each other.
     for (const step of STEP_LIST)
-      expect(step.concurrency, step.queue).to.equal(step.queue === "solve" ? 1 : 4);
+      expect(step.concurrency, step.queue).to.equal(
+        step.queue === "solve" || step.queue === "keeper-flex" ? 1 : 4,
+      );
   });
 
   describe("on Redis", function () {
