@@ -6,14 +6,15 @@
  * not against the oracle's numbers.
  */
 import { expect } from "chai";
-import { type Hex, maxUint256, parseEventLogs } from "viem";
-import {
-  energyMarketAbi,
-  flexibilityMarketAbi,
-  gridRegistryAbi,
-  testTokenAbi,
-} from "../../oracle/src/chain/abis.js";
+import { energyMarketAbi, flexibilityMarketAbi } from "../../oracle/src/chain/abis.js";
 import { verifyInterval } from "../../oracle/src/cli/verify.js";
+import {
+  FLEX_ETA_BPS,
+  flexParties,
+  flexibilityMarketOf,
+  placeFlexOrderOf,
+  registerBatteryOwner,
+} from "./flex-scenario.js";
 import {
   type Party,
   type World,
@@ -28,7 +29,6 @@ import {
   waitFor,
 } from "./harness.js";
 
-const ETA_BPS = 9_500n;
 const INITIAL_SOC = 5_000n;
 const MAX_CHARGE_PRICE = 100_000n;
 const MIN_DISCHARGE_PRICE = 150_000n;
@@ -37,26 +37,7 @@ const BUDGET = 1_000_000n;
 describe("flexibility orders through the live committee (e2e, 3-of-5)", function () {
   this.timeout(300_000);
   let env: World;
-  // One zone: the seller's surplus is short of the buyer's demand, so the battery's stored energy
-  // is worth the buyer's bid now (no grid account trades in the book).
-  const seller: Party = {
-    name: "S",
-    account: devAccount(6),
-    zone: 0,
-    side: "offer",
-    quantityWh: 500n,
-    limit: 80_000n,
-    meter: undefined,
-  };
-  const buyer: Party = {
-    name: "B",
-    account: devAccount(7),
-    zone: 0,
-    side: "bid",
-    quantityWh: 2_000n,
-    limit: 250_000n,
-    meter: undefined,
-  };
+  const { seller, buyer } = flexParties();
   const owner = devAccount(8);
 
   before(async () => {
@@ -67,28 +48,9 @@ describe("flexibility orders through the live committee (e2e, 3-of-5)", function
   });
 
   it("commits the battery's discharge as a leaf, settles it at the zone price within the order's limit, and verify agrees", async () => {
-    const { registry, token, market } = env.addresses;
-    const operator = devAccount(0);
-    const flex = await env.client.readContract({
-      address: market,
-      abi: energyMarketAbi,
-      functionName: "flexibilityMarket",
-    });
-    await env.write(operator, registry, gridRegistryAbi, "registerParticipant", [owner.address, 0]);
-    const battery = {
-      owner: owner.address,
-      zoneId: 0,
-      capacityWh: 10_000n,
-      maxChargeW: 8_000n, // 2,000 Wh per 15-minute interval
-      maxDischargeW: 8_000n,
-      chargeEfficiencyBps: Number(ETA_BPS),
-      dischargeEfficiencyBps: Number(ETA_BPS),
-      minSocWh: 0n,
-      maxSocWh: 10_000n,
-    };
-    await env.write(operator, registry, gridRegistryAbi, "registerBattery", [battery]);
-    await env.write(operator, token, testTokenAbi, "mint", [owner.address, BUDGET]);
-    await env.write(owner, token, testTokenAbi, "approve", [flex, maxUint256]);
+    const { registry, market } = env.addresses;
+    const flex = await flexibilityMarketOf(env);
+    await registerBatteryOwner(env, owner, BUDGET);
 
     const intervalId = (await env.now()) / INTERVAL + 2n;
     const order = {
@@ -102,13 +64,7 @@ describe("flexibility orders through the live committee (e2e, 3-of-5)", function
       initialSocWh: INITIAL_SOC,
       nonce: 1n,
     };
-    const placedHash = await env.write(owner, flex, flexibilityMarketAbi, "placeFlexOrder", [order]);
-    const [placed] = parseEventLogs({
-      abi: flexibilityMarketAbi,
-      eventName: "FlexOrderPlaced",
-      logs: (await env.client.getTransactionReceipt({ hash: placedHash })).logs,
-    });
-    const orderId = placed!.args.orderId as Hex;
+    const orderId = await placeFlexOrderOf(env, owner, order);
     await placeOrders(env, [seller, buyer], intervalId);
 
     await env.setTime(intervalId * INTERVAL - GATE + 1n);
@@ -156,7 +112,7 @@ describe("flexibility orders through the live committee (e2e, 3-of-5)", function
     expect(price >= MIN_DISCHARGE_PRICE, `zone price ${price} >= the order's minimum`).to.equal(true);
     expect(step.amount, "paid floor(price × energy / 1000)").to.equal(costDown(price, step.energyWh));
     // The contract's integer rule: discharging g Wh takes ceil(g × 10⁴ / η) out of storage.
-    expect(step.socWh).to.equal(INITIAL_SOC - (step.energyWh * 10_000n + ETA_BPS - 1n) / ETA_BPS);
+    expect(step.socWh).to.equal(INITIAL_SOC - (step.energyWh * 10_000n + FLEX_ETA_BPS - 1n) / FLEX_ETA_BPS);
 
     // Zone balance from the settled fills alone: sold + discharged = bought.
     const fills = await env.client.getContractEvents({

@@ -15,16 +15,11 @@
  * Every figure is read from the chain's events and views, not from the oracle.
  */
 import { expect } from "chai";
-import { type Address, type Hex, maxUint256, parseEventLogs } from "viem";
-import {
-  energyMarketAbi,
-  flexibilityMarketAbi,
-  gridRegistryAbi,
-  testTokenAbi,
-} from "../../oracle/src/chain/abis.js";
+import type { Hex } from "viem";
+import { energyMarketAbi, flexibilityMarketAbi } from "../../oracle/src/chain/abis.js";
 import { jobIdFor } from "../../oracle/src/infra/queue.js";
+import { flexParties, flexibilityMarketOf, placeFlexOrderOf, registerBatteryOwner } from "./flex-scenario.js";
 import {
-  type Party,
   type World,
   GATE,
   INTERVAL,
@@ -43,24 +38,7 @@ const CANCELLED_BUDGET = 123_457n;
 describe("keeper: flexibility intervals and refunds (e2e, 3-of-5)", function () {
   this.timeout(300_000);
   let env: World;
-  const seller: Party = {
-    name: "S",
-    account: devAccount(6),
-    zone: 0,
-    side: "offer",
-    quantityWh: 500n,
-    limit: 80_000n,
-    meter: undefined,
-  };
-  const buyer: Party = {
-    name: "B",
-    account: devAccount(7),
-    zone: 0,
-    side: "bid",
-    quantityWh: 2_000n,
-    limit: 250_000n,
-    meter: undefined,
-  };
+  const { seller, buyer } = flexParties();
   const owner = devAccount(8);
   const otherOwner = devAccount(9);
 
@@ -72,13 +50,8 @@ describe("keeper: flexibility intervals and refunds (e2e, 3-of-5)", function () 
   });
 
   it("closes the never-committed interval after its meter deadline so the next settles, and refunds ended orders", async () => {
-    const { registry, token, market } = env.addresses;
-    const operator = devAccount(0);
-    const flex = (await env.client.readContract({
-      address: market,
-      abi: energyMarketAbi,
-      functionName: "flexibilityMarket",
-    })) as Address;
+    const { market } = env.addresses;
+    const flex = await flexibilityMarketOf(env);
     const readFlex = <T>(functionName: string, args: unknown[] = []) =>
       env.client.readContract({
         address: flex,
@@ -105,26 +78,8 @@ describe("keeper: flexibility intervals and refunds (e2e, 3-of-5)", function () 
         args: [id],
       });
 
-    const battery = (batteryOwner: Address) => ({
-      owner: batteryOwner,
-      zoneId: 0,
-      capacityWh: 10_000n,
-      maxChargeW: 8_000n,
-      maxDischargeW: 8_000n,
-      chargeEfficiencyBps: 9_500,
-      dischargeEfficiencyBps: 9_500,
-      minSocWh: 0n,
-      maxSocWh: 10_000n,
-    });
-    for (const [i, account] of [owner, otherOwner].entries()) {
-      await env.write(operator, registry, gridRegistryAbi, "registerParticipant", [account.address, 0]);
-      await env.write(operator, registry, gridRegistryAbi, "registerBattery", [battery(account.address)]);
-      await env.write(operator, token, testTokenAbi, "mint", [
-        account.address,
-        i === 0 ? BUDGET : CANCELLED_BUDGET,
-      ]);
-      await env.write(account, token, testTokenAbi, "approve", [flex, maxUint256]);
-    }
+    await registerBatteryOwner(env, owner, BUDGET);
+    await registerBatteryOwner(env, otherOwner, CANCELLED_BUDGET);
 
     const j = (await env.now()) / INTERVAL + 2n;
     const order = {
@@ -138,16 +93,7 @@ describe("keeper: flexibility intervals and refunds (e2e, 3-of-5)", function () 
       initialSocWh: 5_000n,
       nonce: 1n,
     };
-    const placed = async (account: typeof owner, o: typeof order): Promise<Hex> => {
-      const hash = await env.write(account, flex, flexibilityMarketAbi, "placeFlexOrder", [o]);
-      const [log] = parseEventLogs({
-        abi: flexibilityMarketAbi,
-        eventName: "FlexOrderPlaced",
-        logs: (await env.client.getTransactionReceipt({ hash })).logs,
-      });
-      return log!.args.orderId as Hex;
-    };
-    const orderId = await placed(owner, order);
+    const orderId = await placeFlexOrderOf(env, owner, order);
     // The second battery's order is cancelled before its window: never active, refundable at once.
     const cancelled = {
       ...order,
@@ -157,7 +103,7 @@ describe("keeper: flexibility intervals and refunds (e2e, 3-of-5)", function () 
       lastInterval: j + 5n,
       chargeBudget: CANCELLED_BUDGET,
     };
-    const cancelledId = await placed(otherOwner, cancelled);
+    const cancelledId = await placeFlexOrderOf(env, otherOwner, cancelled);
     await env.write(otherOwner, flex, flexibilityMarketAbi, "cancelFlexOrder", [cancelled]);
     // Interval j + 1 has a market; j has only the battery's order.
     await placeOrders(env, [seller, buyer], j + 1n);

@@ -17,6 +17,7 @@
  */
 import { type Address, type Hex, type PublicClient, getAddress, zeroAddress } from "viem";
 import type { ActiveFlexOrder, FlexOrderFields } from "../domain/flexibility/index.js";
+import { flexOrderFields } from "../domain/eip712.js";
 import { flexEndInterval } from "../domain/flex-keeper.js";
 import { flexibilityMarketAbi, gridRegistryAbi } from "./abis.js";
 
@@ -96,17 +97,7 @@ function ordersFromLogs(
   }
   return placedLogs.map((log) => {
     const o = log.args.order;
-    const order: FlexOrderFields = {
-      owner: getAddress(o.owner),
-      batteryId: o.batteryId,
-      firstInterval: o.firstInterval,
-      lastInterval: o.lastInterval,
-      maxChargePricePerKwh: o.maxChargePricePerKwh,
-      minDischargePricePerKwh: o.minDischargePricePerKwh,
-      chargeBudget: o.chargeBudget,
-      initialSocWh: o.initialSocWh,
-      nonce: o.nonce,
-    };
+    const order = flexOrderFields(o);
     const endInterval = flexEndInterval(order.lastInterval, ended.get(log.args.orderId.toLowerCase()));
     return { orderId: log.args.orderId.toLowerCase() as Hex, order, endInterval };
   });

@@ -7,7 +7,7 @@
  */
 import { type Address, type Hex, type PublicClient, parseEventLogs, zeroAddress } from "viem";
 import { energyMarketAbi, flexibilityMarketAbi } from "../chain/abis.js";
-import { type FlexOrder, flexOrderId, flexibilityDomain } from "../domain/eip712.js";
+import { type FlexOrder, flexOrderFields, flexOrderId, flexibilityDomain } from "../domain/eip712.js";
 import { chainIdOf } from "./clients.js";
 import { ClientError, InvalidParameterError } from "./errors.js";
 
@@ -76,17 +76,7 @@ export async function readPlacedFlexOrder(
 }
 
 /** The order as a call argument (the ABI's tuple takes exactly these fields). */
-export const flexOrderArg = (o: FlexOrder) => ({
-  owner: o.owner,
-  batteryId: o.batteryId,
-  firstInterval: o.firstInterval,
-  lastInterval: o.lastInterval,
-  maxChargePricePerKwh: o.maxChargePricePerKwh,
-  minDischargePricePerKwh: o.minDischargePricePerKwh,
-  chargeBudget: o.chargeBudget,
-  initialSocWh: o.initialSocWh,
-  nonce: o.nonce,
-});
+export const flexOrderArg = flexOrderFields;
 
 /** The id of `order` on `flexMarket` (equals the contract's `hashFlexOrder`). */
 export async function flexOrderIdOn(

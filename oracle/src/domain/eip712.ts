@@ -298,6 +298,24 @@ export interface FlexOrder {
   readonly nonce: bigint;
 }
 
+/**
+ * The nine fields of a flexibility order and nothing else, the owner checksummed: what a decoded
+ * `FlexOrderPlaced` event yields and what a call's tuple argument takes.
+ */
+export function flexOrderFields(o: FlexOrder): FlexOrder {
+  return {
+    owner: getAddress(o.owner),
+    batteryId: o.batteryId,
+    firstInterval: o.firstInterval,
+    lastInterval: o.lastInterval,
+    maxChargePricePerKwh: o.maxChargePricePerKwh,
+    minDischargePricePerKwh: o.minDischargePricePerKwh,
+    chargeBudget: o.chargeBudget,
+    initialSocWh: o.initialSocWh,
+    nonce: o.nonce,
+  };
+}
+
 /** The FlexibilityMarket's EIP-712 domain. */
 export function flexibilityDomain(chainId: bigint | number, flexibilityMarket: Address): FlexibilityDomain {
   const id = BigInt(chainId);

@@ -3,7 +3,8 @@
  * (contracts/interfaces/IFlexibilityMarket.sol, IGridRegistry.sol), in viem's shapes: uint64 and
  * wider as bigint, uint32 and narrower as number.
  */
-import type { Address, Hex } from "viem";
+import type { Hex } from "viem";
+import type { FlexOrder } from "../eip712.js";
 import type { ChainBattery } from "../registry-plan.js";
 
 /** `IFlexibilityMarket.Direction`: the contract's enum values. */
@@ -11,19 +12,8 @@ export const FLEX_CHARGE = 0;
 export const FLEX_DISCHARGE = 1;
 export type FlexDirection = typeof FLEX_CHARGE | typeof FLEX_DISCHARGE;
 
-/** `IFlexibilityMarket.FlexOrder`, as viem decodes it. */
-export interface FlexOrderFields {
-  readonly owner: Address;
-  readonly batteryId: number;
-  readonly firstInterval: bigint;
-  /** Inclusive. */
-  readonly lastInterval: bigint;
-  readonly maxChargePricePerKwh: bigint;
-  readonly minDischargePricePerKwh: bigint;
-  readonly chargeBudget: bigint;
-  readonly initialSocWh: bigint;
-  readonly nonce: bigint;
-}
+/** `IFlexibilityMarket.FlexOrder`: the EIP-712 twin's type (domain/eip712.ts). */
+export type FlexOrderFields = FlexOrder;
 
 /** `IGridRegistry.Battery` as viem reads it; a removed battery reads as all zeros. */
 export type RegisteredBattery = ChainBattery;
@@ -36,8 +26,8 @@ export interface ActiveFlexOrder {
   /** `OrderState.spent`: charged to the budget so far. */
   readonly spent: bigint;
   /**
-   * The battery's scheduled state of charge at the start of the interval: `order.initialSocWh`
-   * in the order's first interval, else the contract's `BatteryState.socWh` carried forward.
+   * The battery's scheduled state of charge at the start of the interval: the socWh of the
+   * battery's last settled step since the order's first interval, else `order.initialSocWh`.
    */
   readonly socWh: bigint;
   /** The registry's battery now, or null when it was removed (the registry reads it as empty). */
