@@ -19,28 +19,32 @@ import { type Address, type Hex, type PublicClient, getAddress, zeroAddress } fr
 import type { ActiveFlexOrder, FlexOrderFields } from "../domain/flexibility/index.js";
 import { flexOrderFields } from "../domain/eip712.js";
 import { flexEndInterval } from "../domain/flex-keeper.js";
-import { flexibilityMarketAbi, gridRegistryAbi } from "./abis.js";
+import { energyMarketAbi, flexibilityMarketAbi, gridRegistryAbi } from "./abis.js";
 
 const placedEvent = flexibilityMarketAbi.find((x) => x.type === "event" && x.name === "FlexOrderPlaced")!;
 const endedEvent = flexibilityMarketAbi.find((x) => x.type === "event" && x.name === "FlexOrderEnded")!;
 const stepEvent = flexibilityMarketAbi.find((x) => x.type === "event" && x.name === "FlexStepSettled")!;
 
+/**
+ * Flexibility markets already read, per client and market. EnergyMarket sets its flexibility
+ * market once (`setFlexibilityMarket`), so a non-zero answer never changes; the scheduler's tick,
+ * collect and settle then do not read it again. A zero answer is not kept: it may still be set.
+ */
+const knownFlexibilityMarkets = new WeakMap<PublicClient, Map<Address, Address>>();
+
 /** The flexibility market the EnergyMarket settles with (zero address: none set). */
 export async function readFlexibilityMarket(client: PublicClient, market: Address): Promise<Address> {
-  const address = await client.readContract({
-    address: market,
-    abi: [
-      {
-        type: "function",
-        name: "flexibilityMarket",
-        stateMutability: "view",
-        inputs: [],
-        outputs: [{ type: "address" }],
-      },
-    ] as const,
-    functionName: "flexibilityMarket",
-  });
-  return getAddress(address);
+  let known = knownFlexibilityMarkets.get(client);
+  const cached = known?.get(market);
+  if (cached !== undefined) return cached;
+  const address = getAddress(
+    await client.readContract({ address: market, abi: energyMarketAbi, functionName: "flexibilityMarket" }),
+  );
+  if (address !== zeroAddress) {
+    if (known === undefined) knownFlexibilityMarkets.set(client, (known = new Map()));
+    known.set(market, address);
+  }
+  return address;
 }
 
 /** Every interval before the returned one has its steps settled, missed or had no active order. */
