@@ -5,7 +5,7 @@
  */
 import type { Address } from "viem";
 import type { HDAccount } from "viem/accounts";
-import { batteryIdsByOwner, flexibilityMarketOf, type DemoBattery } from "./flexibility.js";
+import { batteriesByOwner, flexibilityMarketOf, type DemoBattery } from "./flexibility.js";
 import type { Neighbourhood, NeighbourhoodSimulator } from "../domain/simulation/index.js";
 import type { IntervalRecord, UndoneAction } from "./interval-record.js";
 import type { DemoAccounts, DemoChain } from "./world.js";
@@ -58,15 +58,15 @@ export async function runContext(parameters: RunParameters): Promise<RunContext>
   const { chain, accounts, neighbourhood } = parameters;
   const socWh: Record<string, number> = {};
   for (const h of neighbourhood.households) if (h.battery !== null) socWh[h.id] = h.battery.initialSocWh;
-  const ids = await batteryIdsByOwner(chain);
+  const registered = await batteriesByOwner(chain);
   const batteries: DemoBattery[] = [];
   for (const h of neighbourhood.households) {
     if (h.battery === null) continue;
     const owner = accounts.households[h.index]!.address;
-    const batteryId = ids.get(owner.toLowerCase());
-    if (batteryId === undefined)
+    const battery = registered.get(owner.toLowerCase());
+    if (battery === undefined)
       throw new Error(`household ${h.id}'s battery is not registered (owner ${owner})`);
-    batteries.push({ householdId: h.id, batteryId, owner, initialSocWh: BigInt(h.battery.initialSocWh) });
+    batteries.push({ householdId: h.id, owner, initialSocWh: BigInt(h.battery.initialSocWh), ...battery });
   }
   return {
     parameters,

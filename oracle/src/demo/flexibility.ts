@@ -20,7 +20,18 @@ export interface DemoBattery {
   readonly batteryId: number;
   readonly owner: Address;
   readonly initialSocWh: bigint;
+  /** As registered (GridRegistry.battery): the zone whose price its steps settle at, and the efficiencies of
+   * the contract's state-of-charge rule, so a reader of the report can recompute both. */
+  readonly zone: number;
+  readonly chargeEfficiencyBps: number;
+  readonly dischargeEfficiencyBps: number;
 }
+
+/** What the registry holds of a battery that the report needs besides its owner. */
+export type RegisteredBattery = Pick<
+  DemoBattery,
+  "batteryId" | "zone" | "chargeEfficiencyBps" | "dischargeEfficiencyBps"
+>;
 
 /** EnergyMarket's flexibility market (the deployed suite includes it). */
 export async function flexibilityMarketOf(chain: DemoChain): Promise<Address> {
@@ -31,14 +42,14 @@ export async function flexibilityMarketOf(chain: DemoChain): Promise<Address> {
   })) as Address;
 }
 
-/** Registry battery ids by lower-case owner, read from the registry (one battery per household). */
-export async function batteryIdsByOwner(chain: DemoChain): Promise<Map<string, number>> {
+/** Registered batteries by lower-case owner, read from the registry (one battery per household). */
+export async function batteriesByOwner(chain: DemoChain): Promise<Map<string, RegisteredBattery>> {
   const count = await chain.publicClient.readContract({
     address: chain.addresses.registry,
     abi: gridRegistryAbi,
     functionName: "batteryCount",
   });
-  const ids = new Map<string, number>();
+  const batteries = new Map<string, RegisteredBattery>();
   for (let id = 0; id < count; id++) {
     const battery = await chain.publicClient.readContract({
       address: chain.addresses.registry,
@@ -46,9 +57,14 @@ export async function batteryIdsByOwner(chain: DemoChain): Promise<Map<string, n
       functionName: "battery",
       args: [id],
     });
-    ids.set(battery.owner.toLowerCase(), id);
+    batteries.set(battery.owner.toLowerCase(), {
+      batteryId: id,
+      zone: battery.zoneId,
+      chargeEfficiencyBps: battery.chargeEfficiencyBps,
+      dischargeEfficiencyBps: battery.dischargeEfficiencyBps,
+    });
   }
-  return ids;
+  return batteries;
 }
 
 /**

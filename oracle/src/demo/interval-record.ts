@@ -1,7 +1,7 @@
 /**
  * What the demo keeps of each interval (the report's input) and the wall time of its phases.
  */
-import type { IntervalLedger } from "../domain/household-outcomes.js";
+import type { IntervalLedger, LedgerFill } from "../domain/household-outcomes.js";
 
 export interface IntervalRecord {
   readonly intervalId: bigint;
@@ -36,8 +36,11 @@ export interface IntervalRecord {
   readonly gasUsed: bigint;
   /** The interval's FillSettled, FlexStepSettled and ImbalanceSettled events and the households' meter readings: the
    * input of every household's outcome (domain/household-outcomes.ts), kept in the JSON report so a
-   * reader can recompute the summary. */
-  readonly ledger: IntervalLedger;
+   * reader can recompute the summary. Each fill also carries its energy (`FillSettled.filledWh`), with which a
+   * reader recomputes every imbalance's scheduled net. */
+  readonly ledger: IntervalLedger & {
+    readonly fills: readonly (LedgerFill & { readonly filledWh: bigint })[];
+  };
   /** Wall time of each step of this interval (ms), for finding where a run spends its time. */
   readonly phaseMs: Readonly<Record<Phase, number>>;
   readonly final: boolean;

@@ -330,6 +330,9 @@ async function main(): Promise<void> {
       batteryId: b.batteryId,
       owner: b.owner,
       initialSocWh: b.initialSocWh,
+      zone: b.zone,
+      chargeEfficiencyBps: b.chargeEfficiencyBps,
+      dischargeEfficiencyBps: b.dischargeEfficiencyBps,
     })),
   };
   const summary = summarize(records, fundsConserved, accounting, undone);

@@ -20,11 +20,15 @@ export interface SummaryAccounting {
   readonly gridAccounts: readonly Address[];
   readonly retailPerKwh: bigint;
   readonly feedInPerKwh: bigint;
-  /** Every battery: registry id, owner, state of charge before the first interval. */
+  /** Every battery: registry id, owner, state of charge before the first interval, and (as registered) its
+   * zone and efficiencies, with which a reader recomputes its steps' amounts and scheduled SoC. */
   readonly batteries: readonly {
     readonly batteryId: number;
     readonly owner: Address;
     readonly initialSocWh: bigint;
+    readonly zone: number;
+    readonly chargeEfficiencyBps: number;
+    readonly dischargeEfficiencyBps: number;
   }[];
 }
 

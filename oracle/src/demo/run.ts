@@ -156,8 +156,8 @@ async function finishInterval(
     gasUsed,
     ledger: {
       fills: clearing.fills.map((l) => {
-        const a = l.args as { owner: `0x${string}`; side: number; amount: bigint };
-        return { owner: a.owner, side: a.side, amount: a.amount };
+        const a = l.args as { owner: `0x${string}`; side: number; filledWh: bigint; amount: bigint };
+        return { owner: a.owner, side: a.side, filledWh: a.filledWh, amount: a.amount };
       }),
       flexSteps,
       imbalances: imbalance.imbalances,
