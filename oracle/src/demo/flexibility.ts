@@ -79,7 +79,6 @@ export async function placeFlexOrders(
         batteryId: b.batteryId,
         ...standingFlexOrder({
           household,
-          seed: neighbourhood.seed,
           options,
           firstInterval,
           windowIntervals: window.intervals,
