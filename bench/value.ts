@@ -8,10 +8,13 @@
  * through its options, see WEATHER). Rows:
  *   { case: "forecast", method, quantity, mae, skill }   — leads 1–32, every interval of every day
  *   { seed, date, weather, noBatteryCost, heuristicCost, oracleCost, perfectForesightCost,
- *     oracleShare, heuristicShare, peakImportWh: {…}, oraclePinnedCost, oraclePinnedShare,
+ *     oracleShare, heuristicShare, peakImportWh: {…}, oracleHeuristicLimitsShare,
+ *     knownFutureShare, knownFutureLeadOneShare, oraclePinnedCost, oraclePinnedShare,
  *     oracleBeforeShare, oracleDayEndOnlyShare, oracleMetersShare, oracleQuantileShare, … }
  *     — (c) = oracle is committed as the live committee commits (every battery under a
- *     flexibility order at its owner's limits, rolling/day.ts `rollingCommit: "flex"`);
+ *     flexibility order at its owner's limits, rolling/day.ts `rollingCommit: "flex"`, the
+ *     demo's `standingOrderPriceLimits`); heuristicLimits = the same at the heuristic's
+ *     thresholds; knownFuture(LeadOne) = bounds on what a better forecast could give (below);
  *     oraclePinned = the same plan with every battery pinned to its move (the commit before);
  *     the last four are (c) pinned with one rule changed (docs/BENCHMARKS.md, "Value")
  *   { case: "rolling-horizon solve", prosumers: 1000, batteries: 300, horizon: 96, ms, columns,
@@ -20,7 +23,7 @@
  * Smaller runs while developing: VALUE_SEEDS=1 VALUE_WEATHER=sunny VALUE_BIG=0 npm run bench:value
  * (results are then not written unless VALUE_WRITE=1).
  */
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { loadHighs, solveRollingInWorker, warmUpSolver } from "../oracle/src/domain/dispatch/index.js";
 import type { Line } from "../oracle/src/domain/dispatch/index.js";
@@ -135,6 +138,36 @@ for (const seed of seeds) {
         highs,
       );
     const pinned = variant({});
+    // The commit with the owners' limits of the household heuristic (what the demo's owners
+    // placed before `standingOrderPriceLimits`), and two bounds on what a better forecast could
+    // give: the plan knows every interval after i exactly ("known future"), and in addition the
+    // households order interval i knowing the cloud index of i − 1 instead of i − 2 (a gate
+    // closure the market's timeline does not allow; docs/MARKET_RULES.md, "Timeline").
+    const heuristicLimits = runPolicy(
+      { ...data, options: { ...data.options, ownerLimits: "heuristic" } },
+      "rolling",
+      highs,
+    );
+    const knownFuture = variant({ futureForecast: "actual" });
+    const leadOne = simulateDayData(
+      {
+        neighbourhood: neighbourhoodFor(seed),
+        date,
+        seed,
+        cloud: { ...cloud, forecastLeadSteps: 1 },
+        lines: LINES,
+      },
+      LEADS,
+    );
+    // Only what the households know when they order changes, not what happens: (a) and (d) must
+    // be the same day, or the share below would compare different days.
+    if (runPolicy(leadOne, "none", highs).cost !== none.cost)
+      throw new Error(`seed ${seed} ${weather}: a 1-interval lead changed the metered day`);
+    const knownFutureLeadOne = runPolicy(
+      { ...leadOne, options: { ...leadOne.options, rollingCommit: "pinned", futureForecast: "actual" } },
+      "rolling",
+      highs,
+    );
     const before = variant({ horizon: "atLeastMin", endValuePerKwh: 0, offerLeadPremiumPerKwh: 0 });
     const dayEndOnly = variant({ offerLeadPremiumPerKwh: 0 });
     const meters = variant({ surplusForecast: "meters" });
@@ -152,6 +185,10 @@ for (const seed of seeds) {
       perfectForesightCost: Number(perfect.cost),
       oracleShare: share(oracle.cost),
       // Diagnostics (see above).
+      oracleHeuristicLimitsCost: Number(heuristicLimits.cost),
+      oracleHeuristicLimitsShare: share(heuristicLimits.cost),
+      knownFutureShare: share(knownFuture.cost),
+      knownFutureLeadOneShare: share(knownFutureLeadOne.cost),
       oraclePinnedCost: Number(pinned.cost),
       oraclePinnedShare: share(pinned.cost),
       oracleBeforeCost: Number(before.cost),
@@ -165,6 +202,7 @@ for (const seed of seeds) {
         heuristic: heuristic.peakImportWh,
         oracle: oracle.peakImportWh,
         perfectForesight: perfect.peakImportWh,
+        oracleHeuristicLimits: heuristicLimits.peakImportWh,
         oraclePinned: pinned.peakImportWh,
         oracleBefore: before.peakImportWh,
         oracleDayEndOnly: dayEndOnly.peakImportWh,
@@ -286,6 +324,7 @@ if (big) {
     // Wall time on a shared machine; CPU time and the load average say how much was waiting.
     cpuMs: Math.round((cpu.user + cpu.system) / 1000),
     loadAverage1m: Math.round(loadavg()[0]! * 10) / 10,
+    measuredAt: new Date().toISOString(),
   });
 }
 
@@ -296,20 +335,29 @@ for (const r of forecastRows)
   lines.push(`| ${r.scope} | ${r.quantity} | ${r.method} | ${r.mae} | ${r.skill} |`);
 lines.push(
   "",
-  "| seed | weather | (a) none | (b) heuristic | (c) oracle | (d) perfect | (c) share | (b) share | (c) pinned | (c) before | (c) day end only | (c) meters | (c) quantile | peak import a/b/c/d Wh |",
-  "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+  "| seed | weather | (a) none | (b) heuristic | (c) oracle | (d) perfect | (c) share | (b) share | (c) heuristic limits | (c) pinned | known future | known future, lead 1 | (c) before | (c) day end only | (c) meters | (c) quantile | peak import a/b/c/d Wh |",
+  "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
 );
 for (const r of valueRows) {
   const p = r.peakImportWh as Record<string, number>;
   const pct = (x: unknown) => (typeof x === "number" ? `${(x * 100).toFixed(1)}%` : "–");
   lines.push(
-    `| ${r.seed} | ${r.weather} | ${r.noBatteryCost} | ${r.heuristicCost} | ${r.oracleCost} | ${r.perfectForesightCost} | ${pct(r.oracleShare)} | ${pct(r.heuristicShare)} | ${pct(r.oraclePinnedShare)} | ${pct(r.oracleBeforeShare)} | ${pct(r.oracleDayEndOnlyShare)} | ${pct(r.oracleMetersShare)} | ${pct(r.oracleQuantileShare)} | ${p.noBattery}/${p.heuristic}/${p.oracle}/${p.perfectForesight} (pinned ${p.oraclePinned}) |`,
+    `| ${r.seed} | ${r.weather} | ${r.noBatteryCost} | ${r.heuristicCost} | ${r.oracleCost} | ${r.perfectForesightCost} | ${pct(r.oracleShare)} | ${pct(r.heuristicShare)} | ${pct(r.oracleHeuristicLimitsShare)} | ${pct(r.oraclePinnedShare)} | ${pct(r.knownFutureShare)} | ${pct(r.knownFutureLeadOneShare)} | ${pct(r.oracleBeforeShare)} | ${pct(r.oracleDayEndOnlyShare)} | ${pct(r.oracleMetersShare)} | ${pct(r.oracleQuantileShare)} | ${p.noBattery}/${p.heuristic}/${p.oracle}/${p.perfectForesight} (pinned ${p.oraclePinned}) |`,
   );
 }
 for (const r of rows)
   if ((r as { case?: string }).case === "rolling-horizon solve") lines.push("", JSON.stringify(r));
 process.stdout.write(lines.join("\n") + "\n");
 if (write) {
+  // What this run did not measure is kept from the file: VALUE_BIG=0 VALUE_WRITE=1 re-measures the
+  // days and keeps the solve row (its `measuredAt` says when), so a run on a busy machine does not
+  // overwrite a quiet one's timing; VALUE_SEEDS=none VALUE_WRITE=1 re-times the solve alone.
+  const previous = JSON.parse(readFileSync(new URL("./results/value.json", import.meta.url), "utf8")) as {
+    case?: string;
+  }[];
+  const isSolve = (r: { case?: string }) => r.case === "rolling-horizon solve";
+  if (!big) rows.push(...previous.filter(isSolve));
+  if (seeds.length === 0) rows.unshift(...previous.filter((r) => !isSolve(r)));
   writeFileSync(new URL("./results/value.json", import.meta.url), JSON.stringify(rows, null, 2) + "\n");
   process.stdout.write("→ bench/results/value.json\n");
 }

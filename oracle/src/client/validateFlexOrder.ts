@@ -43,8 +43,7 @@ export interface ValidateFlexOrderReturnType {
 /**
  * @throws InvalidParameterError naming the field: `batteryId` (not registered, or not the owner's),
  *   `firstInterval` (gate closed: before the first open interval), `lastInterval` (before
- *   `firstInterval`, or a window longer than MAX_WINDOW_INTERVALS), `minDischargePricePerKwh`
- *   (below `maxChargePricePerKwh`), `initialSocWh` (outside the battery's registered SoC bounds),
+ *   `firstInterval`, or a window longer than MAX_WINDOW_INTERVALS), `initialSocWh` (outside the battery's registered SoC bounds),
  *   `chargeBudget` (more than the wallet holds), or a field too large for the contract's type.
  */
 export async function validateFlexOrder(
@@ -58,12 +57,9 @@ export async function validateFlexOrder(
       "lastInterval",
       `${order.lastInterval} is before firstInterval ${order.firstInterval}`,
     );
-  // Charging dearer than it discharges would make the battery buy high and sell low.
-  if (order.minDischargePricePerKwh < order.maxChargePricePerKwh)
-    throw new InvalidParameterError(
-      "minDischargePricePerKwh",
-      `${order.minDischargePricePerKwh} is below maxChargePricePerKwh ${order.maxChargePricePerKwh}: prices must be ordered (charge <= discharge)`,
-    );
+  // The two limits need no order: a charge limit above the discharge limit hands the choice
+  // between them to the committee's plan across intervals (the demo's owners place such orders,
+  // domain/simulation/flex-orders.ts `standingOrderPriceLimits`); the contract does not order them.
 
   const flexMarket = await resolveFlexMarket(publicClient, parameters);
   const at = { address: flexMarket, abi: flexibilityMarketAbi } as const;

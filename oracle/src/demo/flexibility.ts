@@ -95,7 +95,6 @@ export async function placeFlexOrders(
         batteryId: b.batteryId,
         ...standingFlexOrder({
           household,
-          seed: neighbourhood.seed,
           options,
           firstInterval,
           windowIntervals: window.intervals,

@@ -84,6 +84,27 @@ describe("placeFlexOrder", function () {
     await cancelFlexOrder(owner.clients, { market: chain.market, order: out.order });
   });
 
+  it("places limits with the charge limit above the discharge limit (the plan decides between them)", async () => {
+    // The demo's owners place such orders (standingOrderPriceLimits): charge at most 270,750,
+    // discharge at least 70,000. The contract does not order the two limits, nor does the client.
+    const owner = await batteryOwner(chain);
+    const out = await placeFlexOrder(owner.clients, {
+      ...(await fields(owner)),
+      maxChargePricePerKwh: 270_750n,
+      minDischargePricePerKwh: 70_000n,
+    });
+    const [event] = await chain.publicClient.getContractEvents({
+      address: await flexMarketOf(chain),
+      abi: flexibilityMarketAbi,
+      eventName: "FlexOrderPlaced",
+      args: { orderId: out.orderId },
+      fromBlock: 0n,
+    });
+    expect(event?.args.order?.maxChargePricePerKwh).to.equal(270_750n);
+    expect(event?.args.order?.minDischargePricePerKwh).to.equal(70_000n);
+    await cancelFlexOrder(owner.clients, { market: chain.market, order: out.order });
+  });
+
   describe("when the battery already has an order in the window", () => {
     it("fails with the contract's FlexOrderExists, decoded with the current order's id", async () => {
       const owner = await batteryOwner(chain);
@@ -137,15 +158,6 @@ describe("placeFlexOrder", function () {
     it("lastInterval: before firstInterval", async () => {
       const { firstInterval } = await fields(owner);
       expect((await refused(owner, { lastInterval: firstInterval - 1n })).field).to.equal("lastInterval");
-    });
-
-    it("minDischargePricePerKwh: prices not ordered (discharging cheaper than charging)", async () => {
-      const error = await refused(owner, {
-        maxChargePricePerKwh: 300_000n,
-        minDischargePricePerKwh: 299_999n,
-      });
-      expect(error.field).to.equal("minDischargePricePerKwh");
-      expect(error.message).to.contain("prices must be ordered");
     });
 
     it("initialSocWh: above the battery's registered maxSocWh, and below its minSocWh", async () => {

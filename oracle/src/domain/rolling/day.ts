@@ -51,6 +51,7 @@ import {
   type StrategyOrder,
 } from "../simulation/strategy.js";
 import { localMidnightUnix } from "../simulation/time.js";
+import { standingOrderPriceLimits } from "../simulation/flex-orders.js";
 import { costRoundedDown, costRoundedUp } from "../units.js";
 import {
   criticalSurplusQuantile,
@@ -115,6 +116,19 @@ export interface ValueDayOptions {
    * "pinned": every battery pinned to the plan's move in i (the commit before flexibility orders).
    */
   readonly rollingCommit?: "flex" | "pinned";
+  /**
+   * The price limits of the owners' flexibility orders under `rollingCommit: "flex"`: "standing"
+   * (default), what the demo's owners place (`standingOrderPriceLimits`: the round-trip break-even
+   * on both sides); "heuristic", the household heuristic's per-interval thresholds
+   * (`batteryPriceThresholds`), what they placed before: a diagnostic of cautious owners.
+   */
+  readonly ownerLimits?: "standing" | "heuristic";
+  /**
+   * Diagnostic, not a rule (no node has it): "actual" gives the plan the actual metered positions
+   * of every interval after i in place of the forecast (prices stay the forecast's), so that only
+   * interval i's own uncertainty remains. Default "rule": the forecast rule.
+   */
+  readonly futureForecast?: "rule" | "actual";
 }
 
 /**
@@ -204,7 +218,10 @@ export function flexEntriesAt(
   const options = parseStrategyOptions();
   const active = owners.map((h): ActiveFlexOrder => {
     const b = h.battery!;
-    const limits = batteryPriceThresholds(h, data.options.seed, options);
+    const limits =
+      data.options.ownerLimits === "heuristic"
+        ? batteryPriceThresholds(h, data.options.seed, options)
+        : standingOrderPriceLimits(b, options);
     const owner = householdAddress(h.index) as Address;
     const socWh = BigInt(Math.max(0, Math.floor(soc.get(h.id)! + 1e-6)));
     const powerW = BigInt(Math.round(b.maxPowerW));
@@ -566,6 +583,13 @@ export function rollingInputAt(
       rule,
     );
   let forecast = forecastFrom(history, i + 1);
+  if (data.options.futureForecast === "actual") {
+    const metered = new Map(data.meterHistory.map((m) => [`${m.zone}:${m.intervalId}`, m]));
+    forecast = forecast.map((f) => {
+      const m = metered.get(`${f.zone}:${f.intervalId}`);
+      return m === undefined ? f : { ...f, bidWh: m.bidWh, offerWh: m.offerWh };
+    });
+  }
   let intervalForecast: typeof forecast | undefined;
   if (data.options.surplusForecast === "meters") {
     // Offered volume from the last committed meter totals (solar-shaped); the rest from orders.

@@ -5,7 +5,7 @@
  */
 import { applyBatteryEnergy } from "./battery.js";
 import type { HomeBattery, Household } from "./neighbourhood.js";
-import { batteryPriceThresholds, type StrategyOptions } from "./strategy.js";
+import type { BatteryPriceThresholds, StrategyOptions } from "./strategy.js";
 
 /** FlexibilityMarket.MAX_WINDOW_INTERVALS: the longest window one order may cover (7 days of 15 minutes). */
 export const MAX_WINDOW_INTERVALS = 672;
@@ -36,14 +36,37 @@ export function flexWindows(
 
 export interface StandingFlexOrderParameters {
   readonly household: Household;
-  /** Seed of the battery's price thresholds (the strategy's seed). */
-  readonly seed: number;
   readonly options: StrategyOptions;
   readonly firstInterval: bigint;
   readonly windowIntervals: number;
   readonly intervalSeconds: number;
   /** The battery's simulated state of charge at the start of the window (Wh). */
   readonly socWh: number;
+}
+
+/**
+ * The price limits the demo's battery owners put on a standing flexibility order, which hands the
+ * interval-by-interval decisions to the committee's rolling-horizon plan and only rules out trades
+ * that lose money whatever happens later:
+ * - charge at most ⌊R · ηc · ηd⌋: a kWh charged comes back as ηc · ηd kWh, and the most a
+ *   delivered kWh can save is the retail price R (an import displaced);
+ * - discharge at least F, the feed-in price: the grid takes the energy at F any time.
+ * The charge limit is above the discharge limit; between them the plan decides.
+ *
+ * Measured (docs/BENCHMARKS.md, "Storage value"): with the household heuristic's per-interval
+ * thresholds instead (`batteryPriceThresholds`: charge at most ~F + 30% of R − F, discharge at least
+ * ~F + 50%), the commit refused charges the plan wanted on cloudy days (zone prices ~200,000) and
+ * discharges into zones whose households bid below the owner's minimum, and (c) captured 4–11
+ * points less of (d) on cloudy days; one break-even price on both sides captured 42–60%.
+ */
+export function standingOrderPriceLimits(
+  battery: HomeBattery,
+  options: StrategyOptions,
+): BatteryPriceThresholds {
+  const breakEven = Math.floor(
+    options.retailPricePerKwh * battery.chargeEfficiency * battery.dischargeEfficiency,
+  );
+  return { chargeMaxPricePerKwh: breakEven, dischargeMinPricePerKwh: options.feedInPricePerKwh };
 }
 
 /** The order's fields other than owner, battery id and nonce, in the contract's units. */
@@ -57,8 +80,7 @@ export interface StandingFlexOrder {
 }
 
 /**
- * Prices: the household's `batteryPriceThresholds` (chargeMax → maxChargePricePerKwh, dischargeMin →
- * minDischargePricePerKwh), the same limits its per-interval battery orders used.
+ * Prices: `standingOrderPriceLimits` of the household's battery.
  *
  * Budget: enough to charge at full registered power in every interval of the window at the order's
  * maximum price, n · ⌈maxCharge · ⌊W · s / 3600⌋ / 1000⌉ (each interval's charge rounded up, as the
@@ -82,7 +104,7 @@ export function standingFlexOrder(p: StandingFlexOrderParameters): StandingFlexO
     throw new RangeError(`intervalSeconds must be a positive integer, got ${p.intervalSeconds}`);
   if (!Number.isSafeInteger(p.socWh) || p.socWh < 0)
     throw new RangeError(`socWh must be a non-negative integer, got ${p.socWh}`);
-  const thresholds = batteryPriceThresholds(p.household, p.seed, p.options);
+  const thresholds = standingOrderPriceLimits(battery, p.options);
   const maxCharge = BigInt(thresholds.chargeMaxPricePerKwh);
   // The registered power is the simulated one rounded to a watt (demo/world.ts registers it so).
   const perIntervalWh = (BigInt(Math.round(battery.maxPowerW)) * BigInt(p.intervalSeconds)) / 3600n;

@@ -95,6 +95,7 @@ export {
   flexWindows,
   followFlexStep,
   standingFlexOrder,
+  standingOrderPriceLimits,
   type FollowedStep,
   type FlexWindow,
   type StandingFlexOrder,

@@ -139,11 +139,14 @@ export function initialSimulationState(
     });
   const seed = o.seed ?? neighbourhood.seed;
   // The cloud process starts `forecastLeadSteps` intervals before the first interval, so the
-  // first forecasts have an observation to start from.
+  // first forecasts have an observation to start from. It always draws at least the default lead's
+  // two warm-up steps, so that a shorter lead changes what the agents know, not the weather
+  // (bench/value.ts compares the same day under leads 1 and 2).
   const rng = new Prng(deriveSeed(seed, "cloud", startUnix));
-  const recent: number[] = [initialClearSkyIndex(cloud, rng)];
-  while (recent.length < cloud.forecastLeadSteps)
-    recent.push(nextClearSkyIndex(recent[recent.length - 1] as number, cloud, rng));
+  const drawn: number[] = [initialClearSkyIndex(cloud, rng)];
+  while (drawn.length < Math.max(cloud.forecastLeadSteps, DEFAULT_CLOUD_MODEL.forecastLeadSteps))
+    drawn.push(nextClearSkyIndex(drawn[drawn.length - 1] as number, cloud, rng));
+  const recent = drawn.slice(-cloud.forecastLeadSteps);
   return Object.freeze({
     seed,
     intervalSeconds: o.intervalSeconds,

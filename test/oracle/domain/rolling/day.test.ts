@@ -6,7 +6,10 @@ import {
   runPolicy,
   simulateDayData,
 } from "../../../../oracle/src/domain/rolling/day.js";
-import { generateNeighbourhood } from "../../../../oracle/src/domain/simulation/index.js";
+import {
+  generateNeighbourhood,
+  standingOrderPriceLimits,
+} from "../../../../oracle/src/domain/simulation/index.js";
 import {
   batteryPriceThresholds,
   parseStrategyOptions,
@@ -82,7 +85,7 @@ describe("value day driver", function () {
     expect(input.flex, "one flexibility order per battery").to.have.length(4);
     for (const h of neighbourhood.households) {
       const entry = input.flex!.find((f) => f.batteryId === String(h.index + 1))!;
-      const limits = batteryPriceThresholds(h, 3, options);
+      const limits = standingOrderPriceLimits(h.battery!, options);
       expect(entry.maxChargePricePerKwh).to.equal(String(limits.chargeMaxPricePerKwh));
       expect(entry.minDischargePricePerKwh).to.equal(String(limits.dischargeMinPricePerKwh));
       const powerWh = Math.floor((Math.round(h.battery!.maxPowerW) * 900) / 3600);
@@ -96,6 +99,18 @@ describe("value day driver", function () {
       soc,
     );
     expect(pinnedInput.flex).to.equal(undefined);
+    // Cautious owners (a diagnostic): the household heuristic's per-interval thresholds.
+    const cautious = rollingInputAt(
+      { ...data, options: { ...data.options, ownerLimits: "heuristic" } },
+      48,
+      soc,
+    );
+    for (const h of neighbourhood.households) {
+      const entry = cautious.flex!.find((f) => f.batteryId === String(h.index + 1))!;
+      const limits = batteryPriceThresholds(h, 3, options);
+      expect(entry.maxChargePricePerKwh).to.equal(String(limits.chargeMaxPricePerKwh));
+      expect(entry.minDischargePricePerKwh).to.equal(String(limits.dischargeMinPricePerKwh));
+    }
 
     const highs = await loadHighs();
     const none = runPolicy(data, "none", highs);
@@ -103,19 +118,38 @@ describe("value day driver", function () {
     const perfect = runPolicy(data, "perfect", highs);
     expect(live.cost < none.cost, "the flex-committed batteries save money").to.equal(true);
     expect(perfect.cost <= live.cost).to.equal(true);
-    // Every committed step respects its order's price limit at the commit's zone price.
-    let moved = 0;
-    live.steps.forEach((steps, k) => {
-      const price = live.commitPrices[k]!.find((p) => p.zone === 0)!.pricePerKwh;
-      for (const h of neighbourhood.households) {
-        const step = steps.get(h.id);
-        if (step === undefined) continue;
-        const limits = batteryPriceThresholds(h, 3, options);
-        if (step.chargeWh > 0) expect(price).to.be.at.most(limits.chargeMaxPricePerKwh);
-        if (step.dischargeWh > 0) expect(price).to.be.at.least(limits.dischargeMinPricePerKwh);
-        if (step.chargeWh + step.dischargeWh > 0) moved++;
-      }
-    });
-    expect(moved, "the batteries move").to.be.greaterThan(0);
+    // Every committed step respects its order's price limit at the commit's zone price, under the
+    // standing limits and under the cautious owners' narrower ones (which bind more often).
+    const cautiousRun = runPolicy(
+      { ...data, options: { ...data.options, ownerLimits: "heuristic" } },
+      "rolling",
+      highs,
+    );
+    const checks = [
+      {
+        run: live,
+        limitsOf: (h: (typeof neighbourhood.households)[number]) =>
+          standingOrderPriceLimits(h.battery!, options),
+      },
+      {
+        run: cautiousRun,
+        limitsOf: (h: (typeof neighbourhood.households)[number]) => batteryPriceThresholds(h, 3, options),
+      },
+    ];
+    for (const { run, limitsOf } of checks) {
+      let moved = 0;
+      run.steps.forEach((steps, k) => {
+        const price = run.commitPrices[k]!.find((p) => p.zone === 0)!.pricePerKwh;
+        for (const h of neighbourhood.households) {
+          const step = steps.get(h.id);
+          if (step === undefined) continue;
+          const limits = limitsOf(h);
+          if (step.chargeWh > 0) expect(price).to.be.at.most(limits.chargeMaxPricePerKwh);
+          if (step.dischargeWh > 0) expect(price).to.be.at.least(limits.dischargeMinPricePerKwh);
+          if (step.chargeWh + step.dischargeWh > 0) moved++;
+        }
+      });
+      expect(moved, "the batteries move").to.be.greaterThan(0);
+    }
   });
 });

@@ -4,12 +4,10 @@ import {
   flexWindows,
   followFlexStep,
   standingFlexOrder,
+  standingOrderPriceLimits,
 } from "../../../../oracle/src/domain/simulation/flex-orders.js";
 import { generateNeighbourhood } from "../../../../oracle/src/domain/simulation/neighbourhood.js";
-import {
-  batteryPriceThresholds,
-  parseStrategyOptions,
-} from "../../../../oracle/src/domain/simulation/strategy.js";
+import { parseStrategyOptions } from "../../../../oracle/src/domain/simulation/strategy.js";
 
 const neighbourhood = generateNeighbourhood({ seed: 1, prosumers: 50, zones: 3 });
 const options = parseStrategyOptions();
@@ -45,17 +43,36 @@ describe("flexWindows", () => {
   });
 });
 
+describe("standingOrderPriceLimits", () => {
+  const battery = { ...withBattery[0]!.battery!, chargeEfficiency: 0.95, dischargeEfficiency: 0.95 };
+
+  it("charges at most the round-trip break-even against retail, ⌊R · ηc · ηd⌋", () => {
+    // 300,000 × 0.95 × 0.95 = 270,750.
+    expect(standingOrderPriceLimits(battery, options).chargeMaxPricePerKwh).to.equal(270_750);
+    const lossy = { ...battery, chargeEfficiency: 0.9, dischargeEfficiency: 0.8 };
+    expect(standingOrderPriceLimits(lossy, options).chargeMaxPricePerKwh).to.equal(216_000);
+  });
+
+  it("discharges at no less than the feed-in price", () => {
+    expect(standingOrderPriceLimits(battery, options).dischargeMinPricePerKwh).to.equal(70_000);
+    const tariffs = parseStrategyOptions({ retailPricePerKwh: 250_000, feedInPricePerKwh: 50_000 });
+    expect(standingOrderPriceLimits(battery, tariffs)).to.deep.equal({
+      chargeMaxPricePerKwh: 225_625,
+      dischargeMinPricePerKwh: 50_000,
+    });
+  });
+});
+
 describe("standingFlexOrder", () => {
   it("the neighbourhood has batteries to test with", () => {
     expect(withBattery.length).to.be.greaterThan(3);
   });
 
-  it("takes its prices from the household's battery thresholds and its SoC from the simulation", () => {
+  it("takes its prices from the owner's standing-order limits and its SoC from the simulation", () => {
     for (const household of withBattery) {
-      const t = batteryPriceThresholds(household, 1, options);
+      const t = standingOrderPriceLimits(household.battery!, options);
       const order = standingFlexOrder({
         household,
-        seed: 1,
         options,
         firstInterval: 1_000n,
         windowIntervals: 96,
@@ -74,7 +91,6 @@ describe("standingFlexOrder", () => {
     const household = withBattery[0]!;
     const order = standingFlexOrder({
       household,
-      seed: 1,
       options,
       firstInterval: 5n,
       windowIntervals: 3,
@@ -90,7 +106,7 @@ describe("standingFlexOrder", () => {
   });
 
   it("rejects a household without a battery and a window beyond the contract's maximum, naming the field", () => {
-    const base = { seed: 1, options, firstInterval: 5n, intervalSeconds: 900, socWh: 100 };
+    const base = { options, firstInterval: 5n, intervalSeconds: 900, socWh: 100 };
     expect(() => standingFlexOrder({ ...base, household: withoutBattery, windowIntervals: 4 })).to.throw(
       RangeError,
       /no battery/,

@@ -106,6 +106,36 @@ describe("simulateInterval", () => {
       );
     });
   });
+  describe("when the forecast lead is one interval", () => {
+    const run = (forecastLeadSteps: number) =>
+      new NeighbourhoodSimulator(neighbourhood, {
+        cloud: { persistence: 0.9, mean: 0.68, forecastLeadSteps },
+      }).run(12);
+    const leadTwo = run(2);
+    const leadOne = run(1);
+
+    it("forecasts from the index of the interval before", () => {
+      const observed = (leadOne[2] as IntervalSimulation).sharedClearSkyIndex.actual;
+      const expected = 0.68 + 0.9 * (observed - 0.68);
+      expectClose(
+        (leadOne[3] as IntervalSimulation).sharedClearSkyIndex.forecast,
+        Math.min(1.05, Math.max(0.1, expected)),
+        1e-12,
+      );
+    });
+
+    it("simulates the same weather and meters as the default lead: only what the agents know changes", () => {
+      expect(leadOne.map((iv) => iv.sharedClearSkyIndex.actual)).to.deep.equal(
+        leadTwo.map((iv) => iv.sharedClearSkyIndex.actual),
+      );
+      expect(leadOne.map((iv) => iv.households.map((h) => h.actual))).to.deep.equal(
+        leadTwo.map((iv) => iv.households.map((h) => h.actual)),
+      );
+      expect(leadOne.map((iv) => iv.sharedClearSkyIndex.forecast)).to.not.deep.equal(
+        leadTwo.map((iv) => iv.sharedClearSkyIndex.forecast),
+      );
+    });
+  });
 });
 
 describe("initialSimulationState", () => {
