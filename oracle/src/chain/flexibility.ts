@@ -11,9 +11,11 @@
  *   else the order's initialSocWh — the contract's rule);
  * - the battery as registered now (null when removed: a zero owner).
  *
- * Because the state comes from events of intervals before i, the same reader serves the live
- * pipeline (which first waits until every earlier interval's steps are settled:
- * `flexSettledThrough`) and a later `verify`.
+ * Because the state comes from events of intervals before i, the same reader serves a later
+ * `verify` and the live pipeline. The pipeline does not wait for every earlier interval to settle:
+ * it reads only the steps settled before the market's cursor (`settledBefore`) and applies the
+ * steps of the intervals committed but not settled yet from the schedules it stored
+ * (domain/flexibility/pending.ts `flexStateAtStart`, jobs/schedule.ts).
  */
 import { type Address, type Hex, type PublicClient, getAddress, zeroAddress } from "viem";
 import type { ActiveFlexOrder, FlexOrderFields } from "../domain/flexibility/index.js";
@@ -109,7 +111,9 @@ function ordersFromLogs(
 
 /**
  * The orders active in `intervalId` with their state at its start (see the file comment), in
- * ascending battery id (the order the contract settles steps in).
+ * ascending battery id (the order the contract settles steps in). With `settledBefore` (the
+ * market's cursor as read before this call) only the steps of intervals before it count: a step
+ * settled after that read is one the caller applies from its own pending list, not twice.
  */
 export async function readActiveFlexOrders(
   client: PublicClient,
@@ -117,7 +121,9 @@ export async function readActiveFlexOrders(
   intervalId: bigint,
   fromBlock: bigint,
   toBlock?: bigint,
+  settledBefore?: bigint,
 ): Promise<ActiveFlexOrder[]> {
+  const before = settledBefore !== undefined && settledBefore < intervalId ? settledBefore : intervalId;
   const range = { fromBlock, ...(toBlock === undefined ? { toBlock: "latest" as const } : { toBlock }) };
   const address = addresses.flexibilityMarket;
   const [placedLogs, endedLogs, stepLogs] = await Promise.all([
@@ -140,7 +146,7 @@ export async function readActiveFlexOrders(
     ),
   );
   return active.map((a, k): ActiveFlexOrder => {
-    const earlier = stepLogs.filter((l) => l.args.intervalId < intervalId);
+    const earlier = stepLogs.filter((l) => l.args.intervalId < before);
     const ownSteps = earlier.filter((l) => l.args.orderId.toLowerCase() === a.orderId);
     const spent = ownSteps.filter((l) => l.args.direction === 0).reduce((sum, l) => sum + l.args.amount, 0n);
     // The battery's last settled step since this order began (any order of the battery: a change

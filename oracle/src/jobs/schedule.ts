@@ -23,7 +23,7 @@ import {
   readOrderBook,
   readZoneGrids,
 } from "../chain/market.js";
-import { type ScheduleReport, bigintReplacer, reportToJson } from "../chain/reports.js";
+import { type ScheduleReport, bigintReplacer, reportToJson, scheduleRootOf } from "../chain/reports.js";
 import { flexSettledThrough, readActiveFlexOrders, readFlexibilityMarket } from "../chain/flexibility.js";
 import { readForecastHistory } from "../chain/forecast-history.js";
 import {
@@ -37,11 +37,22 @@ import {
 import { stepWindow, windowAt } from "../domain/due-steps.js";
 import { BaseError, UnrecoverableInputError } from "../domain/errors.js";
 import { type DispatchInstanceInput, solveInWorker, solveRollingInWorker } from "../domain/dispatch/index.js";
-import { type ActiveFlexOrder, flexStepViolations } from "../domain/flexibility/index.js";
+import {
+  type ActiveFlexOrder,
+  type FlexOrderFields,
+  type PendingFlexInterval,
+  earlierFlexInterval,
+  flexIntervalsStillOpen,
+  flexStateAtStart,
+  flexStepKey,
+  flexStepViolations,
+} from "../domain/flexibility/index.js";
+import { type FillLeaf, scheduleCommitment } from "../domain/schedule.js";
 import { forecastForInterval } from "../domain/forecast/index.js";
 import { DEFAULT_SITE_LOCATION } from "../infra/config.js";
 import type { RollingInput } from "../domain/rolling/index.js";
 import { committeeHorizon, rollingClearingInput } from "../domain/rolling-clearing.js";
+import { loadOwn } from "./committee.js";
 import { type IntervalJobData, type PipelineContext, jobId, logFor } from "./context.js";
 import { enqueueNext } from "./steps.js";
 
@@ -70,6 +81,21 @@ export interface CollectedInterval {
 export interface CollectOptions {
   readonly intervalSeconds?: bigint;
   readonly location?: { readonly latitudeDeg: number; readonly longitudeDeg: number };
+  /**
+   * The live pipeline's view of earlier intervals committed but not settled at the flexibility
+   * market (`readPendingFlex`): the orders' state at the start of the interval is the steps settled
+   * before `settledBefore` plus these intervals' committed steps (domain/flexibility/pending.ts).
+   * Absent (`verify`): settled steps alone.
+   */
+  readonly pendingFlex?: PendingFlex;
+}
+
+/** Earlier intervals whose flexibility steps are committed, or may be, but not settled yet. */
+export interface PendingFlex {
+  /** The flexibility market's cursor, read before anything else: steps settled before it count. */
+  readonly settledBefore: bigint;
+  /** Ascending. */
+  readonly intervals: readonly PendingFlexInterval[];
 }
 
 /**
@@ -77,7 +103,10 @@ export interface CollectOptions {
  * domain/clearing.ts's rule. When the market settles with a flexibility market and orders are
  * active in the interval, also reads them (chain/flexibility.ts), the forecast's history
  * (chain/forecast-history.ts) and the zones' tariffs, and builds the rolling input
- * (domain/rolling-clearing.ts). Pure reads of the chain, so `verify` recomputes the same.
+ * (domain/rolling-clearing.ts). Pure reads of the chain, so `verify` recomputes the same; with
+ * `options.pendingFlex` (the live pipeline) the orders' state also counts the committed steps of
+ * earlier intervals not settled yet, or the call throws NotReadyError naming the interval it
+ * cannot account for (domain/flexibility/pending.ts `flexStateAtStart`).
  */
 export async function collectInterval(
   client: PublicClient,
@@ -93,13 +122,16 @@ export async function collectInterval(
   ]);
   const instance = clearingInstance(intervalId, book.open, grid);
   if (flexibilityMarket === zeroAddress) return { intervalId, book, grid, instance };
-  const active = await readActiveFlexOrders(
+  const pending = options.pendingFlex;
+  const settled = await readActiveFlexOrders(
     client,
     { flexibilityMarket, registry: addresses.registry },
     intervalId,
     fromBlock,
+    undefined,
+    pending?.settledBefore,
   );
-  if (active.length === 0) return { intervalId, book, grid, instance };
+  if (settled.length === 0) return { intervalId, book, grid, instance };
   const toBlock = await client.getBlockNumber();
   const intervalSeconds =
     options.intervalSeconds ??
@@ -108,6 +140,16 @@ export async function collectInterval(
       abi: energyMarketAbi,
       functionName: "intervalSeconds",
     }));
+  let active = settled;
+  if (pending !== undefined) {
+    const state = flexStateAtStart({ intervalId, settled, pending: pending.intervals, intervalSeconds });
+    if (!state.ready)
+      throw new NotReadyError("An earlier interval's flexibility steps are not settled yet", {
+        details: state.reason,
+        meta: { waitingFor: state.intervalId.toString() },
+      });
+    active = state.active;
+  }
   const location = options.location ?? DEFAULT_SITE_LOCATION;
   const [history, tariffs] = await Promise.all([
     readForecastHistory({
@@ -149,32 +191,73 @@ export async function collectInterval(
 }
 
 /**
- * The live pipeline schedules interval i only once the flexibility market has settled every
- * earlier interval whose steps it can still settle: the orders' state at the start of i (scheduled
- * SoC, spent budget) is read from settled steps. An earlier interval with active orders and not
- * settled there is either committed and before its meter deadline (its steps settle within
- * seconds of the commit: wait), or it never will be (not committed by its schedule deadline, or
- * past its meter deadline): `closeMissedInterval` records it with its batteries idle, which is
- * what the reader assumes. Only intervals whose meter deadline is still ahead are read (a handful).
+ * The earlier intervals whose flexibility steps can still change the orders' state at the start of
+ * `intervalId` (domain/flexibility/pending.ts): those from the market's cursor whose meter deadline
+ * is still ahead (a handful), with active orders, committed — their steps from this node's stored
+ * schedule when its root is the committed one — or not committed yet while they still may be.
+ * Undefined without a flexibility market.
+ *
+ * The collect of i thus never waits for an earlier interval's steps to settle: after a missed
+ * interval m, whose close at its meter deadline holds back the settlement of m + 1, m + 2, …, each
+ * of them is collected from the state their committed steps will leave.
  */
-async function awaitEarlierFlexSteps(ctx: PipelineContext, intervalId: bigint, now: bigint): Promise<void> {
+export async function readPendingFlex(
+  ctx: PipelineContext,
+  intervalId: bigint,
+  now: bigint,
+): Promise<PendingFlex | undefined> {
   const flexibilityMarket = await readFlexibilityMarket(ctx.client, ctx.config.marketAddress);
-  if (flexibilityMarket === zeroAddress) return;
-  const next = await flexSettledThrough(ctx.client, flexibilityMarket);
-  for (let j = intervalId - 1n; j >= next && intervalTimes(ctx.timing, j).meterDeadline > now; j--) {
-    const active = await ctx.client.readContract({
-      address: flexibilityMarket,
-      abi: flexibilityMarketAbi,
-      functionName: "activeOrderCount",
-      args: [j],
-    });
-    if (active === 0) continue;
-    const state = await readIntervalState(ctx.client, ctx.config.marketAddress, j);
-    if (state.scheduled || now < intervalTimes(ctx.timing, j).scheduleDeadline)
-      throw new NotReadyError("An earlier interval's flexibility steps are not settled yet", {
-        details: `interval ${j}: ${active} active orders (flexibility market at ${next})`,
+  if (flexibilityMarket === zeroAddress) return undefined;
+  const cursor = await flexSettledThrough(ctx.client, flexibilityMarket);
+  const range = flexIntervalsStillOpen(ctx.timing, intervalId, cursor, now);
+  const intervals: PendingFlexInterval[] = [];
+  if (range === undefined) return { settledBefore: cursor, intervals };
+  for (let k = range.from; k <= range.to; k++) {
+    const [activeOrders, state] = await Promise.all([
+      ctx.client.readContract({
+        address: flexibilityMarket,
+        abi: flexibilityMarketAbi,
+        functionName: "activeOrderCount",
+        args: [k],
+      }),
+      readIntervalState(ctx.client, ctx.config.marketAddress, k),
+    ]);
+    const { scheduleDeadline } = intervalTimes(ctx.timing, k);
+    const kind = earlierFlexInterval(activeOrders, state.scheduled, scheduleDeadline, now);
+    if (kind === "undecided")
+      intervals.push({
+        intervalId: k,
+        why: `not committed yet, its schedule window open until ${scheduleDeadline}`,
       });
+    if (kind === "committed") intervals.push(await storedPendingSteps(ctx, k, state.commitment));
   }
+  return { settledBefore: cursor, intervals };
+}
+
+/** Interval `k`'s committed flexibility steps from this node's stored schedule, or why not. */
+async function storedPendingSteps(
+  ctx: PipelineContext,
+  k: bigint,
+  commitment: Hex,
+): Promise<PendingFlexInterval> {
+  const view = await ownScheduleView(ctx, k);
+  if (view === undefined)
+    return {
+      intervalId: k,
+      why: "this node stored no schedule of it (it did not sign it, or lost its Redis)",
+    };
+  if (scheduleCommitment(view.root, view.zonePrices).toLowerCase() !== commitment.toLowerCase())
+    return { intervalId: k, why: `this node's stored root ${view.root} is not the committed schedule` };
+  return {
+    intervalId: k,
+    zonePrices: view.zonePrices,
+    steps: view.flexSteps.map((s) => ({
+      orderId: s.orderId,
+      batteryId: s.order.batteryId,
+      direction: s.direction,
+      energyWh: s.energyWh,
+    })),
+  };
 }
 
 /** The committee's report of a schedule (what `sign` signs). */
@@ -320,13 +403,13 @@ export async function collectProcessor(ctx: PipelineContext, job: Job<IntervalJo
       details: `chain time ${now} >= ${window.closesAt}`,
     });
 
-  await awaitEarlierFlexSteps(ctx, intervalId, now);
+  const pendingFlex = await readPendingFlex(ctx, intervalId, now);
   const collected = await collectInterval(
     ctx.client,
     { market: ctx.config.marketAddress, registry: ctx.config.registryAddress },
     intervalId,
     ctx.config.startBlock,
-    collectOptions(ctx),
+    { ...collectOptions(ctx), ...(pendingFlex === undefined ? {} : { pendingFlex }) },
   );
   const onChain = await ctx.client.readContract({
     address: ctx.config.marketAddress,
@@ -492,6 +575,77 @@ export function flexStepsToJson(
     direction: s.direction,
     energyWh: s.energyWh.toString(),
   }));
+}
+
+/** A committed schedule as settlement proves it: the fills, the zone prices, the root, the steps. */
+export interface SettlementView {
+  readonly orders: readonly ChainOrder[];
+  readonly filledWh: readonly bigint[];
+  readonly zonePrices: readonly bigint[];
+  readonly root: Hex;
+  /** The active flexibility orders' steps (the tree's other leaves), in ascending battery id. */
+  readonly flexSteps: readonly SettlementFlexStep[];
+}
+
+/** A step as settleFlexSteps takes it, with its order's id and its leaf. */
+export interface SettlementFlexStep {
+  readonly orderId: Hex;
+  readonly order: FlexOrderFields;
+  readonly direction: 0 | 1;
+  readonly energyWh: bigint;
+  readonly leaf: FillLeaf;
+}
+
+export function settlementFlexSteps(
+  active: readonly ActiveFlexOrder[],
+  steps: readonly { orderId: Hex; direction: 0 | 1; energyWh: bigint }[],
+): SettlementFlexStep[] {
+  const byId = new Map(active.map((a) => [a.orderId.toLowerCase(), a.order]));
+  return steps.map((s) => {
+    const order = byId.get(s.orderId.toLowerCase());
+    if (order === undefined)
+      throw new UnrecoverableInputError("A flexibility step has no active order", { details: s.orderId });
+    return {
+      orderId: s.orderId,
+      order,
+      direction: s.direction,
+      energyWh: s.energyWh,
+      leaf: { orderId: flexStepKey(s.orderId, s.direction), filledWh: s.energyWh },
+    };
+  });
+}
+
+/** The schedule tree's leaves: the fills, then the flexibility steps. */
+export function viewLeaves(view: Omit<SettlementView, "root">): FillLeaf[] {
+  return [
+    ...view.orders.map((o, i) => ({ orderId: o.orderId, filledWh: view.filledWh[i]! })),
+    ...view.flexSteps.map((s) => s.leaf),
+  ];
+}
+
+/**
+ * The schedule this node signed for `intervalId` (its own record, kept in its Redis), with the
+ * root rebuilt from its leaves, or undefined when it holds none. Whether the chain committed it is
+ * the caller's check (`scheduleCommitment` against the interval's commitment).
+ */
+export async function ownScheduleView(
+  ctx: PipelineContext,
+  intervalId: bigint,
+): Promise<SettlementView | undefined> {
+  const own = await loadOwn<ScheduleExtra>(ctx, "schedule", intervalId);
+  if (own === undefined) return undefined;
+  const orders = ordersFromJson(own.extra.orders);
+  const filledWh = own.extra.filledWh.map((f) => BigInt(f));
+  const flex = own.extra.flexibility;
+  const flexSteps =
+    flex === undefined
+      ? []
+      : settlementFlexSteps(
+          activeFlexFromJson(flex.active),
+          flex.steps.map((s) => ({ ...s, energyWh: BigInt(s.energyWh) })),
+        );
+  const partial = { orders, filledWh, zonePrices: own.extra.zonePrices.map((p) => BigInt(p)), flexSteps };
+  return { ...partial, root: scheduleRootOf(viewLeaves(partial)) };
 }
 
 /** Recomputes the schedule of `intervalId` from chain data (for settlement after a lost Redis, and `verify`). */

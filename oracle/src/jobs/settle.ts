@@ -12,10 +12,8 @@ import type { Job } from "bullmq";
 import { type Address, type Hex, encodeFunctionData } from "viem";
 import { energyMarketAbi, flexibilityMarketAbi } from "../chain/abis.js";
 import { flexSettledThrough, readFlexibilityMarket } from "../chain/flexibility.js";
-import { type ActiveFlexOrder, type FlexOrderFields, flexStepKey } from "../domain/flexibility/index.js";
 import { type ChainOrder, chainNow, intervalTimes, readIntervalState } from "../chain/market.js";
-import { scheduleRootOf } from "../chain/reports.js";
-import { type FillLeaf, buildFillTree, buildMeterTree, scheduleCommitment } from "../domain/schedule.js";
+import { buildFillTree, buildMeterTree, scheduleCommitment } from "../domain/schedule.js";
 import { BaseError, UnrecoverableInputError } from "../domain/errors.js";
 import { fillBatches, fillOpen, imbalanceBatches } from "../domain/settlement-batches.js";
 import { stepWindow, windowAt } from "../domain/due-steps.js";
@@ -23,12 +21,14 @@ import { judgeSendError } from "../infra/tx-sender.js";
 import { loadOwn } from "./committee.js";
 import { type IntervalJobData, type PipelineContext, logFor } from "./context.js";
 import {
-  type ScheduleExtra,
+  type SettlementView,
   NotReadyError,
-  activeFlexFromJson,
   collectOptions,
-  ordersFromJson,
+  ownScheduleView,
+  readPendingFlex,
   recomputeSchedule,
+  settlementFlexSteps,
+  viewLeaves,
 } from "./schedule.js";
 
 /**
@@ -50,72 +50,21 @@ export function settleFillsWindow(ctx: PipelineContext, intervalId: bigint) {
   return stepWindow("settle-fills", intervalTimes(ctx.timing, intervalId), ctx.settings.meterGraceSeconds);
 }
 
-export interface SettlementView {
-  readonly orders: readonly ChainOrder[];
-  readonly filledWh: readonly bigint[];
-  readonly zonePrices: readonly bigint[];
-  readonly root: Hex;
-  /** The active flexibility orders' steps (the tree's other leaves), in ascending battery id. */
-  readonly flexSteps: readonly SettlementFlexStep[];
-}
-
-/** A step as settleFlexSteps takes it, with its leaf. */
-export interface SettlementFlexStep {
-  readonly order: FlexOrderFields;
-  readonly direction: 0 | 1;
-  readonly energyWh: bigint;
-  readonly leaf: FillLeaf;
-}
-
-function settlementFlexSteps(
-  active: readonly ActiveFlexOrder[],
-  steps: readonly { orderId: Hex; direction: 0 | 1; energyWh: bigint }[],
-): SettlementFlexStep[] {
-  const byId = new Map(active.map((a) => [a.orderId.toLowerCase(), a.order]));
-  return steps.map((s) => {
-    const order = byId.get(s.orderId.toLowerCase());
-    if (order === undefined)
-      throw new UnrecoverableInputError("A flexibility step has no active order", { details: s.orderId });
-    return {
-      order,
-      direction: s.direction,
-      energyWh: s.energyWh,
-      leaf: { orderId: flexStepKey(s.orderId, s.direction), filledWh: s.energyWh },
-    };
-  });
-}
-
-function viewLeaves(view: Omit<SettlementView, "root">): FillLeaf[] {
-  return [
-    ...view.orders.map((o, i) => ({ orderId: o.orderId, filledWh: view.filledWh[i]! })),
-    ...view.flexSteps.map((s) => s.leaf),
-  ];
-}
+export type { SettlementFlexStep, SettlementView } from "./schedule.js";
 
 /** This node's schedule of a committed interval: its own record, or recomputed from chain data. */
 export async function committedSchedule(ctx: PipelineContext, intervalId: bigint): Promise<SettlementView> {
-  const own = await loadOwn<ScheduleExtra>(ctx, "schedule", intervalId);
-  let view: SettlementView;
-  if (own !== undefined) {
-    const orders = ordersFromJson(own.extra.orders);
-    const filledWh = own.extra.filledWh.map((f) => BigInt(f));
-    const flex = own.extra.flexibility;
-    const flexSteps =
-      flex === undefined
-        ? []
-        : settlementFlexSteps(
-            activeFlexFromJson(flex.active),
-            flex.steps.map((s) => ({ ...s, energyWh: BigInt(s.energyWh) })),
-          );
-    const partial = { orders, filledWh, zonePrices: own.extra.zonePrices.map((p) => BigInt(p)), flexSteps };
-    view = { ...partial, root: scheduleRootOf(viewLeaves(partial)) };
-  } else {
+  let view = await ownScheduleView(ctx, intervalId);
+  if (view === undefined) {
+    // As collect would: earlier intervals committed but not settled at the flexibility market are
+    // taken from this node's stored schedules (or it waits for them).
+    const pendingFlex = await readPendingFlex(ctx, intervalId, await chainNow(ctx.client));
     const { schedule, active } = await recomputeSchedule(
       ctx.client,
       { market: ctx.config.marketAddress, registry: ctx.config.registryAddress },
       intervalId,
       ctx.config.startBlock,
-      collectOptions(ctx),
+      { ...collectOptions(ctx), ...(pendingFlex === undefined ? {} : { pendingFlex }) },
       ctx.metrics,
     );
     view = {

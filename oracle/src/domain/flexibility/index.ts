@@ -6,3 +6,4 @@ export * from "./types.js";
 export * from "./rules.js";
 export * from "./plan.js";
 export * from "./steps.js";
+export * from "./pending.js";

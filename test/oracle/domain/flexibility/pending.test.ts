@@ -1,0 +1,248 @@
+import { expect } from "chai";
+import type { Address, Hex } from "viem";
+import {
+  FLEX_CHARGE,
+  FLEX_DISCHARGE,
+  type ActiveFlexOrder,
+  type FlexDirection,
+  type PendingFlexInterval,
+  type RegisteredBattery,
+  earlierFlexInterval,
+  flexIntervalsStillOpen,
+  flexStateAtStart,
+  flexStepKey,
+  flexSteps,
+} from "../../../../oracle/src/domain/flexibility/index.js";
+import { UnrecoverableInputError } from "../../../../oracle/src/domain/errors.js";
+import { keeperDeadlines } from "../../../../oracle/src/domain/keeper.js";
+
+const OWNER = "0x00000000000000000000000000000000000000a1" as Address;
+const ORDER_ID = `0x${"ab".repeat(32)}` as Hex;
+const OTHER_ID = `0x${"cd".repeat(32)}` as Hex;
+const SECONDS = 900n;
+/** j: the interval being collected. */
+const J = 110n;
+
+/**
+ * 10 kWh battery in zone 1, SoC bounds [1,000, 9,000] Wh, 4 kW charge (1,000 Wh per interval),
+ * 2 kW discharge (500 Wh per interval), η 9,500 / 9,500 bps (flexibility.test.ts's battery).
+ */
+const battery = (over: Partial<RegisteredBattery> = {}): RegisteredBattery => ({
+  owner: OWNER,
+  zoneId: 1,
+  capacityWh: 10_000n,
+  maxChargeW: 4_000n,
+  maxDischargeW: 2_000n,
+  chargeEfficiencyBps: 9_500,
+  dischargeEfficiencyBps: 9_500,
+  minSocWh: 1_000n,
+  maxSocWh: 9_000n,
+  ...over,
+});
+
+const active = (
+  over: Partial<ActiveFlexOrder> = {},
+  order: Partial<ActiveFlexOrder["order"]> = {},
+): ActiveFlexOrder => ({
+  orderId: ORDER_ID,
+  order: {
+    owner: OWNER,
+    batteryId: 7,
+    firstInterval: 100n,
+    lastInterval: 200n,
+    maxChargePricePerKwh: 200_000n,
+    minDischargePricePerKwh: 150_000n,
+    chargeBudget: 10n ** 12n,
+    initialSocWh: 5_000n,
+    nonce: 0n,
+    ...order,
+  },
+  spent: 1_234n,
+  socWh: 5_000n,
+  battery: battery(),
+  ...over,
+});
+
+/** A committed interval with one step of `orderId`; zone 1 priced at `price`. */
+const committed = (
+  intervalId: bigint,
+  direction: FlexDirection,
+  energyWh: bigint,
+  price: bigint,
+  orderId: Hex = ORDER_ID,
+): PendingFlexInterval => ({
+  intervalId,
+  zonePrices: [1n, price],
+  steps: [{ orderId, batteryId: 7, direction, energyWh }],
+});
+
+const state = (settled: readonly ActiveFlexOrder[], pending: readonly PendingFlexInterval[]) =>
+  flexStateAtStart({ intervalId: J, settled, pending, intervalSeconds: SECONDS });
+
+/** The order's state when ready; fails the test when the rule waits. */
+function ready(settled: readonly ActiveFlexOrder[], pending: readonly PendingFlexInterval[]) {
+  const s = state(settled, pending);
+  if (!s.ready) throw new Error(`expected ready, got a wait: ${s.reason}`);
+  return s.active;
+}
+
+describe("flexStateAtStart", () => {
+  describe("when no earlier interval is pending", () => {
+    it("returns the settled state unchanged", () => {
+      const settled = [active(), active({ orderId: OTHER_ID }, { batteryId: 8 })];
+      expect(ready(settled, [])).to.deep.equal(settled);
+    });
+  });
+
+  describe("when one earlier interval is committed with a charge", () => {
+    it("stores floor(c × ηc) and spends ceil(price × c / 1000) at the battery's zone price", () => {
+      // 999 Wh at 100,001 per kWh: 99,900.999 rounded up to 99,901; stores 949.05 → 949.
+      const [a] = ready([active()], [committed(J - 1n, FLEX_CHARGE, 999n, 100_001n)]);
+      expect(a!.socWh, "5,000 + 949").to.equal(5_949n);
+      expect(a!.spent, "1,234 + 99,901").to.equal(1_234n + 99_901n);
+    });
+
+    it("equals the SoC the commit itself computed for the step (flexSteps)", () => {
+      const before = active();
+      const key = BigInt(flexStepKey(ORDER_ID, FLEX_CHARGE)).toString();
+      const [step] = flexSteps([before], [{ orderId: key, filledWh: 999 }]);
+      const [a] = ready([before], [committed(J - 1n, FLEX_CHARGE, 999n, 100_001n)]);
+      expect(a!.socWh).to.equal(step!.socWh);
+    });
+  });
+
+  describe("when one earlier interval is committed with a discharge", () => {
+    it("takes ceil(g / ηd) and leaves the spent budget", () => {
+      // 500 Wh at η 9,500: 526.3 rounded up to 527 taken out of storage.
+      const [a] = ready([active()], [committed(J - 1n, FLEX_DISCHARGE, 500n, 180_000n)]);
+      expect(a!.socWh, "5,000 − 527").to.equal(4_473n);
+      expect(a!.spent, "a discharge spends nothing").to.equal(1_234n);
+    });
+  });
+
+  describe("when several earlier intervals are committed", () => {
+    it("applies their steps in interval order", () => {
+      const [a] = ready(
+        [active()],
+        [
+          committed(J - 3n, FLEX_CHARGE, 1_000n, 50_000n),
+          committed(J - 2n, FLEX_CHARGE, 0n, 50_000n),
+          committed(J - 1n, FLEX_DISCHARGE, 95n, 160_000n),
+        ],
+      );
+      // + 950, + 0, − 100.
+      expect(a!.socWh).to.equal(5_850n);
+      expect(a!.spent, "1,234 + 50,000").to.equal(51_234n);
+    });
+  });
+
+  describe("when a pending step moves 0 Wh", () => {
+    it("changes nothing, even for a battery that was removed", () => {
+      const removed = active({ battery: null });
+      expect(ready([removed], [committed(J - 1n, FLEX_CHARGE, 0n, 1n)])).to.deep.equal([removed]);
+    });
+  });
+
+  describe("when a committed interval is not available locally", () => {
+    it("waits, naming the interval and why", () => {
+      const s = state(
+        [active()],
+        [
+          committed(J - 2n, FLEX_CHARGE, 100n, 1_000n),
+          { intervalId: J - 1n, why: "this node stored no schedule of it" },
+        ],
+      );
+      expect(s.ready).to.equal(false);
+      if (s.ready) return;
+      expect(s.intervalId).to.equal(J - 1n);
+      expect(s.reason)
+        .to.contain(`interval ${J - 1n}`)
+        .and.contain("this node stored no schedule of it");
+    });
+
+    it("does not wait for an interval before every order's first interval", () => {
+      const late = active({}, { firstInterval: J - 1n });
+      const [a] = ready(
+        [late],
+        [{ intervalId: J - 2n, why: "not committed yet" }, committed(J - 1n, FLEX_CHARGE, 1_000n, 10_000n)],
+      );
+      expect(a!.socWh).to.equal(5_950n);
+    });
+  });
+
+  describe("when the stored schedule cannot be what the contract settles", () => {
+    it("waits when an active order has no step in it", () => {
+      const s = state([active()], [committed(J - 1n, FLEX_CHARGE, 100n, 1_000n, OTHER_ID)]);
+      expect(s.ready).to.equal(false);
+      if (!s.ready) expect(s.reason).to.contain("no step of order");
+    });
+
+    it("waits when the contract would refuse the step now (SoC, owner, zone price)", () => {
+      const refused: [ActiveFlexOrder, PendingFlexInterval, string][] = [
+        // 500 Wh takes 527, below the 1,000 Wh floor from 1,500.
+        [active({ socWh: 1_500n }), committed(J - 1n, FLEX_DISCHARGE, 500n, 160_000n), "SocOutOfBounds"],
+        [active({ battery: null }), committed(J - 1n, FLEX_CHARGE, 1n, 1_000n), "BatteryOwnerChanged"],
+        [
+          active({ battery: battery({ zoneId: 5 }) }),
+          committed(J - 1n, FLEX_CHARGE, 1n, 1_000n),
+          "UnknownZonePrice",
+        ],
+      ];
+      for (const [a, k, error] of refused) {
+        const s = state([a], [k]);
+        expect(s.ready, error).to.equal(false);
+        if (!s.ready) expect(s.reason).to.contain(error);
+      }
+    });
+  });
+
+  describe("when the pending list is malformed", () => {
+    it("rejects an interval not before j, naming the field", () => {
+      expect(() => state([active()], [committed(J, FLEX_CHARGE, 0n, 1n)]))
+        .to.throw(UnrecoverableInputError)
+        .with.property("field", "pending.0.intervalId");
+    });
+    it("rejects intervals out of order, naming the field", () => {
+      expect(() =>
+        state([active()], [committed(J - 1n, FLEX_CHARGE, 0n, 1n), committed(J - 2n, FLEX_CHARGE, 0n, 1n)]),
+      )
+        .to.throw(UnrecoverableInputError)
+        .with.property("field", "pending.1.intervalId");
+    });
+  });
+});
+
+// The deployed defaults: 900 s intervals, gate 300 s, schedule window 600 s, meter window 3,600 s.
+const T = {
+  intervalSeconds: 900n,
+  gateClosureSeconds: 300n,
+  scheduleWindowSeconds: 600n,
+  meterWindowSeconds: 3600n,
+};
+
+describe("flexIntervalsStillOpen", () => {
+  const gate = (i: bigint) => i * T.intervalSeconds - T.gateClosureSeconds;
+  it("spans from the cursor to j − 1 while their meter deadlines are ahead", () => {
+    expect(flexIntervalsStillOpen(T, 1_000n, 997n, gate(1_000n))).to.deep.equal({ from: 997n, to: 999n });
+  });
+  it("starts after the last interval whose meter deadline has passed", () => {
+    const m = 990n;
+    const now = keeperDeadlines(T, m).meterDeadline;
+    expect(flexIntervalsStillOpen(T, 1_000n, 980n, now)).to.deep.equal({ from: m + 1n, to: 999n });
+    expect(flexIntervalsStillOpen(T, 1_000n, 980n, now - 1n)).to.deep.equal({ from: m, to: 999n });
+  });
+  it("is empty when the cursor is at j", () => {
+    expect(flexIntervalsStillOpen(T, 1_000n, 1_000n, gate(1_000n))).to.equal(undefined);
+  });
+});
+
+describe("earlierFlexInterval", () => {
+  it("is idle without active orders, committed when scheduled, undecided until the schedule deadline", () => {
+    expect(earlierFlexInterval(0, true, 100n, 50n)).to.equal("idle");
+    expect(earlierFlexInterval(2, true, 100n, 500n)).to.equal("committed");
+    expect(earlierFlexInterval(2, false, 100n, 99n)).to.equal("undecided");
+    expect(earlierFlexInterval(2, false, 100n, 100n), "the contract's deadline is exclusive").to.equal(
+      "idle",
+    );
+  });
+});
