@@ -6,11 +6,18 @@
  * format and what it is authoritative for: domain/registry-plan.ts.
  *
  * Exit codes: 0 done (or nothing to do), 1 a transaction or the chain failed, 2 bad input (the
- * file, a flag), with the field named.
+ * file, a flag), with the field named. `apply` sends through the client's `sendContract` (simulated
+ * first, so a revert is reported with its decoded error before anything is sent).
  */
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
-import { type Address, BaseError as ViemBaseError, createWalletClient, getAddress } from "viem";
+import {
+  type PublicClient,
+  BaseError as ViemBaseError,
+  createPublicClient,
+  createWalletClient,
+  getAddress,
+} from "viem";
 import { gridRegistryAbi } from "../chain/abis.js";
 import { createChainClients } from "../chain/market.js";
 import { readRegistryOnChain } from "../chain/registry-state.js";
@@ -21,6 +28,7 @@ import {
   planRegistry,
 } from "../domain/registry-plan.js";
 import { KeystoreError, unlockKeystore } from "../infra/keystore.js";
+import { sendContract } from "../client/clients.js";
 import { decodeError } from "../client/errors.js";
 
 interface RegistryFlags {
@@ -31,6 +39,9 @@ interface RegistryFlags {
   readonly passwordFile?: string;
   readonly json?: boolean;
 }
+
+/** Receipts are polled this often: a local chain mines at once, viem's default 4 s would dominate. */
+const RECEIPT_POLL_MS = 100;
 
 class UsageError extends Error {
   override name = "UsageError";
@@ -72,7 +83,13 @@ async function loadPlan(path: string, flags: RegistryFlags) {
       throw new UsageError(`--rpc-url: no JSON-RPC node answers at ${rpcUrl}`);
     }
   }
-  const clients = createChainClients(rpcUrl, chainId);
+  const { chain, transport } = createChainClients(rpcUrl, chainId);
+  const publicClient = createPublicClient({
+    chain,
+    transport,
+    pollingInterval: RECEIPT_POLL_MS,
+  }) as PublicClient;
+  const clients = { chain, transport, publicClient };
   if ((await clients.publicClient.getCode({ address: registry })) === undefined)
     throw new UsageError(`--registry: no contract at ${registry} on chain ${chainId}`);
   const plan = planRegistry(file, await readRegistryOnChain(clients.publicClient, registry, file));
@@ -150,32 +167,23 @@ export function registerRegistryCommands(program: Command): void {
         );
         const { file, registry: address, clients, plan } = await loadPlan(path, flags);
         const account = await unlockKeystore({ keystorePath, passwordFile });
-        const wallet = createWalletClient({ account, chain: clients.chain, transport: clients.transport });
+        const writer = {
+          publicClient: clients.publicClient,
+          walletClient: createWalletClient({ account, chain: clients.chain, transport: clients.transport }),
+        };
         const sent: { call: string; hash: string }[] = [];
         const lines: string[] = [];
         for (const call of plan) {
-          // Simulated first: a revert is reported with its decoded error before anything is sent.
-          const { request } = await clients.publicClient.simulateContract({
-            account,
-            address: address as Address,
+          const hash = await sendContract(writer, {
+            address,
             abi: gridRegistryAbi,
             functionName: call.functionName,
-            args: call.args as never,
+            args: call.args,
           });
-          const hash = await wallet.writeContract(request as Parameters<typeof wallet.writeContract>[0]);
-          const receipt = await clients.publicClient.waitForTransactionReceipt({
-            hash,
-            pollingInterval: 100,
-          });
-          if (receipt.status !== "success")
-            throw new Error(`${call.functionName} reverted on chain (transaction ${hash})`);
           sent.push({ call: describe(call), hash });
           lines.push(`sent ${describe(call)} (${hash})`);
         }
-        const left = planRegistry(
-          file,
-          await readRegistryOnChain(clients.publicClient, address as Address, file),
-        );
+        const left = planRegistry(file, await readRegistryOnChain(clients.publicClient, address, file));
         if (left.length > 0)
           throw new Error(
             `after ${plan.length} call(s) the registry still differs: ${left.map(describe).join("; ")}`,
