@@ -6,22 +6,20 @@
  * format and what it is authoritative for: domain/registry-plan.ts.
  *
  * Exit codes: 0 done (or nothing to do), 1 a transaction or the chain failed, 2 bad input (the
- * file, a flag), with the field named.
+ * file, a flag, the keystore), with the field named; failures are printed by ./output.ts, as for
+ * the prosumer commands. `apply` sends through the client's `sendContract` (simulated first, so a
+ * revert is reported with its decoded error before anything is sent).
  */
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
-import { type Address, BaseError as ViemBaseError, createWalletClient, getAddress } from "viem";
+import { type PublicClient, createPublicClient, createWalletClient, getAddress } from "viem";
 import { gridRegistryAbi } from "../chain/abis.js";
 import { createChainClients } from "../chain/market.js";
 import { readRegistryOnChain } from "../chain/registry-state.js";
-import {
-  type RegistryCall,
-  RegistryFileError,
-  parseRegistryFile,
-  planRegistry,
-} from "../domain/registry-plan.js";
-import { KeystoreError, unlockKeystore } from "../infra/keystore.js";
-import { decodeError } from "../client/errors.js";
+import { sendContract } from "../client/clients.js";
+import { type RegistryCall, parseRegistryFile, planRegistry } from "../domain/registry-plan.js";
+import { unlockKeystore } from "../infra/keystore.js";
+import { CliError, type Outcome, runCommand } from "./output.js";
 
 interface RegistryFlags {
   readonly rpcUrl?: string;
@@ -32,13 +30,12 @@ interface RegistryFlags {
   readonly json?: boolean;
 }
 
-class UsageError extends Error {
-  override name = "UsageError";
-}
+/** Receipts are polled this often: a local chain mines at once, viem's default 4 s would dominate. */
+const RECEIPT_POLL_MS = 100;
 
 function required(value: string | undefined, flag: string, env: string): string {
   const resolved = value ?? process.env[env];
-  if (resolved === undefined || resolved === "") throw new UsageError(`${flag}: is required (or set ${env})`);
+  if (resolved === undefined || resolved === "") throw CliError.input(flag, `is required (or set ${env})`);
   return resolved;
 }
 
@@ -47,63 +44,48 @@ async function loadPlan(path: string, flags: RegistryFlags) {
   try {
     text = await readFile(path, "utf8");
   } catch {
-    throw new UsageError(`<file>: cannot read ${path}`);
+    throw CliError.input("<file>", `cannot read ${path}`);
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`<file>: ${path} is not JSON (${(error as Error).message})`);
+    throw CliError.input("<file>", `${path} is not JSON (${(error as Error).message})`);
   }
   const file = parseRegistryFile(json);
   const rpcUrl = required(flags.rpcUrl, "--rpc-url", "GRIDBRAIN_RPC_URL");
   const registryText = required(flags.registry, "--registry", "GRIDBRAIN_REGISTRY_ADDRESS");
   if (!/^0x[0-9a-fA-F]{40}$/.test(registryText))
-    throw new UsageError(`--registry: must be a 20-byte hex address, got "${registryText}"`);
+    throw CliError.input("--registry", `must be a 20-byte hex address, got "${registryText}"`);
   const registry = getAddress(registryText);
   let chainId = flags.chainId === undefined ? undefined : Number(flags.chainId);
   if (chainId !== undefined && !(Number.isInteger(chainId) && chainId > 0))
-    throw new UsageError(`--chain-id: must be a positive integer, got "${flags.chainId}"`);
+    throw CliError.input("--chain-id", `must be a positive integer, got "${flags.chainId}"`);
   if (chainId === undefined) {
     const probe = createChainClients(rpcUrl, 1).publicClient;
     try {
       chainId = await probe.getChainId();
     } catch {
-      throw new UsageError(`--rpc-url: no JSON-RPC node answers at ${rpcUrl}`);
+      throw CliError.input("--rpc-url", `no JSON-RPC node answers at ${rpcUrl}`);
     }
   }
-  const clients = createChainClients(rpcUrl, chainId);
+  const { chain, transport } = createChainClients(rpcUrl, chainId);
+  const publicClient = createPublicClient({
+    chain,
+    transport,
+    pollingInterval: RECEIPT_POLL_MS,
+  }) as PublicClient;
+  const clients = { chain, transport, publicClient };
   if ((await clients.publicClient.getCode({ address: registry })) === undefined)
-    throw new UsageError(`--registry: no contract at ${registry} on chain ${chainId}`);
+    throw CliError.input("--registry", `no contract at ${registry} on chain ${chainId}`);
   const plan = planRegistry(file, await readRegistryOnChain(clients.publicClient, registry, file));
   return { file, registry, clients, plan };
 }
 
 const describe = (call: RegistryCall) => `${call.functionName}: ${call.why}`;
-const jsonText = (value: unknown) =>
-  JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2);
 
-function run(body: (path: string, flags: RegistryFlags) => Promise<{ result: unknown; text: string }>) {
-  return async (path: string, flags: RegistryFlags) => {
-    try {
-      const outcome = await body(path, flags);
-      console.log(flags.json === true ? jsonText(outcome.result) : outcome.text);
-    } catch (error) {
-      const usage =
-        error instanceof UsageError || error instanceof RegistryFileError || error instanceof KeystoreError;
-      const revert = decodeError(error);
-      const message =
-        revert !== undefined
-          ? `the registry reverted with ${revert.name}(${revert.args.map(String).join(", ")})`
-          : error instanceof ViemBaseError
-            ? error.shortMessage
-            : (error as Error).message;
-      if (flags.json === true)
-        console.error(jsonText({ error: { name: revert?.name ?? (error as Error).name, message } }));
-      else console.error(`error: ${message}`);
-      process.exitCode = usage ? 2 : 1;
-    }
-  };
+function run(body: (path: string, flags: RegistryFlags) => Promise<Outcome>) {
+  return (path: string, flags: RegistryFlags) => runCommand(flags.json === true, () => body(path, flags));
 }
 
 function withConnection(command: Command): Command {
@@ -150,32 +132,23 @@ export function registerRegistryCommands(program: Command): void {
         );
         const { file, registry: address, clients, plan } = await loadPlan(path, flags);
         const account = await unlockKeystore({ keystorePath, passwordFile });
-        const wallet = createWalletClient({ account, chain: clients.chain, transport: clients.transport });
+        const writer = {
+          publicClient: clients.publicClient,
+          walletClient: createWalletClient({ account, chain: clients.chain, transport: clients.transport }),
+        };
         const sent: { call: string; hash: string }[] = [];
         const lines: string[] = [];
         for (const call of plan) {
-          // Simulated first: a revert is reported with its decoded error before anything is sent.
-          const { request } = await clients.publicClient.simulateContract({
-            account,
-            address: address as Address,
+          const hash = await sendContract(writer, {
+            address,
             abi: gridRegistryAbi,
             functionName: call.functionName,
-            args: call.args as never,
+            args: call.args,
           });
-          const hash = await wallet.writeContract(request as Parameters<typeof wallet.writeContract>[0]);
-          const receipt = await clients.publicClient.waitForTransactionReceipt({
-            hash,
-            pollingInterval: 100,
-          });
-          if (receipt.status !== "success")
-            throw new Error(`${call.functionName} reverted on chain (transaction ${hash})`);
           sent.push({ call: describe(call), hash });
           lines.push(`sent ${describe(call)} (${hash})`);
         }
-        const left = planRegistry(
-          file,
-          await readRegistryOnChain(clients.publicClient, address as Address, file),
-        );
+        const left = planRegistry(file, await readRegistryOnChain(clients.publicClient, address, file));
         if (left.length > 0)
           throw new Error(
             `after ${plan.length} call(s) the registry still differs: ${left.map(describe).join("; ")}`,

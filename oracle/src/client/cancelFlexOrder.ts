@@ -4,20 +4,21 @@
  * or missed. Given only the id, the order's fields are read from its `FlexOrderPlaced` event.
  */
 import type { Hex } from "viem";
-import { energyMarketAbi, flexibilityMarketAbi, gridRegistryAbi } from "../chain/abis.js";
-import { type WriteClients, sendContract } from "./clients.js";
-import { InvalidParameterError } from "./errors.js";
+import { energyMarketAbi, gridRegistryAbi } from "../chain/abis.js";
+import type { WriteClients } from "./clients.js";
+import { ClientError, InvalidParameterError } from "./errors.js";
 import {
   type FlexOrder,
+  type FlexOrderRef,
   type FlexTarget,
   flexOrderArg,
   flexOrderIdOn,
-  readPlacedFlexOrder,
   resolveFlexMarket,
+  resolveFlexOrder,
+  sendFlexTransaction,
 } from "./flexMarket.js";
 
-export type CancelFlexOrderParameters = FlexTarget &
-  ({ readonly order: FlexOrder } | { readonly orderId: Hex; readonly fromBlock?: bigint });
+export type CancelFlexOrderParameters = FlexTarget & FlexOrderRef;
 
 export interface CancelFlexOrderReturnType {
   readonly order: FlexOrder;
@@ -29,7 +30,8 @@ export interface CancelFlexOrderReturnType {
 /**
  * @throws InvalidParameterError `orderId` (not an id, or neither the order nor its battery is the
  *   account's);
- *   ClientError `FlexOrderNotFound`; a revert such as `UnknownFlexOrder` (decode it with `decodeError`).
+ *   ClientError `FlexOrderNotFound`, `FlexOrderEndMissing` (the transaction has no FlexOrderEnded
+ *   log for the order); a revert such as `UnknownFlexOrder` (decode it with `decodeError`).
  */
 export async function cancelFlexOrder(
   clients: WriteClients,
@@ -37,10 +39,7 @@ export async function cancelFlexOrder(
 ): Promise<CancelFlexOrderReturnType> {
   const { publicClient, walletClient } = clients;
   const flexMarket = await resolveFlexMarket(publicClient, parameters);
-  const order =
-    "order" in parameters
-      ? parameters.order
-      : await readPlacedFlexOrder(publicClient, flexMarket, parameters.orderId, parameters.fromBlock ?? 0n);
+  const order = await resolveFlexOrder(publicClient, flexMarket, parameters);
   const me = walletClient.account.address;
   // The contract lets the order's owner or the battery's registered owner (after a sale) cancel it.
   if (order.owner.toLowerCase() !== me.toLowerCase()) {
@@ -61,13 +60,22 @@ export async function cancelFlexOrder(
         `the order belongs to ${order.owner} and battery ${order.batteryId} to ${battery.owner}, not to ${me}`,
       );
   }
-  const at = { address: flexMarket, abi: flexibilityMarketAbi } as const;
   const orderId = await flexOrderIdOn(publicClient, flexMarket, order);
-  const transaction = await sendContract(clients, {
-    ...at,
+  // The new end is the contract's to choose (the last closed interval); its FlexOrderEnded log says which.
+  const { hash, event } = await sendFlexTransaction(clients, {
+    flexMarket,
     functionName: "cancelFlexOrder",
     args: [flexOrderArg(order)],
+    event: "FlexOrderEnded",
+    expect: (ended) => ended.orderId === orderId,
+    missing: (tx, ended) =>
+      new ClientError(
+        "FlexOrderEndMissing",
+        "the cancel transaction has no FlexOrderEnded log for the order",
+        {
+          details: `transaction ${tx}: expected ${orderId}, log ${ended?.orderId ?? "missing"}`,
+        },
+      ),
   });
-  const state = await publicClient.readContract({ ...at, functionName: "orderState", args: [orderId] });
-  return { order, endInterval: state.endInterval, transaction };
+  return { order, endInterval: event.endInterval, transaction: hash };
 }

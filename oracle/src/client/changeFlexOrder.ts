@@ -5,17 +5,17 @@
  * at or after the first open interval. The replacement is checked like a new order first.
  */
 import type { Hex } from "viem";
-import { flexibilityMarketAbi } from "../chain/abis.js";
-import { type WriteClients, sendContract } from "./clients.js";
+import type { WriteClients } from "./clients.js";
 import { InvalidParameterError } from "./errors.js";
 import {
   type FlexOrder,
   type FlexTarget,
   flexOrderArg,
   flexOrderIdOn,
-  placedFlexOrderId,
+  flexOrderPlacedAs,
   readPlacedFlexOrder,
   resolveFlexMarket,
+  sendFlexTransaction,
 } from "./flexMarket.js";
 import { type FlexOrderFields, approveShortfall, flexOrderOf } from "./placeFlexOrder.js";
 import { validateFlexOrder } from "./validateFlexOrder.js";
@@ -36,7 +36,7 @@ export interface ChangeFlexOrderReturnType {
 /**
  * @throws InvalidParameterError `replacement.<field>` from `validateFlexOrder`, `batteryId` when the
  *   replacement is for another battery, `currentId` when it is not an order id; ClientError
- *   `FlexOrderNotFound`; a revert such as `UnknownFlexOrder` (decode it with `decodeError`).
+ *   `FlexOrderNotFound`, `FlexOrderIdMismatch`; a revert such as `UnknownFlexOrder` (decode it with `decodeError`).
  */
 export async function changeFlexOrder(
   clients: WriteClients,
@@ -57,12 +57,11 @@ export async function changeFlexOrder(
   const checked = await validateFlexOrder(publicClient, { ...parameters, flexMarket, order });
   const transactions = await approveShortfall(clients, checked.token, flexMarket, order.chargeBudget);
   const expected = await flexOrderIdOn(publicClient, flexMarket, order);
-  const hash = await sendContract(clients, {
-    address: flexMarket,
-    abi: flexibilityMarketAbi,
+  const { hash } = await sendFlexTransaction(clients, {
+    flexMarket,
     functionName: "changeFlexOrder",
     args: [flexOrderArg(previous), flexOrderArg(order)],
+    ...flexOrderPlacedAs(expected),
   });
-  const orderId = await placedFlexOrderId(publicClient, flexMarket, hash, expected);
-  return { previous, orderId, order, transactions: [...transactions, hash] };
+  return { previous, orderId: expected, order, transactions: [...transactions, hash] };
 }

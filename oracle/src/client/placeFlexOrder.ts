@@ -6,14 +6,15 @@
  * equal to the contract's `hashFlexOrder`), checked against the `FlexOrderPlaced` log.
  */
 import type { Address, Hex } from "viem";
-import { flexibilityMarketAbi, testTokenAbi } from "../chain/abis.js";
+import { testTokenAbi } from "../chain/abis.js";
 import { type WriteClients, sendContract } from "./clients.js";
 import {
   type FlexOrder,
   type FlexTarget,
   flexOrderArg,
   flexOrderIdOn,
-  placedFlexOrderId,
+  flexOrderPlacedAs,
+  sendFlexTransaction,
 } from "./flexMarket.js";
 import { randomOrderNonce } from "./units.js";
 import { validateFlexOrder } from "./validateFlexOrder.js";
@@ -45,14 +46,13 @@ export async function placeFlexOrder(
   const { flexMarket } = checked;
   const transactions = await approveShortfall(clients, checked.token, flexMarket, order.chargeBudget);
   const expected = await flexOrderIdOn(publicClient, flexMarket, order);
-  const hash = await sendContract(clients, {
-    address: flexMarket,
-    abi: flexibilityMarketAbi,
+  const { hash } = await sendFlexTransaction(clients, {
+    flexMarket,
     functionName: "placeFlexOrder",
     args: [flexOrderArg(order)],
+    ...flexOrderPlacedAs(expected),
   });
-  const orderId = await placedFlexOrderId(publicClient, flexMarket, hash, expected);
-  return { orderId, order, flexMarket, transactions: [...transactions, hash] };
+  return { orderId: expected, order, flexMarket, transactions: [...transactions, hash] };
 }
 
 /** The order `owner` places with `fields` (a random nonce unless one is given). */

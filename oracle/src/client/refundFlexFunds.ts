@@ -3,20 +3,20 @@
  * the flexibility market (withdraw it with `withdrawFlex`), once every interval it was active in
  * is settled or missed. Anyone may send it; the funds always go to the order's owner.
  */
-import { type Hex, parseEventLogs } from "viem";
-import { flexibilityMarketAbi } from "../chain/abis.js";
-import { type WriteClients, sendContract } from "./clients.js";
+import type { Hex } from "viem";
+import type { WriteClients } from "./clients.js";
 import { ClientError } from "./errors.js";
 import {
   type FlexOrder,
+  type FlexOrderRef,
   type FlexTarget,
   flexOrderArg,
-  readPlacedFlexOrder,
   resolveFlexMarket,
+  resolveFlexOrder,
+  sendFlexTransaction,
 } from "./flexMarket.js";
 
-export type RefundFlexFundsParameters = FlexTarget &
-  ({ readonly order: FlexOrder } | { readonly orderId: Hex; readonly fromBlock?: bigint });
+export type RefundFlexFundsParameters = FlexTarget & FlexOrderRef;
 
 export interface RefundFlexFundsReturnType {
   readonly order: FlexOrder;
@@ -26,8 +26,9 @@ export interface RefundFlexFundsReturnType {
 }
 
 /**
- * @throws ClientError `FlexOrderNotFound`; a revert such as `RefundNotYet`, `AlreadyRefunded`
- *   (decode it with `decodeError`).
+ * @throws ClientError `FlexOrderNotFound`, `FlexRefundMissing` (the transaction has no
+ *   FlexFundsRefunded log); a revert such as `RefundNotYet`, `AlreadyRefunded` (decode it with
+ *   `decodeError`).
  */
 export async function refundFlexFunds(
   clients: WriteClients,
@@ -35,25 +36,16 @@ export async function refundFlexFunds(
 ): Promise<RefundFlexFundsReturnType> {
   const { publicClient } = clients;
   const flexMarket = await resolveFlexMarket(publicClient, parameters);
-  const order =
-    "order" in parameters
-      ? parameters.order
-      : await readPlacedFlexOrder(publicClient, flexMarket, parameters.orderId, parameters.fromBlock ?? 0n);
-  const transaction = await sendContract(clients, {
-    address: flexMarket,
-    abi: flexibilityMarketAbi,
+  const order = await resolveFlexOrder(publicClient, flexMarket, parameters);
+  const { hash, event } = await sendFlexTransaction(clients, {
+    flexMarket,
     functionName: "refundFlexFunds",
     args: [flexOrderArg(order)],
+    event: "FlexFundsRefunded",
+    missing: (tx) =>
+      new ClientError("FlexRefundMissing", "the refund transaction has no FlexFundsRefunded log", {
+        details: `transaction ${tx}`,
+      }),
   });
-  const receipt = await publicClient.getTransactionReceipt({ hash: transaction });
-  const [refunded] = parseEventLogs({
-    abi: flexibilityMarketAbi,
-    eventName: "FlexFundsRefunded",
-    logs: receipt.logs,
-  });
-  if (refunded === undefined)
-    throw new ClientError("FlexRefundMissing", "the refund transaction has no FlexFundsRefunded log", {
-      details: `transaction ${transaction}`,
-    });
-  return { order, amount: refunded.args.amount, transaction };
+  return { order, amount: event.amount, transaction: hash };
 }

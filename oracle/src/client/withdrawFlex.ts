@@ -5,9 +5,9 @@
  */
 import type { Address, Hex } from "viem";
 import { flexibilityMarketAbi } from "../chain/abis.js";
-import { type WriteClients, sendContract } from "./clients.js";
-import { InvalidParameterError } from "./errors.js";
-import { type FlexTarget, resolveFlexMarket } from "./flexMarket.js";
+import type { WriteClients } from "./clients.js";
+import { ClientError, InvalidParameterError } from "./errors.js";
+import { type FlexTarget, resolveFlexMarket, sendFlexTransaction } from "./flexMarket.js";
 
 export interface WithdrawFlexParameters extends FlexTarget {
   /** Token base units (> 0, at most the flexibility balance). */
@@ -23,7 +23,10 @@ export interface WithdrawFlexReturnType {
   readonly transaction: Hex;
 }
 
-/** @throws InvalidParameterError `amount` when zero or above the flexibility balance. */
+/**
+ * @throws InvalidParameterError `amount` when zero or above the flexibility balance; ClientError
+ *   `FlexWithdrawalMissing` (the transaction has no Withdrawn log of that amount to `to`).
+ */
 export async function withdrawFlex(
   clients: WriteClients,
   parameters: WithdrawFlexParameters,
@@ -46,11 +49,16 @@ export async function withdrawFlex(
       `${parameters.amount} exceeds the flexibility balance of ${held} token base units`,
     );
   const to = parameters.to ?? me;
-  const transaction = await sendContract(clients, {
-    address: flexMarket,
-    abi: flexibilityMarketAbi,
+  const { hash } = await sendFlexTransaction(clients, {
+    flexMarket,
     functionName: "withdraw",
     args: [parameters.amount, to],
+    event: "Withdrawn",
+    expect: (paid) => paid.amount === parameters.amount && paid.to.toLowerCase() === to.toLowerCase(),
+    missing: (tx, paid) =>
+      new ClientError("FlexWithdrawalMissing", "the withdrawal has no Withdrawn log of the amount asked", {
+        details: `transaction ${tx}: expected ${parameters.amount} to ${to}, log ${paid === undefined ? "missing" : `${paid.amount} to ${paid.to}`}`,
+      }),
   });
-  return { to, balance: await balanceOf(), transaction };
+  return { to, balance: await balanceOf(), transaction: hash };
 }

@@ -1,53 +1,36 @@
 /**
- * `gridbrain flex …` against a real local network: a Hardhat node with the suite deployed by
- * Ignition, a prosumer whose key is in an encrypted keystore and who owns a registered battery,
- * and the `gridbrain` bin run as a child process as a user would run it. Place, show and cancel
- * end to end; one bad input per command, each naming its flag and exiting 2.
+ * `gridbrain flex …` against a real local network (prosumer-cli-world.ts: a Hardhat node with the
+ * suite deployed by Ignition, a prosumer whose key is in an encrypted keystore) where the prosumer
+ * owns a registered battery, and the `gridbrain` bin run as a child process as a user would run
+ * it. Place, show and cancel end to end; one bad input per command, each naming its flag and
+ * exiting 2.
  */
 import { expect } from "chai";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { type Address, type Hex, createWalletClient, http } from "viem";
-import { generatePrivateKey, mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
+import type { Address } from "viem";
 import {
   energyMarketAbi,
   flexibilityMarketAbi,
   gridRegistryAbi,
   testTokenAbi,
 } from "../../../oracle/src/chain/abis.js";
-import { createChainClients } from "../../../oracle/src/chain/market.js";
-import { deployLocalSuite, type SuiteAddresses } from "../../../oracle/src/devnet/deploy.js";
-import {
-  PROJECT_ROOT,
-  type LocalService,
-  startHardhatNode,
-} from "../../../oracle/src/devnet/local-services.js";
-import { writeKeystore } from "../../../oracle/src/infra/keystore.js";
+import type { SuiteAddresses } from "../../../oracle/src/devnet/deploy.js";
 import { runCli } from "../../helpers/cli.js";
+import { type ProsumerCliWorld, startProsumerCliWorld } from "./prosumer-cli-world.js";
 
-const MNEMONIC = "test test test test test test test test test test test junk";
-const operator = mnemonicToAccount(MNEMONIC, { addressIndex: 0 });
 const ORDER_ID = /^0x[0-9a-f]{64}$/;
 
 describe("gridbrain flex (prosumer CLI)", function () {
   this.timeout(180_000);
 
-  let chain: LocalService;
+  let world: ProsumerCliWorld;
   let addresses: SuiteAddresses;
-  let dir: string;
   let prosumer: Address;
-  let common: string[];
-  let client: ReturnType<typeof createChainClients>["publicClient"];
+  let common: readonly string[];
+  let client: ProsumerCliWorld["client"];
   let first: bigint;
   let orderId: string;
 
-  const json = async (args: readonly string[]): Promise<Record<string, unknown>> => {
-    const result = await runCli([...args, ...common, "--json"]);
-    expect(result.stderr, `stderr of ${args.join(" ")}`).to.equal("");
-    expect(result.code, `exit code of ${args.join(" ")}`).to.equal(0);
-    return JSON.parse(result.stdout) as Record<string, unknown>;
-  };
+  const json = (args: readonly string[]) => world.json(args);
   const refused = async (args: readonly string[], flag: string) => {
     const result = await runCli([...args, ...common]);
     expect(result.code, result.stderr).to.equal(2);
@@ -74,47 +57,9 @@ describe("gridbrain flex (prosumer CLI)", function () {
     }).flat();
 
   before(async function () {
-    chain = await startHardhatNode();
-    addresses = await deployLocalSuite({
-      rpcUrl: chain.url,
-      committeeMembers: [1, 2, 3].map((i) => mnemonicToAccount(MNEMONIC, { addressIndex: i }).address),
-      committeeThreshold: 2,
-      deploymentId: `flex-cli-${chain.port}`,
-    });
-    ({ publicClient: client } = createChainClients(chain.url, 31337));
-    const wallet = createWalletClient({
-      account: operator,
-      chain: client.chain!,
-      transport: http(chain.url),
-    });
-    const send = async (address: Address, abi: unknown, functionName: string, args: unknown[]) => {
-      const hash = await wallet.writeContract({
-        address,
-        abi: abi as typeof testTokenAbi,
-        functionName: functionName as "mint",
-        args: args as [Address, bigint],
-      });
-      const receipt = await client.waitForTransactionReceipt({ hash, pollingInterval: 50 });
-      expect(receipt.status, functionName).to.equal("success");
-    };
-
-    dir = mkdtempSync(join(tmpdir(), "gridbrain-flex-"));
-    const key: Hex = generatePrivateKey();
-    prosumer = privateKeyToAccount(key).address;
-    writeFileSync(join(dir, "password"), "correct horse\n");
-    await writeKeystore({
-      path: join(dir, "keystore.json"),
-      password: "correct horse",
-      privateKey: key,
-      options: { scryptN: 4096 },
-    });
-    await client.request({
-      method: "hardhat_setBalance" as never,
-      params: [prosumer, "0x56BC75E2D63100000"] as never,
-    });
-    await send(addresses.registry, gridRegistryAbi, "addZone", ["Zone A"]);
-    await send(addresses.registry, gridRegistryAbi, "registerParticipant", [prosumer, 0]);
-    await send(addresses.registry, gridRegistryAbi, "registerBattery", [
+    world = await startProsumerCliWorld("flex-cli");
+    ({ addresses, prosumer, client, common } = world);
+    await world.send(addresses.registry, gridRegistryAbi, "registerBattery", [
       {
         owner: prosumer,
         zoneId: 0,
@@ -127,17 +72,6 @@ describe("gridbrain flex (prosumer CLI)", function () {
         maxSocWh: 9_000n,
       },
     ]);
-    await send(addresses.token, testTokenAbi, "mint", [prosumer, 100_000_000n]); // 100 tokens (6 decimals)
-    common = [
-      "--keystore",
-      join(dir, "keystore.json"),
-      "--password-file",
-      join(dir, "password"),
-      "--rpc-url",
-      chain.url,
-      "--market",
-      addresses.market,
-    ];
     const flex = await client.readContract({
       address: addresses.market,
       abi: energyMarketAbi,
@@ -152,13 +86,7 @@ describe("gridbrain flex (prosumer CLI)", function () {
   });
 
   after(async function () {
-    await chain?.stop();
-    if (chain !== undefined)
-      rmSync(join(PROJECT_ROOT, "deploy", "deployments", `flex-cli-${chain.port}`), {
-        recursive: true,
-        force: true,
-      });
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    await world?.stop();
   });
 
   describe("when a battery owner places, shows and cancels an order", function () {

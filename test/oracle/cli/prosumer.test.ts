@@ -1,45 +1,26 @@
 /**
- * The prosumer CLI against a real local network: a Hardhat node, the suite deployed with
- * Ignition, one prosumer registered in zone 0 whose key lives in an encrypted keystore, and the
- * `gridbrain` bin run as a child process exactly as a user would run it.
+ * The prosumer CLI against a real local network (prosumer-cli-world.ts): a Hardhat node, the suite
+ * deployed with Ignition, one prosumer registered in zone 0 whose key lives in an encrypted
+ * keystore, and the `gridbrain` bin run as a child process exactly as a user would run it.
  */
 import { expect } from "chai";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { type Address, type Hex, createWalletClient, http } from "viem";
-import { generatePrivateKey, mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
-import { energyMarketAbi, gridRegistryAbi, testTokenAbi } from "../../../oracle/src/chain/abis.js";
-import { createChainClients } from "../../../oracle/src/chain/market.js";
-import { deployLocalSuite, type SuiteAddresses } from "../../../oracle/src/devnet/deploy.js";
-import {
-  PROJECT_ROOT,
-  type LocalService,
-  startHardhatNode,
-} from "../../../oracle/src/devnet/local-services.js";
-import { writeKeystore } from "../../../oracle/src/infra/keystore.js";
+import type { Address } from "viem";
+import { energyMarketAbi } from "../../../oracle/src/chain/abis.js";
+import type { SuiteAddresses } from "../../../oracle/src/devnet/deploy.js";
 import { runCli } from "../../helpers/cli.js";
-
-const MNEMONIC = "test test test test test test test test test test test junk";
-const operator = mnemonicToAccount(MNEMONIC, { addressIndex: 0 });
+import { type ProsumerCliWorld, operator, startProsumerCliWorld } from "./prosumer-cli-world.js";
 
 describe("prosumer CLI", function () {
   this.timeout(180_000);
 
-  let chain: LocalService;
+  let world: ProsumerCliWorld;
   let addresses: SuiteAddresses;
-  let dir: string;
   let prosumer: Address;
   let common: string[];
-  let client: ReturnType<typeof createChainClients>["publicClient"];
+  let client: ProsumerCliWorld["client"];
   let intervalId: bigint;
 
-  const json = async (args: readonly string[]): Promise<Record<string, unknown>> => {
-    const result = await runCli([...args, ...common, "--json"]);
-    expect(result.stderr, `stderr of ${args.join(" ")}`).to.equal("");
-    expect(result.code, `exit code of ${args.join(" ")}`).to.equal(0);
-    return JSON.parse(result.stdout) as Record<string, unknown>;
-  };
+  const json = (args: readonly string[]) => world.json(args);
   const marketBalance = () =>
     client.readContract({
       address: addresses.market,
@@ -49,70 +30,15 @@ describe("prosumer CLI", function () {
     });
 
   before(async function () {
-    chain = await startHardhatNode();
-    addresses = await deployLocalSuite({
-      rpcUrl: chain.url,
-      committeeMembers: [1, 2, 3].map((i) => mnemonicToAccount(MNEMONIC, { addressIndex: i }).address),
-      committeeThreshold: 2,
-      deploymentId: `prosumer-cli-${chain.port}`,
-    });
-    ({ publicClient: client } = createChainClients(chain.url, 31337));
-    const wallet = createWalletClient({
-      account: operator,
-      chain: client.chain!,
-      transport: http(chain.url),
-    });
-    const send = async (address: Address, abi: unknown, functionName: string, args: unknown[]) => {
-      const hash = await wallet.writeContract({
-        address,
-        abi: abi as typeof testTokenAbi,
-        functionName: functionName as "mint",
-        args: args as [Address, bigint],
-      });
-      const receipt = await client.waitForTransactionReceipt({ hash, pollingInterval: 50 });
-      expect(receipt.status, functionName).to.equal("success");
-    };
-
-    dir = mkdtempSync(join(tmpdir(), "gridbrain-prosumer-"));
-    const key: Hex = generatePrivateKey();
-    prosumer = privateKeyToAccount(key).address;
-    writeFileSync(join(dir, "password"), "correct horse\n");
-    await writeKeystore({
-      path: join(dir, "keystore.json"),
-      password: "correct horse",
-      privateKey: key,
-      options: { scryptN: 4096 },
-    });
-    await client.request({
-      method: "hardhat_setBalance" as never,
-      params: [prosumer, "0x56BC75E2D63100000"] as never,
-    });
-    await send(addresses.registry, gridRegistryAbi, "addZone", ["Zone A"]);
-    await send(addresses.registry, gridRegistryAbi, "registerParticipant", [prosumer, 0]);
-    await send(addresses.token, testTokenAbi, "mint", [prosumer, 100_000_000n]); // 100 tokens (6 decimals)
-
-    common = [
-      "--keystore",
-      join(dir, "keystore.json"),
-      "--password-file",
-      join(dir, "password"),
-      "--rpc-url",
-      chain.url,
-      "--market",
-      addresses.market,
-    ];
+    world = await startProsumerCliWorld("prosumer-cli");
+    ({ addresses, prosumer, client } = world);
+    common = [...world.common];
     const now = (await client.getBlock({ blockTag: "latest" })).timestamp;
     intervalId = now / 900n + 4n; // its gate closes 300 s before its start: at least 40 minutes away
   });
 
   after(async function () {
-    await chain?.stop();
-    if (chain !== undefined)
-      rmSync(join(PROJECT_ROOT, "deploy", "deployments", `prosumer-cli-${chain.port}`), {
-        recursive: true,
-        force: true,
-      });
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    await world?.stop();
   });
 
   describe("when a prosumer deposits, bids, lists, cancels and checks the balance", function () {

@@ -70,6 +70,12 @@ describe("registry CLI", function () {
 
   after(async () => {
     await chain?.stop();
+    // Ignition keeps a journal per deployment id; without this, each run left one under deploy/deployments.
+    if (chain !== undefined)
+      rmSync(join(PROJECT_ROOT, "deploy", "deployments", `registry-cli-${chain.port}`), {
+        recursive: true,
+        force: true,
+      });
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
 

@@ -3,7 +3,7 @@ import { type Hex, formatUnits } from "viem";
 import { z } from "zod";
 import { claimFill, settleImbalance } from "../../client/index.js";
 import type { Context, Flags } from "./context.js";
-import { CliError } from "./errors.js";
+import { CliError } from "../output.js";
 import { fmt } from "./format.js";
 import { freeBalance } from "./funds.js";
 import { parse, uint } from "./parse.js";

@@ -10,16 +10,14 @@
  *
  * This file registers the commands; each group's body lives beside it (funds, orders,
  * certificates, claim, flex) and calls the client's actions (oracle/src/client/), on the shared
- * context.ts, parse.ts, errors.ts and format.ts.
+ * context.ts, parse.ts and format.ts; results and failures are printed by ../output.ts, as for
+ * `registry`.
  */
 import type { Command } from "commander";
-import { BaseError as ViemBaseError } from "viem";
+import { type Outcome, runCommand } from "../output.js";
 import { certificates, retire } from "./certificates.js";
 import { claim } from "./claim.js";
 import { type Context, type Flags, connect } from "./context.js";
-import { ClientError, InvalidParameterError, decodeError, explainError } from "../../client/index.js";
-import { CliError } from "./errors.js";
-import { jsonText } from "./format.js";
 import { flexCancel, flexChange, flexPlace, flexRefund, flexShow, flexWithdraw } from "./flex.js";
 import { balance, deposit, withdraw } from "./funds.js";
 import { cancel, orders, placeOrder } from "./orders.js";
@@ -54,45 +52,21 @@ function withConnection(cmd: Command): Command {
     .option("--json", "print the result as JSON");
 }
 
-type Outcome = { result: unknown; text: string };
-
+/** A command on the connection (context.ts); its output and failures go through ../output.ts. */
 function run(body: (ctx: Context, positional: readonly string[], flags: Flags) => Promise<Outcome>) {
   return async (...received: unknown[]) => {
     // commander passes the positional arguments, then the options object, then the command.
     const flags = received[received.length - 2] as Flags;
     const positional = received.slice(0, -2) as string[];
     let ctx: Context | undefined;
-    try {
-      ctx = await connect(flags);
-      const outcome = await body(ctx, positional, flags);
-      console.log(flags["json"] === true ? jsonText(outcome.result) : outcome.text);
-    } catch (error) {
-      const revert = decodeError(error);
-      let name: string;
-      let message: string;
-      let code: 1 | 2 = 1;
-      if (revert !== undefined) {
-        name = revert.name;
-        message = explainError(revert, ctx);
-      } else if (error instanceof ClientError) {
-        name = error instanceof InvalidParameterError ? "InvalidArguments" : error.errorName;
-        message = error.message;
-        if (error instanceof InvalidParameterError) code = 2;
-      } else if (error instanceof CliError) {
-        name = error.errorName ?? (error.code === 2 ? "InvalidArguments" : "Error");
-        message = error.message;
-        code = error.code;
-      } else if (error instanceof ViemBaseError) {
-        name = error.name;
-        message = error.shortMessage;
-      } else {
-        name = (error as Error).name ?? "Error";
-        message = (error as Error).message ?? String(error);
-      }
-      if (flags["json"] === true) console.error(jsonText({ error: { name, message } }));
-      else console.error(`error: ${message}`);
-      process.exitCode = code;
-    }
+    await runCommand(
+      flags["json"] === true,
+      async () => {
+        ctx = await connect(flags);
+        return body(ctx, positional, flags);
+      },
+      () => ctx,
+    );
   };
 }
 

@@ -8,7 +8,7 @@ import { type Address, type PublicClient, createPublicClient, createWalletClient
 import { type WriteClients, readMarket } from "../../client/index.js";
 import { createChainClients } from "../../chain/market.js";
 import { keystoreAddress, unlockKeystore } from "../../infra/keystore.js";
-import { CliError } from "./errors.js";
+import { CliError } from "../output.js";
 import { address, parse, uint } from "./parse.js";
 
 const connectionSchema = z.object({
@@ -50,7 +50,7 @@ export async function connect(flags: Flags): Promise<Context> {
   try {
     keystoreJson = await readFile(c["--keystore"], "utf8");
   } catch {
-    throw new CliError(`--keystore: cannot read ${c["--keystore"]}`, 2);
+    throw CliError.input("--keystore", `cannot read ${c["--keystore"]}`);
   }
   const me = keystoreAddress(keystoreJson);
   const probe = createPublicClient({ transport: http(c["--rpc-url"], { retryCount: 1 }) });
@@ -58,13 +58,13 @@ export async function connect(flags: Flags): Promise<Context> {
   try {
     chainId = await probe.getChainId();
   } catch {
-    throw new CliError(`--rpc-url: no JSON-RPC node answers at ${c["--rpc-url"]}`, 2);
+    throw CliError.input("--rpc-url", `no JSON-RPC node answers at ${c["--rpc-url"]}`);
   }
   const { chain, transport } = createChainClients(c["--rpc-url"], chainId);
   const client = createPublicClient({ chain, transport, pollingInterval: RECEIPT_POLL_MS }) as PublicClient;
   const market = c["--market"];
   if ((await client.getCode({ address: market })) === undefined)
-    throw new CliError(`--market: no contract at ${market} on chain ${chainId}`, 2);
+    throw CliError.input("--market", `no contract at ${market} on chain ${chainId}`);
   const info = await readMarket(client, { market });
   let unlocked: WriteClients | undefined;
   return {
@@ -80,7 +80,7 @@ export async function connect(flags: Flags): Promise<Context> {
     async signer() {
       if (unlocked !== undefined) return unlocked;
       if (c["--password-file"] === undefined)
-        throw new CliError("--password-file: is required for commands that send transactions", 2);
+        throw CliError.input("--password-file", "is required for commands that send transactions");
       const account = await unlockKeystore({
         keystorePath: c["--keystore"],
         passwordFile: c["--password-file"],

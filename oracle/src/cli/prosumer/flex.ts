@@ -34,7 +34,7 @@ import {
   withdrawFlex,
 } from "../../client/index.js";
 import type { Context, Flags } from "./context.js";
-import { CliError } from "./errors.js";
+import { CliError } from "../output.js";
 import { fmt } from "./format.js";
 import { address, decimal, parse, uint } from "./parse.js";
 
@@ -56,7 +56,7 @@ async function withFlagNames<T>(body: () => Promise<T>): Promise<T> {
     return await body();
   } catch (error) {
     if (error instanceof InvalidParameterError && FLAG_OF[error.field] !== undefined)
-      throw new CliError(`${FLAG_OF[error.field]!}: ${error.message.slice(error.field.length + 2)}`, 2);
+      throw CliError.input(FLAG_OF[error.field]!, error.message.slice(error.field.length + 2));
     throw error;
   }
 }
@@ -225,7 +225,7 @@ export async function flexShow(ctx: Context, orderIdText: string | undefined, fl
     const orderId = parseOrderId(orderIdText);
     const order = orders.find((o) => o.orderId === orderId);
     if (order === undefined)
-      throw new CliError(`orderId: ${orderId} is not one of ${ctx.me}'s flexibility orders`, 2);
+      throw CliError.input("orderId", `${orderId} is not one of ${ctx.me}'s flexibility orders`);
     const steps = await readFlexSteps(ctx.client, { ...t, flexMarket, orderId, fromBlock: ctx.fromBlock });
     return {
       result: { account: ctx.me, balance, order, steps: steps.steps },
@@ -289,7 +289,7 @@ function parseOrderId(text: string): Hex {
   try {
     return checkFlexOrderId(text);
   } catch (error) {
-    if (error instanceof InvalidParameterError) throw new CliError(error.message, 2);
+    if (error instanceof InvalidParameterError) throw new CliError(error.message, 2, undefined, error.field);
     throw error;
   }
 }

@@ -11,7 +11,7 @@ import {
   readOrders,
 } from "../../client/index.js";
 import type { Context, Flags } from "./context.js";
-import { CliError } from "./errors.js";
+import { CliError } from "../output.js";
 import { fmt } from "./format.js";
 import { freeBalance } from "./funds.js";
 import { decimal, parse, uint } from "./parse.js";
@@ -33,7 +33,7 @@ export async function placeOrder(ctx: Context, side: "bid" | "offer", flags: Fla
     "--nonce": flags["nonce"],
   });
   const quantityWh = parseKwh(f["--kwh"], "--kwh");
-  if (quantityWh === 0n) throw new CliError("--kwh: must be greater than zero", 2);
+  if (quantityWh === 0n) throw CliError.input("--kwh", "must be greater than zero");
   const price = parseAmount(f["--price"], ctx.decimals, "--price");
   const lock = orderLock(side, quantityWh, price, ctx.collateralPerKwh);
   const nonce = f["--nonce"] ?? randomOrderNonce();

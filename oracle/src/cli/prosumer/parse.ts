@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { getAddress } from "viem";
 import { formatIssues } from "../../domain/errors.js";
-import { CliError } from "./errors.js";
+import { CliError } from "../output.js";
 
 export const address = z
   .string({ required_error: "is required" })
@@ -16,8 +16,15 @@ export const uint = z
   .regex(/^\d+$/, "must be a non-negative integer")
   .transform((v) => BigInt(v));
 
+/**
+ * `input` checked against `schema`; else a CliError (exit code 2) whose message is every bad flag
+ * with its reason (`--to: must be …; --interval: …`) and whose field is the first of them.
+ */
 export function parse<S extends z.ZodTypeAny>(schema: S, input: unknown): z.output<S> {
   const parsed = schema.safeParse(input);
-  if (!parsed.success) throw new CliError(`Invalid arguments: ${formatIssues(parsed.error.issues)}`, 2);
+  if (!parsed.success) {
+    const { issues } = parsed.error;
+    throw new CliError(formatIssues(issues), 2, undefined, issues[0]?.path.join("."));
+  }
   return parsed.data as z.output<S>;
 }

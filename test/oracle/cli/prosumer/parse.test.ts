@@ -4,7 +4,7 @@
  */
 import { expect } from "chai";
 import { z } from "zod";
-import { CliError } from "../../../../oracle/src/cli/prosumer/errors.js";
+import { CliError } from "../../../../oracle/src/cli/output.js";
 import { address, decimal, parse, uint } from "../../../../oracle/src/cli/prosumer/parse.js";
 
 function thrown(fn: () => unknown): CliError {
@@ -37,7 +37,8 @@ describe("parse", () => {
     const error = thrown(() => parse(schema, { "--to": "0x1234", "--interval": "-3" }));
     expect(error.code).to.equal(2);
     expect(error.message).to.equal(
-      "Invalid arguments: --to: must be a 20-byte hex address; --interval: must be a non-negative integer; --kwh: is required",
+      "--to: must be a 20-byte hex address; --interval: must be a non-negative integer; --kwh: is required",
     );
+    expect(error.field, "the first bad flag").to.equal("--to");
   });
 });
