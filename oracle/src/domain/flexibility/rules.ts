@@ -95,21 +95,23 @@ export interface FlexStepCheck {
 }
 
 /**
- * The error `settleFlexSteps` reverts with for this step, or null when it settles. Checks in the
- * contract's order: the owner (a battery removed or sold takes only a 0 Wh step, which is then
- * accepted as is), power, the state of charge after the step within [minSocWh, maxSocWh], the
- * price limit (a 0 Wh step has no price), the budget (`spent + ceil(price * energy / 1000) <=
- * chargeBudget`, charges only).
+ * The error `settleFlexSteps` reverts with for this step, or null when it settles. A 0 Wh step
+ * always settles; any other is checked in the contract's order: the owner (a battery removed or
+ * sold takes only a 0 Wh step), power, the state of charge after the step within [minSocWh,
+ * maxSocWh], the price limit, the budget (`spent + ceil(price * energy / 1000) <= chargeBudget`,
+ * charges only).
  */
 export function checkFlexStep(c: FlexStepCheck): FlexStepError | null {
   const { active, direction, energyWh } = c;
+  // The contract checks nothing for a 0 Wh step (FlexibilityMarket._settleStep): not the owner, nor
+  // the state of charge, which may lie outside bounds the registry has since moved.
+  if (energyWh === 0n) return null;
   const b = active.battery;
-  if (b === null || !orderControlsBattery(active)) return energyWh === 0n ? null : "BatteryOwnerChanged";
+  if (b === null || !orderControlsBattery(active)) return "BatteryOwnerChanged";
   const charge = direction === FLEX_CHARGE;
   if (energyWh > powerWh(charge ? b.maxChargeW : b.maxDischargeW, c.intervalSeconds)) return "ExceedsPower";
   const soc = socAfterStep(active.socWh, direction, energyWh, b);
   if (soc < b.minSocWh || soc > b.maxSocWh) return "SocOutOfBounds";
-  if (energyWh === 0n) return null;
   const o = active.order;
   if (charge ? c.zonePricePerKwh > o.maxChargePricePerKwh : c.zonePricePerKwh < o.minDischargePricePerKwh)
     return "FlexPriceOutsideLimit";

@@ -177,6 +177,15 @@ describe("flexibility rules", () => {
       expect(check(active(), FLEX_DISCHARGE, 10n, 149_999n)).to.equal("FlexPriceOutsideLimit");
       expect(check(active(), FLEX_CHARGE, 0n, 999_999n)).to.equal(null);
     });
+    it("accepts a 0 Wh step whatever the state of charge, as the contract (which checks nothing for it)", () => {
+      // The registry's SoC bounds may have moved since the order was placed: a SoC outside them
+      // still takes an idle step on chain (FlexibilityMarket._settleStep), so the committee must
+      // not refuse to sign one.
+      expect(check(active({ socWh: 9_500n }), FLEX_CHARGE, 0n)).to.equal(null);
+      expect(check(active({ socWh: 500n }), FLEX_CHARGE, 0n)).to.equal(null);
+      expect(check(active({ socWh: 9_500n }), FLEX_CHARGE, 1n)).to.equal("SocOutOfBounds");
+    });
+
     it("lets a battery that changed owner or was removed take only a 0 Wh step", () => {
       expect(check(active({ battery: battery({ owner: OTHER }) }), FLEX_CHARGE, 1n)).to.equal(
         "BatteryOwnerChanged",
