@@ -111,8 +111,8 @@ describe("npm run demo (small neighbourhood, real chain, Redis and 3-of-5 oracle
           "--intervals",
           "4",
           // 19:00 local (17:00Z) of the default day, seed 1: the day's last PV surplus still sells (zone 0,
-          // certificates are issued) while zone 1 runs short and its price rises past battery 0's lowest
-          // discharge price, so the batteries discharge (measured: 51, 101, 203 Wh and 84 Wh). At 11:00
+          // certificates are issued) while zone 1 runs short and its price rises to battery 0's lowest
+          // discharge price, so the battery discharges (measured: 51, 184, 203 Wh). At 11:00
           // every step was 0 Wh (prices at feed-in), which left the battery checks below vacuous; from
           // 20:00 they discharge more, but no PV is left to sell and the certificate check would be.
           "--start-hour",

@@ -86,12 +86,12 @@ describe("placeFlexOrder", function () {
 
   it("places limits with the charge limit above the discharge limit (the plan decides between them)", async () => {
     // The demo's owners place such orders (standingOrderPriceLimits): charge at most 270,750,
-    // discharge at least 70,000. The contract does not order the two limits, nor does the client.
+    // discharge at least 185,000. The contract does not order the two limits, nor does the client.
     const owner = await batteryOwner(chain);
     const out = await placeFlexOrder(owner.clients, {
       ...(await fields(owner)),
       maxChargePricePerKwh: 270_750n,
-      minDischargePricePerKwh: 70_000n,
+      minDischargePricePerKwh: 185_000n,
     });
     const [event] = await chain.publicClient.getContractEvents({
       address: await flexMarketOf(chain),
@@ -101,7 +101,7 @@ describe("placeFlexOrder", function () {
       fromBlock: 0n,
     });
     expect(event?.args.order?.maxChargePricePerKwh).to.equal(270_750n);
-    expect(event?.args.order?.minDischargePricePerKwh).to.equal(70_000n);
+    expect(event?.args.order?.minDischargePricePerKwh).to.equal(185_000n);
     await cancelFlexOrder(owner.clients, { market: chain.market, order: out.order });
   });
 

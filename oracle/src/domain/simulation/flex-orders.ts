@@ -50,14 +50,18 @@ export interface StandingFlexOrderParameters {
  * that lose money whatever happens later:
  * - charge at most ⌊R · ηc · ηd⌋: a kWh charged comes back as ηc · ηd kWh, and the most a
  *   delivered kWh can save is the retail price R (an import displaced);
- * - discharge at least F, the feed-in price: the grid takes the energy at F any time.
+ * - discharge at least ⌈(R + F) / 2⌉, the middle of the retail–feed-in spread: the plan's forecast
+ *   can be wrong (on a fresh chain it has no history at all), and this floor keeps a wrong one from
+ *   selling the owner's energy at the feed-in price F that it could always get later.
  * The charge limit is above the discharge limit; between them the plan decides.
  *
  * Measured (docs/BENCHMARKS.md, "Storage value"): with the household heuristic's per-interval
- * thresholds instead (`batteryPriceThresholds`: charge at most ~F + 30% of R − F, discharge at least
- * ~F + 50%), the commit refused charges the plan wanted on cloudy days (zone prices ~200,000) and
- * discharges into zones whose households bid below the owner's minimum, and (c) captured 4–11
- * points less of (d) on cloudy days; one break-even price on both sides captured 42–60%.
+ * thresholds instead (`batteryPriceThresholds`: charge at most ~F + 30% of R − F), the commit
+ * refused charges the plan wanted on cloudy days (zone prices ~200,000), and (c) captured 4–11
+ * points less of (d) there. The discharge floor matters little to the value (F, 100,000, 150,000
+ * and 185,000 within 0.5 points on cloudy days), but a floor at F let a demo run from 19:00 sell a
+ * battery's energy at 0.070 and leave its household worse off than the grid alone; a floor at the
+ * charge limit (one price on both sides) refused the evening's discharges and captured 42–60%.
  */
 export function standingOrderPriceLimits(
   battery: HomeBattery,
@@ -66,7 +70,8 @@ export function standingOrderPriceLimits(
   const breakEven = Math.floor(
     options.retailPricePerKwh * battery.chargeEfficiency * battery.dischargeEfficiency,
   );
-  return { chargeMaxPricePerKwh: breakEven, dischargeMinPricePerKwh: options.feedInPricePerKwh };
+  const midSpread = Math.ceil((options.retailPricePerKwh + options.feedInPricePerKwh) / 2);
+  return { chargeMaxPricePerKwh: breakEven, dischargeMinPricePerKwh: midSpread };
 }
 
 /** The order's fields other than owner, battery id and nonce, in the contract's units. */

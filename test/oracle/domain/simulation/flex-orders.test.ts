@@ -53,12 +53,12 @@ describe("standingOrderPriceLimits", () => {
     expect(standingOrderPriceLimits(lossy, options).chargeMaxPricePerKwh).to.equal(216_000);
   });
 
-  it("discharges at no less than the feed-in price", () => {
-    expect(standingOrderPriceLimits(battery, options).dischargeMinPricePerKwh).to.equal(70_000);
-    const tariffs = parseStrategyOptions({ retailPricePerKwh: 250_000, feedInPricePerKwh: 50_000 });
+  it("discharges at no less than the middle of the retail–feed-in spread, ⌈(R + F) / 2⌉", () => {
+    expect(standingOrderPriceLimits(battery, options).dischargeMinPricePerKwh).to.equal(185_000);
+    const tariffs = parseStrategyOptions({ retailPricePerKwh: 250_001, feedInPricePerKwh: 50_000 });
     expect(standingOrderPriceLimits(battery, tariffs)).to.deep.equal({
       chargeMaxPricePerKwh: 225_625,
-      dischargeMinPricePerKwh: 50_000,
+      dischargeMinPricePerKwh: 150_001,
     });
   });
 });
