@@ -238,6 +238,10 @@ describe("npm run demo (small neighbourhood, real chain, Redis and 3-of-5 oracle
       savings[Math.floor((savings.length - 1) / 2)],
     );
     expect(BigInt(summary.households.savingMax), "max").to.equal(savings[savings.length - 1]);
+    // The mission: every household, battery owners included, ends up at least as well off as with
+    // the grid alone (recomputed above from events and readings, not taken from the summary). A
+    // discharge floor at the feed-in price broke this in this window (docs/SIMULATION.md §12).
+    expect(savings[0]! >= 0n, `the worst-off household saves ${savings[0]} base units`).to.equal(true);
     expect(BigInt(summary.grid.revenue), "grid revenue").to.equal(gridRevenue);
   });
 
