@@ -1,9 +1,10 @@
 /**
  * CLI commands of the oracle: `oracle serve`, `verify <interval>`, `market status [--interval N]`.
- * Config comes from flags, `GRIDBRAIN_*` env and an optional JSON file (infra/config.ts). Their
- * flags are the config fields', so bad input is named by the config field with its flag and env
- * variable (`chainId: is required (--chain-id or GRIDBRAIN_CHAIN_ID)`); failures are thrown and
- * printed by main.ts through ./output.ts, as for every command.
+ * Config comes from flags, `GRIDBRAIN_*` env and an optional JSON file (infra/config.ts). Failures
+ * are thrown and printed by main.ts through ./output.ts, as for every command: `verify` and
+ * `market status` name a bad setting by its flag, as `registry` does (`--chain-id: is required (or
+ * set GRIDBRAIN_CHAIN_ID)`); `oracle serve` by its config field and where the value came from (a
+ * file, env or a flag: `confirmations (--confirmations): must be <= 64`).
  */
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { z } from "zod";
@@ -55,10 +56,10 @@ function readOnlyConfig(flags: Record<string, unknown>) {
   const missing = REQUIRED_READ_ONLY.filter((field) => pick(field) === undefined);
   if (missing.length > 0)
     throw new CliError(
-      missing.map((f) => `${f}: is required (${flagName(f)} or ${envName(f)})`).join("; "),
+      missing.map((f) => `${flagName(f)}: is required (or set ${envName(f)})`).join("; "),
       2,
       undefined,
-      missing[0],
+      flagName(missing[0]!),
     );
   const parsed = readOnlySchema.safeParse({
     rpcUrl: pick("rpcUrl"),
@@ -69,7 +70,7 @@ function readOnlyConfig(flags: Record<string, unknown>) {
     siteLatitudeDeg: pick("siteLatitudeDeg"),
     siteLongitudeDeg: pick("siteLongitudeDeg"),
   });
-  if (!parsed.success) throw CliError.issues(parsed.error.issues);
+  if (!parsed.success) throw CliError.issues(parsed.error.issues, flagName);
   return parsed.data;
 }
 
