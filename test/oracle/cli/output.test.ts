@@ -6,6 +6,8 @@
  */
 import { expect } from "chai";
 import { Command, CommanderError, Option } from "commander";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ContractFunctionExecutionError, ContractFunctionRevertedError, encodeErrorResult } from "viem";
 import {
@@ -291,4 +293,39 @@ describe("a bad flag in every command", function () {
           expect(error["message"]).to.match(new RegExp(`^${escape(flag)}: ${escape(reason)}`));
         });
     });
+});
+
+describe("a failure that is not bad input", function () {
+  this.timeout(60_000);
+  it("verify against a node that does not answer: exit 1, { error: { name, message } } without a field", async () => {
+    const result = await runCli(
+      [
+        ...["verify", "1", "--rpc-url", "http://127.0.0.1:1", "--chain-id", "31337"],
+        ...["--market-address", `0x${"1".repeat(40)}`, "--registry-address", `0x${"2".repeat(40)}`],
+        "--json",
+      ],
+      { withoutGridbrainEnv: true },
+    );
+    expect(result.code, result.stderr).to.equal(1);
+    expect(result.stdout).to.equal("");
+    const { error } = JSON.parse(result.stderr) as { error: Record<string, unknown> };
+    expect(Object.keys(error)).to.deep.equal(["name", "message"]);
+  });
+});
+
+describe("dispatch solve with an invalid instance", function () {
+  this.timeout(60_000);
+  it("lists every bad field of the file, the first one first, and exits 2", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gridbrain-dispatch-"));
+    const file = join(dir, "instance.json");
+    writeFileSync(file, JSON.stringify({ horizon: [] }));
+    try {
+      const result = await runCli(["dispatch", "solve", file], { withoutGridbrainEnv: true });
+      expect(result.code, result.stderr).to.equal(2);
+      expect(result.stdout).to.equal("");
+      expect(result.stderr).to.match(/^error: horizon: [^\n]*; zones: Required; orders: Required\n$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
