@@ -188,8 +188,8 @@ describe("README.md and docs/INTEGRATING.md commands", function () {
         GRIDBRAIN_REGISTRY_ADDRESS: "",
       });
       expect(result.code, command).to.equal(2);
-      for (const field of ["rpcUrl", "chainId", "marketAddress", "registryAddress"])
-        expect(result.stderr, command).to.include(`${field}: is required`);
+      for (const flag of ["--rpc-url", "--chain-id", "--market-address", "--registry-address"])
+        expect(result.stderr, command).to.include(`${flag}: is required`);
       expect(result.stderr, command).to.not.match(/nan/i);
     }
   });

@@ -2,14 +2,22 @@
  * `gridbrain devnet up|down` (devnet/devnet.ts). The bring-up imports the demo's modules, which
  * need the devDependencies (Hardhat, ethers): they are loaded only when a devnet command runs,
  * so `gridbrain --help` still works in a production install.
+ *
+ * Failures are thrown and printed by main.ts through ./output.ts, as for every command: bad input
+ * (a flag, the participants file) names its flag and exits 2 before anything starts; a failed
+ * bring-up exits 1.
  */
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { formatIssues } from "../domain/errors.js";
+import { flagName } from "../infra/config.js";
+import { CliError } from "./cli-error.js";
 
-function usageError(message: string): void {
-  console.error(message);
-  process.exitCode = 2;
+/** A DevnetInputError's message starts with the flag at fault (`--rpc-port: …`) when it knows it. */
+function devnetInput(message: string, fallbackFlag: string): CliError {
+  const flag = /^(--[a-z][\w-]*): /.exec(message)?.[1];
+  return flag === undefined
+    ? CliError.input(fallbackFlag, message)
+    : new CliError(message, 2, undefined, flag);
 }
 
 export function registerDevnetCommands(program: Command): void {
@@ -41,24 +49,27 @@ export function registerDevnetCommands(program: Command): void {
     .action(async (opts: Record<string, unknown>) => {
       const d = await import("../devnet/devnet.js");
       const parsed = d.DevnetFlagsSchema.safeParse(opts);
-      if (!parsed.success) return usageError(`Invalid options: ${formatIssues(parsed.error.issues)}`);
+      if (!parsed.success) throw CliError.issues(parsed.error.issues, flagName);
       const flags = parsed.data;
       let participants;
-      try {
-        participants =
-          flags.participants === undefined
-            ? d.defaultParticipants(flags.zones)
-            : d.parseParticipantsFile(
-                readFileSync(flags.participants, "utf8"),
-                flags.zones,
-                flags.participants,
-              );
-      } catch (error) {
-        return usageError(
-          error instanceof d.DevnetInputError
-            ? error.message
-            : `--participants: cannot read "${flags.participants}": ${(error as Error).message}`,
-        );
+      if (flags.participants === undefined) participants = d.defaultParticipants(flags.zones);
+      else {
+        let text: string;
+        try {
+          text = readFileSync(flags.participants, "utf8");
+        } catch (error) {
+          throw CliError.input(
+            "--participants",
+            `cannot read "${flags.participants}": ${(error as Error).message}`,
+          );
+        }
+        try {
+          participants = d.parseParticipantsFile(text, flags.zones, flags.participants);
+        } catch (error) {
+          // `<file>: participants.0.zone: …`
+          if (error instanceof d.DevnetInputError) throw CliError.input("--participants", error.message);
+          throw error;
+        }
       }
       // Listening from the start: a Ctrl-C during the bring-up then stops what was started once
       // the bring-up returns, instead of killing this process and orphaning the chain and Redis.
@@ -81,12 +92,7 @@ export function registerDevnetCommands(program: Command): void {
           (line) => console.log(line),
         );
       } catch (error) {
-        if (error instanceof d.DevnetInputError) {
-          usageError(error.message);
-          process.exit(2);
-        }
-        console.error(`devnet up failed: ${(error as Error).message}`);
-        process.exit(1);
+        throw error instanceof d.DevnetInputError ? devnetInput(error.message, "--dir") : error;
       }
       const stateFile = d.statePath(devnetRun.state.dir);
       console.log(d.describeDevnet(devnetRun.state, stateFile));

@@ -4,20 +4,23 @@
  *
  * Output: the canonical schedule bytes go to `--out`, or to stdout when there is no `--out` and
  * no `--explain`. `--explain` prints a table per interval and zone to stdout. The schedule hash,
- * method and timing go to stderr. Exit codes: 2 invalid instance, 3 no optimal schedule.
+ * method and timing go to stderr. Failures are thrown and printed by main.ts through ./output.ts,
+ * as for every command: exit 2 for bad input (a flag, an unreadable file, an invalid instance,
+ * named by its field: `orders.0.priceMilli: …`), 1 otherwise (no optimal schedule: the
+ * DispatchModelError with the solver's status).
  */
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { readFile, writeFile } from "node:fs/promises";
 import {
   canonicalBytes,
   canonicalHash,
   DispatchInputError,
-  DispatchModelError,
   parseDispatchInstance,
   solveInWorker,
   summarizeSchedule,
   type DispatchMethod,
 } from "../domain/dispatch/index.js";
+import { CliError } from "./cli-error.js";
 
 interface SolveFlags {
   readonly out?: string;
@@ -36,39 +39,41 @@ export function registerDispatchCommands(program: Command): void {
       "--explain",
       "print a table per interval and zone: price, supply, demand, imports, exports, battery",
     )
-    .option("--method <method>", "auto | lp | merit (auto: merit order when exact, else HiGHS)", "auto")
+    .addOption(
+      new Option("--method <method>", "auto: merit order when exact, else HiGHS")
+        .choices(["auto", "lp", "merit"])
+        .default("auto"),
+    )
     .action(async (file: string, flags: SolveFlags) => {
-      if (!["auto", "lp", "merit"].includes(flags.method)) {
-        process.stderr.write(`--method: must be auto, lp or merit, got ${flags.method}\n`);
-        process.exitCode = 2;
-        return;
-      }
       let input: unknown;
       try {
         input = JSON.parse(await readFile(file, "utf8"));
       } catch (error) {
-        process.stderr.write(`instance: cannot read ${file} as JSON: ${(error as Error).message}\n`);
-        process.exitCode = 2;
-        return;
+        throw CliError.input("<instance>", `cannot read ${file} as JSON: ${(error as Error).message}`);
       }
+      let instance;
       try {
-        const instance = parseDispatchInstance(input);
-        const { schedule, stats } = await solveInWorker(instance, { method: flags.method });
-        const bytes = canonicalBytes(schedule);
-        if (flags.out !== undefined) await writeFile(flags.out, bytes);
-        else if (flags.explain !== true) process.stdout.write(Buffer.from(bytes).toString("utf8") + "\n");
-        if (flags.explain === true)
-          process.stdout.write(explainTable(summarizeSchedule(instance, schedule), schedule.welfareMilli));
-        process.stderr.write(
-          `schedule ${canonicalHash(schedule)} · ${stats.method} · ${schedule.fills.length} orders · ` +
-            `welfare ${formatMilli(schedule.welfareMilli)} · ${stats.totalMs.toFixed(1)} ms solve\n`,
-        );
+        instance = parseDispatchInstance(input);
       } catch (error) {
-        if (error instanceof DispatchInputError) process.exitCode = 2;
-        else if (error instanceof DispatchModelError) process.exitCode = 3;
-        else throw error;
-        process.stderr.write(`${(error as Error).message}\n`);
+        // Every `field: reason` of the instance, the first field named (`orders.0.priceMilli`).
+        if (error instanceof DispatchInputError)
+          throw CliError.issues(
+            error.issues.length > 0 ? error.issues : [{ path: [], message: error.message }],
+            undefined,
+            error.name,
+          );
+        throw error;
       }
+      const { schedule, stats } = await solveInWorker(instance, { method: flags.method });
+      const bytes = canonicalBytes(schedule);
+      if (flags.out !== undefined) await writeFile(flags.out, bytes);
+      else if (flags.explain !== true) process.stdout.write(Buffer.from(bytes).toString("utf8") + "\n");
+      if (flags.explain === true)
+        process.stdout.write(explainTable(summarizeSchedule(instance, schedule), schedule.welfareMilli));
+      process.stderr.write(
+        `schedule ${canonicalHash(schedule)} · ${stats.method} · ${schedule.fills.length} orders · ` +
+          `welfare ${formatMilli(schedule.welfareMilli)} · ${stats.totalMs.toFixed(1)} ms solve\n`,
+      );
     });
 }
 

@@ -4,7 +4,8 @@
  * reports every rejected row with its line (CSV) or index (JSON), the field and the reason, and
  * hands the valid readings to the oracle nodes. A row rejected in the file or by a node never
  * stops the others: every valid reading is submitted, and the exit code is 1 when any row was
- * rejected anywhere (2 for a usage or configuration error).
+ * rejected anywhere. A usage or configuration error (exit 2) or a sink that fails (exit 1) is
+ * thrown and printed by main.ts through ./output.ts, as for every command.
  *
  * Two destinations:
  * - `--node-url URL` (repeatable; the documented way): POSTs to the node's `/meter-readings`.
@@ -24,9 +25,10 @@ import { z } from "zod";
 import { createChainClients, readMarketTiming } from "../chain/market.js";
 import { formatIssues } from "../domain/errors.js";
 import { type ImportRejection, type ImportResult, importCsv, importJson } from "../domain/meter/import.js";
-import { ConfigError, loadConfig } from "../infra/config.js";
+import { flagName, loadConfig } from "../infra/config.js";
 import { type IngestResult, MAX_INGEST_BATCH, MeterStore } from "../infra/meter-store.js";
 import { nodeMeterIngest } from "../node/meter-ingest.js";
+import { CliError } from "./cli-error.js";
 
 export type MeterFileFormat = "csv" | "json";
 
@@ -230,11 +232,6 @@ function formatFromName(file: string): MeterFileFormat | undefined {
 const toJson = (value: unknown): string =>
   JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2);
 
-function usageError(message: string): void {
-  console.error(message);
-  process.exitCode = 2;
-}
-
 export function registerMeterCommands(program: Command): void {
   const meter = program.command("meter").description("meter data");
   meter
@@ -264,16 +261,20 @@ export function registerMeterCommands(program: Command): void {
     .option("--json", "print the result as JSON")
     .action(async (file: string, opts: Record<string, unknown>) => {
       const parsed = FlagsSchema.safeParse(opts);
-      if (!parsed.success) return usageError(`Invalid options: ${formatIssues(parsed.error.issues)}`);
+      // The schema's keys are commander's (`nodeUrl`); the user typed the flag (`--node-url`).
+      if (!parsed.success) throw CliError.issues(parsed.error.issues, flagName);
       const flags = parsed.data;
       const format = flags.format ?? formatFromName(file);
       if (format === undefined)
-        return usageError(`--format: cannot tell the format of "${file}" from its name; give csv or json`);
+        throw CliError.input(
+          "--format",
+          `cannot tell the format of "${file}" from its name; give csv or json`,
+        );
       let text: string;
       try {
         text = readFileSync(file, "utf8");
       } catch (error) {
-        return usageError(`file: cannot read "${file}": ${(error as Error).message}`);
+        throw CliError.input("<file>", `cannot read "${file}": ${(error as Error).message}`);
       }
 
       const sinks: MeterSink[] = [];
@@ -281,18 +282,14 @@ export function registerMeterCommands(program: Command): void {
       let store: MeterStore | undefined;
       try {
         if (flags.config !== undefined) {
-          let config;
-          try {
-            config = loadConfig({ flags: { config: flags.config }, env: process.env });
-          } catch (error) {
-            if (error instanceof ConfigError) return usageError(error.message);
-            throw error;
-          }
+          // A ConfigError names every bad field of the node's config (exit 2).
+          const config = loadConfig({ flags: { config: flags.config }, env: process.env });
           const { publicClient } = createChainClients(config.rpcUrl, config.chainId);
           const timing = await readMarketTiming(publicClient, config.marketAddress);
           if (flags.intervalSeconds !== undefined && flags.intervalSeconds !== timing.intervalSeconds)
-            return usageError(
-              `--interval-seconds: ${flags.intervalSeconds} differs from the market's ${timing.intervalSeconds}`,
+            throw CliError.input(
+              "--interval-seconds",
+              `${flags.intervalSeconds} differs from the market's ${timing.intervalSeconds}`,
             );
           intervalSeconds = timing.intervalSeconds;
           store = new MeterStore({
@@ -326,9 +323,6 @@ export function registerMeterCommands(program: Command): void {
           }
         }
         if (result.rejected.length > 0) process.exitCode = 1;
-      } catch (error) {
-        console.error(`meter import failed: ${(error as Error).message}`);
-        process.exitCode = 1;
       } finally {
         await store?.close();
       }

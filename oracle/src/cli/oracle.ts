@@ -1,8 +1,12 @@
 /**
  * CLI commands of the oracle: `oracle serve`, `verify <interval>`, `market status [--interval N]`.
- * Config comes from flags, `GRIDBRAIN_*` env and an optional JSON file (infra/config.ts).
+ * Config comes from flags, `GRIDBRAIN_*` env and an optional JSON file (infra/config.ts). Failures
+ * are thrown and printed by main.ts through ./output.ts, as for every command: `verify` and
+ * `market status` name a bad setting by its flag, as `registry` does (`--chain-id: is required (or
+ * set GRIDBRAIN_CHAIN_ID)`); `oracle serve` by its config field and where the value came from (a
+ * file, env or a flag: `confirmations (--confirmations): must be <= 64`).
  */
-import { type Command, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { z } from "zod";
 import { type Address, getAddress } from "viem";
 import {
@@ -15,17 +19,11 @@ import {
 } from "../chain/market.js";
 import { committeeStatusLines } from "../domain/committee.js";
 import { intervalPhase } from "../domain/interval-phase.js";
-import {
-  ConfigError,
-  ConfigSchema,
-  DEFAULT_SITE_LOCATION,
-  envName,
-  flagName,
-  loadConfig,
-} from "../infra/config.js";
+import { ConfigSchema, DEFAULT_SITE_LOCATION, envName, flagName, loadConfig } from "../infra/config.js";
 import { OracleNode } from "../node/node.js";
 import { verifyInterval } from "./verify.js";
-import { formatIssues } from "../domain/errors.js";
+import { CliError } from "./cli-error.js";
+import { jsonText } from "./output.js";
 
 const readOnlySchema = z.object({
   rpcUrl: z.string().url("must be a URL"),
@@ -56,12 +54,13 @@ function readOnlyConfig(flags: Record<string, unknown>) {
   const pick = (field: string) => flags[field] ?? (process.env[envName(field)] || undefined);
   // Name what is missing and where it may come from, before zod reports a type error for it.
   const missing = REQUIRED_READ_ONLY.filter((field) => pick(field) === undefined);
-  if (missing.length > 0) {
-    console.error(
-      `Invalid configuration: ${missing.map((f) => `${f}: is required (${flagName(f)} or ${envName(f)})`).join("; ")}`,
+  if (missing.length > 0)
+    throw new CliError(
+      missing.map((f) => `${flagName(f)}: is required (or set ${envName(f)})`).join("; "),
+      2,
+      undefined,
+      flagName(missing[0]!),
     );
-    process.exit(2);
-  }
   const parsed = readOnlySchema.safeParse({
     rpcUrl: pick("rpcUrl"),
     chainId: pick("chainId"),
@@ -71,15 +70,13 @@ function readOnlyConfig(flags: Record<string, unknown>) {
     siteLatitudeDeg: pick("siteLatitudeDeg"),
     siteLongitudeDeg: pick("siteLongitudeDeg"),
   });
-  if (!parsed.success) {
-    console.error(`Invalid configuration: ${formatIssues(parsed.error.issues)}`);
-    process.exit(2);
-  }
+  if (!parsed.success) throw CliError.issues(parsed.error.issues, flagName);
   return parsed.data;
 }
 
-const uintArg = (name: string) => (v: string) => {
-  if (!/^\d+$/.test(v)) throw new Error(`${name}: must be a non-negative integer, got "${v}"`);
+/** Commander reports the argument or flag it parses (`<interval>: must be …`; main.ts prints it). */
+const uintArg = (v: string) => {
+  if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`must be a non-negative integer, got "${v}"`);
   return BigInt(v);
 };
 
@@ -115,17 +112,8 @@ export function registerOracleCommands(program: Command): void {
     .option("--config <file>", "JSON config file (GRIDBRAIN_CONFIG)");
   for (const option of configFieldOptions()) serve.addOption(option);
   serve.action(async (opts: Record<string, unknown>) => {
-    let config;
-    try {
-      config = loadConfig({ flags: opts, env: process.env });
-    } catch (error) {
-      if (error instanceof ConfigError) {
-        console.error(error.message);
-        process.exitCode = 2;
-        return;
-      }
-      throw error;
-    }
+    // A ConfigError names every bad field with its origin (exit 2, main.ts).
+    const config = loadConfig({ flags: opts, env: process.env });
     const node = new OracleNode({ config });
     await node.start();
     console.log(`oracle node ${node.address} serving on ${node.url}`);
@@ -138,7 +126,7 @@ export function registerOracleCommands(program: Command): void {
 
   chainOptions(program.command("verify"))
     .description("recompute an interval's schedule from chain data and compare it with the committed one")
-    .argument("<interval>", "interval id", uintArg("interval"))
+    .argument("<interval>", "interval id", uintArg)
     .option("--json", "print the result as JSON")
     .action(async (intervalId: bigint, opts: Record<string, unknown>) => {
       const c = readOnlyConfig(opts);
@@ -154,13 +142,15 @@ export function registerOracleCommands(program: Command): void {
           longitudeDeg: c.siteLongitudeDeg ?? DEFAULT_SITE_LOCATION.longitudeDeg,
         },
       });
-      if (opts["json"] === true)
-        console.log(
-          JSON.stringify(result, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2),
-        );
+      // The status is the exit code: 0 OK, 1 MISMATCH or UNSETTLEABLE, 2 not scheduled.
+      process.exitCode = result.status === "ok" ? 0 : result.status === "not-scheduled" ? 2 : 1;
+      if (opts["json"] === true) {
+        // One document, nothing else: a script parses stdout whole.
+        console.log(jsonText(result));
+        return;
+      }
       if (result.status === "not-scheduled") {
         console.log(`interval ${intervalId}: not scheduled`);
-        process.exitCode = 2;
         return;
       }
       if (result.status === "ok") {
@@ -177,7 +167,6 @@ export function registerOracleCommands(program: Command): void {
         console.log(
           `  fill ${f.orderId} (${f.owner}): recomputed ${f.recomputedWh} Wh, settled ${f.settledWh ?? "not settled"}`,
         );
-      process.exitCode = 1;
     });
 
   const market = program.command("market").description("market information");
@@ -185,7 +174,7 @@ export function registerOracleCommands(program: Command): void {
     .description(
       "interval states (the current interval and its neighbours, or one interval) and the committee, with any pending change",
     )
-    .option("--interval <n>", "one interval id", uintArg("--interval"))
+    .option("--interval <n>", "one interval id", uintArg)
     .action(async (opts: Record<string, unknown>) => {
       const c = readOnlyConfig(opts);
       const { publicClient } = createChainClients(c.rpcUrl, c.chainId);

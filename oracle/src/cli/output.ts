@@ -1,13 +1,18 @@
 /**
- * What the contract-facing commands (the prosumer and `flex` commands, `registry plan|apply`) print:
- * their result as text or one `--json` document on stdout, or one failure on stderr through one
- * formatter, so that the same kind of failure reads the same in every command:
+ * What every `gridbrain` command prints: its result as text or one `--json` document on stdout,
+ * or one failure on stderr through one formatter, so that the same kind of failure reads the same
+ * in every command:
  *
  *   text:   `error: <message>`, where bad input's message starts with its field (`--market: …`)
  *   --json: `{"error":{"name":…,"field":…,"message":…}}` (`field` only for bad input)
- *   exit:   2 for bad input (a flag, an argument, a file, the keystore), 1 for everything else (a
- *           revert, decoded to its custom error; a node; a transaction)
+ *   exit:   2 for bad input (a flag, an argument, a file, the keystore, the configuration), 1 for
+ *           everything else (a revert, decoded to its custom error; a node; a transaction)
+ *
+ * The prosumer, `flex` and `registry` commands print through `runCommand`; the others throw, and
+ * main.ts prints what they throw, and commander's own refusals (an unknown option, a missing
+ * argument), through `describeFailure` / `describeCommanderError` and `printFailure`.
  */
+import type { CommanderError } from "commander";
 import { BaseError as ViemBaseError } from "viem";
 import {
   ClientError,
@@ -17,25 +22,11 @@ import {
   explainError,
 } from "../client/index.js";
 import { RegistryFileError } from "../domain/registry-plan.js";
+import { ConfigError } from "../infra/config.js";
 import { KeystoreError } from "../infra/keystore.js";
+import { CliError } from "./cli-error.js";
 
-/** A command's failure of its own: `code` 2 for bad input (naming `field`), 1 for everything else. */
-export class CliError extends Error {
-  override name = "CliError";
-  constructor(
-    message: string,
-    readonly code: 1 | 2 = 1,
-    readonly errorName?: string,
-    readonly field?: string,
-  ) {
-    super(message);
-  }
-
-  /** Bad input: the message is `<field>: <reason>`, the exit code 2. */
-  static input(field: string, reason: string): CliError {
-    return new CliError(`${field}: ${reason}`, 2, undefined, field);
-  }
-}
+export { CliError } from "./cli-error.js";
 
 /** A failure as printed: a stable name, the field at fault (bad input only), the message, the exit code. */
 export interface CliFailure {
@@ -66,11 +57,88 @@ export function describeFailure(error: unknown, units?: TokenUnits): CliFailure 
     };
   if (error instanceof RegistryFileError)
     return { name: error.name, field: error.field, message: error.message, code: 2 };
+  // Every bad field of the oracle's configuration (file, GRIDBRAIN_* env, flags) with its origin:
+  // `confirmations (--confirmations): must be <= 64; …`, so the message starts with the first field.
+  if (error instanceof ConfigError) {
+    const field = error.issues[0]?.field;
+    return {
+      name: error.name,
+      ...(field === undefined ? {} : { field }),
+      message: error.details ?? error.message,
+      code: 2,
+    };
+  }
   // The keystore and its password file are the command's input (--keystore, --password-file).
   if (error instanceof KeystoreError) return { name: error.name, message: error.message, code: 2 };
   if (error instanceof ViemBaseError) return { name: error.name, message: error.shortMessage, code: 1 };
   const e = error as Partial<Error> | undefined;
   return { name: e?.name ?? "Error", message: e?.message ?? String(error), code: 1 };
+}
+
+/** `'--rpc-url <url>'` → `--rpc-url`: the long flag of commander's option description. */
+function flagOf(flags: string): string {
+  return /--[\w-]+/.exec(flags)?.[0] ?? flags.split(/[ ,]/)[0]!;
+}
+
+/**
+ * Commander's refusal of the command line (exit code 2: it is all bad input), reworded to start
+ * with its field: the flag, `<argument>`, `<command>` or `arguments`. Commander's own messages
+ * (`error: unknown option '--x'`) are the fallback for a code this does not know.
+ */
+export function describeCommanderError(error: CommanderError): CliFailure {
+  const text = error.message.replace(/^error: /, "").trim();
+  const input = (field: string, reason: string): CliFailure => ({
+    name: INVALID,
+    field,
+    // A reason from our own parser may already name the field (`--interval: must be …`).
+    message: `${field}: ${reason.startsWith(`${field}: `) ? reason.slice(field.length + 2) : reason}`,
+    code: 2,
+  });
+  let m: RegExpExecArray | null;
+  switch (error.code) {
+    case "commander.unknownOption":
+      if ((m = /^unknown option '([^']+)'(.*)$/s.exec(text)) !== null)
+        return input(m[1]!, ["unknown option", m[2]!.trim()].filter((t) => t !== "").join(" "));
+      break;
+    case "commander.optionMissingArgument":
+      if ((m = /^option '([^']+)' argument missing$/.exec(text)) !== null)
+        return input(flagOf(m[1]!), `needs a value (${m[1]!})`);
+      break;
+    case "commander.missingMandatoryOptionValue":
+      if ((m = /^required option '([^']+)' not specified$/.exec(text)) !== null)
+        return input(flagOf(m[1]!), "is required");
+      break;
+    case "commander.missingArgument":
+      if ((m = /^missing required argument '([^']+)'$/.exec(text)) !== null)
+        return input(`<${m[1]!}>`, "is required");
+      break;
+    case "commander.invalidArgument":
+      if ((m = /^option '([^']+)' argument '(.*)' is invalid\. (.*)$/s.exec(text)) !== null) {
+        const choices = /^Allowed choices are (.*)\.$/.exec(m[3]!);
+        return input(
+          flagOf(m[1]!),
+          choices === null ? m[3]! : `must be one of ${choices[1]!}, got "${m[2]!}"`,
+        );
+      }
+      if (
+        (m = /^command-argument value '(.*)' is invalid for argument '([^']+)'\. (.*)$/s.exec(text)) !== null
+      )
+        return input(`<${m[2]!}>`, m[3]!);
+      break;
+    case "commander.excessArguments":
+      return input("arguments", text);
+    case "commander.unknownCommand":
+      if ((m = /^unknown command '([^']+)'(.*)$/s.exec(text)) !== null)
+        return input(
+          "<command>",
+          [`unknown command '${m[1]!}'`, m[2]!.trim()].filter((t) => t !== "").join(" "),
+        );
+      break;
+    case "commander.conflictingOption":
+      if ((m = /option '([^']+)'/.exec(text)) !== null) return input(flagOf(m[1]!), text);
+      break;
+  }
+  return { name: INVALID, message: text, code: 2 };
 }
 
 /** JSON with bigints as decimal strings, indented for reading. */

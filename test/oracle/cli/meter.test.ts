@@ -236,7 +236,9 @@ describe("gridbrain meter import", function () {
       const file = write("empty.csv", "meter,intervalId,injected,consumed,unit,signature\n");
       const run = await runCli(["meter", "import", file, "--node-url", server.url, "--config", file]);
       expect(run.code).to.equal(2);
-      expect(run.stderr).to.include("nodeUrl: give either --node-url (one per committee node) or --config");
+      expect(run.stderr).to.include(
+        "error: --node-url: give either --node-url (one per committee node) or --config",
+      );
     });
   });
 });

@@ -1,16 +1,26 @@
 /**
- * cli/output.ts: the one formatter of the contract-facing commands' failures (name, field, message,
- * exit code), and the same shape of a bad flag in `registry` and in the prosumer commands, run as a
- * user would (no chain needed: flags are checked before anything is asked of a node).
+ * cli/output.ts: the one formatter of every command's failures (name, field, message, exit code),
+ * commander's refusals reworded to the same shape, and the same shape of a bad flag in every
+ * command, run as a user would (no chain needed: flags are checked before anything is asked of a
+ * node).
  */
 import { expect } from "chai";
+import { Command, CommanderError, Option } from "commander";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ContractFunctionExecutionError, ContractFunctionRevertedError, encodeErrorResult } from "viem";
-import { CliError, describeFailure, jsonText } from "../../../oracle/src/cli/output.js";
+import {
+  CliError,
+  describeCommanderError,
+  describeFailure,
+  jsonText,
+} from "../../../oracle/src/cli/output.js";
 import { energyMarketAbi } from "../../../oracle/src/chain/abis.js";
 import { ClientError, InvalidParameterError } from "../../../oracle/src/client/index.js";
 import { PROJECT_ROOT } from "../../../oracle/src/devnet/local-services.js";
 import { RegistryFileError } from "../../../oracle/src/domain/registry-plan.js";
+import { ConfigError } from "../../../oracle/src/infra/config.js";
 import { KeystoreError } from "../../../oracle/src/infra/keystore.js";
 import { runCli } from "../../helpers/cli.js";
 
@@ -39,6 +49,35 @@ describe("describeFailure", () => {
           code: 2,
         },
       );
+    });
+
+    it("names the first bad setting of the oracle's configuration, with every one in the message", () => {
+      const error = new ConfigError([
+        { field: "confirmations", source: "flag", origin: "--confirmations", reason: "must be <= 64" },
+        { field: "rpcUrl", source: "env", origin: "GRIDBRAIN_RPC_URL", reason: "must be a URL" },
+      ]);
+      expect(describeFailure(error)).to.deep.equal({
+        name: "ConfigError",
+        field: "confirmations",
+        message: "confirmations (--confirmations): must be <= 64; rpcUrl (GRIDBRAIN_RPC_URL): must be a URL",
+        code: 2,
+      });
+    });
+
+    it("names every issue a schema found by the field the user wrote, the first as the field", () => {
+      const error = CliError.issues(
+        [
+          { path: ["nodeUrl"], message: "give either --node-url or --config" },
+          { path: [], message: "unknown key" },
+        ],
+        (path) => `--${path.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
+      );
+      expect(describeFailure(error)).to.deep.equal({
+        name: "InvalidArguments",
+        field: "--node-url",
+        message: "--node-url: give either --node-url or --config; (root): unknown key",
+        code: 2,
+      });
     });
 
     it("treats a keystore that cannot be unlocked as bad input", () => {
@@ -78,6 +117,70 @@ describe("describeFailure", () => {
   });
 });
 
+describe("describeCommanderError", () => {
+  /** Commander's own error for `argv`, from a command shaped like ours. */
+  function refusal(argv: string[]): CommanderError {
+    const program = new Command().exitOverride().configureOutput({ outputError: () => {} });
+    program
+      .command("solve")
+      .argument("<instance>")
+      .requiredOption("--password-file <file>")
+      .option("--rpc-url <url>")
+      .addOption(new Option("--method <method>").choices(["auto", "lp"]))
+      .action(() => {});
+    try {
+      program.parse(argv, { from: "user" });
+    } catch (error) {
+      if (error instanceof CommanderError) return error;
+      throw error;
+    }
+    throw new Error(`commander accepted ${argv.join(" ")}`);
+  }
+  const cases: [string, string[], string, string][] = [
+    [
+      "an unknown option",
+      ["solve", "x", "--password-file", "p", "--nope"],
+      "--nope",
+      "--nope: unknown option",
+    ],
+    [
+      "a misspelt option, with commander's suggestion",
+      ["solve", "x", "--password-file", "p", "--rpc-ur", "u"],
+      "--rpc-ur",
+      "--rpc-ur: unknown option (Did you mean --rpc-url?)",
+    ],
+    ["a missing argument", ["solve", "--password-file", "p"], "<instance>", "<instance>: is required"],
+    ["a missing required option", ["solve", "x"], "--password-file", "--password-file: is required"],
+    [
+      "an option without its value",
+      ["solve", "x", "--password-file"],
+      "--password-file",
+      "--password-file: needs a value (--password-file <file>)",
+    ],
+    [
+      "a value outside the choices",
+      ["solve", "x", "--password-file", "p", "--method", "simplex"],
+      "--method",
+      '--method: must be one of auto, lp, got "simplex"',
+    ],
+    [
+      "an unknown command",
+      ["slove"],
+      "<command>",
+      "<command>: unknown command 'slove' (Did you mean solve?)",
+    ],
+  ];
+  for (const [what, argv, field, message] of cases)
+    it(`names the field of ${what} first and exits 2`, () => {
+      expect(describeCommanderError(refusal(argv))).to.deep.equal({
+        name: "InvalidArguments",
+        field,
+        message,
+        code: 2,
+      });
+    });
+});
+
 describe("jsonText", () => {
   it("writes bigints as decimal strings, exactly, beyond 2^53", () => {
     expect(JSON.parse(jsonText({ amount: 2n ** 64n + 1n, nested: [1n] }))).to.deep.equal({
@@ -87,43 +190,142 @@ describe("jsonText", () => {
   });
 });
 
-describe("a bad flag in registry and in the prosumer commands", function () {
-  this.timeout(60_000);
+describe("a bad flag in every command", function () {
+  this.timeout(120_000);
   // Nothing listens on port 1: the flags are refused before a node is asked anything.
   const rpc = ["--rpc-url", "http://127.0.0.1:1"];
-  const cases = [
-    {
-      flag: "--registry",
-      args: [
-        "registry",
-        "plan",
-        join(PROJECT_ROOT, "examples", "registry.json"),
-        ...rpc,
-        "--registry",
-        "0x1234",
-      ],
-    },
-    { flag: "--market", args: ["balance", "--keystore", "unused.json", ...rpc, "--market", "0x1234"] },
+  const readOnly = [
+    ...rpc,
+    "--chain-id",
+    "31337",
+    "--market-address",
+    `0x${"1".repeat(40)}`,
+    "--registry-address",
+    `0x${"2".repeat(40)}`,
   ];
+  const example = (name: string) => join(PROJECT_ROOT, "examples", name);
+  const HEX = "must be a 20-byte hex address";
+  /** The command, the flag it refuses, the reason it gives, and whether the command has --json. */
+  const cases: { args: string[]; flag: string; reason: string; json: boolean }[] = [
+    {
+      args: ["registry", "plan", example("registry.json"), ...rpc, "--registry", "0x1234"],
+      flag: "--registry",
+      reason: HEX,
+      json: true,
+    },
+    {
+      args: ["balance", "--keystore", "unused.json", ...rpc, "--market", "0x1234"],
+      flag: "--market",
+      reason: HEX,
+      json: true,
+    },
+    {
+      args: ["flex", "show", "--keystore", "unused.json", ...rpc, "--market", "0x1234"],
+      flag: "--market",
+      reason: HEX,
+      json: true,
+    },
+    {
+      args: ["verify", "1", ...readOnly, "--site-latitude-deg", "95"],
+      flag: "--site-latitude-deg",
+      reason: "must be <= 90",
+      json: true,
+    },
+    {
+      args: ["market", "status", ...readOnly, "--interval", "soon"],
+      flag: "--interval",
+      reason: 'must be a non-negative integer, got "soon"',
+      json: false,
+    },
+    {
+      args: ["oracle", "serve", "--keystore-password", "hunter2"],
+      flag: "--keystore-password",
+      reason: "unknown option",
+      json: false,
+    },
+    {
+      args: ["dispatch", "solve", example("dispatch-two-zones.json"), "--method", "simplex"],
+      flag: "--method",
+      reason: 'must be one of auto, lp, merit, got "simplex"',
+      json: false,
+    },
+    {
+      args: [
+        ...["meter", "import", example("meter-readings.csv")],
+        ...["--node-url", "http://127.0.0.1:1", "--interval-seconds", "0"],
+      ],
+      flag: "--interval-seconds",
+      reason: "must be a positive integer number of seconds",
+      json: true,
+    },
+    {
+      args: ["devnet", "up", "--committee-size", "20", "--dir", "out/never-started"],
+      flag: "--committee-size",
+      reason: "must be at most 19",
+      json: false,
+    },
+    {
+      args: ["keystore", "new", "unused.json", "--password-file", "p", "--scrypt-n", "1000"],
+      flag: "--scrypt-n",
+      reason: 'must be a power of two, got "1000"',
+      json: false,
+    },
+  ];
+  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
-  for (const { flag, args } of cases)
-    describe(`${args[0]} with ${flag} 0x1234`, () => {
-      it("prints one line, error: <flag>: <reason>, and exits 2", async () => {
+  for (const { args, flag, reason, json } of cases)
+    describe(`${args.slice(0, 2).join(" ")} with a bad ${flag}`, () => {
+      it(`prints one line, error: ${flag}: <reason>, and exits 2`, async () => {
         const result = await runCli(args, { withoutGridbrainEnv: true });
         expect(result.code, result.stderr).to.equal(2);
         expect(result.stdout).to.equal("");
-        expect(result.stderr).to.match(
-          new RegExp(`^error: ${flag}: must be a 20-byte hex address[^\\n]*\\n$`),
-        );
+        expect(result.stderr).to.match(new RegExp(`^error: ${escape(flag)}: ${escape(reason)}[^\\n]*\\n$`));
       });
 
-      it("with --json, prints { error: { name, field, message } } naming the flag", async () => {
-        const result = await runCli([...args, "--json"], { withoutGridbrainEnv: true });
-        expect(result.code, result.stderr).to.equal(2);
-        const { error } = JSON.parse(result.stderr) as { error: Record<string, unknown> };
-        expect(Object.keys(error)).to.deep.equal(["name", "field", "message"]);
-        expect(error).to.include({ name: "InvalidArguments", field: flag });
-        expect(error["message"]).to.match(new RegExp(`^${flag}: must be a 20-byte hex address`));
-      });
+      if (json)
+        it("with --json, prints { error: { name, field, message } } naming the flag", async () => {
+          const result = await runCli([...args, "--json"], { withoutGridbrainEnv: true });
+          expect(result.code, result.stderr).to.equal(2);
+          expect(result.stdout).to.equal("");
+          const { error } = JSON.parse(result.stderr) as { error: Record<string, unknown> };
+          expect(Object.keys(error)).to.deep.equal(["name", "field", "message"]);
+          expect(error).to.include({ name: "InvalidArguments", field: flag });
+          expect(error["message"]).to.match(new RegExp(`^${escape(flag)}: ${escape(reason)}`));
+        });
     });
+});
+
+describe("a failure that is not bad input", function () {
+  this.timeout(60_000);
+  it("verify against a node that does not answer: exit 1, { error: { name, message } } without a field", async () => {
+    const result = await runCli(
+      [
+        ...["verify", "1", "--rpc-url", "http://127.0.0.1:1", "--chain-id", "31337"],
+        ...["--market-address", `0x${"1".repeat(40)}`, "--registry-address", `0x${"2".repeat(40)}`],
+        "--json",
+      ],
+      { withoutGridbrainEnv: true },
+    );
+    expect(result.code, result.stderr).to.equal(1);
+    expect(result.stdout).to.equal("");
+    const { error } = JSON.parse(result.stderr) as { error: Record<string, unknown> };
+    expect(Object.keys(error)).to.deep.equal(["name", "message"]);
+  });
+});
+
+describe("dispatch solve with an invalid instance", function () {
+  this.timeout(60_000);
+  it("lists every bad field of the file, the first one first, and exits 2", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gridbrain-dispatch-"));
+    const file = join(dir, "instance.json");
+    writeFileSync(file, JSON.stringify({ horizon: [] }));
+    try {
+      const result = await runCli(["dispatch", "solve", file], { withoutGridbrainEnv: true });
+      expect(result.code, result.stderr).to.equal(2);
+      expect(result.stdout).to.equal("");
+      expect(result.stderr).to.match(/^error: horizon: [^\n]*; zones: Required; orders: Required\n$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
