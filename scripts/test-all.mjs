@@ -6,8 +6,9 @@
 //      32,000 handler calls per invariant (issue #15 asks for >= 10,000).
 // A failing step ends the run with its exit code. The runners print as usual; their counts and
 // failed tests are read from the JSON each writes into a fresh directory (scripts/test-results.ts),
-// not from the terminal output. It ends with the counts per step and runner, the failing tests by
-// name, and one plain "N passed, N failed" line summing every runner.
+// not from the terminal output. It ends with the 10 slowest test files (mocha and Solidity, per
+// step; so the next change to CI time starts from figures), then each step's wall time and counts
+// per runner, the failing tests by name, and one plain "N passed, N failed" line summing every runner.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,7 +18,7 @@ import { register } from "tsx/esm/api";
 // Through tsx (as `npm run demo` runs): Node imports TypeScript by itself only from 22.18 on, and
 // bootstrap.sh accepts any Node 22.
 register();
-const { RESULTS_DIR_ENV, exitCodeOf, formatSummary, parseRunnerResults, summarizeStep } =
+const { RESULTS_DIR_ENV, exitCodeOf, formatSlowestFiles, formatSummary, parseRunnerResults, summarizeStep } =
   await import("./test-results.ts");
 
 const steps = [
@@ -50,6 +51,7 @@ const results = [];
 for (const step of steps) {
   console.log(`\n=== ${step.name} ===`);
   const dir = mkdtempSync(join(tmpdir(), "gridbrain-test-results-"));
+  const started = performance.now();
   const code = await new Promise((resolve) => {
     const child = spawn("npx", ["hardhat", ...step.args], {
       env: { ...process.env, ...step.env, [RESULTS_DIR_ENV]: dir },
@@ -58,6 +60,7 @@ for (const step of steps) {
     // Killed by a signal (no exit code): a failure all the same.
     child.on("close", (exitCode) => resolve(exitCode ?? 1));
   });
+  const durationMs = performance.now() - started;
   const { runners, problems } = readResults(dir);
   rmSync(dir, { recursive: true, force: true });
   // An unreadable results file is one more failed "test", named after the file, with the reason.
@@ -67,10 +70,12 @@ for (const step of steps) {
     failed: 1,
     skipped: 0,
     failures: [{ title: "(results file)", reason }],
+    files: [],
   }));
-  const result = summarizeStep(step.name, code, [...runners, ...unreadable]);
+  const result = summarizeStep(step.name, code, [...runners, ...unreadable], durationMs);
   results.push(result);
   if (result.failed > 0 || code !== 0) break;
 }
-console.log(`\n${formatSummary(results).join("\n")}`);
+// The slowest files first, so the counts and the totals stay the last lines.
+console.log(`\n${[...formatSlowestFiles(results), "", ...formatSummary(results)].join("\n")}`);
 process.exit(exitCodeOf(results));
