@@ -205,7 +205,7 @@ export function formatSummary(steps: readonly StepResult[]): string[] {
       : "";
     const time = step.durationMs === undefined ? "" : ` (${seconds(step.durationMs)})`;
     lines.push(
-      `${step.name}${time}: ${[perRunner || "no runner reported results", crash].filter((s) => s !== "").join("; ")}`,
+      `${step.name}${time}: ${[perRunner || (step.exitCode === 0 ? "no tests" : "no runner reported results"), crash].filter((s) => s !== "").join("; ")}`,
     );
   }
   const failures = steps.flatMap((s) => s.failures);

@@ -131,6 +131,13 @@ describe("formatSummary", () => {
       "production (61.2 s): solidity 5 passed, 0 failed, 1 skipped",
     );
   });
+  it("says a step that ran no tests and exited 0 (a build) ran none", () => {
+    expect(formatSummary([summarizeStep("build", 0, [], 21_000)])).to.deep.equal([
+      "=== summary ===",
+      "build (21.0 s): no tests",
+      "0 passed, 0 failed",
+    ]);
+  });
   it("says when a step crashed", () => {
     expect(formatSummary([summarizeStep("production", 2, [])])).to.deep.equal([
       "=== summary ===",
