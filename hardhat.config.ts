@@ -29,12 +29,13 @@ export default defineConfig({
   ],
   solidity: {
     profiles: {
-      // Fast to compile; `npm test` runs every mocha suite and its first Solidity pass on it.
+      // Fast to compile: what `hardhat build` and `hardhat test` use while developing, and what lint
+      // compiles. `npm test` runs on production bytecode (scripts/test-all.mjs).
       default: {
         version: SOLC_VERSION,
         path: solcJsPath,
       },
-      // What we deploy and measure gas with: optimizer + IR pipeline.
+      // What we deploy (Ignition's default profile), measure gas with and `npm test` runs: optimizer + IR pipeline.
       // Not isolated (Hardhat's production default is isolated): isolated builds compile EnergyMarket through
       // viaIR once per Solidity test file, which made the production test run ~11 minutes of compiling on a
       // 2-core machine. A contract's bytecode and metadata cover only its own imports, so merging jobs does

@@ -10,6 +10,11 @@
  *   run as data (counts, and every suite's test results with status and reason). hardhat.config.ts
  *   overrides the task to write that result with `writeSolidityResults`; nothing parses text.
  *
+ * Each runner also writes how long each test file took (`files`), so test-all.mjs ends with the
+ * slowest files (`slowestFiles`): mocha sums its tests' and hooks' durations per file; the Solidity
+ * runner reports each suite's duration, summed per file. Solidity suites run in parallel, so their
+ * durations overlap and add up to more than the step's wall time.
+ *
  * test-all.mjs imports this file through tsx.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -24,6 +29,13 @@ export interface FailedTest {
   readonly reason: string;
 }
 
+/** How long one test file took, as its runner measured it. */
+export interface FileDuration {
+  /** The path relative to the project root, e.g. `test/e2e/keeper.test.ts`. */
+  readonly file: string;
+  readonly durationMs: number;
+}
+
 /** What one runner wrote: `<runner>.json` in the results directory. */
 export interface RunnerResults {
   readonly runner: string;
@@ -31,11 +43,14 @@ export interface RunnerResults {
   readonly failed: number;
   readonly skipped: number;
   readonly failures: readonly FailedTest[];
+  readonly files: readonly FileDuration[];
 }
 
 export interface StepResult {
   readonly name: string;
   readonly exitCode: number;
+  /** The step's wall time, when test-all.mjs measured it. */
+  readonly durationMs?: number;
   readonly runners: readonly RunnerResults[];
   readonly passed: number;
   /** Failed tests, plus one when the step exited non-zero without reporting a failed test (a crash). */
@@ -80,6 +95,16 @@ export function parseRunnerResults(text: string, source: string): RunnerResults 
   });
   // A runner that counts more failures than it names would hide a test from the summary.
   if (failures.length !== failed) fail("failures", `names ${failures.length} tests but failed is ${failed}`);
+  const files = record["files"];
+  if (!Array.isArray(files)) return fail("files", "must be an array");
+  files.forEach((f: unknown, i) => {
+    const entry = (typeof f === "object" && f !== null ? f : {}) as Record<string, unknown>;
+    if (typeof entry["file"] !== "string" || entry["file"] === "")
+      fail(`files.${i}.file`, "must be a non-empty string");
+    const ms = entry["durationMs"];
+    if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0)
+      fail(`files.${i}.durationMs`, `must be a non-negative number, got ${JSON.stringify(ms)}`);
+  });
   return {
     runner: record["runner"] as string,
     passed,
@@ -89,11 +114,20 @@ export function parseRunnerResults(text: string, source: string): RunnerResults 
       title,
       reason,
     })),
+    files: (files as { file: string; durationMs: number }[]).map(({ file, durationMs }) => ({
+      file,
+      durationMs,
+    })),
   };
 }
 
-/** One step of test-all: its runners' results and how the process exited. */
-export function summarizeStep(name: string, exitCode: number, runners: readonly RunnerResults[]): StepResult {
+/** One step of test-all: its runners' results, how the process exited and (when measured) its wall time. */
+export function summarizeStep(
+  name: string,
+  exitCode: number,
+  runners: readonly RunnerResults[],
+  durationMs?: number,
+): StepResult {
   const sum = (field: "passed" | "failed" | "skipped") => runners.reduce((total, r) => total + r[field], 0);
   const failures = runners.flatMap((r) => r.failures.map((f) => ({ runner: r.runner, ...f })));
   // A runner that crashed (a compile error, a test file that does not load) reports no failed test
@@ -102,6 +136,7 @@ export function summarizeStep(name: string, exitCode: number, runners: readonly 
   return {
     name,
     exitCode,
+    ...(durationMs === undefined ? {} : { durationMs }),
     runners,
     passed: sum("passed"),
     failed: sum("failed") + (crashed ? 1 : 0),
@@ -123,9 +158,43 @@ export function exitCodeOf(steps: readonly StepResult[]): number {
 const counts = (r: { passed: number; failed: number; skipped: number }): string =>
   `${r.passed} passed, ${r.failed} failed${r.skipped > 0 ? `, ${r.skipped} skipped` : ""}`;
 
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+/** A test file's duration in one step and runner, as `slowestFiles` ranks them. */
+export interface SlowFile extends FileDuration {
+  readonly step: string;
+  readonly runner: string;
+}
+
 /**
- * The closing summary: one line per step with its counts per runner, the failing tests by name,
- * and the totals as the last line, "N passed, N failed[, N skipped]".
+ * The `count` slowest test files over every step and runner, slowest first (ties by file name, so
+ * the list is stable). A file run in two steps (the Solidity tests, on both profiles) is listed
+ * once per step: the two runs cost separately.
+ */
+export function slowestFiles(steps: readonly StepResult[], count = 10): SlowFile[] {
+  if (!Number.isInteger(count) || count < 0)
+    throw new Error(`count: must be a non-negative integer, got ${count}`);
+  return steps
+    .flatMap((step) =>
+      step.runners.flatMap((r) => r.files.map((f) => ({ step: step.name, runner: r.runner, ...f }))),
+    )
+    .sort((a, b) => b.durationMs - a.durationMs || a.file.localeCompare(b.file))
+    .slice(0, count);
+}
+
+/** The slowest files as printed lines: duration, runner, file and step. */
+export function formatSlowestFiles(steps: readonly StepResult[], count = 10): string[] {
+  const files = slowestFiles(steps, count);
+  if (files.length === 0) return [];
+  return [
+    `=== ${files.length} slowest test files ===`,
+    ...files.map((f) => `${seconds(f.durationMs).padStart(8)}  [${f.runner}] ${f.file} (${f.step})`),
+  ];
+}
+
+/**
+ * The closing summary: one line per step with its wall time (when measured) and its counts per
+ * runner, the failing tests by name, and the totals as the last line, "N passed, N failed[, N skipped]".
  */
 export function formatSummary(steps: readonly StepResult[]): string[] {
   const lines = ["=== summary ==="];
@@ -134,8 +203,9 @@ export function formatSummary(steps: readonly StepResult[]): string[] {
     const crash = step.crashed
       ? `exited with code ${step.exitCode} without a failed test (counted as 1 failure)`
       : "";
+    const time = step.durationMs === undefined ? "" : ` (${seconds(step.durationMs)})`;
     lines.push(
-      `${step.name}: ${[perRunner || "no runner reported results", crash].filter((s) => s !== "").join("; ")}`,
+      `${step.name}${time}: ${[perRunner || (step.exitCode === 0 ? "no tests" : "no runner reported results"), crash].filter((s) => s !== "").join("; ")}`,
     );
   }
   const failures = steps.flatMap((s) => s.failures);
@@ -157,6 +227,8 @@ interface SolidityTaskResult {
 interface SolidityRun {
   readonly suiteResults?: readonly {
     readonly id: { readonly source: string; readonly name: string };
+    /** EDR's SuiteResult.durationNs: a bigint. */
+    readonly durationNs?: bigint | number;
     readonly testResults: readonly {
       readonly name: string;
       readonly status: string;
@@ -176,18 +248,24 @@ export function solidityResults(result: unknown): RunnerResults {
   let passed = 0;
   let skipped = 0;
   const failures: FailedTest[] = [];
-  for (const suite of run?.suiteResults ?? [])
+  const durations = new Map<string, number>();
+  for (const suite of run?.suiteResults ?? []) {
+    // Source names of project files carry Hardhat's "project/" root prefix.
+    const file = suite.id.source.replace(/^project\//, "");
+    const ms = Number(suite.durationNs ?? 0) / 1e6;
+    durations.set(file, (durations.get(file) ?? 0) + ms);
     for (const test of suite.testResults) {
       if (test.status === "Success") passed++;
       else if (test.status === "Skipped") skipped++;
       else
         failures.push({
-          // Source names of project files carry Hardhat's "project/" root prefix.
-          title: `${suite.id.source.replace(/^project\//, "")}:${suite.id.name} › ${test.name}`,
+          title: `${file}:${suite.id.name} › ${test.name}`,
           reason: firstLine(test.reason ?? test.status),
         });
     }
-  return { runner: "solidity", passed, failed: failures.length, skipped, failures };
+  }
+  const files = [...durations].map(([file, durationMs]) => ({ file, durationMs }));
+  return { runner: "solidity", passed, failed: failures.length, skipped, failures, files };
 }
 
 /** Writes `<runner>.json` into the results directory, when test-all.mjs asked for one. */

@@ -1,7 +1,7 @@
 /**
  * scripts/test-results.ts: how scripts/test-all.mjs reads the runners' JSON results, sums a step,
- * picks the exit code and prints the summary; and scripts/mocha-results-reporter.cjs on a real
- * mocha run of a throwaway test file.
+ * picks the exit code, prints the summary and the slowest test files; and
+ * scripts/mocha-results-reporter.cjs on a real mocha run of a throwaway test file.
  */
 import { expect } from "chai";
 import { spawnSync } from "node:child_process";
@@ -12,8 +12,10 @@ import { PROJECT_ROOT } from "../../oracle/src/devnet/local-services.js";
 import {
   RESULTS_DIR_ENV,
   exitCodeOf,
+  formatSlowestFiles,
   formatSummary,
   parseRunnerResults,
+  slowestFiles,
   solidityResults,
   summarizeStep,
   writeRunnerResults,
@@ -26,8 +28,19 @@ const MOCHA_FAILED: RunnerResults = {
   failed: 1,
   skipped: 0,
   failures: [{ title: "test/x.test.ts › x › adds", reason: "expected 2 to equal 3" }],
+  files: [
+    { file: "test/x.test.ts", durationMs: 1_500 },
+    { file: "test/e2e/y.test.ts", durationMs: 90_000 },
+  ],
 };
-const SOLIDITY_PASSED: RunnerResults = { runner: "solidity", passed: 5, failed: 0, skipped: 1, failures: [] };
+const SOLIDITY_PASSED: RunnerResults = {
+  runner: "solidity",
+  passed: 5,
+  failed: 0,
+  skipped: 1,
+  failures: [],
+  files: [{ file: "test/contracts/Market.t.sol", durationMs: 20_000 }],
+};
 
 describe("parseRunnerResults", () => {
   it("reads the counts and the failed tests a runner wrote", () => {
@@ -48,6 +61,18 @@ describe("parseRunnerResults", () => {
       const text = JSON.stringify({ ...MOCHA_FAILED, failures: [{ reason: "x" }] });
       expect(() => parseRunnerResults(text, "mocha.json")).to.throw(
         "mocha.json: failures.0.title: must be a string",
+      );
+    });
+    it("names a file duration that is not a non-negative number", () => {
+      const text = JSON.stringify({ ...MOCHA_FAILED, files: [{ file: "test/x.test.ts", durationMs: -1 }] });
+      expect(() => parseRunnerResults(text, "mocha.json")).to.throw(
+        "mocha.json: files.0.durationMs: must be a non-negative number, got -1",
+      );
+    });
+    it("refuses results without file durations", () => {
+      const { files: _files, ...withoutFiles } = MOCHA_FAILED;
+      expect(() => parseRunnerResults(JSON.stringify(withoutFiles), "mocha.json")).to.throw(
+        "mocha.json: files: must be an array",
       );
     });
     it("refuses a failed count that does not match the named failures", () => {
@@ -101,12 +126,74 @@ describe("formatSummary", () => {
       "8 passed, 1 failed, 1 skipped",
     ]);
   });
+  it("prints a step's wall time when it was measured", () => {
+    expect(formatSummary([summarizeStep("production", 0, [SOLIDITY_PASSED], 61_234)])[1]).to.equal(
+      "production (61.2 s): solidity 5 passed, 0 failed, 1 skipped",
+    );
+  });
+  it("says a step that ran no tests and exited 0 (a build) ran none", () => {
+    expect(formatSummary([summarizeStep("build", 0, [], 21_000)])).to.deep.equal([
+      "=== summary ===",
+      "build (21.0 s): no tests",
+      "0 passed, 0 failed",
+    ]);
+  });
   it("says when a step crashed", () => {
     expect(formatSummary([summarizeStep("production", 2, [])])).to.deep.equal([
       "=== summary ===",
       "production: no runner reported results; exited with code 2 without a failed test (counted as 1 failure)",
       "0 passed, 1 failed",
     ]);
+  });
+});
+
+describe("slowestFiles", () => {
+  const steps = [
+    summarizeStep("default", 0, [SOLIDITY_PASSED, MOCHA_FAILED]),
+    summarizeStep("production", 0, [
+      { ...SOLIDITY_PASSED, files: [{ file: "test/contracts/Market.t.sol", durationMs: 45_000 }] },
+    ]),
+  ];
+
+  it("ranks every step's and runner's files, slowest first, a file once per step", () => {
+    expect(slowestFiles(steps)).to.deep.equal([
+      { step: "default", runner: "mocha", file: "test/e2e/y.test.ts", durationMs: 90_000 },
+      { step: "production", runner: "solidity", file: "test/contracts/Market.t.sol", durationMs: 45_000 },
+      { step: "default", runner: "solidity", file: "test/contracts/Market.t.sol", durationMs: 20_000 },
+      { step: "default", runner: "mocha", file: "test/x.test.ts", durationMs: 1_500 },
+    ]);
+  });
+  it("keeps only the slowest `count`", () => {
+    expect(slowestFiles(steps, 2).map((f) => f.durationMs)).to.deep.equal([90_000, 45_000]);
+  });
+  it("orders files of equal duration by name", () => {
+    const tied: RunnerResults = {
+      ...SOLIDITY_PASSED,
+      files: [
+        { file: "b.t.sol", durationMs: 5 },
+        { file: "a.t.sol", durationMs: 5 },
+      ],
+    };
+    expect(slowestFiles([summarizeStep("s", 0, [tied])]).map((f) => f.file)).to.deep.equal([
+      "a.t.sol",
+      "b.t.sol",
+    ]);
+  });
+  it("names the count when it is not a non-negative integer", () => {
+    expect(() => slowestFiles(steps, -1)).to.throw("count: must be a non-negative integer, got -1");
+  });
+
+  describe("formatSlowestFiles", () => {
+    it("prints a heading and one line per file with its seconds, runner and step", () => {
+      expect(formatSlowestFiles(steps, 2)).to.deep.equal([
+        "=== 2 slowest test files ===",
+        "  90.0 s  [mocha] test/e2e/y.test.ts (default)",
+        "  45.0 s  [solidity] test/contracts/Market.t.sol (production)",
+      ]);
+    });
+    it("prints nothing when no runner reported a file", () => {
+      expect(formatSlowestFiles([summarizeStep("production", 1, [])])).to.deep.equal([]);
+    });
   });
 });
 
@@ -118,6 +205,7 @@ describe("solidityResults", () => {
     suiteResults: [
       {
         id: { source: "project/test/contracts/Market.t.sol", name: "MarketTest" },
+        durationNs: 2_500_000_000n,
         testResults: [
           { name: "test_settle_paysSeller()", status: "Success" },
           { name: "test_settle_revertsTwice()", status: "Failure", reason: "assertion failed\nat line 3" },
@@ -128,7 +216,7 @@ describe("solidityResults", () => {
     ],
   };
 
-  it("counts by status and names each failed test by file, contract and function", () => {
+  it("counts by status, names each failed test by file, contract and function, and times each file", () => {
     expect(solidityResults({ success: false, error: run })).to.deep.equal({
       runner: "solidity",
       passed: 2,
@@ -140,7 +228,25 @@ describe("solidityResults", () => {
           reason: "assertion failed",
         },
       ],
+      files: [{ file: "test/contracts/Market.t.sol", durationMs: 2_500 }],
     });
+  });
+
+  it("sums the durations of the suites in one file", () => {
+    const twoSuites = {
+      ...run,
+      suiteResults: [
+        run.suiteResults[0]!,
+        {
+          ...run.suiteResults[0]!,
+          id: { ...run.suiteResults[0]!.id, name: "OtherTest" },
+          durationNs: 500_000_000n,
+        },
+      ],
+    };
+    expect(solidityResults({ success: false, error: twoSuites }).files).to.deep.equal([
+      { file: "test/contracts/Market.t.sol", durationMs: 3_000 },
+    ]);
   });
 
   it("reads a passed run from the task's value", () => {
@@ -177,6 +283,43 @@ describe("scripts/mocha-results-reporter.cjs", function () {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+  /** Runs the files through a mocha of its own in a child process, configured as hardhat.config.ts configures Hardhat's. */
+  const runMocha = (files: readonly string[], output: string) =>
+    spawnSync(
+      process.execPath,
+      [
+        "-e",
+        `const Mocha = require("mocha");
+         const mocha = new Mocha({ reporter: ${JSON.stringify(join(PROJECT_ROOT, "scripts", "mocha-results-reporter.cjs"))},
+           reporterOptions: { output: ${JSON.stringify(output)} } });
+         for (const file of ${JSON.stringify(files)}) mocha.addFile(file);
+         mocha.run((failures) => process.exit(failures > 0 ? 1 : 0));`,
+      ],
+      { cwd: PROJECT_ROOT, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } },
+    );
+
+  it("times each file with its hooks, a failed hook too", () => {
+    // Each `before` holds the CPU until at least 30 ms have passed by the clock mocha times with,
+    // so a file's duration is at least 30 ms exactly when its hook is counted.
+    const hold = "const until = Date.now() + 30; while (Date.now() < until) {}";
+    const passing = join(dir, "passing.test.cjs");
+    const broken = join(dir, "broken.test.cjs");
+    writeFileSync(passing, `describe("p", () => { before(() => { ${hold} }); it("passes", () => {}); });`);
+    writeFileSync(
+      broken,
+      `describe("b", () => { before(() => { ${hold}; throw new Error("no redis"); }); it("never runs", () => {}); });`,
+    );
+    const output = join(dir, "out", "mocha.json");
+    const run = runMocha([passing, broken], output);
+    expect(run.status, run.stderr).to.equal(1);
+    const { files } = parseRunnerResults(readFileSync(output, "utf8"), "mocha.json");
+    expect(files.map((f) => f.file)).to.deep.equal([
+      relative(PROJECT_ROOT, passing),
+      relative(PROJECT_ROOT, broken),
+    ]);
+    for (const f of files) expect(f.durationMs, f.file).to.be.at.least(30);
+  });
+
   it("writes the counts and each failed test (hooks too) by file and title for a real mocha run", () => {
     const file = join(dir, "sample.test.cjs");
     writeFileSync(
@@ -194,23 +337,12 @@ describe("scripts/mocha-results-reporter.cjs", function () {
       ].join("\n"),
     );
     const output = join(dir, "out", "mocha.json");
-    // A mocha of its own in a child process, configured as hardhat.config.ts configures Hardhat's.
-    const run = spawnSync(
-      process.execPath,
-      [
-        "-e",
-        `const Mocha = require("mocha");
-         const mocha = new Mocha({ reporter: ${JSON.stringify(join(PROJECT_ROOT, "scripts", "mocha-results-reporter.cjs"))},
-           reporterOptions: { output: ${JSON.stringify(output)} } });
-         mocha.addFile(${JSON.stringify(file)});
-         mocha.run((failures) => process.exit(failures > 0 ? 1 : 0));`,
-      ],
-      { cwd: PROJECT_ROOT, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } },
-    );
+    const run = runMocha([file], output);
     expect(run.status, run.stderr).to.equal(1);
     expect(run.stdout, "the spec output is still printed").to.match(/1 passing/);
-    const results = parseRunnerResults(readFileSync(output, "utf8"), "mocha.json");
+    const { files, ...results } = parseRunnerResults(readFileSync(output, "utf8"), "mocha.json");
     const title = (...path: string[]) => [relative(PROJECT_ROOT, file), ...path].join(" › ");
+    expect(files.map((f) => f.file)).to.deep.equal([relative(PROJECT_ROOT, file)]);
     expect(results).to.deep.equal({
       runner: "mocha",
       passed: 1,
