@@ -9,7 +9,8 @@
  *   { case: "forecast", method, quantity, mae, skill }   — leads 1–32, every interval of every day
  *   { seed, date, weather, noBatteryCost, heuristicCost, oracleCost, perfectForesightCost,
  *     oracleShare, heuristicShare, peakImportWh: {…}, oracleHeuristicLimitsShare,
- *     knownFutureShare, knownFutureLeadOneShare, oraclePinnedCost, oraclePinnedShare,
+ *     knownFutureShare, knownFutureLeadOneShare, householdFollowingShare, zoneFollowingShare,
+ *     oraclePinnedCost, oraclePinnedShare,
  *     oracleBeforeShare, oracleDayEndOnlyShare, oracleMetersShare, oracleQuantileShare, … }
  *     — (c) = oracle is committed as the live committee commits (every battery under a
  *     flexibility order at its owner's limits, rolling/day.ts `rollingCommit: "flex"`, the
@@ -149,6 +150,10 @@ for (const seed of seeds) {
       highs,
     );
     const knownFuture = variant({ futureForecast: "actual" });
+    // Batteries that also follow a real-time signal after gate closure (their household's or their
+    // zone's deviation from the forecast): not a rule the contract has, a measure of its worth.
+    const householdFollowing = variant({ meterFollowing: "household" });
+    const zoneFollowing = variant({ meterFollowing: "zone" });
     const leadOne = simulateDayData(
       {
         neighbourhood: neighbourhoodFor(seed),
@@ -189,6 +194,8 @@ for (const seed of seeds) {
       oracleHeuristicLimitsShare: share(heuristicLimits.cost),
       knownFutureShare: share(knownFuture.cost),
       knownFutureLeadOneShare: share(knownFutureLeadOne.cost),
+      householdFollowingShare: share(householdFollowing.cost),
+      zoneFollowingShare: share(zoneFollowing.cost),
       oraclePinnedCost: Number(pinned.cost),
       oraclePinnedShare: share(pinned.cost),
       oracleBeforeCost: Number(before.cost),
@@ -335,14 +342,14 @@ for (const r of forecastRows)
   lines.push(`| ${r.scope} | ${r.quantity} | ${r.method} | ${r.mae} | ${r.skill} |`);
 lines.push(
   "",
-  "| seed | weather | (a) none | (b) heuristic | (c) oracle | (d) perfect | (c) share | (b) share | (c) heuristic limits | (c) pinned | known future | known future, lead 1 | (c) before | (c) day end only | (c) meters | (c) quantile | peak import a/b/c/d Wh |",
-  "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+  "| seed | weather | (a) none | (b) heuristic | (c) oracle | (d) perfect | (c) share | (b) share | (c) heuristic limits | (c) pinned | known future | known future, lead 1 | household following | zone following | (c) before | (c) day end only | (c) meters | (c) quantile | peak import a/b/c/d Wh |",
+  "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
 );
 for (const r of valueRows) {
   const p = r.peakImportWh as Record<string, number>;
   const pct = (x: unknown) => (typeof x === "number" ? `${(x * 100).toFixed(1)}%` : "–");
   lines.push(
-    `| ${r.seed} | ${r.weather} | ${r.noBatteryCost} | ${r.heuristicCost} | ${r.oracleCost} | ${r.perfectForesightCost} | ${pct(r.oracleShare)} | ${pct(r.heuristicShare)} | ${pct(r.oracleHeuristicLimitsShare)} | ${pct(r.oraclePinnedShare)} | ${pct(r.knownFutureShare)} | ${pct(r.knownFutureLeadOneShare)} | ${pct(r.oracleBeforeShare)} | ${pct(r.oracleDayEndOnlyShare)} | ${pct(r.oracleMetersShare)} | ${pct(r.oracleQuantileShare)} | ${p.noBattery}/${p.heuristic}/${p.oracle}/${p.perfectForesight} (pinned ${p.oraclePinned}) |`,
+    `| ${r.seed} | ${r.weather} | ${r.noBatteryCost} | ${r.heuristicCost} | ${r.oracleCost} | ${r.perfectForesightCost} | ${pct(r.oracleShare)} | ${pct(r.heuristicShare)} | ${pct(r.oracleHeuristicLimitsShare)} | ${pct(r.oraclePinnedShare)} | ${pct(r.knownFutureShare)} | ${pct(r.knownFutureLeadOneShare)} | ${pct(r.householdFollowingShare)} | ${pct(r.zoneFollowingShare)} | ${pct(r.oracleBeforeShare)} | ${pct(r.oracleDayEndOnlyShare)} | ${pct(r.oracleMetersShare)} | ${pct(r.oracleQuantileShare)} | ${p.noBattery}/${p.heuristic}/${p.oracle}/${p.perfectForesight} (pinned ${p.oraclePinned}) |`,
   );
 }
 for (const r of rows)

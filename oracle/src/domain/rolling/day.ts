@@ -129,6 +129,15 @@ export interface ValueDayOptions {
    * interval i's own uncertainty remains. Default "rule": the forecast rule.
    */
   readonly futureForecast?: "rule" | "actual";
+  /**
+   * Diagnostic, not a rule the contract has: after gate closure each battery also absorbs, in real
+   * time, the deviation of "household" its own household's (actual − forecast net) or "zone" its
+   * zone's (shared among the zone's batteries in proportion to their power) on top of its committed
+   * step, within its power and state of charge. What batteries following a real-time signal could
+   * add to a schedule fixed at gate closure (docs/BENCHMARKS.md, "Storage value"). The extra energy
+   * is netted into the household's meter, so use it with `rollingCommit: "pinned"`.
+   */
+  readonly meterFollowing?: "household" | "zone";
 }
 
 /**
@@ -690,8 +699,24 @@ export function runPolicy(data: DayData, policy: BatteryPolicy, highs: Highs): P
       const want = plan.moves.get(h.id);
       if (want === undefined) continue;
       const now = soc.get(h.id)!;
-      const c = Math.min(want.chargeWh, chargeHeadroomWh(h.battery!, now, data.intervalSeconds));
-      const d = Math.min(want.dischargeWh, dischargeHeadroomWh(h.battery!, now, data.intervalSeconds));
+      let c = Math.min(want.chargeWh, chargeHeadroomWh(h.battery!, now, data.intervalSeconds));
+      let d = Math.min(want.dischargeWh, dischargeHeadroomWh(h.battery!, now, data.intervalSeconds));
+      if (data.options.meterFollowing !== undefined) {
+        const hi = interval.households.find((x) => x.id === h.id)!;
+        let dev = hi.actual.netWh - hi.forecast.netWh;
+        if (data.options.meterFollowing === "zone") {
+          // The zone's deviation, shared among the zone's batteries in proportion to their power.
+          let zoneDev = 0;
+          for (const x of interval.households)
+            if (x.zone === hi.zone) zoneDev += x.actual.netWh - x.forecast.netWh;
+          let power = 0;
+          for (const o of owners) if (o.zone === h.zone) power += o.battery!.maxPowerW;
+          dev = Math.round((zoneDev * h.battery!.maxPowerW) / power);
+        }
+        const move = c - d + dev;
+        c = move > 0 ? Math.min(move, chargeHeadroomWh(h.battery!, now, data.intervalSeconds)) : 0;
+        d = move < 0 ? Math.min(-move, dischargeHeadroomWh(h.battery!, now, data.intervalSeconds)) : 0;
+      }
       soc.set(h.id, applyBatteryEnergy(h.battery!, now, c, d));
       applied.set(h.id, { chargeWh: c, dischargeWh: d });
       ch += c;

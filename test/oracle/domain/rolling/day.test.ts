@@ -14,6 +14,7 @@ import {
   batteryPriceThresholds,
   parseStrategyOptions,
 } from "../../../../oracle/src/domain/simulation/strategy.js";
+import { chargeHeadroomWh, dischargeHeadroomWh } from "../../../../oracle/src/domain/simulation/battery.js";
 
 describe("value day driver", function () {
   this.timeout(300_000);
@@ -151,5 +152,66 @@ describe("value day driver", function () {
       });
       expect(moved, "the batteries move").to.be.greaterThan(0);
     }
+  });
+
+  it("meterFollowing (a diagnostic): each battery adds its household's or its zone's share of the deviation to its committed move, within its limits", async () => {
+    const neighbourhood = generateNeighbourhood({
+      seed: 5,
+      prosumers: 4,
+      zones: 1,
+      pvShare: 1,
+      batteryShareOfPv: 1,
+    });
+    const data = simulateDayData({
+      neighbourhood,
+      date: "2027-06-22",
+      seed: 5,
+      cloud: { mean: 0.35, stationarySd: 0.15 },
+      lines: [],
+    });
+    const highs = await loadHighs();
+    const run = (meterFollowing?: "household" | "zone") =>
+      runPolicy(
+        {
+          ...data,
+          options: {
+            ...data.options,
+            rollingCommit: "pinned",
+            ...(meterFollowing ? { meterFollowing } : {}),
+          },
+        },
+        "rolling",
+        highs,
+      );
+    const plain = run();
+    const first = data.intervals[data.dayStart]!;
+    const deviation = (id: string) => {
+      const h = first.households.find((x) => x.id === id)!;
+      return h.actual.netWh - h.forecast.netWh;
+    };
+    const zoneDeviation = first.households.reduce((s, h) => s + h.actual.netWh - h.forecast.netWh, 0);
+    const power = neighbourhood.households.reduce((s, h) => s + h.battery!.maxPowerW, 0);
+    let deviated = 0;
+    for (const mode of ["household", "zone"] as const) {
+      const followed = run(mode);
+      // Interval 0 starts from the same states of charge, so the plan's move is the same: the
+      // followed move is it plus the deviation, clamped by power and state of charge.
+      for (const h of neighbourhood.households) {
+        const b = h.battery!;
+        const p = plain.steps[0]!.get(h.id)!;
+        const dev =
+          mode === "household" ? deviation(h.id) : Math.round((zoneDeviation * b.maxPowerW) / power);
+        if (dev !== 0) deviated++;
+        const move = p.chargeWh - p.dischargeWh + dev;
+        const f = followed.steps[0]!.get(h.id)!;
+        expect(f.chargeWh, `${mode} ${h.id} charge`).to.equal(
+          move > 0 ? Math.min(move, chargeHeadroomWh(b, b.initialSocWh, 900)) : 0,
+        );
+        expect(f.dischargeWh, `${mode} ${h.id} discharge`).to.equal(
+          move < 0 ? Math.min(-move, dischargeHeadroomWh(b, b.initialSocWh, 900)) : 0,
+        );
+      }
+    }
+    expect(deviated, "the first interval has deviations to follow").to.be.greaterThan(0);
   });
 });
