@@ -23,7 +23,7 @@ import { energyMarketAbi, flexibilityMarketAbi, gridRegistryAbi } from "./abis.j
 import {
   DEFAULT_FLEX_REORG_DEPTH,
   type FlexLogClient,
-  type FlexLogView,
+  type FlexLogReader,
   flexLogReader,
 } from "./flex-log-reader.js";
 
@@ -78,6 +78,28 @@ export async function readFlexOrders(
 }
 
 /**
+ * The events' part of `readActiveFlexOrders` on `reader`: the orders active in `intervalId` with
+ * the steps of intervals before `before`. Below the reader's fold horizon (an interval more than
+ * its retained intervals older than the newest asked) the events are read afresh; otherwise the
+ * fold answers and its horizon follows `before`.
+ */
+export async function flexStatesAt(
+  reader: FlexLogReader,
+  intervalId: bigint,
+  before: bigint,
+  reorgDepth: bigint,
+): Promise<FlexOrderStateAt[]> {
+  const cached = await reader.read(reorgDepth, ({ index, tail }) => {
+    const horizon = index.horizon;
+    if (horizon !== undefined && before < horizon) return undefined;
+    const states = index.activeAt(intervalId, before, tail);
+    index.advance(before);
+    return states;
+  });
+  return cached ?? reader.readFresh(({ index, tail }) => index.activeAt(intervalId, before, tail));
+}
+
+/**
  * The orders active in `intervalId` with their state at its start (see the file comment), in
  * ascending battery id (the order the contract settles steps in). With `settledBefore` (the
  * market's cursor as read before this call) only the steps of intervals before it count: a step
@@ -96,17 +118,12 @@ export async function readActiveFlexOrders(
 ): Promise<ActiveFlexOrder[]> {
   const settledBefore = options.settledBefore;
   const before = settledBefore !== undefined && settledBefore < intervalId ? settledBefore : intervalId;
-  const reader = flexLogReader(client, addresses.flexibilityMarket, fromBlock);
-  const query = ({ index, tail }: FlexLogView): FlexOrderStateAt[] | undefined => {
-    const horizon = index.horizon;
-    if (horizon !== undefined && before < horizon) return undefined;
-    const states = index.activeAt(intervalId, before, tail);
-    index.advance(before);
-    return states;
-  };
-  const active =
-    (await reader.read(options.reorgDepth ?? DEFAULT_FLEX_REORG_DEPTH, query)) ??
-    (await reader.readFresh(({ index, tail }) => index.activeAt(intervalId, before, tail)));
+  const active = await flexStatesAt(
+    flexLogReader(client, addresses.flexibilityMarket, fromBlock),
+    intervalId,
+    before,
+    options.reorgDepth ?? DEFAULT_FLEX_REORG_DEPTH,
+  );
 
   const batteries = await Promise.all(
     active.map((a) =>
