@@ -91,7 +91,8 @@ try {
   const before = countingClient(chain.url);
   const after = countingClient(chain.url);
   const reader = new FlexLogReader(after.client, flex, 0n);
-  const rows = [];
+  type Reads = { getLogs: number; blocks: number; logs: number };
+  const rows: { collect: number; head: number; before: Reads; after: Reads & { ms: number } }[] = [];
   for (let k = 0; k < INTERVALS; k++) {
     const interval = first + BigInt(k);
     await settleSteps(
