@@ -18,14 +18,14 @@
  * (domain/flexibility/pending.ts `flexStateAtStart`, jobs/schedule.ts).
  */
 import { type Address, type Hex, type PublicClient, getAddress, zeroAddress } from "viem";
-import type { ActiveFlexOrder, FlexOrderFields } from "../domain/flexibility/index.js";
-import { flexOrderFields } from "../domain/eip712.js";
-import { flexEndInterval } from "../domain/flex-keeper.js";
+import type { ActiveFlexOrder, FlexOrderOnChain, FlexOrderStateAt } from "../domain/flexibility/index.js";
 import { energyMarketAbi, flexibilityMarketAbi, gridRegistryAbi } from "./abis.js";
-
-const placedEvent = flexibilityMarketAbi.find((x) => x.type === "event" && x.name === "FlexOrderPlaced")!;
-const endedEvent = flexibilityMarketAbi.find((x) => x.type === "event" && x.name === "FlexOrderEnded")!;
-const stepEvent = flexibilityMarketAbi.find((x) => x.type === "event" && x.name === "FlexStepSettled")!;
+import {
+  DEFAULT_FLEX_REORG_DEPTH,
+  type FlexLogClient,
+  type FlexLogReader,
+  flexLogReader,
+} from "./flex-log-reader.js";
 
 /**
  * Flexibility markets already read, per client and market. EnergyMarket sets its flexibility
@@ -58,55 +58,45 @@ export async function flexSettledThrough(client: PublicClient, flexibilityMarket
   });
 }
 
-/** An order as the events give it: its fields, id and last active interval (see `flexEndInterval`). */
-export interface FlexOrderOnChain {
-  readonly orderId: Hex;
-  readonly order: FlexOrderFields;
-  readonly endInterval: bigint;
-}
+export type { FlexOrderOnChain } from "../domain/flexibility/index.js";
 
 /**
  * Every order placed on the flexibility market since `fromBlock`, with its last active interval
  * (FlexOrderPlaced and FlexOrderEnded), in the order placed. What the keeper reads to find the
- * intervals to close and the orders to refund.
+ * intervals to close and the orders to refund. Through the client's cached reader
+ * (chain/flex-log-reader.ts): only the blocks after its fold are read.
  */
 export async function readFlexOrders(
-  client: PublicClient,
+  client: FlexLogClient,
   flexibilityMarket: Address,
   fromBlock: bigint,
+  reorgDepth: bigint = DEFAULT_FLEX_REORG_DEPTH,
 ): Promise<FlexOrderOnChain[]> {
-  const range = { fromBlock, toBlock: "latest" as const };
-  const [placedLogs, endedLogs] = await Promise.all([
-    client.getLogs({ address: flexibilityMarket, event: placedEvent, ...range, strict: true }),
-    client.getLogs({ address: flexibilityMarket, event: endedEvent, ...range, strict: true }),
-  ]);
-  return ordersFromLogs(placedLogs, endedLogs);
+  return flexLogReader(client, flexibilityMarket, fromBlock).read(reorgDepth, ({ index, tail }) =>
+    index.orders(tail),
+  );
 }
 
-type PlacedLog = { args: { orderId: Hex; order: FlexOrderFields } };
-type EndedLog = { args: { orderId: Hex; endInterval: bigint } };
-
-/** Placed orders with the end their FlexOrderEnded events give them. */
-function ordersFromLogs(
-  placedLogs: readonly PlacedLog[],
-  endedLogs: readonly EndedLog[],
-): FlexOrderOnChain[] {
-  const ended = new Map<string, bigint>();
-  for (const log of endedLogs) {
-    const id = log.args.orderId.toLowerCase();
-    const previous = ended.get(id);
-    // An order ends once; were it logged twice, the earlier end is the binding one.
-    ended.set(
-      id,
-      previous === undefined || log.args.endInterval < previous ? log.args.endInterval : previous,
-    );
-  }
-  return placedLogs.map((log) => {
-    const o = log.args.order;
-    const order = flexOrderFields(o);
-    const endInterval = flexEndInterval(order.lastInterval, ended.get(log.args.orderId.toLowerCase()));
-    return { orderId: log.args.orderId.toLowerCase() as Hex, order, endInterval };
+/**
+ * The events' part of `readActiveFlexOrders` on `reader`: the orders active in `intervalId` with
+ * the steps of intervals before `before`. Below the reader's fold horizon (an interval more than
+ * its retained intervals older than the newest asked) the events are read afresh; otherwise the
+ * fold answers and its horizon follows `before`.
+ */
+export async function flexStatesAt(
+  reader: FlexLogReader,
+  intervalId: bigint,
+  before: bigint,
+  reorgDepth: bigint,
+): Promise<FlexOrderStateAt[]> {
+  const cached = await reader.read(reorgDepth, ({ index, tail }) => {
+    const horizon = index.horizon;
+    if (horizon !== undefined && before < horizon) return undefined;
+    const states = index.activeAt(intervalId, before, tail);
+    index.advance(before);
+    return states;
   });
+  return cached ?? reader.readFresh(({ index, tail }) => index.activeAt(intervalId, before, tail));
 }
 
 /**
@@ -114,26 +104,26 @@ function ordersFromLogs(
  * ascending battery id (the order the contract settles steps in). With `settledBefore` (the
  * market's cursor as read before this call) only the steps of intervals before it count: a step
  * settled after that read is one the caller applies from its own pending list, not twice.
+ *
+ * The events come from the client's cached reader (chain/flex-log-reader.ts), which reads only the
+ * blocks after its fold; for an interval older than the fold keeps (log-index.ts, the horizon) they
+ * are read afresh from `fromBlock`. Either way the answer is the full read's.
  */
 export async function readActiveFlexOrders(
   client: PublicClient,
   addresses: { flexibilityMarket: Address; registry: Address },
   intervalId: bigint,
   fromBlock: bigint,
-  toBlock?: bigint,
-  settledBefore?: bigint,
+  options: { readonly settledBefore?: bigint | undefined; readonly reorgDepth?: bigint | undefined } = {},
 ): Promise<ActiveFlexOrder[]> {
+  const settledBefore = options.settledBefore;
   const before = settledBefore !== undefined && settledBefore < intervalId ? settledBefore : intervalId;
-  const range = { fromBlock, ...(toBlock === undefined ? { toBlock: "latest" as const } : { toBlock }) };
-  const address = addresses.flexibilityMarket;
-  const [placedLogs, endedLogs, stepLogs] = await Promise.all([
-    client.getLogs({ address, event: placedEvent, ...range, strict: true }),
-    client.getLogs({ address, event: endedEvent, ...range, strict: true }),
-    client.getLogs({ address, event: stepEvent, ...range, strict: true }),
-  ]);
-  const active = ordersFromLogs(placedLogs, endedLogs)
-    .filter((o) => o.order.firstInterval <= intervalId && intervalId <= o.endInterval)
-    .sort((a, b) => a.order.batteryId - b.order.batteryId);
+  const active = await flexStatesAt(
+    flexLogReader(client, addresses.flexibilityMarket, fromBlock),
+    intervalId,
+    before,
+    options.reorgDepth ?? DEFAULT_FLEX_REORG_DEPTH,
+  );
 
   const batteries = await Promise.all(
     active.map((a) =>
@@ -146,25 +136,12 @@ export async function readActiveFlexOrders(
     ),
   );
   return active.map((a, k): ActiveFlexOrder => {
-    const earlier = stepLogs.filter((l) => l.args.intervalId < before);
-    const ownSteps = earlier.filter((l) => l.args.orderId.toLowerCase() === a.orderId);
-    const spent = ownSteps.filter((l) => l.args.direction === 0).reduce((sum, l) => sum + l.args.amount, 0n);
-    // The battery's last settled step since this order began (any order of the battery: a change
-    // continues the same battery), else the order's declared starting state.
-    let last: (typeof earlier)[number] | undefined;
-    for (const l of earlier)
-      if (
-        l.args.batteryId === a.order.batteryId &&
-        l.args.intervalId >= a.order.firstInterval &&
-        (last === undefined || l.args.intervalId > last.args.intervalId)
-      )
-        last = l;
     const b = batteries[k]!;
     return {
       orderId: a.orderId,
       order: a.order,
-      spent,
-      socWh: last === undefined ? a.order.initialSocWh : last.args.socWh,
+      spent: a.spent,
+      socWh: a.socWh,
       battery:
         b.owner === zeroAddress
           ? null

@@ -125,7 +125,7 @@ async function required<T>(what: string, read: () => Promise<T>): Promise<T> {
 }
 
 /** [from, to] cut into ranges of at most `size` blocks. */
-function blockRanges(from: bigint, to: bigint, size: bigint): [bigint, bigint][] {
+export function blockRanges(from: bigint, to: bigint, size: bigint): [bigint, bigint][] {
   const out: [bigint, bigint][] = [];
   for (let a = from; a <= to; a += size) out.push([a, a + size - 1n < to ? a + size - 1n : to]);
   return out;

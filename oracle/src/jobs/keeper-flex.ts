@@ -76,7 +76,7 @@ async function readView(ctx: PipelineContext): Promise<FlexView | undefined> {
   if (flexibilityMarket === zeroAddress) return undefined;
   const [cursor, orders] = await Promise.all([
     flexSettledThrough(ctx.client, flexibilityMarket),
-    readFlexOrders(ctx.client, flexibilityMarket, ctx.config.startBlock),
+    readFlexOrders(ctx.client, flexibilityMarket, ctx.config.startBlock, BigInt(ctx.config.confirmations)),
   ]);
   const windows = orders.map((o) => ({ firstInterval: o.order.firstInterval, endInterval: o.endInterval }));
   return { flexibilityMarket, cursor, orders, windows };

@@ -88,6 +88,11 @@ export interface CollectOptions {
    * Absent (`verify`): settled steps alone.
    */
   readonly pendingFlex?: PendingFlex;
+  /**
+   * Blocks below the head whose flexibility events are read again on every collect rather than
+   * kept (config `confirmations`; chain/flex-log-reader.ts). Absent: the config's default.
+   */
+  readonly reorgDepth?: bigint;
 }
 
 /** Earlier intervals whose flexibility steps are committed, or may be, but not settled yet. */
@@ -128,8 +133,7 @@ export async function collectInterval(
     { flexibilityMarket, registry: addresses.registry },
     intervalId,
     fromBlock,
-    undefined,
-    pending?.settledBefore,
+    { settledBefore: pending?.settledBefore, reorgDepth: options.reorgDepth },
   );
   if (settled.length === 0) return { intervalId, book, grid, instance };
   const toBlock = await client.getBlockNumber();
@@ -457,6 +461,7 @@ export function collectOptions(ctx: PipelineContext): CollectOptions {
   return {
     intervalSeconds: ctx.timing.intervalSeconds,
     location: { latitudeDeg: ctx.config.siteLatitudeDeg, longitudeDeg: ctx.config.siteLongitudeDeg },
+    reorgDepth: BigInt(ctx.config.confirmations),
   };
 }
 

@@ -7,3 +7,4 @@ export * from "./rules.js";
 export * from "./plan.js";
 export * from "./steps.js";
 export * from "./pending.js";
+export * from "./log-index.js";
