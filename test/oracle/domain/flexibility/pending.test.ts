@@ -1,12 +1,11 @@
 import { expect } from "chai";
-import type { Address, Hex } from "viem";
+import type { Hex } from "viem";
 import {
   FLEX_CHARGE,
   FLEX_DISCHARGE,
   type ActiveFlexOrder,
   type FlexDirection,
   type PendingFlexInterval,
-  type RegisteredBattery,
   earlierFlexInterval,
   flexIntervalsStillOpen,
   flexStateAtStart,
@@ -15,53 +14,15 @@ import {
 } from "../../../../oracle/src/domain/flexibility/index.js";
 import { UnrecoverableInputError } from "../../../../oracle/src/domain/errors.js";
 import { keeperDeadlines } from "../../../../oracle/src/domain/keeper.js";
+import { ORDER_ID, SECONDS, active as baseActive, battery } from "./fixtures.js";
 
-const OWNER = "0x00000000000000000000000000000000000000a1" as Address;
-const ORDER_ID = `0x${"ab".repeat(32)}` as Hex;
 const OTHER_ID = `0x${"cd".repeat(32)}` as Hex;
-const SECONDS = 900n;
 /** j: the interval being collected. */
 const J = 110n;
 
-/**
- * 10 kWh battery in zone 1, SoC bounds [1,000, 9,000] Wh, 4 kW charge (1,000 Wh per interval),
- * 2 kW discharge (500 Wh per interval), η 9,500 / 9,500 bps (flexibility.test.ts's battery).
- */
-const battery = (over: Partial<RegisteredBattery> = {}): RegisteredBattery => ({
-  owner: OWNER,
-  zoneId: 1,
-  capacityWh: 10_000n,
-  maxChargeW: 4_000n,
-  maxDischargeW: 2_000n,
-  chargeEfficiencyBps: 9_500,
-  dischargeEfficiencyBps: 9_500,
-  minSocWh: 1_000n,
-  maxSocWh: 9_000n,
-  ...over,
-});
-
-const active = (
-  over: Partial<ActiveFlexOrder> = {},
-  order: Partial<ActiveFlexOrder["order"]> = {},
-): ActiveFlexOrder => ({
-  orderId: ORDER_ID,
-  order: {
-    owner: OWNER,
-    batteryId: 7,
-    firstInterval: 100n,
-    lastInterval: 200n,
-    maxChargePricePerKwh: 200_000n,
-    minDischargePricePerKwh: 150_000n,
-    chargeBudget: 10n ** 12n,
-    initialSocWh: 5_000n,
-    nonce: 0n,
-    ...order,
-  },
-  spent: 1_234n,
-  socWh: 5_000n,
-  battery: battery(),
-  ...over,
-});
+/** fixtures.ts's order with 1,234 base units already spent. */
+const active = (over: Partial<ActiveFlexOrder> = {}, order: Partial<ActiveFlexOrder["order"]> = {}) =>
+  baseActive({ spent: 1_234n, ...over }, order);
 
 /** A committed interval with one step of `orderId`; zone 1 priced at `price`. */
 const committed = (
