@@ -10,7 +10,21 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+/**
+ * The nearest folder at or above `from` that holds hardhat.config.ts: the repository, whether this
+ * module runs from oracle/src/devnet/ (source, three levels down) or from dist/devnet/ (compiled,
+ * two). A fixed "../../.." pointed above the repository from dist/, so `devnet up` started
+ * `hardhat node` in the wrong folder once the tests ran the compiled CLI.
+ * @throws Error naming `from` when no folder above it has the file.
+ */
+export function findProjectRoot(from: string): string {
+  for (let dir = resolve(from); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "hardhat.config.ts"))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no hardhat.config.ts at or above ${from}`);
+  }
+}
+
+export const PROJECT_ROOT = findProjectRoot(dirname(fileURLToPath(import.meta.url)));
 
 export interface LocalService {
   readonly port: number;
