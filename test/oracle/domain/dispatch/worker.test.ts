@@ -28,9 +28,28 @@ describe("solveInWorker", function () {
       // run in this thread (even inside an async function) resolves before it; a solve in the
       // worker thread can only answer by a message, which needs at least the LP's solve time in
       // the other thread, so the callback runs first. No clock is read.
-      const input = JSON.parse(
+      // The example's 4 intervals repeated 100 times (400 intervals, 3,600 orders): a solve of a few
+      // milliseconds could answer before this thread reached setImmediate's phase when the thread
+      // was busy (it failed that way in a fresh-check); this one keeps the worker far longer.
+      const example = JSON.parse(
         readFileSync(new URL("../../../../examples/dispatch-grid.json", import.meta.url), "utf8"),
-      ) as unknown;
+      ) as {
+        horizon: { firstInterval: number; intervals: number };
+        orders: { id: string; interval: number }[];
+      };
+      const copies = 100;
+      const span = example.horizon.intervals;
+      const input = {
+        ...example,
+        horizon: { ...example.horizon, intervals: span * copies },
+        orders: Array.from({ length: copies }, (_, c) =>
+          example.orders.map((o) => ({
+            ...o,
+            id: String(c * 100_000 + Number(o.id)),
+            interval: o.interval + c * span,
+          })),
+        ).flat(),
+      };
       let callbackRan = false;
       let resolvedBeforeCallback: boolean | undefined;
       const solved = solveInWorker(input).then(() => {
