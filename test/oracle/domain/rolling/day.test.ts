@@ -15,19 +15,29 @@ import {
   parseStrategyOptions,
 } from "../../../../oracle/src/domain/simulation/strategy.js";
 import { chargeHeadroomWh, dischargeHeadroomWh } from "../../../../oracle/src/domain/simulation/battery.js";
+import type { CloudModel } from "../../../../oracle/src/domain/simulation/cloud.js";
+
+/**
+ * Four households in one zone, every one with PV and a battery, and their simulated day: small
+ * enough for a whole day under every policy to run in seconds.
+ */
+function fourBatteryHomes(seed: number, date: string, cloud?: Partial<CloudModel>) {
+  const neighbourhood = generateNeighbourhood({
+    seed,
+    prosumers: 4,
+    zones: 1,
+    pvShare: 1,
+    batteryShareOfPv: 1,
+  });
+  const data = simulateDayData({ neighbourhood, date, seed, ...(cloud ? { cloud } : {}), lines: [] });
+  return { neighbourhood, data };
+}
 
 describe("value day driver", function () {
   this.timeout(300_000);
 
   it("plans to the valued day's end, with leftovers at the grid's offtake bid and the surplus premium", () => {
-    const neighbourhood = generateNeighbourhood({
-      seed: 3,
-      prosumers: 4,
-      zones: 1,
-      pvShare: 1,
-      batteryShareOfPv: 1,
-    });
-    const data = simulateDayData({ neighbourhood, date: "2027-06-21", seed: 3, lines: [] });
+    const { neighbourhood, data } = fourBatteryHomes(3, "2027-06-21");
     const soc = new Map(neighbourhood.households.map((h) => [h.id, h.battery!.initialSocWh]));
     const evening = rollingInputAt(data, 80, soc);
     expect(evening.horizon, "16 intervals left in the day").to.equal(16);
@@ -39,20 +49,7 @@ describe("value day driver", function () {
 
   it("perfect foresight costs no more than any other policy, and batteries save money", async () => {
     // 4 households, one zone, every one with PV and a battery: small enough to run in seconds.
-    const neighbourhood = generateNeighbourhood({
-      seed: 3,
-      prosumers: 4,
-      zones: 1,
-      pvShare: 1,
-      batteryShareOfPv: 1,
-    });
-    const data = simulateDayData({
-      neighbourhood,
-      date: "2027-06-21",
-      seed: 3,
-      cloud: { mean: 0.95, stationarySd: 0.05 },
-      lines: [],
-    });
+    const { neighbourhood, data } = fourBatteryHomes(3, "2027-06-21", { mean: 0.95, stationarySd: 0.05 });
     const highs = await loadHighs();
     const none = runPolicy(data, "none", highs);
     const heuristic = runPolicy(data, "heuristic", highs);
@@ -66,20 +63,7 @@ describe("value day driver", function () {
   });
 
   it("commits every battery through a flexibility order at its owner's limits, as the live committee does", async () => {
-    const neighbourhood = generateNeighbourhood({
-      seed: 3,
-      prosumers: 4,
-      zones: 1,
-      pvShare: 1,
-      batteryShareOfPv: 1,
-    });
-    const data = simulateDayData({
-      neighbourhood,
-      date: "2027-06-21",
-      seed: 3,
-      cloud: { mean: 0.95, stationarySd: 0.05 },
-      lines: [],
-    });
+    const { neighbourhood, data } = fourBatteryHomes(3, "2027-06-21", { mean: 0.95, stationarySd: 0.05 });
     const soc = new Map(neighbourhood.households.map((h) => [h.id, h.battery!.initialSocWh]));
     const input = rollingInputAt(data, 48, soc);
     const options = parseStrategyOptions();
@@ -155,20 +139,7 @@ describe("value day driver", function () {
   });
 
   it("meterFollowing (a diagnostic): each battery adds its household's or its zone's share of the deviation to its committed move, within its limits", async () => {
-    const neighbourhood = generateNeighbourhood({
-      seed: 5,
-      prosumers: 4,
-      zones: 1,
-      pvShare: 1,
-      batteryShareOfPv: 1,
-    });
-    const data = simulateDayData({
-      neighbourhood,
-      date: "2027-06-22",
-      seed: 5,
-      cloud: { mean: 0.35, stationarySd: 0.15 },
-      lines: [],
-    });
+    const { neighbourhood, data } = fourBatteryHomes(5, "2027-06-22", { mean: 0.35, stationarySd: 0.15 });
     const highs = await loadHighs();
     const run = (meterFollowing?: "household" | "zone") =>
       runPolicy(
