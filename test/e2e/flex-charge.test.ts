@@ -8,7 +8,7 @@
  * rolling horizon sees the real orders of i only; intervals i + 1 … are the committee's forecast
  * from the chain's history up to i (jobs/schedule.ts `collectInterval`, domain/forecast/):
  * - bid volume `yesterday`, absent on a chain started today → persistence: interval i's bids;
- * - bid price `recentMean` of the last 4 known intervals (an interval without bids counts as 0);
+ * - bid price `recentMean` of the last 4 known intervals that had bids;
  * - offer volume `solarShape` in a zone with a solar meter: 0 while the sun is down, else i's offer
  *   shaped by the sun (without a solar meter, persistence: i's offer in every interval);
  * - the grid's standing supply at retail − 1 and offtake at feed-in + 1, leftovers worth feed-in + 1.

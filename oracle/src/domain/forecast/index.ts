@@ -6,7 +6,8 @@
  * Pure and deterministic: integer outputs, no I/O, no clock. Baselines:
  *   persistence  — the last known interval (firstInterval − 1)
  *   yesterday    — the same interval one day earlier (t − intervalsPerDay)
- *   recentMean   — the mean of the last `recentIntervals` known intervals
+ *   recentMean   — the mean of the last `recentIntervals` known intervals (a price: of those with
+ *                  orders on its side)
  *   solarShape   — offered volume: persistence scaled by the zone's clear-sky shape
  *                  (PV capacity × sin(sun elevation)); bids and prices: persistence
  * A quantity a method cannot compute (its input is missing) falls back to persistence, then to 0.
@@ -61,6 +62,12 @@ export const DEFAULT_FORECAST_RULE: ForecastRule = Object.freeze({
   offerWh: "solarShape",
   offerPricePerKwh: "yesterday",
 });
+
+/** The volume a price quantity is the mean limit of (`recentMean` skips intervals where it is 0). */
+const PRICE_VOLUME: Readonly<Partial<Record<ForecastQuantity, ForecastQuantity>>> = {
+  bidPricePerKwh: "bidWh",
+  offerPricePerKwh: "offerWh",
+};
 
 export interface ZoneIntervalForecast {
   readonly intervalId: number;
@@ -170,11 +177,14 @@ export function forecastZones(
             return back >= 0 ? (at(zone, back)?.[q] ?? persistence(q)) : persistence(q);
           }
           case "recentMean": {
+            // A price is the mean limit of the orders on its side: an interval without any has no
+            // price (its record says 0), and counting it would pull the forecast towards 0.
+            const volumeOf = PRICE_VOLUME[q];
             let sum = 0;
             let n = 0;
             for (let k = last; k > last - o.recentIntervals && k >= 0; k--) {
               const h = at(zone, k);
-              if (h === undefined) continue;
+              if (h === undefined || (volumeOf !== undefined && h[volumeOf] === 0)) continue;
               sum += h[q];
               n++;
             }

@@ -64,6 +64,31 @@ describe("forecastZones", () => {
       ]);
     });
 
+    it("recentMean averages a price over the intervals with orders on its side only (no orders is no price, not price 0)", () => {
+      // B+6 has no bids and B+7 no offers: their zero prices are not prices. Bid price over
+      // B+4, B+5, B+7 → (200004 + 200005 + 200007) / 3 = 200005.33 → 200005; offer price over
+      // B+4..B+6 → 80005; volumes still average all 4 records, zeros included.
+      const gaps = history.map((h) =>
+        h.intervalId === B + 6
+          ? { ...h, bidWh: 0, bidPricePerKwh: 0 }
+          : h.intervalId === B + 7
+            ? { ...h, offerWh: 0, offerPricePerKwh: 0 }
+            : h,
+      );
+      expect(pick(forecastZones(input({ history: gaps }), "recentMean"))[0]).to.deep.equal([
+        B + 8,
+        Math.round((140 + 150 + 0 + 170) / 4),
+        200_005,
+        Math.round((200 + 250 + 300 + 0) / 4),
+        80_005,
+      ]);
+      // A side without orders in any of the 4 intervals forecasts price 0 (and volume 0).
+      const none = history.map((h) => ({ ...h, bidWh: 0, bidPricePerKwh: 0 }));
+      expect(pick(forecastZones(input({ history: none }), "recentMean"))[0]!.slice(1, 3)).to.deep.equal([
+        0, 0,
+      ]);
+    });
+
     it("solarShape scales the last offered volume by the sun's elevation ratio and persists the rest", () => {
       // Local noon on 2027-06-21 in Amsterdam ≈ 11:40 UTC; last known 10:00, forecast 10:15.
       const noon = Date.UTC(2027, 5, 21, 10, 0, 0) / 1000 / 900;
