@@ -22,7 +22,7 @@ import { PROJECT_ROOT } from "../../../oracle/src/devnet/local-services.js";
 import { RegistryFileError } from "../../../oracle/src/domain/registry-plan.js";
 import { ConfigError } from "../../../oracle/src/infra/config.js";
 import { KeystoreError } from "../../../oracle/src/infra/keystore.js";
-import { runCli } from "../../helpers/cli.js";
+import { CLOSED_RPC_URL, readOnlyFlags, runCli } from "../../helpers/cli.js";
 
 describe("describeFailure", () => {
   describe("when the input is bad", () => {
@@ -192,17 +192,9 @@ describe("jsonText", () => {
 
 describe("a bad flag in every command", function () {
   this.timeout(120_000);
-  // Nothing listens on port 1: the flags are refused before a node is asked anything.
-  const rpc = ["--rpc-url", "http://127.0.0.1:1"];
-  const readOnly = [
-    ...rpc,
-    "--chain-id",
-    "31337",
-    "--market-address",
-    `0x${"1".repeat(40)}`,
-    "--registry-address",
-    `0x${"2".repeat(40)}`,
-  ];
+  // Nothing listens at CLOSED_RPC_URL: the flags are refused before a node is asked anything.
+  const rpc = ["--rpc-url", CLOSED_RPC_URL];
+  const readOnly = readOnlyFlags();
   const example = (name: string) => join(PROJECT_ROOT, "examples", name);
   const HEX = "must be a 20-byte hex address";
   /** The command, the flag it refuses, the reason it gives, and whether the command has --json. */
@@ -298,14 +290,7 @@ describe("a bad flag in every command", function () {
 describe("a failure that is not bad input", function () {
   this.timeout(60_000);
   it("verify against a node that does not answer: exit 1, { error: { name, message } } without a field", async () => {
-    const result = await runCli(
-      [
-        ...["verify", "1", "--rpc-url", "http://127.0.0.1:1", "--chain-id", "31337"],
-        ...["--market-address", `0x${"1".repeat(40)}`, "--registry-address", `0x${"2".repeat(40)}`],
-        "--json",
-      ],
-      { withoutGridbrainEnv: true },
-    );
+    const result = await runCli(["verify", "1", ...readOnlyFlags(), "--json"], { withoutGridbrainEnv: true });
     expect(result.code, result.stderr).to.equal(1);
     expect(result.stdout).to.equal("");
     const { error } = JSON.parse(result.stderr) as { error: Record<string, unknown> };
