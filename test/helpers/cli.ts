@@ -17,7 +17,10 @@ export interface RunCliOptions {
   readonly withoutGridbrainEnv?: boolean;
 }
 
-/** A JSON-RPC URL nothing listens at (port 1 takes root to bind): every request is refused at once. */
+/**
+ * A JSON-RPC URL no request ever reaches: fetch refuses port 1 itself ("bad port", one of the Fetch
+ * standard's blocked ports), at once, without a connection.
+ */
 export const CLOSED_RPC_URL = "http://127.0.0.1:1";
 
 /**
