@@ -13,7 +13,7 @@ import { type Address, type Hex, encodeFunctionData } from "viem";
 import { energyMarketAbi, flexibilityMarketAbi } from "../chain/abis.js";
 import { flexSettledThrough, readFlexibilityMarket } from "../chain/flexibility.js";
 import { type ChainOrder, chainNow, intervalTimes, readIntervalState } from "../chain/market.js";
-import { buildFillTree, buildMeterTree, scheduleCommitment } from "../domain/schedule.js";
+import { buildFillTree, buildMeterTree, indexedFillTree, scheduleCommitment } from "../domain/schedule.js";
 import { BaseError, UnrecoverableInputError } from "../domain/errors.js";
 import { fillBatches, fillOpen, imbalanceBatches } from "../domain/settlement-batches.js";
 import { stepWindow, windowAt } from "../domain/due-steps.js";
@@ -94,9 +94,7 @@ export async function settleFillsProcessor(ctx: PipelineContext, job: Job<Interv
   if (windowAt(settleFillsWindow(ctx, intervalId), now) === "closed")
     throw new UnrecoverableInputError("Settlement window closed", { details: `interval ${intervalId}` });
   const view = await committedSchedule(ctx, intervalId);
-  const tree = buildFillTree(viewLeaves(view));
-  const indexOf = new Map<string, number>();
-  for (const [i, [orderId]] of tree.entries()) indexOf.set(orderId.toLowerCase(), i);
+  const { tree, indexOf } = indexedFillTree(viewLeaves(view));
 
   // Which fills are still open: the position slot holds the order id until it settles.
   const slots = await mapInChunks(view.orders, (o) =>
