@@ -7,7 +7,7 @@
 import type { Address, Hex } from "viem";
 import { getAddress } from "viem";
 import { readIntervalState } from "../chain/market.js";
-import { type IndexedFillTree, buildMeterTree, indexedFillTree } from "../domain/schedule.js";
+import { type IndexedFillTree, indexedFillTree } from "../domain/schedule.js";
 import { UnrecoverableInputError } from "../domain/errors.js";
 import type {
   FillLeafJson,
@@ -20,7 +20,7 @@ import { ProofError } from "../infra/proofs.js";
 import { loadOwn } from "./committee.js";
 import type { PipelineContext } from "./context.js";
 import { NotReadyError, viewLeaves } from "./schedule.js";
-import { type MeterExtra, type SettlementView, committedSchedule } from "./settle.js";
+import { type MeterExtra, type SettlementView, committedSchedule, ownMeterTree } from "./settle.js";
 
 const ZERO_ROOT = `0x${"0".repeat(64)}`;
 /** Intervals whose fill tree is kept built (a 10,000-leaf tree takes a while to hash). */
@@ -129,13 +129,7 @@ export function proofSource(ctx: PipelineContext): ProofSource {
           503,
           `this node holds no meter report of interval ${intervalId}; ask another node`,
         );
-      const tree = buildMeterTree(
-        own.extra.leaves.map(([p, i, c]) => ({
-          participant: p as Address,
-          injectedWh: BigInt(i),
-          consumedWh: BigInt(c),
-        })),
-      );
+      const tree = ownMeterTree(own.extra);
       if (tree.root.toLowerCase() !== state.meterRoot.toLowerCase())
         throw new ProofError(
           503,

@@ -6,11 +6,13 @@
  */
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { expect } from "chai";
-import type { Address, Hex } from "viem";
+import { type Address, type Hex, getAddress } from "viem";
 import { FLEX_CHARGE, flexStepKey } from "../../../oracle/src/domain/flexibility/index.js";
 import {
   FILL_LEAF_ENCODING,
+  METER_LEAF_ENCODING,
   type FillLeaf,
+  buildMeterTree,
   scheduleCommitment,
   scheduleRootOf,
 } from "../../../oracle/src/domain/schedule.js";
@@ -18,6 +20,7 @@ import { ProofError, type ProofSource } from "../../../oracle/src/infra/proofs.j
 import { saveOwn } from "../../../oracle/src/jobs/committee.js";
 import type { PipelineContext } from "../../../oracle/src/jobs/context.js";
 import { proofSource } from "../../../oracle/src/jobs/proofs.js";
+import type { MeterExtra } from "../../../oracle/src/jobs/settle.js";
 import { type ScheduleExtra, activeFlexToJson } from "../../../oracle/src/jobs/schedule.js";
 import { ORDER_ID, active } from "../domain/flexibility/fixtures.js";
 
@@ -37,8 +40,11 @@ const ORDERS = [1, 2].map((n) => ({
 const FILLED = [1_500n, 1_000n];
 const fillLeaves: FillLeaf[] = ORDERS.map((o, i) => ({ orderId: o.orderId, filledWh: FILLED[i]! }));
 
-/** A stand-in node holding `extra` as its own schedule of INTERVAL, committed with `root`. */
-async function nodeWith(extra: ScheduleExtra, root: Hex) {
+/**
+ * A stand-in node holding `extra` as its own schedule of INTERVAL, committed with `root`, and
+ * `meter` (when given) as its own meter report, committed with `meter.root`.
+ */
+async function nodeWith(extra: ScheduleExtra, root: Hex, meter?: { extra: MeterExtra; root: Hex }) {
   const records = new Map<string, string>();
   const commitment = scheduleCommitment(root, ZONE_PRICES);
   const ctx = {
@@ -50,7 +56,7 @@ async function nodeWith(extra: ScheduleExtra, root: Hex) {
         scheduled: true,
         fillCount: extra.orders.length + (extra.flexibility?.steps.length ?? 0),
         settledCount: 0,
-        meterRoot: `0x${"0".repeat(64)}`,
+        meterRoot: meter?.root ?? `0x${"0".repeat(64)}`,
         receipts: 0n,
         payouts: 0n,
       }),
@@ -67,6 +73,14 @@ async function nodeWith(extra: ScheduleExtra, root: Hex) {
     signature: `0x${"0".repeat(130)}`,
     extra,
   });
+  if (meter !== undefined)
+    await saveOwn(ctx, INTERVAL, {
+      kind: "meter",
+      report: {},
+      digest: `0x${"0".repeat(64)}`,
+      signature: `0x${"0".repeat(130)}`,
+      extra: meter.extra,
+    });
   return proofSource(ctx);
 }
 
@@ -124,6 +138,31 @@ describe("proofSource", () => {
       expect(s.leaves.map((l) => l.orderId)).to.deep.equal(ORDERS.map((o) => o.orderId));
       const error = await source.fill(INTERVAL, stepLeaf.orderId).catch((e: unknown) => e);
       expect(error).to.be.instanceOf(ProofError).with.property("status", 404);
+    });
+  });
+
+  describe("meter", () => {
+    it("serves a participant's meter leaf with its proof against the committed meter root", async () => {
+      const leaves: [Address, bigint, bigint][] = [
+        [ORDERS[0]!.owner, 0n, 1_400n],
+        [ORDERS[1]!.owner, 900n, 0n],
+      ];
+      const meterRoot = buildMeterTree(
+        leaves.map(([participant, injectedWh, consumedWh]) => ({ participant, injectedWh, consumedWh })),
+      ).root as Hex;
+      const extra = {
+        leaves: leaves.map(([p, i, c]): [string, string, string] => [p, String(i), String(c)]),
+      };
+      const source = await nodeWith(baseExtra, scheduleRootOf(fillLeaves), { extra, root: meterRoot });
+      const p = await source.meter(INTERVAL, ORDERS[1]!.owner);
+      expect(p.meterRoot).to.equal(meterRoot);
+      expect(p.leaf).to.deep.equal({
+        participant: getAddress(ORDERS[1]!.owner),
+        injectedWh: "900",
+        consumedWh: "0",
+      });
+      const ok = StandardMerkleTree.verify(meterRoot, [...METER_LEAF_ENCODING], leaves[1]!, [...p.proof]);
+      expect(ok).to.equal(true);
     });
   });
 });
