@@ -254,7 +254,7 @@ describe("a committed interval later closed as missed", () => {
       const a = readyAt(settled, K, meterDeadline(K));
       expect(a.socWh, "5,000 − 527: K + 1's discharge from the state without K").to.equal(4_473n);
       expect(a.spent, "only what settled").to.equal(1_234n);
-      // 148,766 left: the budget no longer binds, the power limit (1,000 Wh) and SoC do not either.
+      // 148,766 left buys ⌊148,766 × 1,000 / 200,000⌋ = 743 Wh, below the 1,000 Wh power limit.
       expect(stepLimits(a, T.intervalSeconds).maxChargeWh).to.equal(743n);
     });
   });
