@@ -6,14 +6,15 @@
  *   text:   `error: <message>`, where bad input's message starts with its field (`--market: …`)
  *   --json: `{"error":{"name":…,"field":…,"message":…}}` (`field` only for bad input)
  *   exit:   2 for bad input (a flag, an argument, a file, the keystore, the configuration), 1 for
- *           everything else (a revert, decoded to its custom error; a node; a transaction)
+ *           everything else (a revert, decoded to its custom error; a node — a JSON-RPC endpoint
+ *           that cannot be reached reads `rpc: cannot reach <url>: <cause>`; a transaction)
  *
  * The prosumer, `flex` and `registry` commands print through `runCommand`; the others throw, and
  * main.ts prints what they throw, and commander's own refusals (an unknown option, a missing
  * argument), through `describeFailure` / `describeCommanderError` and `printFailure`.
  */
 import type { CommanderError } from "commander";
-import { BaseError as ViemBaseError } from "viem";
+import { HttpRequestError, BaseError as ViemBaseError } from "viem";
 import {
   ClientError,
   InvalidParameterError,
@@ -70,9 +71,58 @@ export function describeFailure(error: unknown, units?: TokenUnits): CliFailure 
   }
   // The keystore and its password file are the command's input (--keystore, --password-file).
   if (error instanceof KeystoreError) return { name: error.name, message: error.message, code: 2 };
+  // A JSON-RPC request that failed at the transport: viem says only "HTTP request failed.", which
+  // does not tell a user which endpoint, nor that nothing answered there.
+  const http = causeOfType(error, HttpRequestError);
+  if (http !== undefined) {
+    const url = withoutCredentials(http.url);
+    return http.status === undefined
+      ? { name: "RpcUnreachable", message: `rpc: cannot reach ${url}: ${rootCause(http)}`, code: 1 }
+      : {
+          name: "RpcHttpError",
+          message: `rpc: ${url} answered HTTP ${http.status}${http.details === "" ? "" : `: ${http.details}`}`,
+          code: 1,
+        };
+  }
   if (error instanceof ViemBaseError) return { name: error.name, message: error.shortMessage, code: 1 };
   const e = error as Partial<Error> | undefined;
   return { name: e?.name ?? "Error", message: e?.message ?? String(error), code: 1 };
+}
+
+/** The first error of class `type` in `error`'s cause chain, itself included. */
+function causeOfType<T>(error: unknown, type: abstract new (...args: never[]) => T): T | undefined {
+  for (let e = error, depth = 0; e instanceof Error && depth < 32; e = e.cause, depth++)
+    if (e instanceof type) return e;
+  return undefined;
+}
+
+/**
+ * Why a request never reached the node: the deepest cause's message (the socket's `connect
+ * ECONNREFUSED 127.0.0.1:1`, `getaddrinfo ENOTFOUND host`), every address's when the connection
+ * tried several (an AggregateError without a message of its own), else its code.
+ */
+function rootCause(error: HttpRequestError): string {
+  let e: unknown = error.cause;
+  for (let depth = 0; e instanceof Error && e.cause instanceof Error && depth < 32; depth++) e = e.cause;
+  if (!(e instanceof Error)) return error.details;
+  if (e.message !== "") return e.message;
+  if (e instanceof AggregateError && e.errors.length > 0)
+    return e.errors.map((x: unknown) => (x instanceof Error ? x.message : String(x))).join("; ");
+  const code = (e as { code?: unknown }).code;
+  return typeof code === "string" ? code : error.details;
+}
+
+/** The URL as the user gave it, less any `user:password@` (it may be an API key; it goes to a terminal or a CI log). */
+function withoutCredentials(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.username === "" && parsed.password === "") return url;
+    parsed.username = "";
+    parsed.password = "";
+    return parsed.toString();
+  } catch {
+    return url;
+  }
 }
 
 /** `'--rpc-url <url>'` → `--rpc-url`: the long flag of commander's option description. */

@@ -37,7 +37,7 @@ import type { ScheduleFill, SchedulePrice } from "./dispatch/schedule.js";
 import type { DispatchInstanceInput } from "./dispatch/schema.js";
 import { orderSide } from "./eip712.js";
 import { UnrecoverableInputError } from "./errors.js";
-import { scheduleRootOf } from "./schedule.js";
+import { scheduleLeaves, scheduleRootOf } from "./schedule.js";
 import { FLEX_CHARGE, type ActiveFlexOrder } from "./flexibility/types.js";
 import { flexSteps, type FlexStep } from "./flexibility/steps.js";
 
@@ -133,7 +133,7 @@ export function intervalSchedule<O extends ClearingOrder>(
     result.schedule.fills,
     result.schedule.prices,
   );
-  const scheduleRoot = scheduleRootOf(orders.map((o, i) => ({ orderId: o.orderId, filledWh: filledWh[i]! })));
+  const scheduleRoot = scheduleRootOf(scheduleLeaves(orders, filledWh));
   return { orders, filledWh, zonePrices, scheduleRoot };
 }
 
@@ -184,10 +184,13 @@ export function flexIntervalSchedule<O extends ClearingOrder>(
 ): FlexIntervalSchedule<O> {
   const { filledWh, zonePrices } = fillsAndPrices(orders, zoneCount, result.fills, result.prices);
   const steps = flexSteps(active, result.flexFills ?? []);
-  const scheduleRoot = scheduleRootOf([
-    ...orders.map((o, i) => ({ orderId: o.orderId, filledWh: filledWh[i]! })),
-    ...steps.map((s) => s.leaf),
-  ]);
+  const scheduleRoot = scheduleRootOf(
+    scheduleLeaves(
+      orders,
+      filledWh,
+      steps.map((s) => s.leaf),
+    ),
+  );
   return {
     orders,
     filledWh,

@@ -42,6 +42,17 @@ export function lastPastMeterDeadline(t: KeeperTiming, now: bigint): bigint | un
   return elapsed / t.intervalSeconds - 1n;
 }
 
+/**
+ * The first interval whose flexibility steps may still settle at chain time `now`: the market's
+ * cursor (every interval before it is settled, missed or idle), or, when later, the one after the
+ * last interval whose meter deadline has passed (EnergyMarket settles nothing of it any more: the
+ * keeper closes it as missed, its batteries idle).
+ */
+export function firstSettleableFlexInterval(t: KeeperTiming, cursor: bigint, now: bigint): bigint {
+  const closed = lastPastMeterDeadline(t, now);
+  return closed !== undefined && closed + 1n > cursor ? closed + 1n : cursor;
+}
+
 export interface FlexCloseDecision {
   /** Intervals to close now, ascending, at most `max`. */
   readonly due: readonly bigint[];
@@ -129,8 +140,7 @@ export function flexResettleRange(
   cursor: bigint,
   now: bigint,
 ): { readonly from: bigint; readonly to: bigint } | undefined {
-  const closed = lastPastMeterDeadline(t, now);
-  const from = closed !== undefined && closed + 1n > cursor ? closed + 1n : cursor;
+  const from = firstSettleableFlexInterval(t, cursor, now);
   const to = (now + t.gateClosureSeconds) / t.intervalSeconds;
   return from <= to ? { from, to } : undefined;
 }

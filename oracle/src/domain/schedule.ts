@@ -71,6 +71,45 @@ export function buildFillTree(fills: readonly FillLeaf[]): FillTree {
   return StandardMerkleTree.of(values, [...FILL_LEAF_ENCODING]);
 }
 
+/**
+ * The leaves of an interval's schedule tree, in the committed order: one per order open at gate
+ * closure (its fill, zero fills included), then one per active flexibility order (its step, keyed
+ * `flexStepKey`). The root over them is what the committee commits (clearing.ts) and what every
+ * fill and step is proved against, whoever rebuilds it (a node's own record, the Proof API,
+ * settlement): a tree of the fills alone has another root once an interval has steps.
+ *
+ * @throws UnrecoverableInputError when `filledWh` does not have one entry per order.
+ */
+export function scheduleLeaves(
+  orders: readonly { readonly orderId: Hex }[],
+  filledWh: readonly bigint[],
+  stepLeaves: readonly FillLeaf[] = [],
+): FillLeaf[] {
+  if (filledWh.length !== orders.length)
+    throw new UnrecoverableInputError("one filled energy per order", {
+      field: "filledWh",
+      details: `${filledWh.length} for ${orders.length} orders`,
+    });
+  return [...orders.map((o, i) => ({ orderId: o.orderId, filledWh: filledWh[i]! })), ...stepLeaves];
+}
+
+/** A fill tree with each leaf's index by its order id (lower case). */
+export interface IndexedFillTree {
+  readonly tree: FillTree;
+  readonly indexOf: ReadonlyMap<string, number>;
+}
+
+/**
+ * The fill tree of `leaves` (`buildFillTree`) with each leaf's index, so that proving many leaves
+ * does not search the tree once per leaf. Throws as `buildFillTree` does.
+ */
+export function indexedFillTree(leaves: readonly FillLeaf[]): IndexedFillTree {
+  const tree = buildFillTree(leaves);
+  const indexOf = new Map<string, number>();
+  for (const [i, [orderId]] of tree.entries()) indexOf.set(orderId.toLowerCase(), i);
+  return { tree, indexOf };
+}
+
 /** Proof of one order's fill for `claimFill`. */
 export function fillProof(tree: FillTree, orderId: Hex): Hex[] {
   return tree.getProof(fillIndex(tree, orderId)) as Hex[];

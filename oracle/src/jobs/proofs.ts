@@ -7,7 +7,7 @@
 import type { Address, Hex } from "viem";
 import { getAddress } from "viem";
 import { readIntervalState } from "../chain/market.js";
-import { type FillTree, buildFillTree, buildMeterTree } from "../domain/schedule.js";
+import { type IndexedFillTree, indexedFillTree } from "../domain/schedule.js";
 import { UnrecoverableInputError } from "../domain/errors.js";
 import type {
   FillLeafJson,
@@ -19,8 +19,8 @@ import type {
 import { ProofError } from "../infra/proofs.js";
 import { loadOwn } from "./committee.js";
 import type { PipelineContext } from "./context.js";
-import { NotReadyError } from "./schedule.js";
-import { type MeterExtra, type SettlementView, committedSchedule } from "./settle.js";
+import { NotReadyError, viewLeaves } from "./schedule.js";
+import { type MeterExtra, type SettlementView, committedSchedule, ownMeterTree } from "./settle.js";
 
 const ZERO_ROOT = `0x${"0".repeat(64)}`;
 /** Intervals whose fill tree is kept built (a 10,000-leaf tree takes a while to hash). */
@@ -29,9 +29,10 @@ const CACHED_INTERVALS = 16;
 interface CachedSchedule {
   readonly commitment: Hex;
   readonly view: SettlementView;
+  /** The fill leaves with their orders (what `schedule` lists). */
   readonly leaves: FillLeafJson[];
-  readonly tree: FillTree | undefined;
-  readonly indexOf: Map<string, number>;
+  /** The committed tree (fills, then flexibility steps); undefined without a leaf. */
+  readonly tree: IndexedFillTree | undefined;
 }
 
 export function proofSource(ctx: PipelineContext): ProofSource {
@@ -74,13 +75,15 @@ export function proofSource(ctx: PipelineContext): ProofSource {
         nonce: o.nonce.toString(),
       },
     }));
-    const tree =
-      leaves.length === 0
-        ? undefined
-        : buildFillTree(view.orders.map((o, i) => ({ orderId: o.orderId, filledWh: view.filledWh[i]! })));
-    const indexOf = new Map<string, number>();
-    for (const [i, [orderId]] of tree?.entries() ?? []) indexOf.set(orderId.toLowerCase(), i);
-    const entry = { commitment: state.commitment, view, leaves, tree, indexOf };
+    // The committed tree: the fills and, with flexibility orders, their steps (a proof from a tree
+    // of the fills alone fails against the committed root).
+    const all = viewLeaves(view);
+    const entry = {
+      commitment: state.commitment,
+      view,
+      leaves,
+      tree: all.length === 0 ? undefined : indexedFillTree(all),
+    };
     cache.set(intervalId, entry);
     if (cache.size > CACHED_INTERVALS) cache.delete(cache.keys().next().value!);
     return entry;
@@ -102,17 +105,17 @@ export function proofSource(ctx: PipelineContext): ProofSource {
 
     async fill(intervalId, orderId): Promise<FillProofJson> {
       const s = await schedule(intervalId);
-      const index = s.indexOf.get(orderId.toLowerCase());
-      if (index === undefined || s.tree === undefined)
+      // Fills only: a flexibility step's key is a leaf too, but no order to claim.
+      const leaf = s.leaves.find((l) => l.orderId === orderId.toLowerCase());
+      const index = s.tree?.indexOf.get(orderId.toLowerCase());
+      if (leaf === undefined || index === undefined || s.tree === undefined)
         throw new ProofError(404, `orderId: ${orderId} has no fill leaf in interval ${intervalId}`);
-      const [leafId] = s.tree.at(index)!;
-      const leaf = s.leaves.find((l) => l.orderId === leafId.toLowerCase())!;
       return {
         intervalId: intervalId.toString(),
         scheduleRoot: s.view.root,
         zonePrices: s.view.zonePrices.map(String),
         leaf,
-        proof: s.tree.getProof(index) as Hex[],
+        proof: s.tree.tree.getProof(index) as Hex[],
       };
     },
 
@@ -126,13 +129,7 @@ export function proofSource(ctx: PipelineContext): ProofSource {
           503,
           `this node holds no meter report of interval ${intervalId}; ask another node`,
         );
-      const tree = buildMeterTree(
-        own.extra.leaves.map(([p, i, c]) => ({
-          participant: p as Address,
-          injectedWh: BigInt(i),
-          consumedWh: BigInt(c),
-        })),
-      );
+      const tree = ownMeterTree(own.extra);
       if (tree.root.toLowerCase() !== state.meterRoot.toLowerCase())
         throw new ProofError(
           503,

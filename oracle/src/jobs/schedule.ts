@@ -47,7 +47,7 @@ import {
   flexStepKey,
   flexStepViolations,
 } from "../domain/flexibility/index.js";
-import { type FillLeaf, scheduleCommitment } from "../domain/schedule.js";
+import { type FillLeaf, scheduleCommitment, scheduleLeaves } from "../domain/schedule.js";
 import { forecastForInterval } from "../domain/forecast/index.js";
 import { DEFAULT_SITE_LOCATION } from "../infra/config.js";
 import type { RollingInput } from "../domain/rolling/index.js";
@@ -620,12 +620,13 @@ export function settlementFlexSteps(
   });
 }
 
-/** The schedule tree's leaves: the fills, then the flexibility steps. */
+/** The schedule tree's leaves of a view: the fills, then the flexibility steps (domain/schedule.ts). */
 export function viewLeaves(view: Omit<SettlementView, "root">): FillLeaf[] {
-  return [
-    ...view.orders.map((o, i) => ({ orderId: o.orderId, filledWh: view.filledWh[i]! })),
-    ...view.flexSteps.map((s) => s.leaf),
-  ];
+  return scheduleLeaves(
+    view.orders,
+    view.filledWh,
+    view.flexSteps.map((s) => s.leaf),
+  );
 }
 
 /**

@@ -13,7 +13,13 @@ import { type Address, type Hex, encodeFunctionData } from "viem";
 import { energyMarketAbi, flexibilityMarketAbi } from "../chain/abis.js";
 import { flexSettledThrough, readFlexibilityMarket } from "../chain/flexibility.js";
 import { type ChainOrder, chainNow, intervalTimes, readIntervalState } from "../chain/market.js";
-import { buildFillTree, buildMeterTree, scheduleCommitment } from "../domain/schedule.js";
+import {
+  type MeterTree,
+  buildFillTree,
+  buildMeterTree,
+  indexedFillTree,
+  scheduleCommitment,
+} from "../domain/schedule.js";
 import { BaseError, UnrecoverableInputError } from "../domain/errors.js";
 import { fillBatches, fillOpen, imbalanceBatches } from "../domain/settlement-batches.js";
 import { stepWindow, windowAt } from "../domain/due-steps.js";
@@ -94,9 +100,7 @@ export async function settleFillsProcessor(ctx: PipelineContext, job: Job<Interv
   if (windowAt(settleFillsWindow(ctx, intervalId), now) === "closed")
     throw new UnrecoverableInputError("Settlement window closed", { details: `interval ${intervalId}` });
   const view = await committedSchedule(ctx, intervalId);
-  const tree = buildFillTree(viewLeaves(view));
-  const indexOf = new Map<string, number>();
-  for (const [i, [orderId]] of tree.entries()) indexOf.set(orderId.toLowerCase(), i);
+  const { tree, indexOf } = indexedFillTree(viewLeaves(view));
 
   // Which fills are still open: the position slot holds the order id until it settles.
   const slots = await mapInChunks(view.orders, (o) =>
@@ -246,6 +250,17 @@ export interface MeterExtra {
   readonly leaves: readonly [string, string, string][];
 }
 
+/** The meter tree of this node's own meter record (what it signed; settlement and the Proof API prove against it). */
+export function ownMeterTree(extra: MeterExtra): MeterTree {
+  return buildMeterTree(
+    extra.leaves.map(([p, i, c]) => ({
+      participant: p as Address,
+      injectedWh: BigInt(i),
+      consumedWh: BigInt(c),
+    })),
+  );
+}
+
 export async function settleImbalanceProcessor(
   ctx: PipelineContext,
   job: Job<IntervalJobData>,
@@ -280,13 +295,7 @@ export async function settleOpenImbalances(
   if (own === undefined)
     // Readings live in this node's Redis; without them another committee node settles (it holds them too).
     throw new NotReadyError("No own meter report (readings lost?)", { details: `interval ${intervalId}` });
-  const tree = buildMeterTree(
-    own.extra.leaves.map(([p, i, c]) => ({
-      participant: p as Address,
-      injectedWh: BigInt(i),
-      consumedWh: BigInt(c),
-    })),
-  );
+  const tree = ownMeterTree(own.extra);
   if (tree.root.toLowerCase() !== state.meterRoot.toLowerCase())
     throw new UnrecoverableInputError("The committed meter root differs from this node's", {
       details: tree.root,

@@ -4,7 +4,7 @@
  * from (oracle serve). No chain is needed: each case stops at configuration.
  */
 import { expect } from "chai";
-import { runCli } from "../../helpers/cli.js";
+import { readOnlyFlags, runCli } from "../../helpers/cli.js";
 
 // No GRIDBRAIN_* from the caller's environment: only the flags under test.
 const FLAGS_ONLY = { withoutGridbrainEnv: true } as const;
@@ -28,23 +28,7 @@ describe("oracle CLI flags", function () {
 
   describe("verify with a site latitude off the globe", () => {
     it("names the field and the bound before reading the chain", async () => {
-      const r = await runCli(
-        [
-          "verify",
-          "1",
-          "--rpc-url",
-          "http://127.0.0.1:1",
-          "--chain-id",
-          "31337",
-          "--market-address",
-          `0x${"1".repeat(40)}`,
-          "--registry-address",
-          `0x${"2".repeat(40)}`,
-          "--site-latitude-deg",
-          "95",
-        ],
-        FLAGS_ONLY,
-      );
+      const r = await runCli(["verify", "1", ...readOnlyFlags(), "--site-latitude-deg", "95"], FLAGS_ONLY);
       expect(r.code).to.equal(2);
       expect(r.stderr).to.equal("error: --site-latitude-deg: must be <= 90\n");
     });
@@ -52,21 +36,7 @@ describe("oracle CLI flags", function () {
 
   describe("market status with a malformed chain id", () => {
     it("says what a chain id must be", async () => {
-      const r = await runCli(
-        [
-          "market",
-          "status",
-          "--rpc-url",
-          "http://127.0.0.1:1",
-          "--market-address",
-          `0x${"1".repeat(40)}`,
-          "--registry-address",
-          `0x${"2".repeat(40)}`,
-          "--chain-id",
-          "abc",
-        ],
-        FLAGS_ONLY,
-      );
+      const r = await runCli(["market", "status", ...readOnlyFlags(), "--chain-id", "abc"], FLAGS_ONLY);
       expect(r.code).to.equal(2);
       expect(r.stderr).to.equal("error: --chain-id: must be a positive integer\n");
       expect(r.stderr).to.not.match(/nan/i);

@@ -9,7 +9,12 @@ import { Command, CommanderError, Option } from "commander";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ContractFunctionExecutionError, ContractFunctionRevertedError, encodeErrorResult } from "viem";
+import {
+  ContractFunctionExecutionError,
+  ContractFunctionRevertedError,
+  HttpRequestError,
+  encodeErrorResult,
+} from "viem";
 import {
   CliError,
   describeCommanderError,
@@ -22,7 +27,8 @@ import { PROJECT_ROOT } from "../../../oracle/src/devnet/local-services.js";
 import { RegistryFileError } from "../../../oracle/src/domain/registry-plan.js";
 import { ConfigError } from "../../../oracle/src/infra/config.js";
 import { KeystoreError } from "../../../oracle/src/infra/keystore.js";
-import { runCli } from "../../helpers/cli.js";
+import { CLOSED_RPC_URL, readOnlyFlags, runCli } from "../../helpers/cli.js";
+import { freePort } from "../../helpers/redis.js";
 
 describe("describeFailure", () => {
   describe("when the input is bad", () => {
@@ -104,6 +110,60 @@ describe("describeFailure", () => {
         name: "InsufficientBalance",
         message: "InsufficientBalance: free balance 10 gUSD, needed 12.5 gUSD (deposit more first)",
         code: 1,
+      });
+    });
+
+    describe("when the JSON-RPC node cannot be reached", () => {
+      /** What viem throws for a read when fetch fails: the socket's error under fetch's under viem's. */
+      const unreachable = (url: string, socket: Error) =>
+        new ContractFunctionExecutionError(
+          new HttpRequestError({
+            url,
+            cause: new TypeError("fetch failed", { cause: socket }),
+            details: "fetch failed",
+          }),
+          { abi: energyMarketAbi, functionName: "intervalState", args: [1n] },
+        );
+      const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" });
+
+      it("says rpc: cannot reach <url>: <the socket's error>, and exits 1", () => {
+        expect(describeFailure(unreachable("http://127.0.0.1:1", refused))).to.deep.equal({
+          name: "RpcUnreachable",
+          message: "rpc: cannot reach http://127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1",
+          code: 1,
+        });
+      });
+
+      it("leaves the URL's credentials out", () => {
+        const { message } = describeFailure(unreachable("https://user:s3cret@rpc.example:8545/v1", refused));
+        expect(message).to.not.include("s3cret");
+        expect(message).to.match(/^rpc: cannot reach https:\/\/rpc\.example:8545\/v1: /);
+      });
+
+      it("lists every address tried when each was refused (localhost: ::1, then 127.0.0.1)", () => {
+        const both = Object.assign(
+          new AggregateError([
+            new Error("connect ECONNREFUSED ::1:8545"),
+            new Error("connect ECONNREFUSED 127.0.0.1:8545"),
+          ]),
+          { code: "ECONNREFUSED" },
+        );
+        expect(describeFailure(unreachable("http://localhost:8545", both)).message).to.equal(
+          "rpc: cannot reach http://localhost:8545: connect ECONNREFUSED ::1:8545; connect ECONNREFUSED 127.0.0.1:8545",
+        );
+      });
+
+      it("names the node and its HTTP status when it answered with an error", () => {
+        const answered = new HttpRequestError({
+          url: "http://127.0.0.1:8545",
+          status: 503,
+          details: "Service Unavailable",
+        });
+        expect(describeFailure(answered)).to.deep.equal({
+          name: "RpcHttpError",
+          message: "rpc: http://127.0.0.1:8545 answered HTTP 503: Service Unavailable",
+          code: 1,
+        });
       });
     });
 
@@ -192,17 +252,9 @@ describe("jsonText", () => {
 
 describe("a bad flag in every command", function () {
   this.timeout(120_000);
-  // Nothing listens on port 1: the flags are refused before a node is asked anything.
-  const rpc = ["--rpc-url", "http://127.0.0.1:1"];
-  const readOnly = [
-    ...rpc,
-    "--chain-id",
-    "31337",
-    "--market-address",
-    `0x${"1".repeat(40)}`,
-    "--registry-address",
-    `0x${"2".repeat(40)}`,
-  ];
+  // Nothing listens at CLOSED_RPC_URL: the flags are refused before a node is asked anything.
+  const rpc = ["--rpc-url", CLOSED_RPC_URL];
+  const readOnly = readOnlyFlags();
   const example = (name: string) => join(PROJECT_ROOT, "examples", name);
   const HEX = "must be a 20-byte hex address";
   /** The command, the flag it refuses, the reason it gives, and whether the command has --json. */
@@ -297,19 +349,37 @@ describe("a bad flag in every command", function () {
 
 describe("a failure that is not bad input", function () {
   this.timeout(60_000);
-  it("verify against a node that does not answer: exit 1, { error: { name, message } } without a field", async () => {
-    const result = await runCli(
-      [
-        ...["verify", "1", "--rpc-url", "http://127.0.0.1:1", "--chain-id", "31337"],
-        ...["--market-address", `0x${"1".repeat(40)}`, "--registry-address", `0x${"2".repeat(40)}`],
-        "--json",
-      ],
-      { withoutGridbrainEnv: true },
+  // A port nothing listens on: the connection is refused. (Not CLOSED_RPC_URL's port 1: fetch
+  // refuses that one itself, as a "bad port", before trying to connect.)
+  let rpcUrl: string;
+  let port: number;
+  before(async () => {
+    port = await freePort();
+    rpcUrl = `http://127.0.0.1:${port}`;
+  });
+
+  it("verify against an RPC nobody answers at: error: rpc: cannot reach <url>: <cause>, exit 1", async () => {
+    const result = await runCli(["verify", "1", ...readOnlyFlags(rpcUrl)], { withoutGridbrainEnv: true });
+    expect(result.code, result.stderr).to.equal(1);
+    expect(result.stdout).to.equal("");
+    // viem requests the URL normalised by WHATWG URL: with a path of "/".
+    expect(result.stderr).to.equal(
+      `error: rpc: cannot reach ${rpcUrl}/: connect ECONNREFUSED 127.0.0.1:${port}\n`,
     );
+  });
+
+  it("verify against a node that does not answer: exit 1, { error: { name, message } } without a field", async () => {
+    const result = await runCli(["verify", "1", ...readOnlyFlags(rpcUrl), "--json"], {
+      withoutGridbrainEnv: true,
+    });
     expect(result.code, result.stderr).to.equal(1);
     expect(result.stdout).to.equal("");
     const { error } = JSON.parse(result.stderr) as { error: Record<string, unknown> };
     expect(Object.keys(error)).to.deep.equal(["name", "message"]);
+    expect(error).to.deep.equal({
+      name: "RpcUnreachable",
+      message: `rpc: cannot reach ${rpcUrl}/: connect ECONNREFUSED 127.0.0.1:${port}`,
+    });
   });
 });
 

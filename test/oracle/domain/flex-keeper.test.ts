@@ -6,6 +6,7 @@ import {
   flexOrderFinished,
   flexRefundDue,
   flexResettleRange,
+  firstSettleableFlexInterval,
   lastPastMeterDeadline,
 } from "../../../oracle/src/domain/flex-keeper.js";
 import { keeperDeadlines } from "../../../oracle/src/domain/keeper.js";
@@ -139,6 +140,20 @@ describe("flexibility keeper rule", () => {
     it("rejects spent above the budget, naming the field", () => {
       expect(() => flexRefundDue(facts({ spent: 1_001n }), J + 4n)).to.throw(RangeError, /^spent: /);
     });
+  });
+});
+
+describe("firstSettleableFlexInterval", () => {
+  it("is the cursor while no interval from it is past its meter deadline", () => {
+    expect(firstSettleableFlexInterval(T, J, meterDeadline(J) - 1n)).to.equal(J);
+    expect(firstSettleableFlexInterval(T, J, 0n), "no deadline passed at all").to.equal(J);
+  });
+  it("is the interval after the last one past its meter deadline, when that is after the cursor", () => {
+    expect(firstSettleableFlexInterval(T, J, meterDeadline(J))).to.equal(J + 1n);
+    expect(firstSettleableFlexInterval(T, J, meterDeadline(J + 3n))).to.equal(J + 4n);
+  });
+  it("never goes back before the cursor", () => {
+    expect(firstSettleableFlexInterval(T, J + 10n, meterDeadline(J))).to.equal(J + 10n);
   });
 });
 

@@ -24,7 +24,7 @@
  */
 import type { Hex } from "viem";
 import { UnrecoverableInputError } from "../errors.js";
-import { lastPastMeterDeadline } from "../flex-keeper.js";
+import { firstSettleableFlexInterval } from "../flex-keeper.js";
 import type { KeeperTiming } from "../keeper.js";
 import { costRoundedUp } from "../units.js";
 import { checkFlexStep, socAfterStep } from "./rules.js";
@@ -183,8 +183,7 @@ export function flexIntervalsStillOpen(
   cursor: bigint,
   now: bigint,
 ): { readonly from: bigint; readonly to: bigint } | undefined {
-  const closed = lastPastMeterDeadline(t, now);
-  const from = closed !== undefined && closed + 1n > cursor ? closed + 1n : cursor;
+  const from = firstSettleableFlexInterval(t, cursor, now);
   const to = intervalId - 1n;
   return from <= to ? { from, to } : undefined;
 }

@@ -11,6 +11,7 @@ import {
   flexStateAtStart,
   flexStepKey,
   flexSteps,
+  stepLimits,
 } from "../../../../oracle/src/domain/flexibility/index.js";
 import { UnrecoverableInputError } from "../../../../oracle/src/domain/errors.js";
 import { keeperDeadlines } from "../../../../oracle/src/domain/keeper.js";
@@ -205,5 +206,76 @@ describe("earlierFlexInterval", () => {
     expect(earlierFlexInterval(2, false, 100n, 100n), "the contract's deadline is exclusive").to.equal(
       "idle",
     );
+  });
+});
+
+/**
+ * The whole chain of rules the collect (and settle-fills' recompute) runs through readPendingFlex,
+ * with the reads given: which earlier intervals may still settle (flexIntervalsStillOpen), what
+ * each one is (earlierFlexInterval), and the state at the start of J (flexStateAtStart).
+ */
+describe("a committed interval later closed as missed", () => {
+  // K and K + 1 = J − 1 are committed, this node holds both schedules; the cursor stops at K.
+  const K = J - 2n;
+  const meterDeadline = (i: bigint) => keeperDeadlines(T, i).meterDeadline;
+  const stored = new Map<bigint, PendingFlexInterval>([
+    [K, committed(K, FLEX_CHARGE, 999n, 100_001n)],
+    [K + 1n, committed(K + 1n, FLEX_DISCHARGE, 500n, 180_000n)],
+  ]);
+  /** readPendingFlex's choices, then the state at J; every interval in range has the order active. */
+  function derive(settled: readonly ActiveFlexOrder[], cursor: bigint, now: bigint) {
+    const range = flexIntervalsStillOpen(T, J, cursor, now);
+    const pending: PendingFlexInterval[] = [];
+    for (let k = range?.from ?? J; k <= (range?.to ?? -1n); k++) {
+      const kind = earlierFlexInterval(1, stored.has(k), keeperDeadlines(T, k).scheduleDeadline, now);
+      if (kind === "committed") pending.push(stored.get(k)!);
+      if (kind === "undecided") pending.push({ intervalId: k, why: "not committed yet" });
+    }
+    return flexStateAtStart({ intervalId: J, settled, pending, intervalSeconds: T.intervalSeconds });
+  }
+  function readyAt(settled: readonly ActiveFlexOrder[], cursor: bigint, now: bigint) {
+    const s = derive(settled, cursor, now);
+    if (!s.ready) throw new Error(`expected ready, got a wait: ${s.reason}`);
+    return s.active[0]!;
+  }
+  // A budget that binds: 150,000 − 1,234 left before K's charge of 99,901.
+  const settled = [active({}, { chargeBudget: 150_000n })];
+
+  it("counts K's committed charge while K's meter deadline is ahead", () => {
+    const a = readyAt(settled, K, meterDeadline(K) - 1n);
+    expect(a.socWh, "5,000 + 949 − 527").to.equal(5_422n);
+    expect(a.spent, "1,234 + 99,901").to.equal(101_135n);
+    // What is left locked for charging: 48,865 buys ⌊48,865 × 1,000 / 200,000⌋ = 244 Wh.
+    expect(stepLimits(a, T.intervalSeconds).maxChargeWh).to.equal(244n);
+  });
+
+  describe("when K's meter deadline passes (the keeper has not closed it yet)", () => {
+    it("drops K's step from the state of charge and the spent budget, keeping K + 1's", () => {
+      const a = readyAt(settled, K, meterDeadline(K));
+      expect(a.socWh, "5,000 − 527: K + 1's discharge from the state without K").to.equal(4_473n);
+      expect(a.spent, "only what settled").to.equal(1_234n);
+      // 148,766 left buys ⌊148,766 × 1,000 / 200,000⌋ = 743 Wh, below the 1,000 Wh power limit.
+      expect(stepLimits(a, T.intervalSeconds).maxChargeWh).to.equal(743n);
+    });
+  });
+
+  describe("when the keeper has closed K (the cursor moved past it, nothing of K settled)", () => {
+    it("derives the same state as at the deadline", () => {
+      const atDeadline = readyAt(settled, K, meterDeadline(K));
+      expect(readyAt(settled, K + 1n, meterDeadline(K) + 1n)).to.deep.equal(atDeadline);
+    });
+  });
+
+  describe("when K + 1's committed step only fit on top of K's", () => {
+    it("waits for K + 1, naming the refusal, rather than count K", () => {
+      // From 1,500 Wh: + 949 − 527 fits; without K, − 527 ends below the 1,000 Wh floor.
+      const low = [active({ socWh: 1_500n })];
+      expect(readyAt(low, K, meterDeadline(K) - 1n).socWh).to.equal(1_922n);
+      const s = derive(low, K, meterDeadline(K));
+      expect(s.ready).to.equal(false);
+      if (s.ready) return;
+      expect(s.intervalId).to.equal(K + 1n);
+      expect(s.reason).to.contain("SocOutOfBounds");
+    });
   });
 });
