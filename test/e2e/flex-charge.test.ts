@@ -25,6 +25,9 @@ import type { Hex } from "viem";
 import { energyMarketAbi, flexibilityMarketAbi, testTokenAbi } from "../../oracle/src/chain/abis.js";
 import { verifyInterval } from "../../oracle/src/cli/verify.js";
 import { collectInterval } from "../../oracle/src/jobs/schedule.js";
+import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { FILL_LEAF_ENCODING, scheduleCommitment } from "../../oracle/src/domain/schedule.js";
+import type { FillProofJson } from "../../oracle/src/infra/proofs.js";
 import {
   FLEX_ETA_BPS,
   flexParties,
@@ -185,7 +188,7 @@ describe("a flexibility CHARGE step through the live committee (e2e, 3-of-5)", f
 
     await env.setTime(intervalId * INTERVAL - GATE + 1n);
     const { configs } = await nodeConfigs(env);
-    await env.startNodes(configs);
+    const nodes = await env.startNodes(configs);
 
     // ---- interval i: the charge ----
     const state = await settledInterval(intervalId);
@@ -249,6 +252,27 @@ describe("a flexibility CHARGE step through the live committee (e2e, 3-of-5)", f
 
     const verified = await verifyInterval({ client: env.client, market, registry, intervalId });
     expect(verified.status, json(verified)).to.equal("ok");
+
+    // A prosumer claiming by pull gets its fill proof from a node's Proof API: it must prove the
+    // fill in the committed tree, whose leaves include the battery's step (a proof taken in a tree
+    // of the fills alone failed here against the committed root).
+    const proofRes = await fetch(`${nodes[0]!.url}/proofs/${intervalId}/fills/${seller.orderId}`);
+    expect(proofRes.status).to.equal(200);
+    const proof = (await proofRes.json()) as FillProofJson;
+    expect(
+      scheduleCommitment(proof.scheduleRoot, proof.zonePrices.map(BigInt)),
+      "the served root and prices are the committed ones",
+    ).to.equal(state.commitment);
+    expect(proof.leaf.filledWh).to.equal(filled(seller).filledWh.toString());
+    expect(
+      StandardMerkleTree.verify(
+        proof.scheduleRoot,
+        [...FILL_LEAF_ENCODING],
+        [proof.leaf.orderId, proof.leaf.filledWh],
+        [...proof.proof],
+      ),
+      "the fill proof verifies against the committed root",
+    ).to.equal(true);
 
     // ---- interval i + 1: the stored energy goes to the buyer ----
     await env.setTime(next * INTERVAL - GATE + 1n);
