@@ -5,10 +5,25 @@
  */
 import { expect } from "chai";
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createServer, type Server } from "node:net";
 import { type PortSource, freePort } from "../../oracle/src/devnet/local-services.js";
 import { type OracleNode } from "../../oracle/src/node/node.js";
-import { type World, nodeConfigs, startEnv, startNodes, startWorld } from "./harness.js";
+import { startOracleNodes } from "../../oracle/src/devnet/oracle-nodes.js";
+import {
+  GATE,
+  INTERVAL,
+  METER_GRACE,
+  READING_DEADLINE,
+  type World,
+  devAccount,
+  nodeConfigs,
+  startEnv,
+  startNodes,
+  startWorld,
+} from "./harness.js";
 
 /** This process's child processes: pid, process group and command line. */
 function children(): { pid: number; pgid: number; args: string }[] {
@@ -111,6 +126,39 @@ describe("e2e harness", function () {
           }
         } finally {
           await Promise.allSettled(nodes.map((n) => n.close()));
+        }
+      });
+    });
+
+    describe("when startOracleNodes (node processes) is first offered a taken port", () => {
+      it("stops them all and starts them again on new ports, each answering /readyz", async () => {
+        const dir = mkdtempSync(join(tmpdir(), "gridbrain-harness-nodes-"));
+        const offered: number[] = [];
+        const next = portsFrom([taken], freePort);
+        const nodes = await startOracleNodes({
+          accounts: [1, 2, 3].map(devAccount),
+          rpcUrl: world.chain.url,
+          redisUrl: world.redis.url,
+          addresses: world.addresses,
+          workDir: dir,
+          intervalSeconds: Number(INTERVAL),
+          gateClosureSeconds: Number(GATE),
+          meterDeadlineSeconds: Number(READING_DEADLINE),
+          meterGraceSeconds: Number(METER_GRACE),
+          ports: async () => {
+            const port = await next();
+            offered.push(port);
+            return port;
+          },
+        });
+        try {
+          expect(offered, "3 ports, then 3 new ones").to.have.length(6);
+          expect(offered[0]).to.equal(taken);
+          expect(nodes.urls).to.deep.equal(offered.slice(3).map((p) => `http://127.0.0.1:${p}`));
+          for (const url of nodes.urls) expect((await fetch(`${url}/readyz`)).status, url).to.equal(200);
+        } finally {
+          await nodes.stop();
+          rmSync(dir, { recursive: true, force: true });
         }
       });
     });

@@ -122,6 +122,9 @@ export async function onFreePort<T>(
 // ("Address already in use (os error 98)") print when the port is taken.
 const ADDRESS_IN_USE = /EADDRINUSE|address already in use/i;
 
+/** Whether a service's output says its port was taken (what `launchService` reads on an early exit). */
+export const saysAddressInUse = (output: string): boolean => ADDRESS_IN_USE.test(output);
+
 async function stopChild(child: ChildProcess | undefined, hard: boolean): Promise<void> {
   if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((done) => child.once("exit", () => done()));
