@@ -50,7 +50,12 @@ async function start(): Promise<void> {
       "error",
     );
   }
-  status(state.wallets.length === 0 ? "No wallet found: install an EIP-6963 wallet" : "Connect your wallet");
+  // A wallet connected while the market was being read keeps its "Connected with …": this status
+  // used to overwrite it when the read finished last (a slow machine, a slow RPC).
+  if (state.account === undefined)
+    status(
+      state.wallets.length === 0 ? "No wallet found: install an EIP-6963 wallet" : "Connect your wallet",
+    );
   setInterval(() => void refresh().catch(() => undefined), 5000);
 }
 

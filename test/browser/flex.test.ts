@@ -21,11 +21,18 @@ import { type AppServer, buildAndServeApp } from "./app-server.js";
 import { TEST_WALLET_NAME, TestWallet } from "./test-wallet.js";
 
 const CHROMIUM = "/usr/bin/chromium";
+/**
+ * The bound of every wait for the page (an element, a text, a navigation): generous, since each
+ * is a wait for a condition, not a timed assertion. Playwright's default of 30 s was once too
+ * short for wallet discovery on a 2-core machine at load ~8 (page scripts parsed and the market
+ * read slowly); the mocha timeout (300 s per test) stays the outer bound.
+ */
+const WAIT_MS = 120_000;
 const gusd = (units: bigint) => `${formatUnits(units, 6)} gUSD`;
 const MINTED = 100_000_000n; // 100 gUSD
 const BUDGET = 1_500_000n; // "1.5"
 
-async function untilText(page: Page, selector: string, expected: string, timeout = 30_000): Promise<void> {
+async function untilText(page: Page, selector: string, expected: string, timeout = WAIT_MS): Promise<void> {
   try {
     await page.waitForFunction(
       `document.querySelector(${JSON.stringify(selector)})?.textContent === ${JSON.stringify(expected)}`,
@@ -42,7 +49,7 @@ async function untilText(page: Page, selector: string, expected: string, timeout
 }
 
 /** The cells of the first row of the flexibility table that contains `text`, once it appears. */
-async function flexRow(page: Page, text: string, timeout = 30_000): Promise<string[]> {
+async function flexRow(page: Page, text: string, timeout = WAIT_MS): Promise<string[]> {
   const row = page.locator("#flex-rows tr", { hasText: text }).first();
   await row.waitFor({ timeout });
   return row.locator("td").allTextContents();
@@ -110,11 +117,16 @@ describe("prosumer web app: battery flexibility (browser)", function () {
       args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 1600 } });
+    page.setDefaultTimeout(WAIT_MS);
+    page.setDefaultNavigationTimeout(WAIT_MS);
     page.on("pageerror", (error) => pageErrors.push(error.message));
     wallet = new TestWallet(owner, env.chain.url, 31337);
     await wallet.install(page);
     await page.goto(app.url);
     await page.locator("#wallet-select option", { hasText: TEST_WALLET_NAME }).waitFor({ state: "attached" });
+    // The app has read the market and listed the wallets once it says so; a click before that
+    // had its "Connected with …" overwritten by this status when the market read finished late.
+    await untilText(page, "#status", "Connect your wallet");
     await page.click("#connect");
     await untilText(page, "#account", owner.address);
   });

@@ -37,6 +37,13 @@ import { type AppServer, buildAndServeApp } from "./app-server.js";
 import { TEST_WALLET_NAME, TestWallet } from "./test-wallet.js";
 
 const CHROMIUM = "/usr/bin/chromium";
+/**
+ * The bound of every wait for the page (an element, a text, a navigation): generous, since each
+ * is a wait for a condition, not a timed assertion. Playwright's default of 30 s was once too
+ * short for wallet discovery on a 2-core machine at load ~8 (page scripts parsed and the market
+ * read slowly); the mocha timeout (300 s per test) stays the outer bound.
+ */
+const WAIT_MS = 120_000;
 const SCREENSHOT = join(PROJECT_ROOT, "cache", "test-artifacts", "wallet.png");
 const DECIMALS = 6; // TestToken (gUSD)
 const gusd = (units: bigint) => `${formatUnits(units, DECIMALS)} gUSD`;
@@ -61,7 +68,7 @@ const SHORT_WH = OFFER_WH - INJECTED_WH;
 const CHARGED = costUp(SHORT_PRICE, SHORT_WH); // 6800
 
 /** Waits until `selector`'s text equals `expected`; on timeout says what the text was. */
-async function untilText(page: Page, selector: string, expected: string, timeout = 30_000): Promise<void> {
+async function untilText(page: Page, selector: string, expected: string, timeout = WAIT_MS): Promise<void> {
   try {
     await page.waitForFunction(
       `document.querySelector(${JSON.stringify(selector)})?.textContent === ${JSON.stringify(expected)}`,
@@ -78,7 +85,7 @@ async function untilText(page: Page, selector: string, expected: string, timeout
 }
 
 /** The cells of the first row of `table` that contains `text`, once it appears. */
-async function rowCells(page: Page, table: string, text: string, timeout = 30_000): Promise<string[]> {
+async function rowCells(page: Page, table: string, text: string, timeout = WAIT_MS): Promise<string[]> {
   const row = page.locator(`${table} tr`, { hasText: text }).first();
   await row.waitFor({ timeout });
   return row.locator("td").allTextContents();
@@ -139,6 +146,8 @@ describe("prosumer web app (browser)", function () {
       ],
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
+    page.setDefaultTimeout(WAIT_MS);
+    page.setDefaultNavigationTimeout(WAIT_MS);
     page.on("pageerror", (error) => pageErrors.push(error.message));
     wallet = new TestWallet(prosumer, env.chain.url, 31337);
     await wallet.install(page);
@@ -155,6 +164,9 @@ describe("prosumer web app (browser)", function () {
       await page
         .locator("#wallet-select option", { hasText: TEST_WALLET_NAME })
         .waitFor({ state: "attached" });
+      // The app has read the market and listed the wallets once it says so; a click before that
+      // had its "Connected with …" overwritten by this status when the market read finished late.
+      await untilText(page, "#status", "Connect your wallet");
       await page.click("#connect");
       await untilText(page, "#account", prosumer.address);
       await untilText(page, "#status", `Connected with ${TEST_WALLET_NAME}`);

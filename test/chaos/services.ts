@@ -4,22 +4,16 @@
  * redis-server with AOF on, `appendfsync always`, restartable on the same port and directory so
  * that a SIGKILL loses nothing that was acknowledged.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, PROJECT_ROOT } from "../../oracle/src/devnet/local-services.js";
-
-async function until(what: string, child: () => ChildProcess, probe: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const c = child();
-    if (c.exitCode !== null) throw new Error(`${what} exited early with code ${c.exitCode}`);
-    if (await probe()) return;
-    if (Date.now() > deadline) throw new Error(`${what} did not become ready within 60 s`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import {
+  launchRedis,
+  onFreePort,
+  redisPings,
+  startHardhatNode,
+} from "../../oracle/src/devnet/local-services.js";
 
 function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
@@ -37,24 +31,12 @@ export interface ChaosChain {
   stop(): Promise<void>;
 }
 
+/** The shared launcher's Hardhat node (its own process group, a free port retried when taken). */
 export async function startChain(): Promise<ChaosChain> {
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [
-      join(PROJECT_ROOT, "node_modules/hardhat/dist/src/cli.js"),
-      "node",
-      "--hostname",
-      "127.0.0.1",
-      "--port",
-      String(port),
-    ],
-    { cwd: PROJECT_ROOT, stdio: "ignore", detached: true },
-  );
-  const url = `http://127.0.0.1:${port}`;
+  const node = await startHardhatNode();
   const answers = async (timeoutMs = 2_000) => {
     try {
-      const response = await fetch(url, {
+      const response = await fetch(node.url, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
@@ -65,28 +47,14 @@ export async function startChain(): Promise<ChaosChain> {
       return false;
     }
   };
-  await until(
-    `hardhat node on port ${port}`,
-    () => child,
-    () => answers(),
-  );
-  const signal = (name: NodeJS.Signals) => {
-    if (child.exitCode === null) process.kill(-child.pid!, name);
-  };
   let stopping: Promise<void> | undefined;
   return {
-    url,
-    pause: () => signal("SIGSTOP"),
-    resume: () => signal("SIGCONT"),
+    url: node.url,
+    pause: () => node.pause(),
+    resume: () => node.resume(),
     answers,
-    stop: () =>
-      (stopping ??= (async () => {
-        if (child.exitCode !== null) return;
-        const done = exited(child);
-        process.kill(-child.pid!, "SIGCONT"); // a stopped process would not act on SIGTERM
-        process.kill(-child.pid!, "SIGTERM");
-        await done;
-      })()),
+    // stop() resumes a paused node before its SIGTERM.
+    stop: () => (stopping ??= node.stop()),
   };
 }
 
@@ -101,32 +69,26 @@ export interface ChaosRedis {
 }
 
 export async function startAofRedis(): Promise<ChaosRedis> {
-  const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "gridbrain-chaos-redis-"));
   let child: ChildProcess | undefined;
-  const ping = () =>
-    spawnSync("redis-cli", ["-p", String(port), "ping"], { encoding: "utf8" }).stdout?.trim() === "PONG";
+  // appendfsync always: every acknowledged write is on disk before the reply, so a SIGKILL
+  // loses nothing the nodes were told was stored (everysec could lose the last second).
+  const args = ["--save", "", "--appendonly", "yes", "--appendfsync", "always"];
+  let port: number;
+  try {
+    port = await onFreePort("redis-server", async (p) => {
+      child = await launchRedis("redis-server", p, dir, args);
+      return p;
+    });
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const ping = () => redisPings(port);
+  // Same port and directory: the nodes hold its URL, and it reloads its AOF.
   const launch = async () => {
-    // appendfsync always: every acknowledged write is on disk before the reply, so a SIGKILL
-    // loses nothing the nodes were told was stored (everysec could lose the last second).
-    const started = spawn(
-      "redis-server",
-      ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes"].concat([
-        "--appendfsync",
-        "always",
-        "--dir",
-        dir,
-      ]),
-      { stdio: "ignore" },
-    );
-    child = started;
-    await until(
-      `redis-server on port ${port}`,
-      () => started,
-      async () => ping(),
-    );
+    child = await launchRedis("redis-server", port, dir, args);
   };
-  await launch();
   return {
     url: `redis://127.0.0.1:${port}`,
     ping,

@@ -14,7 +14,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { hardhat } from "viem/chains";
 import { energyMarketAbi, gridRegistryAbi, testTokenAbi } from "../../oracle/src/chain/abis.js";
 import { ENERGY_SOURCES } from "../../oracle/src/domain/energy-source.js";
-import { freePort, PROJECT_ROOT } from "../../oracle/src/devnet/local-services.js";
+import { onFreePort, PortInUseError, PROJECT_ROOT } from "../../oracle/src/devnet/local-services.js";
 import {
   DEVNET_TARIFFS,
   isRunning,
@@ -47,36 +47,47 @@ describe("gridbrain devnet", function () {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "gridbrain-devnet-"));
-    const port = await freePort();
-    up = spawn(
-      process.execPath,
-      [
-        CLI,
-        "devnet",
-        "up",
-        "--dir",
-        dir,
-        "--rpc-port",
-        String(port),
-        "--deployment-id",
-        `devnet-test-${port}`,
-        "--committee-size",
-        "3",
-        "--zones",
-        "2",
-      ],
-      { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"] },
-    );
-    upExit = new Promise((resolve) => up.once("exit", (code) => resolve(code)));
-    // Ready when it says so, failed when it exits first: both are events, no timer.
-    await new Promise<void>((resolve, reject) => {
-      const onData = (chunk: Buffer) => {
-        upOutput += chunk.toString();
-        if (upOutput.includes("devnet ready")) resolve();
-      };
-      up.stdout!.on("data", onData);
-      up.stderr!.on("data", onData);
-      void upExit.then((code) => reject(new Error(`devnet up exited with ${code}:\n${upOutput}`)));
+    // The test picks --rpc-port, so a port taken before the node binds it is retried here, through
+    // the launchers' own onFreePort: `up` then exits saying so ("--rpc-port: 127.0.0.1:P is in use"
+    // from its own check, "port P is already in use" when taken after it), and starts again on a new one.
+    await onFreePort("devnet up", async (port) => {
+      upOutput = "";
+      up = spawn(
+        process.execPath,
+        [
+          CLI,
+          "devnet",
+          "up",
+          "--dir",
+          dir,
+          "--rpc-port",
+          String(port),
+          "--deployment-id",
+          `devnet-test-${port}`,
+          "--committee-size",
+          "3",
+          "--zones",
+          "2",
+        ],
+        { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"] },
+      );
+      upExit = new Promise((resolve) => up.once("exit", (code) => resolve(code)));
+      // Ready when it says so, failed when it exits first: both are events, no timer.
+      await new Promise<void>((resolve, reject) => {
+        const onData = (chunk: Buffer) => {
+          upOutput += chunk.toString();
+          if (upOutput.includes("devnet ready")) resolve();
+        };
+        up.stdout!.on("data", onData);
+        up.stderr!.on("data", onData);
+        void upExit.then((code) =>
+          reject(
+            /127\.0\.0\.1:\d+ is in use|port \d+ is already in use/.test(upOutput)
+              ? new PortInUseError("devnet up's hardhat node", port)
+              : new Error(`devnet up exited with ${code}:\n${upOutput}`),
+          ),
+        );
+      });
     });
     state = readDevnetState(dir)!;
     client = createPublicClient({ chain: hardhat, transport: http(state.rpcUrl) });

@@ -23,8 +23,11 @@ import {
   DEV_MNEMONIC,
   PROJECT_ROOT,
   type LocalChain,
+  type PortSource,
   type RedisServer,
+  PORT_ATTEMPTS,
   freePort,
+  isPortInUse,
   startChain,
   startRedis,
 } from "../../oracle/src/devnet/local-services.js";
@@ -81,17 +84,44 @@ export interface Env {
 export interface StartEnvOptions {
   /** The chain client (default Hardhat's node). */
   readonly chain?: ChainKind;
+  /** Deploys the suite (default `deployLocalSuite`); the harness's own test makes it fail. */
+  readonly deploy?: typeof deployLocalSuite;
 }
 
 export async function startEnv(options: StartEnvOptions = {}): Promise<Env> {
-  const [chain, redis] = await Promise.all([startChain(options.chain ?? "hardhat"), startRedis()]);
+  // allSettled, not all: when one start fails, the other may still succeed, and its process would
+  // outlive the failed `before` hook (mocha then never exits). Whatever started is stopped.
+  const [chainStart, redisStart] = await Promise.allSettled([
+    startChain(options.chain ?? "hardhat"),
+    startRedis(),
+  ]);
+  const started = [chainStart, redisStart].flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+  const failed = [chainStart, redisStart].find((s) => s.status === "rejected");
+  if (failed !== undefined) {
+    await Promise.allSettled(started.map((s) => s.stop()));
+    throw failed.reason;
+  }
+  const chain = (chainStart as PromiseFulfilledResult<LocalChain>).value;
+  const redis = (redisStart as PromiseFulfilledResult<RedisServer>).value;
+  const deploymentId = `e2e-${chain.port}`;
+  const stopServices = async () => {
+    await Promise.allSettled([chain.stop(), redis.stop()]);
+    // Ignition's journal of this throwaway deployment.
+    rmSync(join(PROJECT_ROOT, "deploy", "deployments", deploymentId), { recursive: true, force: true });
+  };
   const members = [1, 2, 3, 4, 5].map(devAccount);
-  const addresses = await deployLocalSuite({
-    rpcUrl: chain.url,
-    committeeMembers: members.map((m) => m.address),
-    committeeThreshold: 3,
-    deploymentId: `e2e-${chain.port}`,
-  });
+  let addresses: SuiteAddresses;
+  try {
+    addresses = await (options.deploy ?? deployLocalSuite)({
+      rpcUrl: chain.url,
+      committeeMembers: members.map((m) => m.address),
+      committeeThreshold: 3,
+      deploymentId,
+    });
+  } catch (error) {
+    await stopServices();
+    throw error;
+  }
   const { publicClient } = createChainClients(chain.url, 31337);
   const rpc = async (method: string, params: unknown[]) => {
     const res = await fetch(chain.url, {
@@ -145,14 +175,7 @@ export async function startEnv(options: StartEnvOptions = {}): Promise<Env> {
       await rpc("evm_setNextBlockTimestamp", [Number(t)]);
       await rpc("evm_mine", []);
     },
-    stop: async () => {
-      await Promise.allSettled([chain.stop(), redis.stop()]);
-      // Ignition's journal of this throwaway deployment.
-      rmSync(join(PROJECT_ROOT, "deploy", "deployments", `e2e-${chain.port}`), {
-        recursive: true,
-        force: true,
-      });
-    },
+    stop: stopServices,
   };
 }
 
@@ -287,14 +310,18 @@ export interface NodeSetup {
   readonly ports: number[];
 }
 
-/** Configs of `n` nodes (dev keys 1..n), each with its own queue prefix (its "own Redis") and the others as peers. */
+/**
+ * Configs of `n` nodes (dev keys 1..n), each with its own queue prefix (its "own Redis") and the
+ * others as peers, on ports from `portSource` (free ones; `startNodes` moves a taken one).
+ */
 export async function nodeConfigs(
   env: Env,
   overrides: Record<string, unknown> = {},
   n = 5,
+  portSource: PortSource = freePort,
 ): Promise<NodeSetup> {
   const ports: number[] = [];
-  for (let i = 0; i < n; i++) ports.push(await freePort());
+  for (let i = 0; i < n; i++) ports.push(await portSource());
   const configs = ports.map((port, i) =>
     loadConfig({
       flags: {
@@ -327,15 +354,52 @@ export async function nodeConfigs(
   return { configs, ports };
 }
 
+/**
+ * Starts one node per config. Their HTTP ports come from `freePort`, so another process may take
+ * one before its node listens (`listen EADDRINUSE`): then every node of the attempt is closed
+ * and all start again with new ports, each config's `httpPort` and its peers' `peerUrls` moved
+ * together (the nodes call each other there), at most PORT_ATTEMPTS times. A failed attempt
+ * closes every node it created, the failed ones too: a half-started node already holds BullMQ
+ * workers and Redis connections, which would keep mocha from exiting.
+ */
 export async function startNodes(
   configs: readonly Config[],
   extra: (i: number) => Partial<OracleNodeOptions> = () => ({}),
+  ports: PortSource = freePort,
 ): Promise<OracleNode[]> {
-  const nodes = configs.map(
-    (config, i) => new OracleNode({ config, tickMs: 300, txBumpAfterMs: 5_000, ...extra(i) }),
+  const tried: number[][] = [];
+  let current = configs;
+  for (;;) {
+    tried.push(current.map((c) => c.httpPort));
+    const nodes = current.map(
+      (config, i) => new OracleNode({ config, tickMs: 300, txBumpAfterMs: 5_000, ...extra(i) }),
+    );
+    const outcomes = await Promise.allSettled(nodes.map((n) => n.start()));
+    const failures = outcomes.flatMap((o) => (o.status === "rejected" ? [o.reason as unknown] : []));
+    if (failures.length === 0) return nodes;
+    await Promise.allSettled(nodes.map((n) => n.close()));
+    if (!failures.every(isPortInUse)) throw failures.find((f) => !isPortInUse(f));
+    if (tried.length >= PORT_ATTEMPTS)
+      throw new Error(
+        `oracle nodes: an HTTP port was taken before its node listened in each of ${PORT_ATTEMPTS} attempts (ports ${tried.map((t) => t.join(", ")).join(" / ")})`,
+        { cause: failures[0] },
+      );
+    current = await movePorts(current, ports);
+  }
+}
+
+/** `configs` with each `httpPort` replaced by one from `ports`, and every peer URL moved alike. */
+async function movePorts(configs: readonly Config[], ports: PortSource): Promise<Config[]> {
+  const moved = new Map<string, string>();
+  for (const c of configs) moved.set(`http://127.0.0.1:${c.httpPort}`, `http://127.0.0.1:${await ports()}`);
+  const port = (url: string) => Number(new URL(url).port);
+  return configs.map((c) =>
+    Object.freeze({
+      ...c,
+      httpPort: port(moved.get(`http://127.0.0.1:${c.httpPort}`)!),
+      peerUrls: c.peerUrls.map((u) => moved.get(u.replace(/\/$/, "")) ?? u),
+    }),
   );
-  await Promise.all(nodes.map((n) => n.start()));
-  return nodes;
 }
 
 export function quietLogger() {

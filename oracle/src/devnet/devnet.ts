@@ -365,12 +365,17 @@ export async function startDevnet(
 
   try {
     progress(`starting a Hardhat node on 127.0.0.1:${options.rpcPort} and a redis-server`);
-    const [chainService, redis] = await Promise.all([
+    // allSettled: when one fails, the other is still stopped by close() (the node is detached: it
+    // would outlive this process).
+    const [chainStart, redisStart] = await Promise.allSettled([
       startHardhatNode({ port: options.rpcPort }),
       startRedis(),
     ]);
-    cleanups.push(() => chainService.stop());
-    cleanups.push(() => redis.stop());
+    if (chainStart.status === "fulfilled") cleanups.push(() => chainStart.value.stop());
+    if (redisStart.status === "fulfilled") cleanups.push(() => redisStart.value.stop());
+    if (chainStart.status === "rejected") throw chainStart.reason;
+    if (redisStart.status === "rejected") throw redisStart.reason;
+    const [chainService, redis] = [chainStart.value, redisStart.value];
     cleanups.push(async () =>
       rmSync(join(PROJECT_ROOT, "deploy", "deployments", options.deploymentId), {
         recursive: true,

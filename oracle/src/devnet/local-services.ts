@@ -4,7 +4,7 @@
  * Cluster, each on free loopback ports, each stopped by an idempotent `stop()`.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -48,6 +48,11 @@ const REDIS_INSTALL_HINT =
   "redis-server was not found on PATH. Install Redis 7 (Debian: `sudo apt-get install -y redis-server`), " +
   "or run `bash scripts/bootstrap.sh`, which installs it when missing.";
 
+/**
+ * A port the kernel had free a moment ago. Only a candidate: the probe socket is closed before the
+ * service binds, so another process may take the port in between (a time-of-check/time-of-use
+ * race). Start services through `onFreePort`, which takes another port when that happens.
+ */
 export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
@@ -61,11 +66,166 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Where `onFreePort` takes candidate ports from (`freePort` unless a test injects taken ones). */
+export type PortSource = () => Promise<number>;
+
+/** A service could not bind its port: something else took it after `freePort` had seen it free. */
+export class PortInUseError extends Error {
+  constructor(
+    readonly what: string,
+    readonly port: number,
+  ) {
+    super(`${what}: port ${port} is already in use`);
+    this.name = "PortInUseError";
+  }
+}
+
+/** The error of a listen on a taken port: ours (`PortInUseError`) or Node's (`code: "EADDRINUSE"`). */
+export function isPortInUse(error: unknown): boolean {
+  return error instanceof PortInUseError || (error as { code?: unknown } | null)?.code === "EADDRINUSE";
+}
+
+/** How many ports `onFreePort` tries before it gives up. */
+export const PORT_ATTEMPTS = 5;
+
+/**
+ * Runs `start` on a free port and, when the port was taken before the service bound it (the
+ * error satisfies `isPortInUse`), again on a new port, at most `attempts` times. Every other
+ * error is thrown as is, at once. `start` must leave nothing running when it throws.
+ * @throws Error naming `what` and every port tried, when all `attempts` were taken.
+ */
+export async function onFreePort<T>(
+  what: string,
+  start: (port: number) => Promise<T>,
+  options: { ports?: PortSource; attempts?: number } = {},
+): Promise<T> {
+  const attempts = options.attempts ?? PORT_ATTEMPTS;
+  const next = options.ports ?? freePort;
+  const tried: number[] = [];
+  for (;;) {
+    const port = await next();
+    tried.push(port);
+    try {
+      return await start(port);
+    } catch (error) {
+      if (!isPortInUse(error)) throw error;
+      if (tried.length >= attempts)
+        throw new Error(
+          `${what}: every port tried was taken by another process before it bound (${tried.join(", ")}; ${attempts} attempts)`,
+          { cause: error },
+        );
+    }
+  }
+}
+
+// What redis-server ("bind: Address already in use"), Node ("listen EADDRINUSE") and Anvil
+// ("Address already in use (os error 98)") print when the port is taken.
+const ADDRESS_IN_USE = /EADDRINUSE|address already in use/i;
+
+/** Whether a service's output says its port was taken (what `launchService` reads on an early exit). */
+export const saysAddressInUse = (output: string): boolean => ADDRESS_IN_USE.test(output);
+
 async function stopChild(child: ChildProcess | undefined, hard: boolean): Promise<void> {
   if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((done) => child.once("exit", () => done()));
   child.kill(hard ? "SIGKILL" : "SIGTERM");
   await exited;
+}
+
+/**
+ * Waits until no process of group `pgid` is left: npx exits on SIGTERM before the node it runs
+ * has, and a stop that returned then would leave that node running for a while. After 10 s the
+ * group is killed.
+ */
+async function groupGone(pgid: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      process.kill(-pgid, 0);
+    } catch {
+      return; // ESRCH: the group is empty
+    }
+    if (Date.now() > deadline) {
+      try {
+        process.kill(-pgid, "SIGKILL");
+      } catch {
+        return;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Signals a child started with `detached: true`: its whole process group (npx and what it runs). */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+export interface LaunchParameters {
+  /** Names the service in errors, with its port: `redis-server on port 6379`. */
+  readonly what: string;
+  readonly port: number;
+  /** Where the child's stdout and stderr go: read to tell a taken port from other failures. */
+  readonly logFile: string;
+  /** Spawns the child with `stdio` (its output to `logFile`). */
+  spawn(stdio: ["ignore", number, number]): ChildProcess;
+  /**
+   * The child's own output says it listens on `port`. Without it, a readiness probe could be
+   * answered by whichever process took the port while ours is still starting (and about to fail).
+   */
+  listening(log: string): boolean;
+  /** The service answers on the port. */
+  answers(): Promise<boolean>;
+  /** Started with `detached: true`: a failed start ends its whole process group. */
+  readonly detached?: boolean;
+}
+
+/**
+ * Spawns a service with its output in `logFile` and waits, at most 60 s, until its own output
+ * says it listens and it answers. When it exits first, the output tells why: a taken port throws
+ * `PortInUseError` (`onFreePort` then takes another), anything else an Error with the exit code
+ * and the output's end. On timeout the child is killed: nothing is left running after a throw.
+ */
+export async function launchService(p: LaunchParameters): Promise<ChildProcess> {
+  const fd = openSync(p.logFile, "w");
+  let child: ChildProcess;
+  try {
+    child = p.spawn(["ignore", fd, fd]);
+  } finally {
+    closeSync(fd); // the child holds its own copy
+  }
+  const exited = new Promise<void>((done) => child.once("exit", () => done()));
+  const gone = () => child.exitCode !== null || child.signalCode !== null;
+  const readLog = () => {
+    try {
+      return readFileSync(p.logFile, "utf8");
+    } catch {
+      return "";
+    }
+  };
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (gone()) {
+      const log = readLog();
+      if (ADDRESS_IN_USE.test(log)) throw new PortInUseError(p.what, p.port);
+      throw new Error(
+        `${p.what} exited early with code ${child.exitCode ?? child.signalCode}: ${log.slice(-800).trim()}`,
+      );
+    }
+    if (p.listening(readLog()) && (await p.answers())) return child;
+    if (Date.now() > deadline) {
+      if (p.detached === true) signalGroup(child, "SIGKILL");
+      else child.kill("SIGKILL");
+      await exited;
+      if (p.detached === true && child.pid !== undefined) await groupGone(child.pid);
+      throw new Error(`${p.what} did not become ready within 60 s: ${readLog().slice(-800).trim()}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 async function waitUntil(what: string, child: ChildProcess, probe: () => Promise<boolean>): Promise<void> {
@@ -78,28 +238,52 @@ async function waitUntil(what: string, child: ChildProcess, probe: () => Promise
   }
 }
 
-/** Starts redis-server on a free loopback port with RDB and AOF persistence off. */
-export async function startRedis(): Promise<RedisServer> {
+/** PING with a bound: a foreign process on the port may accept and never answer. */
+export function redisPings(port: number): boolean {
+  const ping = spawnSync("redis-cli", ["-p", String(port), "ping"], { encoding: "utf8", timeout: 2_000 });
+  return ping.stdout?.trim() === "PONG";
+}
+
+/** Spawns redis-server on `port` with `args`, its log in `dir`, and waits until it serves. */
+export function launchRedis(what: string, port: number, dir: string, args: readonly string[]) {
+  return launchService({
+    what: `${what} on port ${port}`,
+    port,
+    logFile: join(dir, `redis-${port}.log`),
+    spawn: (stdio) =>
+      spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, ...args], {
+        stdio,
+      }),
+    // "Ready to accept connections" (7.0; "… tcp" from 7.2) follows the bind.
+    listening: (log) => log.includes("Ready to accept connections"),
+    answers: async () => redisPings(port),
+  });
+}
+
+/**
+ * Starts redis-server on a free loopback port with RDB and AOF persistence off (another port when
+ * the first is taken before it binds: `onFreePort`). `ports` injects the candidate ports (tests).
+ */
+export async function startRedis(options: { ports?: PortSource } = {}): Promise<RedisServer> {
   const probe = spawnSync("redis-server", ["--version"], { encoding: "utf8" });
   if (probe.error !== undefined || probe.status !== 0) throw new Error(REDIS_INSTALL_HINT);
-  const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "gridbrain-redis-"));
+  const args = ["--save", "", "--appendonly", "no"];
   let child: ChildProcess | undefined;
-
-  const launch = async (): Promise<void> => {
-    const started = spawn(
+  let port: number;
+  try {
+    port = await onFreePort(
       "redis-server",
-      ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir],
-      { stdio: "ignore" },
+      async (p) => {
+        child = await launchRedis("redis-server", p, dir, args);
+        return p;
+      },
+      options,
     );
-    child = started;
-    await waitUntil(`redis-server on port ${port}`, started, async () => {
-      const ping = spawnSync("redis-cli", ["-p", String(port), "ping"], { encoding: "utf8" });
-      return ping.stdout?.trim() === "PONG";
-    });
-  };
-
-  await launch();
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
@@ -116,7 +300,8 @@ export async function startRedis(): Promise<RedisServer> {
       const running = child;
       child = undefined;
       await stopChild(running, false);
-      await launch();
+      // Same port: the clients hold its URL. Taken meanwhile, it throws PortInUseError.
+      child = await launchRedis("redis-server", port, dir, args);
     },
   };
 }
@@ -149,34 +334,22 @@ export async function startRedisCluster(options: { masters?: number } = {}): Pro
     })());
   try {
     const ports: number[] = [];
-    for (let i = 0; i < masters; i++) ports.push(await freePort());
-    for (const port of ports) {
-      const child = spawn(
-        "redis-server",
-        [
-          "--port",
-          String(port),
-          "--bind",
-          "127.0.0.1",
-          "--cluster-enabled",
-          "yes",
-          "--cluster-config-file",
-          `nodes-${port}.conf`,
-          "--appendonly",
-          "no",
-          "--save",
-          "",
-          "--dir",
-          dir,
-        ],
-        { stdio: "ignore" },
+    for (let i = 0; i < masters; i++)
+      ports.push(
+        await onFreePort("redis-server (cluster node)", async (port) => {
+          const args = ["--cluster-enabled", "yes", "--cluster-config-file", `nodes-${port}.conf`];
+          children.push(
+            await launchRedis("redis-server (cluster node)", port, dir, [
+              ...args,
+              "--appendonly",
+              "no",
+              "--save",
+              "",
+            ]),
+          );
+          return port;
+        }),
       );
-      children.push(child);
-      await waitUntil(`redis-server (cluster node) on port ${port}`, child, async () => {
-        const ping = spawnSync("redis-cli", ["-p", String(port), "ping"], { encoding: "utf8" });
-        return ping.stdout?.trim() === "PONG";
-      });
-    }
     const create = spawnSync(
       "redis-cli",
       [
@@ -195,7 +368,10 @@ export async function startRedisCluster(options: { masters?: number } = {}): Pro
       );
     for (const [i, port] of ports.entries())
       await waitUntil(`redis cluster state ok on port ${port}`, children[i]!, async () => {
-        const info = spawnSync("redis-cli", ["-p", String(port), "cluster", "info"], { encoding: "utf8" });
+        const info = spawnSync("redis-cli", ["-p", String(port), "cluster", "info"], {
+          encoding: "utf8",
+          timeout: 2_000,
+        });
         return /cluster_state:ok/.test(info.stdout ?? "");
       });
     return { urls: ports.map((p) => `redis://127.0.0.1:${p}`), stop };
@@ -211,6 +387,8 @@ async function rpcAnswers(url: string): Promise<boolean> {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+      // Bounded: a foreign process on the port may accept and never answer.
+      signal: AbortSignal.timeout(2_000),
     });
     return response.ok;
   } catch {
@@ -234,10 +412,25 @@ export const DEV_MNEMONIC = "test test test test test test test test test test t
  * dev accounts (10 000 ETH each, from `DEV_MNEMONIC`) and automine on both, so a test or the
  * demo runs unchanged against either.
  */
-export async function startChain(kind: ChainKind, options: { port?: number } = {}): Promise<LocalChain> {
+export async function startChain(
+  kind: ChainKind,
+  options: { port?: number; ports?: PortSource } = {},
+): Promise<LocalChain> {
   const service = kind === "anvil" ? await startAnvil(options) : await startHardhatNode(options);
   // Assign, not spread: a spread would freeze `pid`'s getter at its value now.
   return Object.assign(service, { kind });
+}
+
+/** Options of a chain start: a fixed `port` (no retry when taken) or candidate `ports` (tests). */
+export interface ChainStartOptions {
+  readonly port?: number;
+  readonly ports?: PortSource;
+}
+
+/** `start` on `options.port` when given (a taken port throws PortInUseError), else on free ports. */
+function onChainPort<T>(what: string, options: ChainStartOptions, start: (port: number) => Promise<T>) {
+  if (options.port !== undefined) return start(options.port);
+  return onFreePort(what, start, options.ports === undefined ? {} : { ports: options.ports });
 }
 
 /** The anvil binary shipped by `@foundry-rs/anvil`'s per-platform package (no download at run time). */
@@ -263,37 +456,55 @@ export function anvilBinary(): string {
  * 10 from the same mnemonic by default, so the count is raised to match. Anvil also answers
  * `anvil_reorg`, which the reorg e2e test uses (Hardhat's node has no equivalent).
  */
-export async function startAnvil(options: { port?: number } = {}): Promise<LocalService> {
-  const port = options.port ?? (await freePort());
-  const child = spawn(
-    anvilBinary(),
-    [
-      "--host",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--chain-id",
-      "31337",
-      "--accounts",
-      "20",
-      "--mnemonic",
-      DEV_MNEMONIC,
-      // The default (unoptimised) build of EnergyMarket is ~34 KB, above EIP-170's 24 KB;
-      // Hardhat's node deploys it, so Anvil must too.
-      "--disable-code-size-limit",
-      "--silent",
-    ],
-    { stdio: "ignore" },
-  );
-  const url = `http://127.0.0.1:${port}`;
-  await waitUntil(`anvil on port ${port}`, child, () => rpcAnswers(url));
+export async function startAnvil(options: ChainStartOptions = {}): Promise<LocalService> {
+  const dir = mkdtempSync(join(tmpdir(), "gridbrain-anvil-"));
+  let started: { port: number; child: ChildProcess };
+  try {
+    started = await onChainPort("anvil", options, async (port) => ({
+      port,
+      child: await launchService({
+        what: `anvil on port ${port}`,
+        port,
+        logFile: join(dir, "anvil.log"),
+        spawn: (stdio) =>
+          spawn(
+            anvilBinary(),
+            [
+              "--host",
+              "127.0.0.1",
+              "--port",
+              String(port),
+              "--chain-id",
+              "31337",
+              "--accounts",
+              "20",
+              "--mnemonic",
+              DEV_MNEMONIC,
+              // The default (unoptimised) build of EnergyMarket is ~34 KB, above EIP-170's 24 KB;
+              // Hardhat's node deploys it, so Anvil must too.
+              "--disable-code-size-limit",
+            ],
+            { stdio },
+          ),
+        listening: (log) => log.includes(`Listening on 127.0.0.1:${port}`),
+        answers: () => rpcAnswers(`http://127.0.0.1:${port}`),
+      }),
+    }));
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const { port, child } = started;
   return {
     port,
-    url,
+    url: `http://127.0.0.1:${port}`,
     get pid() {
       return child.exitCode === null && child.signalCode === null ? child.pid : undefined;
     },
-    stop: async (stopOptions = {}) => stopChild(child, stopOptions.hard === true),
+    stop: async (stopOptions = {}) => {
+      await stopChild(child, stopOptions.hard === true);
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 
@@ -308,15 +519,33 @@ export interface HardhatNodeService extends LocalService {
  * Starts `hardhat node` (Hardhat's in-process EDR chain behind JSON-RPC, chain id 31337, the
  * well-known funded dev accounts) on a free loopback port.
  */
-export async function startHardhatNode(options: { port?: number } = {}): Promise<HardhatNodeService> {
-  const port = options.port ?? (await freePort());
-  const child = spawn("npx", ["hardhat", "node", "--hostname", "127.0.0.1", "--port", String(port)], {
-    cwd: PROJECT_ROOT,
-    stdio: "ignore",
-    detached: true, // its own process group, so stop() also ends npx's child
-  });
+export async function startHardhatNode(options: ChainStartOptions = {}): Promise<HardhatNodeService> {
+  const dir = mkdtempSync(join(tmpdir(), "gridbrain-hardhat-node-"));
+  let started: { port: number; child: ChildProcess };
+  try {
+    started = await onChainPort("hardhat node", options, async (port) => ({
+      port,
+      child: await launchService({
+        what: `hardhat node on port ${port}`,
+        port,
+        logFile: join(dir, "node.log"),
+        spawn: (stdio) =>
+          spawn("npx", ["hardhat", "node", "--hostname", "127.0.0.1", "--port", String(port)], {
+            cwd: PROJECT_ROOT,
+            stdio,
+            detached: true, // its own process group, so stop() also ends npx's child
+          }),
+        detached: true,
+        listening: (log) => log.includes(`JSON-RPC server at http://127.0.0.1:${port}/`),
+        answers: () => rpcAnswers(`http://127.0.0.1:${port}`),
+      }),
+    }));
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const { port, child } = started;
   const url = `http://127.0.0.1:${port}`;
-  await waitUntil(`hardhat node on port ${port}`, child, () => rpcAnswers(url));
   let stopped = false;
   // The whole process group: npx and the node it runs.
   const signal = (sig: NodeJS.Signals) => {
@@ -333,15 +562,20 @@ export async function startHardhatNode(options: { port?: number } = {}): Promise
     stop: async (stopOptions = {}) => {
       if (stopped) return;
       stopped = true;
-      if (child.exitCode !== null || child.pid === undefined) return;
-      const exited = new Promise<void>((done) => child.once("exit", () => done()));
       try {
-        process.kill(-child.pid, stopOptions.hard === true ? "SIGKILL" : "SIGTERM");
-        process.kill(-child.pid, "SIGCONT"); // a paused node acts on SIGTERM only once resumed
-      } catch {
-        return; // already gone
+        if (child.exitCode !== null || child.pid === undefined) return;
+        const exited = new Promise<void>((done) => child.once("exit", () => done()));
+        try {
+          process.kill(-child.pid, stopOptions.hard === true ? "SIGKILL" : "SIGTERM");
+          process.kill(-child.pid, "SIGCONT"); // a paused node acts on SIGTERM only once resumed
+        } catch {
+          return; // already gone
+        }
+        await exited;
+        await groupGone(child.pid);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
-      await exited;
     },
   };
 }

@@ -9,7 +9,15 @@ import { join } from "node:path";
 import { encryptKeystoreJson } from "ethers";
 import { privateKeyToAddress } from "viem/accounts";
 import type { HDAccount } from "viem/accounts";
-import { freePort, PROJECT_ROOT } from "./local-services.js";
+import {
+  freePort,
+  isPortInUse,
+  PORT_ATTEMPTS,
+  PortInUseError,
+  type PortSource,
+  PROJECT_ROOT,
+  saysAddressInUse,
+} from "./local-services.js";
 import type { SuiteAddresses } from "./deploy.js";
 
 export interface OracleNodeProcesses {
@@ -34,15 +42,53 @@ export interface StartOracleNodesParameters {
   readonly gateClosureSeconds: number;
   readonly meterDeadlineSeconds: number;
   readonly meterGraceSeconds: number;
+  /** Where the nodes' HTTP ports come from (default `freePort`; a test offers a taken one). */
+  readonly ports?: PortSource;
 }
 
-async function waitHealthy(url: string, child: ChildProcess, logFile: string): Promise<void> {
+/** A node process and what its output has said so far (a bounded tail, and whether it listens). */
+interface Watched {
+  readonly child: ChildProcess;
+  /** Its stdout and stderr have closed: all it wrote is in `tail`. */
+  readonly closed: Promise<void>;
+  tail: string;
+  /** It logged "oracle node started": its HTTP server listens (infra/http.ts resolved). */
+  started: boolean;
+}
+
+function watch(child: ChildProcess): Watched {
+  const w: Watched = {
+    child,
+    closed: new Promise((resolve) => child.once("close", () => resolve())),
+    tail: "",
+    started: false,
+  };
+  const onData = (chunk: Buffer) => {
+    const text = w.tail + chunk.toString();
+    // Before trimming: the line may end a chunk that is longer than the tail kept.
+    if (text.includes('"msg":"oracle node started"')) w.started = true;
+    w.tail = text.slice(-8_000);
+  };
+  child.stdout?.on("data", onData);
+  child.stderr?.on("data", onData);
+  return w;
+}
+
+/**
+ * Waits, at most 90 s, until the node says it started and answers /readyz. Its own "started" line
+ * first: /readyz alone could be answered by another process that took the port (another run's
+ * node). A node that exits because its port was taken throws PortInUseError.
+ */
+async function waitHealthy(url: string, port: number, w: Watched, logFile: string): Promise<void> {
   const deadline = Date.now() + 90_000;
   for (;;) {
-    if (child.exitCode !== null)
-      throw new Error(`oracle node ${url} exited with ${child.exitCode}; see ${logFile}`);
+    if (w.child.exitCode !== null) {
+      await w.closed;
+      if (saysAddressInUse(w.tail)) throw new PortInUseError(`oracle node ${url}`, port);
+      throw new Error(`oracle node ${url} exited with ${w.child.exitCode}; see ${logFile}`);
+    }
     try {
-      if ((await fetch(`${url}/readyz`)).ok) return;
+      if (w.started && (await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2_000) })).ok) return;
     } catch {
       // not listening yet
     }
@@ -51,12 +97,39 @@ async function waitHealthy(url: string, child: ChildProcess, logFile: string): P
   }
 }
 
+/**
+ * Starts the committee on free ports. The ports come from `freePort`, so another process may take
+ * one before its node listens: then every node is stopped and all start again on new ports (each
+ * node's config names the others' URLs), at most PORT_ATTEMPTS times, then an error naming them.
+ */
 export async function startOracleNodes(p: StartOracleNodesParameters): Promise<OracleNodeProcesses> {
+  const tried: number[][] = [];
+  for (;;) {
+    const ports: number[] = [];
+    for (let i = 0; i < p.accounts.length; i++) ports.push(await (p.ports ?? freePort)());
+    tried.push(ports);
+    try {
+      return await startOracleNodesOn(p, ports);
+    } catch (error) {
+      if (!isPortInUse(error)) throw error;
+      if (tried.length >= PORT_ATTEMPTS)
+        throw new Error(
+          `oracle nodes: a port was taken before its node listened in each of ${PORT_ATTEMPTS} attempts (ports ${tried.map((t) => t.join(", ")).join(" / ")})`,
+          { cause: error },
+        );
+    }
+  }
+}
+
+async function startOracleNodesOn(
+  p: StartOracleNodesParameters,
+  ports: readonly number[],
+): Promise<OracleNodeProcesses> {
   const logDir = join(p.workDir, "logs");
   mkdirSync(logDir, { recursive: true });
-  const ports = await Promise.all(p.accounts.map(() => freePort()));
   const urls = ports.map((port) => `http://127.0.0.1:${port}`);
   const children: ChildProcess[] = [];
+  const watched: Watched[] = [];
   const configPaths: string[] = [];
   const password = "gridbrain-demo-only";
   const passwordFile = join(p.workDir, "keystore-password.txt");
@@ -121,6 +194,7 @@ export async function startOracleNodes(p: StartOracleNodesParameters): Promise<O
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
     children.push(child);
+    watched.push(watch(child));
   }
 
   let stopping: Promise<void> | undefined;
@@ -139,7 +213,7 @@ export async function startOracleNodes(p: StartOracleNodesParameters): Promise<O
 
   try {
     await Promise.all(
-      children.map((child, i) => waitHealthy(urls[i]!, child, join(logDir, `node-${i}.log`))),
+      watched.map((w, i) => waitHealthy(urls[i]!, ports[i]!, w, join(logDir, `node-${i}.log`))),
     );
   } catch (error) {
     await stop();

@@ -2,12 +2,8 @@
  * A throwaway `hardhat node` (in-process EDR, offline) for infra tests, plus hand-assembled EVM
  * contracts so the tests need no Solidity outside contracts/.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { type Hex, concatHex, keccak256, numberToHex, size, toHex } from "viem";
-import { freePort } from "../../helpers/redis.js";
-
-const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+import { startHardhatNode as startLocalHardhatNode } from "../../../oracle/src/devnet/local-services.js";
 
 /** Hardhat's default account #0 and #1 (publicly known test keys). */
 export const HARDHAT_KEYS = [
@@ -22,21 +18,12 @@ export interface HardhatNode {
   stop(): Promise<void>;
 }
 
+/** The shared launcher's node (oracle/src/devnet/local-services.ts: free port, retried when taken), with `rpc`. */
 export async function startHardhatNode(): Promise<HardhatNode> {
-  const port = await freePort();
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [`${ROOT}node_modules/hardhat/dist/src/cli.js`, "node", "--port", String(port)],
-    {
-      cwd: ROOT,
-      stdio: "ignore",
-      detached: true,
-    },
-  );
-  const url = `http://127.0.0.1:${port}`;
+  const node = await startLocalHardhatNode();
   let id = 0;
   const rpc = async <T>(method: string, params: unknown[] = []): Promise<T> => {
-    const res = await fetch(url, {
+    const res = await fetch(node.url, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ jsonrpc: "2.0", id: ++id, method, params }),
@@ -45,30 +32,7 @@ export async function startHardhatNode(): Promise<HardhatNode> {
     if (body.error !== undefined) throw new Error(body.error.message);
     return body.result as T;
   };
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`hardhat node exited with ${child.exitCode}`);
-    try {
-      await rpc("eth_chainId");
-      break;
-    } catch {
-      if (Date.now() > deadline) throw new Error("hardhat node did not answer eth_chainId within 60 s");
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  let stopped: Promise<void> | undefined;
-  return {
-    url,
-    rpc,
-    stop() {
-      stopped ??= new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once("exit", () => resolve());
-        process.kill(-child.pid!, "SIGTERM");
-      });
-      return stopped;
-    },
-  };
+  return { url: node.url, rpc, stop: () => node.stop() };
 }
 
 /** Init code that deploys `runtime` as is: CODECOPY the tail of the init code and RETURN it. */
