@@ -25,9 +25,9 @@ import {
   type LocalChain,
   type PortSource,
   type RedisServer,
-  PORT_ATTEMPTS,
   freePort,
   isPortInUse,
+  onFreePorts,
   startChain,
   startRedis,
 } from "../../oracle/src/devnet/local-services.js";
@@ -362,41 +362,42 @@ export async function nodeConfigs(
  * closes every node it created, the failed ones too: a half-started node already holds BullMQ
  * workers and Redis connections, which would keep mocha from exiting.
  */
-export async function startNodes(
+export function startNodes(
   configs: readonly Config[],
   extra: (i: number) => Partial<OracleNodeOptions> = () => ({}),
   ports: PortSource = freePort,
 ): Promise<OracleNode[]> {
-  const tried: number[][] = [];
-  let current = configs;
-  for (;;) {
-    tried.push(current.map((c) => c.httpPort));
-    const nodes = current.map(
-      (config, i) => new OracleNode({ config, tickMs: 300, txBumpAfterMs: 5_000, ...extra(i) }),
-    );
-    const outcomes = await Promise.allSettled(nodes.map((n) => n.start()));
-    const failures = outcomes.flatMap((o) => (o.status === "rejected" ? [o.reason as unknown] : []));
-    if (failures.length === 0) return nodes;
-    await Promise.allSettled(nodes.map((n) => n.close()));
-    if (!failures.every(isPortInUse)) throw failures.find((f) => !isPortInUse(f));
-    if (tried.length >= PORT_ATTEMPTS)
-      throw new Error(
-        `oracle nodes: an HTTP port was taken before its node listened in each of ${PORT_ATTEMPTS} attempts (ports ${tried.map((t) => t.join(", ")).join(" / ")})`,
-        { cause: failures[0] },
+  return onFreePorts(
+    "oracle nodes",
+    configs.length,
+    async (httpPorts) => {
+      const nodes = withPorts(configs, httpPorts).map(
+        (config, i) => new OracleNode({ config, tickMs: 300, txBumpAfterMs: 5_000, ...extra(i) }),
       );
-    current = await movePorts(current, ports);
-  }
+      const outcomes = await Promise.allSettled(nodes.map((n) => n.start()));
+      const failures = outcomes.flatMap((o) => (o.status === "rejected" ? [o.reason as unknown] : []));
+      if (failures.length === 0) return nodes;
+      await Promise.allSettled(nodes.map((n) => n.close()));
+      // A port taken is retried only when every failure is one (onFreePorts); else the other cause.
+      throw failures.find((f) => !isPortInUse(f)) ?? failures[0];
+    },
+    {
+      ports,
+      first: configs.map((c) => c.httpPort),
+      exhausted: (tried, attempts) =>
+        `oracle nodes: an HTTP port was taken before its node listened in each of ${attempts} attempts (ports ${tried.map((t) => t.join(", ")).join(" / ")})`,
+    },
+  );
 }
 
-/** `configs` with each `httpPort` replaced by one from `ports`, and every peer URL moved alike. */
-async function movePorts(configs: readonly Config[], ports: PortSource): Promise<Config[]> {
-  const moved = new Map<string, string>();
-  for (const c of configs) moved.set(`http://127.0.0.1:${c.httpPort}`, `http://127.0.0.1:${await ports()}`);
-  const port = (url: string) => Number(new URL(url).port);
-  return configs.map((c) =>
+/** `configs` with the i-th node's `httpPort` set to `ports[i]`, and every peer URL moved alike. */
+function withPorts(configs: readonly Config[], ports: readonly number[]): Config[] {
+  const url = (port: number) => `http://127.0.0.1:${port}`;
+  const moved = new Map(configs.map((c, i) => [url(c.httpPort), url(ports[i]!)]));
+  return configs.map((c, i) =>
     Object.freeze({
       ...c,
-      httpPort: port(moved.get(`http://127.0.0.1:${c.httpPort}`)!),
+      httpPort: ports[i]!,
       peerUrls: c.peerUrls.map((u) => moved.get(u.replace(/\/$/, "")) ?? u),
     }),
   );

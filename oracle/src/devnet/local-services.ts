@@ -88,34 +88,60 @@ export function isPortInUse(error: unknown): boolean {
 /** How many ports `onFreePort` tries before it gives up. */
 export const PORT_ATTEMPTS = 5;
 
+/** Options of `onFreePorts` / `onFreePort`. */
+export interface FreePortOptions {
+  /** Where candidate ports come from (default `freePort`; tests offer taken ones). */
+  readonly ports?: PortSource;
+  /** Attempts before giving up (default PORT_ATTEMPTS). */
+  readonly attempts?: number;
+  /** The first attempt's ports, when the caller has chosen them already (configs written). */
+  readonly first?: readonly number[];
+  /** The error message when every attempt was taken (default: `what` and every port tried). */
+  readonly exhausted?: (tried: readonly (readonly number[])[], attempts: number) => string;
+}
+
 /**
- * Runs `start` on a free port and, when the port was taken before the service bound it (the
- * error satisfies `isPortInUse`), again on a new port, at most `attempts` times. Every other
- * error is thrown as is, at once. `start` must leave nothing running when it throws.
+ * Runs `start` on `count` free ports and, when one was taken before its service bound it (the
+ * error satisfies `isPortInUse`), again on `count` new ones, at most `attempts` times. Every other
+ * error is thrown as is, at once. `start` must leave nothing running when it throws. One set of
+ * ports per attempt: services that name each other (a committee's peers) move together.
  * @throws Error naming `what` and every port tried, when all `attempts` were taken.
  */
-export async function onFreePort<T>(
+export async function onFreePorts<T>(
   what: string,
-  start: (port: number) => Promise<T>,
-  options: { ports?: PortSource; attempts?: number } = {},
+  count: number,
+  start: (ports: readonly number[]) => Promise<T>,
+  options: FreePortOptions = {},
 ): Promise<T> {
   const attempts = options.attempts ?? PORT_ATTEMPTS;
   const next = options.ports ?? freePort;
-  const tried: number[] = [];
+  const tried: number[][] = [];
   for (;;) {
-    const port = await next();
-    tried.push(port);
+    const ports: number[] = [];
+    if (tried.length === 0 && options.first !== undefined) ports.push(...options.first);
+    else for (let i = 0; i < count; i++) ports.push(await next());
+    tried.push(ports);
     try {
-      return await start(port);
+      return await start(ports);
     } catch (error) {
       if (!isPortInUse(error)) throw error;
       if (tried.length >= attempts)
         throw new Error(
-          `${what}: every port tried was taken by another process before it bound (${tried.join(", ")}; ${attempts} attempts)`,
+          options.exhausted?.(tried, attempts) ??
+            `${what}: every port tried was taken by another process before it bound (${tried.flat().join(", ")}; ${attempts} attempts)`,
           { cause: error },
         );
     }
   }
+}
+
+/** `onFreePorts` for one service on one port. */
+export function onFreePort<T>(
+  what: string,
+  start: (port: number) => Promise<T>,
+  options: FreePortOptions = {},
+): Promise<T> {
+  return onFreePorts(what, 1, ([port]) => start(port!), options);
 }
 
 // What redis-server ("bind: Address already in use"), Node ("listen EADDRINUSE") and Anvil

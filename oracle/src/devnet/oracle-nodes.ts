@@ -10,9 +10,7 @@ import { encryptKeystoreJson } from "ethers";
 import { privateKeyToAddress } from "viem/accounts";
 import type { HDAccount } from "viem/accounts";
 import {
-  freePort,
-  isPortInUse,
-  PORT_ATTEMPTS,
+  onFreePorts,
   PortInUseError,
   type PortSource,
   PROJECT_ROOT,
@@ -102,23 +100,12 @@ async function waitHealthy(url: string, port: number, w: Watched, logFile: strin
  * one before its node listens: then every node is stopped and all start again on new ports (each
  * node's config names the others' URLs), at most PORT_ATTEMPTS times, then an error naming them.
  */
-export async function startOracleNodes(p: StartOracleNodesParameters): Promise<OracleNodeProcesses> {
-  const tried: number[][] = [];
-  for (;;) {
-    const ports: number[] = [];
-    for (let i = 0; i < p.accounts.length; i++) ports.push(await (p.ports ?? freePort)());
-    tried.push(ports);
-    try {
-      return await startOracleNodesOn(p, ports);
-    } catch (error) {
-      if (!isPortInUse(error)) throw error;
-      if (tried.length >= PORT_ATTEMPTS)
-        throw new Error(
-          `oracle nodes: a port was taken before its node listened in each of ${PORT_ATTEMPTS} attempts (ports ${tried.map((t) => t.join(", ")).join(" / ")})`,
-          { cause: error },
-        );
-    }
-  }
+export function startOracleNodes(p: StartOracleNodesParameters): Promise<OracleNodeProcesses> {
+  return onFreePorts("oracle nodes", p.accounts.length, (ports) => startOracleNodesOn(p, ports), {
+    ...(p.ports === undefined ? {} : { ports: p.ports }),
+    exhausted: (tried, attempts) =>
+      `oracle nodes: a port was taken before its node listened in each of ${attempts} attempts (ports ${tried.map((t) => t.join(", ")).join(" / ")})`,
+  });
 }
 
 async function startOracleNodesOn(
