@@ -8,25 +8,14 @@
  * netted into its household's meter instead of its own account (`costLiveNetted`). A diagnostic, not a test: it asserts nothing.
  */
 import { loadHighs } from "../oracle/src/domain/dispatch/index.js";
-import type { Line } from "../oracle/src/domain/dispatch/index.js";
 import { runPolicy, settleInterval, simulateDayData } from "../oracle/src/domain/rolling/day.js";
-import { generateNeighbourhood } from "../oracle/src/domain/simulation/index.js";
+import { LINES, WEATHER, neighbourhoodFor } from "./value-days.js";
 import { batteryPriceThresholds, parseStrategyOptions } from "../oracle/src/domain/simulation/strategy.js";
-
-// As bench/value.ts.
-const LINES: Line[] = [
-  { from: 0, to: 1, capacityWh: 1_500, lossFactor: 0.02, feePerKwh: 5_000 },
-  { from: 1, to: 2, capacityWh: 25_000, lossFactor: 0.02, feePerKwh: 5_000 },
-];
-const WEATHER = {
-  sunny: { date: "2027-06-21", cloud: { mean: 0.95, stationarySd: 0.05 } },
-  cloudy: { date: "2027-06-22", cloud: { mean: 0.35, stationarySd: 0.15 } },
-} as const;
 
 const seed = Number(process.argv[2] ?? 1);
 const weather = (process.argv[3] ?? "cloudy") as keyof typeof WEATHER;
 const highs = await loadHighs();
-const neighbourhood = generateNeighbourhood({ seed, prosumers: 50, zones: 3 });
+const neighbourhood = neighbourhoodFor(seed);
 const { date, cloud } = WEATHER[weather];
 const data = simulateDayData({ neighbourhood, date, seed, cloud, lines: LINES }, 32);
 const live = runPolicy(data, "rolling", highs);

@@ -27,7 +27,6 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { loadHighs, solveRollingInWorker, warmUpSolver } from "../oracle/src/domain/dispatch/index.js";
-import type { Line } from "../oracle/src/domain/dispatch/index.js";
 import {
   FORECAST_METHODS,
   FORECAST_QUANTITIES,
@@ -45,18 +44,7 @@ import {
   type PolicyOutcome,
 } from "../oracle/src/domain/rolling/day.js";
 import { generateNeighbourhood } from "../oracle/src/domain/simulation/index.js";
-
-/** The demo's grid (oracle/src/demo/world.ts defaultGridLayout for 3 zones), as dispatch lines. */
-const LINES: Line[] = [
-  { from: 0, to: 1, capacityWh: 1_500, lossFactor: 0.02, feePerKwh: 5_000 },
-  { from: 1, to: 2, capacityWh: 25_000, lossFactor: 0.02, feePerKwh: 5_000 },
-];
-
-const WEATHER = {
-  sunny: { date: "2027-06-21", cloud: { mean: 0.95, stationarySd: 0.05 } },
-  cloudy: { date: "2027-06-22", cloud: { mean: 0.35, stationarySd: 0.15 } },
-} as const;
-type Weather = keyof typeof WEATHER;
+import { LINES, WEATHER, neighbourhoodFor, type Weather } from "./value-days.js";
 
 const seeds =
   process.env.VALUE_SEEDS === "none" ? [] : (process.env.VALUE_SEEDS ?? "1,2,3").split(",").map(Number);
@@ -114,7 +102,6 @@ function evaluateForecasts(data: DayData, weather: string): void {
 }
 
 // ---- value ----------------------------------------------------------------------------------
-const neighbourhoodFor = (seed: number) => generateNeighbourhood({ seed, prosumers: 50, zones: 3 });
 const valueRows: Array<Record<string, unknown>> = [];
 for (const seed of seeds) {
   for (const weather of weathers) {
