@@ -30,6 +30,7 @@ import {
   onFreePorts,
   startChain,
   startRedis,
+  startTogether,
 } from "../../oracle/src/devnet/local-services.js";
 import { createChainClients } from "../../oracle/src/chain/market.js";
 import { type AccountWalletClient, type WriteClients } from "../../oracle/src/client/clients.js";
@@ -89,20 +90,8 @@ export interface StartEnvOptions {
 }
 
 export async function startEnv(options: StartEnvOptions = {}): Promise<Env> {
-  // allSettled, not all: when one start fails, the other may still succeed, and its process would
-  // outlive the failed `before` hook (mocha then never exits). Whatever started is stopped.
-  const [chainStart, redisStart] = await Promise.allSettled([
-    startChain(options.chain ?? "hardhat"),
-    startRedis(),
-  ]);
-  const started = [chainStart, redisStart].flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
-  const failed = [chainStart, redisStart].find((s) => s.status === "rejected");
-  if (failed !== undefined) {
-    await Promise.allSettled(started.map((s) => s.stop()));
-    throw failed.reason;
-  }
-  const chain = (chainStart as PromiseFulfilledResult<LocalChain>).value;
-  const redis = (redisStart as PromiseFulfilledResult<RedisServer>).value;
+  // When one start fails, the other is stopped (else mocha never exits after the failed hook).
+  const [chain, redis] = await startTogether([startChain(options.chain ?? "hardhat"), startRedis()]);
   const deploymentId = `e2e-${chain.port}`;
   const stopServices = async () => {
     await Promise.allSettled([chain.stop(), redis.stop()]);

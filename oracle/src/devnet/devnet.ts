@@ -22,7 +22,7 @@ import { mnemonicToAccount, type HDAccount } from "viem/accounts";
 import { z } from "zod";
 import { formatIssues } from "../domain/errors.js";
 import { deployLocalSuite, type SuiteAddresses } from "./deploy.js";
-import { DEV_MNEMONIC, PROJECT_ROOT, startHardhatNode, startRedis } from "./local-services.js";
+import { DEV_MNEMONIC, PROJECT_ROOT, startHardhatNode, startRedis, startTogether } from "./local-services.js";
 import { startOracleNodes } from "./oracle-nodes.js";
 import { connectDemoChain, defaultGridLayout, fundEth, type DemoChain } from "../demo/world.js";
 import { ENERGY_SOURCES, type EnergySource } from "../domain/energy-source.js";
@@ -365,17 +365,14 @@ export async function startDevnet(
 
   try {
     progress(`starting a Hardhat node on 127.0.0.1:${options.rpcPort} and a redis-server`);
-    // allSettled: when one fails, the other is still stopped by close() (the node is detached: it
-    // would outlive this process).
-    const [chainStart, redisStart] = await Promise.allSettled([
+    const [chainService, redis] = await startTogether([
       startHardhatNode({ port: options.rpcPort }),
       startRedis(),
     ]);
-    if (chainStart.status === "fulfilled") cleanups.push(() => chainStart.value.stop());
-    if (redisStart.status === "fulfilled") cleanups.push(() => redisStart.value.stop());
-    if (chainStart.status === "rejected") throw chainStart.reason;
-    if (redisStart.status === "rejected") throw redisStart.reason;
-    const [chainService, redis] = [chainStart.value, redisStart.value];
+    cleanups.push(
+      () => chainService.stop(),
+      () => redis.stop(),
+    );
     cleanups.push(async () =>
       rmSync(join(PROJECT_ROOT, "deploy", "deployments", options.deploymentId), {
         recursive: true,

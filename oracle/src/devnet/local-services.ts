@@ -39,6 +39,23 @@ export interface LocalService {
   stop(options?: { hard?: boolean }): Promise<void>;
 }
 
+/**
+ * Starts services side by side and returns them in order. When one start fails the others may
+ * still succeed, and their processes would outlive the caller (a detached Hardhat node outlives
+ * even this process; a test's mocha would never exit): whatever started is stopped, then the first
+ * failure is thrown.
+ */
+export async function startTogether<T extends readonly { stop(): Promise<void> }[]>(starts: {
+  readonly [K in keyof T]: Promise<T[K]>;
+}): Promise<T> {
+  const settled = await Promise.allSettled(starts);
+  const failed = settled.find((s) => s.status === "rejected");
+  if (failed === undefined)
+    return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as unknown as T;
+  await Promise.allSettled(settled.flatMap((s) => (s.status === "fulfilled" ? [s.value.stop()] : [])));
+  throw failed.reason;
+}
+
 export interface RedisServer extends LocalService {
   /** Starts the server again on the same port (after a stop), empty. */
   restart(): Promise<void>;
