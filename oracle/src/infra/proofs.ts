@@ -4,7 +4,9 @@
  * leaves come from — this node's records, checked against the chain's commitment — is
  * jobs/proofs.ts.
  *
- *   GET /proofs/:intervalId/schedule                   every fill leaf with its order (public)
+ *   GET /proofs/:intervalId/schedule                   every leaf of the committed tree: each
+ *                                                      fill with its order, then each flexibility
+ *                                                      step with its order (public)
  *   GET /proofs/:intervalId/fills/:orderId             one fill leaf and its proof, for claimFill
  *   GET /proofs/:intervalId/meter/:participant?expiry=&signature=
  *                                                      the participant's own meter leaf and its
@@ -43,11 +45,49 @@ export interface FillLeafJson {
   readonly order: OrderJson;
 }
 
+/** A flexibility order as `settleFlexSteps` takes it (its EIP-712 hash is the step's `orderId`). */
+export interface FlexOrderJson {
+  readonly owner: Address;
+  readonly batteryId: number;
+  readonly firstInterval: string;
+  readonly lastInterval: string;
+  readonly maxChargePricePerKwh: string;
+  readonly minDischargePricePerKwh: string;
+  readonly chargeBudget: string;
+  readonly initialSocWh: string;
+  readonly nonce: string;
+}
+
+/**
+ * A flexibility step's leaf of the committed tree. The contract hashes it as a fill leaf
+ * `(bytes32 key, uint64 energyWh)` with `key = keccak256(abi.encode(bytes32 orderId, uint8
+ * direction))` (`FlexibilityMarket.flexStepKey`); `key` is given for convenience, a client can
+ * recompute it from `orderId` and `direction`.
+ */
+export interface FlexStepLeafJson {
+  /** The flexibility order's id. */
+  readonly orderId: Hex;
+  readonly batteryId: number;
+  /** 0 charge (drawn from the grid), 1 discharge (delivered to it). */
+  readonly direction: 0 | 1;
+  readonly energyWh: string;
+  readonly key: Hex;
+  /** The order as `settleFlexSteps` takes it. */
+  readonly order: FlexOrderJson;
+}
+
+/**
+ * Every leaf of an interval's committed tree, in the order the committee built it: `leaves` (one
+ * per order open at gate closure, zero fills included, in placement order), then `steps` (one per
+ * active flexibility order, ascending battery id; empty without any). The root over both is
+ * `scheduleRoot`; `leaves` alone hashes to it only when `steps` is empty.
+ */
 export interface ScheduleLeavesJson {
   readonly intervalId: string;
   readonly scheduleRoot: Hex;
   readonly zonePrices: readonly string[];
   readonly leaves: readonly FillLeafJson[];
+  readonly steps: readonly FlexStepLeafJson[];
 }
 
 export interface FillProofJson {

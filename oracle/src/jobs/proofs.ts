@@ -1,6 +1,6 @@
 /**
- * The Proof API's data (docs/ORACLE.md, "Proof API"): the fill leaves and meter leaves of a
- * committed interval, from this node's own records (or, for the schedule, recomputed from chain
+ * The Proof API's data (docs/ORACLE.md, "Proof API"): the schedule leaves (fills and flexibility
+ * steps) and meter leaves of a committed interval, from this node's own records (or, for the schedule, recomputed from chain
  * data), served only when they hash to what the chain committed — the chain's interval state is
  * read on every request.
  */
@@ -12,6 +12,7 @@ import { UnrecoverableInputError } from "../domain/errors.js";
 import type {
   FillLeafJson,
   FillProofJson,
+  FlexStepLeafJson,
   MeterProofJson,
   ProofSource,
   ScheduleLeavesJson,
@@ -29,8 +30,10 @@ const CACHED_INTERVALS = 16;
 interface CachedSchedule {
   readonly commitment: Hex;
   readonly view: SettlementView;
-  /** The fill leaves with their orders (what `schedule` lists). */
+  /** The fill leaves with their orders (what `schedule` lists first). */
   readonly leaves: FillLeafJson[];
+  /** The flexibility steps' leaves with their orders (what `schedule` lists after the fills). */
+  readonly steps: FlexStepLeafJson[];
   /** The committed tree (fills, then flexibility steps); undefined without a leaf. */
   readonly tree: IndexedFillTree | undefined;
 }
@@ -75,6 +78,24 @@ export function proofSource(ctx: PipelineContext): ProofSource {
         nonce: o.nonce.toString(),
       },
     }));
+    const steps = view.flexSteps.map((s): FlexStepLeafJson => ({
+      orderId: s.orderId.toLowerCase() as Hex,
+      batteryId: s.order.batteryId,
+      direction: s.direction,
+      energyWh: s.energyWh.toString(),
+      key: s.leaf.orderId.toLowerCase() as Hex,
+      order: {
+        owner: s.order.owner,
+        batteryId: s.order.batteryId,
+        firstInterval: s.order.firstInterval.toString(),
+        lastInterval: s.order.lastInterval.toString(),
+        maxChargePricePerKwh: s.order.maxChargePricePerKwh.toString(),
+        minDischargePricePerKwh: s.order.minDischargePricePerKwh.toString(),
+        chargeBudget: s.order.chargeBudget.toString(),
+        initialSocWh: s.order.initialSocWh.toString(),
+        nonce: s.order.nonce.toString(),
+      },
+    }));
     // The committed tree: the fills and, with flexibility orders, their steps (a proof from a tree
     // of the fills alone fails against the committed root).
     const all = viewLeaves(view);
@@ -82,6 +103,7 @@ export function proofSource(ctx: PipelineContext): ProofSource {
       commitment: state.commitment,
       view,
       leaves,
+      steps,
       tree: all.length === 0 ? undefined : indexedFillTree(all),
     };
     cache.set(intervalId, entry);
@@ -100,6 +122,7 @@ export function proofSource(ctx: PipelineContext): ProofSource {
         scheduleRoot: s.view.root,
         zonePrices: s.view.zonePrices.map(String),
         leaves: s.leaves,
+        steps: s.steps,
       };
     },
 

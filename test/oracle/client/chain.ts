@@ -278,6 +278,8 @@ export async function tradedInterval(chain: ClientChain): Promise<TradedInterval
           filledWh: String(f.filledWh),
           order: json(orders.get(f.orderId)!),
         })),
+        // This stand-in commits fills only (no flexibility order).
+        steps: [],
       };
     },
     async fill(id, orderId) {

@@ -29,7 +29,7 @@ const source: ProofSource = {
   async schedule(intervalId) {
     if (intervalId !== 7n)
       throw new ProofError(404, `intervalId: interval ${intervalId} has no committed schedule`);
-    return { intervalId: "7", scheduleRoot: ROOT, zonePrices: ["120000"], leaves: [] };
+    return { intervalId: "7", scheduleRoot: ROOT, zonePrices: ["120000"], leaves: [], steps: [] };
   },
   async fill(intervalId, orderId) {
     if (intervalId !== 7n)

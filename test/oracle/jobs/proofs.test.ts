@@ -6,7 +6,7 @@
  */
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { expect } from "chai";
-import { type Address, type Hex, getAddress } from "viem";
+import { type Address, type Hex, concat, encodeAbiParameters, getAddress, keccak256 } from "viem";
 import { FLEX_CHARGE, flexStepKey } from "../../../oracle/src/domain/flexibility/index.js";
 import {
   FILL_LEAF_ENCODING,
@@ -16,7 +16,7 @@ import {
   scheduleCommitment,
   scheduleRootOf,
 } from "../../../oracle/src/domain/schedule.js";
-import { ProofError, type ProofSource } from "../../../oracle/src/infra/proofs.js";
+import { ProofError, type ProofSource, type ScheduleLeavesJson } from "../../../oracle/src/infra/proofs.js";
 import { saveOwn } from "../../../oracle/src/jobs/committee.js";
 import type { PipelineContext } from "../../../oracle/src/jobs/context.js";
 import { proofSource } from "../../../oracle/src/jobs/proofs.js";
@@ -100,6 +100,38 @@ async function expectFillProofsAgainst(source: ProofSource, root: Hex) {
   }
 }
 
+/**
+ * The schedule root an independent client computes from a `/schedule` answer alone, the way the
+ * contracts hash it, without the oracle's tree code: each leaf is MarketHashing.fillLeaf,
+ * `keccak256(keccak256(abi.encode(bytes32 id, uint64 wh)))`, where a fill's id is its order id and
+ * a step's id is `keccak256(abi.encode(bytes32 orderId, uint8 direction))`
+ * (FlexibilityMarket.flexStepKey); the tree is OpenZeppelin's standard one (leaf hashes sorted
+ * ascending, laid out from the end of an array of 2n − 1 nodes, each parent the keccak of its
+ * two children in ascending order), the tree OpenZeppelin's MerkleProof verifies against.
+ */
+function rootFromJson(
+  json: Pick<ScheduleLeavesJson, "leaves"> & { steps?: ScheduleLeavesJson["steps"] },
+): Hex {
+  const leaf = (id: Hex, wh: string) =>
+    keccak256(keccak256(encodeAbiParameters([{ type: "bytes32" }, { type: "uint64" }], [id, BigInt(wh)])));
+  const hashes = [
+    ...json.leaves.map((l) => leaf(l.orderId, l.filledWh)),
+    ...(json.steps ?? []).map((s) =>
+      leaf(
+        keccak256(encodeAbiParameters([{ type: "bytes32" }, { type: "uint8" }], [s.orderId, s.direction])),
+        s.energyWh,
+      ),
+    ),
+  ].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0));
+  const tree: Hex[] = new Array<Hex>(2 * hashes.length - 1);
+  hashes.forEach((h, i) => (tree[tree.length - 1 - i] = h));
+  for (let i = tree.length - 1 - hashes.length; i >= 0; i--) {
+    const [a, b] = [tree[2 * i + 1]!, tree[2 * i + 2]!];
+    tree[i] = keccak256(BigInt(a) <= BigInt(b) ? concat([a, b]) : concat([b, a]));
+  }
+  return tree[0]!;
+}
+
 const baseExtra = {
   orders: ORDERS,
   filledWh: FILLED.map(String),
@@ -112,6 +144,13 @@ describe("proofSource", () => {
       const root = scheduleRootOf(fillLeaves);
       const source = await nodeWith(baseExtra, root);
       await expectFillProofsAgainst(source, root);
+    });
+
+    it("lists the fills and no step, and the root rebuilds from them", async () => {
+      const root = scheduleRootOf(fillLeaves);
+      const s = await (await nodeWith(baseExtra, root)).schedule(INTERVAL);
+      expect(s.steps).to.deep.equal([]);
+      expect(rootFromJson(s)).to.equal(root);
     });
   });
 
@@ -132,10 +171,45 @@ describe("proofSource", () => {
       await expectFillProofsAgainst(source, root);
     });
 
-    it("lists the fills only, and answers 404 for the step's key (it is no fill)", async () => {
+    it("lists every leaf of the committed tree, the fills then the step with its order", async () => {
       const source = await nodeWith(extra, root);
       const s = await source.schedule(INTERVAL);
       expect(s.leaves.map((l) => l.orderId)).to.deep.equal(ORDERS.map((o) => o.orderId));
+      expect(s.steps).to.deep.equal([
+        {
+          orderId: ORDER_ID,
+          batteryId: 7,
+          direction: FLEX_CHARGE,
+          energyWh: "500",
+          key: stepLeaf.orderId,
+          order: {
+            owner: active().order.owner,
+            batteryId: 7,
+            firstInterval: "100",
+            lastInterval: "200",
+            maxChargePricePerKwh: "200000",
+            minDischargePricePerKwh: "150000",
+            chargeBudget: (10n ** 12n).toString(),
+            initialSocWh: "5000",
+            nonce: "0",
+          },
+        },
+      ]);
+    });
+
+    it("answers enough to rebuild the committed root from the JSON alone; the fills alone (the old answer) do not", async () => {
+      const source = await nodeWith(extra, root);
+      const s = JSON.parse(JSON.stringify(await source.schedule(INTERVAL))) as ScheduleLeavesJson;
+      expect(rootFromJson(s), "root of the fills and the step").to.equal(s.scheduleRoot);
+      expect(s.scheduleRoot).to.equal(root);
+      expect(rootFromJson({ leaves: s.leaves }), "root of the fills alone").to.not.equal(root);
+      // The independent rebuild agrees with the committed tree where there is no step.
+      expect(rootFromJson({ leaves: s.leaves.slice(0, 1) })).to.equal(scheduleRootOf(fillLeaves.slice(0, 1)));
+      expect(rootFromJson({ leaves: s.leaves })).to.equal(scheduleRootOf(fillLeaves));
+    });
+
+    it("answers 404 for the step's key on the fills route (it is no fill)", async () => {
+      const source = await nodeWith(extra, root);
       const error = await source.fill(INTERVAL, stepLeaf.orderId).catch((e: unknown) => e);
       expect(error).to.be.instanceOf(ProofError).with.property("status", 404);
     });
