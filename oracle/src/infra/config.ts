@@ -142,6 +142,28 @@ export const ConfigSchema = z
     meterCommitReserveSeconds: int(60, 86_400).default(600),
     settlementBatchGasBudget: bigintField(21_000n).default("10000000"),
     committeeAggregationTimeoutSeconds: int(1, 3_600).default(60),
+    /**
+     * BullMQ's `lockDuration` for every pipeline worker: how long a job's lock lives unless renewed.
+     * A node killed mid-job leaves that job active until its lock runs out and a stalled check
+     * finds it (docs/OPERATIONS.md, "Job locks"), so this bounds how long a crash delays the job.
+     * It only has to outlast a pause of the renewals (an event-loop stall, a Redis outage), never
+     * a long job: the solver runs on a worker thread, and the event loop keeps renewing meanwhile.
+     */
+    jobLockDurationMs: int(5_000, 600_000).default(20_000),
+    /** BullMQ's `lockRenewTime`: a held job's lock is renewed at least this often; at most half of `jobLockDurationMs`. */
+    jobLockRenewMs: int(500, 300_000).default(5_000),
+    /**
+     * BullMQ's `stalledInterval`: how often a worker looks for active jobs whose lock has run out
+     * and moves them back to wait. Only Redis load limits it (one short script per queue per
+     * look): a job whose lock is alive is never moved, however often the check runs.
+     */
+    stalledIntervalMs: int(1_000, 300_000).default(5_000),
+    /**
+     * BullMQ's `maxStalledCount`: how many times a job is moved back to wait after its worker died;
+     * the next stall fails it ("job stalled more than allowable limit") into the dead-letter queue,
+     * so a job that keeps killing its node does not crash-loop it.
+     */
+    maxStalledCount: int(0, 100).default(1),
     /** Base URLs of the other committee nodes (signature exchange); env/flag: comma-separated. */
     peerUrls: z
       .preprocess(
@@ -184,6 +206,14 @@ export const ConfigSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
+    // BullMQ renews a held lock at most lockRenewTime after its last renewal: at most half the
+    // duration keeps at least half of the lock in reserve for a stall of the renewals.
+    if (c.jobLockRenewMs * 2 > c.jobLockDurationMs)
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ["jobLockRenewMs"],
+        message: `must be at most half of jobLockDurationMs (${c.jobLockDurationMs}), or a lock could run out between two renewals`,
+      });
     if (c.peerRetryMaxMs < c.aggregateRetryMs)
       ctx.addIssue({
         code: z.ZodIssueCode.custom,

@@ -8,7 +8,9 @@
  * copied to the `dead-letter` queue as `{ queue, jobId, data, reason, failedAt }` before BullMQ
  * marks it failed. The copy's job id is `<queue>-<jobId>`, so a worker that crashes between the
  * copy and the failure and re-runs the job does not create a second copy. Failed jobs are kept
- * (`removeOnFail: false`): nothing is silently dropped.
+ * (`removeOnFail: false`): nothing is silently dropped. A job BullMQ fails without running it
+ * (a job that stalled more than `maxStalledCount` times: its worker died mid-job, again and again)
+ * is dead-lettered from the worker's `failed` event, as its processor never saw the error.
  */
 import {
   FlowProducer,
@@ -123,6 +125,26 @@ export interface QueueFactoryParameters {
 
 export type WorkerParameters = Omit<WorkerOptions, "connection" | "prefix">;
 
+/** The node's job-lock settings (infra/config.ts, docs/OPERATIONS.md "Job locks"). */
+export interface JobLockSettings {
+  readonly jobLockDurationMs: number;
+  readonly jobLockRenewMs: number;
+  readonly stalledIntervalMs: number;
+  readonly maxStalledCount: number;
+}
+
+/** The same settings under BullMQ's worker option names. */
+export function jobLockOptions(
+  settings: JobLockSettings,
+): Required<Pick<WorkerOptions, "lockDuration" | "lockRenewTime" | "stalledInterval" | "maxStalledCount">> {
+  return {
+    lockDuration: settings.jobLockDurationMs,
+    lockRenewTime: settings.jobLockRenewMs,
+    stalledInterval: settings.stalledIntervalMs,
+    maxStalledCount: settings.maxStalledCount,
+  };
+}
+
 /** Closes every resource, even when some fail; rethrows the failures together afterwards. */
 export async function closeAll(steps: ReadonlyArray<() => Promise<unknown>>): Promise<void> {
   const results = await Promise.allSettled(steps.map((s) => s()));
@@ -208,14 +230,15 @@ export class QueueFactory {
   ): Worker<DataType, ResultType> {
     this.assertOpen();
     const dlq = this.deadLetterQueue();
-    const deadLetter = async (job: Job, error: unknown): Promise<void> => {
+    /** `attemptsMade` counts the failing attempt. */
+    const deadLetter = async (job: Job, error: unknown, attemptsMade: number): Promise<void> => {
       const entry: DeadLetterEntry = {
         queue: name,
         jobId: job.id ?? "",
         name: job.name,
         data: job.data,
         reason: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-        attemptsMade: job.attemptsMade + 1,
+        attemptsMade,
         failedAt: new Date().toISOString(),
       };
       await dlq.add(name, entry, {
@@ -228,19 +251,26 @@ export class QueueFactory {
     const isFinal = (job: Job, error: unknown, attemptsMade: number): boolean =>
       isUnrecoverable(error) || attemptsMade >= (job.opts.attempts ?? 1);
 
+    // The errors the wrapper below has seen (and dead-lettered when final): the `failed` event
+    // handles only the others, which BullMQ raised without running the processor.
+    const seen = new WeakSet<object>();
+    const remember = (error: unknown): unknown => {
+      if (typeof error === "object" && error !== null) seen.add(error);
+      return error;
+    };
     let wrapped: Processor<DataType, ResultType> | string | URL = processor;
     if (typeof processor === "function") {
       wrapped = async (job, token, signal) => {
         try {
           return await processor(job, token, signal);
         } catch (error) {
-          if (isFinal(job, error, job.attemptsMade + 1)) await deadLetter(job, error);
+          if (isFinal(job, error, job.attemptsMade + 1)) await deadLetter(job, error, job.attemptsMade + 1);
           if (isUnrecoverable(error) && !(error instanceof UnrecoverableError)) {
             const translated = new UnrecoverableError(error instanceof Error ? error.message : String(error));
             (translated as Error & { cause?: unknown }).cause = error;
-            throw translated;
+            throw remember(translated);
           }
-          throw error;
+          throw remember(error);
         }
       };
     }
@@ -259,15 +289,17 @@ export class QueueFactory {
       prefix: this.prefix,
     });
     worker.on("error", (error) => this.logger?.warn({ err: error, queue: name }, "worker error"));
-    if (typeof processor !== "function") {
-      worker.on("failed", (job, error) => {
-        // In the failed event attemptsMade already counts the failed attempt.
-        if (job !== undefined && isFinal(job, error, job.attemptsMade))
-          deadLetter(job, error).catch((e: unknown) =>
-            this.logger?.error({ err: e, queue: name }, "dead-letter failed"),
-          );
-      });
-    }
+    // A sandboxed processor's failures, and a function processor's that BullMQ raised itself: a job
+    // that stalled more than maxStalledCount times is failed by the next worker that takes it,
+    // without running it ("job stalled more than allowable limit").
+    worker.on("failed", (job, error) => {
+      if (job === undefined || seen.has(error)) return;
+      // In the failed event attemptsMade already counts the failed attempt.
+      if (isFinal(job, error, job.attemptsMade))
+        deadLetter(job, error, job.attemptsMade).catch((e: unknown) =>
+          this.logger?.error({ err: e, queue: name }, "dead-letter failed"),
+        );
+    });
     this.workers.push(worker);
     return worker;
   }

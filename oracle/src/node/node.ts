@@ -20,7 +20,7 @@ import { unlockKeystore } from "../infra/keystore.js";
 import { type Logger, createLogger } from "../infra/logging.js";
 import { MeterStore } from "../infra/meter-store.js";
 import { type OracleMetrics, createMetrics } from "../infra/metrics.js";
-import { QueueFactory, closeAll } from "../infra/queue.js";
+import { QueueFactory, closeAll, jobLockOptions } from "../infra/queue.js";
 import { TxSender } from "../infra/tx-sender.js";
 import { receivePeerReadings, receiveSignature } from "../jobs/committee.js";
 import type { PipelineContext, PipelineSettings, PipelineTestHooks } from "../jobs/context.js";
@@ -185,9 +185,17 @@ export class OracleNode {
       const name = step.queue;
       const worker = queues.worker(name, (job, token) => step.run(ctx, job, token), {
         concurrency: step.concurrency,
-        // Settlement pushes many transactions; the lock must outlive a slow RPC.
-        lockDuration: 60_000,
+        // The lock is renewed by this event loop while a job runs, however long (a slow RPC, a
+        // solve on its thread); its duration bounds how long a job of a killed node stays active.
+        ...jobLockOptions(config),
       });
+      // A job whose worker died (this node killed mid-job) is back in wait: it runs again here.
+      worker.on("stalled", (jobId) =>
+        logger.warn(
+          { queue: name, jobId },
+          "stalled job moved back to wait (its worker stopped renewing the lock)",
+        ),
+      );
       worker.on("failed", (job, error) =>
         logger.warn(
           { queue: name, jobId: job?.id, attemptsMade: job?.attemptsMade, err: error },

@@ -90,6 +90,28 @@ describe("loadConfig", () => {
     });
   });
 
+  describe("the job locks (BullMQ's lockDuration, lockRenewTime, stalledInterval, maxStalledCount)", () => {
+    it("defaults to a 20 s lock renewed every 5 s, a stalled check every 5 s and one recovery per job", () => {
+      const c = loadConfig({ flags: { config: file }, env: {} });
+      expect([c.jobLockDurationMs, c.jobLockRenewMs, c.stalledIntervalMs, c.maxStalledCount]).to.deep.equal([
+        20_000, 5_000, 5_000, 1,
+      ]);
+    });
+    it("names the field and the reason for a value out of range", () => {
+      expect(
+        loadError({ flags: { config: file }, env: { GRIDBRAIN_STALLED_INTERVAL_MS: "0" } }).message,
+      ).to.include("stalledIntervalMs (GRIDBRAIN_STALLED_INTERVAL_MS): must be >= 1000");
+      expect(
+        loadError({ flags: { config: file }, env: { GRIDBRAIN_MAX_STALLED_COUNT: "-1" } }).message,
+      ).to.include("maxStalledCount (GRIDBRAIN_MAX_STALLED_COUNT): must be >= 0");
+    });
+    it("rejects a renewal period over half of the lock, naming jobLockRenewMs", () => {
+      const e = loadError({ flags: { config: file }, env: { GRIDBRAIN_JOB_LOCK_DURATION_MS: "8000" } });
+      expect(e.issues.map((i) => i.field)).to.deep.equal(["jobLockRenewMs"]);
+      expect(e.message).to.include("must be at most half of jobLockDurationMs (8000)");
+    });
+  });
+
   describe("the site location (the rolling horizon's solar-shaped forecast)", () => {
     it("defaults to the demo's neighbourhood and reads decimal degrees from env", () => {
       const d = loadConfig({ flags: { config: file }, env: {} });

@@ -3,6 +3,8 @@
  * ten minutes against three peers that are down, counting the warning lines the node writes.
  */
 import { expect } from "chai";
+import { once } from "node:events";
+import { type AddressInfo, type Server, createServer } from "node:net";
 import { Writable } from "node:stream";
 import type { Hex } from "viem";
 import type { AnyReport } from "../../../oracle/src/chain/reports.js";
@@ -10,7 +12,17 @@ import { retryDue, retryStart } from "../../../oracle/src/domain/backoff.js";
 import { createLogger } from "../../../oracle/src/infra/logging.js";
 import { broadcastSignature } from "../../../oracle/src/jobs/committee.js";
 import type { PipelineContext } from "../../../oracle/src/jobs/context.js";
-import { freePort } from "../../helpers/redis.js";
+
+/**
+ * A peer that is down and stays down: it listens (so no other process can take its port and
+ * answer) and closes every connection as it comes, so each send fails before any answer.
+ */
+async function deadPeer(): Promise<Server> {
+  const server = createServer((socket) => socket.destroy());
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  return server;
+}
 
 describe("broadcastSignature", function () {
   this.timeout(60_000);
@@ -30,12 +42,11 @@ describe("broadcastSignature", function () {
   const signature = `0x${"11".repeat(65)}` as Hex;
   let lines: { msg: string; failed?: unknown[] }[];
   let ctx: PipelineContext;
+  let peers: Server[] = [];
 
   before(async () => {
-    // Three peers that are down: ports nobody listens on.
-    const peerUrls = [await freePort(), await freePort(), await freePort()].map(
-      (p) => `http://127.0.0.1:${p}`,
-    );
+    peers = await Promise.all([deadPeer(), deadPeer(), deadPeer()]);
+    const peerUrls = peers.map((p) => `http://127.0.0.1:${(p.address() as AddressInfo).port}`);
     lines = [];
     const destination = new Writable({
       write(chunk: Buffer, _enc, done) {
@@ -45,6 +56,9 @@ describe("broadcastSignature", function () {
     });
     const logger = createLogger({ level: "info", destination });
     ctx = { settings: { peerUrls }, logger } as unknown as PipelineContext;
+  });
+  after(async () => {
+    await Promise.all(peers.map((p) => new Promise<void>((resolve) => p.close(() => resolve()))));
   });
 
   describe("when every peer is down", () => {
