@@ -14,6 +14,10 @@ const solcJsPath = require.resolve("solc/soljson.js");
 // `npm test` (scripts/test-all.mjs) sets this to collect every runner's results as JSON there
 // (scripts/test-results.ts); other commands leave it unset and the runners report as usual.
 const testResultsDir = process.env[RESULTS_DIR_ENV];
+// Artifacts and compile cache under this folder instead of ./artifacts and ./cache: set only for the
+// Hardhat processes of a local deploy (oracle/src/devnet/local-services.ts, deployBuildEnv), so that
+// their production build does not evict the default one a test run built, nor the other way round.
+const buildDir = process.env["GRIDBRAIN_BUILD_DIR"];
 
 export default defineConfig({
   plugins: [hardhatToolboxMochaEthers],
@@ -59,6 +63,9 @@ export default defineConfig({
   paths: {
     // Ignition modules live in deploy/modules; deployments are written to deploy/deployments/.
     ignition: "./deploy",
+    ...(buildDir === undefined || buildDir === ""
+      ? {}
+      : { artifacts: join(buildDir, "artifacts"), cache: join(buildDir, "cache") }),
     tests: {
       solidity: "./test/contracts",
       mocha: "./test",

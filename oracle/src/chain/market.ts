@@ -9,6 +9,7 @@ import {
   type Chain,
   type Hex,
   type PublicClient,
+  TimeoutError,
   type Transport,
   createPublicClient,
   defineChain,
@@ -20,6 +21,7 @@ import type { CommitteeView } from "../domain/committee.js";
 import { ENERGY_SOURCES } from "../domain/energy-source.js";
 import type { MeterRegistry, MeterSource } from "../domain/meter/validate.js";
 import { ordersDigest } from "../domain/schedule.js";
+import { RPC_TIMEOUT_MS } from "../infra/config.js";
 import { energyMarketAbi, gridRegistryAbi, oracleCommitteeAbi } from "./abis.js";
 
 export interface ChainClients {
@@ -29,26 +31,72 @@ export interface ChainClients {
 }
 
 /**
- * A viem chain + HTTP transport (JSON-RPC batching on). The transport is the node's one retry
- * layer for RPC: 5 retries from 150 ms, doubling, 20 s per attempt. TxSender broadcasts through
- * it with the same retries and loops around no call; a fault that outlives them fails the job's
- * attempt, which BullMQ retries (infra/tx-sender.ts, "Retries").
+ * viem's TimeoutError with the per-request timeout that ran out: viem's own says only "The request
+ * took too long to respond.", and the CLI names the wait (`rpc: <url> did not answer within <ms> ms`).
  */
-export function createChainClients(rpcUrl: string, chainId: number): ChainClients {
+export class RpcTimeoutError extends TimeoutError {
+  readonly timeoutMs: number;
+  constructor(parameters: { body: { [key: string]: unknown }; url: string; timeoutMs: number }) {
+    super({ body: parameters.body, url: parameters.url });
+    this.timeoutMs = parameters.timeoutMs;
+  }
+}
+
+export interface CreateChainClientsOptions {
+  /** Per-request timeout (ms) of each attempt; default the configuration's (`rpcTimeoutMs`, 20 s). */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * A viem chain + HTTP transport (JSON-RPC batching on). The transport is the node's one retry
+ * layer for RPC: 5 retries from 150 ms, doubling, `timeoutMs` (20 s) per attempt. TxSender
+ * broadcasts through it with the same retries and loops around no call; a fault that outlives them
+ * fails the job's attempt, which BullMQ retries (infra/tx-sender.ts, "Retries"). A request whose
+ * every attempt timed out throws RpcTimeoutError.
+ */
+export function createChainClients(
+  rpcUrl: string,
+  chainId: number,
+  options: CreateChainClientsOptions = {},
+): ChainClients {
+  const timeoutMs = options.timeoutMs ?? RPC_TIMEOUT_MS.default;
   const chain = defineChain({
     id: chainId,
     name: `gridbrain-${chainId}`,
     nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
     rpcUrls: { default: { http: [rpcUrl] } },
   });
-  const transport = http(rpcUrl, {
-    batch: { batchSize: 200, wait: 0 },
-    retryCount: 5,
-    retryDelay: 150,
-    timeout: 20_000,
-  });
+  const transport = withTimeoutMs(
+    http(rpcUrl, {
+      batch: { batchSize: 200, wait: 0 },
+      retryCount: 5,
+      retryDelay: 150,
+      timeout: timeoutMs,
+    }),
+    timeoutMs,
+  );
   const publicClient = createPublicClient({ chain, transport }) as PublicClient;
   return { chain, transport, publicClient };
+}
+
+/**
+ * `transport` whose TimeoutError (thrown once its retries are spent) carries `timeoutMs`. Outside
+ * the transport's retries, so they still see viem's own error and retry it as before.
+ */
+function withTimeoutMs(transport: Transport, timeoutMs: number): Transport {
+  return (parameters) => {
+    const inner = transport(parameters);
+    const request: typeof inner.request = async (args, requestOptions) => {
+      try {
+        return await inner.request(args, requestOptions);
+      } catch (error) {
+        if (error instanceof TimeoutError && !(error instanceof RpcTimeoutError))
+          throw new RpcTimeoutError({ body: { ...args }, url: error.url, timeoutMs });
+        throw error;
+      }
+    };
+    return { ...inner, request };
+  };
 }
 
 /** Chain time: the latest block's timestamp (the demo moves it with evm_increaseTime; never the wall clock). */

@@ -284,7 +284,9 @@ export function registerMeterCommands(program: Command): void {
         if (flags.config !== undefined) {
           // A ConfigError names every bad field of the node's config (exit 2).
           const config = loadConfig({ flags: { config: flags.config }, env: process.env });
-          const { publicClient } = createChainClients(config.rpcUrl, config.chainId);
+          const { publicClient } = createChainClients(config.rpcUrl, config.chainId, {
+            timeoutMs: config.rpcTimeoutMs,
+          });
           const timing = await readMarketTiming(publicClient, config.marketAddress);
           if (flags.intervalSeconds !== undefined && flags.intervalSeconds !== timing.intervalSeconds)
             throw CliError.input(

@@ -19,7 +19,14 @@ import {
 } from "../chain/market.js";
 import { committeeStatusLines } from "../domain/committee.js";
 import { intervalPhase } from "../domain/interval-phase.js";
-import { ConfigSchema, DEFAULT_SITE_LOCATION, envName, flagName, loadConfig } from "../infra/config.js";
+import {
+  ConfigSchema,
+  DEFAULT_SITE_LOCATION,
+  RPC_TIMEOUT_MS,
+  envName,
+  flagName,
+  loadConfig,
+} from "../infra/config.js";
 import { OracleNode } from "../node/node.js";
 import { verifyInterval } from "./verify.js";
 import { CliError } from "./cli-error.js";
@@ -41,6 +48,14 @@ const readOnlySchema = z.object({
     .regex(/^0x[0-9a-fA-F]{40}$/, "must be a 20-byte hex address")
     .transform((v) => getAddress(v)),
   startBlock: z.coerce.bigint().default(0n),
+  // The same field and bounds as `oracle serve`'s (infra/config.ts).
+  rpcTimeoutMs: z
+    .string()
+    .regex(/^\d+$/, "must be a whole number of milliseconds")
+    .transform(Number)
+    .refine((n) => n >= RPC_TIMEOUT_MS.min, `must be >= ${RPC_TIMEOUT_MS.min}`)
+    .refine((n) => n <= RPC_TIMEOUT_MS.max, `must be <= ${RPC_TIMEOUT_MS.max}`)
+    .default(String(RPC_TIMEOUT_MS.default)),
   // The committee's site location (the same settings as `oracle serve`): the rolling horizon's
   // forecast of PV zones depends on it, so verify must use the committee's values.
   siteLatitudeDeg: z.coerce.number().min(-90, "must be >= -90").max(90, "must be <= 90").optional(),
@@ -67,6 +82,7 @@ function readOnlyConfig(flags: Record<string, unknown>) {
     marketAddress: pick("marketAddress"),
     registryAddress: pick("registryAddress"),
     startBlock: pick("startBlock"),
+    rpcTimeoutMs: pick("rpcTimeoutMs"),
     siteLatitudeDeg: pick("siteLatitudeDeg"),
     siteLongitudeDeg: pick("siteLongitudeDeg"),
   });
@@ -96,6 +112,10 @@ function configFieldOptions(): Option[] {
 function chainOptions(cmd: Command): Command {
   return cmd
     .option("--rpc-url <url>", "JSON-RPC endpoint (GRIDBRAIN_RPC_URL)")
+    .option(
+      "--rpc-timeout-ms <ms>",
+      `wait for each JSON-RPC attempt, ${RPC_TIMEOUT_MS.min}..${RPC_TIMEOUT_MS.max} (GRIDBRAIN_RPC_TIMEOUT_MS; default ${RPC_TIMEOUT_MS.default})`,
+    )
     .option("--chain-id <id>", "chain id (GRIDBRAIN_CHAIN_ID)")
     .option("--market-address <address>", "EnergyMarket (GRIDBRAIN_MARKET_ADDRESS)")
     .option("--registry-address <address>", "GridRegistry (GRIDBRAIN_REGISTRY_ADDRESS)")
@@ -130,7 +150,7 @@ export function registerOracleCommands(program: Command): void {
     .option("--json", "print the result as JSON")
     .action(async (intervalId: bigint, opts: Record<string, unknown>) => {
       const c = readOnlyConfig(opts);
-      const { publicClient } = createChainClients(c.rpcUrl, c.chainId);
+      const { publicClient } = createChainClients(c.rpcUrl, c.chainId, { timeoutMs: c.rpcTimeoutMs });
       const result = await verifyInterval({
         client: publicClient,
         market: c.marketAddress as Address,
@@ -177,7 +197,7 @@ export function registerOracleCommands(program: Command): void {
     .option("--interval <n>", "one interval id", uintArg)
     .action(async (opts: Record<string, unknown>) => {
       const c = readOnlyConfig(opts);
-      const { publicClient } = createChainClients(c.rpcUrl, c.chainId);
+      const { publicClient } = createChainClients(c.rpcUrl, c.chainId, { timeoutMs: c.rpcTimeoutMs });
       const timing = await readMarketTiming(publicClient, c.marketAddress as Address);
       const now = await chainNow(publicClient);
       const current = now / timing.intervalSeconds;

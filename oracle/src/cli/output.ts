@@ -7,14 +7,16 @@
  *   --json: `{"error":{"name":…,"field":…,"message":…}}` (`field` only for bad input)
  *   exit:   2 for bad input (a flag, an argument, a file, the keystore, the configuration), 1 for
  *           everything else (a revert, decoded to its custom error; a node — a JSON-RPC endpoint
- *           that cannot be reached reads `rpc: cannot reach <url>: <cause>`; a transaction)
+ *           that cannot be reached reads `rpc: cannot reach <url>: <cause>`, one that does not
+ *           answer within the timeout `rpc: <url> did not answer within <ms> ms`; a transaction)
  *
  * The prosumer, `flex` and `registry` commands print through `runCommand`; the others throw, and
  * main.ts prints what they throw, and commander's own refusals (an unknown option, a missing
  * argument), through `describeFailure` / `describeCommanderError` and `printFailure`.
  */
 import type { CommanderError } from "commander";
-import { HttpRequestError, BaseError as ViemBaseError } from "viem";
+import { HttpRequestError, TimeoutError, BaseError as ViemBaseError } from "viem";
+import { RpcTimeoutError } from "../chain/market.js";
 import {
   ClientError,
   InvalidParameterError,
@@ -73,6 +75,14 @@ export function describeFailure(error: unknown, units?: TokenUnits): CliFailure 
   if (error instanceof KeystoreError) return { name: error.name, message: error.message, code: 2 };
   // A JSON-RPC request that failed at the transport: viem says only "HTTP request failed.", which
   // does not tell a user which endpoint, nor that nothing answered there.
+  // A JSON-RPC request that no attempt got an answer to in time: viem's message is several lines
+  // (URL, request body, version) and names neither the wait nor the setting that bounds it.
+  const timeout = causeOfType(error, TimeoutError);
+  if (timeout !== undefined) {
+    const url = withoutCredentials(timeout.url);
+    const within = timeout instanceof RpcTimeoutError ? ` within ${timeout.timeoutMs} ms` : " in time";
+    return { name: "RpcTimeout", message: `rpc: ${url} did not answer${within}`, code: 1 };
+  }
   const http = causeOfType(error, HttpRequestError);
   if (http !== undefined) {
     const url = withoutCredentials(http.url);

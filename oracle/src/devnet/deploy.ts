@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PROJECT_ROOT } from "./local-services.js";
+import { PROJECT_ROOT, deployBuildEnv } from "./local-services.js";
 
 export interface SuiteAddresses {
   readonly token: `0x${string}`;
@@ -63,7 +63,8 @@ export async function deployLocalSuite(parameters: DeployLocalSuiteParameters): 
   const output = await new Promise<string>((resolve, reject) => {
     const child = spawn("npx", args, {
       cwd: PROJECT_ROOT,
-      env: { ...process.env, GRIDBRAIN_RPC_URL: parameters.rpcUrl },
+      // Production bytecode, compiled once per change of the sources (deployBuildEnv).
+      env: { ...deployBuildEnv(), GRIDBRAIN_RPC_URL: parameters.rpcUrl },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let text = "";

@@ -26,6 +26,32 @@ export function findProjectRoot(from: string): string {
 
 export const PROJECT_ROOT = findProjectRoot(dirname(fileURLToPath(import.meta.url)));
 
+/** Where the suite's production build for a local deploy goes when ./artifacts holds another profile. */
+export const DEPLOY_BUILD_DIR = join(PROJECT_ROOT, "cache", "production-deploy");
+
+/**
+ * The environment of the Hardhat processes behind a local deploy of the suite (`deployLocalSuite`'s
+ * `hardhat ignition deploy` and the `hardhat node` it deploys to): the caller's, with the build
+ * profile pinned to production (what Ignition deploys: unoptimised, EnergyMarket is over the
+ * 24,576-byte code size limit) and, unless the caller's own build is production, the artifacts and
+ * compile cache in DEPLOY_BUILD_DIR (hardhat.config.ts, GRIDBRAIN_BUILD_DIR).
+ *
+ * Why: Hardhat keeps one compile-cache entry per source file whatever the profile, so a deploy from
+ * `npx hardhat test mocha` (default profile) compiled every contract again through viaIR (48 s of
+ * the 58 s setup of test/oracle/chain/flex-log-reader.test.ts, 2 loaded cores), overwrote the
+ * default artifacts, and the next test run compiled those again. Kept apart, each profile's build
+ * is compiled once and reused. `hardhat test --build-profile production` (`npm test`, CI) sets
+ * HARDHAT_BUILD_PROFILE=production for its test files (hardhat-mocha), and its deploys reuse the
+ * test run's own ./artifacts, as before. Never stale: Hardhat's cache, in either folder, rebuilds a
+ * file whose sources, compiler settings or outputs changed.
+ */
+export function deployBuildEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const production = { ...env, HARDHAT_BUILD_PROFILE: "production" };
+  return env["HARDHAT_BUILD_PROFILE"] === "production"
+    ? production
+    : { ...production, GRIDBRAIN_BUILD_DIR: DEPLOY_BUILD_DIR };
+}
+
 export interface LocalService {
   readonly port: number;
   readonly url: string;
@@ -575,6 +601,8 @@ export async function startHardhatNode(options: ChainStartOptions = {}): Promise
         spawn: (stdio) =>
           spawn("npx", ["hardhat", "node", "--hostname", "127.0.0.1", "--port", String(port)], {
             cwd: PROJECT_ROOT,
+            // The deploy's build folder: the node decodes reverts and console.log from its build info.
+            env: deployBuildEnv(),
             stdio,
             detached: true, // its own process group, so stop() also ends npx's child
           }),

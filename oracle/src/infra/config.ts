@@ -75,9 +75,18 @@ const bool = () =>
 
 const nonEmpty = z.string().min(1, "must not be empty");
 
+/**
+ * Bounds and default of `rpcTimeoutMs`, the wait for each JSON-RPC attempt (the transport retries
+ * a timed-out request 5 times, chain/market.ts). Below 100 ms a loaded local node's ordinary answer
+ * would not fit; above 10 minutes a stuck request would hold a job's lock for nothing.
+ */
+export const RPC_TIMEOUT_MS = { min: 100, max: 600_000, default: 20_000 } as const;
+
 export const ConfigSchema = z
   .object({
     rpcUrl: url(["http:", "https:", "ws:", "wss:"]),
+    /** Milliseconds each JSON-RPC attempt may take (RPC_TIMEOUT_MS). */
+    rpcTimeoutMs: int(RPC_TIMEOUT_MS.min, RPC_TIMEOUT_MS.max).default(RPC_TIMEOUT_MS.default),
     chainId: int(1, 2 ** 53 - 1),
     redisUrl: url(["redis:", "rediss:"]),
     /**

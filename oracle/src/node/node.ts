@@ -130,7 +130,9 @@ export class OracleNode {
     const logger =
       this.options.logger ??
       createLogger({ level: config.logLevel, base: { node: account.address, chainId: config.chainId } });
-    const { chain, transport, publicClient } = createChainClients(config.rpcUrl, config.chainId);
+    const { chain, transport, publicClient } = createChainClients(config.rpcUrl, config.chainId, {
+      timeoutMs: config.rpcTimeoutMs,
+    });
     const timing: MarketTiming = await readMarketTiming(publicClient, config.marketAddress);
     assertMeterTiming(config, timing);
     // The solver thread starts and loads HiGHS while the rest of the node comes up.

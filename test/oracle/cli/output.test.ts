@@ -7,12 +7,14 @@
 import { expect } from "chai";
 import { Command, CommanderError, Option } from "commander";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { type Server, createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   ContractFunctionExecutionError,
   ContractFunctionRevertedError,
   HttpRequestError,
+  TimeoutError,
   encodeErrorResult,
 } from "viem";
 import {
@@ -22,6 +24,7 @@ import {
   jsonText,
 } from "../../../oracle/src/cli/output.js";
 import { energyMarketAbi } from "../../../oracle/src/chain/abis.js";
+import { RpcTimeoutError } from "../../../oracle/src/chain/market.js";
 import { ClientError, InvalidParameterError } from "../../../oracle/src/client/index.js";
 import { PROJECT_ROOT } from "../../../oracle/src/devnet/local-services.js";
 import { RegistryFileError } from "../../../oracle/src/domain/registry-plan.js";
@@ -167,6 +170,37 @@ describe("describeFailure", () => {
       });
     });
 
+    describe("when the JSON-RPC node does not answer in time", () => {
+      /** What a read through createChainClients throws once every attempt timed out. */
+      const timedOut = (url: string, timeoutMs: number) =>
+        new ContractFunctionExecutionError(
+          new RpcTimeoutError({ body: { method: "eth_call" }, url, timeoutMs }),
+          { abi: energyMarketAbi, functionName: "intervalState", args: [1n] },
+        );
+
+      it("says rpc: <url> did not answer within <ms> ms, and exits 1", () => {
+        expect(describeFailure(timedOut("http://127.0.0.1:8545", 2_500))).to.deep.equal({
+          name: "RpcTimeout",
+          message: "rpc: http://127.0.0.1:8545 did not answer within 2500 ms",
+          code: 1,
+        });
+      });
+
+      it("leaves the URL's credentials out", () => {
+        const { message } = describeFailure(timedOut("https://user:s3cret@rpc.example/v1", 20_000));
+        expect(message).to.equal("rpc: https://rpc.example/v1 did not answer within 20000 ms");
+      });
+
+      it("says in time when the transport did not say how long it waited (viem's own TimeoutError)", () => {
+        const failure = describeFailure(new TimeoutError({ body: {}, url: "http://127.0.0.1:8545" }));
+        expect(failure).to.deep.equal({
+          name: "RpcTimeout",
+          message: "rpc: http://127.0.0.1:8545 did not answer in time",
+          code: 1,
+        });
+      });
+    });
+
     it("keeps a client error's name and exits 1", () => {
       expect(describeFailure(new ClientError("ProofUnavailable", "no node has the proof"))).to.deep.equal({
         name: "ProofUnavailable",
@@ -284,6 +318,12 @@ describe("a bad flag in every command", function () {
       json: true,
     },
     {
+      args: ["verify", "1", ...readOnly, "--rpc-timeout-ms", "99"],
+      flag: "--rpc-timeout-ms",
+      reason: "must be >= 100",
+      json: true,
+    },
+    {
       args: ["market", "status", ...readOnly, "--interval", "soon"],
       flag: "--interval",
       reason: 'must be a non-negative integer, got "soon"',
@@ -379,6 +419,43 @@ describe("a failure that is not bad input", function () {
     expect(error).to.deep.equal({
       name: "RpcUnreachable",
       message: `rpc: cannot reach ${rpcUrl}/: connect ECONNREFUSED 127.0.0.1:${port}`,
+    });
+  });
+});
+
+describe("a node that accepts the request and never answers", function () {
+  this.timeout(60_000);
+  let server: Server;
+  let rpcUrl: string;
+  before(async () => {
+    // Reads the request and leaves it open: what a stuck or overloaded node does.
+    server = createServer(() => {});
+    await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+    rpcUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  });
+  after(async () => {
+    server.closeAllConnections();
+    await new Promise((done) => server.close(done));
+  });
+  // The shortest wait the flag accepts: with the transport's 5 retries a run takes ~6 × 100 ms plus
+  // its backoff (~4.7 s).
+  const flags = () => [...readOnlyFlags(rpcUrl), "--rpc-timeout-ms", "100"];
+
+  it("verify: error: rpc: <url> did not answer within <ms> ms, exit 1", async () => {
+    const result = await runCli(["verify", "1", ...flags()], { withoutGridbrainEnv: true });
+    expect(result.code, result.stderr).to.equal(1);
+    expect(result.stdout).to.equal("");
+    expect(result.stderr).to.equal(`error: rpc: ${rpcUrl}/ did not answer within 100 ms\n`);
+  });
+
+  it("verify --json: { error: { name: RpcTimeout, message } } without a field, exit 1", async () => {
+    const result = await runCli(["verify", "1", ...flags(), "--json"], { withoutGridbrainEnv: true });
+    expect(result.code, result.stderr).to.equal(1);
+    expect(result.stdout).to.equal("");
+    const { error } = JSON.parse(result.stderr) as { error: Record<string, unknown> };
+    expect(error).to.deep.equal({
+      name: "RpcTimeout",
+      message: `rpc: ${rpcUrl}/ did not answer within 100 ms`,
     });
   });
 });

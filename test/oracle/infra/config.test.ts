@@ -132,6 +132,23 @@ describe("loadConfig", () => {
     });
   });
 
+  describe("rpcTimeoutMs (the wait for each JSON-RPC attempt)", () => {
+    it("defaults to 20 s and reads milliseconds from a flag", () => {
+      expect(loadConfig({ flags: { config: file }, env: {} }).rpcTimeoutMs).to.equal(20_000);
+      expect(loadConfig({ flags: { config: file, rpcTimeoutMs: "2500" }, env: {} }).rpcTimeoutMs).to.equal(
+        2_500,
+      );
+    });
+    it("names the field, where it came from and the bound it is outside", () => {
+      expect(loadError({ flags: { config: file, rpcTimeoutMs: "99" }, env: {} }).message).to.include(
+        "rpcTimeoutMs (--rpc-timeout-ms): must be >= 100",
+      );
+      expect(
+        loadError({ flags: { config: file }, env: { GRIDBRAIN_RPC_TIMEOUT_MS: "600001" } }).message,
+      ).to.include("rpcTimeoutMs (GRIDBRAIN_RPC_TIMEOUT_MS): must be <= 600000");
+    });
+  });
+
   describe("when several fields are bad", () => {
     it("reports all of them at once", () => {
       const e = loadError({ flags: { config: file, httpPort: "-1", chainId: "0" }, env: {} });
