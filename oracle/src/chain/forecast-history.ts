@@ -51,6 +51,12 @@ export interface ReadForecastHistoryParameters {
 export type AbsentReason =
   /** Its gate closed at or before the start block: the market had no book for it there. */
   | "before-start"
+  /**
+   * Before the first interval anyone (the grid accounts aside) placed an order for, among those
+   * read: the market was not in use yet, so an empty book says nothing about demand or supply
+   * (a fresh market's `yesterday` would otherwise forecast no demand at all for a whole day).
+   */
+  | "before-first-order"
   /** Its gate had not closed at `toBlock`: its book was not final. */
   | "gate-open"
   /** A log range that could hold its orders failed to read (RPC error after the transport's retries). */
@@ -298,9 +304,21 @@ export async function readForecastHistory(p: ReadForecastHistoryParameters): Pro
     else list.push(order);
   }
 
+  // The market's first interval in use: any order placed for it, even one cancelled later.
+  let firstOrdered: bigint | undefined;
+  for (const log of logs)
+    if (log.kind === "placed" && !gridAccounts.has(log.owner))
+      if (firstOrdered === undefined || log.intervalId < firstOrdered) firstOrdered = log.intervalId;
+
   const observations: ZoneIntervalObservation[] = [];
   for (const t of wanted) {
     if (absent.has(t)) continue;
+    // With a range unread the first order may be in it: then only `read-failed` applies (and the
+    // live collect retries rather than forecast from such a history).
+    if (failedRanges.length === 0 && (firstOrdered === undefined || t < firstOrdered)) {
+      absent.set(t, "before-first-order");
+      continue;
+    }
     const orders = byInterval.get(t) ?? [];
     const safe = (v: bigint) => v <= BigInt(Number.MAX_SAFE_INTEGER);
     if (!orders.every((o) => safe(o.quantityWh) && safe(o.limitPricePerKwh))) {

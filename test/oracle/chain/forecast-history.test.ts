@@ -218,6 +218,20 @@ describe("readForecastHistory", function () {
       expect(await readForecastHistory(params({ toBlock: later }))).to.deep.equal(now);
     });
 
+    it("marks the intervals before the first one anyone ordered for absent (before-first-order), not zero records", async () => {
+      // i0 − 2 and i0 − 1 closed after startBlock with empty books: the market was not in use yet.
+      // Zero records there would make `yesterday` forecast no demand for a fresh market's first day.
+      const read = await readForecastHistory(params({ history: 4 }));
+      expect(read.absentIntervals).to.deep.equal([
+        { intervalId: Number(i0 - 2n), reason: "before-first-order" },
+        { intervalId: Number(i0 - 1n), reason: "before-first-order" },
+      ]);
+      const twoBack = await readForecastHistory(params());
+      expect(read.observations, "the records from the first ordered interval on").to.deep.equal(
+        twoBack.observations,
+      );
+    });
+
     it("marks the interval whose gate had not closed at toBlock absent", async () => {
       const read = await readForecastHistory(params({ toBlock: headBeforeLastGate }));
       expect(read.absentIntervals).to.deep.equal([{ intervalId: Number(i()), reason: "gate-open" }]);
