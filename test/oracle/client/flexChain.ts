@@ -178,7 +178,11 @@ export interface CommittedFlexSchedule {
   readonly scheduleRoot: Hex;
   readonly zonePrices: readonly bigint[];
   readonly tree: ReturnType<typeof buildFillTree>;
-  readonly steps: readonly (Step & { readonly orderId: Hex; readonly direction: 0 | 1; readonly key: Hex })[];
+  readonly steps: readonly (Omit<Step, "direction"> & {
+    readonly orderId: Hex;
+    readonly direction: 0 | 1;
+    readonly key: Hex;
+  })[];
   readonly bids: readonly BidFill[];
   /** What a node's `GET /proofs/:i/schedule` answers for it. */
   readonly served: ScheduleLeavesJson;
