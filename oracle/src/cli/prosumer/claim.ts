@@ -44,7 +44,7 @@ async function claimSteps(
     if (r.status === "already settled")
       return { steps: "settled", line: "the interval's flexibility steps are already settled" };
     if (r.status === "closed") {
-      if (required) throw new CliError(`steps: ${r.reason}`);
+      if (required) throw new CliError(`steps: ${r.reason}`, 1, "FlexSettlementClosed");
       return { steps: "closed", reason: r.reason, line: `flexibility steps not settled: ${r.reason}` };
     }
     const line = r.intervals
