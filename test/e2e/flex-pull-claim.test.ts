@@ -3,16 +3,14 @@
  * committee) commits an interval where a battery charges from a seller's surplus, with push
  * settlement off (`settlementPush: false`, as test/e2e/pull-settlement.test.ts: with push on, the
  * committee settles every fill itself and a prosumer's claim finds nothing open). The prosumers
- * then settle everything themselves:
- * - the buyer claims its fill with `gridbrain claim` (a child process with its keystore, proofs
- *   from one node's Proof API);
- * - nobody in the oracle settles a step when push is off, and no client action or CLI command does,
- *   so the battery owner settles it with `settleFlexSteps` and a multiproof it builds from
- *   `GET /proofs/:i/schedule` alone (the answer lists the steps' leaves; the root it rebuilds must
- *   be the chain's commitment);
- * - the seller claims its fill with `gridbrain claim`: before the step is settled the contract
- *   refuses (BudgetExceeded: the seller is paid out of the buyer's payment and the battery's
- *   charge), after it the fill settles, and a second `claimFill` reverts OrderNotOpen.
+ * then settle everything themselves, nobody in the oracle settling anything:
+ * - the buyer claims its fill (the client's `claimFill`, buy side only);
+ * - the seller's fill cannot settle yet (BudgetExceeded: the seller is paid out of the buyer's
+ *   payment and the battery's charge, and the charge is not settled);
+ * - the seller runs `gridbrain claim` once (a child process with its keystore, proofs from one
+ *   node's Proof API): it settles the battery's step from `GET /proofs/:i/schedule` (the root it
+ *   rebuilds must be the chain's commitment), then its own fill, and says so in its `--json`;
+ * - a second `claim` finds nothing open, and a second `claimFill` reverts OrderNotOpen.
  * Every amount is checked against the chain's committed price and the contract's integer rule
  * computed here, not against the oracle's numbers. The scenario that makes the plan charge is
  * flex-charge.test.ts's (read its header before changing it).
@@ -27,10 +25,14 @@ import {
   BaseError,
   ContractFunctionRevertedError,
   encodeAbiParameters,
+  createWalletClient,
   getAddress,
+  http,
   keccak256,
 } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
 import { energyMarketAbi, flexibilityMarketAbi } from "../../oracle/src/chain/abis.js";
+import { claimFill, decodeError } from "../../oracle/src/client/index.js";
 import { scheduleCommitment } from "../../oracle/src/domain/schedule.js";
 import { writeKeystore } from "../../oracle/src/infra/keystore.js";
 import type { FillProofJson, ScheduleLeavesJson } from "../../oracle/src/infra/proofs.js";
@@ -78,7 +80,7 @@ describe("pull claims in an interval with a flexibility step (e2e, push off)", f
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
 
-  it("settles the buyer's and the seller's fills by `gridbrain claim`, the step by a multiproof from the served schedule, once each", async () => {
+  it("pays the seller in a charge interval by one `gridbrain claim`, which settles the battery's step first, once each", async () => {
     const { market } = env.addresses;
     const flex = await flexibilityMarketOf(env);
     await registerBatteryOwner(env, owner, BUDGET);
@@ -172,60 +174,55 @@ describe("pull claims in an interval with a flexibility step (e2e, push off)", f
         ...["--keystore", keystores[name], "--password-file", passwordFile],
         ...["--rpc-url", env.chain.url, "--market", market, "--json"],
       ]);
+    interface ClaimJson {
+      fills: { orderId: Hex; filledWh: string }[];
+      flexSteps:
+        | string
+        | {
+            intervals: {
+              intervalId: string;
+              outcome: string;
+              steps: number;
+              charged: string;
+              paid: string;
+              transaction: Hex;
+            }[];
+          };
+      transactions: Hex[];
+    }
     const claimed = async (name: keyof typeof keystores) => {
       const r = await claim(name);
       expect(r.code, `claim of ${name}: ${r.stderr}`).to.equal(0);
-      return JSON.parse(r.stdout) as { fills: { orderId: Hex; filledWh: string }[] };
+      return JSON.parse(r.stdout) as ClaimJson;
     };
 
-    // ---- the buyer first: its payment is what a seller is paid from ----
+    // ---- the buyer first, its buy side only: its payment is what a seller is paid from ----
     const buyerLeaf = served.leaves.find((l) => l.orderId === buyer.orderId!.toLowerCase())!;
-    expect((await claimed("B")).fills.map((f) => f.filledWh)).to.deep.equal([buyerLeaf.filledWh]);
+    const buyerClients = {
+      publicClient: env.client,
+      walletClient: createWalletClient({
+        account: privateKeyToAccount(devKey(BUYER_KEY)),
+        chain: env.client.chain,
+        transport: http(env.chain.url),
+      }),
+    };
+    const bought = await claimFill(buyerClients, { market, nodeUrl, intervalId, side: "bid" });
+    expect(bought.status === "claimed" && bought.filledWh).to.equal(BigInt(buyerLeaf.filledWh));
 
     // The seller's payout exceeds the buyer's payment while the battery's charge is not settled.
-    const early = await claim("S");
-    expect(early.code, "the seller's claim before the step settles").to.not.equal(0);
-    const refusal = JSON.parse(early.stderr) as { error: { name: string; message: string } };
-    expect(refusal.error.name, early.stderr).to.equal("BudgetExceeded");
-
-    // ---- the step, settled by its owner with a multiproof from the served leaves ----
-    const multi = tree.getMultiProof([[stepKey, BigInt(step.energyWh)]]);
-    const o = step.order;
-    await env.write(owner, flex, flexibilityMarketAbi, "settleFlexSteps", [
-      intervalId,
-      served.scheduleRoot,
-      served.zonePrices.map(BigInt),
-      [
-        {
-          order: {
-            owner: o.owner,
-            batteryId: o.batteryId,
-            firstInterval: BigInt(o.firstInterval),
-            lastInterval: BigInt(o.lastInterval),
-            maxChargePricePerKwh: BigInt(o.maxChargePricePerKwh),
-            minDischargePricePerKwh: BigInt(o.minDischargePricePerKwh),
-            chargeBudget: BigInt(o.chargeBudget),
-            initialSocWh: BigInt(o.initialSocWh),
-            nonce: BigInt(o.nonce),
-          },
-          direction: step.direction,
-          energyWh: BigInt(step.energyWh),
-        },
-      ],
-      multi.proof,
-      multi.proofFlags,
-    ]);
-    const [settledStep] = await env.client.getContractEvents({
-      address: flex,
-      abi: flexibilityMarketAbi,
-      eventName: "FlexStepSettled",
-      args: { intervalId },
-      fromBlock: 0n,
-      strict: true,
-    });
-    expect(settledStep!.args.energyWh).to.equal(BigInt(step.energyWh));
-    expect(settledStep!.args.amount, "the charge pays ceil(price × energy / 1000)").to.equal(
-      (price * BigInt(step.energyWh) + 999n) / 1000n,
+    const sellerClients = {
+      publicClient: env.client,
+      walletClient: createWalletClient({
+        account: privateKeyToAccount(devKey(SELLER_KEY)),
+        chain: env.client.chain,
+        transport: http(env.chain.url),
+      }),
+    };
+    const early = await claimFill(sellerClients, { market, nodeUrl, intervalId, side: "offer" }).catch(
+      (e: unknown) => e,
+    );
+    expect(decodeError(early)?.name, `the seller's fill before the step: ${String(early)}`).to.equal(
+      "BudgetExceeded",
     );
 
     // ---- the seller's claim by pull ----
@@ -250,6 +247,35 @@ describe("pull claims in an interval with a flexibility step (e2e, push off)", f
       [seller.orderId!.toLowerCase(), sellerLeaf.filledWh],
     ]);
 
+    // ---- the step, settled by that same `claim` before the sell side ----
+    const [settledStep] = await env.client.getContractEvents({
+      address: flex,
+      abi: flexibilityMarketAbi,
+      eventName: "FlexStepSettled",
+      args: { intervalId },
+      fromBlock: 0n,
+      strict: true,
+    });
+    const charge = (price * BigInt(step.energyWh) + 999n) / 1000n;
+    expect(settledStep!.args.energyWh).to.equal(BigInt(step.energyWh));
+    expect(settledStep!.args.amount, "the charge pays ceil(price × energy / 1000)").to.equal(charge);
+    expect(out.flexSteps, "claim reports the step it settled").to.deep.equal({
+      intervals: [
+        {
+          intervalId: intervalId.toString(),
+          outcome: "settled",
+          steps: 1,
+          charged: charge.toString(),
+          paid: "0",
+          transaction: settledStep!.transactionHash,
+        },
+      ],
+    });
+    const stepTx = await env.client.getTransaction({ hash: settledStep!.transactionHash });
+    expect(getAddress(stepTx.from), "the step settled by the seller's own transaction").to.equal(
+      getAddress(seller.account.address),
+    );
+
     const [fill] = await env.client.getContractEvents({
       address: market,
       abi: energyMarketAbi,
@@ -262,6 +288,10 @@ describe("pull claims in an interval with a flexibility step (e2e, push off)", f
     const payout = (price * sellerWh) / 1000n;
     expect(fill!.args.filledWh).to.equal(sellerWh);
     expect(fill!.args.amount, `seller paid floor(${price} × ${sellerWh} / 1000)`).to.equal(payout);
+    expect(out.transactions, "one claim: the step, then the sell side").to.deep.equal([
+      settledStep!.transactionHash,
+      fill!.transactionHash,
+    ]);
     const tx = await env.client.getTransaction({ hash: fill!.transactionHash });
     expect(getAddress(tx.from), "settled by the seller's own transaction").to.equal(
       getAddress(seller.account.address),
@@ -282,7 +312,11 @@ describe("pull claims in an interval with a flexibility step (e2e, push off)", f
     expect(after.settledCount, "both fills and the step").to.equal(after.fillCount);
 
     // ---- once only ----
-    expect((await claimed("S")).fills, "a second `claim` finds no open fill").to.deep.equal([]);
+    const second = await claimed("S");
+    expect(second.fills, "a second `claim` finds no open fill").to.deep.equal([]);
+    expect(second.flexSteps, "nor a step to settle").to.equal("settled");
+    expect(second.transactions, "and sends nothing").to.deep.equal([]);
+    expect((await claimed("B")).fills, "the buyer's `claim` neither").to.deep.equal([]);
     const proof = (await (
       await fetch(`${nodeUrl}/proofs/${intervalId}/fills/${seller.orderId}`)
     ).json()) as FillProofJson;

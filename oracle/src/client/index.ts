@@ -69,12 +69,21 @@ export {
   type FillProof,
   type GetFillProofParameters,
   type GetMeterProofParameters,
+  type GetScheduleLeavesParameters,
   type MeterProof,
   PROOF_REQUEST_TTL_SECONDS,
+  type ScheduleLeaves,
   getFillProof,
   getMeterProof,
+  getScheduleLeaves,
 } from "./nodeProofs.js";
 export { type ClaimFillParameters, type ClaimFillReturnType, claimFill } from "./claimFill.js";
+export {
+  type FlexIntervalOutcome,
+  type SettleFlexStepsParameters,
+  type SettleFlexStepsReturnType,
+  settleFlexSteps,
+} from "./settleFlexSteps.js";
 export {
   type SettleImbalanceParameters,
   type SettleImbalanceReturnType,

@@ -1,5 +1,5 @@
 /**
- * `getFillProof` and `getMeterProof`: the Merkle proofs an oracle node serves for pull settlement
+ * `getFillProof`, `getScheduleLeaves` and `getMeterProof`: what an oracle node serves for pull settlement
  * (docs/ORACLE.md, "Proof API"; infra/proofs.ts is the server side and the answer schemas). A fill
  * proof is public; a meter leaf is personal data, so its request is signed by the participant's
  * key (EIP-191 over `meterProofMessage`) and valid for a short while.
@@ -8,7 +8,11 @@ import type { Address, Hex } from "viem";
 import { z } from "zod";
 import { formatIssues } from "../domain/errors.js";
 import { meterProofMessage } from "../domain/proof-request.js";
-import { FillProofResponseSchema, MeterProofResponseSchema } from "../infra/proofs.js";
+import {
+  FillProofResponseSchema,
+  MeterProofResponseSchema,
+  ScheduleLeavesResponseSchema,
+} from "../infra/proofs.js";
 import type { AccountWalletClient } from "./clients.js";
 import { ClientError, InvalidParameterError } from "./errors.js";
 
@@ -20,6 +24,7 @@ const NODE_TIMEOUT_MS = 30_000;
 
 export type FillProof = z.output<typeof FillProofResponseSchema>;
 export type MeterProof = z.output<typeof MeterProofResponseSchema>;
+export type ScheduleLeaves = z.output<typeof ScheduleLeavesResponseSchema>;
 
 /** GETs `path` from the node and checks the answer; a 4xx/5xx becomes `ProofUnavailable` with the node's reason. */
 async function fromNode<S extends z.ZodTypeAny>(
@@ -68,6 +73,24 @@ export function getFillProof(parameters: GetFillProofParameters): Promise<FillPr
     parameters.nodeUrl,
     `proofs/${parameters.intervalId}/fills/${parameters.orderId}`,
     FillProofResponseSchema,
+  );
+}
+
+export interface GetScheduleLeavesParameters {
+  readonly nodeUrl: string;
+  readonly intervalId: bigint;
+}
+
+/**
+ * Every leaf of the interval's committed tree as the node serves it (fills, then flexibility
+ * steps, each with its order). Only the node's word: rebuild the root and check it against the
+ * chain before using it (`settleFlexSteps` does, with domain/flexibility/step-claim.ts).
+ */
+export function getScheduleLeaves(parameters: GetScheduleLeavesParameters): Promise<ScheduleLeaves> {
+  return fromNode(
+    parameters.nodeUrl,
+    `proofs/${parameters.intervalId}/schedule`,
+    ScheduleLeavesResponseSchema,
   );
 }
 

@@ -176,6 +176,16 @@ export async function checkMeterRequest(
 const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be 32 bytes of 0x-hex");
 const decimalString = z.string().regex(/^\d+$/, "must be a decimal integer string");
 
+const orderSchema = z.object({
+  owner: addressField,
+  intervalId: decimalString,
+  side: z.union([z.literal(0), z.literal(1)]),
+  zoneId: z.number().int().nonnegative(),
+  quantityWh: decimalString,
+  limitPricePerKwh: decimalString,
+  nonce: decimalString,
+});
+
 export const FillProofResponseSchema = z.object({
   intervalId: decimalString,
   scheduleRoot: hex32,
@@ -183,17 +193,37 @@ export const FillProofResponseSchema = z.object({
   leaf: z.object({
     orderId: hex32,
     filledWh: decimalString,
-    order: z.object({
-      owner: addressField,
-      intervalId: decimalString,
-      side: z.union([z.literal(0), z.literal(1)]),
-      zoneId: z.number().int().nonnegative(),
-      quantityWh: decimalString,
-      limitPricePerKwh: decimalString,
-      nonce: decimalString,
-    }),
+    order: orderSchema,
   }),
   proof: z.array(hex32),
+});
+
+/** `GET /proofs/:i/schedule`, as a client reads it: every field the client rebuilds the tree from. */
+export const ScheduleLeavesResponseSchema = z.object({
+  intervalId: decimalString,
+  scheduleRoot: hex32,
+  zonePrices: z.array(decimalString),
+  leaves: z.array(z.object({ orderId: hex32, filledWh: decimalString, order: orderSchema })),
+  steps: z.array(
+    z.object({
+      orderId: hex32,
+      batteryId: z.number().int().nonnegative(),
+      direction: z.union([z.literal(0), z.literal(1)]),
+      energyWh: decimalString,
+      key: hex32,
+      order: z.object({
+        owner: addressField,
+        batteryId: z.number().int().nonnegative(),
+        firstInterval: decimalString,
+        lastInterval: decimalString,
+        maxChargePricePerKwh: decimalString,
+        minDischargePricePerKwh: decimalString,
+        chargeBudget: decimalString,
+        initialSocWh: decimalString,
+        nonce: decimalString,
+      }),
+    }),
+  ),
 });
 
 export const MeterProofResponseSchema = z.object({

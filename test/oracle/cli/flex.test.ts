@@ -156,6 +156,57 @@ describe("gridbrain flex (prosumer CLI)", function () {
     });
   });
 
+  describe("when `claim --only steps` settles an interval's flexibility steps", function () {
+    // No request reaches this node: each case is decided from the chain before the Proof API is asked.
+    const claimSteps = (intervalId: bigint, only = "steps") =>
+      runCli([
+        ...["claim", "--interval", String(intervalId), "--only", only, "--node-url", "http://127.0.0.1:1"],
+        ...common,
+        "--json",
+      ]);
+
+    it("fails with FlexIntervalPending naming the interval and until when while it is not committed (exit 1)", async function () {
+      const scheduleDeadline = await client.readContract({
+        address: addresses.market,
+        abi: energyMarketAbi,
+        functionName: "scheduleDeadline",
+        args: [first],
+      });
+      const result = await claimSteps(first);
+      expect(result.code, result.stderr).to.equal(1);
+      const { error } = JSON.parse(result.stderr) as { error: { name: string; message: string } };
+      expect(error.name).to.equal("FlexIntervalPending");
+      expect(error.message).to.contain(
+        `the flexibility steps of interval ${first} cannot settle yet: interval ${first} (1 active flexibility order) has no committed schedule yet: the committee may commit it until unix time ${scheduleDeadline}`,
+      );
+    });
+
+    it("reports none for an interval without an active order, sending nothing", async function () {
+      const out = await json([
+        ...[
+          "claim",
+          "--interval",
+          String(first + 20n),
+          "--only",
+          "steps",
+          "--node-url",
+          "http://127.0.0.1:1",
+        ],
+      ]);
+      expect(out).to.deep.include({ flexSteps: "none", fills: [], imbalance: "skipped", transactions: [] });
+    });
+
+    it("names --only and its values for another value (exit 2)", async function () {
+      const result = await claimSteps(first, "battery");
+      expect(result.code, result.stderr).to.equal(2);
+      const { error } = JSON.parse(result.stderr) as { error: { field: string; message: string } };
+      expect(error).to.include({
+        field: "--only",
+        message: '--only: must be "fill", "imbalance" or "steps"',
+      });
+    });
+  });
+
   describe("when an input is bad, the command names it and exits 2", function () {
     it("place: a budget with more decimals than the token names --budget", async function () {
       const stderr = await refused(["flex", "place", ...placeArgs({ "--budget": "1.1234567" })], "--budget");

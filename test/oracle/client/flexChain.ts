@@ -3,7 +3,8 @@
  * prosumer, the flexibility market's address and token reads, and the committee played by hand for
  * one interval's steps — a schedule whose tree holds the steps' leaves
  * `(flexStepKey(orderId, direction), energyWh)`, committed with two members' signatures, then
- * `settleFlexSteps` with the multiproof (after the bids' fills that pay for a discharge).
+ * `settleFlexSteps` with the multiproof (after the bids' fills that pay for a discharge) — and a
+ * Proof API server serving such schedules (`scheduleServer`) for the client's own settlement.
  *
  * The flexibility market settles intervals in order, so a test that settles first closes, as
  * missed, every earlier interval that another test left with an active order (`catchUp`).
@@ -27,6 +28,8 @@ import {
   hashScheduleReport,
 } from "../../../oracle/src/domain/eip712.js";
 import { buildFillTree, fillMultiProof, fillProof } from "../../../oracle/src/domain/schedule.js";
+import { startHttpServer } from "../../../oracle/src/infra/http.js";
+import { ProofError, type ProofSource, type ScheduleLeavesJson } from "../../../oracle/src/infra/proofs.js";
 import { CHAIN_ID, type ClientChain, quorum } from "./chain.js";
 
 /** The registered battery of the flexibility tests: 10 kWh, 10 kW both ways, 95 % each way, SoC 1–9 kWh. */
@@ -169,19 +172,34 @@ export async function placeBid(
   return { ...order, orderId: hashOrder(gridBrainDomain(CHAIN_ID, chain.market), order) };
 }
 
+/** A committed schedule of flexibility steps (and bids), as the committee played by hand built it. */
+export interface CommittedFlexSchedule {
+  readonly intervalId: bigint;
+  readonly scheduleRoot: Hex;
+  readonly zonePrices: readonly bigint[];
+  readonly tree: ReturnType<typeof buildFillTree>;
+  readonly steps: readonly (Omit<Step, "direction"> & {
+    readonly orderId: Hex;
+    readonly direction: 0 | 1;
+    readonly key: Hex;
+  })[];
+  readonly bids: readonly BidFill[];
+  /** What a node's `GET /proofs/:i/schedule` answers for it. */
+  readonly served: ScheduleLeavesJson;
+}
+
 /**
- * Plays the committee for `intervalId`: moves chain time to its gate closure, commits a schedule
- * whose tree holds exactly `steps` and `bids` at zone 0 price `zonePrice`, settles the bids'
- * fills first (their payments are the receipts a discharge is paid from), then the steps with
- * `settleFlexSteps`. Returns the FlexStepSettled logs' amounts.
+ * Plays the committee for `intervalId` up to the commit: moves chain time to its gate closure and
+ * commits a schedule whose tree holds exactly `bids` (fills first) and `steps`, at zone 0 price
+ * `zonePrice`. Nothing is settled.
  */
-export async function settleSteps(
+export async function commitFlexSchedule(
   chain: ClientChain,
   intervalId: bigint,
   zonePrice: bigint,
   steps: readonly Step[],
   bids: readonly BidFill[] = [],
-): Promise<bigint[]> {
+): Promise<CommittedFlexSchedule> {
   const { publicClient, market } = chain;
   const flex = await flexMarketOf(chain);
   const at = { address: flex, abi: flexibilityMarketAbi } as const;
@@ -198,7 +216,7 @@ export async function settleSteps(
         functionName: "flexStepKey",
         args: [orderId, direction],
       });
-      return { ...s, orderId, direction, key };
+      return { ...s, orderId, direction: direction as 0 | 1, key };
     }),
   );
   const gate = await publicClient.readContract({
@@ -209,8 +227,8 @@ export async function settleSteps(
   });
   if ((await chain.now()) <= gate) await chain.mineAt(gate + 1n);
   const tree = buildFillTree([
-    ...keyed.map((s) => ({ orderId: s.key, filledWh: s.energyWh })),
     ...bids.map((b) => ({ orderId: b.order.orderId, filledWh: b.filledWh })),
+    ...keyed.map((s) => ({ orderId: s.key, filledWh: s.energyWh })),
   ]);
   const zonePrices = [zonePrice];
   const configEpoch = await publicClient.readContract({
@@ -234,20 +252,110 @@ export async function settleSteps(
   };
   const signatures = await quorum(hashScheduleReport(gridBrainDomain(CHAIN_ID, market), report));
   await chain.operatorSend(market, energyMarketAbi, "commitSchedule", [report, signatures]);
+  const str = (v: bigint) => v.toString();
+  const served: ScheduleLeavesJson = {
+    intervalId: str(intervalId),
+    scheduleRoot: tree.root as Hex,
+    zonePrices: zonePrices.map(str),
+    leaves: bids.map(({ order, filledWh }) => ({
+      orderId: order.orderId,
+      filledWh: str(filledWh),
+      order: {
+        owner: order.owner,
+        intervalId: str(order.intervalId),
+        side: order.side,
+        zoneId: order.zoneId,
+        quantityWh: str(order.quantityWh),
+        limitPricePerKwh: str(order.limitPricePerKwh),
+        nonce: str(order.nonce),
+      },
+    })),
+    steps: keyed.map((s) => ({
+      orderId: s.orderId,
+      batteryId: s.order.batteryId,
+      direction: s.direction,
+      energyWh: str(s.energyWh),
+      key: s.key,
+      order: {
+        owner: s.order.owner,
+        batteryId: s.order.batteryId,
+        firstInterval: str(s.order.firstInterval),
+        lastInterval: str(s.order.lastInterval),
+        maxChargePricePerKwh: str(s.order.maxChargePricePerKwh),
+        minDischargePricePerKwh: str(s.order.minDischargePricePerKwh),
+        chargeBudget: str(s.order.chargeBudget),
+        initialSocWh: str(s.order.initialSocWh),
+        nonce: str(s.order.nonce),
+      },
+    })),
+  };
+  return { intervalId, scheduleRoot: tree.root as Hex, zonePrices, tree, steps: keyed, bids, served };
+}
+
+/**
+ * A Proof API server (the real one, infra/http.ts) that answers `/schedule` with what `serve`
+ * was given per interval — honest or not — and 404 for anything else.
+ */
+export async function scheduleServer(): Promise<{
+  readonly url: string;
+  serve(intervalId: bigint, answer: ScheduleLeavesJson): void;
+  close(): Promise<void>;
+}> {
+  const answers = new Map<bigint, ScheduleLeavesJson>();
+  const none = (what: string): never => {
+    throw new ProofError(404, `${what}: not served by this test server`);
+  };
+  const source: ProofSource = {
+    market: `0x${"00".repeat(20)}`,
+    chainId: CHAIN_ID,
+    async schedule(id) {
+      return answers.get(id) ?? none(`intervalId: interval ${id}`);
+    },
+    async fill() {
+      return none("orderId");
+    },
+    async meter() {
+      return none("participant");
+    },
+  };
+  const server = await startHttpServer({ host: "127.0.0.1", port: 0, proofs: source });
+  return {
+    url: server.url,
+    serve: (intervalId, answer) => void answers.set(intervalId, answer),
+    close: () => server.close(),
+  };
+}
+
+/**
+ * Plays the committee for `intervalId`: commits the schedule (`commitFlexSchedule`), settles the
+ * bids' fills first (their payments are the receipts a discharge is paid from), then the steps
+ * with `settleFlexSteps`. Returns the FlexStepSettled logs' amounts.
+ */
+export async function settleSteps(
+  chain: ClientChain,
+  intervalId: bigint,
+  zonePrice: bigint,
+  steps: readonly Step[],
+  bids: readonly BidFill[] = [],
+): Promise<bigint[]> {
+  const { publicClient, market } = chain;
+  const flex = await flexMarketOf(chain);
+  const at = { address: flex, abi: flexibilityMarketAbi } as const;
+  const c = await commitFlexSchedule(chain, intervalId, zonePrice, steps, bids);
   for (const { order, filledWh } of bids) {
     const { orderId, ...fields } = order;
     await chain.operatorSend(market, energyMarketAbi, "claimFill", [
-      report.scheduleRoot,
-      zonePrices,
+      c.scheduleRoot,
+      c.zonePrices,
       { order: fields, filledWh },
-      fillProof(tree, orderId),
+      fillProof(c.tree, orderId),
     ]);
   }
   const multi = fillMultiProof(
-    tree,
-    keyed.map((s) => s.key),
+    c.tree,
+    c.steps.map((s) => s.key),
   );
-  const byKey = new Map(keyed.map((s) => [s.key.toLowerCase(), s] as const));
+  const byKey = new Map(c.steps.map((s) => [s.key.toLowerCase(), s] as const));
   const ordered = multi.leaves.map((l) => byKey.get(l.orderId.toLowerCase())!);
   const wallet = createWalletClient({
     account: operator,
@@ -259,8 +367,8 @@ export async function settleSteps(
     functionName: "settleFlexSteps",
     args: [
       intervalId,
-      report.scheduleRoot,
-      zonePrices,
+      c.scheduleRoot,
+      [...c.zonePrices],
       ordered.map((s) => ({ order: s.order, direction: s.direction, energyWh: s.energyWh })),
       multi.proof,
       multi.proofFlags,

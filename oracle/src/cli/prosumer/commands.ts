@@ -1,7 +1,8 @@
 /**
  * Prosumer commands of the `gridbrain` CLI, for a keystore-held account trading on the market:
  * `deposit`, `withdraw`, `bid`, `offer`, `cancel`, `orders`, `balance`, `certificates`, `retire`,
- * `claim` (pull settlement of the account's own fill and imbalance with proofs from a node), and
+ * `claim` (pull settlement of the account's own fill and imbalance, and of the interval's
+ * flexibility steps, with proofs from a node), and
  * `flex place|change|cancel|show|refund|withdraw` (a battery's standing flexibility orders).
  * Amounts are decimal strings in token units ("12.5"), converted with the token's decimals
  * exactly (more fraction digits than the token has is an error, never rounded). Energy is given
@@ -121,11 +122,14 @@ export function registerProsumerCommands(program: Command): void {
 
   withConnection(program.command("claim"))
     .description(
-      "settle the account's own fill and imbalance of an interval with proofs from an oracle node (pull settlement)",
+      "settle the account's own fill and imbalance of an interval, and the interval's flexibility steps, with proofs from an oracle node (pull settlement)",
     )
     .option("--interval <n>", "interval id")
     .option("--node-url <url>", "an oracle node's HTTP URL, serving the Proof API (GRIDBRAIN_NODE_URL)")
-    .option("--only <what>", '"fill" or "imbalance" (default: both, the imbalance once it can settle)')
+    .option(
+      "--only <what>",
+      '"fill" (the fills, and the flexibility steps the sell side is paid from), "imbalance" or "steps" (only the flexibility steps, and earlier intervals\' that block them) (default: fill, then the imbalance once it can settle)',
+    )
     .action(run((ctx, _args, flags) => claim(ctx, flags)));
 
   withConnection(program.command("retire"))
