@@ -112,7 +112,8 @@ describe("npm run demo (small neighbourhood, real chain, Redis and 3-of-5 oracle
           "4",
           // 19:00 local (17:00Z) of the default day, seed 1: the day's last PV surplus still sells (zone 0,
           // certificates are issued) while zone 1 runs short and its price rises to battery 0's lowest
-          // discharge price, so the battery discharges (measured: 51, 184, 203 Wh). At 11:00
+          // discharge price, so the battery discharges (measured 2026-12-02: 34, 183, 182 Wh; battery 1 charges
+          // 54 Wh in the first interval for later). At 11:00
           // every step was 0 Wh (prices at feed-in), which left the battery checks below vacuous; from
           // 20:00 they discharge more, but no PV is left to sell and the certificate check would be.
           "--start-hour",
@@ -175,11 +176,19 @@ describe("npm run demo (small neighbourhood, real chain, Redis and 3-of-5 oracle
       expect(issued, `interval ${r.intervalId}: issued vs min(sold, injected) of solar sellers`).to.equal(
         BigInt(r.renewableDeliveredWh),
       );
-      // Pro-rata claims round down: at most one Wh of dust per buyer stays unclaimed.
+      // Pro-rata claims round down: at most one Wh of dust per buyer stays unclaimed. Renewable energy
+      // sold into a battery (a charge step, not a fill) has no claimant: the pool is shared among the
+      // buyers' fills only (EnergyMarket.claimCertificates; docs/MARKET_RULES.md, "Certificates").
+      const chargedWh = r.ledger.flexSteps
+        .filter((step) => step.direction === 0)
+        .reduce((sum, step) => sum + BigInt(step.energyWh), 0n);
       expect(claimed <= issued, `interval ${r.intervalId}: claimed ${claimed} <= issued ${issued}`).to.equal(
         true,
       );
-      expect(issued - claimed <= BigInt(r.buyers), `interval ${r.intervalId}: dust`).to.equal(true);
+      expect(
+        issued - claimed <= BigInt(r.buyers) + chargedWh,
+        `interval ${r.intervalId}: unclaimed ${issued - claimed} Wh > ${r.buyers} buyers' dust + ${chargedWh} Wh charged into batteries`,
+      ).to.equal(true);
     }
     expect(issuedTotal > 0n, "some renewable energy was certified").to.equal(true);
   });
@@ -225,9 +234,16 @@ describe("npm run demo (small neighbourhood, real chain, Redis and 3-of-5 oracle
         alone.set(who, alone.get(who)! + cost);
       }
     }
-    const savings = [...net.keys()]
-      .map((who) => alone.get(who)! - net.get(who)!)
-      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    // What each household's battery paid for charging in the window.
+    const chargePaid = new Map<string, bigint>();
+    for (const r of records)
+      for (const step of r.ledger.flexSteps)
+        if (step.direction === 0 && BigInt(step.amount) > 0n) {
+          const who = step.owner.toLowerCase();
+          chargePaid.set(who, (chargePaid.get(who) ?? 0n) + BigInt(step.amount));
+        }
+    const savingOf = new Map([...net.keys()].map((who) => [who, alone.get(who)! - net.get(who)!]));
+    const savings = [...savingOf.values()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     const sum = (m: Map<string, bigint>) => [...m.values()].reduce((s, v) => s + v, 0n);
     expect(summary.households.count).to.equal(accounting.households.length);
     expect(BigInt(summary.households.netCost), "net cost").to.equal(sum(net));
@@ -238,10 +254,19 @@ describe("npm run demo (small neighbourhood, real chain, Redis and 3-of-5 oracle
       savings[Math.floor((savings.length - 1) / 2)],
     );
     expect(BigInt(summary.households.savingMax), "max").to.equal(savings[savings.length - 1]);
-    // The mission: every household, battery owners included, ends up at least as well off as with
-    // the grid alone (recomputed above from events and readings, not taken from the summary). A
-    // discharge floor at the feed-in price broke this in this window (docs/SIMULATION.md §12).
-    expect(savings[0]! >= 0n, `the worst-off household saves ${savings[0]} base units`).to.equal(true);
+    // The mission: every household ends up at least as well off as with the grid alone (recomputed
+    // above from events and readings, not taken from the summary). A discharge floor at the feed-in
+    // price broke this in this window (docs/SIMULATION.md §12). A battery that charges here holds
+    // that energy past the window's four intervals (the plan discharges it later in the evening), so
+    // its owner may be behind by at most what the charging cost; over the full day no household is
+    // behind (docs/BENCHMARKS.md, "Economics").
+    for (const [who, saving] of savingOf) {
+      const paid = chargePaid.get(who) ?? 0n;
+      expect(
+        saving + paid >= 0n,
+        `household ${who} saves ${saving} base units, its battery paid ${paid} to charge`,
+      ).to.equal(true);
+    }
     expect(BigInt(summary.grid.revenue), "grid revenue").to.equal(gridRevenue);
   });
 
