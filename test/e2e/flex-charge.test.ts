@@ -30,6 +30,7 @@ import { FILL_LEAF_ENCODING, scheduleCommitment } from "../../oracle/src/domain/
 import type { FillProofJson } from "../../oracle/src/infra/proofs.js";
 import {
   FLEX_ETA_BPS,
+  committedZonePrice,
   flexParties,
   flexibilityMarketOf,
   placeFlexOrderOf,
@@ -98,17 +99,7 @@ describe("a flexibility CHARGE step through the live committee (e2e, 3-of-5)", f
       120_000,
     );
 
-  const committedPrice = async (intervalId: bigint) => {
-    const [committed] = await env.client.getContractEvents({
-      address: env.addresses.market,
-      abi: energyMarketAbi,
-      eventName: "ScheduleCommitted",
-      args: { intervalId },
-      fromBlock: 0n,
-      strict: true,
-    });
-    return committed!.args.zonePrices[0]!;
-  };
+  const committedPrice = (intervalId: bigint) => committedZonePrice(env, intervalId);
 
   const stepOf = async (flex: Hex, intervalId: bigint) => {
     const steps = await env.client.getContractEvents({
@@ -184,6 +175,20 @@ describe("a flexibility CHARGE step through the live committee (e2e, 3-of-5)", f
     await placeOrders(env, [buyerNext], next);
     const flexTokens = () =>
       env.client.readContract({ address: token, abi: testTokenAbi, functionName: "balanceOf", args: [flex] });
+    const orderState = () =>
+      env.client.readContract({
+        address: flex,
+        abi: flexibilityMarketAbi,
+        functionName: "orderState",
+        args: [orderId],
+      });
+    const ownerEarnings = () =>
+      env.client.readContract({
+        address: flex,
+        abi: flexibilityMarketAbi,
+        functionName: "balanceOf",
+        args: [owner.address],
+      });
     expect(await flexTokens(), "the budget is pulled at placement").to.equal(BUDGET);
 
     await env.setTime(intervalId * INTERVAL - GATE + 1n);
@@ -218,25 +223,12 @@ describe("a flexibility CHARGE step through the live committee (e2e, 3-of-5)", f
     });
     expect(totals!.args.charged, "the interval's charges are the step's amount").to.equal(charge.amount);
     expect(totals!.args.paid).to.equal(0n);
-    const afterCharge = await env.client.readContract({
-      address: flex,
-      abi: flexibilityMarketAbi,
-      functionName: "orderState",
-      args: [orderId],
-    });
+    const afterCharge = await orderState();
     expect(afterCharge.spent, "the order's spent is the charge").to.equal(charge.amount);
     // The budget is debited: the charge left the flexibility market for the energy market, and
     // what a refund would return (chargeBudget − spent) is what is left.
     expect(await flexTokens()).to.equal(BUDGET - charge.amount);
-    expect(
-      await env.client.readContract({
-        address: flex,
-        abi: flexibilityMarketAbi,
-        functionName: "balanceOf",
-        args: [owner.address],
-      }),
-      "a charge earns nothing",
-    ).to.equal(0n);
+    expect(await ownerEarnings(), "a charge earns nothing").to.equal(0n);
 
     // Zone balance from the settled fills alone: sold = charged + bought.
     const filled = await filledOf(intervalId);
@@ -297,21 +289,8 @@ describe("a flexibility CHARGE step through the live committee (e2e, 3-of-5)", f
     expect(nextFilled(buyerNext).filledWh, "no seller in i + 1: the battery alone serves the buyer").to.equal(
       discharge.energyWh,
     );
-    expect(
-      await env.client.readContract({
-        address: flex,
-        abi: flexibilityMarketAbi,
-        functionName: "balanceOf",
-        args: [owner.address],
-      }),
-      "the owner's earnings",
-    ).to.equal(discharge.amount);
-    const afterDischarge = await env.client.readContract({
-      address: flex,
-      abi: flexibilityMarketAbi,
-      functionName: "orderState",
-      args: [orderId],
-    });
+    expect(await ownerEarnings(), "the owner's earnings").to.equal(discharge.amount);
+    const afterDischarge = await orderState();
     expect(afterDischarge.spent, "a discharge spends nothing").to.equal(charge.amount);
     expect(await flexTokens(), "the budget left plus the earnings").to.equal(
       BUDGET - charge.amount + discharge.amount,

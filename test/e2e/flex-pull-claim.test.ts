@@ -37,7 +37,13 @@ import { scheduleCommitment } from "../../oracle/src/domain/schedule.js";
 import { writeKeystore } from "../../oracle/src/infra/keystore.js";
 import type { FillProofJson, ScheduleLeavesJson } from "../../oracle/src/infra/proofs.js";
 import { runCli } from "../helpers/cli.js";
-import { flexParties, flexibilityMarketOf, placeFlexOrderOf, registerBatteryOwner } from "./flex-scenario.js";
+import {
+  committedZonePrice,
+  flexParties,
+  flexibilityMarketOf,
+  placeFlexOrderOf,
+  registerBatteryOwner,
+} from "./flex-scenario.js";
 import {
   type Party,
   type World,
@@ -132,15 +138,7 @@ describe("pull claims in an interval with a flexibility step (e2e, push off)", f
     );
     expect(committed.fillCount, "two orders and one flexibility step").to.equal(3);
     expect(committed.settledCount, "nothing pushed").to.equal(0);
-    const [scheduleEvent] = await env.client.getContractEvents({
-      address: market,
-      abi: energyMarketAbi,
-      eventName: "ScheduleCommitted",
-      args: { intervalId },
-      fromBlock: 0n,
-      strict: true,
-    });
-    const price = scheduleEvent!.args.zonePrices[0]!;
+    const price = await committedZonePrice(env, intervalId);
 
     // ---- the served schedule: every leaf of the committed tree, rebuilt here from the answer ----
     const res = await fetch(`${nodeUrl}/proofs/${intervalId}/schedule`);

@@ -48,6 +48,20 @@ export async function flexibilityMarketOf(env: Env): Promise<Address> {
   });
 }
 
+/** The zone price committed for `intervalId` (its `ScheduleCommitted` event), zone 0 by default. */
+export async function committedZonePrice(env: Env, intervalId: bigint, zone = 0): Promise<bigint> {
+  const [committed] = await env.client.getContractEvents({
+    address: env.addresses.market,
+    abi: energyMarketAbi,
+    eventName: "ScheduleCommitted",
+    args: { intervalId },
+    fromBlock: 0n,
+    strict: true,
+  });
+  if (committed === undefined) throw new Error(`interval ${intervalId} has no ScheduleCommitted event`);
+  return committed.args.zonePrices[zone]!;
+}
+
 /**
  * Registers `owner` in zone 0 with a 10 kWh battery (2,000 Wh per interval either way, η 9,500 bps,
  * SoC 0–10,000 Wh), mints it `budget` and approves the flexibility market for it.

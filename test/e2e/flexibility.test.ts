@@ -10,6 +10,7 @@ import { energyMarketAbi, flexibilityMarketAbi } from "../../oracle/src/chain/ab
 import { verifyInterval } from "../../oracle/src/cli/verify.js";
 import {
   FLEX_ETA_BPS,
+  committedZonePrice,
   flexParties,
   flexibilityMarketOf,
   placeFlexOrderOf,
@@ -86,15 +87,7 @@ describe("flexibility orders through the live committee (e2e, 3-of-5)", function
     );
     expect(state.fillCount, "two orders and one flexibility step").to.equal(3);
 
-    const [committed] = await env.client.getContractEvents({
-      address: market,
-      abi: energyMarketAbi,
-      eventName: "ScheduleCommitted",
-      args: { intervalId },
-      fromBlock: 0n,
-      strict: true,
-    });
-    const price = committed!.args.zonePrices[0]!;
+    const price = await committedZonePrice(env, intervalId);
     const steps = await env.client.getContractEvents({
       address: flex,
       abi: flexibilityMarketAbi,

@@ -601,7 +601,7 @@ export async function startHardhatNode(options: ChainStartOptions = {}): Promise
         spawn: (stdio) =>
           spawn("npx", ["hardhat", "node", "--hostname", "127.0.0.1", "--port", String(port)], {
             cwd: PROJECT_ROOT,
-            // The deploy's build folder: the node decodes reverts and console.log from its build info.
+            // The deploy's build folder: the node decodes reverts and Solidity logs from its build info.
             env: deployBuildEnv(),
             stdio,
             detached: true, // its own process group, so stop() also ends npx's child
