@@ -1,34 +1,31 @@
-/** ABIs of the compiled contracts (Hardhat's artifacts/), for the demo's viem clients. */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+/**
+ * ABIs of the suite's contracts for the demo's viem clients: the generated, committed
+ * oracle/src/chain/abis.ts (`npm run check:abis`, part of lint, fails when it differs from a build).
+ *
+ * Not Hardhat's ./artifacts: a deploy from a process that is not a production-profile Hardhat run
+ * (`npm run demo`, `npm run bench:chaos`) builds into cache/production-deploy
+ * (devnet/local-services.ts, `deployBuildEnv`), so on a fresh checkout ./artifacts does not exist
+ * and the README's main command failed there with "cannot read the ABI of EnergyMarket".
+ */
 import type { Abi } from "viem";
-import { PROJECT_ROOT } from "../devnet/local-services.js";
+import {
+  energyCertificateAbi,
+  energyMarketAbi,
+  gridRegistryAbi,
+  oracleCommitteeAbi,
+  testTokenAbi,
+} from "../chain/abis.js";
 
-function artifactAbi(name: string, source = `${name}.sol`): Abi {
-  const file = join(PROJECT_ROOT, "artifacts", "contracts", source, `${name}.json`);
-  try {
-    return (JSON.parse(readFileSync(file, "utf8")) as { abi: Abi }).abi;
-  } catch (error) {
-    throw new Error(`cannot read the ABI of ${name} from ${file}; run \`npx hardhat build\` first`, {
-      cause: error,
-    });
-  }
-}
-
-export const demoAbis = {
-  get market(): Abi {
-    return artifactAbi("EnergyMarket");
-  },
-  get registry(): Abi {
-    return artifactAbi("GridRegistry");
-  },
-  get committee(): Abi {
-    return artifactAbi("OracleCommittee");
-  },
-  get certificates(): Abi {
-    return artifactAbi("EnergyCertificate");
-  },
-  get token(): Abi {
-    return artifactAbi("TestToken", "mocks/TestToken.sol");
-  },
+export const demoAbis: {
+  readonly market: Abi;
+  readonly registry: Abi;
+  readonly committee: Abi;
+  readonly certificates: Abi;
+  readonly token: Abi;
+} = {
+  market: energyMarketAbi,
+  registry: gridRegistryAbi,
+  committee: oracleCommitteeAbi,
+  certificates: energyCertificateAbi,
+  token: testTokenAbi,
 };
