@@ -1,6 +1,6 @@
 /**
  * Vite config of the prosumer web app. Contract addresses come from an Ignition deployment
- * (`deploy/deployments/<GRIDBRAIN_DEPLOYMENT or local-demo>/deployed_addresses.json`) or from
+ * (`deploy/deployments/<GRIDBRAIN_DEPLOYMENT or chain-<chain id>>/deployed_addresses.json`) or from
  * `GRIDBRAIN_MARKET_ADDRESS` (and `GRIDBRAIN_FLEX_MARKET_ADDRESS`); the chain from `GRIDBRAIN_RPC_URL` / `GRIDBRAIN_CHAIN_ID`.
  * Tests build against their own deployment with `appConfig(settings)` (no environment read).
  */
@@ -22,9 +22,20 @@ export interface AppSettings {
   readonly chainId: number;
 }
 
+/**
+ * The Ignition deployment whose addresses the app reads: `GRIDBRAIN_DEPLOYMENT`, else Ignition's
+ * own default id `chain-<chain id>`, which is what `npm run local:deploy` (app/README.md's first
+ * step) writes. The default was `local-demo`, the demo's id, whose chain the demo stops when it
+ * ends; on a checkout where no demo had run, the documented two steps left the app without a
+ * market address.
+ */
+export function appDeploymentId(env: Readonly<Record<string, string | undefined>>): string {
+  return env["GRIDBRAIN_DEPLOYMENT"] ?? `chain-${Number(env["GRIDBRAIN_CHAIN_ID"] ?? "31337")}`;
+}
+
 /** Settings from the environment variables and the deployment's address file (see app/README.md). */
 export function settingsFromEnv(env: Readonly<Record<string, string | undefined>>): AppSettings {
-  const deployment = env["GRIDBRAIN_DEPLOYMENT"] ?? "local-demo";
+  const deployment = appDeploymentId(env);
   const addressesFile = join(project, "deploy", "deployments", deployment, "deployed_addresses.json");
   const deployed: Record<string, string> = existsSync(addressesFile)
     ? (JSON.parse(readFileSync(addressesFile, "utf8")) as Record<string, string>)

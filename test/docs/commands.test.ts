@@ -24,6 +24,7 @@ import { expect } from "chai";
 import { execFile } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { appDeploymentId, settingsFromEnv } from "../../app/vite.config.js";
 import { PROJECT_ROOT, startHardhatNode, type LocalService } from "../../oracle/src/devnet/local-services.js";
 
 const DOCS = ["README.md", "docs/INTEGRATING.md"] as const;
@@ -223,6 +224,14 @@ describe("README.md and docs/INTEGRATING.md commands", function () {
       expect(result.code, result.stderr).to.equal(0);
       expect(result.stdout).to.match(/^chain time \d+, current interval \d+/);
       expect(result.stdout).to.match(/: open; fills 0\/0/);
+      // app/README.md's next step, `npm run app`, reads this deployment by default (the demo's
+      // deployment, if one ran, can have the same addresses: compare the id too).
+      expect(appDeploymentId({}), "the web app's default deployment").to.equal("chain-31337");
+      const app = settingsFromEnv({ GRIDBRAIN_RPC_URL: node.url });
+      expect(app.market, "the web app's default market").to.equal(addresses["LocalGridBrain#EnergyMarket"]);
+      expect(app.registry, "the web app's default registry").to.equal(
+        addresses["LocalGridBrain#GridRegistry"],
+      );
     });
 
     it("the curl calls of INTEGRATING.md move chain time by 900 s", async () => {
