@@ -59,7 +59,6 @@ const optionsSchema = z
     speed: z.coerce.number().min(0, "must not be negative"),
     report: z.string().min(1),
     "deployment-id": z.string().regex(/^[a-zA-Z0-9_-]+$/, "must be letters, digits, - or _"),
-    exit: z.boolean(),
     // Fault run: "i@n" kills oracle node i (0-based) with SIGKILL just before the meter readings
     // of interval n (1-based, as printed) are posted; it stays down.
     "kill-node": z
@@ -87,7 +86,6 @@ function parseOptions(argv: string[]) {
       report: { type: "string", default: "out/demo-report.html" },
       // Ignition writes the addresses to deploy/deployments/<id>/deployed_addresses.json.
       "deployment-id": { type: "string", default: "local-demo" },
-      exit: { type: "boolean", default: true },
       "kill-node": { type: "string" },
     },
     strict: true,
