@@ -29,9 +29,12 @@ import { ClientError, InvalidParameterError } from "../../../oracle/src/client/i
 import { PROJECT_ROOT } from "../../../oracle/src/devnet/local-services.js";
 import { RegistryFileError } from "../../../oracle/src/domain/registry-plan.js";
 import { ConfigError } from "../../../oracle/src/infra/config.js";
-import { KeystoreError } from "../../../oracle/src/infra/keystore.js";
+import { KeystoreError, writeKeystore } from "../../../oracle/src/infra/keystore.js";
 import { CLOSED_RPC_URL, readOnlyFlags, runCli } from "../../helpers/cli.js";
 import { freePort } from "../../helpers/redis.js";
+
+/** Any well-formed address: the commands below fail before they read a contract. */
+const MARKET = "0x00000000000000000000000000000000000000aa";
 
 describe("describeFailure", () => {
   describe("when the input is bad", () => {
@@ -318,6 +321,12 @@ describe("a bad flag in every command", function () {
       json: true,
     },
     {
+      args: ["balance", "--keystore", "unused.json", ...rpc, "--market", MARKET, "--rpc-timeout-ms", "99"],
+      flag: "--rpc-timeout-ms",
+      reason: "must be >= 100",
+      json: true,
+    },
+    {
       args: ["verify", "1", ...readOnly, "--rpc-timeout-ms", "99"],
       flag: "--rpc-timeout-ms",
       reason: "must be >= 100",
@@ -446,6 +455,35 @@ describe("a node that accepts the request and never answers", function () {
     expect(result.code, result.stderr).to.equal(1);
     expect(result.stdout).to.equal("");
     expect(result.stderr).to.equal(`error: rpc: ${rpcUrl}/ did not answer within 100 ms\n`);
+  });
+
+  it("a prosumer command (balance): error: --rpc-url: no JSON-RPC node answered at <url> within <ms> ms, exit 2", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gridbrain-stuck-"));
+    try {
+      const keystore = join(dir, "key.json");
+      await writeKeystore({ path: keystore, password: "unused", options: { scryptN: 2 ** 12 } });
+      const result = await runCli(
+        [
+          "balance",
+          "--keystore",
+          keystore,
+          "--rpc-url",
+          rpcUrl,
+          "--market",
+          MARKET,
+          "--rpc-timeout-ms",
+          "100",
+        ],
+        { withoutGridbrainEnv: true },
+      );
+      expect(result.code, result.stderr).to.equal(2);
+      expect(result.stdout).to.equal("");
+      expect(result.stderr).to.equal(
+        `error: --rpc-url: no JSON-RPC node answered at ${rpcUrl} within 100 ms (--rpc-timeout-ms)\n`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("verify --json: { error: { name: RpcTimeout, message } } without a field, exit 1", async () => {

@@ -4,9 +4,18 @@
  */
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
-import { type Address, type PublicClient, createPublicClient, createWalletClient, http } from "viem";
+import {
+  type Address,
+  BaseError,
+  type PublicClient,
+  TimeoutError,
+  createPublicClient,
+  createWalletClient,
+  http,
+} from "viem";
 import { type WriteClients, readMarket } from "../../client/index.js";
 import { createChainClients } from "../../chain/market.js";
+import { RPC_TIMEOUT_MS } from "../../infra/config.js";
 import { keystoreAddress, unlockKeystore } from "../../infra/keystore.js";
 import { CliError } from "../output.js";
 import { address, parse, uint } from "./parse.js";
@@ -17,6 +26,14 @@ const connectionSchema = z.object({
   "--keystore": z.string({ required_error: "is required" }).min(1, "is required"),
   "--password-file": z.string().min(1).optional(),
   "--from-block": uint.default("0"),
+  // The same bounds and default as `oracle serve`'s and `verify`'s (infra/config.ts).
+  "--rpc-timeout-ms": z
+    .string()
+    .regex(/^\d+$/, "must be a whole number of milliseconds")
+    .transform(Number)
+    .refine((n) => n >= RPC_TIMEOUT_MS.min, `must be >= ${RPC_TIMEOUT_MS.min}`)
+    .refine((n) => n <= RPC_TIMEOUT_MS.max, `must be <= ${RPC_TIMEOUT_MS.max}`)
+    .default(String(RPC_TIMEOUT_MS.default)),
 });
 
 /** Receipts are polled this often: a local chain mines at once, viem's default 4 s would dominate. */
@@ -45,7 +62,9 @@ export async function connect(flags: Flags): Promise<Context> {
     "--keystore": flags["keystore"] ?? process.env["GRIDBRAIN_KEYSTORE_PATH"],
     "--password-file": flags["passwordFile"] ?? process.env["GRIDBRAIN_KEYSTORE_PASSWORD_FILE"],
     "--from-block": flags["fromBlock"],
+    "--rpc-timeout-ms": flags["rpcTimeoutMs"] ?? (process.env["GRIDBRAIN_RPC_TIMEOUT_MS"] || undefined),
   });
+  const timeoutMs = c["--rpc-timeout-ms"];
   let keystoreJson: string;
   try {
     keystoreJson = await readFile(c["--keystore"], "utf8");
@@ -53,14 +72,24 @@ export async function connect(flags: Flags): Promise<Context> {
     throw CliError.input("--keystore", `cannot read ${c["--keystore"]}`);
   }
   const me = keystoreAddress(keystoreJson);
-  const probe = createPublicClient({ transport: http(c["--rpc-url"], { retryCount: 1 }) });
+  const probe = createPublicClient({
+    transport: http(c["--rpc-url"], { retryCount: 1, timeout: timeoutMs }),
+  });
   let chainId: number;
   try {
     chainId = await probe.getChainId();
-  } catch {
-    throw CliError.input("--rpc-url", `no JSON-RPC node answers at ${c["--rpc-url"]}`);
+  } catch (error) {
+    // A node that takes the request and never answers (stuck, overloaded) is not one that refuses
+    // it: say how long we waited and which flag sets it.
+    const waited = error instanceof BaseError && error.walk((e) => e instanceof TimeoutError) !== null;
+    throw CliError.input(
+      "--rpc-url",
+      waited
+        ? `no JSON-RPC node answered at ${c["--rpc-url"]} within ${timeoutMs} ms (--rpc-timeout-ms)`
+        : `no JSON-RPC node answers at ${c["--rpc-url"]}`,
+    );
   }
-  const { chain, transport } = createChainClients(c["--rpc-url"], chainId);
+  const { chain, transport } = createChainClients(c["--rpc-url"], chainId, { timeoutMs });
   const client = createPublicClient({ chain, transport, pollingInterval: RECEIPT_POLL_MS }) as PublicClient;
   const market = c["--market"];
   if ((await client.getCode({ address: market })) === undefined)
