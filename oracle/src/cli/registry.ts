@@ -18,13 +18,16 @@ import { createChainClients } from "../chain/market.js";
 import { readRegistryOnChain } from "../chain/registry-state.js";
 import { sendContract } from "../client/clients.js";
 import { type RegistryCall, parseRegistryFile, planRegistry } from "../domain/registry-plan.js";
+import { RPC_TIMEOUT_MS } from "../infra/config.js";
 import { unlockKeystore } from "../infra/keystore.js";
 import { CliError, type Outcome, runCommand } from "./output.js";
+import { probeChainId } from "./rpc-probe.js";
 
 interface RegistryFlags {
   readonly rpcUrl?: string;
   readonly registry?: string;
   readonly chainId?: string;
+  readonly rpcTimeoutMs?: string;
   readonly keystore?: string;
   readonly passwordFile?: string;
   readonly json?: boolean;
@@ -61,15 +64,21 @@ async function loadPlan(path: string, flags: RegistryFlags) {
   let chainId = flags.chainId === undefined ? undefined : Number(flags.chainId);
   if (chainId !== undefined && !(Number.isInteger(chainId) && chainId > 0))
     throw CliError.input("--chain-id", `must be a positive integer, got "${flags.chainId}"`);
+  const timeoutText = flags.rpcTimeoutMs ?? (process.env["GRIDBRAIN_RPC_TIMEOUT_MS"] || undefined);
+  const timeoutMs = timeoutText === undefined ? RPC_TIMEOUT_MS.default : Number(timeoutText);
+  // The bounds of `oracle serve`, `verify` and the prosumer commands (infra/config.ts).
+  if (
+    timeoutText !== undefined &&
+    !(/^\d+$/.test(timeoutText) && timeoutMs >= RPC_TIMEOUT_MS.min && timeoutMs <= RPC_TIMEOUT_MS.max)
+  )
+    throw CliError.input(
+      "--rpc-timeout-ms",
+      `must be a whole number of milliseconds, ${RPC_TIMEOUT_MS.min}..${RPC_TIMEOUT_MS.max}, got "${timeoutText}"`,
+    );
   if (chainId === undefined) {
-    const probe = createChainClients(rpcUrl, 1).publicClient;
-    try {
-      chainId = await probe.getChainId();
-    } catch {
-      throw CliError.input("--rpc-url", `no JSON-RPC node answers at ${rpcUrl}`);
-    }
+    chainId = await probeChainId(rpcUrl, timeoutMs);
   }
-  const { chain, transport } = createChainClients(rpcUrl, chainId);
+  const { chain, transport } = createChainClients(rpcUrl, chainId, { timeoutMs });
   const publicClient = createPublicClient({
     chain,
     transport,
@@ -94,6 +103,10 @@ function withConnection(command: Command): Command {
     .option("--rpc-url <url>", "JSON-RPC endpoint (or GRIDBRAIN_RPC_URL)")
     .option("--registry <address>", "GridRegistry address (or GRIDBRAIN_REGISTRY_ADDRESS)")
     .option("--chain-id <id>", "chain id (default: asked from the node)")
+    .option(
+      "--rpc-timeout-ms <ms>",
+      `wait for each JSON-RPC attempt, ${RPC_TIMEOUT_MS.min}..${RPC_TIMEOUT_MS.max} (or GRIDBRAIN_RPC_TIMEOUT_MS; default ${RPC_TIMEOUT_MS.default})`,
+    )
     .option("--json", "print the result as JSON");
 }
 

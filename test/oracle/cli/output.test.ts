@@ -35,6 +35,7 @@ import { freePort } from "../../helpers/redis.js";
 
 /** Any well-formed address: the commands below fail before they read a contract. */
 const MARKET = "0x00000000000000000000000000000000000000aa";
+const example = (name: string) => join(PROJECT_ROOT, "examples", name);
 
 describe("describeFailure", () => {
   describe("when the input is bad", () => {
@@ -292,7 +293,6 @@ describe("a bad flag in every command", function () {
   // Nothing listens at CLOSED_RPC_URL: the flags are refused before a node is asked anything.
   const rpc = ["--rpc-url", CLOSED_RPC_URL];
   const readOnly = readOnlyFlags();
-  const example = (name: string) => join(PROJECT_ROOT, "examples", name);
   const HEX = "must be a 20-byte hex address";
   /** The command, the flag it refuses, the reason it gives, and whether the command has --json. */
   const cases: { args: string[]; flag: string; reason: string; json: boolean }[] = [
@@ -324,6 +324,21 @@ describe("a bad flag in every command", function () {
       args: ["balance", "--keystore", "unused.json", ...rpc, "--market", MARKET, "--rpc-timeout-ms", "99"],
       flag: "--rpc-timeout-ms",
       reason: "must be >= 100",
+      json: true,
+    },
+    {
+      args: [
+        "registry",
+        "plan",
+        example("registry.json"),
+        ...rpc,
+        "--registry",
+        MARKET,
+        "--rpc-timeout-ms",
+        "1e3",
+      ],
+      flag: "--rpc-timeout-ms",
+      reason: 'must be a whole number of milliseconds, 100..600000, got "1e3"',
       json: true,
     },
     {
@@ -484,6 +499,28 @@ describe("a node that accepts the request and never answers", function () {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("registry plan: error: --rpc-url: no JSON-RPC node answered at <url> within <ms> ms, exit 2", async () => {
+    const result = await runCli(
+      [
+        "registry",
+        "plan",
+        example("registry.json"),
+        "--rpc-url",
+        rpcUrl,
+        "--registry",
+        MARKET,
+        "--rpc-timeout-ms",
+        "100",
+      ],
+      { withoutGridbrainEnv: true },
+    );
+    expect(result.code, result.stderr).to.equal(2);
+    expect(result.stdout).to.equal("");
+    expect(result.stderr).to.equal(
+      `error: --rpc-url: no JSON-RPC node answered at ${rpcUrl} within 100 ms (--rpc-timeout-ms)\n`,
+    );
   });
 
   it("verify --json: { error: { name: RpcTimeout, message } } without a field, exit 1", async () => {

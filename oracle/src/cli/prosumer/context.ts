@@ -4,20 +4,13 @@
  */
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
-import {
-  type Address,
-  BaseError,
-  type PublicClient,
-  TimeoutError,
-  createPublicClient,
-  createWalletClient,
-  http,
-} from "viem";
+import { type Address, type PublicClient, createPublicClient, createWalletClient } from "viem";
 import { type WriteClients, readMarket } from "../../client/index.js";
 import { createChainClients } from "../../chain/market.js";
 import { RPC_TIMEOUT_MS } from "../../infra/config.js";
 import { keystoreAddress, unlockKeystore } from "../../infra/keystore.js";
 import { CliError } from "../output.js";
+import { probeChainId } from "../rpc-probe.js";
 import { address, parse, uint } from "./parse.js";
 
 const connectionSchema = z.object({
@@ -72,23 +65,7 @@ export async function connect(flags: Flags): Promise<Context> {
     throw CliError.input("--keystore", `cannot read ${c["--keystore"]}`);
   }
   const me = keystoreAddress(keystoreJson);
-  const probe = createPublicClient({
-    transport: http(c["--rpc-url"], { retryCount: 1, timeout: timeoutMs }),
-  });
-  let chainId: number;
-  try {
-    chainId = await probe.getChainId();
-  } catch (error) {
-    // A node that takes the request and never answers (stuck, overloaded) is not one that refuses
-    // it: say how long we waited and which flag sets it.
-    const waited = error instanceof BaseError && error.walk((e) => e instanceof TimeoutError) !== null;
-    throw CliError.input(
-      "--rpc-url",
-      waited
-        ? `no JSON-RPC node answered at ${c["--rpc-url"]} within ${timeoutMs} ms (--rpc-timeout-ms)`
-        : `no JSON-RPC node answers at ${c["--rpc-url"]}`,
-    );
-  }
+  const chainId = await probeChainId(c["--rpc-url"], timeoutMs);
   const { chain, transport } = createChainClients(c["--rpc-url"], chainId, { timeoutMs });
   const client = createPublicClient({ chain, transport, pollingInterval: RECEIPT_POLL_MS }) as PublicClient;
   const market = c["--market"];
