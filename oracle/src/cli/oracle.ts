@@ -19,18 +19,12 @@ import {
 } from "../chain/market.js";
 import { committeeStatusLines } from "../domain/committee.js";
 import { intervalPhase } from "../domain/interval-phase.js";
-import {
-  ConfigSchema,
-  DEFAULT_SITE_LOCATION,
-  RPC_TIMEOUT_MS,
-  envName,
-  flagName,
-  loadConfig,
-} from "../infra/config.js";
+import { ConfigSchema, DEFAULT_SITE_LOCATION, envName, flagName, loadConfig } from "../infra/config.js";
 import { OracleNode } from "../node/node.js";
 import { verifyInterval } from "./verify.js";
 import { CliError } from "./cli-error.js";
 import { jsonText } from "./output.js";
+import { RPC_TIMEOUT_MS_HELP, rpcTimeoutMsFlag } from "./rpc-probe.js";
 
 const readOnlySchema = z.object({
   rpcUrl: z.string().url("must be a URL"),
@@ -48,14 +42,7 @@ const readOnlySchema = z.object({
     .regex(/^0x[0-9a-fA-F]{40}$/, "must be a 20-byte hex address")
     .transform((v) => getAddress(v)),
   startBlock: z.coerce.bigint().default(0n),
-  // The same field and bounds as `oracle serve`'s (infra/config.ts).
-  rpcTimeoutMs: z
-    .string()
-    .regex(/^\d+$/, "must be a whole number of milliseconds")
-    .transform(Number)
-    .refine((n) => n >= RPC_TIMEOUT_MS.min, `must be >= ${RPC_TIMEOUT_MS.min}`)
-    .refine((n) => n <= RPC_TIMEOUT_MS.max, `must be <= ${RPC_TIMEOUT_MS.max}`)
-    .default(String(RPC_TIMEOUT_MS.default)),
+  rpcTimeoutMs: rpcTimeoutMsFlag,
   // The committee's site location (the same settings as `oracle serve`): the rolling horizon's
   // forecast of PV zones depends on it, so verify must use the committee's values.
   siteLatitudeDeg: z.coerce.number().min(-90, "must be >= -90").max(90, "must be <= 90").optional(),
@@ -112,10 +99,7 @@ function configFieldOptions(): Option[] {
 function chainOptions(cmd: Command): Command {
   return cmd
     .option("--rpc-url <url>", "JSON-RPC endpoint (GRIDBRAIN_RPC_URL)")
-    .option(
-      "--rpc-timeout-ms <ms>",
-      `wait for each JSON-RPC attempt, ${RPC_TIMEOUT_MS.min}..${RPC_TIMEOUT_MS.max} (GRIDBRAIN_RPC_TIMEOUT_MS; default ${RPC_TIMEOUT_MS.default})`,
-    )
+    .option("--rpc-timeout-ms <ms>", RPC_TIMEOUT_MS_HELP)
     .option("--chain-id <id>", "chain id (GRIDBRAIN_CHAIN_ID)")
     .option("--market-address <address>", "EnergyMarket (GRIDBRAIN_MARKET_ADDRESS)")
     .option("--registry-address <address>", "GridRegistry (GRIDBRAIN_REGISTRY_ADDRESS)")

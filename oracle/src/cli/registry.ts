@@ -21,7 +21,7 @@ import { type RegistryCall, parseRegistryFile, planRegistry } from "../domain/re
 import { RPC_TIMEOUT_MS } from "../infra/config.js";
 import { unlockKeystore } from "../infra/keystore.js";
 import { CliError, type Outcome, runCommand } from "./output.js";
-import { probeChainId } from "./rpc-probe.js";
+import { RPC_TIMEOUT_MS_HELP, probeChainId, rpcTimeoutMsFlag } from "./rpc-probe.js";
 
 interface RegistryFlags {
   readonly rpcUrl?: string;
@@ -65,16 +65,13 @@ async function loadPlan(path: string, flags: RegistryFlags) {
   if (chainId !== undefined && !(Number.isInteger(chainId) && chainId > 0))
     throw CliError.input("--chain-id", `must be a positive integer, got "${flags.chainId}"`);
   const timeoutText = flags.rpcTimeoutMs ?? (process.env["GRIDBRAIN_RPC_TIMEOUT_MS"] || undefined);
-  const timeoutMs = timeoutText === undefined ? RPC_TIMEOUT_MS.default : Number(timeoutText);
-  // The bounds of `oracle serve`, `verify` and the prosumer commands (infra/config.ts).
-  if (
-    timeoutText !== undefined &&
-    !(/^\d+$/.test(timeoutText) && timeoutMs >= RPC_TIMEOUT_MS.min && timeoutMs <= RPC_TIMEOUT_MS.max)
-  )
+  const timeout = rpcTimeoutMsFlag.safeParse(timeoutText);
+  if (!timeout.success)
     throw CliError.input(
       "--rpc-timeout-ms",
       `must be a whole number of milliseconds, ${RPC_TIMEOUT_MS.min}..${RPC_TIMEOUT_MS.max}, got "${timeoutText}"`,
     );
+  const timeoutMs = timeout.data;
   if (chainId === undefined) {
     chainId = await probeChainId(rpcUrl, timeoutMs);
   }
@@ -103,10 +100,7 @@ function withConnection(command: Command): Command {
     .option("--rpc-url <url>", "JSON-RPC endpoint (or GRIDBRAIN_RPC_URL)")
     .option("--registry <address>", "GridRegistry address (or GRIDBRAIN_REGISTRY_ADDRESS)")
     .option("--chain-id <id>", "chain id (default: asked from the node)")
-    .option(
-      "--rpc-timeout-ms <ms>",
-      `wait for each JSON-RPC attempt, ${RPC_TIMEOUT_MS.min}..${RPC_TIMEOUT_MS.max} (or GRIDBRAIN_RPC_TIMEOUT_MS; default ${RPC_TIMEOUT_MS.default})`,
-    )
+    .option("--rpc-timeout-ms <ms>", RPC_TIMEOUT_MS_HELP)
     .option("--json", "print the result as JSON");
 }
 

@@ -15,7 +15,7 @@
  * `registry`.
  */
 import type { Command } from "commander";
-import { RPC_TIMEOUT_MS } from "../../infra/config.js";
+import { RPC_TIMEOUT_MS_HELP } from "../rpc-probe.js";
 import { type Outcome, runCommand } from "../output.js";
 import { certificates, retire } from "./certificates.js";
 import { claim } from "./claim.js";
@@ -49,10 +49,7 @@ function withConnection(cmd: Command): Command {
     .option("--keystore <file>", "encrypted key of the account (GRIDBRAIN_KEYSTORE_PATH)")
     .option("--password-file <file>", "file holding the keystore password (GRIDBRAIN_KEYSTORE_PASSWORD_FILE)")
     .option("--rpc-url <url>", "JSON-RPC endpoint (GRIDBRAIN_RPC_URL)")
-    .option(
-      "--rpc-timeout-ms <ms>",
-      `wait for each JSON-RPC attempt, ${RPC_TIMEOUT_MS.min}..${RPC_TIMEOUT_MS.max} (GRIDBRAIN_RPC_TIMEOUT_MS; default ${RPC_TIMEOUT_MS.default})`,
-    )
+    .option("--rpc-timeout-ms <ms>", RPC_TIMEOUT_MS_HELP)
     .option("--market <address>", "EnergyMarket address (GRIDBRAIN_MARKET_ADDRESS)")
     .option("--from-block <n>", "first block to read events from", "0")
     .option("--json", "print the result as JSON");

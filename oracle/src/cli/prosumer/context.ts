@@ -7,10 +7,9 @@ import { z } from "zod";
 import { type Address, type PublicClient, createPublicClient, createWalletClient } from "viem";
 import { type WriteClients, readMarket } from "../../client/index.js";
 import { createChainClients } from "../../chain/market.js";
-import { RPC_TIMEOUT_MS } from "../../infra/config.js";
 import { keystoreAddress, unlockKeystore } from "../../infra/keystore.js";
 import { CliError } from "../output.js";
-import { probeChainId } from "../rpc-probe.js";
+import { probeChainId, rpcTimeoutMsFlag } from "../rpc-probe.js";
 import { address, parse, uint } from "./parse.js";
 
 const connectionSchema = z.object({
@@ -19,14 +18,7 @@ const connectionSchema = z.object({
   "--keystore": z.string({ required_error: "is required" }).min(1, "is required"),
   "--password-file": z.string().min(1).optional(),
   "--from-block": uint.default("0"),
-  // The same bounds and default as `oracle serve`'s and `verify`'s (infra/config.ts).
-  "--rpc-timeout-ms": z
-    .string()
-    .regex(/^\d+$/, "must be a whole number of milliseconds")
-    .transform(Number)
-    .refine((n) => n >= RPC_TIMEOUT_MS.min, `must be >= ${RPC_TIMEOUT_MS.min}`)
-    .refine((n) => n <= RPC_TIMEOUT_MS.max, `must be <= ${RPC_TIMEOUT_MS.max}`)
-    .default(String(RPC_TIMEOUT_MS.default)),
+  "--rpc-timeout-ms": rpcTimeoutMsFlag,
 });
 
 /** Receipts are polled this often: a local chain mines at once, viem's default 4 s would dominate. */
