@@ -569,7 +569,7 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         );
         uint256 zones = report.zonePrices.length;
         for (uint256 z; z < zones; ++z) {
-            // Safe casts: the registry checked short <= max(retail, zone price) < 2^128 and long <= feed-in, and
+            // Safe casts: the registry checked long <= zone price <= short < 2^128, and
             // z < zonePrices.length indexes uint32 zone ids.
             _imbalancePrices[intervalId][uint32(z)] = ImbalancePrices(
                 uint128(report.shortPrices[z]),

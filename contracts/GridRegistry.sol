@@ -284,14 +284,19 @@ contract GridRegistry is AccessControl, IGridRegistry {
             uint256 zonePrice = zonePrices[z];
             uint256 shortPrice = shortPrices[z];
             uint256 longPrice = longPrices[z];
+            // Netted imbalance prices (docs/MARKET_RULES.md): the part of a zone's shorts that its longs covered
+            // is settled at the zone price, the rest at the grid's tariff. So a short pays at least the zone price
+            // (deviating never beats buying) and a long earns at most it (never beats selling), and nobody fares
+            // worse than with the grid alone. Which price in the bounds is right needs every meter leaf: the
+            // committee computes it, and the settled deviations (ImbalanceSettled) let anyone check it afterwards.
             if (
-                shortPrice < retail ||
+                shortPrice < zonePrice ||
                 shortPrice > (zonePrice > retail ? zonePrice : retail) ||
                 shortPrice > type(uint128).max ||
                 longPrice < (zonePrice < feedIn ? zonePrice : feedIn) ||
-                longPrice > feedIn
+                longPrice > zonePrice
             ) revert ImbalancePriceOutOfBounds(uint32(z), shortPrice, longPrice, retail, feedIn, zonePrice);
-            // Safe casts: shortPrice checked just above, longPrice <= feed-in (uint128).
+            // Safe casts: shortPrice checked just above; longPrice <= zonePrice <= shortPrice.
             if (shortPrice > worstShort) worstShort = uint128(shortPrice);
             if (longPrice < worstLong) worstLong = uint128(longPrice);
         }

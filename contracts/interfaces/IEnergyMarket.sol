@@ -70,8 +70,8 @@ interface IEnergyMarket {
         bytes32 meterRoot; // StandardMerkleTree root of leaves (address participant, uint64 injectedWh, uint64 consumedWh)
         bytes32 scheduleRoot; // the interval's committed schedule root, with its zone prices: bounds the prices below
         uint256[] zonePrices; // the interval's committed zone prices (index = zone id)
-        uint256[] shortPrices; // per zone: charged per kWh missing against the schedule, max(retail, zone price)
-        uint256[] longPrices; // per zone: paid per kWh in excess of the schedule, min(feed-in, zone price)
+        uint256[] shortPrices; // per zone: charged per kWh missing against the schedule (netted, see commitMeterReport)
+        uint256[] longPrices; // per zone: paid per kWh in excess of the schedule (netted, see commitMeterReport)
     }
 
     /// @notice An interval's state.
@@ -358,9 +358,9 @@ interface IEnergyMarket {
     /* METERING */
 
     /// @notice Commits an interval's meter report signed by a committee quorum (same signature rules). The report
-    /// carries the interval's committed schedule root and zone prices, and per zone the imbalance prices, which
-    /// must satisfy retail <= short <= max(retail, zone price) and min(feed-in, zone price) <= long <= feed-in with
-    /// the zone's tariffs registered at commit time.
+    /// carries the interval's committed schedule root and zone prices, and per zone the netted imbalance prices
+    /// (docs/MARKET_RULES.md), which must satisfy zone price <= short <= max(retail, zone price) and
+    /// min(feed-in, zone price) <= long <= zone price with the zone's tariffs registered at commit time.
     function commitMeterReport(MeterReport calldata report, bytes calldata signatures) external;
 
     /// @notice Settles `participant`'s deviation between metered and scheduled net energy, releases its offer

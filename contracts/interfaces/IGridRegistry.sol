@@ -108,8 +108,8 @@ interface IGridRegistry {
     error GridAccountTaken(address account, uint32 zoneId);
     /// @notice A meter report's price arrays must have one entry per zone price of the schedule.
     error ImbalancePricesLength(uint256 zoneCount, uint256 shortCount, uint256 longCount);
-    /// @notice A reported imbalance price breaks the rule retail <= short <= max(retail, zone price) and
-    /// min(feed-in, zone price) <= long <= feed-in, with the zone's registered tariffs.
+    /// @notice A reported imbalance price breaks the bounds zone price <= short <= max(retail, zone price) and
+    /// min(feed-in, zone price) <= long <= zone price, with the zone's registered tariffs.
     error ImbalancePriceOutOfBounds(
         uint32 zoneId,
         uint256 shortPrice,
@@ -149,8 +149,8 @@ interface IGridRegistry {
     function zoneGrid(uint32 zoneId) external view returns (ZoneGrid memory);
     /// @notice Whether `account` is the grid account of a zone, and which.
     function gridZoneOf(address account) external view returns (bool isGrid, uint32 zoneId);
-    /// @notice Checks an interval's imbalance prices, per zone (index = zone id), against the rule
-    /// retail <= short <= max(retail, zone price) and min(feed-in, zone price) <= long <= feed-in with the zones'
+    /// @notice Checks an interval's imbalance prices, per zone (index = zone id), against the bounds
+    /// zone price <= short <= max(retail, zone price) and min(feed-in, zone price) <= long <= zone price with the zones'
     /// current tariffs; reverts `ImbalancePricesLength`, `NoGridTariffs` or `ImbalancePriceOutOfBounds`. Returns the
     /// highest short and the lowest long price (the uint128 maximum when there are no zones).
     function checkImbalancePrices(

@@ -29,11 +29,26 @@ contract EnergyMarketDeliveryTest is MarketBase {
         uint64 injectedWh,
         uint64 consumedWh
     ) internal returns (int256 change) {
+        // Nothing netted: the whole deviation at the grid's tariffs.
+        uint256 shortPrice = price > RETAIL_PER_KWH ? price : RETAIL_PER_KWH;
+        uint256 longPrice = price < FEED_IN_PER_KWH ? price : FEED_IN_PER_KWH;
+        return _runAt(who, side, scheduledWh, price, injectedWh, consumedWh, shortPrice, longPrice);
+    }
+
+    /// @dev `_run` with the meter report's imbalance prices given (a netted pair within the contract's bounds).
+    function _runAt(
+        address who,
+        IEnergyMarket.Side side,
+        uint64 scheduledWh,
+        uint256 price,
+        uint64 injectedWh,
+        uint64 consumedWh,
+        uint256 shortPrice,
+        uint256 longPrice
+    ) internal returns (int256 change) {
         uint256 before = market.balanceOf(who);
         uint64 id = _trade(who, side, scheduledWh, price);
         _warpAfterInterval(id);
-        uint256 shortPrice = price > RETAIL_PER_KWH ? price : RETAIL_PER_KWH;
-        uint256 longPrice = price < FEED_IN_PER_KWH ? price : FEED_IN_PER_KWH;
         // A one-leaf tree: the root is the leaf and the proof is empty.
         _commitMeter(_meterReport(id, _meterLeaf(who, injectedWh, consumedWh), shortPrice, longPrice));
         vm.recordLogs();
@@ -236,6 +251,61 @@ contract EnergyMarketDeliveryTest is MarketBase {
         int256 truthful = _run(sell ? bob : alice, side, meteredWh, price, inj, con);
         // Rounding (payouts down, charges up) may cost the truthful schedule at most 2 base units.
         assertLe(deviating, truthful + 2, "deviating from the truthful schedule paid off");
+    }
+
+    /// @dev The same at any imbalance prices the contract accepts (netted: zone price <= short <= retail, feed-in <=
+    /// long <= zone price): whatever share of the zone's deviations is netted, and whoever's deviation moves it,
+    /// deviating from the truthful schedule never pays.
+    function testFuzz_truthful_deviationNeverPaysAtAnyNettedPrices(
+        uint64 scheduledWh,
+        uint64 meteredWh,
+        uint256 price,
+        uint256 shortPrice,
+        uint256 longPrice,
+        bool sell
+    ) public {
+        _fundOperatorFunds(1_000e6);
+        scheduledWh = uint64(bound(scheduledWh, 10, 100_000));
+        meteredWh = uint64(bound(meteredWh, 0, 200_000));
+        price = bound(price, FEED_IN_PER_KWH, RETAIL_PER_KWH);
+        shortPrice = bound(shortPrice, price, RETAIL_PER_KWH);
+        longPrice = bound(longPrice, FEED_IN_PER_KWH, price);
+        IEnergyMarket.Side side = sell ? IEnergyMarket.Side.Sell : IEnergyMarket.Side.Buy;
+        (uint64 inj, uint64 con) = sell ? (meteredWh, uint64(0)) : (uint64(0), meteredWh);
+        address who = sell ? bob : alice;
+        int256 deviating = _runAt(who, side, scheduledWh, price, inj, con, shortPrice, longPrice);
+        if (meteredWh == 0) return; // nothing to schedule truthfully (an order needs energy)
+        int256 truthful = _runAt(who, side, meteredWh, price, inj, con, shortPrice, longPrice);
+        assertLe(deviating, truthful + 2, "deviating from the truthful schedule paid off");
+    }
+
+    /// @dev Fully netted (short = long = zone price): a deviation costs nothing beyond rounding, so a household
+    /// whose shortfall a neighbour's surplus covered pays the market price for it, not retail.
+    function test_truthful_fullyNettedDeviationCostsOnlyRounding() public {
+        _fundOperatorFunds(1e6);
+        int256 deviating = _runAt(
+            bob,
+            IEnergyMarket.Side.Sell,
+            1000,
+            ZONE_PRICE,
+            800,
+            0,
+            ZONE_PRICE,
+            ZONE_PRICE
+        );
+        int256 truthful = _runAt(
+            bob,
+            IEnergyMarket.Side.Sell,
+            800,
+            ZONE_PRICE,
+            800,
+            0,
+            ZONE_PRICE,
+            ZONE_PRICE
+        );
+        // Paid 200,000 for 1000 Wh, charged 40,000 for the 200 Wh short: 160,000, as for selling 800 Wh.
+        assertEq(deviating, truthful, "no loss when netted at the zone price");
+        assertEq(truthful, int256(ZONE_PRICE * 800) / 1000, "800 Wh at the zone price");
     }
 
     function _fundOperatorFunds(uint256 amount) internal {

@@ -348,7 +348,8 @@ contract EnergyMarketHardeningTest is MarketBase {
         meter[1] = _meterLeaf(bob, _injected[1], 0);
         meter[2] = _meterLeaf(dave, _injected[2], 0);
         _warpAfterInterval(interval);
-        _commitMeter(_meterReport(interval, Merkle.root(meter), SHORT, LONG));
+        // Zone prices 1 and 1,000,000 lie outside the tariffs: the prices the bounds leave are the rule's.
+        _commitMeter(_gridRuleMeterReport(interval, Merkle.root(meter)));
     }
 
     uint64[3] internal _injected; // by meter leaf index

@@ -61,16 +61,32 @@ contract EnergyMarketMeteringTest is MarketBase {
         }
     }
 
-    function test_commitMeterReport_failsForAShortPriceBelowRetail() public {
+    function test_commitMeterReport_acceptsNettedPricesBetweenTheTariffsAndTheZonePrice() public {
+        // Zone 0 price 200k, tariffs 400k / 50k: a short may pay from 200k (all of it netted) to 400k (none).
         _warpAfterInterval(interval);
         IEnergyMarket.MeterReport memory r = _meterReport(interval, _meterRoot(), SHORT, LONG);
-        r.shortPrices[1] = RETAIL_PER_KWH - 1;
+        r.shortPrices[0] = 200_000;
+        r.longPrices[0] = 200_000;
+        r.shortPrices[1] = 300_001;
+        r.longPrices[1] = 99_999;
+        _commitMeter(r);
+        assertEq(market.imbalancePrices(interval, 0).shortPricePerKwh, 200_000, "short = zone price");
+        assertEq(market.imbalancePrices(interval, 0).longPricePerKwh, 200_000, "long = zone price");
+        assertEq(market.imbalancePrices(interval, 1).shortPricePerKwh, 300_001, "short between");
+        assertEq(market.imbalancePrices(interval, 1).longPricePerKwh, 99_999, "long between");
+    }
+
+    function test_commitMeterReport_failsForAShortPriceBelowTheZonePrice() public {
+        // Zone 1 price 250k: a short charged less than the market price would gain by not buying.
+        _warpAfterInterval(interval);
+        IEnergyMarket.MeterReport memory r = _meterReport(interval, _meterRoot(), SHORT, LONG);
+        r.shortPrices[1] = 249_999;
         bytes memory sigs = _sign(market.hashMeterReport(r), _firstKeys(3));
         vm.expectRevert(
             abi.encodeWithSelector(
                 IGridRegistry.ImbalancePriceOutOfBounds.selector,
                 uint32(1),
-                RETAIL_PER_KWH - 1,
+                249_999,
                 LONG,
                 RETAIL_PER_KWH,
                 FEED_IN_PER_KWH,
@@ -99,16 +115,38 @@ contract EnergyMarketMeteringTest is MarketBase {
         market.commitMeterReport(r, sigs);
     }
 
-    function test_commitMeterReport_failsForALongPriceAboveFeedIn() public {
+    function test_commitMeterReport_failsForALongPriceAboveTheZonePrice() public {
+        // Zone 0 price 200k: a long paid more than the market price would gain by not selling.
         _warpAfterInterval(interval);
-        IEnergyMarket.MeterReport memory r = _meterReport(interval, _meterRoot(), SHORT, FEED_IN_PER_KWH + 1);
+        IEnergyMarket.MeterReport memory r = _meterReport(interval, _meterRoot(), SHORT, LONG);
+        r.longPrices[0] = 200_001;
         bytes memory sigs = _sign(market.hashMeterReport(r), _firstKeys(3));
         vm.expectRevert(
             abi.encodeWithSelector(
                 IGridRegistry.ImbalancePriceOutOfBounds.selector,
                 uint32(0),
                 SHORT,
-                FEED_IN_PER_KWH + 1,
+                200_001,
+                RETAIL_PER_KWH,
+                FEED_IN_PER_KWH,
+                200_000
+            )
+        );
+        market.commitMeterReport(r, sigs);
+    }
+
+    function test_commitMeterReport_failsForALongPriceBelowFeedIn() public {
+        // Zone 0 price 200k above feed-in 50k: a long is paid at least what the grid pays.
+        _warpAfterInterval(interval);
+        IEnergyMarket.MeterReport memory r = _meterReport(interval, _meterRoot(), SHORT, LONG);
+        r.longPrices[0] = FEED_IN_PER_KWH - 1;
+        bytes memory sigs = _sign(market.hashMeterReport(r), _firstKeys(3));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IGridRegistry.ImbalancePriceOutOfBounds.selector,
+                uint32(0),
+                SHORT,
+                FEED_IN_PER_KWH - 1,
                 RETAIL_PER_KWH,
                 FEED_IN_PER_KWH,
                 200_000
@@ -383,7 +421,8 @@ contract EnergyMarketMeteringTest is MarketBase {
         ml[0] = _meterLeaf(carol, 0, 1000);
         ml[1] = _meterLeaf(dave, 1000, 0);
         _warpAfterInterval(next);
-        _commitMeter(_meterReport(next, Merkle.root(ml), SHORT, LONG));
+        // The zone price 5 is below feed-in, so a long is paid the zone price: min(feed-in, 5).
+        _commitMeter(_meterReport(next, Merkle.root(ml), SHORT, 5));
         bytes32[] memory carolProof = Merkle.proof(ml, 0);
         vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.FillsPending.selector, next, 1, 2));
         market.settleImbalance(carol, next, 0, 1000, carolProof);

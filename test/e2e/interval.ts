@@ -6,6 +6,7 @@
  */
 import { expect } from "chai";
 import { energyMarketAbi } from "../../oracle/src/chain/abis.js";
+import { verifyInterval } from "../../oracle/src/cli/verify.js";
 import { signMeterReading } from "../../oracle/src/domain/meter/reading.js";
 import type { OracleNode } from "../../oracle/src/node/node.js";
 import { type Env, GATE, INTERVAL, READING_DEADLINE, OPERATOR_FUNDS, waitFor } from "./harness.js";
@@ -15,6 +16,7 @@ import {
   READINGS,
   bookScenarioOrders,
   byName,
+  EXPECTED_IMBALANCE_PRICES,
   expectedAfterDelivery,
   expectedFreeAfterFills,
   scenarioParties,
@@ -121,6 +123,25 @@ export async function runFullInterval(env: Env, startCommittee: () => Promise<Or
     args: { intervalId },
   });
   expect(metered, "exactly one MeterReportCommitted").to.have.length(1);
+  // Zone 0's shorts are partly covered by B2's surplus: netted prices, not the bare tariffs.
+  expect(metered[0]!.args.shortPrices, "short prices").to.deep.equal(
+    EXPECTED_IMBALANCE_PRICES.map((z) => z.short),
+  );
+  expect(metered[0]!.args.longPrices, "long prices").to.deep.equal(
+    EXPECTED_IMBALANCE_PRICES.map((z) => z.long),
+  );
+  // Anyone can recompute them once the deviations are settled: `gridbrain verify` does.
+  const verified = await verifyInterval({
+    client: env.client,
+    market,
+    registry: env.addresses.registry,
+    intervalId,
+  });
+  expect(verified.status, "verify of the schedule").to.equal("ok");
+  expect(
+    verified.status === "not-scheduled" ? undefined : verified.imbalance,
+    "verify's imbalance check",
+  ).to.deep.include({ status: "reproduced", settledParticipants: participants.length });
 
   // S2's missing reading counts as 0 injected.
   let operatorDelta = 0n;

@@ -16,9 +16,7 @@ import {
   DEPOSIT,
   INTERVAL,
   type Env,
-  LONG_PRICE,
   type Party,
-  SHORT_PRICE,
   costDown,
   costUp,
   devAccount,
@@ -72,10 +70,25 @@ export const EXPECTED_PRICES: readonly bigint[] = [120_000n, 90_000n];
 export const READINGS: Readonly<Record<string, [bigint, bigint]>> = {
   S1: [4800n, 0n],
   B1: [0n, 4100n],
-  B2: [0n, 1000n],
+  B2: [0n, 900n],
   S3: [1500n, 0n],
   B3: [0n, 1400n],
 };
+
+/**
+ * The netted imbalance prices the committee must report for READINGS (docs/MARKET_RULES.md;
+ * tariffs R = SHORT_PRICE 200,000 and F = LONG_PRICE 20,000 in both zones), by hand:
+ *
+ * zone 0 (p = 120,000): S1 short 200 Wh (sold 5000, injected 4800), B1 short 100 (bought 4000,
+ *   consumed 4100), B2 long 100 (bought 1000, consumed 900), S2 0 (sold nothing; its silent meter
+ *   counts as 0). S = 300, L = 100: B2's 100 Wh covered 100 of the shorts.
+ *   short = ⌈(100 · 120,000 + 200 · 200,000) / 300⌉ = ⌈173,333.3⌉ = 173,334; long = 120,000.
+ * zone 1 (p = 90,000): B3 long 100 Wh, nobody short: short = R = 200,000, long = F = 20,000.
+ */
+export const EXPECTED_IMBALANCE_PRICES: readonly { readonly short: bigint; readonly long: bigint }[] = [
+  { short: 173_334n, long: 120_000n },
+  { short: 200_000n, long: 20_000n },
+];
 
 export const byName = (parties: readonly Party[], name: string): Party =>
   parties.find((x) => x.name === name)!;
@@ -131,8 +144,8 @@ export function expectedLockedAfterFills(parties: readonly Party[], name: string
 
 /**
  * A party's free balance once its delivery is settled against READINGS, and what that moved into
- * the operator's funds. deviation = (injected − consumed) − (sold − bought); a missing reading
- * counts as 0 injected. What was locked for the delivery comes back; a short charge reaches no
+ * the operator's funds. deviation = (injected − consumed) − (sold − bought), settled at
+ * EXPECTED_IMBALANCE_PRICES; a missing reading counts as 0 injected. What was locked for the delivery comes back; a short charge reaches no
  * further than that.
  */
 export function expectedAfterDelivery(
@@ -145,13 +158,14 @@ export function expectedAfterDelivery(
   const deviation = injected - consumed - (p.side === "offer" ? f : -f);
   const locked = expectedLockedAfterFills(parties, name);
   const free = expectedFreeAfterFills(parties, name) + locked;
+  const prices = EXPECTED_IMBALANCE_PRICES[p.zone]!;
   if (deviation < 0n) {
-    const charge = costUp(SHORT_PRICE, -deviation);
+    const charge = costUp(prices.short, -deviation);
     const charged = charge < locked ? charge : locked;
     return { free: free - charged, operatorDelta: charged };
   }
   if (deviation > 0n) {
-    const paid = costDown(LONG_PRICE, deviation);
+    const paid = costDown(prices.long, deviation);
     return { free: free + paid, operatorDelta: -paid };
   }
   return { free, operatorDelta: 0n };

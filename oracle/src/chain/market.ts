@@ -345,11 +345,17 @@ export interface ZoneGrid {
 }
 
 /** Every zone's grid account and tariffs, index = zone id. */
-export async function readZoneGrids(client: PublicClient, registry: Address): Promise<ZoneGrid[]> {
+export async function readZoneGrids(
+  client: PublicClient,
+  registry: Address,
+  blockNumber?: bigint,
+): Promise<ZoneGrid[]> {
+  const at = blockNumber === undefined ? {} : { blockNumber };
   const zoneCount = await client.readContract({
     address: registry,
     abi: gridRegistryAbi,
     functionName: "zoneCount",
+    ...at,
   });
   return Promise.all(
     Array.from({ length: zoneCount }, async (_, z) => {
@@ -358,10 +364,37 @@ export async function readZoneGrids(client: PublicClient, registry: Address): Pr
         abi: gridRegistryAbi,
         functionName: "zoneGrid",
         args: [z],
+        ...at,
       });
       return { account: getAddress(g.account), retailPerKwh: g.retailPerKwh, feedInPerKwh: g.feedInPerKwh };
     }),
   );
+}
+
+/**
+ * Each participant's registered zone (`GridRegistry.participantZone`, at `blockNumber` if given), or
+ * undefined when it has none; keys checksummed. The reads are independent: issued together, the
+ * transport batches them.
+ */
+export async function readParticipantZones(
+  client: PublicClient,
+  registry: Address,
+  participants: readonly Address[],
+  blockNumber?: bigint,
+): Promise<Map<Address, number | undefined>> {
+  const zones = await Promise.all(
+    participants.map(async (participant) => {
+      const [registered, zone] = await client.readContract({
+        address: registry,
+        abi: gridRegistryAbi,
+        functionName: "participantZone",
+        args: [participant],
+        ...(blockNumber === undefined ? {} : { blockNumber }),
+      });
+      return [getAddress(participant), registered ? Number(zone) : undefined] as const;
+    }),
+  );
+  return new Map(zones);
 }
 
 /** The grid's accounts (non-zero), checksummed: the balancing parties, never metered nor settled for imbalance. */

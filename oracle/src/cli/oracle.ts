@@ -157,16 +157,28 @@ export function registerOracleCommands(program: Command): void {
         console.log(`interval ${intervalId}: not scheduled`);
         return;
       }
+      const imbalanceLine = (() => {
+        const m = result.imbalance;
+        if (m.status === "not-metered") return "imbalance prices: not metered yet";
+        const prices = (p: { shortPrices: readonly bigint[]; longPrices: readonly bigint[] }) =>
+          p.shortPrices.map((s, z) => `${s}/${p.longPrices[z]}`).join(", ");
+        return m.status === "reproduced"
+          ? `imbalance prices: reproduced from ${m.settledParticipants} settled deviations (short/long per zone: ${prices(m.reported)})`
+          : `imbalance prices: NOT reproduced from the ${m.settledParticipants} deviations settled so far ` +
+              `(reported ${prices(m.reported)}, recomputed ${prices(m.recomputed)}; conclusive once every participant is settled)`;
+      })();
       if (result.status === "ok") {
         console.log(
           `interval ${intervalId}: OK (root ${result.committed.scheduleRoot}, ${result.committed.fillCount} fills)`,
         );
+        console.log(`  ${imbalanceLine}`);
         return;
       }
       console.log(
         `interval ${intervalId}: ${result.status === "unsettleable" ? "UNSETTLEABLE" : "MISMATCH"}`,
       );
       for (const d of result.differences) console.log(`  ${d}`);
+      console.log(`  ${imbalanceLine}`);
       for (const f of result.fills)
         console.log(
           `  fill ${f.orderId} (${f.owner}): recomputed ${f.recomputedWh} Wh, settled ${f.settledWh ?? "not settled"}`,

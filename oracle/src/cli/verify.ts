@@ -6,10 +6,17 @@
  * (domain/budget.ts) to the committed schedule when its fills are known (the recomputed root is
  * the committed one): a committed schedule that pays sellers more than its buyers pay can never
  * settle, and is reported as `unsettleable` with the amounts.
+ *
+ * Once the interval is metered it also recomputes the meter report's netted imbalance prices
+ * (domain/imbalance-prices.ts) from the deviations settled so far (`ImbalanceSettled`), the
+ * participants' zones and the tariffs at the report's block, and says whether they reproduce the
+ * reported ones (`imbalance`). The meter tree's leaves are not on chain, so while some participant
+ * is unsettled a difference is not conclusive: it is reported, and does not change `status`.
  */
 import { type Address, type Hex, type PublicClient } from "viem";
 import { energyMarketAbi } from "../chain/abis.js";
-import { readIntervalState } from "../chain/market.js";
+import { readIntervalState, readParticipantZones, readZoneGrids } from "../chain/market.js";
+import { imbalancePrices, zoneDeviations } from "../domain/imbalance-prices.js";
 import type { IntervalBudget } from "../domain/budget.js";
 import { committedBudget } from "../domain/clearing.js";
 import { flexStepViolations } from "../domain/flexibility/index.js";
@@ -33,6 +40,24 @@ export interface FillDifference {
   /** Filled energy the chain settled for this order, if settled. */
   readonly settledWh: bigint | undefined;
 }
+
+/** The meter report's imbalance prices against their recomputation from the settled deviations. */
+export type ImbalanceCheck =
+  | { readonly status: "not-metered" }
+  | {
+      /**
+       * `reproduced`: the netting of the settled deviations gives the reported prices in every zone.
+       * `not-reproduced`: it does not; conclusive only when every participant of the meter tree is
+       * settled (the tree's leaves are not on chain).
+       */
+      readonly status: "reproduced" | "not-reproduced";
+      readonly settledParticipants: number;
+      readonly reported: { readonly shortPrices: readonly bigint[]; readonly longPrices: readonly bigint[] };
+      readonly recomputed: {
+        readonly shortPrices: readonly bigint[];
+        readonly longPrices: readonly bigint[];
+      };
+    };
 
 export type VerifyResult =
   | { readonly status: "not-scheduled"; readonly intervalId: bigint }
@@ -60,6 +85,7 @@ export type VerifyResult =
       /** The contract's budget rule on the committed schedule; undefined when its fills are unknown (root mismatch). */
       readonly budget: IntervalBudget | undefined;
       readonly fills: readonly FillDifference[];
+      readonly imbalance: ImbalanceCheck;
     };
 
 export async function verifyInterval(params: VerifyParameters): Promise<VerifyResult> {
@@ -173,5 +199,64 @@ export async function verifyInterval(params: VerifyParameters): Promise<VerifyRe
     differences,
     budget,
     fills,
+    imbalance: await checkImbalancePrices(params, committed.zonePrices),
+  };
+}
+
+/** Recomputes the interval's netted imbalance prices from the chain (see the file comment). */
+export async function checkImbalancePrices(
+  params: VerifyParameters,
+  zonePrices: readonly bigint[],
+): Promise<ImbalanceCheck> {
+  const { client, market, registry, intervalId } = params;
+  const fromBlock = params.fromBlock ?? 0n;
+  const [report] = await client.getContractEvents({
+    address: market,
+    abi: energyMarketAbi,
+    eventName: "MeterReportCommitted",
+    args: { intervalId },
+    fromBlock,
+    strict: true,
+  });
+  if (report === undefined) return { status: "not-metered" };
+  const settled = await client.getContractEvents({
+    address: market,
+    abi: energyMarketAbi,
+    eventName: "ImbalanceSettled",
+    args: { intervalId },
+    fromBlock,
+    strict: true,
+  });
+  // As the committee priced them: tariffs and zones as registered when the report was committed.
+  const [tariffs, zones] = await Promise.all([
+    readZoneGrids(client, registry, report.blockNumber),
+    readParticipantZones(
+      client,
+      registry,
+      settled.map((e) => e.args.participant),
+      report.blockNumber,
+    ),
+  ]);
+  const deviations = zoneDeviations(
+    settled.map((e) => ({
+      participant: e.args.participant,
+      meteredNetWh: e.args.deviationWh,
+      scheduledNetWh: 0n,
+    })),
+    (participant) => zones.get(participant),
+    zonePrices.length,
+  );
+  const recomputed = imbalancePrices({ tariffs, zonePrices, deviations });
+  const reported = { shortPrices: [...report.args.shortPrices], longPrices: [...report.args.longPrices] };
+  const same = (a: readonly bigint[], b: readonly bigint[]) =>
+    a.length === b.length && a.every((x, i) => x === b[i]);
+  return {
+    status:
+      same(reported.shortPrices, recomputed.shortPrices) && same(reported.longPrices, recomputed.longPrices)
+        ? "reproduced"
+        : "not-reproduced",
+    settledParticipants: settled.length,
+    reported,
+    recomputed: { shortPrices: [...recomputed.shortPrices], longPrices: [...recomputed.longPrices] },
   };
 }

@@ -1,16 +1,24 @@
 /**
- * Imbalance prices by rule (docs/MARKET_RULES.md, "Imbalance prices"). The grid is each zone's
- * balancing party: it supplies what a participant is short of and absorbs what it is long of, at
- * its registered tariffs. So, per zone z with retail tariff R, feed-in tariff F and zone price p:
+ * Netted imbalance prices (docs/MARKET_RULES.md, "Imbalance prices"). The grid is each zone's
+ * balancing party, but only for what the zone as a whole is short or long: a household's shortfall
+ * that a neighbour's surplus covered in the same interval never reached the grid. So, per zone z
+ * with retail tariff R, feed-in tariff F, zone price p, S Wh of shorts and L Wh of longs against the
+ * schedule, and m = min(S, L) the part of each that the other covered:
  *
- *   short price = max(R, p)   — missing energy costs what the grid charges, never less than the market
- *   long price  = min(F, p)   — surplus earns what the grid pays, never more than the market
+ *   short price = ⌈(m·p + (S − m)·max(R, p)) / S⌉   (max(R, p) when S = 0)
+ *   long price  = ⌊(m·p + (L − m)·min(F, p)) / L⌋   (min(F, p) when L = 0)
  *
- * With F ≤ p ≤ R (the grid is every buyer's and seller's outside option) these are R and F, and any
- * deviation from the schedule costs the participant: a short seller loses R − p per kWh, a long
- * seller p − F, a short buyer R − p, a long buyer p − F. The contract enforces the same bounds
- * (`commitMeterReport`, error `ImbalancePriceOutOfBounds`).
+ * The covered part is settled at the zone price, the rest as the grid settles it. The zone price is
+ * the only single price for the covered part that keeps deviating unprofitable: a short pays at
+ * least p (never better than buying at p) and a long earns at most p (never better than selling at
+ * p). Rounding (short up, long down) keeps what the shorts pay at least what is paid to the longs
+ * plus the grid's part. With nothing covered these are the grid's tariffs, R and F. The contract
+ * enforces the bounds p ≤ short ≤ max(R, p) and min(F, p) ≤ long ≤ p (`commitMeterReport`, error
+ * `ImbalancePriceOutOfBounds`); where in them the price lies needs every meter leaf, which only the
+ * committee has until the deviations are settled (`ImbalanceSettled`).
  */
+import type { Address } from "viem";
+import { getAddress } from "viem";
 import { UnrecoverableInputError } from "./errors.js";
 
 /** The grid's tariffs in one zone, token base units per kWh (`GridRegistry.zoneGrid`). */
@@ -19,11 +27,21 @@ export interface ZoneTariffs {
   readonly feedInPerKwh: bigint;
 }
 
+/** A zone's total deviations against the schedule in one interval, Wh (both ≥ 0). */
+export interface ZoneDeviation {
+  /** Σ over the zone's participants that metered less net injection than scheduled. */
+  readonly shortWh: bigint;
+  /** Σ over those that metered more. */
+  readonly longWh: bigint;
+}
+
 export interface ImbalancePricesParameters {
   /** Tariffs per zone, index = zone id; at least one entry per zone price. */
   readonly tariffs: readonly ZoneTariffs[];
   /** The interval's committed zone prices, index = zone id. */
   readonly zonePrices: readonly bigint[];
+  /** Per zone (index = zone id) the metered deviations (`zoneDeviations`); a missing zone has none. */
+  readonly deviations: readonly (ZoneDeviation | undefined)[];
 }
 
 export interface ImbalancePricesReturnType {
@@ -37,7 +55,7 @@ export interface ImbalancePricesReturnType {
  * The imbalance prices of every zone of an interval.
  *
  * @throws UnrecoverableInputError naming the zone when its tariffs are missing or invalid
- * (0 < feed-in ≤ retail, as the registry enforces), or a zone price is negative.
+ * (0 < feed-in ≤ retail, as the registry enforces), a zone price is negative or a deviation is.
  */
 export function imbalancePrices(params: ImbalancePricesParameters): ImbalancePricesReturnType {
   const shortPrices: bigint[] = [];
@@ -61,10 +79,51 @@ export function imbalancePrices(params: ImbalancePricesParameters): ImbalancePri
         field: `zonePrices[${z}]`,
         details: String(p),
       });
-    shortPrices.push(p > t.retailPerKwh ? p : t.retailPerKwh);
-    longPrices.push(p < t.feedInPerKwh ? p : t.feedInPerKwh);
+    const { shortWh, longWh } = params.deviations[z] ?? { shortWh: 0n, longWh: 0n };
+    if (shortWh < 0n || longWh < 0n)
+      throw new UnrecoverableInputError(`deviations[${z}] must not be negative`, {
+        field: `deviations[${z}]`,
+        details: `short ${shortWh} Wh, long ${longWh} Wh`,
+      });
+    const gridShort = p > t.retailPerKwh ? p : t.retailPerKwh;
+    const gridLong = p < t.feedInPerKwh ? p : t.feedInPerKwh;
+    const covered = shortWh < longWh ? shortWh : longWh;
+    shortPrices.push(
+      shortWh === 0n ? gridShort : ceilDiv(covered * p + (shortWh - covered) * gridShort, shortWh),
+    );
+    longPrices.push(longWh === 0n ? gridLong : (covered * p + (longWh - covered) * gridLong) / longWh);
   });
   return { shortPrices, longPrices };
+}
+
+const ceilDiv = (a: bigint, b: bigint) => (a + b - 1n) / b;
+
+/** One participant's metered and scheduled net injection in an interval (Wh, injection − consumption). */
+export interface ParticipantNet {
+  readonly participant: Address;
+  readonly meteredNetWh: bigint;
+  readonly scheduledNetWh: bigint;
+}
+
+/**
+ * Each zone's shorts and longs (index = zone id, `zoneCount` entries): deviation = metered net −
+ * scheduled net, as `settleImbalance` computes it. A participant without a registered zone
+ * (`zoneOf` gives undefined) is settled at the interval's worst prices and nets with nobody.
+ */
+export function zoneDeviations(
+  participants: readonly ParticipantNet[],
+  zoneOf: (participant: Address) => number | undefined,
+  zoneCount: number,
+): ZoneDeviation[] {
+  const zones = Array.from({ length: zoneCount }, () => ({ shortWh: 0n, longWh: 0n }));
+  for (const p of participants) {
+    const zone = zoneOf(getAddress(p.participant));
+    if (zone === undefined || zone >= zoneCount) continue;
+    const deviation = p.meteredNetWh - p.scheduledNetWh;
+    if (deviation < 0n) zones[zone]!.shortWh -= deviation;
+    else zones[zone]!.longWh += deviation;
+  }
+  return zones;
 }
 
 /**
@@ -82,7 +141,6 @@ export function intervalOutcome(parameters: {
   readonly longPrice: bigint;
 }): bigint {
   const { scheduledNetWh, meteredNetWh, zonePrice, shortPrice, longPrice } = parameters;
-  const ceilDiv = (a: bigint, b: bigint) => (a + b - 1n) / b;
   const fills =
     scheduledNetWh >= 0n
       ? (zonePrice * scheduledNetWh) / 1000n

@@ -1,9 +1,10 @@
 /**
  * meter-report: after the interval ends (+ `meterGraceSeconds`, chain time), aggregate this
  * node's accepted readings per participant, build the meter Merkle tree and hand the report to
- * `sign` (then aggregate and submit as for schedules). Imbalance prices follow the rule of
- * domain/imbalance-prices.ts from the zones' registered grid tariffs and the committed zone
- * prices. The grid's accounts are the balancing parties: they are left out of the meter tree
+ * `sign` (then aggregate and submit as for schedules). Imbalance prices follow the netting rule of
+ * domain/imbalance-prices.ts from the zones' registered grid tariffs, the committed zone prices and
+ * each zone's metered deviations against the committed schedule (fills and flexibility steps, as
+ * `settleImbalance` counts them). The grid's accounts are the balancing parties: they are left out of the meter tree
  * (docs/MARKET_RULES.md, "The grid").
  *
  * A silent meter counts as missing only after the reading deadline (domain/meter/deadline.ts):
@@ -14,7 +15,7 @@
  * the report with the missing-reading rule.
  */
 import { DelayedError, type Job } from "bullmq";
-import type { Hex } from "viem";
+import { type Address, type Hex, getAddress } from "viem";
 import {
   chainNow,
   gridAccounts,
@@ -22,9 +23,11 @@ import {
   readCommittee,
   readIntervalState,
   readMeterRegistry,
+  readParticipantZones,
   readZoneGrids,
 } from "../chain/market.js";
-import { imbalancePrices } from "../domain/imbalance-prices.js";
+import { imbalancePrices, zoneDeviations } from "../domain/imbalance-prices.js";
+import { FLEX_DISCHARGE } from "../domain/flexibility/types.js";
 import { type MeterReport, reportToJson } from "../chain/reports.js";
 import { buildMeterTree } from "../domain/schedule.js";
 import { UnrecoverableInputError } from "../domain/errors.js";
@@ -109,7 +112,28 @@ export async function meterReportProcessor(
     consumedWh: t.consumedWh,
   }));
   const committee = await readCommittee(ctx.client, ctx.config.committeeAddress);
-  const prices = imbalancePrices({ tariffs: grids, zonePrices: view.zonePrices });
+  const zones = await readParticipantZones(
+    ctx.client,
+    ctx.config.registryAddress,
+    totals.map((t) => t.participant),
+  );
+  const scheduledNet = new Map<Address, bigint>();
+  for (const [participant, e] of scheduled) scheduledNet.set(participant, e.injectedWh - e.consumedWh);
+  for (const step of view.flexSteps) {
+    const owner = getAddress(step.order.owner);
+    const net = step.direction === FLEX_DISCHARGE ? step.energyWh : -step.energyWh;
+    scheduledNet.set(owner, (scheduledNet.get(owner) ?? 0n) + net);
+  }
+  const deviations = zoneDeviations(
+    totals.map((t) => ({
+      participant: t.participant,
+      meteredNetWh: t.injectedWh - t.consumedWh,
+      scheduledNetWh: scheduledNet.get(getAddress(t.participant)) ?? 0n,
+    })),
+    (participant) => zones.get(participant),
+    view.zonePrices.length,
+  );
+  const prices = imbalancePrices({ tariffs: grids, zonePrices: view.zonePrices, deviations });
   const report: MeterReport = {
     market: ctx.config.marketAddress,
     intervalId,
@@ -145,6 +169,10 @@ export async function meterReportProcessor(
       silentMeters: silent.length,
       readingDeadline: deadline,
       meterRoot: report.meterRoot,
+      // Per zone: short/long Wh against the schedule, and the netted prices they give.
+      zoneDeviationsWh: deviations.map((d) => `${d.shortWh}/${d.longWh}`),
+      shortPrices: prices.shortPrices.map(String),
+      longPrices: prices.longPrices.map(String),
     },
     "meter report built",
   );

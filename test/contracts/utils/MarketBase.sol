@@ -201,6 +201,20 @@ abstract contract MarketBase is Test {
     }
 
     /// @dev A meter report of `intervalId` with the same imbalance prices in every zone of its schedule.
+    /// @dev A meter report with every zone's imbalance prices at the grid's tariffs (nothing netted):
+    /// short = max(retail, zone price), long = min(feed-in, zone price), with MarketBase's tariffs.
+    function _gridRuleMeterReport(
+        uint64 intervalId,
+        bytes32 root
+    ) internal view returns (IEnergyMarket.MeterReport memory r) {
+        r = _meterReport(intervalId, root, RETAIL_PER_KWH, FEED_IN_PER_KWH);
+        for (uint256 z; z < r.zonePrices.length; ++z) {
+            uint256 p = r.zonePrices[z];
+            if (p > RETAIL_PER_KWH) r.shortPrices[z] = p;
+            if (p < FEED_IN_PER_KWH) r.longPrices[z] = p;
+        }
+    }
+
     function _meterReport(
         uint64 intervalId,
         bytes32 root,
