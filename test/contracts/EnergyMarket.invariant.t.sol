@@ -655,8 +655,9 @@ contract MarketHandler is Test {
         _meter(committedIntervals[intervalSeed % committedIntervals.length], omitMask, energySeed);
     }
 
-    /// @dev The imbalance prices are those of the rule with the zones' registered tariffs: short max(retail, zone
-    /// price), long min(feed-in, zone price).
+    /// @dev The imbalance prices are drawn anywhere in the bounds the registry accepts for netted prices, with the
+    /// zones' registered tariffs: zone price <= short <= max(retail, zone price), min(feed-in, zone price) <= long
+    /// <= zone price (every netting of the zone's deviations lies there; the grid's tariffs are one end).
     function _meter(uint64 intervalId, uint256 omitMask, uint256 energySeed) internal {
         if (_metered[intervalId]) return;
         if (_now() < uint256(intervalId + 1) * 900 || _now() >= market.meterDeadline(intervalId)) return;
@@ -678,8 +679,11 @@ contract MarketHandler is Test {
         uint256[] memory longs = new uint256[](prices.length);
         for (uint256 z; z < prices.length; ++z) {
             IGridRegistry.ZoneGrid memory grid = registry.zoneGrid(uint32(z));
-            shorts[z] = prices[z] > grid.retailPerKwh ? prices[z] : grid.retailPerKwh;
-            longs[z] = prices[z] < grid.feedInPerKwh ? prices[z] : grid.feedInPerKwh;
+            uint256 maxShort = prices[z] > grid.retailPerKwh ? prices[z] : grid.retailPerKwh;
+            uint256 minLong = prices[z] < grid.feedInPerKwh ? prices[z] : grid.feedInPerKwh;
+            uint256 priceSeed = uint256(keccak256(abi.encode(energySeed, "prices", z)));
+            shorts[z] = bound(priceSeed & type(uint128).max, prices[z], maxShort);
+            longs[z] = bound(priceSeed >> 128, minLong, prices[z]);
         }
         IEnergyMarket.MeterReport memory report = IEnergyMarket.MeterReport(
             address(market),
