@@ -240,17 +240,9 @@ contract EnergyMarketDeliveryTest is MarketBase {
         uint256 price,
         bool sell
     ) public {
-        _fundOperatorFunds(1_000e6);
-        scheduledWh = uint64(bound(scheduledWh, 10, 100_000));
-        meteredWh = uint64(bound(meteredWh, 0, 200_000));
         price = bound(price, FEED_IN_PER_KWH, RETAIL_PER_KWH);
-        IEnergyMarket.Side side = sell ? IEnergyMarket.Side.Sell : IEnergyMarket.Side.Buy;
-        (uint64 inj, uint64 con) = sell ? (meteredWh, uint64(0)) : (uint64(0), meteredWh);
-        int256 deviating = _run(sell ? bob : alice, side, scheduledWh, price, inj, con);
-        if (meteredWh == 0) return; // nothing to schedule truthfully (an order needs energy)
-        int256 truthful = _run(sell ? bob : alice, side, meteredWh, price, inj, con);
-        // Rounding (payouts down, charges up) may cost the truthful schedule at most 2 base units.
-        assertLe(deviating, truthful + 2, "deviating from the truthful schedule paid off");
+        // Nothing netted: the grid's tariffs (the zone price lies between them).
+        _assertDeviationNeverPays(scheduledWh, meteredWh, price, RETAIL_PER_KWH, FEED_IN_PER_KWH, sell);
     }
 
     /// @dev The same at any imbalance prices the contract accepts (netted: zone price <= short <= retail, feed-in <=
@@ -264,18 +256,31 @@ contract EnergyMarketDeliveryTest is MarketBase {
         uint256 longPrice,
         bool sell
     ) public {
-        _fundOperatorFunds(1_000e6);
-        scheduledWh = uint64(bound(scheduledWh, 10, 100_000));
-        meteredWh = uint64(bound(meteredWh, 0, 200_000));
         price = bound(price, FEED_IN_PER_KWH, RETAIL_PER_KWH);
         shortPrice = bound(shortPrice, price, RETAIL_PER_KWH);
         longPrice = bound(longPrice, FEED_IN_PER_KWH, price);
+        _assertDeviationNeverPays(scheduledWh, meteredWh, price, shortPrice, longPrice, sell);
+    }
+
+    /// @dev Runs the schedule `scheduledWh` and the truthful one (`meteredWh`) at the given prices and compares.
+    function _assertDeviationNeverPays(
+        uint64 scheduledWh,
+        uint64 meteredWh,
+        uint256 price,
+        uint256 shortPrice,
+        uint256 longPrice,
+        bool sell
+    ) internal {
+        _fundOperatorFunds(1_000e6);
+        scheduledWh = uint64(bound(scheduledWh, 10, 100_000));
+        meteredWh = uint64(bound(meteredWh, 0, 200_000));
         IEnergyMarket.Side side = sell ? IEnergyMarket.Side.Sell : IEnergyMarket.Side.Buy;
         (uint64 inj, uint64 con) = sell ? (meteredWh, uint64(0)) : (uint64(0), meteredWh);
         address who = sell ? bob : alice;
         int256 deviating = _runAt(who, side, scheduledWh, price, inj, con, shortPrice, longPrice);
         if (meteredWh == 0) return; // nothing to schedule truthfully (an order needs energy)
         int256 truthful = _runAt(who, side, meteredWh, price, inj, con, shortPrice, longPrice);
+        // Rounding (payouts down, charges up) may cost the truthful schedule at most 2 base units.
         assertLe(deviating, truthful + 2, "deviating from the truthful schedule paid off");
     }
 

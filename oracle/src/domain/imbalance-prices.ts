@@ -17,8 +17,7 @@
  * `ImbalancePriceOutOfBounds`); where in them the price lies needs every meter leaf, which only the
  * committee has until the deviations are settled (`ImbalanceSettled`).
  */
-import type { Address } from "viem";
-import { getAddress } from "viem";
+import { type Address, getAddress } from "viem";
 import { UnrecoverableInputError } from "./errors.js";
 
 /** The grid's tariffs in one zone, token base units per kWh (`GridRegistry.zoneGrid`). */
