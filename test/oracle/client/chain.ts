@@ -192,8 +192,12 @@ export interface TradedInterval {
   readonly nodeUrl: string;
   /** Commits the schedule (2 kWh traded at `zonePrice`); moves chain time to the gate closure. */
   commitSchedule(): Promise<void>;
-  /** Commits the meter report (each delivered as scheduled); moves chain time past the interval. */
-  commitMeter(): Promise<void>;
+  /**
+   * Commits the meter report (the meter leaves of `tradedInterval`'s `metered`, by default each as
+   * scheduled) with the given imbalance prices, by default the grid's tariffs (nothing netted);
+   * moves chain time past the interval.
+   */
+  commitMeter(prices?: { readonly shortPrice: bigint; readonly longPrice: bigint }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -201,7 +205,10 @@ export interface TradedInterval {
  * A buyer and a solar seller (its meter registered as solar), each with 10 tokens deposited, who
  * trade 2 kWh in a future interval: the bid at 0.2, the offer at 0.1, cleared at 0.15 per kWh.
  */
-export async function tradedInterval(chain: ClientChain): Promise<TradedInterval> {
+export async function tradedInterval(
+  chain: ClientChain,
+  metered: { readonly buyerConsumedWh?: bigint; readonly sellerInjectedWh?: bigint } = {},
+): Promise<TradedInterval> {
   const { publicClient, market, addresses } = chain;
   const buyer = await chain.newProsumer();
   const seller = await chain.newProsumer();
@@ -245,8 +252,16 @@ export async function tradedInterval(chain: ClientChain): Promise<TradedInterval
   ];
   const fillTree = buildFillTree(fills);
   const meterLeaves = [
-    { participant: buyer.walletClient.account.address, injectedWh: 0n, consumedWh: filledWh },
-    { participant: seller.walletClient.account.address, injectedWh: filledWh, consumedWh: 0n },
+    {
+      participant: buyer.walletClient.account.address,
+      injectedWh: 0n,
+      consumedWh: metered.buyerConsumedWh ?? filledWh,
+    },
+    {
+      participant: seller.walletClient.account.address,
+      injectedWh: metered.sellerInjectedWh ?? filledWh,
+      consumedWh: 0n,
+    },
   ];
   const meterTree = buildMeterTree(meterLeaves);
   const scheduleRoot = fillTree.root as Hex;
@@ -365,7 +380,7 @@ export async function tradedInterval(chain: ClientChain): Promise<TradedInterval
       };
       await commit("commitSchedule", report, await quorum(hashScheduleReport(domain, report)));
     },
-    async commitMeter() {
+    async commitMeter(prices = { shortPrice: RETAIL, longPrice: FEED_IN }) {
       await chain.mineAt((intervalId + 1n) * 900n + 1n);
       const report = {
         market,
@@ -374,8 +389,8 @@ export async function tradedInterval(chain: ClientChain): Promise<TradedInterval
         meterRoot: meterTree.root as Hex,
         scheduleRoot,
         zonePrices,
-        shortPrices: [RETAIL],
-        longPrices: [FEED_IN],
+        shortPrices: [prices.shortPrice],
+        longPrices: [prices.longPrice],
       };
       await commit("commitMeterReport", report, await quorum(hashMeterReport(domain, report)));
     },

@@ -206,6 +206,34 @@ describe("imbalancePrices netting a zone's shorts against its longs", () => {
   });
 });
 
+describe("imbalancePrices and the missing-reading rule", () => {
+  // A silent meter counts as injecting nothing (docs/OPERATIONS.md, "Missing meter data"), which
+  // can only make its participant's short deviation larger. Netting must not make that cheaper than
+  // the truth: what a short pays never falls as its own deviation grows, whatever the neighbours do.
+  it("a short's charge never falls as its own deviation grows", () => {
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: 0n, max: 100_000n }),
+        fc.bigInt({ min: 0n, max: 100_000n }),
+        fc.bigInt({ min: 1n, max: 50_000n }),
+        fc.bigInt({ min: 0n, max: 50_000n }),
+        fc.bigInt({ min: F, max: R }),
+        (othersShortWh, othersLongWh, truthWh, missingWh, price) => {
+          const charge = (ownShortWh: bigint) => {
+            const { shortPrices } = imbalancePrices({
+              tariffs,
+              zonePrices: [price],
+              deviations: [{ shortWh: othersShortWh + ownShortWh, longWh: othersLongWh }],
+            });
+            return (shortPrices[0]! * ownShortWh + 999n) / 1000n;
+          };
+          return charge(truthWh + missingWh) >= charge(truthWh);
+        },
+      ),
+    );
+  });
+});
+
 describe("zoneDeviations", () => {
   const [a, b, c, d] = [1n, 2n, 3n, 4n].map((k) =>
     privateKeyToAddress(`0x${k.toString(16).padStart(64, "0")}`),
