@@ -238,11 +238,7 @@ export async function checkImbalancePrices(
     ),
   ]);
   const deviations = zoneDeviations(
-    settled.map((e) => ({
-      participant: e.args.participant,
-      meteredNetWh: e.args.deviationWh,
-      scheduledNetWh: 0n,
-    })),
+    settled.map((e) => ({ participant: e.args.participant, deviationWh: e.args.deviationWh })),
     (participant) => zones.get(participant),
     zonePrices.length,
   );

@@ -98,19 +98,19 @@ export function imbalancePrices(params: ImbalancePricesParameters): ImbalancePri
 const ceilDiv = (a: bigint, b: bigint) => (a + b - 1n) / b;
 
 /** One participant's metered and scheduled net injection in an interval (Wh, injection − consumption). */
-export interface ParticipantNet {
+/** A participant's deviation in an interval: metered net − scheduled net (Wh), as `settleImbalance` computes it. */
+export interface ParticipantDeviation {
   readonly participant: Address;
-  readonly meteredNetWh: bigint;
-  readonly scheduledNetWh: bigint;
+  readonly deviationWh: bigint;
 }
 
 /**
- * Each zone's shorts and longs (index = zone id, `zoneCount` entries): deviation = metered net −
- * scheduled net, as `settleImbalance` computes it. A participant without a registered zone
- * (`zoneOf` gives undefined) is settled at the interval's worst prices and nets with nobody.
+ * Each zone's shorts and longs (index = zone id, `zoneCount` entries), from every participant's
+ * deviation (negative: short). A participant without a registered zone (`zoneOf` gives undefined)
+ * is settled at the interval's worst prices and nets with nobody.
  */
 export function zoneDeviations(
-  participants: readonly ParticipantNet[],
+  participants: readonly ParticipantDeviation[],
   zoneOf: (participant: Address) => number | undefined,
   zoneCount: number,
 ): ZoneDeviation[] {
@@ -118,9 +118,8 @@ export function zoneDeviations(
   for (const p of participants) {
     const zone = zoneOf(getAddress(p.participant));
     if (zone === undefined || zone >= zoneCount) continue;
-    const deviation = p.meteredNetWh - p.scheduledNetWh;
-    if (deviation < 0n) zones[zone]!.shortWh -= deviation;
-    else zones[zone]!.longWh += deviation;
+    if (p.deviationWh < 0n) zones[zone]!.shortWh -= p.deviationWh;
+    else zones[zone]!.longWh += p.deviationWh;
   }
   return zones;
 }

@@ -15,7 +15,7 @@
  * the report with the missing-reading rule.
  */
 import { DelayedError, type Job } from "bullmq";
-import { type Address, type Hex, getAddress } from "viem";
+import { type Hex, getAddress } from "viem";
 import {
   chainNow,
   gridAccounts,
@@ -27,11 +27,10 @@ import {
   readZoneGrids,
 } from "../chain/market.js";
 import { imbalancePrices, zoneDeviations } from "../domain/imbalance-prices.js";
-import { FLEX_DISCHARGE } from "../domain/flexibility/types.js";
 import { type MeterReport, reportToJson } from "../chain/reports.js";
 import { buildMeterTree } from "../domain/schedule.js";
 import { UnrecoverableInputError } from "../domain/errors.js";
-import { aggregateInterval, scheduledEnergy } from "../domain/meter/aggregate.js";
+import { aggregateInterval, scheduledEnergy, scheduledNetWh } from "../domain/meter/aggregate.js";
 import { meterReportDecision, readingDeadline, silentMeters } from "../domain/meter/deadline.js";
 import { backoffDelayMs } from "../domain/backoff.js";
 import { stepWindow, windowAt } from "../domain/due-steps.js";
@@ -117,18 +116,14 @@ export async function meterReportProcessor(
     ctx.config.registryAddress,
     totals.map((t) => t.participant),
   );
-  const scheduledNet = new Map<Address, bigint>();
-  for (const [participant, e] of scheduled) scheduledNet.set(participant, e.injectedWh - e.consumedWh);
-  for (const step of view.flexSteps) {
-    const owner = getAddress(step.order.owner);
-    const net = step.direction === FLEX_DISCHARGE ? step.energyWh : -step.energyWh;
-    scheduledNet.set(owner, (scheduledNet.get(owner) ?? 0n) + net);
-  }
+  const scheduledNet = scheduledNetWh(
+    scheduled,
+    view.flexSteps.map((s) => ({ owner: s.order.owner, direction: s.direction, energyWh: s.energyWh })),
+  );
   const deviations = zoneDeviations(
     totals.map((t) => ({
       participant: t.participant,
-      meteredNetWh: t.injectedWh - t.consumedWh,
-      scheduledNetWh: scheduledNet.get(getAddress(t.participant)) ?? 0n,
+      deviationWh: t.injectedWh - t.consumedWh - (scheduledNet.get(getAddress(t.participant)) ?? 0n),
     })),
     (participant) => zones.get(participant),
     view.zonePrices.length,

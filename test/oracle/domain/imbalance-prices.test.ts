@@ -238,7 +238,7 @@ describe("zoneDeviations", () => {
   const [a, b, c, d] = [1n, 2n, 3n, 4n].map((k) =>
     privateKeyToAddress(`0x${k.toString(16).padStart(64, "0")}`),
   );
-  it("sums each zone's shorts and longs against the schedule, and leaves unzoned participants out", () => {
+  it("sums each zone's shorts and longs, and leaves unzoned participants out", () => {
     const zoneOf = new Map([
       [a!, 0],
       [b!, 0],
@@ -246,10 +246,10 @@ describe("zoneDeviations", () => {
     ]);
     const deviations = zoneDeviations(
       [
-        { participant: a!, meteredNetWh: 800n, scheduledNetWh: 1000n }, // seller 200 short
-        { participant: b!, meteredNetWh: -900n, scheduledNetWh: -1000n }, // buyer 100 long
-        { participant: c!, meteredNetWh: -1100n, scheduledNetWh: -1000n }, // buyer 100 short, zone 1
-        { participant: d!, meteredNetWh: 0n, scheduledNetWh: 5000n }, // no zone: nets with nobody
+        { participant: a!, deviationWh: -200n }, // seller 200 short
+        { participant: b!, deviationWh: 100n }, // buyer 100 long
+        { participant: c!, deviationWh: -100n }, // buyer 100 short, zone 1
+        { participant: d!, deviationWh: -5000n }, // no zone: nets with nobody
       ],
       (participant) => zoneOf.get(participant),
       3,

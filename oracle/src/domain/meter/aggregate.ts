@@ -16,6 +16,7 @@
  * is false.
  */
 import { type Address, getAddress } from "viem";
+import { FLEX_DISCHARGE, type FlexDirection } from "../flexibility/types.js";
 import type { SignedMeterReading } from "./reading.js";
 import type { MeterRegistry } from "./validate.js";
 
@@ -122,4 +123,33 @@ export function scheduledEnergy(
     scheduled.set(owner, e);
   });
   return scheduled;
+}
+
+/** A battery's committed flexibility step in an interval, with the battery's owner. */
+export interface OwnedFlexStep {
+  readonly owner: string;
+  readonly direction: FlexDirection;
+  readonly energyWh: bigint;
+}
+
+/**
+ * Each participant's scheduled net injection (Wh) in a committed interval: what the meters are
+ * measured against, deviation = metered net − this. Sell fills minus buy fills (`scheduled`, from
+ * `scheduledEnergy`), plus the flexibility steps of the batteries it owns, a discharge adding and a
+ * charge subtracting: EnergyMarket's `settleImbalance` adds FlexibilityMarket.scheduledNetWh the
+ * same way. A battery's energy is inside its owner's household meter, so its step counts there.
+ * Owners are keyed checksummed.
+ */
+export function scheduledNetWh(
+  scheduled: ReadonlyMap<Address, ScheduledEnergy>,
+  flexSteps: readonly OwnedFlexStep[],
+): Map<Address, bigint> {
+  const net = new Map<Address, bigint>();
+  for (const [participant, e] of scheduled) net.set(getAddress(participant), e.injectedWh - e.consumedWh);
+  for (const step of flexSteps) {
+    const owner = getAddress(step.owner);
+    const stepNet = step.direction === FLEX_DISCHARGE ? step.energyWh : -step.energyWh;
+    net.set(owner, (net.get(owner) ?? 0n) + stepNet);
+  }
+  return net;
 }

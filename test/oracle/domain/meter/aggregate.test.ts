@@ -1,6 +1,11 @@
 import { expect } from "chai";
 import { type Address, type Hex, getAddress } from "viem";
-import { aggregateInterval, scheduledEnergy } from "../../../../oracle/src/domain/meter/aggregate.js";
+import {
+  aggregateInterval,
+  scheduledEnergy,
+  scheduledNetWh,
+} from "../../../../oracle/src/domain/meter/aggregate.js";
+import { FLEX_CHARGE, FLEX_DISCHARGE } from "../../../../oracle/src/domain/flexibility/types.js";
 import { meterRegistry } from "../../../../oracle/src/domain/meter/validate.js";
 
 const m = (n: number): Address => getAddress(`0x${n.toString(16).padStart(40, "0")}`);
@@ -111,6 +116,36 @@ describe("scheduledEnergy", () => {
         injectedWh: 9_000n,
         consumedWh: 0n,
       });
+    });
+  });
+});
+
+describe("scheduledNetWh", () => {
+  const scheduled = new Map([
+    [ALICE, { injectedWh: 400n, consumedWh: 30n }],
+    [BOB, { injectedWh: 0n, consumedWh: 105n }],
+  ]);
+
+  describe("when the interval has no flexibility steps", () => {
+    it("is sold minus bought per participant", () => {
+      expect([...scheduledNetWh(scheduled, [])]).to.deep.equal([
+        [ALICE, 370n],
+        [BOB, -105n],
+      ]);
+    });
+  });
+  describe("when batteries were scheduled", () => {
+    it("adds its owner's discharges and subtracts its charges, as settleImbalance does", () => {
+      const net = scheduledNetWh(scheduled, [
+        { owner: BOB.toLowerCase(), direction: FLEX_DISCHARGE, energyWh: 250n },
+        { owner: ALICE, direction: FLEX_CHARGE, energyWh: 500n },
+        // An owner without fills: its battery's step is its whole schedule.
+        { owner: CAROL, direction: FLEX_CHARGE, energyWh: 40n },
+        { owner: CAROL, direction: FLEX_DISCHARGE, energyWh: 0n },
+      ]);
+      expect(net.get(ALICE)).to.equal(-130n);
+      expect(net.get(BOB)).to.equal(145n);
+      expect(net.get(CAROL)).to.equal(-40n);
     });
   });
 });
