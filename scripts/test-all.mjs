@@ -4,8 +4,9 @@
 //      Solidity unit/fuzz/invariant tests and every mocha suite under test/ (contracts, oracle
 //      units, Redis integration, e2e).
 //   2. Solidity tests again on the same bytecode (no new compile) with the deeper invariant
-//      campaign (GRIDBRAIN_INVARIANT_RUNS, 1000 by default): runs × depth 32 = 32,000 handler
-//      calls per invariant (issue #15 asks for >= 10,000).
+//      campaign (GRIDBRAIN_INVARIANT_RUNS, 320 by default): runs × depth 32 = 10,240 handler
+//      calls per invariant (issue #15 asks for >= 10,000). 320, not the 1,000 it was, keeps
+//      `.ci/run` nearer its 30-minute budget; `npm run bench:invariants` runs 3,000 (96,000 calls).
 // A failing step ends the run with its exit code. The runners print as usual; their counts and
 // failed tests are read from the JSON each writes into a fresh directory (scripts/test-results.ts),
 // not from the terminal output. It ends with the 10 slowest test files (mocha and Solidity, per
@@ -49,7 +50,7 @@ const steps = [
   {
     name: "production profile: solidity (deep invariants)",
     command: ["hardhat", "test", "solidity", "--build-profile", "production"],
-    env: { GRIDBRAIN_INVARIANT_RUNS: process.env.GRIDBRAIN_INVARIANT_RUNS ?? "1000" },
+    env: { GRIDBRAIN_INVARIANT_RUNS: process.env.GRIDBRAIN_INVARIANT_RUNS ?? "320" },
   },
 ];
 
