@@ -35,6 +35,13 @@ export interface RunParameters {
   readonly onUndone?: (undone: UndoneAction) => void;
   /** Fault injection: runs just before the meter readings of interval `index` (0-based) are posted. */
   readonly beforeReadings?: (index: number) => Promise<void>;
+  /**
+   * "zone": each battery also follows its power's share of its zone's real-time deviation from the
+   * schedule (delivery.ts); "none" (default): it does its settled step only.
+   */
+  readonly batteryFollowing?: "zone" | "none";
+  /** The households' hedging quantiles (domain/simulation/strategy.ts, `hedgedPositionWh`); default the strategy's. */
+  readonly hedge?: { readonly offerQuantile?: number; readonly bidQuantile?: number };
 }
 
 export interface RunContext {

@@ -14,8 +14,10 @@ export interface IntervalRecord {
   readonly actualLoadWh: number;
   /** Every battery's simulated state of charge after the interval, summed (Wh). */
   readonly batterySocWh: number;
-  /** Batteries that could not do their whole settled step in this interval. */
+  /** Batteries that could not do their whole step in this interval (settled step plus zone share). */
   readonly batteriesNotFollowing: number;
+  /** What the batteries did beyond their settled steps, following their zones (demo/delivery.ts, Wh). */
+  readonly batteryFollowedWh: { readonly absorbedWh: number; readonly suppliedWh: number };
   readonly imbalanceWh: bigint;
   /** The part of imbalanceWh where households delivered less (or used more) than scheduled. */
   readonly imbalanceShortWh: bigint;

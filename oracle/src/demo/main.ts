@@ -4,7 +4,8 @@
  *
  *   npm run demo -- [--prosumers 50] [--zones 3] [--intervals 96] [--committee 3of5]
  *                   [--seed 1] [--date 2027-06-21] [--speed 0] [--report out/demo-report.html]
- *                   [--kill-node 4@2]
+ *                   [--kill-node 4@2] [--battery-following none]
+ *                   [--offer-quantile 0.02] [--bid-quantile 0.1]
  *
  * It starts a local Hardhat JSON-RPC node and a redis-server (unless RPC_URL / REDIS_URL point at
  * running ones), deploys the suite with the Ignition modules, registers the neighbourhood, starts
@@ -66,6 +67,15 @@ const optionsSchema = z
       .regex(/^\d+@\d+$/, 'must look like "4@2" (node index @ interval number)')
       .transform((v) => v.split("@").map(Number) as [number, number])
       .optional(),
+    // "zone": batteries also follow their zone's real-time deviation (demo/delivery.ts); "none": their step only.
+    "battery-following": z.enum(["zone", "none"], { message: 'must be "zone" or "none"' }),
+    // The households' hedging quantiles (domain/simulation/strategy.ts): 0.5 orders the forecast itself.
+    "offer-quantile": z.coerce
+      .number()
+      .gt(0, "must be in (0, 0.5]")
+      .max(0.5, "must be in (0, 0.5]")
+      .optional(),
+    "bid-quantile": z.coerce.number().gt(0, "must be in (0, 0.5]").max(0.5, "must be in (0, 0.5]").optional(),
   })
   .strict();
 
@@ -87,6 +97,11 @@ function parseOptions(argv: string[]) {
       // Ignition writes the addresses to deploy/deployments/<id>/deployed_addresses.json.
       "deployment-id": { type: "string", default: "local-demo" },
       "kill-node": { type: "string" },
+      // Off by default: without re-synchronising the contract's scheduled state of charge the batteries
+      // drift from their schedules (docs/DISPATCH.md, "Zone following").
+      "battery-following": { type: "string", default: "none" },
+      "offer-quantile": { type: "string" },
+      "bid-quantile": { type: "string" },
     },
     strict: true,
   });
@@ -246,6 +261,11 @@ async function main(): Promise<void> {
     retailPricePerKwh: RETAIL,
     feedInPricePerKwh: FEED_IN,
     stepTimeoutMs: 120_000,
+    batteryFollowing: options["battery-following"],
+    hedge: {
+      ...(options["offer-quantile"] === undefined ? {} : { offerQuantile: options["offer-quantile"] }),
+      ...(options["bid-quantile"] === undefined ? {} : { bidQuantile: options["bid-quantile"] }),
+    },
     onUndone: (u) => {
       undone.push(u);
       step(
@@ -320,6 +340,7 @@ async function main(): Promise<void> {
     households: neighbourhood.households.map((h) => ({
       address: accounts.households[h.index]!.address,
       class: h.battery !== null ? "battery" : h.pv !== null ? "pv" : "neither",
+      zone: h.zone,
     })),
     gridAccounts: accounts.grid.map((a) => a.address),
     retailPerKwh: BigInt(RETAIL),

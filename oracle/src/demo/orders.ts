@@ -68,6 +68,7 @@ export async function placeIntervalOrders(
         retailPricePerKwh: context.parameters.retailPricePerKwh,
         feedInPricePerKwh: context.parameters.feedInPricePerKwh,
         batteryOrders: false,
+        ...context.parameters.hedge,
       },
     }),
   );

@@ -16,7 +16,12 @@ import { PHASES, type IntervalRecord, type Phase, type UndoneAction } from "./ru
 
 /** Who is who and the tariffs, for the per-household accounting. */
 export interface SummaryAccounting {
-  readonly households: readonly { readonly address: Address; readonly class: HouseholdClass }[];
+  /** Every household: its address, class, and zone (a reader groups the imbalances by zone with it). */
+  readonly households: readonly {
+    readonly address: Address;
+    readonly class: HouseholdClass;
+    readonly zone: number;
+  }[];
   readonly gridAccounts: readonly Address[];
   readonly retailPerKwh: bigint;
   readonly feedInPerKwh: bigint;
@@ -46,8 +51,11 @@ export interface BatteriesSummary {
   readonly earned: bigint;
   /** Settled steps (one per battery and scheduled interval). */
   readonly steps: number;
-  /** Steps a battery could not do in full (its simulated SoC drifted from the scheduled one). */
+  /** Steps a battery could not do in full (settled step plus zone share; its simulated SoC did not allow it). */
   readonly notFollowed: number;
+  /** Zone following over the run (Wh): absorbed unscheduled surplus, supplied unscheduled shortfall. */
+  readonly followedAbsorbedWh: number;
+  readonly followedSuppliedWh: number;
   readonly perBattery: readonly BatteryOutcome[];
 }
 
@@ -172,6 +180,8 @@ export function summarize(
       earned: batteries.earned,
       steps: records.reduce((n, r) => n + (r.ledger.flexSteps?.length ?? 0), 0),
       notFollowed: records.reduce((n, r) => n + r.batteriesNotFollowing, 0),
+      followedAbsorbedWh: records.reduce((n, r) => n + r.batteryFollowedWh.absorbedWh, 0),
+      followedSuppliedWh: records.reduce((n, r) => n + r.batteryFollowedWh.suppliedWh, 0),
       perBattery: batteries.batteries,
     },
     grid: outcomes.grid,
@@ -235,8 +245,15 @@ export function formatSummary(s: DemoSummary): string {
 /** The batteries' totals, then one line per battery: what it earned and its scheduled SoC over the run. */
 function formatBatteries(b: BatteriesSummary): string[] {
   if (b.count === 0) return [`batteries                none`];
+  const following =
+    b.followedAbsorbedWh + b.followedSuppliedWh === 0
+      ? []
+      : [
+          `  following their zones   absorbed ${kwh(b.followedAbsorbedWh)} kWh of unscheduled surplus, supplied ${kwh(b.followedSuppliedWh)} kWh of unscheduled shortfall (beyond the settled steps, settled as imbalance)`,
+        ];
   return [
     `batteries (${b.count})            earned ${money(b.earned)} gUSD: discharged ${kwh(b.dischargedWh)} kWh for ${money(b.dischargeCredit)}, charged ${kwh(b.chargedWh)} kWh for ${money(b.chargeCost)} gUSD (standing flexibility orders, ${b.steps} steps settled; not followed in full ${b.notFollowed})`,
+    ...following,
     ...b.perBattery.map((x) => {
       const soc = x.scheduledSocWh;
       return (

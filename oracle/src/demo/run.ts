@@ -142,6 +142,7 @@ async function finishInterval(
     actualLoadWh: delivery.actualLoadWh,
     batterySocWh: delivery.batterySocWh,
     batteriesNotFollowing: delivery.batteriesNotFollowing,
+    batteryFollowedWh: delivery.followedWh,
     imbalanceWh: imbalance.imbalanceWh,
     imbalanceShortWh: imbalance.imbalanceShortWh,
     imbalanceCharged: imbalance.imbalanceCharged,

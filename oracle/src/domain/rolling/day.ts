@@ -52,6 +52,7 @@ import {
 } from "../simulation/strategy.js";
 import { localMidnightUnix } from "../simulation/time.js";
 import { standingOrderPriceLimits } from "../simulation/flex-orders.js";
+import { zoneFollowingSteps } from "../simulation/zone-following.js";
 import { costRoundedDown, costRoundedUp } from "../units.js";
 import {
   criticalSurplusQuantile,
@@ -703,19 +704,31 @@ export function runPolicy(data: DayData, policy: BatteryPolicy, highs: Highs): P
       let d = Math.min(want.dischargeWh, dischargeHeadroomWh(h.battery!, now, data.intervalSeconds));
       if (data.options.meterFollowing !== undefined) {
         const hi = interval.households.find((x) => x.id === h.id)!;
-        let dev = hi.actual.netWh - hi.forecast.netWh;
-        if (data.options.meterFollowing === "zone") {
-          // The zone's deviation, shared among the zone's batteries in proportion to their power.
-          let zoneDev = 0;
-          for (const x of interval.households)
-            if (x.zone === hi.zone) zoneDev += x.actual.netWh - x.forecast.netWh;
-          let power = 0;
-          for (const o of owners) if (o.zone === h.zone) power += o.battery!.maxPowerW;
-          dev = Math.round((zoneDev * h.battery!.maxPowerW) / power);
-        }
-        const move = c - d + dev;
-        c = move > 0 ? Math.min(move, chargeHeadroomWh(h.battery!, now, data.intervalSeconds)) : 0;
-        d = move < 0 ? Math.min(-move, dischargeHeadroomWh(h.battery!, now, data.intervalSeconds)) : 0;
+        // "household": its own deviation; "zone": its power's share of the zone's (zone-following.ts).
+        let zoneDev = 0;
+        for (const x of interval.households)
+          if (data.options.meterFollowing === "household" ? x.id === h.id : x.zone === hi.zone)
+            zoneDev += x.actual.netWh - x.forecast.netWh;
+        const followers = (data.options.meterFollowing === "household" ? [h] : owners).map((o) => ({
+          id: o.id,
+          zone: o.zone,
+          battery: o.battery!,
+          committed:
+            c >= d
+              ? { direction: "charge" as const, energyWh: c - d }
+              : { direction: "discharge" as const, energyWh: d - c },
+        }));
+        const target = zoneFollowingSteps(followers, new Map([[h.zone, zoneDev]]), data.intervalSeconds).get(
+          h.id,
+        )!;
+        c =
+          target.direction === "charge"
+            ? Math.min(target.energyWh, chargeHeadroomWh(h.battery!, now, data.intervalSeconds))
+            : 0;
+        d =
+          target.direction === "discharge"
+            ? Math.min(target.energyWh, dischargeHeadroomWh(h.battery!, now, data.intervalSeconds))
+            : 0;
       }
       soc.set(h.id, applyBatteryEnergy(h.battery!, now, c, d));
       applied.set(h.id, { chargeWh: c, dischargeWh: d });

@@ -101,3 +101,4 @@ export {
   type StandingFlexOrder,
   type StandingFlexOrderParameters,
 } from "./flex-orders.js";
+export { zoneFollowingSteps, type BatteryStep, type ZoneFollower } from "./zone-following.js";
