@@ -105,7 +105,8 @@ const SKIPPED: readonly { pattern: RegExp; reason: string }[] = [
   },
   { pattern: /^npm run app/, reason: "a dev server that does not end / a Vite build" },
   {
-    pattern: /^npm run (lint|check:abis|bench|bench:chaos|bench:value|test:browser|test:chaos)$/,
+    pattern:
+      /^npm run (lint|check:abis|bench|bench:chaos|bench:invariants|bench:value|test:browser|test:chaos)$/,
     reason:
       "minutes (lint type-checks everything and runs check:abis, which needs a fresh build; benchmarks; test suites of their own)",
   },
