@@ -97,7 +97,6 @@ export function imbalancePrices(params: ImbalancePricesParameters): ImbalancePri
 
 const ceilDiv = (a: bigint, b: bigint) => (a + b - 1n) / b;
 
-/** One participant's metered and scheduled net injection in an interval (Wh, injection − consumption). */
 /** A participant's deviation in an interval: metered net − scheduled net (Wh), as `settleImbalance` computes it. */
 export interface ParticipantDeviation {
   readonly participant: Address;

@@ -52,7 +52,7 @@ import {
 } from "../simulation/strategy.js";
 import { localMidnightUnix } from "../simulation/time.js";
 import { standingOrderPriceLimits } from "../simulation/flex-orders.js";
-import { zoneFollowingSteps } from "../simulation/zone-following.js";
+import { type BatteryStep, zoneFollowingSteps } from "../simulation/zone-following.js";
 import { costRoundedDown, costRoundedUp } from "../units.js";
 import {
   criticalSurplusQuantile,
@@ -696,31 +696,30 @@ export function runPolicy(data: DayData, policy: BatteryPolicy, highs: Highs): P
     const applied = new Map<string, { chargeWh: number; dischargeWh: number }>();
     let ch = 0;
     let dis = 0;
+    // The committed moves first (within power and SoC), then, with `meterFollowing`, each battery's
+    // move after following its group's deviation (zone-following.ts), again within power and SoC.
+    const committed = new Map<string, { chargeWh: number; dischargeWh: number }>();
     for (const h of owners) {
       const want = plan.moves.get(h.id);
       if (want === undefined) continue;
       const now = soc.get(h.id)!;
-      let c = Math.min(want.chargeWh, chargeHeadroomWh(h.battery!, now, data.intervalSeconds));
-      let d = Math.min(want.dischargeWh, dischargeHeadroomWh(h.battery!, now, data.intervalSeconds));
-      if (data.options.meterFollowing !== undefined) {
-        const hi = interval.households.find((x) => x.id === h.id)!;
-        // "household": its own deviation; "zone": its power's share of the zone's (zone-following.ts).
-        let zoneDev = 0;
-        for (const x of interval.households)
-          if (data.options.meterFollowing === "household" ? x.id === h.id : x.zone === hi.zone)
-            zoneDev += x.actual.netWh - x.forecast.netWh;
-        const followers = (data.options.meterFollowing === "household" ? [h] : owners).map((o) => ({
-          id: o.id,
-          zone: o.zone,
-          battery: o.battery!,
-          committed:
-            c >= d
-              ? { direction: "charge" as const, energyWh: c - d }
-              : { direction: "discharge" as const, energyWh: d - c },
-        }));
-        const target = zoneFollowingSteps(followers, new Map([[h.zone, zoneDev]]), data.intervalSeconds).get(
-          h.id,
-        )!;
+      committed.set(h.id, {
+        chargeWh: Math.min(want.chargeWh, chargeHeadroomWh(h.battery!, now, data.intervalSeconds)),
+        dischargeWh: Math.min(want.dischargeWh, dischargeHeadroomWh(h.battery!, now, data.intervalSeconds)),
+      });
+    }
+    const following =
+      data.options.meterFollowing === undefined
+        ? undefined
+        : followingTargets(data.options.meterFollowing, interval, owners, committed, data.intervalSeconds);
+    for (const h of owners) {
+      const move = committed.get(h.id);
+      if (move === undefined) continue;
+      const now = soc.get(h.id)!;
+      let c = move.chargeWh;
+      let d = move.dischargeWh;
+      const target = following?.get(h.id);
+      if (target !== undefined) {
         c =
           target.direction === "charge"
             ? Math.min(target.energyWh, chargeHeadroomWh(h.battery!, now, data.intervalSeconds))
@@ -769,6 +768,45 @@ export function runPolicy(data: DayData, policy: BatteryPolicy, highs: Highs): P
     commitPrices,
     steps,
   };
+}
+
+/**
+ * `meterFollowing`: every battery's move after following (zone-following.ts): "zone", its power's
+ * share of its zone's deviation from the households' forecast; "household", its own household's
+ * (each battery a group of its own). A battery without a committed move idles in the commit but its
+ * power still counts in its zone's shares.
+ */
+function followingTargets(
+  follow: "household" | "zone",
+  interval: IntervalSimulation,
+  owners: readonly Household[],
+  committed: ReadonlyMap<string, { readonly chargeWh: number; readonly dischargeWh: number }>,
+  intervalSeconds: number,
+): Map<string, BatteryStep> {
+  const groupOf = (h: { readonly index: number; readonly zone: number }) =>
+    follow === "household" ? h.index : h.zone;
+  const ownerIndex = new Map(owners.map((o) => [o.id, o.index]));
+  const deviation = new Map<number, number>();
+  for (const x of interval.households) {
+    const index = ownerIndex.get(x.id);
+    if (follow === "household" && index === undefined) continue;
+    const group = groupOf({ index: index ?? -1, zone: x.zone });
+    deviation.set(group, (deviation.get(group) ?? 0) + x.actual.netWh - x.forecast.netWh);
+  }
+  const followers = owners.map((o) => {
+    const move = committed.get(o.id) ?? { chargeWh: 0, dischargeWh: 0 };
+    const net = move.chargeWh - move.dischargeWh;
+    return {
+      id: o.id,
+      zone: groupOf(o),
+      battery: o.battery!,
+      committed:
+        net >= 0
+          ? { direction: "charge" as const, energyWh: net }
+          : { direction: "discharge" as const, energyWh: -net },
+    };
+  });
+  return zoneFollowingSteps(followers, deviation, intervalSeconds);
 }
 
 function plannerFor(
