@@ -25,6 +25,7 @@ const Variant = z
     surplusForecast: z.enum(["orders", "meters", "quantile"]),
     meterLag: z.coerce.number().int().min(0).max(96),
     meterFollowing: z.enum(["household", "zone"]),
+    socSync: z.enum(["exact", "lag", "none"]),
     horizon: z.union([z.enum(["restOfDay", "atLeastMin"]), z.coerce.number().int().min(1).max(672)]),
   })
   .partial()
@@ -106,9 +107,11 @@ for (const seed of seeds) {
       const over = Object.fromEntries(
         Object.entries(options).filter(([, v]) => v !== undefined),
       ) as Partial<ValueDayOptions>;
-      const cost = runPolicy({ ...data, options: { ...data.options, ...over } }, "rolling", highs).cost;
-      const share = (100 * Number(none - cost)) / Number(none - perfect);
-      console.log(`seed ${seed} ${weather} ${text}: share ${share.toFixed(1)}% (cost ${cost})`);
+      const run = runPolicy({ ...data, options: { ...data.options, ...over } }, "rolling", highs);
+      const share = (100 * Number(none - run.cost)) / Number(none - perfect);
+      console.log(
+        `seed ${seed} ${weather} ${text}: share ${share.toFixed(1)}% (cost ${run.cost}, steps short ${run.stepsShort})`,
+      );
     }
   }
 }

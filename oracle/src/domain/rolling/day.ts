@@ -139,6 +139,16 @@ export interface ValueDayOptions {
    * is netted into the household's meter, so use it with `rollingCommit: "pinned"`.
    */
   readonly meterFollowing?: "household" | "zone";
+  /**
+   * The state of charge the committee plans interval i from (the contract's scheduled one), which
+   * matters once batteries follow (`meterFollowing`) and move off their committed steps:
+   * "exact" (default), the battery's physical SoC at the start of i, a diagnostic: at gate closure
+   * i − 1 is still running, so no node has it; "lag", re-synchronised every interval from the
+   * battery's metered SoC at the end of i − 2 (reported with i − 2's meters, before i's gate
+   * closes) plus the committed step of i − 1, capped to what the battery can do from there; "none",
+   * never re-synchronised: the start SoC plus every committed step (what the demo's contract does).
+   */
+  readonly socSync?: "exact" | "lag" | "none";
 }
 
 /**
@@ -178,6 +188,8 @@ export interface PolicyOutcome {
   readonly storedDeltaWh: number;
   /** Intervals whose rolling solve needed the relaxed end-of-horizon rule. */
   readonly relaxedSolves: number;
+  /** Battery-intervals whose planned step the physical battery could not do in full. */
+  readonly stepsShort: number;
   /** Battery energy moved per interval of the day: Σ charge and Σ discharge over batteries, Wh. */
   readonly chargeWh: readonly number[];
   readonly dischargeWh: readonly number[];
@@ -689,9 +701,16 @@ export function runPolicy(data: DayData, policy: BatteryPolicy, highs: Highs): P
   let relaxedSolves = 0;
   const chargeWh: number[] = [];
   const dischargeWh: number[] = [];
+  const socSync = data.options.socSync ?? "exact";
+  // The contract's scheduled SoC at the start of interval k (socSync "lag" / "none"), and the
+  // physical SoC at the end of every interval so far (for "lag").
+  let scheduledSoc = new Map(startSoc);
+  const physicalEnd: ReadonlyMap<string, number>[] = [];
+  let stepsShort = 0;
   for (let k = 0; k < data.intervalsPerDay; k++) {
     const interval = data.intervals[data.dayStart + k]!;
-    const plan = planner(k, interval, soc);
+    const planSoc = socSync === "exact" ? soc : scheduledSoc;
+    const plan = planner(k, interval, planSoc);
     if (plan.relaxed === true) relaxedSolves++;
     const applied = new Map<string, { chargeWh: number; dischargeWh: number }>();
     let ch = 0;
@@ -699,14 +718,15 @@ export function runPolicy(data: DayData, policy: BatteryPolicy, highs: Highs): P
     // The committed moves first (within power and SoC), then, with `meterFollowing`, each battery's
     // move after following its group's deviation (zone-following.ts), again within power and SoC.
     const committed = new Map<string, { chargeWh: number; dischargeWh: number }>();
+    const contractSteps = new Map<string, { chargeWh: number; dischargeWh: number }>();
     for (const h of owners) {
       const want = plan.moves.get(h.id);
       if (want === undefined) continue;
+      contractSteps.set(h.id, capToHeadroom(h.battery!, planSoc.get(h.id)!, want, data.intervalSeconds));
       const now = soc.get(h.id)!;
-      committed.set(h.id, {
-        chargeWh: Math.min(want.chargeWh, chargeHeadroomWh(h.battery!, now, data.intervalSeconds)),
-        dischargeWh: Math.min(want.dischargeWh, dischargeHeadroomWh(h.battery!, now, data.intervalSeconds)),
-      });
+      const done = capToHeadroom(h.battery!, now, want, data.intervalSeconds);
+      if (done.chargeWh < want.chargeWh || done.dischargeWh < want.dischargeWh) stepsShort++;
+      committed.set(h.id, done);
     }
     const following =
       data.options.meterFollowing === undefined
@@ -736,6 +756,22 @@ export function runPolicy(data: DayData, policy: BatteryPolicy, highs: Highs): P
     }
     chargeWh.push(ch);
     dischargeWh.push(dis);
+    physicalEnd.push(new Map(soc));
+    // The contract's SoC at the start of k + 1: its own step of k applied to the last value it holds
+    // ("none"), or to the metered SoC at the end of k − 1 ("lag"; the start SoC before the day).
+    const base = socSync === "lag" ? (k >= 1 ? physicalEnd[k - 1]! : startSoc) : planSoc;
+    const next = new Map<string, number>();
+    for (const h of owners) {
+      const from = base.get(h.id)!;
+      const step = capToHeadroom(
+        h.battery!,
+        from,
+        contractSteps.get(h.id) ?? { chargeWh: 0, dischargeWh: 0 },
+        data.intervalSeconds,
+      );
+      next.set(h.id, applyBatteryEnergy(h.battery!, from, step.chargeWh, step.dischargeWh));
+    }
+    scheduledSoc = next;
     const settled = settleInterval(data, interval, applied, highs, batteryAccounts);
     cost += settled.cost;
     intervalCost.push(settled.cost);
@@ -761,12 +797,26 @@ export function runPolicy(data: DayData, policy: BatteryPolicy, highs: Highs): P
     peakImportWh: peak,
     storedDeltaWh,
     relaxedSolves,
+    stepsShort,
     chargeWh,
     dischargeWh,
     intervalCost,
     settlePrices,
     commitPrices,
     steps,
+  };
+}
+
+/** `move` capped to what `battery` can charge or discharge from `socWh` in one interval. */
+function capToHeadroom(
+  battery: HomeBattery,
+  socWh: number,
+  move: { readonly chargeWh: number; readonly dischargeWh: number },
+  intervalSeconds: number,
+): { chargeWh: number; dischargeWh: number } {
+  return {
+    chargeWh: Math.min(move.chargeWh, chargeHeadroomWh(battery, socWh, intervalSeconds)),
+    dischargeWh: Math.min(move.dischargeWh, dischargeHeadroomWh(battery, socWh, intervalSeconds)),
   };
 }
 

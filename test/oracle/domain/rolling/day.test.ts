@@ -185,4 +185,37 @@ describe("value day driver", function () {
     }
     expect(deviated, "the first interval has deviations to follow").to.be.greaterThan(0);
   });
+
+  it("socSync: without following every sync plans the same day; with zone following the scheduled SoC drifts unless re-synchronised", async () => {
+    const { data } = fourBatteryHomes(5, "2027-06-22", { mean: 0.35, stationarySd: 0.15 });
+    const highs = await loadHighs();
+    const run = (socSync: "exact" | "lag" | "none", following: boolean) =>
+      runPolicy(
+        {
+          ...data,
+          options: {
+            ...data.options,
+            rollingCommit: "pinned",
+            socSync,
+            ...(following ? { meterFollowing: "zone" as const } : {}),
+          },
+        },
+        "rolling",
+        highs,
+      );
+    // Without following every battery does its committed step, so the contract's SoC is the
+    // physical one whatever re-synchronises it.
+    const exact = run("exact", false);
+    expect(exact.stepsShort).to.equal(0);
+    for (const sync of ["lag", "none"] as const) {
+      const other = run(sync, false);
+      expect(other.cost, sync).to.equal(exact.cost);
+      expect(other.stepsShort, sync).to.equal(0);
+    }
+    // Following moves the physical SoC off the schedule, so each sync plans from a different SoC
+    // and commits a different day. Planned from the physical SoC ("exact") every step can be done.
+    const followed = (["exact", "lag", "none"] as const).map((sync) => run(sync, true));
+    expect(followed[0]!.stepsShort).to.equal(0);
+    expect(new Set(followed.map((f) => f.cost)).size, "three different days").to.equal(3);
+  });
 });
