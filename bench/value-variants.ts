@@ -26,6 +26,7 @@ const Variant = z
     meterLag: z.coerce.number().int().min(0).max(96),
     meterFollowing: z.enum(["household", "zone"]),
     socSync: z.enum(["exact", "lag", "none"]),
+    socResyncWh: z.coerce.number().int().min(0),
     horizon: z.union([z.enum(["restOfDay", "atLeastMin"]), z.coerce.number().int().min(1).max(672)]),
   })
   .partial()
@@ -110,7 +111,7 @@ for (const seed of seeds) {
       const run = runPolicy({ ...data, options: { ...data.options, ...over } }, "rolling", highs);
       const share = (100 * Number(none - run.cost)) / Number(none - perfect);
       console.log(
-        `seed ${seed} ${weather} ${text}: share ${share.toFixed(1)}% (cost ${run.cost}, steps short ${run.stepsShort})`,
+        `seed ${seed} ${weather} ${text}: share ${share.toFixed(1)}% (cost ${run.cost}, steps short ${run.stepsShort}, re-synchronised ${run.resyncs})`,
       );
     }
   }

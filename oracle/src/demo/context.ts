@@ -9,6 +9,7 @@ import { batteriesByOwner, flexibilityMarketOf, type DemoBattery } from "./flexi
 import type { Neighbourhood, NeighbourhoodSimulator } from "../domain/simulation/index.js";
 import type { IntervalRecord, UndoneAction } from "./interval-record.js";
 import type { DemoAccounts, DemoChain } from "./world.js";
+import type { FlexOrder } from "../domain/eip712.js";
 
 export interface IntervalTiming {
   readonly intervalSeconds: number;
@@ -40,6 +41,12 @@ export interface RunParameters {
    * schedule (delivery.ts); "none" (default): it does its settled step only.
    */
   readonly batteryFollowing?: "zone" | "none";
+  /**
+   * Re-synchronising the contract's scheduled state of charge (resync.ts): before each gate closure an
+   * owner whose predicted SoC is more than this many Wh off the scheduled one changes its order to
+   * restart from the prediction. Undefined: never (the orders keep their initial SoC).
+   */
+  readonly socResyncWh?: number;
   /** The households' hedging quantiles (domain/simulation/strategy.ts, `hedgedPositionWh`); default the strategy's. */
   readonly hedge?: { readonly offerQuantile?: number; readonly bidQuantile?: number };
 }
@@ -57,6 +64,13 @@ export interface RunContext {
   readonly flexibilityMarket: Address;
   /** The neighbourhood's batteries with their registry ids, in household order. */
   readonly batteries: readonly DemoBattery[];
+  /** Each battery's current flexibility order by household id (placed or last re-synchronised). */
+  readonly flexOrders: Map<string, FlexOrder>;
+  /**
+   * The contract's scheduled state of charge of each battery by household id: its order's
+   * `initialSocWh`, then the SoC of its latest settled step (FlexStepSettled), as FlexibilityMarket keeps it.
+   */
+  readonly scheduledSocWh: Record<string, number>;
   /** Reports an action the demo could not do (first line of the reason); the run goes on. */
   undone(intervalId: bigint, action: string, reason: unknown): void;
 }
@@ -85,6 +99,8 @@ export async function runContext(parameters: RunParameters): Promise<RunContext>
     socWh,
     flexibilityMarket: await flexibilityMarketOf(chain),
     batteries,
+    flexOrders: new Map(),
+    scheduledSocWh: {},
     undone: (intervalId, action, reason) =>
       parameters.onUndone?.({
         intervalId,

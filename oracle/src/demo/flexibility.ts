@@ -111,6 +111,8 @@ export async function placeFlexOrders(
         order.chargeBudget,
       ]);
       await chain.send(account, context.flexibilityMarket, flexibilityMarketAbi, "placeFlexOrder", [order]);
+      context.flexOrders.set(b.householdId, order);
+      context.scheduledSocWh[b.householdId] = Number(order.initialSocWh);
     }),
   );
   results.forEach((result, i) => {

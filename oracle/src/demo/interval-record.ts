@@ -18,6 +18,11 @@ export interface IntervalRecord {
   readonly batteriesNotFollowing: number;
   /** What the batteries did beyond their settled steps, following their zones (demo/delivery.ts, Wh). */
   readonly batteryFollowedWh: { readonly absorbedWh: number; readonly suppliedWh: number };
+  /**
+   * Flexibility orders changed before this interval's gate closure to re-synchronise the scheduled SoC
+   * (resync.ts): the battery and the SoC its replacement order starts this interval from.
+   */
+  readonly flexResyncs?: readonly FlexResync[];
   readonly imbalanceWh: bigint;
   /** The part of imbalanceWh where households delivered less (or used more) than scheduled. */
   readonly imbalanceShortWh: bigint;
@@ -87,4 +92,10 @@ export function stopwatch(): Stopwatch {
       last = performance.now();
     },
   };
+}
+
+/** One re-synchronising order change (demo/resync.ts). */
+export interface FlexResync {
+  readonly batteryId: number;
+  readonly initialSocWh: bigint;
 }

@@ -4,7 +4,7 @@
  *
  *   npm run demo -- [--prosumers 50] [--zones 3] [--intervals 96] [--committee 3of5]
  *                   [--seed 1] [--date 2027-06-21] [--speed 0] [--report out/demo-report.html]
- *                   [--kill-node 4@2] [--battery-following none]
+ *                   [--kill-node 4@2] [--battery-following none] [--soc-resync-wh off]
  *                   [--offer-quantile 0.02] [--bid-quantile 0.1]
  *
  * It starts a local Hardhat JSON-RPC node and a redis-server (unless RPC_URL / REDIS_URL point at
@@ -69,6 +69,16 @@ const optionsSchema = z
       .optional(),
     // "zone": batteries also follow their zone's real-time deviation (demo/delivery.ts); "none": their step only.
     "battery-following": z.enum(["zone", "none"], { message: 'must be "zone" or "none"' }),
+    // Owners re-synchronise their orders' SoC when the prediction is more than this many Wh off
+    // (demo/resync.ts); "off": never.
+    "soc-resync-wh": z.union([
+      z.literal("off"),
+      z.coerce
+        .number({ message: 'must be a whole number of Wh or "off"' })
+        .int("must be a whole number of Wh")
+        .min(0, "must not be negative")
+        .max(1_000_000, "must be at most 1,000,000 Wh"),
+    ]),
     // The households' hedging quantiles (domain/simulation/strategy.ts): 0.5 orders the forecast itself.
     "offer-quantile": z.coerce
       .number()
@@ -100,6 +110,7 @@ function parseOptions(argv: string[]) {
       // Off by default: without re-synchronising the contract's scheduled state of charge the batteries
       // drift from their schedules (docs/DISPATCH.md, "Zone following").
       "battery-following": { type: "string", default: "none" },
+      "soc-resync-wh": { type: "string", default: "off" },
       "offer-quantile": { type: "string" },
       "bid-quantile": { type: "string" },
     },
@@ -262,6 +273,7 @@ async function main(): Promise<void> {
     feedInPricePerKwh: FEED_IN,
     stepTimeoutMs: 120_000,
     batteryFollowing: options["battery-following"],
+    ...(options["soc-resync-wh"] === "off" ? {} : { socResyncWh: options["soc-resync-wh"] }),
     hedge: {
       ...(options["offer-quantile"] === undefined ? {} : { offerQuantile: options["offer-quantile"] }),
       ...(options["bid-quantile"] === undefined ? {} : { bidQuantile: options["bid-quantile"] }),

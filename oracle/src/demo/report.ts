@@ -56,6 +56,8 @@ export interface BatteriesSummary {
   /** Zone following over the run (Wh): absorbed unscheduled surplus, supplied unscheduled shortfall. */
   readonly followedAbsorbedWh: number;
   readonly followedSuppliedWh: number;
+  /** Orders changed to re-synchronise the contract's scheduled SoC with the batteries' meters (demo/resync.ts). */
+  readonly orderResyncs: number;
   readonly perBattery: readonly BatteryOutcome[];
 }
 
@@ -182,6 +184,7 @@ export function summarize(
       notFollowed: records.reduce((n, r) => n + r.batteriesNotFollowing, 0),
       followedAbsorbedWh: records.reduce((n, r) => n + r.batteryFollowedWh.absorbedWh, 0),
       followedSuppliedWh: records.reduce((n, r) => n + r.batteryFollowedWh.suppliedWh, 0),
+      orderResyncs: records.reduce((n, r) => n + (r.flexResyncs?.length ?? 0), 0),
       perBattery: batteries.batteries,
     },
     grid: outcomes.grid,
@@ -251,9 +254,16 @@ function formatBatteries(b: BatteriesSummary): string[] {
       : [
           `  following their zones   absorbed ${kwh(b.followedAbsorbedWh)} kWh of unscheduled surplus, supplied ${kwh(b.followedSuppliedWh)} kWh of unscheduled shortfall (beyond the settled steps, settled as imbalance)`,
         ];
+  const resyncs =
+    b.orderResyncs === 0
+      ? []
+      : [
+          `  re-synchronised         ${b.orderResyncs} order changes restarted a battery's scheduled SoC from its meter`,
+        ];
   return [
     `batteries (${b.count})            earned ${money(b.earned)} gUSD: discharged ${kwh(b.dischargedWh)} kWh for ${money(b.dischargeCredit)}, charged ${kwh(b.chargedWh)} kWh for ${money(b.chargeCost)} gUSD (standing flexibility orders, ${b.steps} steps settled; not followed in full ${b.notFollowed})`,
     ...following,
+    ...resyncs,
     ...b.perBattery.map((x) => {
       const soc = x.scheduledSocWh;
       return (

@@ -19,8 +19,9 @@ import type { LedgerFlexStep } from "../domain/household-outcomes.js";
 import { deliver, type Delivery } from "./delivery.js";
 import { placeFlexOrders, settledFlexSteps } from "./flexibility.js";
 import { awaitImbalances } from "./imbalance.js";
-import { stopwatch, type IntervalRecord, type Stopwatch } from "./interval-record.js";
+import { stopwatch, type FlexResync, type IntervalRecord, type Stopwatch } from "./interval-record.js";
 import { postMeterReadings } from "./meters.js";
+import { resyncFlexOrders } from "./resync.js";
 import { placeIntervalOrders, type PlacedOrders } from "./orders.js";
 
 export type { IntervalTiming, RunParameters } from "./context.js";
@@ -37,6 +38,10 @@ interface PendingInterval {
   readonly clearing: Clearing;
   /** FlexStepSettled events of the interval (none when it was not scheduled in time). */
   readonly flexSteps: readonly LedgerFlexStep[];
+  /** Each battery's SoC before this interval's delivery (Wh, by household id). */
+  readonly meteredSocWh: Readonly<Record<string, number>>;
+  /** Orders changed before its gate closure to re-synchronise the scheduled SoC. */
+  readonly flexResyncs: readonly FlexResync[];
   readonly delivery: Delivery;
   /** Time spent on this interval's order and clearing steps (the rest is added when it finishes). */
   readonly watch: Stopwatch;
@@ -66,10 +71,17 @@ export async function runIntervals(parameters: RunParameters): Promise<RunResult
     const firstBlock = (await chain.publicClient.getBlockNumber()) + 1n;
     const watch = stopwatch();
 
-    // 0. As a window starts, the battery owners place their standing flexibility orders.
+    // 0. As a window starts, the battery owners place their standing flexibility orders; otherwise,
+    // with `socResyncWh`, they re-synchronise the contract's scheduled SoC with their meters.
     const window = windows.find((w) => w.offset === index);
+    let flexResyncs: readonly FlexResync[] = [];
     if (window !== undefined && context.batteries.length > 0)
       flexBudgetsMinted += await placeFlexOrders(context, window, intervalId);
+    else if (pending !== undefined) {
+      const resync = await resyncFlexOrders(context, intervalId, pending.meteredSocWh, pending.flexSteps);
+      flexBudgetsMinted += resync.minted;
+      flexResyncs = resync.changed;
+    }
     // 1. Orders, placed from forecasts before gate closure.
     const orders = await placeIntervalOrders(context, sim);
     watch.lap("orders");
@@ -84,12 +96,31 @@ export async function runIntervals(parameters: RunParameters): Promise<RunResult
     // 3. Delivery: batteries follow their settled steps; meters measure the actual energy.
     const flexSteps =
       clearing.problem === undefined ? await settledFlexSteps(context, intervalId, firstBlock) : [];
+    for (const step of flexSteps) {
+      const battery = context.batteries.find((b) => b.batteryId === step.batteryId);
+      if (battery !== undefined) context.scheduledSocWh[battery.householdId] = Number(step.socWh);
+    }
+    // What each battery's meter shows at the end of the previous interval: the next interval's owners
+    // re-synchronise from it (resync.ts), as interval i − 1 is still running at i + 1's gate closure.
+    const meteredSocWh = { ...context.socWh };
     const delivery = deliver(context, sim, clearing.fills, flexSteps);
 
     // The previous interval is delivering now; finish it (meters, imbalances, certificates)
     // before this one's delivery. Chain time is before the previous interval's end here.
     if (pending !== undefined) await finish(pending);
-    pending = { sim, index, intervalId, firstBlock, orders, clearing, flexSteps, delivery, watch };
+    pending = {
+      sim,
+      index,
+      intervalId,
+      firstBlock,
+      orders,
+      clearing,
+      flexSteps,
+      meteredSocWh,
+      flexResyncs,
+      delivery,
+      watch,
+    };
   }
   if (pending !== undefined) await finish(pending);
   return {
@@ -114,6 +145,7 @@ async function finishInterval(
   gasFromBlock: bigint,
 ): Promise<{ record: IntervalRecord; nextGasBlock: bigint }> {
   const { sim, index, intervalId, firstBlock, orders, clearing, flexSteps, delivery, watch } = p;
+  const { flexResyncs } = p;
   watch.restart(); // the time since its clearing step belongs to the next interval's steps
   // 4. Meters sign their readings and send them to every oracle node; then the interval ends.
   await postMeterReadings(context, index, intervalId, sim.startUnix, delivery.readings);
@@ -143,6 +175,7 @@ async function finishInterval(
     batterySocWh: delivery.batterySocWh,
     batteriesNotFollowing: delivery.batteriesNotFollowing,
     batteryFollowedWh: delivery.followedWh,
+    flexResyncs,
     imbalanceWh: imbalance.imbalanceWh,
     imbalanceShortWh: imbalance.imbalanceShortWh,
     imbalanceCharged: imbalance.imbalanceCharged,

@@ -31,6 +31,8 @@ function contextFor(batteryFollowing: "zone" | "none"): RunContext {
     gridAddresses: new Set(accounts.grid.map((a) => a.address.toLowerCase())),
     socWh: Object.fromEntries(withBattery.map((h) => [h.id, h.battery!.initialSocWh])),
     flexibilityMarket: "0x0000000000000000000000000000000000000001",
+    flexOrders: new Map(),
+    scheduledSocWh: {},
     batteries: withBattery.map((h, batteryId) => ({
       householdId: h.id,
       batteryId,

@@ -53,6 +53,7 @@ import {
 import { localMidnightUnix } from "../simulation/time.js";
 import { standingOrderPriceLimits } from "../simulation/flex-orders.js";
 import { type BatteryStep, zoneFollowingSteps } from "../simulation/zone-following.js";
+import { resyncSocWh } from "../simulation/soc-resync.js";
 import { costRoundedDown, costRoundedUp } from "../units.js";
 import {
   criticalSurplusQuantile,
@@ -145,10 +146,13 @@ export interface ValueDayOptions {
    * "exact" (default), the battery's physical SoC at the start of i, a diagnostic: at gate closure
    * i − 1 is still running, so no node has it; "lag", re-synchronised every interval from the
    * battery's metered SoC at the end of i − 2 (reported with i − 2's meters, before i's gate
-   * closes) plus the committed step of i − 1, capped to what the battery can do from there; "none",
+   * closes) plus the committed step of i − 1, capped to what the battery can do from there, as the
+   * demo's owners re-synchronise their orders (domain/simulation/soc-resync.ts); "none",
    * never re-synchronised: the start SoC plus every committed step (what the demo's contract does).
    */
   readonly socSync?: "exact" | "lag" | "none";
+  /** With `socSync: "lag"`: re-synchronise only when more than this many Wh off (default 0). */
+  readonly socResyncWh?: number;
 }
 
 /**
@@ -190,6 +194,8 @@ export interface PolicyOutcome {
   readonly relaxedSolves: number;
   /** Battery-intervals whose planned step the physical battery could not do in full. */
   readonly stepsShort: number;
+  /** `socSync: "lag"`: battery-intervals whose scheduled SoC was re-synchronised (an order change each). */
+  readonly resyncs: number;
   /** Battery energy moved per interval of the day: Σ charge and Σ discharge over batteries, Wh. */
   readonly chargeWh: readonly number[];
   readonly dischargeWh: readonly number[];
@@ -707,6 +713,7 @@ export function runPolicy(data: DayData, policy: BatteryPolicy, highs: Highs): P
   let scheduledSoc = new Map(startSoc);
   const physicalEnd: ReadonlyMap<string, number>[] = [];
   let stepsShort = 0;
+  let resyncs = 0;
   for (let k = 0; k < data.intervalsPerDay; k++) {
     const interval = data.intervals[data.dayStart + k]!;
     const planSoc = socSync === "exact" ? soc : scheduledSoc;
@@ -757,19 +764,33 @@ export function runPolicy(data: DayData, policy: BatteryPolicy, highs: Highs): P
     chargeWh.push(ch);
     dischargeWh.push(dis);
     physicalEnd.push(new Map(soc));
-    // The contract's SoC at the start of k + 1: its own step of k applied to the last value it holds
-    // ("none"), or to the metered SoC at the end of k − 1 ("lag"; the start SoC before the day).
-    const base = socSync === "lag" ? (k >= 1 ? physicalEnd[k - 1]! : startSoc) : planSoc;
+    // The contract's SoC at the start of k + 1: its own step of k applied to the value it holds
+    // ("none"); with "lag", the owner's re-synchronisation (soc-resync.ts) when the SoC metered at
+    // the end of k − 1 (the start SoC before the day) plus that step is more than
+    // `socResyncWh` off it.
+    // ("exact" plans from `soc` itself, which the loop above has moved on to the end of k.)
+    const metered = k >= 1 ? physicalEnd[k - 1]! : startSoc;
     const next = new Map<string, number>();
-    for (const h of owners) {
-      const from = base.get(h.id)!;
-      const step = capToHeadroom(
-        h.battery!,
-        from,
-        contractSteps.get(h.id) ?? { chargeWh: 0, dischargeWh: 0 },
-        data.intervalSeconds,
-      );
-      next.set(h.id, applyBatteryEnergy(h.battery!, from, step.chargeWh, step.dischargeWh));
+    for (const h of socSync === "exact" ? [] : owners) {
+      const step = contractSteps.get(h.id) ?? { chargeWh: 0, dischargeWh: 0 };
+      const own = applyBatteryEnergy(h.battery!, planSoc.get(h.id)!, step.chargeWh, step.dischargeWh);
+      const net = step.chargeWh - step.dischargeWh;
+      const resynced =
+        socSync === "lag"
+          ? resyncSocWh({
+              battery: h.battery!,
+              meteredSocWh: metered.get(h.id)!,
+              committed:
+                net >= 0
+                  ? { direction: "charge", energyWh: net }
+                  : { direction: "discharge", energyWh: -net },
+              scheduledSocWh: own,
+              thresholdWh: data.options.socResyncWh ?? 0,
+              intervalSeconds: data.intervalSeconds,
+            })
+          : undefined;
+      if (resynced !== undefined) resyncs++;
+      next.set(h.id, resynced ?? own);
     }
     scheduledSoc = next;
     const settled = settleInterval(data, interval, applied, highs, batteryAccounts);
@@ -798,6 +819,7 @@ export function runPolicy(data: DayData, policy: BatteryPolicy, highs: Highs): P
     storedDeltaWh,
     relaxedSolves,
     stepsShort,
+    resyncs,
     chargeWh,
     dischargeWh,
     intervalCost,
