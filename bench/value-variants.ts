@@ -111,7 +111,7 @@ for (const seed of seeds) {
       const run = runPolicy({ ...data, options: { ...data.options, ...over } }, "rolling", highs);
       const share = (100 * Number(none - run.cost)) / Number(none - perfect);
       console.log(
-        `seed ${seed} ${weather} ${text}: share ${share.toFixed(1)}% (cost ${run.cost}, steps short ${run.stepsShort}, re-synchronised ${run.resyncs})`,
+        `seed ${seed} ${weather} ${text}: share ${share.toFixed(2)}% (cost ${run.cost}, steps short ${run.stepsShort}, re-synchronised ${run.resyncs})`,
       );
     }
   }

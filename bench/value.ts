@@ -14,7 +14,12 @@
  *     oracleBeforeShare, oracleDayEndOnlyShare, oracleMetersShare, oracleQuantileShare, … }
  *     — (c) = oracle is committed as the live committee commits (every battery under a
  *     flexibility order at its owner's limits, rolling/day.ts `rollingCommit: "flex"`, the
- *     demo's `standingOrderPriceLimits`); heuristicLimits = the same at the heuristic's
+ *     demo's `standingOrderPriceLimits`) and the batteries do what the demo's do by default:
+ *     follow their zone in real time and re-synchronise the contract's scheduled SoC
+ *     (LIVE_BATTERY_CONTROL; oracleStepsShort, oracleResyncs); oracleWithoutFollowing = the
+ *     same commit with the batteries on their steps only ((c) before session 13);
+ *     oracleWithMeterTotals = (c) with interval i planned on the meter totals of i − 2;
+ *     heuristicLimits = oracleWithoutFollowing at the heuristic's
  *     thresholds; knownFuture(LeadOne) = bounds on what a better forecast could give (below);
  *     oraclePinned = the same plan with every battery pinned to its move (the commit before);
  *     the last four are (c) pinned with one rule changed (docs/BENCHMARKS.md, "Value")
@@ -43,6 +48,14 @@ import {
   type DayData,
   type PolicyOutcome,
 } from "../oracle/src/domain/rolling/day.js";
+import { DEFAULT_SOC_RESYNC_WH } from "../oracle/src/domain/simulation/soc-resync.js";
+
+/** What the batteries do in the live system beside their committed steps (docs/DISPATCH.md, "Zone following"). */
+const LIVE_BATTERY_CONTROL = {
+  meterFollowing: "zone",
+  socSync: "lag",
+  socResyncWh: DEFAULT_SOC_RESYNC_WH,
+} as const;
 import { generateNeighbourhood } from "../oracle/src/domain/simulation/index.js";
 import { LINES, WEATHER, neighbourhoodFor, type Weather } from "./value-days.js";
 
@@ -114,7 +127,23 @@ for (const seed of seeds) {
     evaluateForecasts(data, weather);
     const none = runPolicy(data, "none", highs);
     const heuristic = runPolicy(data, "heuristic", highs);
-    const oracle = runPolicy(data, "rolling", highs);
+    // (c) is the live rule: the committee's rolling commit through the owners' flexibility orders,
+    // the batteries following their zones in real time, and their owners re-synchronising the
+    // contract's scheduled SoC from their meters (what the demo runs by default, demo/resync.ts).
+    const oracle = runPolicy(
+      { ...data, options: { ...data.options, ...LIVE_BATTERY_CONTROL } },
+      "rolling",
+      highs,
+    );
+    // The same commit with the batteries doing their committed steps only: (c) before session 13.
+    const withoutFollowing = runPolicy(data, "rolling", highs);
+    // The live rule with interval i planned on the meter totals of i − 2 (which the market does not
+    // commit yet: docs/DISPATCH.md, "Known limits").
+    const withMeterTotals = runPolicy(
+      { ...data, options: { ...data.options, ...LIVE_BATTERY_CONTROL, surplusForecast: "meters" } },
+      "rolling",
+      highs,
+    );
     const perfect = runPolicy(data, "perfect", highs);
     // Diagnostics, each one change against (c) pinned (the commit they were measured with): the
     // commit rule itself, the rule before (H ≥ 32, leftovers worth nothing to the plan), and the
@@ -176,6 +205,11 @@ for (const seed of seeds) {
       oracleCost: Number(oracle.cost),
       perfectForesightCost: Number(perfect.cost),
       oracleShare: share(oracle.cost),
+      oracleStepsShort: oracle.stepsShort,
+      oracleResyncs: oracle.resyncs,
+      oracleWithoutFollowingCost: Number(withoutFollowing.cost),
+      oracleWithoutFollowingShare: share(withoutFollowing.cost),
+      oracleWithMeterTotalsShare: share(withMeterTotals.cost),
       // Diagnostics (see above).
       oracleHeuristicLimitsCost: Number(heuristicLimits.cost),
       oracleHeuristicLimitsShare: share(heuristicLimits.cost),
@@ -196,6 +230,7 @@ for (const seed of seeds) {
         heuristic: heuristic.peakImportWh,
         oracle: oracle.peakImportWh,
         perfectForesight: perfect.peakImportWh,
+        oracleWithoutFollowing: withoutFollowing.peakImportWh,
         oracleHeuristicLimits: heuristicLimits.peakImportWh,
         oraclePinned: pinned.peakImportWh,
         oracleBefore: before.peakImportWh,
@@ -329,14 +364,14 @@ for (const r of forecastRows)
   lines.push(`| ${r.scope} | ${r.quantity} | ${r.method} | ${r.mae} | ${r.skill} |`);
 lines.push(
   "",
-  "| seed | weather | (a) none | (b) heuristic | (c) oracle | (d) perfect | (c) share | (b) share | (c) heuristic limits | (c) pinned | known future | known future, lead 1 | household following | zone following | (c) before | (c) day end only | (c) meters | (c) quantile | peak import a/b/c/d Wh |",
-  "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+  "| seed | weather | (a) none | (b) heuristic | (c) oracle | (d) perfect | (c) share | (b) share | (c) without following | (c) + meter totals | (c) heuristic limits | (c) pinned | known future | known future, lead 1 | household following | zone following | (c) before | (c) day end only | (c) meters | (c) quantile | peak import a/b/c/d Wh |",
+  "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
 );
 for (const r of valueRows) {
   const p = r.peakImportWh as Record<string, number>;
   const pct = (x: unknown) => (typeof x === "number" ? `${(x * 100).toFixed(1)}%` : "–");
   lines.push(
-    `| ${r.seed} | ${r.weather} | ${r.noBatteryCost} | ${r.heuristicCost} | ${r.oracleCost} | ${r.perfectForesightCost} | ${pct(r.oracleShare)} | ${pct(r.heuristicShare)} | ${pct(r.oracleHeuristicLimitsShare)} | ${pct(r.oraclePinnedShare)} | ${pct(r.knownFutureShare)} | ${pct(r.knownFutureLeadOneShare)} | ${pct(r.householdFollowingShare)} | ${pct(r.zoneFollowingShare)} | ${pct(r.oracleBeforeShare)} | ${pct(r.oracleDayEndOnlyShare)} | ${pct(r.oracleMetersShare)} | ${pct(r.oracleQuantileShare)} | ${p.noBattery}/${p.heuristic}/${p.oracle}/${p.perfectForesight} (pinned ${p.oraclePinned}) |`,
+    `| ${r.seed} | ${r.weather} | ${r.noBatteryCost} | ${r.heuristicCost} | ${r.oracleCost} | ${r.perfectForesightCost} | ${pct(r.oracleShare)} | ${pct(r.heuristicShare)} | ${pct(r.oracleWithoutFollowingShare)} | ${pct(r.oracleWithMeterTotalsShare)} | ${pct(r.oracleHeuristicLimitsShare)} | ${pct(r.oraclePinnedShare)} | ${pct(r.knownFutureShare)} | ${pct(r.knownFutureLeadOneShare)} | ${pct(r.householdFollowingShare)} | ${pct(r.zoneFollowingShare)} | ${pct(r.oracleBeforeShare)} | ${pct(r.oracleDayEndOnlyShare)} | ${pct(r.oracleMetersShare)} | ${pct(r.oracleQuantileShare)} | ${p.noBattery}/${p.heuristic}/${p.oracle}/${p.perfectForesight} (pinned ${p.oraclePinned}) |`,
   );
 }
 for (const r of rows)

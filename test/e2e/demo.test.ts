@@ -118,6 +118,13 @@ describe("npm run demo (small neighbourhood, real chain, Redis and 3-of-5 oracle
           // 20:00 they discharge more, but no PV is left to sell and the certificate check would be.
           "--start-hour",
           "19",
+          // The batteries on their settled steps only: the checks below want every step done in full
+          // and one order per battery. demo-resync.test.ts runs the default battery control (zone
+          // following with re-synchronised orders).
+          "--battery-following",
+          "none",
+          "--soc-resync-wh",
+          "off",
           "--report",
           reportPath,
           "--deployment-id",

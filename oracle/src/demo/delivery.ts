@@ -44,6 +44,11 @@ export interface Delivery {
   /** Batteries that could not do their whole step (settled step plus zone share; the SoC did not allow it). */
   readonly batteriesNotFollowing: number;
   /**
+   * Of those, batteries that did less than their settled step itself in its direction: the steps the
+   * committee planned from a scheduled SoC the battery no longer had (what re-synchronising reduces).
+   */
+  readonly settledStepsShort: number;
+  /**
    * Zone following, Σ over the batteries of what they did beyond their settled steps (Wh, grid side):
    * charged more or discharged less (`absorbedWh`), discharged more or charged less (`suppliedWh`).
    */
@@ -105,6 +110,7 @@ export function deliver(
   const { accounts, neighbourhood, retailPricePerKwh, feedInPricePerKwh, timing } = context.parameters;
   const { socWh } = context;
   let batteriesNotFollowing = 0;
+  let settledStepsShort = 0;
   const followedWh = { absorbedWh: 0, suppliedWh: 0 };
   const { filledBy, zones, householdPaid, householdReceived } = tallyFills(context, fills);
   const zoneDeviation = zoneDeviationsWh(context, sim, filledBy);
@@ -132,8 +138,12 @@ export function deliver(
       chargeWh = followed.chargeWh;
       dischargeWh = followed.dischargeWh;
       if (!followed.followed) batteriesNotFollowing++;
-      const beyond =
-        followed.chargeWh - followed.dischargeWh - (settledNetOf.get(batteryIdOf.get(house.id)!) ?? 0);
+      const settledNet = settledNetOf.get(batteryIdOf.get(house.id)!) ?? 0;
+      const doneNet = followed.chargeWh - followed.dischargeWh;
+      // Short of its settled step itself (not of a zone share that reduced it): the SoC stopped it.
+      if (!followed.followed && (settledNet > 0 ? doneNet < settledNet : doneNet > settledNet))
+        settledStepsShort++;
+      const beyond = doneNet - settledNet;
       if (beyond > 0) followedWh.absorbedWh += beyond;
       else followedWh.suppliedWh -= beyond;
     }
@@ -173,6 +183,7 @@ export function deliver(
     renewableDeliveredWh,
     batterySocWh: Object.values(socWh).reduce((sum, v) => sum + v, 0),
     batteriesNotFollowing,
+    settledStepsShort,
     followedWh,
   };
 }

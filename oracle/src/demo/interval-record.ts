@@ -16,6 +16,8 @@ export interface IntervalRecord {
   readonly batterySocWh: number;
   /** Batteries that could not do their whole step in this interval (settled step plus zone share). */
   readonly batteriesNotFollowing: number;
+  /** Of those, batteries that did less than their settled step itself (demo/delivery.ts). */
+  readonly settledStepsShort?: number;
   /** What the batteries did beyond their settled steps, following their zones (demo/delivery.ts, Wh). */
   readonly batteryFollowedWh: { readonly absorbedWh: number; readonly suppliedWh: number };
   /**

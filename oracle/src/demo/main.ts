@@ -4,7 +4,7 @@
  *
  *   npm run demo -- [--prosumers 50] [--zones 3] [--intervals 96] [--committee 3of5]
  *                   [--seed 1] [--date 2027-06-21] [--speed 0] [--report out/demo-report.html]
- *                   [--kill-node 4@2] [--battery-following none] [--soc-resync-wh off]
+ *                   [--kill-node 4@2] [--battery-following zone] [--soc-resync-wh 300]
  *                   [--offer-quantile 0.02] [--bid-quantile 0.1]
  *
  * It starts a local Hardhat JSON-RPC node and a redis-server (unless RPC_URL / REDIS_URL point at
@@ -31,6 +31,7 @@ import { startOracleNodes } from "../devnet/oracle-nodes.js";
 import { readFlexLedger, readMarketLedger } from "./ledger.js";
 import { type SummaryAccounting, formatLedger, formatSummary, htmlReport, summarize } from "./report.js";
 import { type UndoneAction, runIntervals } from "./run.js";
+import { DEFAULT_SOC_RESYNC_WH } from "../domain/simulation/soc-resync.js";
 import {
   connectDemoChain,
   defaultGridLayout,
@@ -107,10 +108,10 @@ function parseOptions(argv: string[]) {
       // Ignition writes the addresses to deploy/deployments/<id>/deployed_addresses.json.
       "deployment-id": { type: "string", default: "local-demo" },
       "kill-node": { type: "string" },
-      // Off by default: without re-synchronising the contract's scheduled state of charge the batteries
-      // drift from their schedules (docs/DISPATCH.md, "Zone following").
-      "battery-following": { type: "string", default: "none" },
-      "soc-resync-wh": { type: "string", default: "off" },
+      // The live battery control (docs/DISPATCH.md, "Zone following"): the batteries follow their
+      // zones, and their owners re-synchronise the scheduled SoC when it is more than 300 Wh off.
+      "battery-following": { type: "string", default: "zone" },
+      "soc-resync-wh": { type: "string", default: String(DEFAULT_SOC_RESYNC_WH) },
       "offer-quantile": { type: "string" },
       "bid-quantile": { type: "string" },
     },

@@ -53,6 +53,8 @@ export interface BatteriesSummary {
   readonly steps: number;
   /** Steps a battery could not do in full (settled step plus zone share; its simulated SoC did not allow it). */
   readonly notFollowed: number;
+  /** Of those, steps a battery did less of than its settled step (its SoC had drifted from the schedule). */
+  readonly settledStepsShort: number;
   /** Zone following over the run (Wh): absorbed unscheduled surplus, supplied unscheduled shortfall. */
   readonly followedAbsorbedWh: number;
   readonly followedSuppliedWh: number;
@@ -182,6 +184,7 @@ export function summarize(
       earned: batteries.earned,
       steps: records.reduce((n, r) => n + (r.ledger.flexSteps?.length ?? 0), 0),
       notFollowed: records.reduce((n, r) => n + r.batteriesNotFollowing, 0),
+      settledStepsShort: records.reduce((n, r) => n + (r.settledStepsShort ?? 0), 0),
       followedAbsorbedWh: records.reduce((n, r) => n + r.batteryFollowedWh.absorbedWh, 0),
       followedSuppliedWh: records.reduce((n, r) => n + r.batteryFollowedWh.suppliedWh, 0),
       orderResyncs: records.reduce((n, r) => n + (r.flexResyncs?.length ?? 0), 0),
@@ -261,7 +264,7 @@ function formatBatteries(b: BatteriesSummary): string[] {
           `  re-synchronised         ${b.orderResyncs} order changes restarted a battery's scheduled SoC from its meter`,
         ];
   return [
-    `batteries (${b.count})            earned ${money(b.earned)} gUSD: discharged ${kwh(b.dischargedWh)} kWh for ${money(b.dischargeCredit)}, charged ${kwh(b.chargedWh)} kWh for ${money(b.chargeCost)} gUSD (standing flexibility orders, ${b.steps} steps settled; not followed in full ${b.notFollowed})`,
+    `batteries (${b.count})            earned ${money(b.earned)} gUSD: discharged ${kwh(b.dischargedWh)} kWh for ${money(b.dischargeCredit)}, charged ${kwh(b.chargedWh)} kWh for ${money(b.chargeCost)} gUSD (standing flexibility orders, ${b.steps} steps settled; not followed in full ${b.notFollowed}, of which short of the settled step ${b.settledStepsShort})`,
     ...following,
     ...resyncs,
     ...b.perBattery.map((x) => {

@@ -174,6 +174,7 @@ async function finishInterval(
     actualLoadWh: delivery.actualLoadWh,
     batterySocWh: delivery.batterySocWh,
     batteriesNotFollowing: delivery.batteriesNotFollowing,
+    settledStepsShort: delivery.settledStepsShort,
     batteryFollowedWh: delivery.followedWh,
     flexResyncs,
     imbalanceWh: imbalance.imbalanceWh,

@@ -20,6 +20,15 @@ import { applyBatteryEnergy, chargeHeadroomWh, dischargeHeadroomWh } from "./bat
 import type { HomeBattery } from "./neighbourhood.js";
 import type { BatteryStep } from "./zone-following.js";
 
+/**
+ * The demo's default threshold (`--soc-resync-wh`) and the value bench's (c): an owner changes its
+ * order when its prediction is more than 300 Wh off. Chosen on the bench (docs/BENCHMARKS.md, "The
+ * state of charge the plan starts from"): on seeds 1–3 it gave up 0–1.0 points of storage value
+ * against re-synchronising at every Wh of drift, and on 16 days it took 4–85 order changes a day
+ * over 8 batteries.
+ */
+export const DEFAULT_SOC_RESYNC_WH = 300;
+
 export interface SocResyncInput {
   readonly battery: HomeBattery;
   /** The battery's SoC metered at the end of interval i − 2 (Wh, an integer). */
