@@ -100,8 +100,9 @@ export async function runIntervals(parameters: RunParameters): Promise<RunResult
       const battery = context.batteries.find((b) => b.batteryId === step.batteryId);
       if (battery !== undefined) context.scheduledSocWh[battery.householdId] = Number(step.socWh);
     }
-    // What each battery's meter shows at the end of the previous interval: the next interval's owners
-    // re-synchronise from it (resync.ts), as interval i − 1 is still running at i + 1's gate closure.
+    // Each battery's SoC at the end of the previous interval, before this one's delivery: at the next
+    // interval's gate closure this one is still running, so this is the latest SoC its owner has
+    // measured when it re-synchronises (resync.ts).
     const meteredSocWh = { ...context.socWh };
     const delivery = deliver(context, sim, clearing.fills, flexSteps);
 
