@@ -24,6 +24,7 @@ const Variant = z
     futureForecast: z.enum(["rule", "actual"]),
     surplusForecast: z.enum(["orders", "meters", "quantile"]),
     meterLag: z.coerce.number().int().min(0).max(96),
+    meterScope: z.enum(["all", "withoutBattery"]),
     meterFollowing: z.enum(["household", "zone"]),
     socSync: z.enum(["exact", "lag", "none"]),
     socResyncWh: z.coerce.number().int().min(0),
@@ -84,7 +85,7 @@ const highs = await loadHighs();
 for (const seed of seeds) {
   for (const weather of weathers) {
     const { date, cloud } = WEATHER[weather];
-    const dayFor = (lead: number | undefined) =>
+    const dayFor = (lead: number | undefined, meterScope: Variant["meterScope"]) =>
       simulateDayData(
         {
           neighbourhood: neighbourhoodFor(seed),
@@ -92,15 +93,17 @@ for (const seed of seeds) {
           seed,
           cloud: lead === undefined ? cloud : { ...cloud, forecastLeadSteps: lead },
           lines: LINES,
+          ...(meterScope === undefined ? {} : { meterScope }),
         },
         32,
       );
-    const day = dayFor(undefined);
+    const day = dayFor(undefined, undefined);
     const none = runPolicy(day, "none", highs).cost;
     const perfect = runPolicy(day, "perfect", highs).cost;
     for (const { text, variant } of variants) {
-      const { lead, ...options } = variant;
-      const data = lead === undefined ? day : dayFor(lead);
+      // lead and meterScope change the day's observations, which simulateDayData makes.
+      const { lead, meterScope, ...options } = variant;
+      const data = lead === undefined && meterScope === undefined ? day : dayFor(lead, meterScope);
       // The households' lead changes what they know, never the metered day: (a) must not move.
       if (lead !== undefined && runPolicy(data, "none", highs).cost !== none)
         throw new Error(`seed ${seed} ${weather}: lead ${lead} changed the metered day`);

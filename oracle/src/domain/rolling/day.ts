@@ -110,6 +110,14 @@ export interface ValueDayOptions {
    */
   readonly meterLag?: number;
   /**
+   * Which meters the "meters" forecast totals. "all" (default): every household's own net, the
+   * battery left out (what a sub-meter on each battery would give). "withoutBattery": only the
+   * households without a battery, their offered volume scaled to the zone by PV peak power (the
+   * zone's Wp over theirs): what the household meters alone give when batteries follow the zone,
+   * since a following battery's household meter no longer shows its zone's surplus.
+   */
+  readonly meterScope?: "all" | "withoutBattery";
+  /**
    * How policy "rolling" commits interval i. "flex" (default): as the live committee does
    * (jobs/schedule.ts), every battery under a flexibility order at its owner's price limits
    * (`batteryPriceThresholds`, what the demo's owners place) with the contract's caps and an
@@ -312,7 +320,9 @@ export function simulateDayData(options: ValueDayOptions, extra = 0): DayData {
   const history = intervals.flatMap((interval) =>
     observeOrders(interval.intervalId, zones, inflexibleOrders(nb, interval, options.seed)),
   );
-  const meterHistory = intervals.flatMap((interval) => observeMeters(nb, interval, zones, history));
+  const meterHistory = intervals.flatMap((interval) =>
+    observeMeters(nb, interval, zones, history, options.meterScope ?? "all"),
+  );
   const pvWpByZone: Record<string, number> = {};
   for (const h of nb.households)
     if (h.pv !== null)
@@ -336,17 +346,27 @@ function observeMeters(
   interval: IntervalSimulation,
   zones: readonly number[],
   history: readonly ZoneIntervalObservation[],
+  scope: "all" | "withoutBattery",
 ): ZoneIntervalObservation[] {
-  const zoneOf = new Map(nb.households.map((h) => [h.id, h.zone]));
+  const byId = new Map(nb.households.map((h) => [h.id, h]));
   return zones.map((zone) => {
     let bidWh = 0;
     let offerWh = 0;
+    let zoneWp = 0;
+    let countedWp = 0;
     for (const hi of interval.households) {
-      if (zoneOf.get(hi.id) !== zone) continue;
+      const h = byId.get(hi.id)!;
+      if (h.zone !== zone) continue;
+      const wp = h.pv === null ? 0 : h.pv.peakPowerKwp * 1000;
+      zoneWp += wp;
+      if (scope === "withoutBattery" && h.battery !== null) continue;
+      countedWp += wp;
       if (hi.actual.netWh < 0) bidWh -= hi.actual.netWh;
       else offerWh += hi.actual.netWh;
     }
     const orders = history.find((h) => h.intervalId === interval.intervalId && h.zone === zone);
+    if (scope === "withoutBattery")
+      offerWh = countedWp > 0 ? Math.round((offerWh * zoneWp) / countedWp) : (orders?.offerWh ?? 0);
     return {
       intervalId: interval.intervalId,
       zone,
