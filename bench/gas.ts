@@ -341,6 +341,7 @@ for (const n of [1, 10, 100]) {
     zonePrices: ZONE_PRICES,
     shortPrices: [400_000n, 400_000n],
     longPrices: [50_000n, 50_000n],
+    zoneSurplusWh: [0n, 0n],
   };
   await networkHelpers.time.increaseTo((interval + 1n) * INTERVAL);
   record(
@@ -411,6 +412,7 @@ for (const n of [1, 10, 100]) {
         zonePrices: ZONE_PRICES,
         shortPrices: [400_000n, 400_000n],
         longPrices: [50_000n, 50_000n],
+        zoneSurplusWh: [0n, 0n],
       };
       await a.market.commitMeterReport(report, sign(a, hashMeterReport(a.domain, report), 3));
       meterTrees.push({ meterTree, entries });

@@ -24,7 +24,7 @@ const Variant = z
     futureForecast: z.enum(["rule", "actual"]),
     surplusForecast: z.enum(["orders", "meters", "quantile"]),
     meterLag: z.coerce.number().int().min(0).max(96),
-    meterScope: z.enum(["all", "withoutBattery"]),
+    meterScope: z.enum(["committee", "households"]),
     meterFollowing: z.enum(["household", "zone"]),
     socSync: z.enum(["exact", "lag", "none"]),
     socResyncWh: z.coerce.number().int().min(0),

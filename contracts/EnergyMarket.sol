@@ -547,6 +547,9 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
         }
         if (interval.meterRoot != 0) revert AlreadyMetered(intervalId);
         _requireSchedule(interval, intervalId, report.scheduleRoot, report.zonePrices);
+        if (report.zoneSurplusWh.length != report.zonePrices.length) {
+            revert ZoneSurplusLength(report.zonePrices.length, report.zoneSurplusWh.length);
+        }
         _verifySigned(hashMeterReport(report), report.configEpoch, signatures);
         interval.meterRoot = report.meterRoot;
         _storeImbalancePrices(intervalId, report);
@@ -555,7 +558,8 @@ contract EnergyMarket is IEnergyMarket, AccessControl, Pausable, ReentrancyGuard
             report.configEpoch,
             report.meterRoot,
             report.shortPrices,
-            report.longPrices
+            report.longPrices,
+            report.zoneSurplusWh
         );
     }
 

@@ -72,6 +72,9 @@ interface IEnergyMarket {
         uint256[] zonePrices; // the interval's committed zone prices (index = zone id)
         uint256[] shortPrices; // per zone: charged per kWh missing against the schedule (netted, see commitMeterReport)
         uint256[] longPrices; // per zone: paid per kWh in excess of the schedule (netted, see commitMeterReport)
+        // per zone: the surplus (Wh) its meters showed, estimated from the participants without a registered battery
+        // (scaled by solar meters): what the committee plans later intervals on (docs/DISPATCH.md). Not settled.
+        uint256[] zoneSurplusWh;
     }
 
     /// @notice An interval's state.
@@ -168,7 +171,8 @@ interface IEnergyMarket {
         uint64 configEpoch,
         bytes32 meterRoot,
         uint256[] shortPrices,
-        uint256[] longPrices
+        uint256[] longPrices,
+        uint256[] zoneSurplusWh
     );
     /// @notice `participant`'s imbalance for `intervalId` was settled. `deviationWh` = metered net − scheduled net
     /// (positive: long). A short charge is taken only from what the participant locked for the interval (its
@@ -243,6 +247,8 @@ interface IEnergyMarket {
     error ScheduleMismatch(uint64 intervalId);
     /// @notice The Merkle proof does not prove the leaf(s).
     error InvalidProof();
+    /// @notice A meter report must give one surplus per zone price: `zoneCount` prices, `surplusCount` surpluses.
+    error ZoneSurplusLength(uint256 zoneCount, uint256 surplusCount);
     /// @notice Fill of `orderId` is for `orderInterval`, the batch for `batchInterval`.
     error FillIntervalMismatch(bytes32 orderId, uint64 orderInterval, uint64 batchInterval);
     /// @notice Fill of `filledWh` exceeds the order's `quantityWh`.

@@ -17,9 +17,9 @@ library MarketHashing {
     bytes32 internal constant SCHEDULE_REPORT_TYPEHASH =
         0x521b8e06476542b7a3e138f39883aef500c23f589ac83dec198acfce3fd208d2;
     /// @dev keccak256("MeterReport(address market,uint64 intervalId,uint64 configEpoch,bytes32 meterRoot,
-    /// bytes32 scheduleRoot,uint256[] zonePrices,uint256[] shortPrices,uint256[] longPrices)")
+    /// bytes32 scheduleRoot,uint256[] zonePrices,uint256[] shortPrices,uint256[] longPrices,uint256[] zoneSurplusWh)")
     bytes32 internal constant METER_REPORT_TYPEHASH =
-        0xd8f4b029f32f79c73bb2031af378894fdb8def23a326e0fb4f1585703cf7b8d0;
+        0x660002c0b9cfbf287c1ae5035fedfa1e493efbd172d7d148c9a359c8b3a2cbda;
     /// @dev keccak256("MeterReading(address meter,uint64 intervalId,uint64 injectedWh,uint64 consumedWh)")
     bytes32 internal constant METER_READING_TYPEHASH =
         0x97975e507c2a54a0d204cdd28fa876e82d595adc7548640ae9200c6f9b99cac2;
@@ -91,7 +91,8 @@ library MarketHashing {
                     report.scheduleRoot,
                     arrayHash(report.zonePrices),
                     arrayHash(report.shortPrices),
-                    arrayHash(report.longPrices)
+                    arrayHash(report.longPrices),
+                    arrayHash(report.zoneSurplusWh)
                 )
             );
     }

@@ -50,7 +50,7 @@ contract EnergyMarketMeteringTest is MarketBase {
         _warpAfterInterval(interval);
         IEnergyMarket.MeterReport memory r = _meterReport(interval, _meterRoot(), SHORT, LONG);
         vm.expectEmit(address(market));
-        emit IEnergyMarket.MeterReportCommitted(interval, 1, r.meterRoot, r.shortPrices, r.longPrices);
+        emit IEnergyMarket.MeterReportCommitted(interval, 1, r.meterRoot, r.shortPrices, r.longPrices, r.zoneSurplusWh);
         _commitMeter(r);
         IEnergyMarket.IntervalState memory state = market.intervalState(interval);
         assertEq(state.meterRoot, r.meterRoot, "root");
@@ -59,6 +59,15 @@ contract EnergyMarketMeteringTest is MarketBase {
             assertEq(p.shortPricePerKwh, SHORT, "short");
             assertEq(p.longPricePerKwh, LONG, "long");
         }
+    }
+
+    function test_commitMeterReport_revertsWithoutOneSurplusPerZone() public {
+        _warpAfterInterval(interval);
+        IEnergyMarket.MeterReport memory r = _meterReport(interval, _meterRoot(), SHORT, LONG);
+        r.zoneSurplusWh = new uint256[](1); // two zones priced
+        bytes memory sigs = _sign(market.hashMeterReport(r), _firstKeys(3));
+        vm.expectRevert(abi.encodeWithSelector(IEnergyMarket.ZoneSurplusLength.selector, 2, 1));
+        market.commitMeterReport(r, sigs);
     }
 
     function test_commitMeterReport_acceptsNettedPricesBetweenTheTariffsAndTheZonePrice() public {

@@ -67,7 +67,8 @@ contract EnergyMarketScheduleTest is MarketBase {
             market.METER_REPORT_TYPEHASH(),
             keccak256(
                 "MeterReport(address market,uint64 intervalId,uint64 configEpoch,bytes32 meterRoot,"
-                "bytes32 scheduleRoot,uint256[] zonePrices,uint256[] shortPrices,uint256[] longPrices)"
+                "bytes32 scheduleRoot,uint256[] zonePrices,uint256[] shortPrices,uint256[] longPrices,"
+                "uint256[] zoneSurplusWh)"
             ),
             "meter report"
         );

@@ -693,7 +693,8 @@ contract MarketHandler is Test {
             _rootOf[intervalId],
             prices,
             shorts,
-            longs
+            longs,
+            new uint256[](prices.length)
         );
         market.commitMeterReport(report, _sigs(market.hashMeterReport(report)));
         _metered[intervalId] = true;

@@ -98,6 +98,7 @@ describe("EIP-712 twins (oracle/src/domain/eip712.ts)", function () {
           zonePrices: [200_000n, 2n ** 255n],
           shortPrices: [400_000n, 2n ** 127n],
           longPrices: [50_000n, 0n],
+          zoneSurplusWh: [1_234n, 0n],
         };
         const onChain = await market.hashMeterReport(report);
         expect(hashMeterReport(gridBrainDomain(chainId, marketAddress), report)).to.equal(onChain);

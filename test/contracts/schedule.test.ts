@@ -324,6 +324,7 @@ describe("schedule twin (oracle/src/domain/schedule.ts)", function () {
           zonePrices,
           shortPrices: [400_000n, 400_000n],
           longPrices: [50_000n, 50_000n],
+          zoneSurplusWh: [0n, 0n],
         };
         const digest = hashMeterReport(domain, report);
         const signatures = ("0x" +

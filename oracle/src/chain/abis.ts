@@ -628,6 +628,14 @@ export const energyMarketAbi = [
   },
   { inputs: [], name: "ZeroAmount", type: "error" },
   {
+    inputs: [
+      { internalType: "uint256", name: "zoneCount", type: "uint256" },
+      { internalType: "uint256", name: "surplusCount", type: "uint256" },
+    ],
+    name: "ZoneSurplusLength",
+    type: "error",
+  },
+  {
     anonymous: false,
     inputs: [
       { indexed: true, internalType: "address", name: "buyer", type: "address" },
@@ -726,6 +734,7 @@ export const energyMarketAbi = [
       { indexed: false, internalType: "bytes32", name: "meterRoot", type: "bytes32" },
       { indexed: false, internalType: "uint256[]", name: "shortPrices", type: "uint256[]" },
       { indexed: false, internalType: "uint256[]", name: "longPrices", type: "uint256[]" },
+      { indexed: false, internalType: "uint256[]", name: "zoneSurplusWh", type: "uint256[]" },
     ],
     name: "MeterReportCommitted",
     type: "event",
@@ -1041,6 +1050,7 @@ export const energyMarketAbi = [
           { internalType: "uint256[]", name: "zonePrices", type: "uint256[]" },
           { internalType: "uint256[]", name: "shortPrices", type: "uint256[]" },
           { internalType: "uint256[]", name: "longPrices", type: "uint256[]" },
+          { internalType: "uint256[]", name: "zoneSurplusWh", type: "uint256[]" },
         ],
         internalType: "struct IEnergyMarket.MeterReport",
         name: "report",
@@ -1204,6 +1214,7 @@ export const energyMarketAbi = [
           { internalType: "uint256[]", name: "zonePrices", type: "uint256[]" },
           { internalType: "uint256[]", name: "shortPrices", type: "uint256[]" },
           { internalType: "uint256[]", name: "longPrices", type: "uint256[]" },
+          { internalType: "uint256[]", name: "zoneSurplusWh", type: "uint256[]" },
         ],
         internalType: "struct IEnergyMarket.MeterReport",
         name: "report",

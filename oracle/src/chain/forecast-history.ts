@@ -12,6 +12,7 @@ import { type Address, type PublicClient, getAddress, zeroAddress } from "viem";
 import { ENERGY_SOURCES } from "../domain/energy-source.js";
 import { BaseError, UnrecoverableInputError } from "../domain/errors.js";
 import { type ZoneIntervalObservation, observeOrders } from "../domain/forecast/index.js";
+import { METER_SURPLUS_LAG, type ZoneMeterSurplus } from "../domain/forecast/meter-surplus.js";
 import { energyMarketAbi, gridRegistryAbi } from "./abis.js";
 
 /** Two days of 15-minute intervals: `yesterday` for leads up to a day, and two days back beyond. */
@@ -93,6 +94,13 @@ export interface ForecastHistory {
   readonly location: { readonly latitudeDeg: number; readonly longitudeDeg: number };
   /** The log ranges that failed (for the node's log); their intervals are in `absentIntervals`. */
   readonly failedRanges: readonly FailedLogRange[];
+  /**
+   * The committed meter reports' surplus estimates (`MeterReportCommitted.zoneSurplusWh`) of
+   * [i − history, i − METER_SURPLUS_LAG], one row per zone of each report committed in a block
+   * before gateClosure(i), sorted by (interval, zone): the reports every node had at the gate,
+   * whenever it reads (forecast/meter-surplus.ts). A failed read of them is in `failedRanges`.
+   */
+  readonly meterSurplus: readonly ZoneMeterSurplus[];
 }
 
 /** A read the history cannot do without (block headers, market timing, zones, grid accounts, meters). */
@@ -102,6 +110,9 @@ export class ForecastHistoryReadError extends BaseError {
 
 const placedEvent = energyMarketAbi.find((x) => x.type === "event" && x.name === "OrderPlaced")!;
 const cancelledEvent = energyMarketAbi.find((x) => x.type === "event" && x.name === "OrderCancelled")!;
+const meterReportEvent = energyMarketAbi.find(
+  (x) => x.type === "event" && x.name === "MeterReportCommitted",
+)!;
 const meterRegisteredEvent = gridRegistryAbi.find((x) => x.type === "event" && x.name === "MeterRegistered")!;
 const meterRemovedEvent = gridRegistryAbi.find((x) => x.type === "event" && x.name === "MeterRemoved")!;
 
@@ -343,6 +354,17 @@ export async function readForecastHistory(p: ReadForecastHistoryParameters): Pro
   }
 
   const solarZones = await readSolarZones(client, registry, p.startBlock, p.toBlock, blocksPerRead);
+  const meterSurplus = await readMeterSurplus(
+    client,
+    market,
+    p.startBlock,
+    p.toBlock,
+    blocksPerRead,
+    first,
+    i - BigInt(METER_SURPLUS_LAG),
+    gateClosure(i),
+    failedRanges,
+  );
   return {
     interval: Number(i),
     zones,
@@ -354,7 +376,80 @@ export async function readForecastHistory(p: ReadForecastHistoryParameters): Pro
     solarZones,
     location: { latitudeDeg: p.location.latitudeDeg, longitudeDeg: p.location.longitudeDeg },
     failedRanges,
+    meterSurplus,
   };
+}
+
+/**
+ * The surplus estimates of the meter reports of [from, to] committed in blocks before `cutoff`
+ * (gateClosure(i)). Block timestamps never decrease along the chain, so only the newest blocks
+ * are looked up, until one is before the cutoff. A failed log range is added to `failedRanges`
+ * (once), which makes the live collect retry rather than plan without a report its peers read.
+ */
+async function readMeterSurplus(
+  client: ForecastHistoryClient,
+  market: Address,
+  startBlock: bigint,
+  toBlock: bigint,
+  blocksPerRead: bigint,
+  from: bigint,
+  to: bigint,
+  cutoff: bigint,
+  failedRanges: FailedLogRange[],
+): Promise<ZoneMeterSurplus[]> {
+  if (to < from) return [];
+  const wanted: bigint[] = [];
+  for (let t = from; t <= to; t++) wanted.push(t);
+  const reports: (Positioned & { intervalId: bigint; zoneSurplusWh: readonly bigint[] })[] = [];
+  for (const [a, b] of blockRanges(startBlock, toBlock, blocksPerRead)) {
+    try {
+      const logs = await client.getLogs({
+        address: market,
+        event: meterReportEvent,
+        args: { intervalId: wanted },
+        fromBlock: a,
+        toBlock: b,
+        strict: true,
+      });
+      for (const l of logs)
+        if (!l.removed)
+          reports.push({
+            blockNumber: l.blockNumber,
+            logIndex: l.logIndex,
+            intervalId: l.args.intervalId,
+            zoneSurplusWh: l.args.zoneSurplusWh,
+          });
+    } catch (error) {
+      // Listed once: the orders' read of the same range may have failed too.
+      if (!failedRanges.some((r) => r.fromBlock === a && r.toBlock === b))
+        failedRanges.push({
+          fromBlock: a,
+          toBlock: b,
+          message: error instanceof Error ? error.message.split("\n")[0]! : String(error),
+        });
+    }
+  }
+  reports.sort(byPosition);
+  const late = new Set<bigint>();
+  for (let k = reports.length - 1; k >= 0; k--) {
+    const block = reports[k]!.blockNumber;
+    if (late.has(block)) continue;
+    const { timestamp } = await required(`block ${block}'s header`, () =>
+      client.getBlock({ blockNumber: block }),
+    );
+    if (timestamp < cutoff) break;
+    late.add(block);
+  }
+  const rows: ZoneMeterSurplus[] = [];
+  for (const r of reports) {
+    if (late.has(r.blockNumber)) continue;
+    r.zoneSurplusWh.forEach((surplusWh, zone) => {
+      // A report's surplus is a sum of uint64 meter readings; beyond 2^53 it is not a forecast input.
+      if (surplusWh <= BigInt(Number.MAX_SAFE_INTEGER))
+        rows.push({ intervalId: Number(r.intervalId), zone, surplusWh: Number(surplusWh) });
+    });
+  }
+  return rows.sort((x, y) => x.intervalId - y.intervalId || x.zone - y.zone);
 }
 
 /**

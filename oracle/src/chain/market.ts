@@ -434,3 +434,26 @@ export async function readMeterRegistry(
   }
   return meters;
 }
+
+/**
+ * The owners of the batteries registered in GridRegistry now (a removed battery keeps its id with
+ * a zero owner), checksummed. The meter report leaves their meters out of its surplus estimate.
+ */
+export async function readBatteryOwners(client: PublicClient, registry: Address): Promise<Set<Address>> {
+  const count = await client.readContract({
+    address: registry,
+    abi: gridRegistryAbi,
+    functionName: "batteryCount",
+  });
+  const batteries = await Promise.all(
+    Array.from({ length: Number(count) }, (_, id) =>
+      client.readContract({ address: registry, abi: gridRegistryAbi, functionName: "battery", args: [id] }),
+    ),
+  );
+  return new Set(
+    batteries
+      .map((b) => b.owner)
+      .filter((o) => o !== zeroAddress)
+      .map((o) => getAddress(o)),
+  );
+}

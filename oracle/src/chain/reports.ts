@@ -87,6 +87,7 @@ export const meterReportJsonSchema = z
     zonePrices: z.array(uint).max(4096),
     shortPrices: z.array(uint).max(4096),
     longPrices: z.array(uint).max(4096),
+    zoneSurplusWh: z.array(uint).max(4096),
   })
   .strict();
 

@@ -82,7 +82,7 @@ export const scheduleReportTypes = {
   ],
 } as const;
 
-/** `MeterReport(address market,uint64 intervalId,uint64 configEpoch,bytes32 meterRoot,bytes32 scheduleRoot,uint256[] zonePrices,uint256[] shortPrices,uint256[] longPrices)` */
+/** `MeterReport(address market,uint64 intervalId,uint64 configEpoch,bytes32 meterRoot,bytes32 scheduleRoot,uint256[] zonePrices,uint256[] shortPrices,uint256[] longPrices,uint256[] zoneSurplusWh)` */
 export const meterReportTypes = {
   MeterReport: [
     { name: "market", type: "address" },
@@ -93,6 +93,7 @@ export const meterReportTypes = {
     { name: "zonePrices", type: "uint256[]" },
     { name: "shortPrices", type: "uint256[]" },
     { name: "longPrices", type: "uint256[]" },
+    { name: "zoneSurplusWh", type: "uint256[]" },
   ],
 } as const;
 
@@ -137,6 +138,8 @@ export interface MeterReport {
   /** Per zone (index = zone id), token base units per kWh: domain/imbalance-prices.ts. */
   readonly shortPrices: readonly bigint[];
   readonly longPrices: readonly bigint[];
+  /** Per zone, Wh: the surplus its meters showed (domain/forecast/meter-surplus.ts `zoneSurplusEstimates`). */
+  readonly zoneSurplusWh: readonly bigint[];
 }
 
 export interface MeterReading {
@@ -218,6 +221,7 @@ export function meterReportTypedData(domain: GridBrainDomain, report: MeterRepor
   report.zonePrices.forEach((p, z) => checkUint(`report.zonePrices[${z}]`, p, 256));
   report.shortPrices.forEach((p, z) => checkUint(`report.shortPrices[${z}]`, p, 128));
   report.longPrices.forEach((p, z) => checkUint(`report.longPrices[${z}]`, p, 128));
+  report.zoneSurplusWh.forEach((w, z) => checkUint(`report.zoneSurplusWh[${z}]`, w, 256));
   return {
     domain,
     types: meterReportTypes,
@@ -228,6 +232,7 @@ export function meterReportTypedData(domain: GridBrainDomain, report: MeterRepor
       zonePrices: [...report.zonePrices],
       shortPrices: [...report.shortPrices],
       longPrices: [...report.longPrices],
+      zoneSurplusWh: [...report.zoneSurplusWh],
     },
   };
 }

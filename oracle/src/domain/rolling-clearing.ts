@@ -4,7 +4,9 @@
  * (rolling/index.ts) with
  *
  * - interval i's open orders and the registry's grid, exactly as `clearingInstance` maps them;
- * - the forecast of i+1 … i+H−1 (forecast/index.ts `forecastForInterval`);
+ * - the forecast of i+1 … i+H−1 (forecast/index.ts `forecastForInterval`), with the offered volume
+ *   of i and later from the meter report of i − 2 when every node had it at the gate
+ *   (forecast/meter-surplus.ts `withMeterSurplus`; the plan's interval i is then that forecast);
  * - every battery under an active order, from its scheduled state of charge at the start of i
  *   (flexibility/plan.ts), committed through synthetic orders at the order's price limits;
  * - the grid's standing rule: it supplies at (retail − 1) and takes surplus at (feed-in + 1), the
@@ -22,7 +24,8 @@
 import { type ClearingGrid, type ClearingOrder, clearingInstance } from "./clearing.js";
 import { flexBatteriesForPlan, flexCommitEntries } from "./flexibility/plan.js";
 import type { ActiveFlexOrder } from "./flexibility/types.js";
-import type { ZoneIntervalForecast } from "./forecast/index.js";
+import type { ZoneIntervalForecast, ZoneIntervalObservation } from "./forecast/index.js";
+import { type ZoneMeterSurplus, withMeterSurplus } from "./forecast/meter-surplus.js";
 import {
   type RollingInput,
   dayEndValuePerKwh,
@@ -67,20 +70,46 @@ export interface RollingClearingParams {
   /** Rows for i+1 … i+H−1 (`forecastForInterval` with H = `committeeHorizon`). */
   readonly forecast: readonly ZoneIntervalForecast[];
   readonly intervalSeconds: bigint;
+  /**
+   * The meters' surplus (forecast/meter-surplus.ts): the committed reports' estimates up to i − 2,
+   * interval i's order totals, and what the solar shape needs. Absent: the plan keeps the orders.
+   */
+  readonly meters?: {
+    readonly surplus: readonly ZoneMeterSurplus[];
+    readonly intervalOrders: readonly ZoneIntervalObservation[];
+    readonly solarZones: readonly number[];
+    readonly location: { readonly latitudeDeg: number; readonly longitudeDeg: number };
+  };
 }
 
 /** The rolling input the committee solves for interval i (see the file comment). */
 export function rollingClearingInput(p: RollingClearingParams): RollingInput {
   const one = clearingInstance(p.intervalId, p.orders, p.grid);
   const grid = gridStandingPrices(p.tariffs);
+  const horizon = committeeHorizon(p.intervalId, p.intervalSeconds);
+  const planned =
+    p.meters === undefined
+      ? undefined
+      : withMeterSurplus({
+          interval: Number(p.intervalId),
+          horizon,
+          zones: one.zones,
+          intervalSeconds: Number(p.intervalSeconds),
+          solarZones: p.meters.solarZones,
+          location: p.meters.location,
+          forecast: p.forecast,
+          intervalOrders: p.meters.intervalOrders,
+          meters: p.meters.surplus,
+        });
   return {
     interval: Number(p.intervalId),
-    horizon: committeeHorizon(p.intervalId, p.intervalSeconds),
+    horizon,
     zones: one.zones,
     lines: one.lines ?? [],
     batteries: flexBatteriesForPlan(p.active, p.intervalSeconds),
     orders: one.orders,
-    forecast: p.forecast.map((f) => ({ ...f })),
+    forecast: (planned?.forecast ?? p.forecast).map((f) => ({ ...f })),
+    ...(planned === undefined ? {} : { intervalForecast: planned.intervalForecast }),
     ...(grid === undefined
       ? {}
       : {

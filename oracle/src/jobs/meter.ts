@@ -18,6 +18,7 @@ import { DelayedError, type Job } from "bullmq";
 import { type Hex, getAddress } from "viem";
 import {
   chainNow,
+  readBatteryOwners,
   gridAccounts,
   intervalTimes,
   readCommittee,
@@ -27,6 +28,7 @@ import {
   readZoneGrids,
 } from "../chain/market.js";
 import { imbalancePrices, zoneDeviations } from "../domain/imbalance-prices.js";
+import { zoneSurplusEstimates } from "../domain/forecast/meter-surplus.js";
 import { type MeterReport, reportToJson } from "../chain/reports.js";
 import { buildMeterTree } from "../domain/schedule.js";
 import { UnrecoverableInputError } from "../domain/errors.js";
@@ -129,6 +131,27 @@ export async function meterReportProcessor(
     view.zonePrices.length,
   );
   const prices = imbalancePrices({ tariffs: grids, zonePrices: view.zonePrices, deviations });
+  // The zones' surplus for the committee's later plans (forecast/meter-surplus.ts).
+  const batteryOwners = await readBatteryOwners(ctx.client, ctx.config.registryAddress);
+  const solarParticipants = new Set(
+    [...registry.values()].filter((m) => m.source === "solar").map((m) => m.participant),
+  );
+  const zoneSurplusWh = zoneSurplusEstimates(
+    view.zonePrices.length,
+    totals.flatMap((t) => {
+      const zone = zones.get(getAddress(t.participant));
+      if (zone === undefined || zone >= view.zonePrices.length) return [];
+      return [
+        {
+          zone,
+          injectedWh: t.injectedWh,
+          consumedWh: t.consumedWh,
+          solar: solarParticipants.has(getAddress(t.participant)),
+          battery: batteryOwners.has(getAddress(t.participant)),
+        },
+      ];
+    }),
+  );
   const report: MeterReport = {
     market: ctx.config.marketAddress,
     intervalId,
@@ -138,6 +161,7 @@ export async function meterReportProcessor(
     zonePrices: view.zonePrices,
     shortPrices: prices.shortPrices,
     longPrices: prices.longPrices,
+    zoneSurplusWh,
   };
   const extra: MeterExtra = {
     leaves: leaves.map((l) => [l.participant, l.injectedWh.toString(), l.consumedWh.toString()]),
@@ -168,6 +192,7 @@ export async function meterReportProcessor(
       zoneDeviationsWh: deviations.map((d) => `${d.shortWh}/${d.longWh}`),
       shortPrices: prices.shortPrices.map(String),
       longPrices: prices.longPrices.map(String),
+      zoneSurplusWh: zoneSurplusWh.map(String),
     },
     "meter report built",
   );

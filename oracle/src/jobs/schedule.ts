@@ -190,6 +190,12 @@ export async function collectInterval(
     active,
     forecast,
     intervalSeconds,
+    meters: {
+      surplus: history.meterSurplus,
+      intervalOrders: history.observations.filter((o) => o.intervalId === Number(intervalId)),
+      solarZones: history.solarZones,
+      location: history.location,
+    },
   });
   return { intervalId, book, grid, instance, flexibility: { rolling, active } };
 }

@@ -225,9 +225,11 @@ abstract contract MarketBase is Test {
         if (zones == 0) zones = 2; // not scheduled: any shape, the commit reverts first
         uint256[] memory shorts = new uint256[](zones);
         uint256[] memory longs = new uint256[](zones);
+        uint256[] memory surplus = new uint256[](zones);
         for (uint256 z; z < zones; ++z) {
             shorts[z] = shortPrice;
             longs[z] = longPrice;
+            surplus[z] = 1_000 * z + 7; // distinct per zone, so the event test sees the order kept
         }
         return
             IEnergyMarket.MeterReport(
@@ -238,7 +240,8 @@ abstract contract MarketBase is Test {
                 committedRoot[intervalId],
                 committedPrices[intervalId],
                 shorts,
-                longs
+                longs,
+                surplus
             );
     }
 

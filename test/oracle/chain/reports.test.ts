@@ -39,6 +39,7 @@ const meter: AnyReport = {
     zonePrices: [120000n, 0n],
     shortPrices: [200000n, 200000n],
     longPrices: [20000n, 0n],
+    zoneSurplusWh: [5_000n, 0n],
   },
 };
 

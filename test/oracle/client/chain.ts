@@ -195,9 +195,12 @@ export interface TradedInterval {
   /**
    * Commits the meter report (the meter leaves of `tradedInterval`'s `metered`, by default each as
    * scheduled) with the given imbalance prices, by default the grid's tariffs (nothing netted);
-   * moves chain time past the interval.
+   * moves chain time past the interval (to `at`, when given) and reports `zoneSurplusWh` (default 0).
    */
-  commitMeter(prices?: { readonly shortPrice: bigint; readonly longPrice: bigint }): Promise<void>;
+  commitMeter(
+    prices?: { readonly shortPrice: bigint; readonly longPrice: bigint },
+    options?: { readonly at?: bigint; readonly zoneSurplusWh?: bigint },
+  ): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -380,8 +383,8 @@ export async function tradedInterval(
       };
       await commit("commitSchedule", report, await quorum(hashScheduleReport(domain, report)));
     },
-    async commitMeter(prices = { shortPrice: RETAIL, longPrice: FEED_IN }) {
-      await chain.mineAt((intervalId + 1n) * 900n + 1n);
+    async commitMeter(prices = { shortPrice: RETAIL, longPrice: FEED_IN }, options = {}) {
+      await chain.mineAt(options.at ?? (intervalId + 1n) * 900n + 1n);
       const report = {
         market,
         intervalId,
@@ -391,6 +394,7 @@ export async function tradedInterval(
         zonePrices,
         shortPrices: [prices.shortPrice],
         longPrices: [prices.longPrice],
+        zoneSurplusWh: [options.zoneSurplusWh ?? 0n],
       };
       await commit("commitMeterReport", report, await quorum(hashMeterReport(domain, report)));
     },

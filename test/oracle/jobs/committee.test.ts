@@ -37,6 +37,7 @@ describe("broadcastSignature", function () {
       zonePrices: [100_000n],
       shortPrices: [300_000n],
       longPrices: [70_000n],
+      zoneSurplusWh: [0n],
     },
   };
   const signature = `0x${"11".repeat(65)}` as Hex;

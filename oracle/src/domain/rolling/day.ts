@@ -34,6 +34,7 @@ import {
   type ForecastRule,
   type ZoneIntervalObservation,
 } from "../forecast/index.js";
+import { METER_SURPLUS_LAG, withMeterSurplus, zoneSurplusEstimates } from "../forecast/meter-surplus.js";
 import {
   applyBatteryEnergy,
   batteryIntervalLimits,
@@ -92,8 +93,8 @@ export interface ValueDayOptions {
   readonly endValuePerKwh?: number;
   /**
    * Where the committee's forecast of the offered (PV surplus) volume comes from: "orders" (the
-   * inflexible orders' history, the default rule) or "meters" (the committed meter totals of
-   * i − METER_LAG, solar-shaped; then also used for interval i itself in the plan).
+   * inflexible orders' history, the default rule) or "meters" (the committed meter report's
+   * surplus of i − METER_LAG, solar-shaped, `withMeterSurplus`; also interval i's in the plan).
    */
   readonly surplusForecast?: "orders" | "meters" | "quantile";
   /**
@@ -110,13 +111,12 @@ export interface ValueDayOptions {
    */
   readonly meterLag?: number;
   /**
-   * Which meters the "meters" forecast totals. "all" (default): every household's own net, the
-   * battery left out (what a sub-meter on each battery would give). "withoutBattery": only the
-   * households without a battery, their offered volume scaled to the zone by PV peak power (the
-   * zone's Wp over theirs): what the household meters alone give when batteries follow the zone,
-   * since a following battery's household meter no longer shows its zone's surplus.
+   * What the "meters" forecast reads as a zone's surplus (`observeMeters`): "committee" (default),
+   * the meter report's estimate from the households without a battery
+   * (forecast/meter-surplus.ts); "households", every household's own net with its battery left out,
+   * which only a sub-meter on each battery could give (a diagnostic).
    */
-  readonly meterScope?: "all" | "withoutBattery";
+  readonly meterScope?: "committee" | "households";
   /**
    * How policy "rolling" commits interval i. "flex" (default): as the live committee does
    * (jobs/schedule.ts), every battery under a flexibility order at its owner's price limits
@@ -164,11 +164,11 @@ export interface ValueDayOptions {
 }
 
 /**
- * Intervals between the last committed meter totals and the interval whose gate closes: at
+ * Intervals between the last committed meter report and the interval whose gate closes: at
  * gateClosure(i) = start(i) − 300 s interval i − 1 is still running, so i − 2 is the last one a
  * meter report can have committed (docs/MARKET_RULES.md, "Timeline").
  */
-export const METER_LAG = 2;
+export const METER_LAG = METER_SURPLUS_LAG;
 
 export interface DayData {
   readonly options: ValueDayOptions;
@@ -321,7 +321,7 @@ export function simulateDayData(options: ValueDayOptions, extra = 0): DayData {
     observeOrders(interval.intervalId, zones, inflexibleOrders(nb, interval, options.seed)),
   );
   const meterHistory = intervals.flatMap((interval) =>
-    observeMeters(nb, interval, zones, history, options.meterScope ?? "all"),
+    observeMeters(nb, interval, zones, history, options.meterScope ?? "committee"),
   );
   const pvWpByZone: Record<string, number> = {};
   for (const h of nb.households)
@@ -340,39 +340,51 @@ export function simulateDayData(options: ValueDayOptions, extra = 0): DayData {
   };
 }
 
-/** The zone totals a committed meter report gives for one interval (inflexible energy only). */
+/**
+ * What a committed meter report gives the plan for one interval, per zone: `offerWh` is the zone's
+ * surplus. `meterScope` "committee" (default): the report's `zoneSurplusWh`
+ * (`zoneSurplusEstimates`: the households without a battery, scaled to the zone by solar meters);
+ * "households": each household's own net, its battery left out (what a sub-meter on every battery
+ * would give; a diagnostic). `bidWh` is the households' own metered consumption beyond their
+ * production (the "actual" future forecast's diagnostic), and prices are the orders'.
+ */
 function observeMeters(
   nb: Neighbourhood,
   interval: IntervalSimulation,
   zones: readonly number[],
   history: readonly ZoneIntervalObservation[],
-  scope: "all" | "withoutBattery",
+  scope: NonNullable<ValueDayOptions["meterScope"]>,
 ): ZoneIntervalObservation[] {
   const byId = new Map(nb.households.map((h) => [h.id, h]));
+  // The simulation's netWh is the household's own, before its battery: a following battery's
+  // household meter would show less surplus, but the estimate leaves those households out.
+  const participants = interval.households.map((hi) => {
+    const h = byId.get(hi.id)!;
+    const net = BigInt(hi.actual.netWh);
+    return {
+      zone: h.zone,
+      injectedWh: net > 0n ? net : 0n,
+      consumedWh: net < 0n ? -net : 0n,
+      solar: h.pv !== null,
+      battery: h.battery !== null,
+    };
+  });
+  const estimates = zoneSurplusEstimates(zones.length, participants);
   return zones.map((zone) => {
     let bidWh = 0;
     let offerWh = 0;
-    let zoneWp = 0;
-    let countedWp = 0;
-    for (const hi of interval.households) {
-      const h = byId.get(hi.id)!;
-      if (h.zone !== zone) continue;
-      const wp = h.pv === null ? 0 : h.pv.peakPowerKwp * 1000;
-      zoneWp += wp;
-      if (scope === "withoutBattery" && h.battery !== null) continue;
-      countedWp += wp;
-      if (hi.actual.netWh < 0) bidWh -= hi.actual.netWh;
-      else offerWh += hi.actual.netWh;
+    for (const p of participants) {
+      if (p.zone !== zone) continue;
+      bidWh += Number(p.consumedWh);
+      offerWh += Number(p.injectedWh);
     }
     const orders = history.find((h) => h.intervalId === interval.intervalId && h.zone === zone);
-    if (scope === "withoutBattery")
-      offerWh = countedWp > 0 ? Math.round((offerWh * zoneWp) / countedWp) : (orders?.offerWh ?? 0);
     return {
       intervalId: interval.intervalId,
       zone,
       bidWh,
       bidPricePerKwh: orders?.bidPricePerKwh ?? 0,
-      offerWh,
+      offerWh: scope === "committee" ? Number(estimates[zone]!) : offerWh,
       offerPricePerKwh: orders?.offerPricePerKwh ?? 0,
     };
   });
@@ -640,22 +652,26 @@ export function rollingInputAt(
   }
   let intervalForecast: typeof forecast | undefined;
   if (data.options.surplusForecast === "meters") {
-    // Offered volume from the last committed meter totals (solar-shaped); the rest from orders.
-    const lag = data.options.meterLag ?? METER_LAG;
-    const meters = data.meterHistory.filter((h) => h.intervalId <= i - lag);
-    const metered = new Map([
-      ...forecastFrom(meters, i - lag + 1).map((f) => [`${f.zone}:${f.intervalId}`, f.offerWh] as const),
-      ...meters
-        .filter((m) => m.intervalId === i)
-        .map((m) => [`${m.zone}:${m.intervalId}`, m.offerWh] as const),
-    ]);
-    const withMeters = (f: (typeof forecast)[number]) => ({
-      ...f,
-      offerWh: metered.get(`${f.zone}:${f.intervalId}`) ?? f.offerWh,
+    // Offered volume from the committed meter estimates of i − lag (solar-shaped), as the
+    // committee does (domain/forecast/meter-surplus.ts); the rest from orders.
+    const planned = withMeterSurplus({
+      interval: i,
+      horizon,
+      zones: data.zones,
+      intervalSeconds: data.intervalSeconds,
+      solarZones: data.zones.filter((z) => (data.pvWpByZone[String(z)] ?? 0) > 0),
+      location: nb.location,
+      forecast,
+      intervalOrders: history.filter((h) => h.intervalId === i),
+      meters: data.meterHistory
+        .filter((m) => m.intervalId <= i)
+        .map((m) => ({ intervalId: m.intervalId, zone: m.zone, surplusWh: m.offerWh })),
+      lag: data.options.meterLag ?? METER_LAG,
     });
-    forecast = forecast.map(withMeters);
-    // Interval i: its real orders' totals, the offered volume replaced by the meter-based one.
-    intervalForecast = history.filter((h) => h.intervalId === i).map(withMeters);
+    if (planned !== undefined) {
+      forecast = planned.forecast;
+      intervalForecast = planned.intervalForecast;
+    }
   }
   if (data.options.surplusForecast === "quantile") {
     const lastMetered = i - METER_LAG;
