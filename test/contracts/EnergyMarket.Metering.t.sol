@@ -50,7 +50,14 @@ contract EnergyMarketMeteringTest is MarketBase {
         _warpAfterInterval(interval);
         IEnergyMarket.MeterReport memory r = _meterReport(interval, _meterRoot(), SHORT, LONG);
         vm.expectEmit(address(market));
-        emit IEnergyMarket.MeterReportCommitted(interval, 1, r.meterRoot, r.shortPrices, r.longPrices, r.zoneSurplusWh);
+        emit IEnergyMarket.MeterReportCommitted(
+            interval,
+            1,
+            r.meterRoot,
+            r.shortPrices,
+            r.longPrices,
+            r.zoneSurplusWh
+        );
         _commitMeter(r);
         IEnergyMarket.IntervalState memory state = market.intervalState(interval);
         assertEq(state.meterRoot, r.meterRoot, "root");
