@@ -16,9 +16,12 @@
  *     flexibility order at its owner's limits, rolling/day.ts `rollingCommit: "flex"`, the
  *     demo's `standingOrderPriceLimits`) and the batteries do what the demo's do by default:
  *     follow their zone in real time and re-synchronise the contract's scheduled SoC
+ *     and the committee plans interval i on the meter report of i − 2
  *     (LIVE_BATTERY_CONTROL; oracleStepsShort, oracleResyncs); oracleWithoutFollowing = the
  *     same commit with the batteries on their steps only ((c) before session 13);
- *     oracleWithMeterTotals = (c) with interval i planned on the meter totals of i − 2;
+ *     oracleWithoutMeterSurplus = (c) with interval i planned on its orders ((c) of session 13);
+ *     oracleWithBatterySubMeters = (c) planned on every household's own surplus, as battery
+ *     sub-meters would give it (the committee estimates it from the households without a battery);
  *     heuristicLimits = oracleWithoutFollowing at the heuristic's
  *     thresholds; knownFuture(LeadOne) = bounds on what a better forecast could give (below);
  *     oraclePinned = the same plan with every battery pinned to its move (the commit before);
@@ -50,11 +53,16 @@ import {
 } from "../oracle/src/domain/rolling/day.js";
 import { DEFAULT_SOC_RESYNC_WH } from "../oracle/src/domain/simulation/soc-resync.js";
 
-/** What the batteries do in the live system beside their committed steps (docs/DISPATCH.md, "Zone following"). */
+/**
+ * What the live system does beside the committed steps: the batteries follow their zone
+ * (docs/DISPATCH.md, "Zone following"), their owners re-synchronise the scheduled SoC, and the
+ * committee plans interval i on the meter report of i − 2 ("Interval i's surplus from the meters").
+ */
 const LIVE_BATTERY_CONTROL = {
   meterFollowing: "zone",
   socSync: "lag",
   socResyncWh: DEFAULT_SOC_RESYNC_WH,
+  surplusForecast: "meters",
 } as const;
 import { generateNeighbourhood } from "../oracle/src/domain/simulation/index.js";
 import { LINES, WEATHER, neighbourhoodFor, type Weather } from "./value-days.js";
@@ -137,17 +145,23 @@ for (const seed of seeds) {
     );
     // The same commit with the batteries doing their committed steps only: (c) before session 13.
     const withoutFollowing = runPolicy(data, "rolling", highs);
-    // The live rule with interval i planned on the meter totals of i − 2 (which the market does not
-    // commit yet: docs/DISPATCH.md, "Known limits").
-    const withMeterTotals = runPolicy(
-      { ...data, options: { ...data.options, ...LIVE_BATTERY_CONTROL, surplusForecast: "meters" } },
+    // The live rule with interval i planned on its orders, not the meters: (c) of session 13.
+    const withoutMeterSurplus = runPolicy(
+      { ...data, options: { ...data.options, ...LIVE_BATTERY_CONTROL, surplusForecast: "orders" } },
+      "rolling",
+      highs,
+    );
+    // The live rule with the surplus every household's own meter would show if each battery had a
+    // sub-meter (the exact inflexible surplus), not the committee's estimate without them.
+    const withBatterySubMeters = runPolicy(
+      { ...data, options: { ...data.options, ...LIVE_BATTERY_CONTROL, meterScope: "households" } },
       "rolling",
       highs,
     );
     const perfect = runPolicy(data, "perfect", highs);
     // Diagnostics, each one change against (c) pinned (the commit they were measured with): the
     // commit rule itself, the rule before (H ≥ 32, leftovers worth nothing to the plan), and the
-    // two interval-i surplus forecasts measured and not kept.
+    // two interval-i surplus forecasts (docs/DISPATCH.md, "Interval i's surplus from the meters").
     const variant = (over: Partial<DayData["options"]>) =>
       runPolicy(
         { ...data, options: { ...data.options, rollingCommit: "pinned", ...over } },
@@ -191,7 +205,7 @@ for (const seed of seeds) {
     );
     const before = variant({ horizon: "atLeastMin", endValuePerKwh: 0, offerLeadPremiumPerKwh: 0 });
     const dayEndOnly = variant({ offerLeadPremiumPerKwh: 0 });
-    const meters = variant({ surplusForecast: "meters" });
+    const meters = variant({ surplusForecast: "meters", meterScope: "households" });
     const quantile = variant({ surplusForecast: "quantile" });
     const share = (c: bigint) =>
       none.cost === perfect.cost ? null : Number(none.cost - c) / Number(none.cost - perfect.cost);
@@ -209,7 +223,9 @@ for (const seed of seeds) {
       oracleResyncs: oracle.resyncs,
       oracleWithoutFollowingCost: Number(withoutFollowing.cost),
       oracleWithoutFollowingShare: share(withoutFollowing.cost),
-      oracleWithMeterTotalsShare: share(withMeterTotals.cost),
+      oracleWithoutMeterSurplusCost: Number(withoutMeterSurplus.cost),
+      oracleWithoutMeterSurplusShare: share(withoutMeterSurplus.cost),
+      oracleWithBatterySubMetersShare: share(withBatterySubMeters.cost),
       // Diagnostics (see above).
       oracleHeuristicLimitsCost: Number(heuristicLimits.cost),
       oracleHeuristicLimitsShare: share(heuristicLimits.cost),
@@ -231,6 +247,7 @@ for (const seed of seeds) {
         oracle: oracle.peakImportWh,
         perfectForesight: perfect.peakImportWh,
         oracleWithoutFollowing: withoutFollowing.peakImportWh,
+        oracleWithoutMeterSurplus: withoutMeterSurplus.peakImportWh,
         oracleHeuristicLimits: heuristicLimits.peakImportWh,
         oraclePinned: pinned.peakImportWh,
         oracleBefore: before.peakImportWh,
@@ -364,14 +381,14 @@ for (const r of forecastRows)
   lines.push(`| ${r.scope} | ${r.quantity} | ${r.method} | ${r.mae} | ${r.skill} |`);
 lines.push(
   "",
-  "| seed | weather | (a) none | (b) heuristic | (c) oracle | (d) perfect | (c) share | (b) share | (c) without following | (c) + meter totals | (c) heuristic limits | (c) pinned | known future | known future, lead 1 | household following | zone following | (c) before | (c) day end only | (c) meters | (c) quantile | peak import a/b/c/d Wh |",
-  "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+  "| seed | weather | (a) none | (b) heuristic | (c) oracle | (d) perfect | (c) share | (b) share | (c) without following | (c) on orders | (c) battery sub-meters | (c) heuristic limits | (c) pinned | known future | known future, lead 1 | household following | zone following | (c) before | (c) day end only | (c) meters | (c) quantile | peak import a/b/c/d Wh |",
+  "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
 );
 for (const r of valueRows) {
   const p = r.peakImportWh as Record<string, number>;
   const pct = (x: unknown) => (typeof x === "number" ? `${(x * 100).toFixed(1)}%` : "–");
   lines.push(
-    `| ${r.seed} | ${r.weather} | ${r.noBatteryCost} | ${r.heuristicCost} | ${r.oracleCost} | ${r.perfectForesightCost} | ${pct(r.oracleShare)} | ${pct(r.heuristicShare)} | ${pct(r.oracleWithoutFollowingShare)} | ${pct(r.oracleWithMeterTotalsShare)} | ${pct(r.oracleHeuristicLimitsShare)} | ${pct(r.oraclePinnedShare)} | ${pct(r.knownFutureShare)} | ${pct(r.knownFutureLeadOneShare)} | ${pct(r.householdFollowingShare)} | ${pct(r.zoneFollowingShare)} | ${pct(r.oracleBeforeShare)} | ${pct(r.oracleDayEndOnlyShare)} | ${pct(r.oracleMetersShare)} | ${pct(r.oracleQuantileShare)} | ${p.noBattery}/${p.heuristic}/${p.oracle}/${p.perfectForesight} (pinned ${p.oraclePinned}) |`,
+    `| ${r.seed} | ${r.weather} | ${r.noBatteryCost} | ${r.heuristicCost} | ${r.oracleCost} | ${r.perfectForesightCost} | ${pct(r.oracleShare)} | ${pct(r.heuristicShare)} | ${pct(r.oracleWithoutFollowingShare)} | ${pct(r.oracleWithoutMeterSurplusShare)} | ${pct(r.oracleWithBatterySubMetersShare)} | ${pct(r.oracleHeuristicLimitsShare)} | ${pct(r.oraclePinnedShare)} | ${pct(r.knownFutureShare)} | ${pct(r.knownFutureLeadOneShare)} | ${pct(r.householdFollowingShare)} | ${pct(r.zoneFollowingShare)} | ${pct(r.oracleBeforeShare)} | ${pct(r.oracleDayEndOnlyShare)} | ${pct(r.oracleMetersShare)} | ${pct(r.oracleQuantileShare)} | ${p.noBattery}/${p.heuristic}/${p.oracle}/${p.perfectForesight} (pinned ${p.oraclePinned}) |`,
   );
 }
 for (const r of rows)

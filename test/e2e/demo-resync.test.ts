@@ -11,7 +11,11 @@ interface RecordJson {
   intervalId: string;
   final: boolean;
   problem?: string;
-  ledger: { flexSteps: { batteryId: number; direction: number; energyWh: string; socWh: string }[] };
+  ledger: {
+    flexSteps: { batteryId: number; direction: number; energyWh: string; socWh: string }[];
+    readings: { participant: string; injectedWh: string; consumedWh: string }[];
+  };
+  zoneSurplusWh?: string[];
   flexResyncs?: { batteryId: number; initialSocWh: string }[];
   batteryFollowedWh: { absorbedWh: number; suppliedWh: number };
 }
@@ -26,8 +30,10 @@ interface ReportJson {
     batteries: { orderResyncs: number };
   };
   accounting: {
+    households: { address: string; zone: number; solar: boolean }[];
     batteries: {
       batteryId: number;
+      owner: string;
       initialSocWh: string;
       chargeEfficiencyBps: number;
       dischargeEfficiencyBps: number;
@@ -143,5 +149,36 @@ describe("npm run demo with zone following and SoC re-synchronisation (real chai
       }
     }
     expect(restarted, "steps that started from a re-synchronised SoC").to.be.greaterThan(0);
+  });
+
+  it("commits each zone's surplus in the meter report as the rule gives it from the readings (recomputed here)", () => {
+    // docs/MARKET_RULES.md: Σ max(0, injected − consumed) over the zone's households without a
+    // battery, × the zone's solar meters / theirs, rounded half up (all households' sum when none).
+    const zones = 2;
+    const owners = new Set(report.accounting.batteries.map((b) => b.owner.toLowerCase()));
+    const household = new Map(report.accounting.households.map((h) => [h.address.toLowerCase(), h]));
+    let positive = 0;
+    for (const r of report.records) {
+      const clean = Array<bigint>(zones).fill(0n);
+      const all = Array<bigint>(zones).fill(0n);
+      const solar = Array<bigint>(zones).fill(0n);
+      const cleanSolar = Array<bigint>(zones).fill(0n);
+      for (const reading of r.ledger.readings) {
+        const h = household.get(reading.participant.toLowerCase())!;
+        const net = BigInt(reading.injectedWh) - BigInt(reading.consumedWh);
+        const surplus = net > 0n ? net : 0n;
+        all[h.zone]! += surplus;
+        if (h.solar) solar[h.zone]! += 1n;
+        if (owners.has(reading.participant.toLowerCase())) continue;
+        clean[h.zone]! += surplus;
+        if (h.solar) cleanSolar[h.zone]! += 1n;
+      }
+      const expected = clean.map((sum, z) =>
+        cleanSolar[z] === 0n ? all[z]! : (2n * sum * solar[z]! + cleanSolar[z]!) / (2n * cleanSolar[z]!),
+      );
+      expect((r.zoneSurplusWh ?? []).map(BigInt), `interval ${r.intervalId}`).to.deep.equal(expected);
+      positive += expected.filter((w) => w > 0n).length;
+    }
+    expect(positive, "zone-intervals with a surplus (the evening sun)").to.be.greaterThan(0);
   });
 });

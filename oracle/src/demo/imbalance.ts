@@ -15,6 +15,8 @@ export interface ImbalanceSettlement {
   readonly imbalancePaid: bigint;
   readonly imbalances: IntervalLedger["imbalances"];
   readonly certificatesIssuedWh: bigint;
+  /** The committed meter report's `zoneSurplusWh` (empty when it was not committed). */
+  readonly zoneSurplusWh: readonly bigint[];
   /** Why the meter report or an imbalance was not settled in time. */
   readonly problem: string | undefined;
 }
@@ -31,6 +33,7 @@ export async function awaitImbalances(
   let imbalanceCharged = 0n;
   let imbalancePaid = 0n;
   let certificatesIssuedWh = 0n;
+  let zoneSurplusWh: readonly bigint[] = [];
   let problem: string | undefined;
   const imbalances: IntervalLedger["imbalances"][number][] = [];
   // Every household whose meter measured energy must have its imbalance settled.
@@ -49,7 +52,12 @@ export async function awaitImbalances(
       );
       return [...participantsWithEnergy].every((a) => settledParticipants.has(a)) ? logs : undefined;
     });
-    for (const log of ofInterval(await marketEvents(chain, firstBlock), "CertificatesIssued", intervalId))
+    const events = await marketEvents(chain, firstBlock);
+    const [report] = ofInterval(events, "MeterReportCommitted", intervalId);
+    zoneSurplusWh = [
+      ...((report?.args as { zoneSurplusWh?: readonly bigint[] } | undefined)?.zoneSurplusWh ?? []),
+    ];
+    for (const log of ofInterval(events, "CertificatesIssued", intervalId))
       certificatesIssuedWh += (log.args as { energyWh: bigint }).energyWh;
     for (const log of settled) {
       const a = log.args as {
@@ -81,6 +89,7 @@ export async function awaitImbalances(
     imbalancePaid,
     imbalances,
     certificatesIssuedWh,
+    zoneSurplusWh,
     problem,
   };
 }

@@ -25,6 +25,12 @@ export interface IntervalRecord {
    * (resync.ts): the battery and the SoC its replacement order starts this interval from.
    */
   readonly flexResyncs?: readonly FlexResync[];
+  /**
+   * Each zone's surplus in the committed meter report (`MeterReportCommitted.zoneSurplusWh`, Wh):
+   * what the committee plans interval + 2 and later on (domain/forecast/meter-surplus.ts).
+   * Empty when the report was not committed.
+   */
+  readonly zoneSurplusWh?: readonly bigint[];
   readonly imbalanceWh: bigint;
   /** The part of imbalanceWh where households delivered less (or used more) than scheduled. */
   readonly imbalanceShortWh: bigint;

@@ -354,6 +354,7 @@ async function main(): Promise<void> {
       address: accounts.households[h.index]!.address,
       class: h.battery !== null ? "battery" : h.pv !== null ? "pv" : "neither",
       zone: h.zone,
+      solar: h.pv !== null,
     })),
     gridAccounts: accounts.grid.map((a) => a.address),
     retailPerKwh: BigInt(RETAIL),

@@ -16,11 +16,16 @@ import { PHASES, type IntervalRecord, type Phase, type UndoneAction } from "./ru
 
 /** Who is who and the tariffs, for the per-household accounting. */
 export interface SummaryAccounting {
-  /** Every household: its address, class, and zone (a reader groups the imbalances by zone with it). */
+  /**
+   * Every household: its address, class, zone (a reader groups the imbalances by zone with it) and
+   * whether its meter is registered as solar (with the batteries' owners, what a reader recomputes
+   * each meter report's zoneSurplusWh from).
+   */
   readonly households: readonly {
     readonly address: Address;
     readonly class: HouseholdClass;
     readonly zone: number;
+    readonly solar: boolean;
   }[];
   readonly gridAccounts: readonly Address[];
   readonly retailPerKwh: bigint;

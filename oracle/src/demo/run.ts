@@ -178,6 +178,7 @@ async function finishInterval(
     settledStepsShort: delivery.settledStepsShort,
     batteryFollowedWh: delivery.followedWh,
     flexResyncs,
+    zoneSurplusWh: imbalance.zoneSurplusWh,
     imbalanceWh: imbalance.imbalanceWh,
     imbalanceShortWh: imbalance.imbalanceShortWh,
     imbalanceCharged: imbalance.imbalanceCharged,
