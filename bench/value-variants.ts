@@ -85,7 +85,7 @@ const highs = await loadHighs();
 for (const seed of seeds) {
   for (const weather of weathers) {
     const { date, cloud } = WEATHER[weather];
-    const dayFor = (lead: number | undefined, meterScope: Variant["meterScope"]) =>
+    const dayFor = (lead: number | undefined) =>
       simulateDayData(
         {
           neighbourhood: neighbourhoodFor(seed),
@@ -93,17 +93,15 @@ for (const seed of seeds) {
           seed,
           cloud: lead === undefined ? cloud : { ...cloud, forecastLeadSteps: lead },
           lines: LINES,
-          ...(meterScope === undefined ? {} : { meterScope }),
         },
         32,
       );
-    const day = dayFor(undefined, undefined);
+    const day = dayFor(undefined);
     const none = runPolicy(day, "none", highs).cost;
     const perfect = runPolicy(day, "perfect", highs).cost;
     for (const { text, variant } of variants) {
-      // lead and meterScope change the day's observations, which simulateDayData makes.
-      const { lead, meterScope, ...options } = variant;
-      const data = lead === undefined && meterScope === undefined ? day : dayFor(lead, meterScope);
+      const { lead, ...options } = variant;
+      const data = lead === undefined ? day : dayFor(lead);
       // The households' lead changes what they know, never the metered day: (a) must not move.
       if (lead !== undefined && runPolicy(data, "none", highs).cost !== none)
         throw new Error(`seed ${seed} ${weather}: lead ${lead} changed the metered day`);

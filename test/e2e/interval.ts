@@ -130,6 +130,9 @@ export async function runFullInterval(env: Env, startCommittee: () => Promise<Or
   expect(metered[0]!.args.longPrices, "long prices").to.deep.equal(
     EXPECTED_IMBALANCE_PRICES.map((z) => z.long),
   );
+  // Each zone's surplus, by hand (docs/MARKET_RULES.md; no batteries, so no scaling): zone 0,
+  // S1's 4,800 Wh (S2's silent meter injects 0; the buyers are short); zone 1, S3's 1,500 Wh.
+  expect(metered[0]!.args.zoneSurplusWh, "zone surplus").to.deep.equal([4_800n, 1_500n]);
   // Anyone can recompute them once the deviations are settled: `gridbrain verify` does.
   const verified = await verifyInterval({
     client: env.client,

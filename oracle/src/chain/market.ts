@@ -402,11 +402,12 @@ export function gridAccounts(grids: readonly ZoneGrid[]): Set<Address> {
   return new Set(grids.map((g) => g.account).filter((a) => a !== zeroAddress));
 }
 
-/** The registered meters (from MeterRegistered / MeterRemoved logs, replayed in chain order). */
+/** The registered meters (MeterRegistered / MeterRemoved logs up to `toBlock`, default latest, replayed in chain order). */
 export async function readMeterRegistry(
   client: PublicClient,
   registry: Address,
   fromBlock: bigint,
+  toBlock?: bigint,
 ): Promise<MeterRegistry> {
   const registered = gridRegistryAbi.find((x) => x.type === "event" && x.name === "MeterRegistered")!;
   const removed = gridRegistryAbi.find((x) => x.type === "event" && x.name === "MeterRemoved")!;
@@ -414,7 +415,7 @@ export async function readMeterRegistry(
     address: registry,
     events: [registered, removed],
     fromBlock,
-    toBlock: "latest",
+    toBlock: toBlock ?? "latest",
     strict: true,
   });
   logs.sort((a, b) =>
@@ -439,15 +440,27 @@ export async function readMeterRegistry(
  * The owners of the batteries registered in GridRegistry now (a removed battery keeps its id with
  * a zero owner), checksummed. The meter report leaves their meters out of its surplus estimate.
  */
-export async function readBatteryOwners(client: PublicClient, registry: Address): Promise<Set<Address>> {
+export async function readBatteryOwners(
+  client: PublicClient,
+  registry: Address,
+  blockNumber?: bigint,
+): Promise<Set<Address>> {
+  const at = blockNumber === undefined ? {} : { blockNumber };
   const count = await client.readContract({
     address: registry,
     abi: gridRegistryAbi,
     functionName: "batteryCount",
+    ...at,
   });
   const batteries = await Promise.all(
     Array.from({ length: Number(count) }, (_, id) =>
-      client.readContract({ address: registry, abi: gridRegistryAbi, functionName: "battery", args: [id] }),
+      client.readContract({
+        address: registry,
+        abi: gridRegistryAbi,
+        functionName: "battery",
+        args: [id],
+        ...at,
+      }),
     ),
   );
   return new Set(

@@ -21,7 +21,7 @@ import { committeeStatusLines } from "../domain/committee.js";
 import { intervalPhase } from "../domain/interval-phase.js";
 import { ConfigSchema, DEFAULT_SITE_LOCATION, envName, flagName, loadConfig } from "../infra/config.js";
 import { OracleNode } from "../node/node.js";
-import { verifyInterval } from "./verify.js";
+import { type ReportedMeterFigures, verifyInterval } from "./verify.js";
 import { CliError } from "./cli-error.js";
 import { jsonText } from "./output.js";
 import { RPC_TIMEOUT_MS_HELP, rpcTimeoutMsFlag } from "./rpc-probe.js";
@@ -159,13 +159,14 @@ export function registerOracleCommands(program: Command): void {
       }
       const imbalanceLine = (() => {
         const m = result.imbalance;
-        if (m.status === "not-metered") return "imbalance prices: not metered yet";
-        const prices = (p: { shortPrices: readonly bigint[]; longPrices: readonly bigint[] }) =>
-          p.shortPrices.map((s, z) => `${s}/${p.longPrices[z]}`).join(", ");
+        if (m.status === "not-metered") return "meter report: not metered yet";
+        const figures = (p: ReportedMeterFigures) =>
+          `short/long per zone ${p.shortPrices.map((s, z) => `${s}/${p.longPrices[z]}`).join(", ")}; ` +
+          `surplus per zone ${p.zoneSurplusWh.join(", ")} Wh`;
         return m.status === "reproduced"
-          ? `imbalance prices: reproduced from ${m.settledParticipants} settled deviations (short/long per zone: ${prices(m.reported)})`
-          : `imbalance prices: NOT reproduced from the ${m.settledParticipants} deviations settled so far ` +
-              `(reported ${prices(m.reported)}, recomputed ${prices(m.recomputed)}; conclusive once every participant is settled)`;
+          ? `meter report: imbalance prices and zone surplus reproduced from ${m.settledParticipants} settled deviations (${figures(m.reported)})`
+          : `meter report: NOT reproduced from the ${m.settledParticipants} deviations settled so far ` +
+              `(reported ${figures(m.reported)}; recomputed ${figures(m.recomputed)}; conclusive once every participant is settled)`;
       })();
       if (result.status === "ok") {
         console.log(

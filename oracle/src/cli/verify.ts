@@ -10,12 +10,24 @@
  * Once the interval is metered it also recomputes the meter report's netted imbalance prices
  * (domain/imbalance-prices.ts) from the deviations settled so far (`ImbalanceSettled`), the
  * participants' zones and the tariffs at the report's block, and says whether they reproduce the
- * reported ones (`imbalance`). The meter tree's leaves are not on chain, so while some participant
+ * reported ones (`imbalance`), and the report's `zoneSurplusWh` (domain/forecast/meter-surplus.ts)
+ * from each settled participant's metered net (its deviation plus its settled fills and flexibility
+ * steps), the battery owners and the solar meters at the report's block: the figure the committee
+ * plans later intervals on. The meter tree's leaves are not on chain, so while some participant
  * is unsettled a difference is not conclusive: it is reported, and does not change `status`.
  */
-import { type Address, type Hex, type PublicClient } from "viem";
-import { energyMarketAbi } from "../chain/abis.js";
-import { readIntervalState, readParticipantZones, readZoneGrids } from "../chain/market.js";
+import { type Address, type Hex, type PublicClient, getAddress, zeroAddress } from "viem";
+import { energyMarketAbi, flexibilityMarketAbi, gridRegistryAbi } from "../chain/abis.js";
+import { readFlexibilityMarket } from "../chain/flexibility.js";
+import {
+  readBatteryOwners,
+  readIntervalState,
+  readMeterRegistry,
+  readParticipantZones,
+  readZoneGrids,
+} from "../chain/market.js";
+import { type MeteredParticipant, zoneSurplusEstimates } from "../domain/forecast/meter-surplus.js";
+import { FLEX_DISCHARGE } from "../domain/flexibility/types.js";
 import { imbalancePrices, zoneDeviations } from "../domain/imbalance-prices.js";
 import type { IntervalBudget } from "../domain/budget.js";
 import { committedBudget } from "../domain/clearing.js";
@@ -46,18 +58,23 @@ export type ImbalanceCheck =
   | { readonly status: "not-metered" }
   | {
       /**
-       * `reproduced`: the netting of the settled deviations gives the reported prices in every zone.
-       * `not-reproduced`: it does not; conclusive only when every participant of the meter tree is
+       * `reproduced`: the netting of the settled deviations gives the reported prices in every zone,
+       * and the settled participants' metered nets give the reported `zoneSurplusWh`.
+       * `not-reproduced`: they do not; conclusive only when every participant of the meter tree is
        * settled (the tree's leaves are not on chain).
        */
       readonly status: "reproduced" | "not-reproduced";
       readonly settledParticipants: number;
-      readonly reported: { readonly shortPrices: readonly bigint[]; readonly longPrices: readonly bigint[] };
-      readonly recomputed: {
-        readonly shortPrices: readonly bigint[];
-        readonly longPrices: readonly bigint[];
-      };
+      readonly reported: ReportedMeterFigures;
+      readonly recomputed: ReportedMeterFigures;
     };
+
+/** The figures of a meter report that verify recomputes. */
+export interface ReportedMeterFigures {
+  readonly shortPrices: readonly bigint[];
+  readonly longPrices: readonly bigint[];
+  readonly zoneSurplusWh: readonly bigint[];
+}
 
 export type VerifyResult =
   | { readonly status: "not-scheduled"; readonly intervalId: bigint }
@@ -242,17 +259,111 @@ export async function checkImbalancePrices(
     (participant) => zones.get(participant),
     zonePrices.length,
   );
-  const recomputed = imbalancePrices({ tariffs, zonePrices, deviations });
-  const reported = { shortPrices: [...report.args.shortPrices], longPrices: [...report.args.longPrices] };
+  const prices = imbalancePrices({ tariffs, zonePrices, deviations });
+  const recomputed: ReportedMeterFigures = {
+    shortPrices: [...prices.shortPrices],
+    longPrices: [...prices.longPrices],
+    zoneSurplusWh: await recomputeZoneSurplus(
+      params,
+      report.blockNumber,
+      zonePrices.length,
+      settled.map((e) => ({ participant: e.args.participant, deviationWh: e.args.deviationWh })),
+      zones,
+    ),
+  };
+  const reported: ReportedMeterFigures = {
+    shortPrices: [...report.args.shortPrices],
+    longPrices: [...report.args.longPrices],
+    zoneSurplusWh: [...report.args.zoneSurplusWh],
+  };
   const same = (a: readonly bigint[], b: readonly bigint[]) =>
     a.length === b.length && a.every((x, i) => x === b[i]);
   return {
     status:
-      same(reported.shortPrices, recomputed.shortPrices) && same(reported.longPrices, recomputed.longPrices)
+      same(reported.shortPrices, recomputed.shortPrices) &&
+      same(reported.longPrices, recomputed.longPrices) &&
+      same(reported.zoneSurplusWh, recomputed.zoneSurplusWh)
         ? "reproduced"
         : "not-reproduced",
     settledParticipants: settled.length,
     reported,
-    recomputed: { shortPrices: [...recomputed.shortPrices], longPrices: [...recomputed.longPrices] },
+    recomputed,
   };
+}
+
+/**
+ * `zoneSurplusEstimates` from the chain: each settled participant's metered net is its deviation
+ * plus its scheduled net (settled fills: sold − bought; its batteries' settled steps: discharged −
+ * charged; all of the interval's, which settle before its imbalances), as `settleImbalance`
+ * computed it; the registered solar meters' participants that are not settled count with no
+ * surplus (their meters still scale the zone). Battery owners, solar meters and zones as
+ * registered at the report's block.
+ */
+async function recomputeZoneSurplus(
+  params: VerifyParameters,
+  atBlock: bigint,
+  zoneCount: number,
+  settled: readonly { readonly participant: Address; readonly deviationWh: bigint }[],
+  zones: ReadonlyMap<Address, number | undefined>,
+): Promise<bigint[]> {
+  const { client, market, registry, intervalId } = params;
+  const fromBlock = params.fromBlock ?? 0n;
+  const scheduled = new Map<Address, bigint>();
+  const add = (owner: Address, wh: bigint) =>
+    scheduled.set(getAddress(owner), (scheduled.get(getAddress(owner)) ?? 0n) + wh);
+  const fills = await client.getContractEvents({
+    address: market,
+    abi: energyMarketAbi,
+    eventName: "FillSettled",
+    args: { intervalId },
+    fromBlock,
+    strict: true,
+  });
+  for (const f of fills) add(f.args.owner, f.args.side === 1 ? f.args.filledWh : -f.args.filledWh);
+  const flexibilityMarket = await readFlexibilityMarket(client, market);
+  if (flexibilityMarket !== zeroAddress) {
+    const steps = await client.getContractEvents({
+      address: flexibilityMarket,
+      abi: flexibilityMarketAbi,
+      eventName: "FlexStepSettled",
+      args: { intervalId },
+      fromBlock,
+      strict: true,
+    });
+    for (const step of steps) {
+      const battery = await client.readContract({
+        address: registry,
+        abi: gridRegistryAbi,
+        functionName: "battery",
+        args: [step.args.batteryId],
+        blockNumber: atBlock,
+      });
+      add(battery.owner, step.args.direction === FLEX_DISCHARGE ? step.args.energyWh : -step.args.energyWh);
+    }
+  }
+  const [owners, meters] = await Promise.all([
+    readBatteryOwners(client, registry, atBlock),
+    readMeterRegistry(client, registry, fromBlock, atBlock),
+  ]);
+  const solar = new Set([...meters.values()].filter((m) => m.source === "solar").map((m) => m.participant));
+  const settledParticipants = new Set(settled.map((s) => getAddress(s.participant)));
+  const unsettledSolar = [...solar].filter((p) => !settledParticipants.has(p));
+  const solarZones = await readParticipantZones(client, registry, unsettledSolar, atBlock);
+  const participants: MeteredParticipant[] = [];
+  const push = (participant: Address, zone: number | undefined, netWh: bigint) => {
+    if (zone === undefined || zone >= zoneCount) return;
+    participants.push({
+      zone,
+      injectedWh: netWh > 0n ? netWh : 0n,
+      consumedWh: netWh < 0n ? -netWh : 0n,
+      solar: solar.has(participant),
+      battery: owners.has(participant),
+    });
+  };
+  for (const s of settled) {
+    const participant = getAddress(s.participant);
+    push(participant, zones.get(participant), s.deviationWh + (scheduled.get(participant) ?? 0n));
+  }
+  for (const participant of unsettledSolar) push(participant, solarZones.get(participant), 0n);
+  return zoneSurplusEstimates(zoneCount, participants);
 }

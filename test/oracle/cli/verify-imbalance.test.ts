@@ -4,10 +4,12 @@
  * more than it sold, in the same zone, so the seller's surplus covered the buyer's shortfall and
  * both deviations settle at the zone price 150,000 (docs/MARKET_RULES.md, "Imbalance prices:
  * netted per zone"). A quorum that reports the bare tariffs instead (retail 250,000, feed-in
- * 50,000: within the contract's bounds) is caught once both deviations are settled.
+ * 50,000: within the contract's bounds) is caught once both deviations are settled; so is a false
+ * `zoneSurplusWh` (the seller's 2,100 Wh surplus is the zone's: no battery owner has a solar meter).
  */
 import { expect } from "chai";
 import { checkImbalancePrices } from "../../../oracle/src/cli/verify.js";
+import { readBatteryOwners, readMeterRegistry } from "../../../oracle/src/chain/market.js";
 import { claimFill, settleImbalance } from "../../../oracle/src/client/index.js";
 import {
   type ClientChain,
@@ -27,13 +29,25 @@ describe("verify: the meter report's netted imbalance prices, recomputed from th
   });
   after(() => Promise.all(open.map((t) => t.close())));
 
-  /** Trades 2 kWh, meters the buyer 100 Wh short and the seller 100 Wh long, reports `prices`, settles all. */
-  async function settledWith(prices: { shortPrice: bigint; longPrice: bigint }): Promise<TradedInterval> {
+  /**
+   * Trades 2 kWh, meters the buyer 100 Wh short and the seller 100 Wh long, reports `prices` and
+   * `zoneSurplusWh` (default the honest 2,100: the seller's), settles all.
+   */
+  async function settledWith(
+    prices: { shortPrice: bigint; longPrice: bigint },
+    zoneSurplusWh = 2_100n,
+  ): Promise<TradedInterval> {
     const t = await tradedInterval(chain, { buyerConsumedWh: 2_100n, sellerInjectedWh: 2_100n });
     open.push(t);
     const target = { market: chain.market, nodeUrl: t.nodeUrl, intervalId: t.intervalId };
     await t.commitSchedule();
-    await t.commitMeter(prices);
+    // The honest surplus is the seller's alone only if every solar meter of the zone belongs to a
+    // participant without a battery (else the rule scales it): other suites share this chain.
+    const owners = await readBatteryOwners(chain.publicClient, chain.addresses.registry);
+    const meters = await readMeterRegistry(chain.publicClient, chain.addresses.registry, 0n);
+    const solarOwners = [...meters.values()].filter((m) => m.source === "solar" && owners.has(m.participant));
+    expect(solarOwners, "battery owners with a solar meter on the shared chain").to.deep.equal([]);
+    await t.commitMeter(prices, { zoneSurplusWh });
     await claimFill(t.buyer, { ...target, side: "bid" });
     await claimFill(t.seller, { ...target, side: "offer" });
     for (const who of [t.buyer, t.seller])
@@ -56,8 +70,8 @@ describe("verify: the meter report's netted imbalance prices, recomputed from th
     expect(await check(t)).to.deep.equal({
       status: "reproduced",
       settledParticipants: 2,
-      reported: { shortPrices: [150_000n], longPrices: [150_000n] },
-      recomputed: { shortPrices: [150_000n], longPrices: [150_000n] },
+      reported: { shortPrices: [150_000n], longPrices: [150_000n], zoneSurplusWh: [2_100n] },
+      recomputed: { shortPrices: [150_000n], longPrices: [150_000n], zoneSurplusWh: [2_100n] },
     });
   });
 
@@ -66,8 +80,18 @@ describe("verify: the meter report's netted imbalance prices, recomputed from th
     expect(await check(t)).to.deep.equal({
       status: "not-reproduced",
       settledParticipants: 2,
-      reported: { shortPrices: [RETAIL], longPrices: [FEED_IN] },
-      recomputed: { shortPrices: [150_000n], longPrices: [150_000n] },
+      reported: { shortPrices: [RETAIL], longPrices: [FEED_IN], zoneSurplusWh: [2_100n] },
+      recomputed: { shortPrices: [150_000n], longPrices: [150_000n], zoneSurplusWh: [2_100n] },
+    });
+  });
+
+  it("does not reproduce a zone surplus the meters did not show", async () => {
+    const t = await settledWith({ shortPrice: 150_000n, longPrice: 150_000n }, 9_000n);
+    expect(await check(t)).to.deep.equal({
+      status: "not-reproduced",
+      settledParticipants: 2,
+      reported: { shortPrices: [150_000n], longPrices: [150_000n], zoneSurplusWh: [9_000n] },
+      recomputed: { shortPrices: [150_000n], longPrices: [150_000n], zoneSurplusWh: [2_100n] },
     });
   });
 

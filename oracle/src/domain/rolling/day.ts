@@ -34,7 +34,12 @@ import {
   type ForecastRule,
   type ZoneIntervalObservation,
 } from "../forecast/index.js";
-import { METER_SURPLUS_LAG, withMeterSurplus, zoneSurplusEstimates } from "../forecast/meter-surplus.js";
+import {
+  METER_SURPLUS_LAG,
+  type ZoneMeterSurplus,
+  withMeterSurplus,
+  zoneSurplusEstimates,
+} from "../forecast/meter-surplus.js";
 import {
   applyBatteryEnergy,
   batteryIntervalLimits,
@@ -111,10 +116,10 @@ export interface ValueDayOptions {
    */
   readonly meterLag?: number;
   /**
-   * What the "meters" forecast reads as a zone's surplus (`observeMeters`): "committee" (default),
-   * the meter report's estimate from the households without a battery
-   * (forecast/meter-surplus.ts); "households", every household's own net with its battery left out,
-   * which only a sub-meter on each battery could give (a diagnostic).
+   * What the "meters" forecast reads as a zone's surplus: "committee" (default), the meter
+   * report's estimate from the households without a battery (`meterSurplusHistory`,
+   * forecast/meter-surplus.ts); "households", every household's own net with its battery left
+   * out (`meterHistory`), which only a sub-meter on each battery could give (a diagnostic).
    */
   readonly meterScope?: "committee" | "households";
   /**
@@ -186,6 +191,11 @@ export interface DayData {
    * Σ surpluses as `offerWh`, prices those of the interval's orders.
    */
   readonly meterHistory: readonly ZoneIntervalObservation[];
+  /**
+   * What each interval's meter report commits as `zoneSurplusWh` (`zoneSurplusEstimates`: the
+   * households without a battery, scaled by solar meters): the "meters" forecast's input by default.
+   */
+  readonly meterSurplusHistory: readonly ZoneMeterSurplus[];
   /** Registered PV per zone, W peak. */
   readonly pvWpByZone: Readonly<Record<string, number>>;
 }
@@ -320,9 +330,8 @@ export function simulateDayData(options: ValueDayOptions, extra = 0): DayData {
   const history = intervals.flatMap((interval) =>
     observeOrders(interval.intervalId, zones, inflexibleOrders(nb, interval, options.seed)),
   );
-  const meterHistory = intervals.flatMap((interval) =>
-    observeMeters(nb, interval, zones, history, options.meterScope ?? "committee"),
-  );
+  const meterHistory = intervals.flatMap((interval) => observeMeters(nb, interval, zones, history));
+  const meterSurplusHistory = intervals.flatMap((interval) => meterReportSurplus(nb, interval, zones));
   const pvWpByZone: Record<string, number> = {};
   for (const h of nb.households)
     if (h.pv !== null)
@@ -336,47 +345,31 @@ export function simulateDayData(options: ValueDayOptions, extra = 0): DayData {
     dayStart,
     history,
     meterHistory,
+    meterSurplusHistory,
     pvWpByZone,
   };
 }
 
 /**
- * What a committed meter report gives the plan for one interval, per zone: `offerWh` is the zone's
- * surplus. `meterScope` "committee" (default): the report's `zoneSurplusWh`
- * (`zoneSurplusEstimates`: the households without a battery, scaled to the zone by solar meters);
- * "households": each household's own net, its battery left out (what a sub-meter on every battery
- * would give; a diagnostic). `bidWh` is the households' own metered consumption beyond their
- * production (the "actual" future forecast's diagnostic), and prices are the orders'.
+ * Each household's own metered energy per zone and interval, its battery left out (what a
+ * sub-meter on every battery would give): Σ deficits as `bidWh`, Σ surpluses as `offerWh`, prices
+ * those of the interval's orders. Diagnostics read it (`futureForecast: "actual"`, "quantile",
+ * `meterScope: "households"`).
  */
 function observeMeters(
   nb: Neighbourhood,
   interval: IntervalSimulation,
   zones: readonly number[],
   history: readonly ZoneIntervalObservation[],
-  scope: NonNullable<ValueDayOptions["meterScope"]>,
 ): ZoneIntervalObservation[] {
-  const byId = new Map(nb.households.map((h) => [h.id, h]));
-  // The simulation's netWh is the household's own, before its battery: a following battery's
-  // household meter would show less surplus, but the estimate leaves those households out.
-  const participants = interval.households.map((hi) => {
-    const h = byId.get(hi.id)!;
-    const net = BigInt(hi.actual.netWh);
-    return {
-      zone: h.zone,
-      injectedWh: net > 0n ? net : 0n,
-      consumedWh: net < 0n ? -net : 0n,
-      solar: h.pv !== null,
-      battery: h.battery !== null,
-    };
-  });
-  const estimates = zoneSurplusEstimates(zones.length, participants);
+  const zoneOf = new Map(nb.households.map((h) => [h.id, h.zone]));
   return zones.map((zone) => {
     let bidWh = 0;
     let offerWh = 0;
-    for (const p of participants) {
-      if (p.zone !== zone) continue;
-      bidWh += Number(p.consumedWh);
-      offerWh += Number(p.injectedWh);
+    for (const hi of interval.households) {
+      if (zoneOf.get(hi.id) !== zone) continue;
+      if (hi.actual.netWh < 0) bidWh -= hi.actual.netWh;
+      else offerWh += hi.actual.netWh;
     }
     const orders = history.find((h) => h.intervalId === interval.intervalId && h.zone === zone);
     return {
@@ -384,10 +377,43 @@ function observeMeters(
       zone,
       bidWh,
       bidPricePerKwh: orders?.bidPricePerKwh ?? 0,
-      offerWh: scope === "committee" ? Number(estimates[zone]!) : offerWh,
+      offerWh,
       offerPricePerKwh: orders?.offerPricePerKwh ?? 0,
     };
   });
+}
+
+/**
+ * The interval's `zoneSurplusWh` as the committee's meter job computes it (`zoneSurplusEstimates`).
+ * The households left out are those with a battery, so their net here (before the battery) only
+ * matters in a zone without a solar meter of its own, where the live report would include what
+ * the batteries did.
+ */
+function meterReportSurplus(
+  nb: Neighbourhood,
+  interval: IntervalSimulation,
+  zones: readonly number[],
+): ZoneMeterSurplus[] {
+  const byId = new Map(nb.households.map((h) => [h.id, h]));
+  const estimates = zoneSurplusEstimates(
+    zones.length,
+    interval.households.map((hi) => {
+      const h = byId.get(hi.id)!;
+      const net = BigInt(hi.actual.netWh);
+      return {
+        zone: h.zone,
+        injectedWh: net > 0n ? net : 0n,
+        consumedWh: net < 0n ? -net : 0n,
+        solar: h.pv !== null,
+        battery: h.battery !== null,
+      };
+    }),
+  );
+  return zones.map((zone) => ({
+    intervalId: interval.intervalId,
+    zone,
+    surplusWh: Number(estimates[zone]!),
+  }));
 }
 
 function shiftDate(iso: string, days: number): string {
@@ -663,9 +689,12 @@ export function rollingInputAt(
       location: nb.location,
       forecast,
       intervalOrders: history.filter((h) => h.intervalId === i),
-      meters: data.meterHistory
-        .filter((m) => m.intervalId <= i)
-        .map((m) => ({ intervalId: m.intervalId, zone: m.zone, surplusWh: m.offerWh })),
+      meters:
+        (data.options.meterScope ?? "committee") === "committee"
+          ? data.meterSurplusHistory.filter((m) => m.intervalId <= i)
+          : data.meterHistory
+              .filter((m) => m.intervalId <= i)
+              .map((m) => ({ intervalId: m.intervalId, zone: m.zone, surplusWh: m.offerWh })),
       lag: data.options.meterLag ?? METER_LAG,
     });
     if (planned !== undefined) {
