@@ -25,6 +25,7 @@ const Variant = z
     surplusForecast: z.enum(["orders", "meters", "quantile"]),
     meterLag: z.coerce.number().int().min(0).max(96),
     meterScope: z.enum(["committee", "households"]),
+    meterInterval: z.enum(["meters", "orders"]),
     meterFollowing: z.enum(["household", "zone"]),
     socSync: z.enum(["exact", "lag", "none"]),
     socResyncWh: z.coerce.number().int().min(0),

@@ -122,6 +122,8 @@ export interface ValueDayOptions {
    * out (`meterHistory`), which only a sub-meter on each battery could give (a diagnostic).
    */
   readonly meterScope?: "committee" | "households";
+  /** With "meters": plan interval i itself on them ("meters", default) or on its real orders ("orders"). */
+  readonly meterInterval?: "meters" | "orders";
   /**
    * How policy "rolling" commits interval i. "flex" (default): as the live committee does
    * (jobs/schedule.ts), every battery under a flexibility order at its owner's price limits
@@ -699,7 +701,7 @@ export function rollingInputAt(
     });
     if (planned !== undefined) {
       forecast = planned.forecast;
-      intervalForecast = planned.intervalForecast;
+      if (data.options.meterInterval !== "orders") intervalForecast = planned.intervalForecast;
     }
   }
   if (data.options.surplusForecast === "quantile") {
