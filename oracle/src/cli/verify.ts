@@ -186,14 +186,7 @@ export async function verifyInterval(params: VerifyParameters): Promise<VerifyRe
 
   const fills: FillDifference[] = [];
   if (differences.length > 0) {
-    const settled = await client.getContractEvents({
-      address: market,
-      abi: energyMarketAbi,
-      eventName: "FillSettled",
-      args: { intervalId },
-      fromBlock,
-      strict: true,
-    });
+    const settled = await settledFills(client, market, intervalId, fromBlock);
     const settledWh = new Map(settled.map((e) => [e.args.orderId.toLowerCase(), e.args.filledWh]));
     schedule.orders.forEach((o, i) => {
       const s = settledWh.get(o.orderId.toLowerCase());
@@ -218,6 +211,18 @@ export async function verifyInterval(params: VerifyParameters): Promise<VerifyRe
     fills,
     imbalance: await checkImbalancePrices(params, committed.zonePrices),
   };
+}
+
+/** The interval's `FillSettled` events. */
+function settledFills(client: PublicClient, market: Address, intervalId: bigint, fromBlock: bigint) {
+  return client.getContractEvents({
+    address: market,
+    abi: energyMarketAbi,
+    eventName: "FillSettled",
+    args: { intervalId },
+    fromBlock,
+    strict: true,
+  });
 }
 
 /** Recomputes the interval's netted imbalance prices from the chain (see the file comment). */
@@ -311,14 +316,7 @@ async function recomputeZoneSurplus(
   const scheduled = new Map<Address, bigint>();
   const add = (owner: Address, wh: bigint) =>
     scheduled.set(getAddress(owner), (scheduled.get(getAddress(owner)) ?? 0n) + wh);
-  const fills = await client.getContractEvents({
-    address: market,
-    abi: energyMarketAbi,
-    eventName: "FillSettled",
-    args: { intervalId },
-    fromBlock,
-    strict: true,
-  });
+  const fills = await settledFills(client, market, intervalId, fromBlock);
   for (const f of fills) add(f.args.owner, f.args.side === 1 ? f.args.filledWh : -f.args.filledWh);
   const flexibilityMarket = await readFlexibilityMarket(client, market);
   if (flexibilityMarket !== zeroAddress) {
