@@ -111,9 +111,10 @@ describe("npm run demo (small neighbourhood, real chain, Redis and 3-of-5 oracle
           "--intervals",
           "4",
           // 19:00 local (17:00Z) of the default day, seed 1: the day's last PV surplus still sells (zone 0,
-          // certificates are issued) while zone 1 runs short and its price rises to battery 0's lowest
-          // discharge price, so the battery discharges (measured 2026-12-02: 34, 183, 182 Wh; battery 1 charges
-          // 54 Wh in the first interval for later). At 11:00
+          // certificates are issued) while zone 1 runs short and battery 0 discharges (measured
+          // 2026-12-03, the plan on the meter report of i − 2: 34 Wh in the second interval at 299,999,
+          // then 0; 2026-12-02, planned on the orders: 34, 183, 182 Wh; battery 1 charges 54 Wh in the
+          // first interval for later). At 11:00
           // every step was 0 Wh (prices at feed-in), which left the battery checks below vacuous; from
           // 20:00 they discharge more, but no PV is left to sell and the certificate check would be.
           "--start-hour",
@@ -267,11 +268,32 @@ describe("npm run demo (small neighbourhood, real chain, Redis and 3-of-5 oracle
     // that energy past the window's four intervals (the plan discharges it later in the evening), so
     // its owner may be behind by at most what the charging cost; over the full day no household is
     // behind (docs/BENCHMARKS.md, "Economics").
+    //
+    // And by the rounding of what it was credited: the contract floors every credit (a discharge or
+    // sale at p pays ⌊p · Wh / 1000⌋, < 1 base unit lost), and a battery that discharges into a zone
+    // priced at the grid's supply offer R − 1 while its own house is short pays that shortfall at R
+    // (1 base unit per kWh). So each credit of e Wh may leave it behind by 1 + ⌈e / 1000⌉ at most.
+    // Measured 2026-12-03: battery 0 discharged 34 Wh at 299,999 (credited 10,199 of 10,199.97),
+    // its household was short 51 Wh at 300,000 (15,300) where the grid alone bills its 17 Wh at
+    // 5,100: behind by 1 base unit.
+    const rounding = new Map<string, bigint>();
+    const allow = (owner: string, energyWh: bigint) =>
+      rounding.set(
+        owner.toLowerCase(),
+        (rounding.get(owner.toLowerCase()) ?? 0n) + 1n + (energyWh + 999n) / 1000n,
+      );
+    for (const r of records) {
+      for (const step of r.ledger.flexSteps)
+        if (step.direction === 1 && BigInt(step.amount) > 0n) allow(step.owner, BigInt(step.energyWh));
+      for (const f of r.ledger.fills)
+        if (f.side === 1 && BigInt(f.amount) > 0n) allow(f.owner, BigInt(f.filledWh));
+    }
     for (const [who, saving] of savingOf) {
       const paid = chargePaid.get(who) ?? 0n;
+      const rounded = rounding.get(who) ?? 0n;
       expect(
-        saving + paid >= 0n,
-        `household ${who} saves ${saving} base units, its battery paid ${paid} to charge`,
+        saving + paid + rounded >= 0n,
+        `household ${who} saves ${saving} base units, its battery paid ${paid} to charge, its credits' rounding allows ${rounded}`,
       ).to.equal(true);
     }
     expect(BigInt(summary.grid.revenue), "grid revenue").to.equal(gridRevenue);
