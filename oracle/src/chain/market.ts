@@ -437,14 +437,10 @@ export async function readMeterRegistry(
 }
 
 /**
- * The owners of the batteries registered in GridRegistry now (a removed battery keeps its id with
- * a zero owner), checksummed. The meter report leaves their meters out of its surplus estimate.
+ * The batteries registered in GridRegistry at `blockNumber` (default latest), ascending id; a
+ * removed battery keeps its id with a zero owner and is left out. The reads are issued together.
  */
-export async function readBatteryOwners(
-  client: PublicClient,
-  registry: Address,
-  blockNumber?: bigint,
-): Promise<Set<Address>> {
+export async function readRegisteredBatteries(client: PublicClient, registry: Address, blockNumber?: bigint) {
   const at = blockNumber === undefined ? {} : { blockNumber };
   const count = await client.readContract({
     address: registry,
@@ -453,20 +449,26 @@ export async function readBatteryOwners(
     ...at,
   });
   const batteries = await Promise.all(
-    Array.from({ length: Number(count) }, (_, id) =>
-      client.readContract({
+    Array.from({ length: Number(count) }, async (_, id) => ({
+      id,
+      battery: await client.readContract({
         address: registry,
         abi: gridRegistryAbi,
         functionName: "battery",
         args: [id],
         ...at,
       }),
-    ),
+    })),
   );
-  return new Set(
-    batteries
-      .map((b) => b.owner)
-      .filter((o) => o !== zeroAddress)
-      .map((o) => getAddress(o)),
-  );
+  return batteries.filter(({ battery }) => battery.owner !== zeroAddress);
+}
+
+/** The owners of the registered batteries (checksummed): the meter report's surplus leaves them out. */
+export async function readBatteryOwners(
+  client: PublicClient,
+  registry: Address,
+  blockNumber?: bigint,
+): Promise<Set<Address>> {
+  const batteries = await readRegisteredBatteries(client, registry, blockNumber);
+  return new Set(batteries.map(({ battery }) => getAddress(battery.owner)));
 }

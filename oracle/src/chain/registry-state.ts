@@ -6,7 +6,6 @@
 import type { Address, PublicClient } from "viem";
 import { ENERGY_SOURCES } from "../domain/energy-source.js";
 import {
-  type ChainBattery,
   type RegistryFile,
   type RegistryOnChain,
   feeKey,
@@ -14,6 +13,7 @@ import {
   pairKey,
 } from "../domain/registry-plan.js";
 import { gridRegistryAbi } from "./abis.js";
+import { readRegisteredBatteries } from "./market.js";
 
 const ZERO = "0x0000000000000000000000000000000000000000";
 
@@ -88,23 +88,12 @@ export async function readRegistryOnChain(
       if (p.meter !== undefined) meterOwners.set(p.meter.address, wanted!.participant);
     }),
   );
-  const batteryCount = Number(await read<number>("batteryCount"));
-  const batteries = (
-    await Promise.all(
-      Array.from({ length: batteryCount }, async (_, id) => ({
-        id,
-        b: await read<ChainBattery>("battery", [id]),
-      })),
-    )
-  )
-    // A removed battery keeps its id with a zero owner.
-    .filter(({ b }) => b.owner !== ZERO)
-    .map(({ id, b }) => ({
-      id,
-      ...b,
-      zoneId: Number(b.zoneId),
-      chargeEfficiencyBps: Number(b.chargeEfficiencyBps),
-      dischargeEfficiencyBps: Number(b.dischargeEfficiencyBps),
-    }));
+  const batteries = (await readRegisteredBatteries(client, registry)).map(({ id, battery: b }) => ({
+    id,
+    ...b,
+    zoneId: Number(b.zoneId),
+    chargeEfficiencyBps: Number(b.chargeEfficiencyBps),
+    dischargeEfficiencyBps: Number(b.dischargeEfficiencyBps),
+  }));
   return { zoneCount, zoneGrids, lines, fees, participants, meterOwners, batteries };
 }

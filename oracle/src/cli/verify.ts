@@ -17,16 +17,16 @@
  * is unsettled a difference is not conclusive: it is reported, and does not change `status`.
  */
 import { type Address, type Hex, type PublicClient, getAddress, zeroAddress } from "viem";
-import { energyMarketAbi, flexibilityMarketAbi, gridRegistryAbi } from "../chain/abis.js";
+import { energyMarketAbi, flexibilityMarketAbi } from "../chain/abis.js";
 import { readFlexibilityMarket } from "../chain/flexibility.js";
 import {
-  readBatteryOwners,
   readIntervalState,
   readMeterRegistry,
   readParticipantZones,
+  readRegisteredBatteries,
   readZoneGrids,
 } from "../chain/market.js";
-import { type MeteredParticipant, zoneSurplusEstimates } from "../domain/forecast/meter-surplus.js";
+import { zoneSurplusOfParticipants } from "../domain/forecast/meter-surplus.js";
 import { FLEX_DISCHARGE } from "../domain/flexibility/types.js";
 import { imbalancePrices, zoneDeviations } from "../domain/imbalance-prices.js";
 import type { IntervalBudget } from "../domain/budget.js";
@@ -318,6 +318,12 @@ async function recomputeZoneSurplus(
     scheduled.set(getAddress(owner), (scheduled.get(getAddress(owner)) ?? 0n) + wh);
   const fills = await settledFills(client, market, intervalId, fromBlock);
   for (const f of fills) add(f.args.owner, f.args.side === 1 ? f.args.filledWh : -f.args.filledWh);
+  // The registry as the report saw it: battery owners by id, and the meters.
+  const [batteries, meters] = await Promise.all([
+    readRegisteredBatteries(client, registry, atBlock),
+    readMeterRegistry(client, registry, fromBlock, atBlock),
+  ]);
+  const ownerOf = new Map(batteries.map(({ id, battery }) => [id, getAddress(battery.owner)] as const));
   const flexibilityMarket = await readFlexibilityMarket(client, market);
   if (flexibilityMarket !== zeroAddress) {
     const steps = await client.getContractEvents({
@@ -329,39 +335,32 @@ async function recomputeZoneSurplus(
       strict: true,
     });
     for (const step of steps) {
-      const battery = await client.readContract({
-        address: registry,
-        abi: gridRegistryAbi,
-        functionName: "battery",
-        args: [step.args.batteryId],
-        blockNumber: atBlock,
-      });
-      add(battery.owner, step.args.direction === FLEX_DISCHARGE ? step.args.energyWh : -step.args.energyWh);
+      const owner = ownerOf.get(step.args.batteryId);
+      if (owner !== undefined)
+        add(owner, step.args.direction === FLEX_DISCHARGE ? step.args.energyWh : -step.args.energyWh);
     }
   }
-  const [owners, meters] = await Promise.all([
-    readBatteryOwners(client, registry, atBlock),
-    readMeterRegistry(client, registry, fromBlock, atBlock),
-  ]);
   const solar = new Set([...meters.values()].filter((m) => m.source === "solar").map((m) => m.participant));
   const settledParticipants = new Set(settled.map((s) => getAddress(s.participant)));
   const unsettledSolar = [...solar].filter((p) => !settledParticipants.has(p));
   const solarZones = await readParticipantZones(client, registry, unsettledSolar, atBlock);
-  const participants: MeteredParticipant[] = [];
-  const push = (participant: Address, zone: number | undefined, netWh: bigint) => {
-    if (zone === undefined || zone >= zoneCount) return;
-    participants.push({
-      zone,
-      injectedWh: netWh > 0n ? netWh : 0n,
-      consumedWh: netWh < 0n ? -netWh : 0n,
-      solar: solar.has(participant),
-      battery: owners.has(participant),
-    });
-  };
-  for (const s of settled) {
-    const participant = getAddress(s.participant);
-    push(participant, zones.get(participant), s.deviationWh + (scheduled.get(participant) ?? 0n));
-  }
-  for (const participant of unsettledSolar) push(participant, solarZones.get(participant), 0n);
-  return zoneSurplusEstimates(zoneCount, participants);
+  const netEnergy = (participant: Address, netWh: bigint) => ({
+    participant,
+    injectedWh: netWh > 0n ? netWh : 0n,
+    consumedWh: netWh < 0n ? -netWh : 0n,
+  });
+  return zoneSurplusOfParticipants(
+    zoneCount,
+    [
+      ...settled.map((s) =>
+        netEnergy(s.participant, s.deviationWh + (scheduled.get(getAddress(s.participant)) ?? 0n)),
+      ),
+      ...unsettledSolar.map((participant) => netEnergy(participant, 0n)),
+    ],
+    {
+      zoneOf: (participant) => zones.get(participant) ?? solarZones.get(participant),
+      solar,
+      batteryOwners: new Set(ownerOf.values()),
+    },
+  );
 }

@@ -28,7 +28,7 @@ import {
   readZoneGrids,
 } from "../chain/market.js";
 import { imbalancePrices, zoneDeviations } from "../domain/imbalance-prices.js";
-import { zoneSurplusEstimates } from "../domain/forecast/meter-surplus.js";
+import { zoneSurplusOfParticipants } from "../domain/forecast/meter-surplus.js";
 import { type MeterReport, reportToJson } from "../chain/reports.js";
 import { buildMeterTree } from "../domain/schedule.js";
 import { UnrecoverableInputError } from "../domain/errors.js";
@@ -132,26 +132,11 @@ export async function meterReportProcessor(
   );
   const prices = imbalancePrices({ tariffs: grids, zonePrices: view.zonePrices, deviations });
   // The zones' surplus for the committee's later plans (forecast/meter-surplus.ts).
-  const batteryOwners = await readBatteryOwners(ctx.client, ctx.config.registryAddress);
-  const solarParticipants = new Set(
-    [...registry.values()].filter((m) => m.source === "solar").map((m) => m.participant),
-  );
-  const zoneSurplusWh = zoneSurplusEstimates(
-    view.zonePrices.length,
-    totals.flatMap((t) => {
-      const zone = zones.get(getAddress(t.participant));
-      if (zone === undefined || zone >= view.zonePrices.length) return [];
-      return [
-        {
-          zone,
-          injectedWh: t.injectedWh,
-          consumedWh: t.consumedWh,
-          solar: solarParticipants.has(getAddress(t.participant)),
-          battery: batteryOwners.has(getAddress(t.participant)),
-        },
-      ];
-    }),
-  );
+  const zoneSurplusWh = zoneSurplusOfParticipants(view.zonePrices.length, totals, {
+    zoneOf: (participant) => zones.get(participant),
+    solar: new Set([...registry.values()].filter((m) => m.source === "solar").map((m) => m.participant)),
+    batteryOwners: await readBatteryOwners(ctx.client, ctx.config.registryAddress),
+  });
   const report: MeterReport = {
     market: ctx.config.marketAddress,
     intervalId,

@@ -15,6 +15,7 @@
  *
  * Pure and deterministic: integers out, no I/O.
  */
+import { type Address, getAddress } from "viem";
 import { UnrecoverableInputError } from "../errors.js";
 import { type ZoneIntervalForecast, type ZoneIntervalObservation, forecastForInterval } from "./index.js";
 
@@ -75,6 +76,49 @@ export function zoneSurplusEstimates(
     if (counted === 0n) return all[zone]!;
     return (2n * sum * solarMeters[zone]! + counted) / (2n * counted);
   });
+}
+
+/** One participant's metered energy in the interval (a leaf of the meter report). */
+export interface ParticipantEnergy {
+  readonly participant: Address;
+  readonly injectedWh: bigint;
+  readonly consumedWh: bigint;
+}
+
+/** What the registry says of the report's participants (addresses checksummed). */
+export interface SurplusRegistry {
+  readonly zoneOf: (participant: Address) => number | undefined;
+  readonly solar: ReadonlySet<Address>;
+  readonly batteryOwners: ReadonlySet<Address>;
+}
+
+/**
+ * `zoneSurplusEstimates` of the report's participants, flagged from the registry: the meter job
+ * and `gridbrain verify` compute the committed figure with it. A participant without a registered
+ * zone below `zoneCount` is left out, as the imbalance prices leave it out of the zones.
+ */
+export function zoneSurplusOfParticipants(
+  zoneCount: number,
+  entries: readonly ParticipantEnergy[],
+  registry: SurplusRegistry,
+): bigint[] {
+  return zoneSurplusEstimates(
+    zoneCount,
+    entries.flatMap((e) => {
+      const participant = getAddress(e.participant);
+      const zone = registry.zoneOf(participant);
+      if (zone === undefined || zone >= zoneCount) return [];
+      return [
+        {
+          zone,
+          injectedWh: e.injectedWh,
+          consumedWh: e.consumedWh,
+          solar: registry.solar.has(participant),
+          battery: registry.batteryOwners.has(participant),
+        },
+      ];
+    }),
+  );
 }
 
 /** A committed report's estimate for one zone (`MeterReportCommitted.zoneSurplusWh`). */

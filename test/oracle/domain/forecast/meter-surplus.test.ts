@@ -4,6 +4,7 @@
  * position, not by the forecast module), with the fallback when a report or i's orders are missing.
  */
 import { expect } from "chai";
+import { type Address, getAddress } from "viem";
 import { UnrecoverableInputError } from "../../../../oracle/src/domain/errors.js";
 import type { ZoneIntervalObservation } from "../../../../oracle/src/domain/forecast/index.js";
 import {
@@ -11,6 +12,7 @@ import {
   type MeteredParticipant,
   withMeterSurplus,
   zoneSurplusEstimates,
+  zoneSurplusOfParticipants,
 } from "../../../../oracle/src/domain/forecast/meter-surplus.js";
 import { AMSTERDAM, solarPosition } from "../../../../oracle/src/domain/simulation/solar.js";
 
@@ -54,6 +56,33 @@ describe("zoneSurplusEstimates", () => {
     expect(() => zoneSurplusEstimates(2, [participant({}), participant({ zone: 2 })]))
       .to.throw(UnrecoverableInputError)
       .with.property("field", "participants[1].zone");
+  });
+});
+
+describe("zoneSurplusOfParticipants", () => {
+  it("flags each participant from the registry (any address case) and leaves out those without a zone below the count", () => {
+    const [a, b, c, d] = [
+      "0x00000000000000000000000000000000000000aa",
+      "0x00000000000000000000000000000000000000bb",
+      "0x00000000000000000000000000000000000000cc",
+      "0x00000000000000000000000000000000000000dd",
+    ].map((x) => getAddress(x));
+    const zone = new Map([
+      [a!, 0],
+      [b!, 0],
+      [c!, 5], // registered in a zone the report has no price for
+    ]);
+    const estimates = zoneSurplusOfParticipants(
+      1,
+      [
+        { participant: a!.toLowerCase() as Address, injectedWh: 900n, consumedWh: 100n }, // solar, +800
+        { participant: b!, injectedWh: 5_000n, consumedWh: 0n }, // solar battery owner: scales only
+        { participant: c!, injectedWh: 7_000n, consumedWh: 0n },
+        { participant: d!, injectedWh: 7_000n, consumedWh: 0n }, // no zone
+      ],
+      { zoneOf: (p) => zone.get(p), solar: new Set([a!, b!]), batteryOwners: new Set([b!]) },
+    );
+    expect(estimates).to.deep.equal([1_600n]); // 800 × 2 solar meters / 1 without a battery
   });
 });
 
