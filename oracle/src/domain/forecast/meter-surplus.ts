@@ -17,7 +17,12 @@
  */
 import { type Address, getAddress } from "viem";
 import { UnrecoverableInputError } from "../errors.js";
-import { type ZoneIntervalForecast, type ZoneIntervalObservation, forecastForInterval } from "./index.js";
+import {
+  type IntervalForecastInput,
+  type ZoneIntervalForecast,
+  type ZoneIntervalObservation,
+  forecastForInterval,
+} from "./index.js";
 
 /**
  * The report the plan of interval i reads: i − 2. At i's gate closure (5 minutes before i starts)
@@ -128,16 +133,8 @@ export interface ZoneMeterSurplus {
   readonly surplusWh: number;
 }
 
-export interface MeterSurplusInput {
-  /** The interval being committed (i). */
-  readonly interval: number;
-  /** H, i included. */
-  readonly horizon: number;
-  readonly zones: readonly number[];
-  readonly intervalSeconds: number;
-  /** Zones with a registered solar meter (the forecast's solarShape). */
-  readonly solarZones: readonly number[];
-  readonly location: { readonly latitudeDeg: number; readonly longitudeDeg: number };
+/** The forecast's own input (i, H, zones, the solar shape's zones and site), and: */
+export interface MeterSurplusInput extends Omit<IntervalForecastInput, "observations"> {
   /** The forecast rows of i + 1 … i + H − 1 from the orders (`forecastForInterval`). */
   readonly forecast: readonly ZoneIntervalForecast[];
   /** Interval i's own order totals (`observeOrders` of its open inflexible orders), one per zone. */
